@@ -1,0 +1,47 @@
+"""The binding contract suite runs every test once per implementation.
+
+`local` is Pixhaven's own emulation (src/pixhaven/local/). `miniflare` is Cloudflare's
+emulator inside wrangler, reached through the bridge Worker in tests/miniflare/; it is
+skipped when Node/npm or the installed wrangler are missing, unless
+PIXHAVEN_REQUIRE_MINIFLARE=1 (CI sets it), in which case its absence is a failure.
+Where the two disagree, the local binding is the one to fix.
+"""
+
+import pytest
+
+IMPLEMENTATIONS = ["local", "miniflare"]
+
+
+@pytest.fixture(scope="session")
+def miniflare():
+    from tests.miniflare.bridge import MiniflareBridge
+
+    bridge = MiniflareBridge.start_or_skip()
+    yield bridge
+    bridge.stop()
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+async def d1(request, tmp_path):
+    """An empty D1 database."""
+    if request.param == "local":
+        from pixhaven.local.d1 import LocalD1
+
+        database = LocalD1(tmp_path / "d1.sqlite3")
+        yield database
+        database.close()
+    else:
+        bridge = request.getfixturevalue("miniflare")
+        yield await bridge.fresh_d1()
+
+
+@pytest.fixture(params=IMPLEMENTATIONS)
+async def r2(request, tmp_path):
+    """An empty R2 bucket."""
+    if request.param == "local":
+        from pixhaven.local.r2 import LocalR2
+
+        yield LocalR2(tmp_path / "bucket")
+    else:
+        bridge = request.getfixturevalue("miniflare")
+        yield await bridge.fresh_r2()
