@@ -1,0 +1,26 @@
+"""The Cloudflare Worker entry point.
+
+Only adapts Cloudflare's handlers to Pixhaven: HTTP goes to the FastAPI app through the
+`workers.asgi` adapter, the cron trigger and the queue consumer go to `pixhaven.worker`.
+Everything imported here must exist in Pyodide and do no I/O or randomness at import time.
+"""
+
+from workers import WorkerEntrypoint, asgi
+
+from pixhaven.app import create_app
+from pixhaven.middleware import cloudflare_client_address
+from pixhaven.worker import run_queue, run_scheduled
+
+app = create_app()
+served_app = cloudflare_client_address(app)
+
+
+class Default(WorkerEntrypoint):
+    async def fetch(self, request):
+        return await asgi.fetch(served_app, request, self.env)
+
+    async def scheduled(self, controller, env=None, ctx=None):
+        await run_scheduled(self.env, getattr(controller, "cron", ""))
+
+    async def queue(self, batch, env=None, ctx=None):
+        await run_queue(self.env, batch)

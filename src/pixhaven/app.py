@@ -1,0 +1,32 @@
+"""The one FastAPI application, built by a factory.
+
+`create_app()` is called once per isolate (Worker) or process (local server). It does no
+I/O and draws no randomness, so it is safe at import time inside a Workers memory snapshot.
+"""
+
+from fastapi import FastAPI
+
+from . import __version__
+from .errors import install_error_handlers
+from .middleware import PixhavenMiddleware
+from .routers import cattopic_system, pixelflare_keys, system
+
+DESCRIPTION = """\
+Pixhaven hosts, transforms and generates images. It speaks the APIs of CattoPic
+(`/api/*`, `/r2/*`), Splinterpic (`/api/*`), PixelFlare (`/v1/*`), Craftr
+(`/api/v1/image`) and Pictify, over one core.
+
+Authenticate with `Authorization: Bearer <admin token or API key>`.
+Every error is `{"success": false, "error", "code", "message", "details"}`.
+"""
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Pixhaven", version=__version__, description=DESCRIPTION,
+                  docs_url="/docs", openapi_url="/openapi.json", redoc_url=None)
+    install_error_handlers(app)
+    app.include_router(system.router)
+    app.include_router(cattopic_system.router)
+    app.include_router(pixelflare_keys.router)
+    app.add_middleware(PixhavenMiddleware)
+    return app

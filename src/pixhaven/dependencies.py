@@ -1,0 +1,32 @@
+"""What handlers get injected: the bindings (`env`) and the settings read from it.
+
+`env` travels in the ASGI scope: the Workers ASGI adapter puts it at `scope["env"]`, and the
+local server wraps the app so that it does the same. The app never asks where it runs.
+"""
+
+from fastapi import Request
+
+from .settings import Settings
+
+
+def env_of(request: Request):
+    try:
+        return request.scope["env"]
+    except KeyError:
+        raise RuntimeError("no env in the ASGI scope: serve the app through src/entry.py "
+                           "or pixhaven.local") from None
+
+
+def settings_of(request: Request) -> Settings:
+    cached = getattr(request.state, "settings", None)
+    if cached is None:
+        cached = request.state.settings = Settings.from_env(env_of(request))
+    return cached
+
+
+def get_env(request: Request):
+    return env_of(request)
+
+
+def get_settings(request: Request) -> Settings:
+    return settings_of(request)

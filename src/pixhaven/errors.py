@@ -1,0 +1,128 @@
+"""One error shape for every dialect (SPEC §3).
+
+Every error body is a superset that each of the five API documents accepts:
+`{"success": false, "error": "…", "code": "NOT_FOUND", "message": "…", "details": {…}}`.
+CattoPic and Craftr clients read `error`, PixelFlare clients read `code`/`message`/`details`,
+Splinterpic clients read `error`/`details`. The one exception is the IP allowlist's plain
+`Forbidden` (see security/ip_allowlist.py), as the Splinterpic document shows it.
+"""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+# HTTP status → the PixelFlare error code used when a handler does not name one.
+DEFAULT_CODES = {
+    400: "INVALID_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "FILE_TOO_LARGE",
+    415: "INVALID_FILE_TYPE",
+    422: "UNPROCESSABLE",
+    429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
+    501: "NOT_IMPLEMENTED",
+    503: "UNAVAILABLE",
+}
+
+DEFAULT_MESSAGES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Payload too large",
+    429: "Too many requests",
+    500: "Internal server error",
+}
+
+
+class ApiError(Exception):
+    """Raised anywhere in a request to answer with the error envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        error: str,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ):
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.code = code or DEFAULT_CODES.get(status, "ERROR")
+        self.details = {} if details is None else details
+        self.headers = headers
+        self.extra = extra or {}
+
+
+def error_body(status: int, error: str, code: str | None = None, details: Any = None) -> dict:
+    return {
+        "success": False,
+        "error": error,
+        "code": code or DEFAULT_CODES.get(status, "ERROR"),
+        "message": error,
+        "details": {} if details is None else details,
+    }
+
+
+def error_response(
+    status: int,
+    error: str,
+    code: str | None = None,
+    details: Any = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> JSONResponse:
+    body = error_body(status, error, code, details)
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict]:
+    # FastAPI's raw errors may carry non-JSON values (exceptions in ctx, bytes inputs);
+    # keep the parts a client can act on.
+    return [
+        {"field": ".".join(str(part) for part in err.get("loc", ())), "message": err.get("msg", ""),
+         "type": err.get("type", "")}
+        for err in exc.errors()
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def on_api_error(request: Request, exc: ApiError):
+        return error_response(exc.status, exc.error, exc.code, exc.details, exc.headers, exc.extra)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, exc: StarletteHTTPException):
+        message = exc.detail if isinstance(exc.detail, str) else None
+        if not message or message == _reason(exc.status_code):
+            message = DEFAULT_MESSAGES.get(exc.status_code, _reason(exc.status_code))
+        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_validation_error(request: Request, exc: RequestValidationError):
+        problems = _validation_details(exc)
+        first = problems[0] if problems else {"field": "", "message": "invalid"}
+        summary = f"Invalid request: {first['field']}: {first['message']}".replace(": : ", ": ")
+        return error_response(400, summary, "INVALID_REQUEST", {"errors": problems})
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

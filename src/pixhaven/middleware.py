@@ -1,0 +1,139 @@
+"""ASGI middleware around the whole app: response headers, logging, the IP allowlist,
+CORS preflight, and the last-resort 500.
+
+Written as plain ASGI (not Starlette's BaseHTTPMiddleware) so it is cheap, streams bodies
+untouched, and wraps even the responses FastAPI never sees.
+"""
+
+import json
+import logging
+import time
+import traceback
+import uuid
+
+from .errors import error_body
+from .security.ip_allowlist import is_allowed, parse_allowlist
+from .settings import Settings
+
+log = logging.getLogger("pixhaven")
+
+CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+CORS_HEADERS = "Content-Type, Authorization, Idempotency-Key"
+CORS_MAX_AGE = "86400"
+EXPOSED_HEADERS = "X-Request-Id, Content-Length, Content-Range, ETag, Retry-After"
+
+
+def _cors_headers(origin: str) -> list[tuple[bytes, bytes]]:
+    return [
+        (b"access-control-allow-origin", origin.encode()),
+        (b"access-control-allow-methods", CORS_METHODS.encode()),
+        (b"access-control-allow-headers", CORS_HEADERS.encode()),
+        (b"access-control-max-age", CORS_MAX_AGE.encode()),
+        (b"access-control-expose-headers", EXPOSED_HEADERS.encode()),
+    ]
+
+
+async def _send_simple(send, status: int, body: bytes, content_type: bytes) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+class PixhavenMiddleware:
+    """Everything that must hold for every response, in the order it must apply:
+
+    1. a request id, CORS headers and `X-Content-Type-Options: nosniff` on every response;
+    2. one structured log line per request;
+    3. the IP allowlist (plain-text 403 `Forbidden`, as Splinterpic documents);
+    4. CORS preflight (`OPTIONS`) answered without reaching the routes;
+    5. any unhandled exception becomes the JSON 500 envelope, never a stack trace.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = _incoming_request_id(scope) or uuid.uuid4().hex
+        client_ip = scope["client"][0] if scope.get("client") else None
+        status_seen = {"status": 500, "started": False}
+        try:
+            settings = _settings_for(scope)
+            allowlist = parse_allowlist(settings.allowed_ips)
+            configuration_error = None
+        except ValueError as exc:  # fail closed on a broken configuration
+            settings, allowlist, configuration_error = Settings(), (), str(exc)
+
+        extra_headers = [(b"x-request-id", request_id.encode()),
+                         (b"x-content-type-options", b"nosniff")]
+        extra_headers += _cors_headers(settings.cors_allow_origin)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                status_seen["status"] = message["status"]
+                status_seen["started"] = True
+                names = {name.lower() for name, _ in message.get("headers", [])}
+                headers = list(message.get("headers", []))
+                headers += [(n, v) for n, v in extra_headers if n not in names]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            if configuration_error is not None:
+                raise RuntimeError(f"invalid configuration: {configuration_error}")
+            if not is_allowed(client_ip, allowlist):
+                await _send_simple(send_with_headers, 403, b"Forbidden", b"text/plain; charset=utf-8")
+            elif scope["method"] == "OPTIONS":
+                await _send_simple(send_with_headers, 204, b"", b"text/plain; charset=utf-8")
+            else:
+                await self.app(scope, receive, send_with_headers)
+        except Exception as exc:  # the last line of defence: log it, answer JSON
+            log.error(json.dumps({"event": "unhandled_error", "request_id": request_id,
+                                  "error": repr(exc), "traceback": traceback.format_exc()}))
+            if status_seen["started"]:
+                raise
+            body = json.dumps(error_body(500, "Internal server error")).encode()
+            await _send_simple(send_with_headers, 500, body, b"application/json")
+        finally:
+            log.info(json.dumps({
+                "event": "request", "request_id": request_id, "method": scope["method"],
+                "path": scope.get("path", ""), "status": status_seen["status"],
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "client_ip": client_ip,
+            }))
+
+
+def _settings_for(scope) -> Settings:
+    env = scope.get("env")
+    settings = Settings.from_env(env) if env is not None else Settings()
+    # Handlers read the same object through pixhaven.dependencies.settings_of.
+    scope.setdefault("state", {})["settings"] = settings
+    return settings
+
+
+def _incoming_request_id(scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"cf-ray":
+            return value.decode("latin-1")[:64]
+    return None
+
+
+def cloudflare_client_address(app):
+    """On Cloudflare the ASGI scope has no socket address; `CF-Connecting-IP`, set by
+    Cloudflare's edge, is the client. Only `src/entry.py` applies this wrapper, so the local
+    server (whose clients could send any header) never trusts it."""
+
+    async def wrapped(scope, receive, send):
+        if scope["type"] == "http":
+            for name, value in scope.get("headers", []):
+                if name == b"cf-connecting-ip":
+                    scope = {**scope, "client": (value.decode("latin-1").strip(), 0)}
+                    break
+            else:
+                scope = {**scope, "client": None}
+        await app(scope, receive, send)
+
+    return wrapped

@@ -1,0 +1,1 @@
+"""Pydantic models: the request and response schemas of every dialect."""

@@ -1,0 +1,1 @@
+"""One thin router per API surface; the logic lives in pixhaven.services."""

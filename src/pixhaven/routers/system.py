@@ -1,0 +1,23 @@
+"""Health check (public)."""
+
+from fastapi import APIRouter, Request
+
+from .. import __version__
+from ..db.d1 import fetch_one
+from ..dependencies import env_of
+from ..models.common import Health
+from ..timeutil import now_iso
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/health", response_model=Health, summary="Liveness and database check")
+async def health(request: Request):
+    try:
+        await fetch_one(env_of(request).DB, "SELECT 1 AS ok")
+        database = "ok"
+    except Exception:  # reported, not raised: health must answer even when D1 does not
+        database = "error"
+    status = "ok" if database == "ok" else "degraded"
+    return {"status": status, "success": True, "version": __version__, "time": now_iso(),
+            "checks": {"database": database}}

@@ -1,0 +1,1 @@
+"""The security layer: IP allowlist, bearer authentication, scopes (SPEC §3)."""

@@ -1,0 +1,1 @@
+"""Logic shared by the dialect routers and the CLI."""

@@ -1,0 +1,55 @@
+"""Settings read from the Worker's environment: `[vars]` in wrangler.toml plus secrets.
+
+On Cloudflare they are attributes of `env`; the local runtime builds an `env` with the same
+attributes from the same wrangler.toml and `.dev.vars`, so this module never needs to know
+where it runs. README.md ("Configuration") documents each one.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    admin_token: str = ""
+    public_base_url: str = ""
+    allowed_ips: str = ""
+    default_owner: str = "default_user"
+    max_upload_bytes: int = 70 * 1024 * 1024
+    max_upload_pixels: int = 100_000_000
+    max_upload_count: int = 50
+    image_quality: int = 80
+    image_resizing: str = "binding"
+    soft_delete_retention_days: int = 30
+    cors_allow_origin: str = "*"
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, env) -> "Settings":
+        def text(name: str, default: str) -> str:
+            value = getattr(env, name, None)
+            return default if value is None else str(value)
+
+        def number(name: str, default: int) -> int:
+            raw = text(name, "").strip()
+            try:
+                return int(raw) if raw else default
+            except ValueError:
+                raise ValueError(f"setting {name} must be an integer, got {raw!r}") from None
+
+        defaults = cls()
+        return cls(
+            admin_token=text("ADMIN_TOKEN", defaults.admin_token),
+            public_base_url=text("PUBLIC_BASE_URL", defaults.public_base_url).rstrip("/"),
+            allowed_ips=text("ALLOWED_IPS", defaults.allowed_ips),
+            default_owner=text("DEFAULT_OWNER", defaults.default_owner) or defaults.default_owner,
+            max_upload_bytes=number("MAX_UPLOAD_BYTES", defaults.max_upload_bytes),
+            max_upload_pixels=number("MAX_UPLOAD_PIXELS", defaults.max_upload_pixels),
+            max_upload_count=number("MAX_UPLOAD_COUNT", defaults.max_upload_count),
+            image_quality=number("IMAGE_QUALITY", defaults.image_quality),
+            image_resizing=text("IMAGE_RESIZING", defaults.image_resizing),
+            soft_delete_retention_days=number(
+                "SOFT_DELETE_RETENTION_DAYS", defaults.soft_delete_retention_days
+            ),
+            cors_allow_origin=text("CORS_ALLOW_ORIGIN", defaults.cors_allow_origin) or "*",
+            log_level=text("LOG_LEVEL", defaults.log_level),
+        )

@@ -1,0 +1,26 @@
+"""Timestamps as every dialect wants them: ISO 8601 UTC with milliseconds and a Z."""
+
+from datetime import datetime, timedelta, timezone
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(moment: datetime) -> str:
+    """`2024-01-15T10:30:00.000Z` for an aware or naive-UTC datetime."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def now_iso() -> str:
+    return iso(utcnow())
+
+
+def iso_in(delta: timedelta) -> str:
+    return iso(utcnow() + delta)
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -1,0 +1,24 @@
+"""What the Worker entry's handlers do, kept here so it is tested like everything else.
+
+`src/entry.py` only adapts Cloudflare's calling conventions to these functions; the local
+server calls the same functions from its cron loop and in-process queue.
+"""
+
+import json
+import logging
+
+from .services.jobs import dispatch_due_jobs, handle_queue_batch
+
+log = logging.getLogger("pixhaven")
+
+
+async def run_scheduled(env, cron: str = "") -> dict:
+    """Housekeeping on the cron trigger. Later features add their purges here."""
+    dispatched = await dispatch_due_jobs(env)
+    summary = {"event": "scheduled", "cron": cron, "jobs_dispatched": dispatched}
+    log.info(json.dumps(summary))
+    return summary
+
+
+async def run_queue(env, batch) -> None:
+    await handle_queue_batch(env, batch)
