@@ -1,0 +1,55 @@
+"""Pixhaven benchmarks: one command, prints each measurement and its ratio to its target.
+
+    .venv/bin/python bench/run.py
+
+Benchmarks so far:
+- import: importing the app and building it (`from pixhaven.app import create_app;
+  create_app()`), in a fresh interpreter each time: the Worker's cold-start proxy.
+  SPEC §5 target: under 300 ms in CPython.
+"""
+
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+IMPORT_PROBE = """
+import time
+started = time.perf_counter()
+from pixhaven.app import create_app
+create_app()
+print((time.perf_counter() - started) * 1000)
+"""
+
+
+def bench_import(runs: int = 7) -> dict:
+    # One untimed run first so .pyc files exist, as they do in a deployed Worker bundle.
+    subprocess.run([sys.executable, "-c", IMPORT_PROBE], check=True, capture_output=True,
+                   cwd=ROOT)
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", IMPORT_PROBE], check=True,
+                             capture_output=True, text=True, cwd=ROOT).stdout
+        samples.append(float(out.strip()))
+    return {"name": "app import + create_app (cold start proxy)",
+            "median_ms": statistics.median(samples), "min_ms": min(samples),
+            "target_ms": 300.0}
+
+
+def main() -> int:
+    results = [bench_import()]
+    failed = False
+    for result in results:
+        ratio = result["median_ms"] / result["target_ms"]
+        verdict = "ok" if ratio <= 1 else "OVER TARGET"
+        failed |= ratio > 1
+        print(f"{result['name']}: median {result['median_ms']:.1f} ms "
+              f"(min {result['min_ms']:.1f} ms), target {result['target_ms']:.0f} ms, "
+              f"ratio {ratio:.2f} -> {verdict}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Fixtures that give tests what a client has: the app over HTTP, with real local bindings.
+
+`env` is a fresh local environment (SQLite file, bucket folder, Pillow images, in-process
+queue) in a temporary folder, migrated like `pixhaven dev` does. `client` talks HTTP to the
+app through httpx, from 127.0.0.1; `client_from(ip)` makes a client seen from another
+address (for the IP allowlist).
+"""
+
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pixhaven.app import create_app
+from pixhaven.local.config import load_config
+from pixhaven.local.env import build_local_env
+from pixhaven.local.server import with_env
+
+ROOT = Path(__file__).resolve().parents[1]
+ADMIN_TOKEN = "test-admin-token"
+
+
+@pytest.fixture(scope="session")
+def app():
+    return create_app()
+
+
+@pytest.fixture
+def settings_overrides() -> dict[str, str]:
+    """Override in a test module (or via indirect parametrisation) to change [vars]."""
+    return {}
+
+
+@pytest.fixture
+async def env(tmp_path, settings_overrides):
+    config = load_config(ROOT / "wrangler.toml", dev_vars=tmp_path / "no.dev.vars")
+    local_env = await build_local_env(
+        config, tmp_path / "state", {"ADMIN_TOKEN": ADMIN_TOKEN, **settings_overrides})
+    yield local_env
+    await local_env.close()
+
+
+@pytest.fixture
+def client_from(app, env):
+    clients = []
+
+    def make(ip: str = "127.0.0.1") -> httpx.AsyncClient:
+        transport = httpx.ASGITransport(app=with_env(app, env), client=(ip, 50000))
+        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        clients.append(client)
+        return client
+
+    yield make
+
+
+@pytest.fixture
+async def client(client_from):
+    async with client_from() as http:
+        yield http
+
+
+@pytest.fixture
+def admin() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+@pytest.fixture
+def make_key(client, admin):
+    """Create a managed key through the API, as an admin would: returns (key, id)."""
+
+    async def make(scopes: list[str], owner: str | None = None, name: str = "test key"):
+        body = {"name": name, "scopes": scopes}
+        if owner:
+            body["owner"] = owner
+        response = await client.post("/v1/keys", json=body, headers=admin)
+        assert response.status_code == 201, response.text
+        created = response.json()
+        return created["key"], created["id"]
+
+    return make
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def assert_error_envelope(response: httpx.Response, status: int, code: str | None = None):
+    """SPEC §3: every error is the superset JSON envelope."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert body["success"] is False
+    assert isinstance(body["error"], str) and body["error"]
+    assert body["message"] == body["error"]
+    assert isinstance(body["code"], str) and body["code"]
+    assert "details" in body
+    if code:
+        assert body["code"] == code
+    return body
