@@ -17,7 +17,7 @@ served_app = cloudflare_client_address(app)
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
-        return await asgi.fetch(served_app, request, self.env)
+        return await asgi.fetch(served_app, request, self.env, self.ctx)
 
     async def scheduled(self, controller, env=None, ctx=None):
         await run_scheduled(self.env, getattr(controller, "cron", ""))

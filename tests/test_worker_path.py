@@ -88,7 +88,8 @@ async def test_entry_handlers_drive_the_shared_worker_functions(env, monkeypatch
 
     monkeypatch.setitem(sys.modules, "workers", types.SimpleNamespace(
         WorkerEntrypoint=type("WorkerEntrypoint", (), {
-            "__init__": lambda self, ctx, env: setattr(self, "env", env)}),
+            "__init__": lambda self, ctx, env: (setattr(self, "env", env),
+                                                setattr(self, "ctx", ctx))[0]}),
         asgi=types.SimpleNamespace(fetch=None)))
     monkeypatch.syspath_prepend(str(ROOT / "src"))
     sys.modules.pop("entry", None)
