@@ -1,0 +1,203 @@
+"""How the local R2 bucket lays objects out on disk.
+
+One object is one file in `<root>/objects/`, holding the data followed by its
+metadata (JSON) and a fixed 16-byte trailer:
+
+    [data][metadata JSON, UTF-8][8-byte big-endian JSON length][8-byte MAGIC]
+
+A write goes to a temporary file in the same directory, is fsync'ed, and is then
+renamed over the final name with `os.replace` (atomic on POSIX and Windows), so a
+reader opens either the whole old object or the whole new one: data and metadata
+can never disagree, and a crash leaves at most a stray temporary file, which
+listings ignore and `ObjectFiles` removes once it is old.
+
+File names are derived from keys so that no key can name a path outside the folder:
+characters other than `[a-z0-9_-]` (including `.`, `/`, `%` and capitals) are written
+as `%xx` escapes of their UTF-8 bytes, in lower case. The mapping is one-to-one, keeps
+names valid on case-insensitive file systems, never yields `.`/`..` or a leading dot
+(the prefix reserved for temporary files), and keeps key prefixes as name prefixes,
+which makes prefix listing cheap. The empty key, and keys whose escaped form would be
+too long for a file name, are stored under `=<sha256 of key>`; listing reads their key
+back from the metadata.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+import time
+import uuid
+from pathlib import Path
+
+MAGIC = b"PXHR2v1\n"
+TRAILER = struct.Struct(">Q8s")
+MAX_ESCAPED_NAME = 200  # below every common file system's 255-byte limit
+HASHED_NAME_MARK = "="  # never produced by escaping
+TEMP_PREFIX = ".tmp-"
+STALE_TEMP_SECONDS = 3600
+_SAFE_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+
+
+def escape_key(key: str) -> str:
+    """The escaped form of a key (or key prefix); see the module docstring."""
+    parts = []
+    for character in key:
+        if character in _SAFE_CHARACTERS:
+            parts.append(character)
+        else:
+            parts.extend(f"%{byte:02x}" for byte in character.encode("utf-8", "surrogatepass"))
+    return "".join(parts)
+
+
+def unescape_name(name: str) -> str:
+    """The key an escaped (not hashed) file name stands for."""
+    raw = bytearray()
+    index = 0
+    while index < len(name):
+        if name[index] == "%":
+            raw.append(int(name[index + 1 : index + 3], 16))
+            index += 3
+        else:
+            raw.extend(name[index].encode("ascii"))
+            index += 1
+    return raw.decode("utf-8", "surrogatepass")
+
+
+def file_name_for(key: str) -> str:
+    escaped = escape_key(key)
+    if 0 < len(escaped) <= MAX_ESCAPED_NAME:
+        return escaped
+    return HASHED_NAME_MARK + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class ObjectFiles:
+    """Reads and atomically writes object files under `root/objects`."""
+
+    def __init__(self, root: Path):
+        self.directory = Path(root) / "objects"
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_temporaries()
+
+    def path_for(self, key: str) -> Path:
+        return self.directory / file_name_for(key)
+
+    def write(self, key: str, data: bytes, metadata: dict) -> None:
+        encoded = json.dumps(metadata, separators=(",", ":")).encode("utf-8")
+        temporary = self.directory / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+        try:
+            with open(temporary, "wb") as handle:
+                handle.write(data)
+                handle.write(encoded)
+                handle.write(TRAILER.pack(len(encoded), MAGIC))
+                handle.flush()
+                os.fsync(handle.fileno())
+            _replace(temporary, self.path_for(key))
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        self._sync_directory()
+
+    def read(self, key: str, choose_range=None):
+        """(metadata, data) of one consistent version of `key`, or None if absent.
+
+        `choose_range(metadata)` returns the `(offset, length)` of the data to read,
+        or None for metadata only; it may raise to refuse the read. Everything comes
+        from one open file handle, so a concurrent replace cannot mix two versions.
+        """
+        try:
+            handle = open(self.path_for(key), "rb")
+        except FileNotFoundError:
+            return None
+        with handle:
+            metadata = _read_metadata(handle)
+            if metadata is None or metadata.get("key") != key:
+                return None  # not an object file, or a hashed name of another key
+            span = choose_range(metadata) if choose_range else None
+            if span is None:
+                return metadata, None
+            offset, length = span
+            handle.seek(offset)
+            return metadata, handle.read(length)
+
+    def delete(self, key: str) -> None:
+        try:
+            self.path_for(key).unlink()
+        except FileNotFoundError:
+            pass
+
+    def keys(self, prefix: str = "") -> list[str]:
+        """All keys starting with `prefix`, sorted like R2 (by UTF-8 bytes)."""
+        escaped_prefix = escape_key(prefix)
+        keys = []
+        with os.scandir(self.directory) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.startswith(HASHED_NAME_MARK):
+                    found = self._key_of_hashed(entry.path)
+                    if found is not None and found.startswith(prefix):
+                        keys.append(found)
+                elif not name.startswith(".") and name.startswith(escaped_prefix):
+                    keys.append(unescape_name(name))
+        # Code point order is UTF-8 byte order, the order R2 lists keys in.
+        keys.sort()
+        return keys
+
+    def _key_of_hashed(self, path: str) -> str | None:
+        try:
+            with open(path, "rb") as handle:
+                metadata = _read_metadata(handle)
+        except FileNotFoundError:
+            return None
+        return None if metadata is None else metadata.get("key")
+
+    def _sync_directory(self) -> None:
+        # Makes the rename itself durable; not possible (nor needed) on Windows.
+        if os.name != "posix":
+            return
+        descriptor = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+
+    def _remove_stale_temporaries(self) -> None:
+        # Left behind by a crash mid-write. Only old ones: another process sharing the
+        # folder may be writing a fresh one right now.
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        for path in self.directory.glob(f"{TEMP_PREFIX}*"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+            except FileNotFoundError:
+                pass
+
+
+def _read_metadata(handle) -> dict | None:
+    handle.seek(0, os.SEEK_END)
+    file_size = handle.tell()
+    if file_size < TRAILER.size:
+        return None
+    handle.seek(file_size - TRAILER.size)
+    metadata_length, magic = TRAILER.unpack(handle.read(TRAILER.size))
+    if magic != MAGIC or metadata_length > file_size - TRAILER.size:
+        return None
+    handle.seek(file_size - TRAILER.size - metadata_length)
+    metadata = json.loads(handle.read(metadata_length))
+    if metadata.get("size") != file_size - TRAILER.size - metadata_length:
+        return None
+    return metadata
+
+
+def _replace(source: Path, target: Path) -> None:
+    # On Windows a file that a reader holds open cannot be replaced; readers hold it
+    # only for a moment, so retry briefly. On POSIX the first attempt succeeds.
+    for attempt in range(50):
+        try:
+            os.replace(source, target)
+            return
+        except PermissionError:
+            if os.name == "posix" or attempt == 49:
+                raise
+            time.sleep(0.01)

@@ -1,0 +1,141 @@
+"""Local-only properties of LocalD1: persistence, concurrency, SQLite settings."""
+
+import asyncio
+import threading
+
+import pytest
+
+from pixhaven.local.d1 import D1Error, LocalD1
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = LocalD1(tmp_path / "db.sqlite3")
+    yield database
+    database.close()
+
+
+async def test_data_persists_in_the_file(tmp_path):
+    path = tmp_path / "nested" / "db.sqlite3"
+    first = LocalD1(path)
+    await first.exec("CREATE TABLE t (v TEXT);\nINSERT INTO t VALUES ('kept');")
+    first.close()
+    second = LocalD1(path)
+    assert await second.prepare("SELECT v FROM t").first("v") == "kept"
+    second.close()
+
+
+async def test_wal_and_foreign_keys_are_on(db):
+    assert await db.prepare("PRAGMA journal_mode").first("journal_mode") == "wal"
+    assert await db.prepare("PRAGMA foreign_keys").first("foreign_keys") == 1
+
+
+async def test_errors_are_d1_error_instances(db):
+    with pytest.raises(D1Error) as raised:
+        await db.prepare("SELECT * FROM missing").all()
+    assert str(raised.value).startswith("D1_ERROR: no such table: missing")
+
+
+def test_bind_checks_values_immediately(db):
+    with pytest.raises(D1Error, match="D1_TYPE_ERROR"):
+        db.prepare("SELECT ?").bind(object())
+
+
+async def test_results_are_dicts_with_attribute_access(db):
+    result = await db.prepare("SELECT 1 AS one").all()
+    assert result.success and result.meta.served_by
+    assert result.results[0].one == 1
+
+
+async def test_concurrent_tasks_and_threads_share_the_database(db):
+    await db.prepare("CREATE TABLE hits (n INTEGER)").run()
+
+    async def task_inserts():
+        for _ in range(50):
+            await db.prepare("INSERT INTO hits VALUES (?)").bind(1).run()
+
+    def thread_inserts():
+        async def inserts():
+            for _ in range(50):
+                await db.batch([db.prepare("INSERT INTO hits VALUES (1)")] * 2)
+
+        asyncio.run(inserts())
+
+    threads = [threading.Thread(target=thread_inserts) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    await asyncio.gather(*(task_inserts() for _ in range(8)))
+    for thread in threads:
+        thread.join()
+    assert await db.prepare("SELECT COUNT(*) AS n FROM hits").first("n") == 8 * 50 + 4 * 100
+
+
+async def test_two_connections_to_one_file_wait_for_each_other(tmp_path):
+    path = tmp_path / "shared.sqlite3"
+    a, b = LocalD1(path), LocalD1(path)
+    await a.prepare("CREATE TABLE t (v INTEGER)").run()
+
+    def write(database, count):
+        async def run():
+            for i in range(count):
+                await database.prepare("INSERT INTO t VALUES (?)").bind(i).run()
+
+        asyncio.run(run())
+
+    threads = [threading.Thread(target=write, args=(d, 100)) for d in (a, b)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert await a.prepare("SELECT COUNT(*) AS n FROM t").first("n") == 200
+    a.close()
+    b.close()
+
+
+async def test_failed_batch_leaves_no_open_transaction(db):
+    await db.prepare("CREATE TABLE t (v INTEGER UNIQUE)").run()
+    with pytest.raises(D1Error):
+        await db.batch([db.prepare("INSERT INTO t VALUES (1)"), db.prepare("INSERT INTO t VALUES (1)")])
+    await db.prepare("INSERT INTO t VALUES (2)").run()
+    assert await db.prepare("SELECT v FROM t").raw() == [[2]]
+
+
+async def test_execute_script_applies_multi_line_sql(db):
+    db.execute_script(
+        """
+        CREATE TABLE items (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL  -- a comment; with a semicolon
+        );
+        CREATE TABLE log (item_id INTEGER);
+        CREATE TRIGGER items_log AFTER INSERT ON items BEGIN
+            INSERT INTO log VALUES (new.id);
+        END;
+        INSERT INTO items (name) VALUES ('semi;colon');
+        """
+    )
+    assert await db.prepare("SELECT name FROM items").first("name") == "semi;colon"
+    assert await db.prepare("SELECT COUNT(*) AS n FROM log").first("n") == 1
+
+
+async def test_execute_script_is_all_or_nothing(db):
+    with pytest.raises(D1Error):
+        db.execute_script("CREATE TABLE a (v); INSERT INTO missing VALUES (1);")
+    assert await db.prepare("SELECT name FROM sqlite_master WHERE name = 'a'").first() is None
+
+
+async def test_blob_bindings_accept_bytes_like_values(db):
+    await db.prepare("CREATE TABLE b (v BLOB)").run()
+    await db.batch(
+        [
+            db.prepare("INSERT INTO b VALUES (?)").bind(bytearray(b"\x01")),
+            db.prepare("INSERT INTO b VALUES (?)").bind(memoryview(b"\x02")),
+            db.prepare("INSERT INTO b VALUES (?)").bind([3]),
+        ]
+    )
+    assert await db.prepare("SELECT v FROM b ORDER BY v").raw() == [[[1]], [[2]], [[3]]]
+
+
+async def test_large_integers_come_back_as_javascript_would_see_them(db):
+    value = await db.prepare("SELECT 9007199254740993 AS n").first("n")
+    assert isinstance(value, float) and value == 2**53

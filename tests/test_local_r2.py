@@ -1,0 +1,244 @@
+"""Local-only properties of LocalR2: what Miniflare cannot show us.
+
+Key → file-name safety, crash-safe atomic writes, concurrent readers and writers,
+persistence, and the Python stream/buffer look-alikes.
+"""
+
+import asyncio
+import datetime
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from pixhaven.local.r2 import LocalR2, R2Error
+from pixhaven.local.r2_storage import TEMP_PREFIX, escape_key, file_name_for
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+HOSTILE_KEYS = [
+    "../outside",
+    "../../etc/passwd",
+    "/absolute/path",
+    "a/../../b",
+    "..",
+    ".",
+    ".hidden",
+    "..\\windows\\path",
+    "C:\\drive",
+    "nul",
+    "x\x00y",
+    "%2e%2e%2fencoded",
+    "",
+    "é" * 500,  # 1000 bytes: too long to escape into a file name, so hashed
+]
+
+
+def all_files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+async def test_hostile_keys_stay_inside_the_bucket_folder(tmp_path):
+    root = tmp_path / "bucket"
+    bucket = LocalR2(root)
+    for key in HOSTILE_KEYS:
+        await bucket.put(key, key.encode())
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bucket"]
+    objects_dir = (root / "objects").resolve()
+    for path in all_files(root):
+        assert path.resolve().parent == objects_dir
+        assert not path.name.startswith(".")
+    for key in HOSTILE_KEYS:
+        assert (await (await bucket.get(key)).arrayBuffer()).to_bytes() == key.encode()
+    listed = await bucket.list()
+    assert [o.key for o in listed["objects"]] == sorted(HOSTILE_KEYS)
+
+
+def test_file_names_are_unique_even_on_case_insensitive_file_systems():
+    keys = ["A", "a", "%41", "%61", "Ab", "aB", "ab"]
+    names = [file_name_for(k) for k in keys]
+    assert len({n.lower() for n in names}) == len(keys)
+    assert all(n == n.lower() for n in names)
+
+
+def test_escaping_keeps_prefixes():
+    assert escape_key("img/2024/a.png").startswith(escape_key("img/20"))
+
+
+async def test_prefix_listing_finds_hashed_long_keys(tmp_path):
+    bucket = LocalR2(tmp_path)
+    long_key = "big/" + "x" * 900
+    await bucket.put(long_key, b"1")
+    await bucket.put("big/small", b"2")
+    await bucket.put("other", b"3")
+    listed = await bucket.list(prefix="big/")
+    assert [o.key for o in listed["objects"]] == ["big/small", long_key]
+
+
+async def test_too_long_key_is_refused(tmp_path):
+    with pytest.raises(R2Error, match="10020"):
+        await LocalR2(tmp_path).put("k" * 1025, b"x")
+
+
+async def test_objects_persist_across_instances(tmp_path):
+    await LocalR2(tmp_path).put("kept", b"value", customMetadata={"a": "b"})
+    again = await LocalR2(tmp_path).get("kept")
+    assert (await again.arrayBuffer()).to_bytes() == b"value"
+    assert again.customMetadata == {"a": "b"}
+
+
+async def test_foreign_files_in_the_folder_are_ignored(tmp_path):
+    bucket = LocalR2(tmp_path)
+    await bucket.put("real", b"x")
+    (tmp_path / "objects" / "stray").write_bytes(b"not an object")
+    (tmp_path / "objects" / f"{TEMP_PREFIX}unfinished").write_bytes(b"half")
+    assert await bucket.get("stray") is None
+    assert [o.key for o in (await bucket.list())["objects"]] == ["real"]
+
+
+def test_stale_temporary_files_are_removed_on_open(tmp_path):
+    objects = tmp_path / "objects"
+    objects.mkdir()
+    stale = objects / f"{TEMP_PREFIX}stale"
+    fresh = objects / f"{TEMP_PREFIX}fresh"
+    stale.write_bytes(b"x")
+    fresh.write_bytes(b"x")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    LocalR2(tmp_path)
+    assert not stale.exists()
+    assert fresh.exists()  # may belong to another process writing right now
+
+
+WRITER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from pixhaven.local.r2 import LocalR2
+
+    async def main():
+        bucket = LocalR2(sys.argv[1])
+        round = 0
+        while True:
+            for index in range(4):
+                size = 200_000 + 50_000 * ((round + index) % 7)
+                payload = bytes([(round + index) % 256]) * size
+                await bucket.put(f"obj-{index}", payload, customMetadata={"round": str(round)})
+                if round == 0 and index == 0:
+                    print("started", flush=True)
+            round += 1
+
+    asyncio.run(main())
+    """
+)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+async def test_a_writer_killed_mid_write_never_leaves_a_torn_object(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(REPO_ROOT / "src"))
+    for attempt in range(3):
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path)],
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        assert writer.stdout.readline().strip() == b"started"
+        time.sleep(0.05 + 0.07 * attempt)
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+        writer.stdout.close()
+
+        bucket = LocalR2(tmp_path)
+        listed = await bucket.list(include=["customMetadata"])
+        assert {o.key for o in listed["objects"]} <= {f"obj-{i}" for i in range(4)}
+        for listed_object in listed["objects"]:
+            obj = await bucket.get(listed_object.key)
+            data = (await obj.arrayBuffer()).to_bytes()
+            assert len(data) == obj.size
+            assert hashlib.md5(data).hexdigest() == obj.etag
+            assert len(set(data)) == 1  # one payload, not a mix of two
+            assert obj.customMetadata["round"].isdigit()
+
+
+async def test_concurrent_writers_and_readers_see_whole_objects(tmp_path):
+    bucket = LocalR2(tmp_path)
+    payloads = [bytes([i]) * (100_000 + i * 1000) for i in range(8)]
+    digests = {hashlib.md5(p).hexdigest() for p in payloads}
+    await bucket.put("hot", payloads[0])
+
+    async def writer(payload):
+        for _ in range(5):
+            await bucket.put("hot", payload)
+
+    async def reader():
+        for _ in range(20):
+            obj = await bucket.get("hot")
+            data = (await obj.arrayBuffer()).to_bytes()
+            assert hashlib.md5(data).hexdigest() == obj.etag
+            assert obj.etag in digests
+
+    await asyncio.gather(*(writer(p) for p in payloads), *(reader() for _ in range(8)))
+
+
+async def test_conditional_puts_are_atomic_within_one_instance(tmp_path):
+    bucket = LocalR2(tmp_path)
+    stored = await bucket.put("lock", b"v0")
+    # Everyone tries to replace the version they saw; exactly one may win.
+    results = await asyncio.gather(
+        *(bucket.put("lock", f"v{i}".encode(), onlyIf={"etagMatches": stored.etag}) for i in range(1, 11))
+    )
+    assert sum(r is not None for r in results) == 1
+
+
+async def test_body_stream_reads_in_pieces_and_iterates(tmp_path):
+    bucket = LocalR2(tmp_path)
+    data = os.urandom(200_000)
+    await bucket.put("blob", data)
+
+    obj = await bucket.get("blob")
+    first = await obj.body.read(10)
+    rest = await obj.body.read()
+    assert first + rest == data
+    assert obj.bodyUsed
+    assert await obj.body.read() == b""
+
+    chunks = [chunk async for chunk in (await bucket.get("blob")).body]
+    assert len(chunks) > 1 and b"".join(chunks) == data
+
+
+async def test_put_accepts_buffers_and_async_iterables(tmp_path):
+    bucket = LocalR2(tmp_path)
+    await bucket.put("a", b"abc")
+    buffer = await (await bucket.get("a")).arrayBuffer()
+    assert bytes(buffer) == b"abc" and len(buffer) == 3
+
+    await bucket.put("from-buffer", buffer)
+
+    async def generate():
+        yield b"ab"
+        yield b"cd"
+
+    await bucket.put("from-generator", generate())
+    assert await (await bucket.get("from-buffer")).text() == "abc"
+    assert await (await bucket.get("from-generator")).text() == "abcd"
+
+
+async def test_uploaded_is_naive_utc_now(tmp_path):
+    obj = await LocalR2(tmp_path).put("t", b"x")
+    assert obj.uploaded.tzinfo is None
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    assert abs((now - obj.uploaded).total_seconds()) < 5
+
+
+async def test_write_http_metadata_fills_response_headers(tmp_path):
+    obj = await LocalR2(tmp_path).put(
+        "h", b"x", httpMetadata={"contentType": "image/png", "cacheControl": "no-store"}
+    )
+    headers = {}
+    obj.writeHttpMetadata(headers)
+    assert headers == {"content-type": "image/png", "cache-control": "no-store"}
