@@ -7,15 +7,21 @@ server calls the same functions from its cron loop and in-process queue.
 import json
 import logging
 
+from .services.image_updates import purge_due
 from .services.jobs import dispatch_due_jobs, handle_queue_batch
+from .settings import Settings
 
 log = logging.getLogger("pixhaven")
 
 
 async def run_scheduled(env, cron: str = "") -> dict:
-    """Housekeeping on the cron trigger. Later features add their purges here."""
+    """Housekeeping on the cron trigger: purge expired and long-deleted images, and wake
+    jobs that are due again or were abandoned."""
+    settings = Settings.from_env(env)
+    purged = await purge_due(env, settings.soft_delete_retention_days)
     dispatched = await dispatch_due_jobs(env)
-    summary = {"event": "scheduled", "cron": cron, "jobs_dispatched": dispatched}
+    summary = {"event": "scheduled", "cron": cron, "images_purged": purged,
+               "jobs_dispatched": dispatched}
     log.info(json.dumps(summary))
     return summary
 

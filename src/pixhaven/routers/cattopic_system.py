@@ -1,11 +1,13 @@
-"""CattoPic system endpoints: `GET /api/config`, `POST /api/validate-api-key`."""
+"""CattoPic system endpoints: `GET /api/config`, `POST /api/validate-api-key`,
+`POST /api/cleanup`."""
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 
-from ..dependencies import get_settings
+from ..dependencies import env_of, get_settings
 from ..models.cattopic import ConfigResponse, ValidateKeyResponse
 from ..models.common import ERROR_RESPONSES
-from ..security.auth import Identity, authenticated
+from ..security.auth import Identity, authenticated, require
+from ..services.image_updates import purge_due
 from ..settings import Settings
 
 router = APIRouter(prefix="/api", tags=["CattoPic"], responses=ERROR_RESPONSES)
@@ -28,3 +30,10 @@ async def get_config(_: Identity = Depends(authenticated),
              summary="Check that the bearer key is valid")
 async def validate_api_key(_: Identity = Depends(authenticated)):
     return {"success": True, "valid": True}
+
+
+@router.post("/cleanup", summary="Purge expired images now (and deleted ones past retention)")
+async def cleanup(request: Request, _: Identity = Depends(require("images:write")),
+                  settings: Settings = Depends(get_settings)):
+    deleted = await purge_due(env_of(request), settings.soft_delete_retention_days)
+    return {"success": True, "deletedCount": deleted}

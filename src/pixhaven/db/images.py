@@ -1,0 +1,143 @@
+"""Queries for the `images` table (tags live in db/tags.py, albums in db/albums.py)."""
+
+from .d1 import execute, fetch_all, fetch_one
+
+# Columns written when an image is recorded; the row dict handed to `insert_statement`
+# must carry exactly these keys.
+INSERT_COLUMNS = (
+    "id", "short_id", "owner", "album_id", "filename", "original_name", "content_type",
+    "format", "width", "height", "orientation", "animated", "size", "webp_size", "avif_size",
+    "content_hash", "placeholder", "alt", "is_private", "source", "prompt", "model",
+    "template", "status", "rand", "created_at", "updated_at", "expires_at",
+)
+
+# Visible = what lists, random and serving may show.
+VISIBLE = "deleted_at IS NULL AND status = 'ready' AND (expires_at IS NULL OR expires_at > ?)"
+
+
+def insert_statement(db, row: dict):
+    placeholders = ", ".join("?" for _ in INSERT_COLUMNS)
+    return db.prepare(
+        f"INSERT INTO images ({', '.join(INSERT_COLUMNS)}) VALUES ({placeholders})"
+    ).bind(*(row[column] for column in INSERT_COLUMNS))
+
+
+async def get(db, image_id: str) -> dict | None:
+    return await fetch_one(db, "SELECT * FROM images WHERE id = ?", image_id)
+
+
+async def get_for_owner(db, image_id: str, owner: str) -> dict | None:
+    return await fetch_one(db, "SELECT * FROM images WHERE id = ? AND owner = ?", image_id, owner)
+
+
+async def get_by_short_id(db, short_id: str) -> dict | None:
+    return await fetch_one(db, "SELECT * FROM images WHERE short_id = ?", short_id)
+
+
+async def find_by_hash(db, owner: str, content_hash: str) -> dict | None:
+    """A live image of this owner with the same bytes (deduplication)."""
+    return await fetch_one(
+        db, "SELECT * FROM images WHERE owner = ? AND content_hash = ? AND deleted_at IS NULL"
+            " AND status = 'ready' ORDER BY created_at LIMIT 1", owner, content_hash)
+
+
+async def find_live_by_path(db, owner: str, album_id: str | None, filename: str) -> dict | None:
+    """The live image at a PixelFlare CDN path (`album_id` None = no album)."""
+    return await fetch_one(
+        db, "SELECT * FROM images WHERE owner = ? AND album_id IS ? AND filename = ?"
+            " AND deleted_at IS NULL ORDER BY created_at DESC LIMIT 1", owner, album_id, filename)
+
+
+async def update_fields(db, image_id: str, fields: dict, updated_at: str) -> int:
+    """Update the named columns (names come from code, never from requests)."""
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    return await execute(db, f"UPDATE images SET {assignments}, updated_at = ? WHERE id = ?",
+                         *fields.values(), updated_at, image_id)
+
+
+async def soft_delete(db, image_id: str, when: str) -> int:
+    return await execute(db, "UPDATE images SET deleted_at = ?, updated_at = ? WHERE id = ?"
+                             " AND deleted_at IS NULL", when, when, image_id)
+
+
+async def restore(db, image_id: str, when: str) -> int:
+    return await execute(db, "UPDATE images SET deleted_at = NULL, updated_at = ? WHERE id = ?"
+                             " AND deleted_at IS NOT NULL", when, image_id)
+
+
+def delete_statement(db, image_id: str):
+    return db.prepare("DELETE FROM images WHERE id = ?").bind(image_id)
+
+
+async def purgeable(db, now: str, deleted_before: str, limit: int = 100) -> list[dict]:
+    """Expired images, and soft-deleted ones past retention."""
+    return await fetch_all(
+        db, "SELECT * FROM images WHERE (expires_at IS NOT NULL AND expires_at <= ?)"
+            " OR (deleted_at IS NOT NULL AND deleted_at <= ?) LIMIT ?", now, deleted_before, limit)
+
+
+async def tags_for(db, image_ids: list[str]) -> dict[str, list[str]]:
+    """image id → sorted tag names, in as few queries as D1's 100-parameter limit allows."""
+    result: dict[str, list[str]] = {image_id: [] for image_id in image_ids}
+    for start in range(0, len(image_ids), 90):
+        chunk = image_ids[start:start + 90]
+        marks = ", ".join("?" for _ in chunk)
+        rows = await fetch_all(
+            db, f"SELECT image_id, tag FROM image_tags WHERE image_id IN ({marks}) ORDER BY tag",
+            *chunk)
+        for row in rows:
+            result[row["image_id"]].append(row["tag"])
+    return result
+
+
+def _filters(owner: str, now: str, *, tag: str | None = None, orientation: str | None = None,
+             formats: tuple[str, ...] | None = None, album_id: str | None = None,
+             include_deleted: bool = False) -> tuple[str, list]:
+    """WHERE clause and parameters for the list endpoints' filters."""
+    clauses, params = ["i.owner = ?"], [owner]
+    if include_deleted:
+        clauses.append("i.status = 'ready'")
+    else:
+        clauses.append(VISIBLE.replace("deleted_at", "i.deleted_at").replace(
+            "status", "i.status").replace("expires_at", "i.expires_at"))
+        params.append(now)
+    if tag is not None:
+        clauses.append("EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.tag = ?)")
+        params.append(tag)
+    if orientation is not None:
+        clauses.append("i.orientation = ?")
+        params.append(orientation)
+    if formats:
+        clauses.append(f"i.format IN ({', '.join('?' for _ in formats)})")
+        params.extend(formats)
+    if album_id is not None:
+        clauses.append("i.album_id = ?")
+        params.append(album_id)
+    return " AND ".join(clauses), params
+
+
+async def list_page(db, owner: str, now: str, *, limit: int, offset: int, **filters) -> list[dict]:
+    """Newest first, offset pagination (CattoPic pages, Splinterpic offsets)."""
+    where, params = _filters(owner, now, **filters)
+    return await fetch_all(
+        db, f"SELECT i.* FROM images i WHERE {where} ORDER BY i.created_at DESC, i.id DESC"
+            " LIMIT ? OFFSET ?", *params, limit, offset)
+
+
+async def count(db, owner: str, now: str, **filters) -> int:
+    where, params = _filters(owner, now, **filters)
+    row = await fetch_one(db, f"SELECT COUNT(*) AS n FROM images i WHERE {where}", *params)
+    return int(row["n"])
+
+
+async def list_after(db, owner: str, now: str, *, limit: int,
+                     cursor: tuple[str, str] | None, **filters) -> list[dict]:
+    """Newest first, keyset pagination on (created_at, id): rows inserted while a client
+    pages are either before its cursor (not shown) or after it (shown once), never twice."""
+    where, params = _filters(owner, now, **filters)
+    if cursor is not None:
+        where += " AND (i.created_at < ? OR (i.created_at = ? AND i.id < ?))"
+        params += [cursor[0], cursor[0], cursor[1]]
+    return await fetch_all(
+        db, f"SELECT i.* FROM images i WHERE {where} ORDER BY i.created_at DESC, i.id DESC"
+            " LIMIT ?", *params, limit)
