@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from . import __version__
 from .errors import install_error_handlers
 from .middleware import PixhavenMiddleware
-from .routers import cattopic_system, pixelflare_keys, system
+from .routers import cattopic_system, craftr, pixelflare_keys, system
 
 DESCRIPTION = """\
 Pixhaven hosts, transforms and generates images. It speaks the APIs of CattoPic
@@ -28,5 +28,6 @@ def create_app() -> FastAPI:
     app.include_router(system.router)
     app.include_router(cattopic_system.router)
     app.include_router(pixelflare_keys.router)
+    app.include_router(craftr.router)
     app.add_middleware(PixhavenMiddleware)
     return app

@@ -17,11 +17,18 @@ class Settings:
     max_upload_bytes: int = 70 * 1024 * 1024
     max_upload_pixels: int = 100_000_000
     max_upload_count: int = 50
+    max_components: int = 10
     image_quality: int = 80
     image_resizing: str = "binding"
     soft_delete_retention_days: int = 30
     cors_allow_origin: str = "*"
     log_level: str = "info"
+    upload_signing_secret: str = ""      # secret; empty: derived from admin_token
+    upload_url_ttl_seconds: int = 900
+    r2_access_key_id: str = ""           # secret; with the next three: R2 presigned uploads
+    r2_secret_access_key: str = ""       # secret
+    r2_account_id: str = ""
+    r2_bucket_name: str = ""
 
     @classmethod
     def from_env(cls, env) -> "Settings":
@@ -45,6 +52,7 @@ class Settings:
             max_upload_bytes=number("MAX_UPLOAD_BYTES", defaults.max_upload_bytes),
             max_upload_pixels=number("MAX_UPLOAD_PIXELS", defaults.max_upload_pixels),
             max_upload_count=number("MAX_UPLOAD_COUNT", defaults.max_upload_count),
+            max_components=number("MAX_COMPONENTS", defaults.max_components),
             image_quality=number("IMAGE_QUALITY", defaults.image_quality),
             image_resizing=text("IMAGE_RESIZING", defaults.image_resizing),
             soft_delete_retention_days=number(
@@ -52,4 +60,11 @@ class Settings:
             ),
             cors_allow_origin=text("CORS_ALLOW_ORIGIN", defaults.cors_allow_origin) or "*",
             log_level=text("LOG_LEVEL", defaults.log_level),
+            upload_signing_secret=text("UPLOAD_SIGNING_SECRET", ""),
+            upload_url_ttl_seconds=number("UPLOAD_URL_TTL_SECONDS",
+                                          defaults.upload_url_ttl_seconds),
+            r2_access_key_id=text("R2_ACCESS_KEY_ID", "").strip(),
+            r2_secret_access_key=text("R2_SECRET_ACCESS_KEY", "").strip(),
+            r2_account_id=text("R2_ACCOUNT_ID", "").strip(),
+            r2_bucket_name=text("R2_BUCKET_NAME", "").strip(),
         )

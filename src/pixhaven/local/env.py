@@ -11,6 +11,7 @@ from pathlib import Path
 from ..worker import run_queue
 from .config import LocalConfig
 from .d1 import LocalD1
+from .fonts import LocalFontInstaller
 from .images import LocalImages
 from .migrations import apply_migrations
 from .queue import LocalQueue
@@ -66,6 +67,8 @@ async def build_local_env(config: LocalConfig, state_dir: Path,
             max_retries=config.queue_max_retries,
         ),
         RATE_LIMITER=LocalRateLimiter(config.rate_limit, config.rate_period),
+        # Not a Cloudflare binding: copies a missing font into the bucket on first use.
+        FONT_INSTALLER=LocalFontInstaller(),
     )
 
     async def consume(batch):

@@ -1,0 +1,138 @@
+"""One layout per document, handed unchanged to every output (SVG, PNG, JPEG, WebP, AVIF).
+
+Everything that decides where ink goes is computed here, in floating-point pixels:
+glyph positions, pill sizes, divider rectangles, image boxes. The outputs only draw.
+
+- text: the block's top-left is (x, y); lines follow at the font's line height.
+- tag: a pill (radius = half its height) at (x, y) around one line of text, padded by
+  0.75 × fontSize left and right and 0.3 × fontSize above and below.
+- divider: a rectangle (x, y, length, thickness) or (x, y, thickness, length);
+  thin 1 px, medium 2 px, thick 4 px.
+- image: drawn into (x, y, width, height) like CSS `object-fit: cover` (scaled to fill,
+  centred, cropped), corners clipped to `radius`.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .document import (Document, DividerComponent, ImageComponent, TagComponent,
+                       TextComponent, parse_color)
+from .fonts import LIBRARY, FontLibrary
+from .text import TextBlock, choose_faces, layout_text
+
+TAG_PADDING_X = 0.75
+TAG_PADDING_Y = 0.3
+
+RGBA = tuple[int, int, int, int]
+
+
+@dataclass
+class Box:
+    x: float
+    y: float
+    width: float
+    height: float
+
+    @property
+    def right(self) -> float:
+        return self.x + self.width
+
+    @property
+    def bottom(self) -> float:
+        return self.y + self.height
+
+
+@dataclass
+class RectItem:
+    box: Box
+    color: RGBA
+    radius: float = 0.0
+
+
+@dataclass
+class TextItem:
+    x: float
+    y: float
+    block: TextBlock
+    color: RGBA
+
+    @property
+    def ink_box(self) -> Box:
+        """Where the glyphs are: the lines' extent (not the whole frame)."""
+        return Box(self.x, self.y, self.block.content_width, self.block.height)
+
+
+@dataclass
+class ImageItem:
+    box: Box
+    radius: float
+    pixels: Any  # a PIL RGBA image, uncropped
+
+
+@dataclass
+class Layout:
+    width: int
+    height: int
+    background: RGBA
+    items: list = field(default_factory=list)
+    boxes: list[Box] = field(default_factory=list)  # one per component, in order
+
+    @property
+    def opaque(self) -> bool:
+        return self.background[3] == 255
+
+
+async def build_layout(env, document: Document, *, max_image_bytes: int,
+                       max_image_pixels: int, library: FontLibrary = LIBRARY) -> Layout:
+    layout = Layout(document.width, document.height, parse_color(document.background))
+    for index, component in enumerate(document.components):
+        if isinstance(component, TextComponent):
+            choose = await choose_faces(env, library, component.fontFamily,
+                                        int(component.fontWeight),
+                                        component.fontStyle == "italic", component.text)
+            frame = None if component.frameWidth == "fit" else float(component.frameWidth)
+            block = layout_text(component.text, component.fontSize, choose, frame)
+            layout.items.append(TextItem(component.x, component.y, block,
+                                         parse_color(component.color)))
+            layout.boxes.append(Box(component.x, component.y, block.frame_width, block.height))
+        elif isinstance(component, TagComponent):
+            text = " ".join(component.text.split())
+            choose = await choose_faces(env, library, component.fontFamily,
+                                        int(component.fontWeight),
+                                        component.fontStyle == "italic", text)
+            block = layout_text(text, component.fontSize, choose, None)
+            pad_x = component.fontSize * TAG_PADDING_X
+            pad_y = component.fontSize * TAG_PADDING_Y
+            box = Box(component.x, component.y, block.content_width + 2 * pad_x,
+                      block.height + 2 * pad_y)
+            layout.items.append(RectItem(box, parse_color(component.backgroundColor),
+                                         box.height / 2))
+            layout.items.append(TextItem(component.x + pad_x, component.y + pad_y, block,
+                                         parse_color(component.color)))
+            layout.boxes.append(box)
+        elif isinstance(component, DividerComponent):
+            thickness = component.thickness
+            if component.direction == "horizontal":
+                box = Box(component.x, component.y, component.length, thickness)
+            else:
+                box = Box(component.x, component.y, thickness, component.length)
+            layout.items.append(RectItem(box, parse_color(component.color)))
+            layout.boxes.append(box)
+        elif isinstance(component, ImageComponent):
+            from . import sources
+
+            pixels = sources.load(component.src, index, max_image_bytes, max_image_pixels)
+            box = Box(component.x, component.y, component.width, component.height)
+            radius = min(component.radius, component.width / 2, component.height / 2)
+            layout.items.append(ImageItem(box, radius, pixels))
+            layout.boxes.append(box)
+    return layout
+
+
+def cover_crop(size: tuple[int, int], width: float, height: float) -> tuple[float, ...]:
+    """The source rectangle (left, top, right, bottom) that `object-fit: cover` shows."""
+    src_w, src_h = size
+    scale = max(width / src_w, height / src_h)
+    crop_w, crop_h = width / scale, height / scale
+    left, top = (src_w - crop_w) / 2, (src_h - crop_h) / 2
+    return (left, top, left + crop_w, top + crop_h)

@@ -1,0 +1,133 @@
+"""Draw a layout with Pillow: PNG, JPEG, WebP (AVIF goes from the PNG through env.IMAGES).
+
+Glyphs are drawn one by one by FreeType (the same outlines the SVG uses) at the positions
+the layout computed from the fonts' metrics, with subpixel x offsets, so raster and SVG
+agree to a fraction of a pixel. Rounded corners (pills, image radius) are drawn on a 4×
+mask and scaled down, which antialiases them.
+"""
+
+import io
+from collections import OrderedDict
+
+from PIL import Image, ImageDraw, ImageFont
+
+from .layout import ImageItem, Layout, RectItem, TextItem, cover_crop
+
+SUPERSAMPLE = 4
+FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+_PIL_FONTS_PER_FACE = 8
+
+
+def _pil_font(face, size: float) -> ImageFont.FreeTypeFont:
+    fonts: OrderedDict = face.extras.setdefault("pil", OrderedDict())
+    font = fonts.get(size)
+    if font is None:
+        # BytesIO over the face's bytes: FreeType reads the same buffer, no copy per size.
+        font = ImageFont.truetype(io.BytesIO(face.data), size=size,
+                                  layout_engine=ImageFont.Layout.BASIC)
+        fonts[size] = font
+        if len(fonts) > _PIL_FONTS_PER_FACE:
+            fonts.popitem(last=False)
+    else:
+        fonts.move_to_end(size)
+    return font
+
+
+def _rounded_mask(width: int, height: int, radius: float, offset: tuple[float, float]):
+    """An L mask (width × height) of a rounded rectangle, antialiased by supersampling."""
+    scale = SUPERSAMPLE
+    big = Image.new("L", (width * scale, height * scale), 0)
+    dx, dy = offset
+    ImageDraw.Draw(big).rounded_rectangle(
+        (round(dx * scale), round(dy * scale), width * scale - 1, height * scale - 1),
+        radius=radius * scale, fill=255)
+    return big.reduce(scale)
+
+
+def _draw_rect(canvas: Image.Image, item: RectItem) -> None:
+    box = item.box
+    left, top = int(box.x // 1), int(box.y // 1)
+    right, bottom = int(-(-box.right // 1)), int(-(-box.bottom // 1))
+    if item.radius <= 0:
+        ImageDraw.Draw(canvas, "RGBA").rectangle(
+            (round(box.x), round(box.y), round(box.right) - 1, round(box.bottom) - 1),
+            fill=item.color)
+        return
+    width, height = right - left, bottom - top
+    mask = _rounded_mask(width, height, item.radius, (box.x - left, box.y - top))
+    if item.color[3] < 255:
+        alpha = item.color[3]
+        mask = mask.point(lambda v: v * alpha // 255)
+    layer = Image.new("RGBA", (width, height), item.color[:3] + (255,))
+    layer.putalpha(mask)
+    _composite_clipped(canvas, layer, left, top)
+
+
+def _composite_clipped(canvas: Image.Image, layer: Image.Image, left: int, top: int) -> None:
+    x0, y0 = max(left, 0), max(top, 0)
+    x1, y1 = min(left + layer.width, canvas.width), min(top + layer.height, canvas.height)
+    if x1 <= x0 or y1 <= y0:
+        return
+    part = layer.crop((x0 - left, y0 - top, x1 - left, y1 - top))
+    canvas.alpha_composite(part, (x0, y0))
+
+
+def _draw_text(canvas: Image.Image, item: TextItem) -> None:
+    block = item.block
+    draw = ImageDraw.Draw(canvas, "RGBA")
+    for number, line in enumerate(block.lines):
+        baseline = item.y + block.baseline + number * block.line_height
+        if baseline - block.line_height > canvas.height or baseline + block.line_height < 0:
+            continue
+        for glyph in line.glyphs:
+            if glyph.char == " ":
+                continue
+            x = item.x + glyph.x
+            if x > canvas.width or x + glyph.advance < 0:
+                continue
+            font = _pil_font(glyph.face, block.font_size)
+            draw.text((x, baseline), glyph.char, font=font, fill=item.color, anchor="ls")
+
+
+def _draw_image(canvas: Image.Image, item: ImageItem) -> None:
+    box = item.box
+    left, top = round(box.x), round(box.y)
+    width, height = max(1, round(box.width)), max(1, round(box.height))
+    pixels = item.pixels.resize((width, height), Image.Resampling.LANCZOS,
+                                box=cover_crop(item.pixels.size, width, height))
+    if item.radius > 0:
+        mask = _rounded_mask(width, height, item.radius, (0, 0))
+        alpha = pixels.getchannel("A")
+        pixels.putalpha(Image.composite(alpha, Image.new("L", alpha.size, 0), mask)
+                        if alpha.getextrema() != (255, 255) else mask)
+    _composite_clipped(canvas, pixels, left, top)
+
+
+def draw(layout: Layout) -> Image.Image:
+    canvas = Image.new("RGBA", (layout.width, layout.height), layout.background)
+    for item in layout.items:
+        if isinstance(item, TextItem):
+            _draw_text(canvas, item)
+        elif isinstance(item, RectItem):
+            _draw_rect(canvas, item)
+        elif isinstance(item, ImageItem):
+            _draw_image(canvas, item)
+    return canvas
+
+
+def encode(canvas: Image.Image, media_type: str, quality: int, opaque: bool) -> bytes:
+    fmt = FORMATS[media_type]
+    buffer = io.BytesIO()
+    if fmt == "JPEG" or opaque:
+        if not opaque:
+            flat = Image.new("RGBA", canvas.size, (255, 255, 255, 255))
+            flat.alpha_composite(canvas)
+            canvas = flat
+        canvas = canvas.convert("RGB")
+    if fmt == "PNG":
+        canvas.save(buffer, "PNG", compress_level=6)
+    elif fmt == "JPEG":
+        canvas.save(buffer, "JPEG", quality=quality)
+    else:
+        canvas.save(buffer, "WEBP", quality=quality)
+    return buffer.getvalue()
