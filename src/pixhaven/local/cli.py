@@ -5,6 +5,7 @@
     pixhaven keys create --name NAME [--scopes images:read,images:write] [--owner OWNER]
     pixhaven keys list
     pixhaven keys revoke KEY_ID
+    pixhaven fonts install [--family NAME] [--remote]
 
 All commands work on the state folder (`--state-dir`, default `.pixhaven`) and read
 settings from wrangler.toml / .dev.vars (`--config`).
@@ -47,6 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     keys.add_parser("list", help="list keys (never the keys themselves)")
     revoke = keys.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("key_id")
+
+    fonts = commands.add_parser("fonts", help="rendering fonts").add_subparsers(
+        dest="fonts_command", required=True)
+    install = fonts.add_parser("install", help="fetch the fonts (npm) and upload them to the "
+                                               "bucket's fonts/ (local, or R2 with --remote)")
+    install.add_argument("--family", action="append", default=None,
+                         help="only this family (repeatable); default: all seven")
+    install.add_argument("--remote", action="store_true",
+                         help="upload to the Cloudflare R2 bucket with wrangler instead")
     return parser
 
 
@@ -110,12 +120,30 @@ async def _keys(args, config) -> int:
         await env.close()
 
 
+async def _fonts(args, config) -> int:
+    from . import fonts
+
+    families = fonts.parse_families(args.family)
+    if args.remote:
+        bucket = fonts.bucket_name(config)
+        count = await asyncio.to_thread(fonts.install_remote, bucket, families)
+        print(f"Uploaded {count} font files to R2 bucket {bucket}.")
+        return 0
+    env = await build_local_env(config, args.state_dir)
+    try:
+        count = await fonts.install(env.BUCKET, families)
+        print(f"Installed {count} new font files into {args.state_dir / 'bucket'}.")
+    finally:
+        await env.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     config = load_config(args.config)
     from ..errors import ApiError
 
-    runner = {"dev": _dev, "migrate": _migrate, "keys": _keys}[args.command]
+    runner = {"dev": _dev, "migrate": _migrate, "keys": _keys, "fonts": _fonts}[args.command]
     try:
         return asyncio.run(runner(args, config))
     except KeyboardInterrupt:

@@ -36,7 +36,7 @@ def default_cache_dir() -> Path:
     return Path(base) / "pixhaven" / "fonts"
 
 
-class FontInstallError(RuntimeError):
+class FontInstallError(ValueError):  # the CLI reports ValueErrors as one line
     pass
 
 
@@ -164,6 +164,19 @@ def install_remote(bucket_name: str, families: list[str] | None = None,
             count += 1
         progress(f"{family}: uploaded to r2://{bucket_name}/fonts/{CATALOGUE[family].slug}/")
     return count
+
+
+def bucket_name(config) -> str:
+    """The R2 bucket bound as BUCKET in wrangler.toml."""
+    import tomllib
+
+    if config.source is None:
+        raise FontInstallError("no wrangler.toml: pass --config")
+    data = tomllib.loads(Path(config.source).read_text(encoding="utf-8"))
+    for bucket in data.get("r2_buckets", []):
+        if bucket.get("binding") == "BUCKET":
+            return bucket["bucket_name"]
+    raise FontInstallError("wrangler.toml binds no R2 bucket as BUCKET")
 
 
 def parse_families(names: list[str] | None) -> list[str] | None:

@@ -238,7 +238,9 @@ def validate_document(data: Any, max_components: int | None = None) -> Document:
             components.append(_component_adapter.validate_python(raw))
         except ValidationError as exc:
             for err in exc.errors():
-                loc = [part for part in err.get("loc", ()) if part != kind]
+                loc = list(err.get("loc", ()))
+                if loc and loc[0] == kind:  # the discriminated union's tag
+                    loc = loc[1:]
                 field, message = _describe({**err, "loc": loc})
                 problems.append({"component": index, "type": kind, "field": field,
                                  "message": message})

@@ -44,23 +44,30 @@ def _rounded_mask(width: int, height: int, radius: float, offset: tuple[float, f
     return big.reduce(scale)
 
 
+def _layer(color, mask: Image.Image) -> Image.Image:
+    """`color` painted through `mask` (its alpha scaled by the colour's own)."""
+    if color[3] < 255:
+        alpha = color[3]
+        mask = mask.point(lambda v: v * alpha // 255)
+    layer = Image.new("RGBA", mask.size, color[:3] + (255,))
+    layer.putalpha(mask)
+    return layer
+
+
 def _draw_rect(canvas: Image.Image, item: RectItem) -> None:
     box = item.box
+    if item.radius <= 0:
+        left, top = round(box.x), round(box.y)
+        size = (max(1, round(box.right) - left), max(1, round(box.bottom) - top))
+        if item.color[3] == 255:
+            canvas.paste(item.color, (left, top, left + size[0], top + size[1]))
+            return
+        _composite_clipped(canvas, _layer(item.color, Image.new("L", size, 255)), left, top)
+        return
     left, top = int(box.x // 1), int(box.y // 1)
     right, bottom = int(-(-box.right // 1)), int(-(-box.bottom // 1))
-    if item.radius <= 0:
-        ImageDraw.Draw(canvas, "RGBA").rectangle(
-            (round(box.x), round(box.y), round(box.right) - 1, round(box.bottom) - 1),
-            fill=item.color)
-        return
-    width, height = right - left, bottom - top
-    mask = _rounded_mask(width, height, item.radius, (box.x - left, box.y - top))
-    if item.color[3] < 255:
-        alpha = item.color[3]
-        mask = mask.point(lambda v: v * alpha // 255)
-    layer = Image.new("RGBA", (width, height), item.color[:3] + (255,))
-    layer.putalpha(mask)
-    _composite_clipped(canvas, layer, left, top)
+    mask = _rounded_mask(right - left, bottom - top, item.radius, (box.x - left, box.y - top))
+    _composite_clipped(canvas, _layer(item.color, mask), left, top)
 
 
 def _composite_clipped(canvas: Image.Image, layer: Image.Image, left: int, top: int) -> None:
@@ -73,20 +80,29 @@ def _composite_clipped(canvas: Image.Image, layer: Image.Image, left: int, top: 
 
 
 def _draw_text(canvas: Image.Image, item: TextItem) -> None:
+    """Glyph coverage into a mask over the block, then the colour composited through it."""
     block = item.block
-    draw = ImageDraw.Draw(canvas, "RGBA")
+    left = max(0, int(item.x // 1) - 2 - int(block.font_size))
+    top = max(0, int(item.y // 1) - 2)
+    right = min(canvas.width, int(item.x + block.content_width) + 2 + int(block.font_size))
+    bottom = min(canvas.height, int(item.y + block.height) + 2 + int(block.font_size / 2))
+    if right <= left or bottom <= top:
+        return
+    mask = Image.new("L", (right - left, bottom - top), 0)
+    draw = ImageDraw.Draw(mask)
     for number, line in enumerate(block.lines):
-        baseline = item.y + block.baseline + number * block.line_height
-        if baseline - block.line_height > canvas.height or baseline + block.line_height < 0:
+        baseline = item.y + block.baseline + number * block.line_height - top
+        if baseline - block.line_height > mask.height or baseline + block.line_height < 0:
             continue
         for glyph in line.glyphs:
-            if glyph.char == " ":
+            if glyph.char.isspace():
                 continue
-            x = item.x + glyph.x
-            if x > canvas.width or x + glyph.advance < 0:
+            x = item.x + glyph.x - left
+            if x > mask.width or x + 2 * glyph.advance < 0:
                 continue
             font = _pil_font(glyph.face, block.font_size)
-            draw.text((x, baseline), glyph.char, font=font, fill=item.color, anchor="ls")
+            draw.text((x, baseline), glyph.char, font=font, fill=255, anchor="ls")
+    canvas.alpha_composite(_layer(item.color, mask), (left, top))
 
 
 def _draw_image(canvas: Image.Image, item: ImageItem) -> None:
