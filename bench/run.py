@@ -6,6 +6,8 @@ Benchmarks so far:
 - import: importing the app and building it (`from pixhaven.app import create_app;
   create_app()`), in a fresh interpreter each time: the Worker's cold-start proxy.
   SPEC §5 target: under 300 ms in CPython.
+- render card (bench/render_card.py): a 1200x630 card to PNG by Pixhaven vs satori +
+  resvg-js (npm, bench/node_modules). SPEC §5 target: at least 1.5x faster.
 """
 
 import statistics
@@ -39,7 +41,9 @@ def bench_import(runs: int = 7) -> dict:
 
 
 def main() -> int:
-    results = [bench_import()]
+    from render_card import bench_render_card
+
+    results = [bench_import(), bench_render_card()]
     failed = False
     for result in results:
         ratio = result["median_ms"] / result["target_ms"]
