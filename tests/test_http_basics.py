@@ -94,6 +94,8 @@ async def test_unhandled_exception_becomes_json_500(app, env, client_from):
         raise RuntimeError("secret internals")
 
     broken.include_router(router)
+    # Put it ahead of the CDN catch-all paths, which would otherwise claim /boom.
+    broken.router.routes.insert(0, broken.router.routes.pop())
     import httpx
     from pixhaven.local.server import with_env
     transport = httpx.ASGITransport(app=with_env(broken, env), client=("127.0.0.1", 1))

@@ -29,6 +29,12 @@ CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif",
                  "webp": "image/webp", "avif": "image/avif"}
 
 
+def is_visible(row: dict, now: str) -> bool:
+    """The Python twin of db.images.VISIBLE: not deleted, complete, not expired."""
+    return (row["deleted_at"] is None and row["status"] == "ready"
+            and (row["expires_at"] is None or row["expires_at"] > now))
+
+
 def valid_image_id(image_id: str) -> bool:
     return bool(UUID_PATTERN.match(image_id.lower()))
 
