@@ -106,6 +106,9 @@ CREATE INDEX IF NOT EXISTS images_deleted ON images (deleted_at) WHERE deleted_a
 -- /api/random walks this index from a random point: only servable images are in it.
 CREATE INDEX IF NOT EXISTS images_random ON images (orientation, rand)
     WHERE deleted_at IS NULL AND is_private = 0 AND status = 'ready';
+-- ... and this one when no orientation is asked for (migration 0003).
+CREATE INDEX IF NOT EXISTS images_random_any ON images (rand)
+    WHERE deleted_at IS NULL AND is_private = 0 AND status = 'ready';
 
 -- Tags exist on their own (CattoPic can create a tag with no images) and per owner.
 CREATE TABLE IF NOT EXISTS tags (

@@ -10,6 +10,7 @@ from . import __version__
 from .errors import install_error_handlers
 from .middleware import PixhavenMiddleware
 from .routers import cattopic_system, craftr, pixelflare_keys, system
+from .routers import random_image, serving
 
 DESCRIPTION = """\
 Pixhaven hosts, transforms and generates images. It speaks the APIs of CattoPic
@@ -28,6 +29,9 @@ def create_app() -> FastAPI:
     app.include_router(system.router)
     app.include_router(cattopic_system.router)
     app.include_router(pixelflare_keys.router)
+    app.include_router(random_image.router)
+    app.include_router(serving.router)
     app.include_router(craftr.router)
+    app.include_router(serving.cdn_router)  # CDN catch-all paths: keep this include LAST
     app.add_middleware(PixhavenMiddleware)
     return app

@@ -1,0 +1,39 @@
+"""CattoPic's public `GET /api/random`: a 302 to a random image (services/random_image.py)."""
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
+
+from ..dependencies import env_of, get_settings
+from ..errors import ApiError
+from ..models.common import ERROR_RESPONSES
+from ..services import random_image
+from ..services.images import base_url, object_url
+from ..settings import Settings
+from ..timeutil import now_iso
+
+router = APIRouter(tags=["CattoPic"], responses=ERROR_RESPONSES)
+
+NO_CACHE = "no-cache, no-store, must-revalidate"
+
+
+@router.get("/api/random", status_code=302, summary="Redirect to a random image (CattoPic)",
+            responses={302: {"description": "Location: the chosen image's URL"},
+                       404: {"description": "No images found matching criteria"}})
+async def random(request: Request, settings: Settings = Depends(get_settings),
+                 tags: str | None = Query(None, description="comma-separated; all must match",
+                                          examples=["landscape,nature"]),
+                 exclude: str | None = Query(None, description="comma-separated tags to exclude",
+                                             examples=["blurry,test"]),
+                 orientation: str | None = Query(None, description="landscape, portrait or auto "
+                                                 "(portrait for mobile User-Agents)"),
+                 format: str | None = Query(None, description="original, webp or avif; "  # noqa: A002
+                                            "default: negotiated from Accept")):
+    query = random_image.parse_query(tags, exclude, orientation, request.headers.get("user-agent"))
+    random_image.validate_format(format)
+    row = await random_image.pick(env_of(request).DB, query, now_iso())
+    if row is None:
+        raise ApiError(404, "No images found matching criteria", headers={"Cache-Control": NO_CACHE})
+    version = random_image.choose_version(row, format, request.headers.get("accept"))
+    location = object_url(base_url(request, settings), random_image.key_for(row, version))
+    return RedirectResponse(location, status_code=302,
+                            headers={"Cache-Control": NO_CACHE, "Vary": "Accept, User-Agent"})

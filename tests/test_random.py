@@ -1,0 +1,252 @@
+"""CattoPic's public GET /api/random: every curl example of its document, filters, format
+negotiation, visibility, and the uniformity of the draw."""
+
+from collections import Counter
+
+import pytest
+
+from pixhaven.services import random_image
+from pixhaven.services.random_image import RandomQuery
+from pixhaven.timeutil import now_iso
+from tests.conftest import assert_error_envelope
+from tests.imagegen import animated_gif, unique_jpeg
+from tests.serving_support import key_of, publish, set_column
+
+NO_CACHE = "no-cache, no-store, must-revalidate"
+IPHONE = "Mozilla/5.0 (iPhone)"
+DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36"
+
+
+def assert_redirect(response) -> str:
+    assert response.status_code == 302, response.text
+    assert response.headers["cache-control"] == NO_CACHE
+    location = response.headers["location"]
+    assert location.startswith("http://testserver/r2/images/")
+    return location
+
+
+async def draw(client, params: dict | None = None, **headers):
+    return await client.get("/api/random", params=params or {}, headers=headers)
+
+
+@pytest.fixture
+async def library(client, admin):
+    """A small tagged library: two landscape, two portrait images."""
+    made = {}
+    made["beach"] = await publish(client, admin, unique_jpeg(1, 80, 40), "beach.jpg",
+                                  tags="nature,outdoor,landscape")
+    made["city"] = await publish(client, admin, unique_jpeg(2, 80, 40), "city.jpg",
+                                 tags="city,outdoor,landscape")
+    made["cat"] = await publish(client, admin, unique_jpeg(3, 40, 80), "cat.jpg",
+                                tags="cat,wallpaper")
+    made["nsfw_cat"] = await publish(client, admin, unique_jpeg(4, 40, 80), "cat2.jpg",
+                                     tags="cat,nsfw,wallpaper")
+    return made
+
+
+async def draws(client, params: dict, times: int = 40, **headers) -> set[str]:
+    seen = set()
+    for _ in range(times):
+        response = await draw(client, params, **headers)
+        seen.add(assert_redirect(response).rsplit("/", 1)[1].split(".")[0])
+    return seen
+
+
+async def test_nothing_matches_is_the_documented_404(client):
+    response = await draw(client)
+    body = assert_error_envelope(response, 404, "NOT_FOUND")
+    assert body["error"] == "No images found matching criteria"
+    assert response.headers["cache-control"] == NO_CACHE
+
+
+async def test_get_random_image_redirects_to_the_object(client, admin):
+    # curl "https://your-worker.workers.dev/api/random"
+    made = await publish(client, admin, unique_jpeg(7, 64, 48))
+    response = await draw(client)
+    location = assert_redirect(response)
+    assert location == made["urls"]["original"]
+    served = await client.get(location)
+    assert served.status_code == 200
+    assert served.headers["content-type"] == "image/jpeg"
+
+
+async def test_public_base_url_is_the_base_of_the_location(client, admin, env):
+    made = await publish(client, admin, unique_jpeg(8))
+    env.PUBLIC_BASE_URL = "https://img.example.com"
+    try:
+        response = await draw(client)
+    finally:
+        env.PUBLIC_BASE_URL = ""
+    assert response.status_code == 302
+    assert response.headers["location"] == (
+        f"https://img.example.com/r2/images/landscape/{made['id']}.jpg")
+
+
+async def test_documented_curl_examples(client, admin, library):
+    ids = {name: made["id"] for name, made in library.items()}
+    # curl ".../api/random?tags=nature,outdoor&orientation=landscape"
+    assert await draws(client, {"tags": "nature,outdoor", "orientation": "landscape"}) == {
+        ids["beach"]}
+    # curl ".../api/random?format=webp" -o random.webp
+    response = await draw(client, {"format": "webp"})
+    assert assert_redirect(response).endswith(".webp")
+    webp = await client.get(response.headers["location"])
+    assert webp.status_code == 200 and webp.headers["content-type"] == "image/webp"
+    assert webp.content[8:12] == b"WEBP"
+    # Use case 1: ?orientation=landscape&format=webp
+    seen = await draws(client, {"orientation": "landscape", "format": "webp"})
+    assert seen == {ids["beach"], ids["city"]}
+    # Use case 2: ?orientation=portrait&tags=wallpaper
+    assert await draws(client, {"orientation": "portrait", "tags": "wallpaper"}) == {
+        ids["cat"], ids["nsfw_cat"]}
+    # Use case 3: ?tags=cat&exclude=nsfw,private
+    assert await draws(client, {"tags": "cat", "exclude": "nsfw,private"}) == {ids["cat"]}
+    # Use case 4: ?tags=nature,landscape&exclude=city
+    assert await draws(client, {"tags": "nature,landscape", "exclude": "city"}) == {ids["beach"]}
+    # Use case 5/6: ?orientation=auto, by User-Agent
+    assert await draws(client, {"orientation": "auto"}, **{"User-Agent": IPHONE}) == {
+        ids["cat"], ids["nsfw_cat"]}
+    assert await draws(client, {"orientation": "auto"}, **{"User-Agent": DESKTOP}) == {
+        ids["beach"], ids["city"]}
+
+
+async def test_auto_orientation_recognises_mobile_agents(client, admin, library):
+    portrait = {library["cat"]["id"], library["nsfw_cat"]["id"]}
+    for agent in ("Mozilla/5.0 (Linux; Android 14; Pixel 8) Mobile Safari/537.36",
+                  "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X)"):
+        assert await draws(client, {"orientation": "auto"}, times=10,
+                           **{"User-Agent": agent}) <= portrait
+    # No User-Agent at all: desktop.
+    assert not await draws(client, {"orientation": "auto"}, times=10) & portrait
+
+
+async def test_all_tags_must_match_and_unknown_tags_find_nothing(client, admin, library):
+    response = await draw(client, {"tags": "cat,outdoor"})
+    assert_error_envelope(response, 404)
+    response = await draw(client, {"tags": "nosuchtag"})
+    assert response.json()["error"] == "No images found matching criteria"
+    # Tags are matched case-insensitively and trimmed, as they are stored.
+    assert await draws(client, {"tags": " Nature , OUTDOOR "}, times=5) == {library["beach"]["id"]}
+
+
+async def test_exclude_alone_and_everything_excluded(client, admin, library):
+    seen = await draws(client, {"exclude": "cat,city"}, times=20)
+    assert seen == {library["beach"]["id"]}
+    assert_error_envelope(await draw(client, {"exclude": "outdoor,wallpaper"}), 404)
+
+
+async def test_accept_negotiation_prefers_avif_then_webp(client, admin):
+    await publish(client, admin, unique_jpeg(11))
+    avif = await draw(client, **{"Accept": "image/avif,image/webp,image/apng,*/*;q=0.8"})
+    assert assert_redirect(avif).endswith(".avif")
+    webp = await draw(client, **{"Accept": "image/webp,*/*"})
+    assert assert_redirect(webp).endswith(".webp")
+    plain = await draw(client, **{"Accept": "*/*"})
+    assert assert_redirect(plain).endswith(".jpg")
+    refused = await draw(client, **{"Accept": "image/avif;q=0, image/webp"})
+    assert assert_redirect(refused).endswith(".webp")
+    # An explicit format wins over Accept.
+    original = await draw(client, {"format": "original"}, **{"Accept": "image/avif"})
+    assert assert_redirect(original).endswith(".jpg")
+    explicit = await draw(client, {"format": "avif"})
+    location = assert_redirect(explicit)
+    assert location.endswith(".avif")
+    served = await client.get(location)
+    assert served.headers["content-type"] == "image/avif"
+
+
+async def test_missing_versions_fall_back_to_the_original(client, admin):
+    made = await publish(client, admin, unique_jpeg(12), generateWebp="false",
+                         generateAvif="false")
+    for params, accept in (({"format": "webp"}, "*/*"), ({}, "image/avif,image/webp")):
+        response = await draw(client, params, **{"Accept": accept})
+        assert assert_redirect(response) == made["urls"]["original"]
+
+
+async def test_animated_images_are_always_original(client, admin):
+    made = await publish(client, admin, animated_gif(), "moving.gif")
+    for params in ({"format": "webp"}, {"format": "avif"}, {}):
+        response = await draw(client, params, **{"Accept": "image/avif,image/webp"})
+        location = assert_redirect(response)
+        assert location.endswith(f"{made['id']}.gif")
+
+
+async def test_invalid_parameters_are_400(client, admin):
+    await publish(client, admin, unique_jpeg(13))
+    assert_error_envelope(await draw(client, {"orientation": "diagonal"}), 400)
+    assert_error_envelope(await draw(client, {"format": "bmp"}), 400)
+    too_many = ",".join(f"t{i}" for i in range(30))
+    assert_error_envelope(await draw(client, {"tags": too_many}), 400)
+
+
+async def test_deleted_private_expired_and_pending_images_are_never_chosen(client, admin, env):
+    visible = await publish(client, admin, unique_jpeg(20))
+    deleted = await publish(client, admin, unique_jpeg(21))
+    private = await publish(client, admin, unique_jpeg(22))
+    expired = await publish(client, admin, unique_jpeg(23), expiry_minutes=60)
+    pending = await publish(client, admin, unique_jpeg(24))
+    assert (await client.delete(f"/api/images/{deleted['id']}", headers=admin)).status_code == 200
+    await set_column(env, private["id"], "is_private", 1)
+    await set_column(env, expired["id"], "expires_at", "2000-01-01T00:00:00.000Z")
+    await set_column(env, pending["id"], "status", "pending")
+    assert await draws(client, {}, times=40) == {visible["id"]}
+    await set_column(env, visible["id"], "is_private", 1)
+    assert_error_envelope(await draw(client), 404)
+
+
+async def test_every_owner_public_images_are_candidates(client, admin, make_key):
+    key, _ = await make_key(["images:write"], owner="someone_else")
+    mine = await publish(client, admin, unique_jpeg(30))
+    theirs = await publish(client, {"Authorization": f"Bearer {key}"}, unique_jpeg(31))
+    assert await draws(client, {}, times=60) == {mine["id"], theirs["id"]}
+
+
+# -- uniformity -------------------------------------------------------------------------------
+
+CHI2_BOUND_4_DOF = 45.0  # P(chi2 with 4 degrees of freedom > 45) ≈ 4e-9: never flakes
+
+
+def chi_square(counts: Counter, keys: list[str], draws_made: int) -> float:
+    expected = draws_made / len(keys)
+    return sum((counts[k] - expected) ** 2 / expected for k in keys)
+
+
+async def test_draws_are_uniform_even_when_rand_gaps_are_very_uneven(client, admin, env):
+    """Five images whose `rand` keys are 0, 1, 2, 1e9 and 2e9: "first rand >= r" would pick
+    the one at 1e9 about 47% of the time and the ones at 1 and 2 almost never. The window
+    method is exercised (cap 4 < 5 matches, so the probe cannot see everything) and must
+    come out uniform."""
+    ids = []
+    for seed, rand in enumerate((0, 1, 2, 1_000_000_000, 2_000_000_000)):
+        made = await publish(client, admin, unique_jpeg(100 + seed))
+        await set_column(env, made["id"], "rand", rand)
+        ids.append(made["id"])
+    now = now_iso()
+    counts = Counter()
+    total = 2000
+    for _ in range(total):
+        row = await random_image.pick(env.DB, RandomQuery(), now, cap=4, target=2)
+        counts[row["id"]] += 1
+    assert sum(counts.values()) == total
+    assert chi_square(counts, ids, total) < CHI2_BOUND_4_DOF, counts
+
+
+async def test_small_libraries_are_drawn_exactly_from_the_probe(client, admin, env):
+    ids = [(await publish(client, admin, unique_jpeg(200 + seed)))["id"] for seed in range(5)]
+    now = now_iso()
+    counts = Counter()
+    for _ in range(1500):
+        counts[(await random_image.pick(env.DB, RandomQuery(), now))["id"]] += 1
+    assert chi_square(counts, ids, 1500) < CHI2_BOUND_4_DOF, counts
+
+
+async def test_the_window_queries_use_the_random_indexes(env):
+    from pixhaven.db.public_images import random_window_sql
+
+    for orientation, index in ((None, "images_random_any"), ("portrait", "images_random")):
+        sql, params = random_window_sql(now_iso(), 5, 500, 65, orientation=orientation,
+                                        tags=("cat",), exclude=("nsfw",))
+        plan = await env.DB.prepare("EXPLAIN QUERY PLAN " + sql).bind(*params).all()
+        details = " ".join(row["detail"] for row in plan["results"])
+        assert index in details, details
+        assert "TEMP B-TREE" not in details, details
