@@ -297,6 +297,9 @@ def _looks_like_svg(raw: bytes) -> bool:
 
 def _to_srgb(image: Image.Image, mode: str) -> Image.Image:
     """Apply an embedded colour profile (as Cloudflare does), then work in plain RGB(A)."""
+    if image.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N"):
+        # 16-bit greyscale PNG: scale to 8 bits (a plain convert clips everything to white).
+        image = image.convert("I").point(lambda value: value / 257).convert("L")
     icc = image.info.get("icc_profile")
     if icc:
         try:
