@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from . import __version__
 from .errors import install_error_handlers
 from .middleware import PixhavenMiddleware
+from .routers import pixelflare_images
 from .routers import cattopic_system, craftr, pixelflare_keys, system
 from .routers import random_image, serving
 
@@ -29,6 +30,7 @@ def create_app() -> FastAPI:
     app.include_router(system.router)
     app.include_router(cattopic_system.router)
     app.include_router(pixelflare_keys.router)
+    app.include_router(pixelflare_images.router)
     app.include_router(random_image.router)
     app.include_router(serving.router)
     app.include_router(craftr.router)

@@ -7,6 +7,7 @@ server calls the same functions from its cron loop and in-process queue.
 import json
 import logging
 
+from .services.direct_uploads import purge_unfinished
 from .services.image_updates import purge_due
 from .services.jobs import dispatch_due_jobs, handle_queue_batch
 from .settings import Settings
@@ -19,8 +20,10 @@ async def run_scheduled(env, cron: str = "") -> dict:
     jobs that are due again or were abandoned."""
     settings = Settings.from_env(env)
     purged = await purge_due(env, settings.soft_delete_retention_days)
+    unfinished = await purge_unfinished(env, settings)
     dispatched = await dispatch_due_jobs(env)
     summary = {"event": "scheduled", "cron": cron, "images_purged": purged,
+               "unfinished_uploads_purged": unfinished,
                "jobs_dispatched": dispatched}
     log.info(json.dumps(summary))
     return summary

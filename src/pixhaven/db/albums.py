@@ -51,3 +51,11 @@ async def slugs_for(db, album_ids: set[str]) -> dict[str, str]:
         for row in await fetch_all(db, f"SELECT id, slug FROM albums WHERE id IN ({marks})", *chunk):
             slugs[row["id"]] = row["slug"]
     return slugs
+
+
+async def insert_if_missing(db, row: dict) -> None:
+    """Create the album unless the owner already has one with this slug."""
+    await execute(db, f"INSERT INTO albums ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                      " ON CONFLICT (owner, slug) DO NOTHING",
+                  row["id"], row["owner"], row["slug"], row["title"], row["description"],
+                  row["created_at"], row["updated_at"])

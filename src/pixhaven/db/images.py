@@ -141,3 +141,48 @@ async def list_after(db, owner: str, now: str, *, limit: int,
     return await fetch_all(
         db, f"SELECT i.* FROM images i WHERE {where} ORDER BY i.created_at DESC, i.id DESC"
             " LIMIT ?", *params, limit)
+
+
+# -- PixelFlare two-step uploads (rows with status 'pending' / 'uploading') -------------------
+
+async def claim_upload(db, image_id: str, now: str, stale_before: str) -> int:
+    """Take a pending row for one upload attempt ('uploading'); an attempt that has been
+    'uploading' since before `stale_before` is presumed dead and may be taken over."""
+    return await execute(
+        db, "UPDATE images SET status = 'uploading', updated_at = ? WHERE id = ?"
+            " AND (status = 'pending' OR (status = 'uploading' AND updated_at < ?))",
+        now, image_id, stale_before)
+
+
+async def release_upload(db, image_id: str, now: str) -> int:
+    """Give a claimed row back (the attempt failed): pending again, retryable."""
+    return await execute(db, "UPDATE images SET status = 'pending', updated_at = ? WHERE id = ?"
+                             " AND status = 'uploading'", now, image_id)
+
+
+def complete_upload_statement(db, image_id: str, fields: dict):
+    """Turn a claimed row into a ready image (names come from code, never from requests)."""
+    assignments = ", ".join(f"{name} = ?" for name in fields)
+    return db.prepare(f"UPDATE images SET {assignments}, status = 'ready' WHERE id = ?"
+                      " AND status = 'uploading'").bind(*fields.values(), image_id)
+
+
+def delete_unfinished_statement(db, image_id: str):
+    return db.prepare("DELETE FROM images WHERE id = ? AND status IN ('pending', 'uploading')"
+                      ).bind(image_id)
+
+
+async def stale_unfinished(db, updated_before: str, limit: int = 100) -> list[dict]:
+    """Two-step uploads whose bytes never arrived (or whose attempt died)."""
+    return await fetch_all(
+        db, "SELECT * FROM images WHERE status IN ('pending', 'uploading') AND updated_at < ?"
+            " LIMIT ?", updated_before, limit)
+
+
+async def path_taken(db, owner: str, album_id: str | None, filename: str,
+                     except_id: str) -> bool:
+    """Whether another live (or pending) image of the owner has this album + filename."""
+    row = await fetch_one(
+        db, "SELECT id FROM images WHERE owner = ? AND album_id IS ? AND filename = ?"
+            " AND deleted_at IS NULL AND id != ? LIMIT 1", owner, album_id, filename, except_id)
+    return row is not None

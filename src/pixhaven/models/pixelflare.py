@@ -1,6 +1,6 @@
 """PixelFlare (`/v1/*`) schemas."""
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 
 class CreateKeyRequest(BaseModel):
@@ -38,3 +38,31 @@ class CreatedApiKey(BaseModel):
 
 class ApiKeyList(BaseModel):
     data: list[ApiKey]
+
+
+class CreateImageRequest(BaseModel):
+    """`POST /v1/images`: the metadata; the bytes follow by PUT to `upload_url`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    filename: str | None = Field(default=None, examples=["beach.jpg"])
+    album: str | None = Field(default=None, examples=["vacation"],
+                              description="Album slug; the album is created on first use")
+    tags: list[str] | str | None = Field(default=None, examples=[["beach", "summer"]])
+    alt: str | None = Field(default=None, examples=["Sunset over the beach"])
+    is_private: StrictBool = False
+    turnstile_token: str | None = Field(
+        default=None, description="Accepted for compatibility; not verified by Pixhaven")
+
+
+class UpdateImageRequest(BaseModel):
+    """`PATCH /v1/images/{id}`: only the fields present change; `album: null` removes the
+    image from its album."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    filename: str | None = Field(default=None, examples=["beach-sunset.jpg"])
+    album: str | None = Field(default=None, examples=["photos"])
+    tags: list[str] | str | None = Field(default=None, examples=[["beach", "sunset"]])
+    alt: str | None = Field(default=None, examples=["Beautiful sunset"])
+    is_private: StrictBool | None = None

@@ -23,6 +23,9 @@ JobHandler = Callable[[object, dict], Awaitable[None]]
 # kind → async handler(env, payload). Feature modules register their kinds at import.
 HANDLERS: dict[str, JobHandler] = {}
 
+# Queue messages that are not job wake-ups (R2 event notifications): (predicate, handler).
+MESSAGE_HANDLERS: list[tuple[Callable[[object], bool], JobHandler]] = []
+
 BACKOFF_BASE = timedelta(seconds=30)
 STALE_AFTER = timedelta(minutes=15)
 
@@ -30,6 +33,13 @@ STALE_AFTER = timedelta(minutes=15)
 def job_handler(kind: str):
     def register(fn: JobHandler) -> JobHandler:
         HANDLERS[kind] = fn
+        return fn
+    return register
+
+
+def message_handler(matches: Callable[[object], bool]):
+    def register(fn: JobHandler) -> JobHandler:
+        MESSAGE_HANDLERS.append((matches, fn))
         return fn
     return register
 
@@ -84,6 +94,11 @@ async def handle_queue_batch(env, batch) -> None:
         job_id = body.get("job_id") if isinstance(body, dict) else None
         if job_id:
             await run_job(env, job_id)
+        else:
+            for matches, handle in MESSAGE_HANDLERS:
+                if matches(body):
+                    await handle(env, body)
+                    break
         message.ack()
 
 

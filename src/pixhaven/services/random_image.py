@@ -60,7 +60,11 @@ One probe query (two when it wraps) and then rounds sent four at a time in one D
 (one round trip); each round succeeds with probability ≈ 24/64, so a batch finds an image
 with probability ≈ 85%. Each query reads the index entries inside its window: ~24 /
 (fraction of public images matching the filters), independent of the table's size — flat
-latency from 1k to 100k images. There is no ORDER BY RANDOM() and no OFFSET.
+latency from 1k to 100k images. There is no ORDER BY RANDOM() and no OFFSET. In total a
+draw reads about 2K/s index entries (s = that fraction), e.g. measured locally: ~1.2 ms at
+1k and ~1.7 ms at 100k images unfiltered; a tag held by 5% of 100k images ~10 ms (every
+window row is checked against image_tags — selective tags cost more, the table size does
+not).
 """
 
 import re
