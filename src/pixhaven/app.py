@@ -11,7 +11,7 @@ from .errors import install_error_handlers
 from .middleware import PixhavenMiddleware
 from .routers import pixelflare_images
 from .routers import cattopic_system, craftr, pixelflare_keys, system
-from .routers import random_image, serving
+from .routers import api_images, random_image, serving
 
 DESCRIPTION = """\
 Pixhaven hosts, transforms and generates images. It speaks the APIs of CattoPic
@@ -32,6 +32,7 @@ def create_app() -> FastAPI:
     app.include_router(pixelflare_keys.router)
     app.include_router(pixelflare_images.router)
     app.include_router(random_image.router)
+    app.include_router(api_images.router)
     app.include_router(serving.router)
     app.include_router(craftr.router)
     app.include_router(serving.cdn_router)  # CDN catch-all paths: keep this include LAST

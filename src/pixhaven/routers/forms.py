@@ -1,0 +1,71 @@
+"""Reading multipart upload forms with the limits applied before the body is parsed."""
+
+from fastapi import Request
+from starlette.datastructures import UploadFile
+
+from ..errors import ApiError
+from ..settings import Settings
+
+# Multipart framing and the small text fields around the file.
+FORM_OVERHEAD = 1024 * 1024
+FILE_FIELDS = ("image", "file")
+
+
+def too_large(settings: Settings) -> ApiError:
+    megabytes = settings.max_upload_bytes / (1024 * 1024)
+    return ApiError(413, f"File exceeds maximum size of {megabytes:g}MB", code="FILE_TOO_LARGE",
+                    details={"max_bytes": settings.max_upload_bytes})
+
+
+async def read_upload_form(request: Request, settings: Settings) -> dict:
+    """The form's fields, with the uploaded file under "file" (CattoPic accepts the field
+    name `image` or `file`). Oversized bodies are refused from Content-Length, before any
+    parsing."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes + FORM_OVERHEAD:
+        raise too_large(settings)
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith("multipart/form-data"):
+        raise ApiError(400, "Expected multipart/form-data with an image file",
+                       details={"field": "image"})
+    try:
+        form = await request.form(max_files=1, max_fields=50)
+    except Exception as exc:  # malformed multipart, too many parts
+        raise ApiError(400, f"Invalid multipart form: {exc}", details={"field": "image"}) from None
+    fields: dict = {}
+    for name, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            if name in FILE_FIELDS and "file" not in fields:
+                fields["file"] = value
+        else:
+            fields[name] = value
+    if "file" not in fields:
+        raise ApiError(400, "No image file provided (form field 'image' or 'file')",
+                       details={"field": "image"})
+    return fields
+
+
+def form_int(form: dict, name: str, *, low: int | None = None, high: int | None = None) -> int | None:
+    raw = form.get(name)
+    if raw is None or str(raw).strip() == "":
+        return None
+    try:
+        value = int(float(str(raw).strip()))
+    except ValueError:
+        raise ApiError(400, f"{name} must be a number", details={"field": name}) from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ApiError(400, f"{name} must be {bounds}", details={"field": name})
+    return value
+
+
+def form_bool(form: dict, name: str, default: bool) -> bool:
+    raw = form.get(name)
+    if raw is None or str(raw).strip() == "":
+        return default
+    text = str(raw).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ApiError(400, f"{name} must be true or false", details={"field": name})

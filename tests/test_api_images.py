@@ -1,0 +1,200 @@
+"""CattoPic's image endpoints (and Splinterpic's view of /api/images), as its document
+shows them: upload, list, details, update, delete, cleanup."""
+
+import re
+
+import pytest
+
+from tests.conftest import assert_error_envelope, bearer
+from tests.imagegen import animated_gif, image_bytes, unique_jpeg, upload
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+async def test_upload_single_answers_the_documented_upload_result(client, admin):
+    response = await upload(client, admin, image_bytes(800, 600), "photo.jpg", tags="nature,outdoor")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["success"] is True
+    result = body["result"]
+    assert UUID.match(result["id"]) and result["status"] == "success"
+    assert result["orientation"] == "landscape"
+    assert result["tags"] == ["nature", "outdoor"]
+    assert result["expiryTime"] is None
+    for version in ("original", "webp", "avif"):
+        assert result["urls"][version] == (
+            f"http://testserver/r2/images/landscape/{result['id']}."
+            f"{'jpg' if version == 'original' else version}")
+        assert result["sizes"][version] > 0
+
+
+async def test_upload_accepts_the_file_field_and_expiry(client, admin):
+    response = await upload(client, admin, image_bytes(30, 90, "PNG"), "tall.png",
+                            field="file", expiry_minutes=60)
+    result = response.json()["result"]
+    assert result["orientation"] == "portrait"
+    assert ISO_MS.match(result["expiryTime"])
+    assert result["urls"]["original"].endswith(".png")
+
+
+async def test_stored_objects_are_real_images(client, admin, env):
+    result = (await upload(client, admin, image_bytes(320, 200))).json()["result"]
+    for version, fmt in (("original", "JPEG"), ("webp", "WEBP"), ("avif", "AVIF")):
+        key = result["urls"][version].split("/r2/", 1)[1]
+        obj = await env.BUCKET.get(key)
+        data = (await obj.arrayBuffer()).to_bytes()
+        from io import BytesIO
+
+        from PIL import Image
+        decoded = Image.open(BytesIO(data))
+        assert decoded.format == fmt and decoded.size == (320, 200)
+
+
+async def test_same_bytes_from_the_same_owner_are_deduplicated(client, admin, env):
+    data = unique_jpeg(1)
+    first = (await upload(client, admin, data, tags="a")).json()["result"]
+    second = (await upload(client, admin, data, tags="b")).json()["result"]
+    assert second["id"] == first["id"]
+    assert sorted(second["tags"]) == ["a", "b"]
+    listing = await env.BUCKET.list(prefix="images/")
+    assert len(listing["objects"]) == 3  # one original + webp + avif
+
+
+async def test_animated_gif_keeps_only_the_original(client, admin):
+    result = (await upload(client, admin, animated_gif(), "cat.gif")).json()["result"]
+    assert result["urls"]["original"].endswith(".gif")
+    assert result["sizes"]["webp"] == 0 and result["sizes"]["avif"] == 0
+
+
+@pytest.mark.parametrize("data,name", [(b"x", "one-byte.jpg"), (b"hello world" * 10, "text.jpg"),
+                                       (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+                                        "evil.svg")])
+async def test_non_images_are_rejected_with_4xx(client, admin, env, data, name):
+    response = await upload(client, admin, data, name)
+    assert 400 <= response.status_code < 500
+    assert_error_envelope(response, response.status_code)
+    assert (await env.BUCKET.list())["objects"] == []
+    assert await env.DB.prepare("SELECT COUNT(*) AS n FROM images").first("n") == 0
+
+
+async def test_upload_without_file_is_400(client, admin):
+    response = await client.post("/api/upload/single", headers=admin, data={"tags": "x"},
+                                 files={"other": ("a.txt", b"abc")})
+    assert_error_envelope(response, 400)
+
+
+async def test_upload_needs_write_scope(client, make_key):
+    key, _ = await make_key(["images:read"])
+    response = await upload(client, bearer(key), unique_jpeg(2))
+    assert_error_envelope(response, 403)
+
+
+async def test_list_images_pages_and_filters(client, admin):
+    for seed in range(5):
+        await upload(client, admin, unique_jpeg(seed, 60 if seed % 2 else 30, 40 if seed % 2 else 90),
+                     f"p{seed}.jpg", tags="nature" if seed < 3 else "city")
+    response = await client.get("/api/images?page=1&limit=2", headers=admin)
+    body = response.json()
+    assert body["success"] is True
+    assert (body["page"], body["limit"], body["total"], body["totalPages"]) == (1, 2, 5, 3)
+    assert body["pagination"] == {"limit": 2, "offset": 0, "total": 5, "has_more": True}
+    first = body["images"][0]
+    for field in ("id", "originalName", "uploadTime", "expiryTime", "orientation", "tags",
+                  "format", "width", "height", "paths", "sizes", "urls", "created_at", "prompt"):
+        assert field in first, field
+    names = [image["originalName"] for image in body["images"]]
+    assert names == ["p4.jpg", "p3.jpg"]  # newest first
+
+    tagged = (await client.get("/api/images?tag=nature&orientation=landscape", headers=admin)).json()
+    assert [i["originalName"] for i in tagged["images"]] == ["p1.jpg"]
+
+    # Splinterpic's offset form.
+    page = (await client.get("/api/images?limit=2&offset=4", headers=admin)).json()
+    assert page["pagination"] == {"limit": 2, "offset": 4, "total": 5, "has_more": False}
+    assert [i["originalName"] for i in page["images"]] == ["p0.jpg"]
+
+
+async def test_list_rejects_bad_parameters(client, admin):
+    for query in ("page=0", "limit=abc", "orientation=sideways", "format=bmp", "offset=-1"):
+        assert_error_envelope(await client.get(f"/api/images?{query}", headers=admin), 400)
+
+
+async def test_get_image_details(client, admin):
+    result = (await upload(client, admin, unique_jpeg(7), tags="cat")).json()["result"]
+    response = await client.get(f"/api/images/{result['id']}", headers=admin)
+    body = response.json()
+    assert body["success"] is True
+    assert body["image"]["id"] == result["id"] and body["image"]["tags"] == ["cat"]
+    assert body["id"] == result["id"]  # Splinterpic reads the fields at the top level
+
+
+async def test_get_image_errors(client, admin):
+    body = assert_error_envelope(await client.get("/api/images/not-a-uuid", headers=admin), 400)
+    assert body["error"] == "Invalid image ID"
+    body = assert_error_envelope(
+        await client.get("/api/images/550e8400-e29b-41d4-a716-446655440000", headers=admin), 404)
+    assert body["error"] == "Image not found"
+
+
+async def test_update_tags_and_expiry(client, admin):
+    image_id = (await upload(client, admin, unique_jpeg(8), tags="old")).json()["result"]["id"]
+    response = await client.put(f"/api/images/{image_id}", headers=admin,
+                                json={"tags": ["nature", "outdoor"], "expiryMinutes": 1440})
+    image = response.json()["image"]
+    assert image["tags"] == ["nature", "outdoor"] and ISO_MS.match(image["expiryTime"])
+    image = (await client.put(f"/api/images/{image_id}", headers=admin,
+                              json={"tags": "a, B ,c", "expiryMinutes": 0})).json()["image"]
+    assert image["tags"] == ["a", "b", "c"] and image["expiryTime"] is None
+    bad = await client.put(f"/api/images/{image_id}", headers=admin, json={"expiryMinutes": -1})
+    assert_error_envelope(bad, 400)
+    bad = await client.put(f"/api/images/{image_id}", headers=admin, json={"tags": ["no spaces"]})
+    assert_error_envelope(bad, 400)
+    still = (await client.get(f"/api/images/{image_id}", headers=admin)).json()["image"]
+    assert still["tags"] == ["a", "b", "c"]
+
+
+async def test_delete_hides_everywhere_at_once(client, admin):
+    image_id = (await upload(client, admin, unique_jpeg(9))).json()["result"]["id"]
+    response = await client.delete(f"/api/images/{image_id}", headers=admin)
+    assert response.json()["success"] is True and response.json()["message"] == "Image deleted"
+    assert_error_envelope(await client.get(f"/api/images/{image_id}", headers=admin), 404)
+    assert (await client.get("/api/images", headers=admin)).json()["total"] == 0
+    assert_error_envelope(await client.delete(f"/api/images/{image_id}", headers=admin), 404)
+
+
+async def test_another_owner_sees_nothing(client, admin, make_key):
+    image_id = (await upload(client, admin, unique_jpeg(10))).json()["result"]["id"]
+    key, _ = await make_key(["images:read", "images:write"], owner="mallory")
+    assert (await client.get("/api/images", headers=bearer(key))).json()["total"] == 0
+    assert_error_envelope(await client.get(f"/api/images/{image_id}", headers=bearer(key)), 404)
+    assert_error_envelope(await client.delete(f"/api/images/{image_id}", headers=bearer(key)), 404)
+    # Mallory uploading the same bytes gets her own image, not a pointer to the admin's.
+    other = (await upload(client, bearer(key), unique_jpeg(10))).json()["result"]
+    assert other["id"] != image_id
+
+
+async def test_cleanup_purges_expired_images_with_their_objects(client, admin, env):
+    keep = (await upload(client, admin, unique_jpeg(11))).json()["result"]["id"]
+    expiring = (await upload(client, admin, unique_jpeg(12), expiry_minutes=5)).json()["result"]["id"]
+    await env.DB.prepare("UPDATE images SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?"
+                         ).bind(expiring).run()
+    # Expired images are hidden at once, before any purge.
+    assert_error_envelope(await client.get(f"/api/images/{expiring}", headers=admin), 404)
+    response = await client.post("/api/cleanup", headers=admin)
+    assert response.json() == {"success": True, "deletedCount": 1}
+    keys = [obj.key for obj in (await env.BUCKET.list())["objects"]]
+    assert keys and all(keep in key for key in keys)
+    assert await env.DB.prepare("SELECT COUNT(*) AS n FROM images").first("n") == 1
+
+
+async def test_cron_purges_soft_deleted_images_past_retention(client, admin, env):
+    from pixhaven.worker import run_scheduled
+
+    image_id = (await upload(client, admin, unique_jpeg(13))).json()["result"]["id"]
+    await client.delete(f"/api/images/{image_id}", headers=admin)
+    assert (await run_scheduled(env))["images_purged"] == 0  # still restorable
+    await env.DB.prepare("UPDATE images SET deleted_at = '2000-01-01T00:00:00.000Z' WHERE id = ?"
+                         ).bind(image_id).run()
+    assert (await run_scheduled(env))["images_purged"] == 1
+    assert (await env.BUCKET.list())["objects"] == []
