@@ -12,6 +12,7 @@ from .middleware import PixhavenMiddleware
 from .routers import pixelflare_images
 from .routers import cattopic_system, craftr, pixelflare_keys, system
 from .routers import api_images, random_image, serving
+from .routers import cattopic_tags, pixelflare_albums, splinterpic_collections
 
 DESCRIPTION = """\
 Pixhaven hosts, transforms and generates images. It speaks the APIs of CattoPic
@@ -34,6 +35,9 @@ def create_app() -> FastAPI:
     app.include_router(random_image.router)
     app.include_router(api_images.router)
     app.include_router(serving.router)
+    app.include_router(cattopic_tags.router)
+    app.include_router(pixelflare_albums.router)
+    app.include_router(splinterpic_collections.router)
     app.include_router(craftr.router)
     app.include_router(serving.cdn_router)  # CDN catch-all paths: keep this include LAST
     app.add_middleware(PixhavenMiddleware)

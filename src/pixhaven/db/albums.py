@@ -1,8 +1,18 @@
 """Queries for `albums` (PixelFlare albums = Splinterpic collections)."""
 
 from .d1 import execute, fetch_all, fetch_one
+from .images import VISIBLE
 
 COLUMNS = "id, owner, slug, title, description, created_at, updated_at"
+# An album's columns plus how many visible images it holds (walks images_by_album).
+_WITH_COUNT = (
+    "a.id AS id, a.owner AS owner, a.slug AS slug, a.title AS title,"
+    " a.description AS description, a.created_at AS created_at, a.updated_at AS updated_at,"
+    " (SELECT COUNT(*) FROM images i WHERE i.album_id = a.id AND "
+    + VISIBLE.replace("deleted_at", "i.deleted_at").replace("status", "i.status").replace(
+        "expires_at", "i.expires_at")
+    + ") AS image_count"
+)
 
 
 async def insert(db, row: dict) -> None:
@@ -51,6 +61,47 @@ async def slugs_for(db, album_ids: set[str]) -> dict[str, str]:
         for row in await fetch_all(db, f"SELECT id, slug FROM albums WHERE id IN ({marks})", *chunk):
             slugs[row["id"]] = row["slug"]
     return slugs
+
+
+# -- with image counts (PixelFlare albums, Splinterpic collections) --------------------------
+
+
+def insert_statement(db, row: dict):
+    return db.prepare(f"INSERT INTO albums ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)").bind(
+        row["id"], row["owner"], row["slug"], row["title"], row["description"],
+        row["created_at"], row["updated_at"])
+
+
+def delete_statement(db, album_id: str):
+    return db.prepare("DELETE FROM albums WHERE id = ?").bind(album_id)
+
+
+async def get_counted(db, owner: str, album_id: str, now: str) -> dict | None:
+    return await fetch_one(db, f"SELECT {_WITH_COUNT} FROM albums a WHERE a.owner = ? AND a.id = ?",
+                           now, owner, album_id)
+
+
+async def list_counted(db, owner: str, now: str, *, newest_first: bool = False,
+                       limit: int = -1, offset: int = 0) -> list[dict]:
+    # rowid breaks ties between albums created in the same millisecond: creation order.
+    order = "DESC" if newest_first else "ASC"
+    return await fetch_all(
+        db, f"SELECT {_WITH_COUNT} FROM albums a WHERE a.owner = ?"
+            f" ORDER BY a.created_at {order}, a.rowid {order} LIMIT ? OFFSET ?",
+        now, owner, limit, offset)
+
+
+async def count_for_owner(db, owner: str) -> int:
+    row = await fetch_one(db, "SELECT COUNT(*) AS n FROM albums WHERE owner = ?", owner)
+    return int(row["n"])
+
+
+async def slugs_like(db, owner: str, base: str) -> set[str]:
+    """The owner's slugs equal to `base` or of the form `base-…` (to pick a free one)."""
+    rows = await fetch_all(
+        db, "SELECT slug FROM albums WHERE owner = ? AND (slug = ? OR substr(slug, 1, ?) = ?)",
+        owner, base, len(base) + 1, base + "-")
+    return {row["slug"] for row in rows}
 
 
 async def insert_if_missing(db, row: dict) -> None:

@@ -143,6 +143,29 @@ async def list_after(db, owner: str, now: str, *, limit: int,
             " LIMIT ?", *params, limit)
 
 
+# -- sets of images, given as one JSON array of ids (expanded with json_each: one bound
+# parameter whatever the number of ids, within D1's 100-parameter limit) --------------------
+
+
+async def live_ids_among(db, owner: str, ids_json: str) -> set[str]:
+    """Which of the ids are this owner's live (not deleted, upload complete) images."""
+    rows = await fetch_all(
+        db, "SELECT id FROM images WHERE owner = ? AND deleted_at IS NULL AND status = 'ready'"
+            " AND id IN (SELECT value FROM json_each(?))", owner, ids_json)
+    return {row["id"] for row in rows}
+
+
+def touch_many_statement(db, owner: str, ids_json: str, now: str):
+    return db.prepare("UPDATE images SET updated_at = ? WHERE owner = ? AND deleted_at IS NULL"
+                      " AND id IN (SELECT value FROM json_each(?))").bind(now, owner, ids_json)
+
+
+def detach_album_statement(db, album_id: str, now: str):
+    """Images leave a deleted album and stay, in no album."""
+    return db.prepare("UPDATE images SET album_id = NULL, updated_at = ? WHERE album_id = ?"
+                      ).bind(now, album_id)
+
+
 # -- PixelFlare two-step uploads (rows with status 'pending' / 'uploading') -------------------
 
 async def claim_upload(db, image_id: str, now: str, stale_before: str) -> int:

@@ -50,3 +50,74 @@ async def image_ids_with_tag(db, owner: str, name: str) -> list[str]:
 async def delete(db, owner: str, name: str) -> int:
     await execute(db, "DELETE FROM image_tags WHERE owner = ? AND tag = ?", owner, name)
     return await execute(db, "DELETE FROM tags WHERE owner = ? AND name = ?", owner, name)
+
+
+# -- whole-tag operations (CattoPic tag management) -----------------------------------------
+# Lists of image ids travel as one JSON array bound to one parameter and are expanded with
+# `json_each`, so any number of ids stays within D1's 100-bound-parameter limit.
+
+
+async def exists(db, owner: str, name: str) -> bool:
+    return await fetch_one(db, "SELECT 1 AS found FROM tags WHERE owner = ? AND name = ?",
+                           owner, name) is not None
+
+
+def rename_statements(db, owner: str, old: str, new: str, now: str) -> list:
+    """Rename `old` to `new`, merging into `new` when it already exists (its images gain
+    the tag once, the older creation time of the two is kept)."""
+    return [
+        db.prepare("INSERT OR IGNORE INTO tags (owner, name, created_at)"
+                   " SELECT owner, ?, created_at FROM tags WHERE owner = ? AND name = ?"
+                   ).bind(new, owner, old),
+        db.prepare("UPDATE images SET updated_at = ? WHERE id IN"
+                   " (SELECT image_id FROM image_tags WHERE owner = ? AND tag = ?)"
+                   ).bind(now, owner, old),
+        db.prepare("INSERT OR IGNORE INTO image_tags (image_id, owner, tag)"
+                   " SELECT image_id, owner, ? FROM image_tags WHERE owner = ? AND tag = ?"
+                   ).bind(new, owner, old),
+        db.prepare("DELETE FROM image_tags WHERE owner = ? AND tag = ?").bind(owner, old),
+        db.prepare("DELETE FROM tags WHERE owner = ? AND name = ?").bind(owner, old),
+    ]
+
+
+def soft_delete_tagged_statements(db, owner: str, name: str, now: str) -> list:
+    """Soft-delete every live image carrying the tag. The first statement's `changes` is
+    the number of *visible* images deleted (what the tag's count showed); the second hides
+    the invisible rest (expired, or two-step uploads still waiting for their bytes)."""
+    tagged = "id IN (SELECT image_id FROM image_tags WHERE owner = ? AND tag = ?)"
+    return [
+        db.prepare(f"UPDATE images SET deleted_at = ?, updated_at = ? WHERE owner = ?"
+                   f" AND {tagged} AND {VISIBLE}").bind(now, now, owner, owner, name, now),
+        db.prepare(f"UPDATE images SET deleted_at = ?, updated_at = ? WHERE owner = ?"
+                   f" AND {tagged} AND deleted_at IS NULL").bind(now, now, owner, owner, name),
+    ]
+
+
+def delete_statements(db, owner: str, name: str) -> list:
+    return [
+        db.prepare("DELETE FROM image_tags WHERE owner = ? AND tag = ?").bind(owner, name),
+        db.prepare("DELETE FROM tags WHERE owner = ? AND name = ?").bind(owner, name),
+    ]
+
+
+def ensure_many_statement(db, owner: str, names_json: str, now: str):
+    """Create the tags named in a JSON array (existing ones are left alone)."""
+    return db.prepare("INSERT OR IGNORE INTO tags (owner, name, created_at)"
+                      " SELECT ?, value, ? FROM json_each(?)").bind(owner, now, names_json)
+
+
+def attach_many_statement(db, owner: str, ids_json: str, names_json: str):
+    """Every tag of one JSON array on every image of another (the owner's images only)."""
+    return db.prepare(
+        "INSERT OR IGNORE INTO image_tags (image_id, owner, tag)"
+        " SELECT i.id, i.owner, t.value FROM images i, json_each(?) t"
+        " WHERE i.owner = ? AND i.id IN (SELECT value FROM json_each(?))"
+    ).bind(names_json, owner, ids_json)
+
+
+def detach_many_statement(db, owner: str, ids_json: str, names_json: str):
+    return db.prepare(
+        "DELETE FROM image_tags WHERE owner = ?"
+        " AND image_id IN (SELECT value FROM json_each(?))"
+        " AND tag IN (SELECT value FROM json_each(?))"
+    ).bind(owner, ids_json, names_json)

@@ -1,0 +1,55 @@
+"""PixelFlare albums (`/v1/albums`, addressed by slug) and `GET /v1/tags`.
+
+Albums are the same rows Splinterpic calls collections (routers/splinterpic_collections.py).
+"""
+
+from fastapi import APIRouter, Depends, Request
+
+from ..dependencies import env_of
+from ..models.common import ERROR_RESPONSES
+from ..security.auth import Identity, require
+from ..services import albums, tag_management
+from .api_images import json_object
+
+router = APIRouter(prefix="/v1", tags=["PixelFlare"], responses=ERROR_RESPONSES)
+
+
+@router.get("/tags", summary="List tags with the number of visible images using each")
+async def list_tags(request: Request, identity: Identity = Depends(require("images:read"))):
+    tags = await tag_management.list_tags(env_of(request).DB, identity.owner)
+    return {"data": [{"tag": tag["name"], "count": tag["count"]} for tag in tags]}
+
+
+@router.get("/albums", summary="List albums")
+async def list_albums(request: Request, identity: Identity = Depends(require("images:read"))):
+    return {"data": await albums.list_albums(env_of(request).DB, identity.owner)}
+
+
+@router.post("/albums", status_code=201, summary="Create an album (409 if the slug is taken)")
+async def create_album(request: Request, identity: Identity = Depends(require("images:write"))):
+    body = await json_object(request)
+    return await albums.create_album(env_of(request).DB, identity.owner, body)
+
+
+@router.get("/albums/{slug}", summary="Get an album")
+async def get_album(slug: str, request: Request,
+                    identity: Identity = Depends(require("images:read"))):
+    db = env_of(request).DB
+    return await albums.resource(db, identity.owner,
+                                 await albums.find_by_slug(db, identity.owner, slug))
+
+
+@router.patch("/albums/{slug}", summary="Update an album's slug, title or description")
+async def update_album(slug: str, request: Request,
+                       identity: Identity = Depends(require("images:write"))):
+    db = env_of(request).DB
+    row = await albums.find_by_slug(db, identity.owner, slug)
+    return await albums.update_album(db, identity.owner, row, await json_object(request))
+
+
+@router.delete("/albums/{slug}", summary="Delete an album (its images stay, in no album)")
+async def delete_album(slug: str, request: Request,
+                       identity: Identity = Depends(require("images:write"))):
+    db = env_of(request).DB
+    row = await albums.find_by_slug(db, identity.owner, slug)
+    return await albums.delete_album(db, identity.owner, row)
