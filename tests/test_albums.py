@@ -19,13 +19,14 @@ async def create(client, headers, **body):
     return response.json()
 
 
-async def image_in_album(client, headers, env, seed: int, album_id: str) -> str:
-    """Upload an image and file it in an album. (The album is set in the database directly
-    so these tests do not depend on PixelFlare's image endpoints.)"""
+async def image_in_album(client, headers, seed: int, slug: str) -> str:
+    """Upload an image and file it in an album, as a PixelFlare client does
+    (`PATCH /v1/images/:id {"album": slug}`)."""
     response = await upload(client, headers, unique_jpeg(seed), f"img{seed}.jpg")
     assert response.status_code == 200, response.text
     image_id = response.json()["result"]["id"]
-    await env.DB.prepare("UPDATE images SET album_id = ? WHERE id = ?").bind(album_id, image_id).run()
+    response = await client.patch(f"/v1/images/{image_id}", headers=headers, json={"album": slug})
+    assert response.status_code == 200, response.text
     return image_id
 
 
@@ -53,11 +54,11 @@ async def test_list_albums(client, admin):
     assert response.json() == {"data": [first, second]}
 
 
-async def test_get_album(client, admin, env):
+async def test_get_album(client, admin):
     # GET /v1/albums/:slug
     album = await create(client, admin, **VACATION)
-    await image_in_album(client, admin, env, 1, album["id"])
-    await image_in_album(client, admin, env, 2, album["id"])
+    await image_in_album(client, admin, 1, album["slug"])
+    await image_in_album(client, admin, 2, album["slug"])
     response = await client.get("/v1/albums/vacation-2025", headers=admin)
     assert response.status_code == 200
     assert response.json() == {**album, "image_count": 2}
@@ -84,16 +85,17 @@ async def test_change_an_albums_slug(client, admin):
     assert (await client.get("/v1/albums/summer-2025", headers=admin)).status_code == 200
 
 
-async def test_delete_album_keeps_its_images(client, admin, env):
+async def test_delete_album_keeps_its_images(client, admin):
     # DELETE /v1/albums/:slug
     album = await create(client, admin, **VACATION)
-    image_id = await image_in_album(client, admin, env, 1, album["id"])
+    image_id = await image_in_album(client, admin, 1, album["slug"])
     response = await client.delete("/v1/albums/vacation-2025", headers=admin)
     assert response.status_code == 200
     assert response.json()["slug"] == "vacation-2025"
     assert_error_envelope(await client.get("/v1/albums/vacation-2025", headers=admin), 404)
     image = (await client.get(f"/api/images/{image_id}", headers=admin)).json()
     assert image["collection_id"] is None
+    assert (await client.get(f"/v1/images/{image_id}", headers=admin)).json()["album"] is None
     assert (await client.get("/v1/albums", headers=admin)).json() == {"data": []}
     # The slug is free again.
     assert (await create(client, admin, **VACATION))["image_count"] == 0
@@ -154,10 +156,10 @@ async def test_unknown_album_is_404(client, admin):
         assert body["details"] == {"slug": "nope"}
 
 
-async def test_image_count_is_of_visible_images(client, admin, env):
+async def test_image_count_is_of_visible_images(client, admin):
     album = await create(client, admin, **VACATION)
-    await image_in_album(client, admin, env, 1, album["id"])
-    gone = await image_in_album(client, admin, env, 2, album["id"])
+    await image_in_album(client, admin, 1, album["slug"])
+    gone = await image_in_album(client, admin, 2, album["slug"])
     await client.delete(f"/api/images/{gone}", headers=admin)
     assert (await client.get("/v1/albums/vacation-2025", headers=admin)).json()["image_count"] == 1
 

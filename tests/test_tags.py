@@ -291,6 +291,20 @@ async def test_batch_on_a_deleted_image_is_404(client, admin):
     assert assert_error_envelope(response, 404)["details"]["image_ids"] == [image_id]
 
 
+async def test_batch_over_more_images_than_d1_binds_in_one_statement(client, admin):
+    # D1 allows 100 bound parameters per statement; a batch names any number of images.
+    ids = [await uploaded(client, admin, seed, "draft") for seed in range(120)]
+    response = await client.post("/api/tags/batch", headers=admin, json={
+        "imageIds": ids, "addTags": ["published"], "removeTags": ["draft"]})
+    assert response.json() == {"success": True, "updatedCount": 120}
+    assert await tag_list(client, admin) == {"published": 120, "draft": 0}
+    response = await client.put("/api/tags/published", headers=admin, json={"newName": "live"})
+    assert response.json()["tag"] == {"name": "live", "count": 120}
+    response = await client.delete("/api/tags/live", headers=admin)
+    assert response.json()["deletedImages"] == 120
+    assert (await client.get("/api/images", headers=admin)).json()["total"] == 0
+
+
 @pytest.mark.parametrize("body", [
     {},
     {"imageIds": [], "addTags": ["a"]},
