@@ -121,7 +121,8 @@ async def build_layout(env, document: Document, *, max_image_bytes: int,
         elif isinstance(component, ImageComponent):
             from . import sources
 
-            pixels = sources.load(component.src, index, max_image_bytes, max_image_pixels)
+            pixels = await sources.load_source(component.src, index, max_image_bytes,
+                                                max_image_pixels)
             box = Box(component.x, component.y, component.width, component.height)
             radius = min(component.radius, component.width / 2, component.height / 2)
             layout.items.append(ImageItem(box, radius, pixels))

@@ -1,9 +1,12 @@
-"""Image component sources: data URLs and bare base64, decoded with the upload limits.
+"""Image component sources: http(s) URLs, data URLs and bare base64, decoded with the
+upload limits.
 
-Remote `http(s)` URLs are refused with a 422 for now: fetching them safely (no private,
-loopback, link-local or metadata addresses, re-checked on each redirect, size and time
-limits) is not implemented yet. Only raster formats are accepted (JPEG, PNG, GIF, WebP,
-AVIF, recognised from their bytes); an SVG is never embedded.
+Remote URLs go through services/remote_fetch (http(s) only, no private, loopback,
+link-local, CGNAT or metadata addresses, re-checked on each redirect, size and time limits)
+and are then checked like uploads (magic-byte type, byte and pixel limits, bounded decode).
+Only raster formats are accepted (JPEG, PNG, GIF, WebP, AVIF, recognised from their bytes);
+an SVG is never embedded. Errors name the component: 400 for an unusable URL, 422 for a
+refused destination or a failed fetch, 413 past the byte or pixel limit.
 """
 
 import base64
@@ -31,8 +34,7 @@ def source_bytes(src: str, index: int, max_bytes: int) -> bytes:
     src = src.strip()
     lowered = src[:8].lower()
     if lowered.startswith(("http://", "https://")):
-        raise _error(index, "remote image URLs are not supported by this deployment yet; "
-                            "send the image as a base64 data URL", 422)
+        raise _error(index, "remote URLs are loaded by load_source, not source_bytes", 500)
     match = _DATA_URL.fullmatch(src)
     try:
         if match:
@@ -72,3 +74,32 @@ def decode(data: bytes, index: int, max_pixels: int) -> Image.Image:
 
 def load(src: str, index: int, max_bytes: int, max_pixels: int) -> Image.Image:
     return decode(source_bytes(src, index, max_bytes), index, max_pixels)
+
+
+def is_remote(src: str) -> bool:
+    return src.strip()[:8].lower().startswith(("http://", "https://"))
+
+
+async def remote_bytes(src: str, index: int, max_bytes: int, max_pixels: int) -> bytes:
+    from ..errors import ApiError
+    from ..services import remote_fetch
+
+    try:
+        return await remote_fetch.fetch_image(src.strip(), max_bytes=max_bytes,
+                                              max_pixels=max_pixels)
+    except remote_fetch.RemoteFetchError as exc:
+        raise _error(index, f"cannot use {src.strip()[:200]!r}: {exc.message}",
+                     exc.status) from None
+    except ApiError as exc:  # the upload checks refused the bytes
+        status = exc.status if exc.status in (400, 413) else 422
+        raise _error(index, f"the image at {src.strip()[:200]!r} was refused: {exc.error}",
+                     status) from None
+
+
+async def load_source(src: str, index: int, max_bytes: int, max_pixels: int) -> Image.Image:
+    """Any source (remote, data URL, base64) → decoded first frame, RGBA."""
+    if is_remote(src):
+        data = await remote_bytes(src, index, max_bytes, max_pixels)
+    else:
+        data = source_bytes(src, index, max_bytes)
+    return decode(data, index, max_pixels)

@@ -81,7 +81,7 @@ def _schema() -> dict[str, Any]:
     responses={200: {"content": {media: {} for media in MEDIA_TYPES},
                      "description": "The image, in the type the Accept header asked for"},
                406: {"description": "No acceptable output type"},
-               422: {"description": "Remote image URLs are not supported yet"},
+               422: {"description": "A remote image URL was refused or could not be fetched"},
                503: {"description": "Fonts are not installed in the bucket"}},
     openapi_extra={"requestBody": {"required": True, "content": {
         "application/json": {"schema": _schema()}}}},

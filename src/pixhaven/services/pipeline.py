@@ -102,6 +102,12 @@ async def process_upload(env, data: bytes, settings,
         webp=versions.get("image/webp"), avif=versions.get("image/avif"))
 
 
+def check_image_bytes(data: bytes, settings) -> ImageHeader:
+    """Steps 1–3 alone, for image bytes that arrive other than by upload (remote component
+    images): `settings` needs `max_upload_bytes` and `max_upload_pixels`. Raises ApiError."""
+    return _inspect(data, settings)
+
+
 def _inspect(data: bytes, settings) -> ImageHeader:
     """Steps 1–3: limits, type, header, decode check. Raises ApiError."""
     if not data:

@@ -1,0 +1,375 @@
+"""Fetching a URL a client gave us (image `src` in components; later webhooks and bindings)
+without letting the client point the server at places only the server can reach (SSRF).
+
+    fetched = await fetch(url, max_bytes=..., timeout=10.0)
+    data = await fetch_image(url, max_bytes=..., max_pixels=...)
+
+Rules, all enforced before any byte is sent and again for every redirect hop:
+- `http` and `https` only; no user info (`user@host`), no backslashes, whitespace or
+  control characters in the URL (places where URL parsers disagree about the host);
+- the host is not a name that means "this machine or its network": `localhost`,
+  `*.localhost`, `*.local`, `*.localdomain`, `*.internal` (incl. `metadata.google.internal`),
+  `*.home.arpa`, `metadata`, `metadata.goog`;
+- an address literal (IPv4 in any legacy form such as `127.1`, `0x7f.0.0.1` or `2130706433`,
+  as WHATWG URL parsers — and so `fetch` — read them; IPv6, incl. IPv4-mapped, NAT64,
+  6to4 and Teredo forms checked through the IPv4 they carry) must be a global unicast
+  address: private, loopback, link-local, CGNAT (100.64/10), multicast, unspecified,
+  reserved, documentation and cloud metadata addresses (169.254.169.254, fd00:ec2::254,
+  100.100.100.200, 168.63.129.16) are refused;
+- a host name is resolved, and refused if *any* of its addresses is refused — where the
+  runtime can resolve names. That is decided by capability, not by asking where we run:
+  `loop.getaddrinfo` must work and must not answer for `pixhaven-probe.invalid` (RFC 6761
+  reserves `.invalid`; Emscripten's `getaddrinfo`, as in Pyodide, invents a synthetic
+  172.29.x.x address for every name instead of resolving it). Without a real resolver only
+  the literal checks apply: that is the Cloudflare Worker, where `httpx` goes through
+  `fetch` and Cloudflare's network does not route to private ranges anyway;
+- redirects are followed by hand (at most `max_redirects`, default 5), each target
+  checked as above; the body is streamed and the fetch stops as soon as it passes
+  `max_bytes`; the whole fetch, redirects included, has one deadline (`timeout`).
+`fetch_image` then checks the bytes exactly as an upload is checked (type from magic
+bytes, byte and pixel limits from the header, a bounded decode: services/pipeline).
+
+Residual risk, accepted: DNS rebinding between our resolution and httpx's own (locally
+only; the connection is not pinned to the checked address). `trust_env=False`, so proxy
+variables never route these requests.
+
+`httpx` is imported inside the functions: the Worker's import graph stays small and
+nothing here runs at import time. Tests inject `transport` (an `httpx.MockTransport`) and
+`resolver`; HTTP-level tests set the module defaults `default_transport` and
+`default_resolver`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import re
+from dataclasses import dataclass
+from typing import Awaitable, Callable
+
+Resolver = Callable[[str, int], Awaitable["list[str] | None"]]
+
+MAX_REDIRECTS = 5
+DEFAULT_TIMEOUT = 10.0
+REDIRECTS = (301, 302, 303, 307, 308)
+USER_AGENT = "Pixhaven/0.1 (+remote image fetch)"
+
+BLOCKED_NAMES = frozenset({"localhost", "metadata", "metadata.goog", "metadata.google.internal",
+                           "instance-data", "ip6-localhost", "ip6-loopback"})
+BLOCKED_SUFFIXES = (".localhost", ".local", ".localdomain", ".internal", ".home.arpa",
+                    ".intranet", ".lan")
+METADATA_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in (
+    "169.254.169.254", "169.254.170.2", "100.100.100.200", "168.63.129.16",
+    "fd00:ec2::254", "192.0.0.192"))
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_BAD_URL_CHARS = re.compile(r"[\x00-\x20\x7f\\]")
+_NUMERIC_LABEL = re.compile(r"(0[xX][0-9a-fA-F]*|[0-9]+)")
+
+# Set by HTTP-level tests (the network is faked, not our code); None = the real thing.
+default_transport: Callable[[], object] | None = None
+default_resolver: Resolver | None = None
+
+
+class RemoteFetchError(Exception):
+    """The URL was refused or the fetch failed. `reason` is a stable code for programs."""
+
+    status = 422
+    reason = "FETCH_FAILED"
+
+    def __init__(self, message: str, url: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.url = url
+
+
+class InvalidURL(RemoteFetchError):
+    status = 400
+    reason = "INVALID_URL"
+
+
+class BlockedDestination(RemoteFetchError):
+    reason = "BLOCKED_DESTINATION"
+
+
+class TooLarge(RemoteFetchError):
+    status = 413
+    reason = "TOO_LARGE"
+
+
+class FetchTimeout(RemoteFetchError):
+    reason = "TIMEOUT"
+
+
+@dataclass
+class Fetched:
+    url: str            # after redirects
+    status: int
+    content_type: str
+    body: bytes
+    redirects: int
+
+
+# -- address checks (pure) -----------------------------------------------------------------
+
+
+def parse_ipv4_legacy(host: str) -> ipaddress.IPv4Address | None:
+    """A host read as IPv4 the way WHATWG URL parsers (and `inet_aton`) read it: 1–4 parts,
+    each decimal, octal (leading 0) or hex (0x); the last part fills the remaining bytes.
+    None when the host is not numeric; ValueError when it is numeric but invalid."""
+    labels = host.split(".")
+    if labels and labels[-1] == "":
+        labels = labels[:-1]
+    if not labels or not _NUMERIC_LABEL.fullmatch(labels[-1]):
+        return None
+    if len(labels) > 4:
+        raise ValueError("too many parts")
+    numbers = []
+    for label in labels:
+        if not _NUMERIC_LABEL.fullmatch(label):
+            raise ValueError(f"invalid part {label!r}")
+        if label[:2].lower() == "0x":
+            numbers.append(int(label[2:] or "0", 16))
+        elif len(label) > 1 and label.startswith("0"):
+            numbers.append(int(label, 8))
+        else:
+            numbers.append(int(label))
+    *head, last = numbers
+    if any(n > 255 for n in head) or last >= 256 ** (5 - len(numbers)):
+        raise ValueError("part out of range")
+    value = last
+    for position, number in enumerate(head):
+        value += number << (8 * (3 - position))
+    return ipaddress.IPv4Address(value)
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses an IPv6 address carries (mapped, NAT64, 6to4, Teredo, compatible)."""
+    found = []
+    if address.ipv4_mapped is not None:
+        found.append(address.ipv4_mapped)
+    if address in NAT64:
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    if address.sixtofour is not None:
+        found.append(address.sixtofour)
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    if int(address) >> 32 == 0 and int(address) > 1:  # deprecated ::a.b.c.d
+        found.append(ipaddress.IPv4Address(int(address)))
+    return found
+
+
+def address_refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address | str) -> str | None:
+    """Why this address may not be fetched from, or None when it may."""
+    if isinstance(address, str):
+        address = ipaddress.ip_address(address.split("%", 1)[0])
+    if address in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    for attribute, what in (("is_unspecified", "unspecified"), ("is_loopback", "loopback"),
+                            ("is_link_local", "link-local"), ("is_multicast", "multicast")):
+        if getattr(address, attribute):
+            return f"a {what} address"
+    if isinstance(address, ipaddress.IPv4Address) and address in CGNAT:
+        return "a shared (CGNAT) address"
+    if isinstance(address, ipaddress.IPv6Address):
+        for inner in embedded_ipv4(address):
+            why = address_refusal(inner)
+            if why:
+                return f"{why} (inside {address})"
+        if address.ipv4_mapped is not None or address in NAT64:
+            return None  # the IPv4 inside it is global
+    if address.is_private:
+        return "a private address"
+    if not address.is_global or address.is_reserved:
+        return "not a public address"
+    return None
+
+
+def host_refusal(host: str) -> str | None:
+    """Why a URL host (name or literal) is refused before any resolution, or None."""
+    host = host.strip().lower()
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not host:
+        return "the URL has no host"
+    if ":" in host:
+        if "%" in host:
+            return "IPv6 zone identifiers are not allowed"
+        try:
+            return address_refusal(ipaddress.IPv6Address(host))
+        except ValueError:
+            return "invalid IPv6 address"
+    try:
+        literal = parse_ipv4_legacy(host)
+    except ValueError:
+        return "invalid IPv4 address"
+    if literal is not None:
+        return address_refusal(literal)
+    name = host.rstrip(".")
+    if name in BLOCKED_NAMES or name.endswith(BLOCKED_SUFFIXES) or "." not in name:
+        return "a local or internal host name"
+    return None
+
+
+def split_url(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of an acceptable URL, or InvalidURL/BlockedDestination."""
+    import httpx
+
+    if not isinstance(url, str) or not url or len(url) > 4096:
+        raise InvalidURL("the URL must be a non-empty string of at most 4096 characters", "")
+    if _BAD_URL_CHARS.search(url):
+        raise InvalidURL("the URL contains whitespace, control characters or backslashes",
+                         url)
+    try:
+        parsed = httpx.URL(url)
+    except Exception:
+        raise InvalidURL("the URL cannot be parsed", url) from None
+    scheme = parsed.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise InvalidURL(f"only http and https URLs are fetched, not {scheme or 'this'}:",
+                         url)
+    if parsed.userinfo:
+        raise InvalidURL("URLs with user information (user@host) are not fetched", url)
+    host = parsed.raw_host.decode("ascii", "replace").lower()
+    why = host_refusal(host)
+    if why:
+        raise BlockedDestination(f"refused to fetch {host}: {why}", url)
+    port = parsed.port or (443 if scheme == "https" else 80)
+    return scheme, host.strip("[]"), port
+
+
+# -- name resolution ------------------------------------------------------------------------
+
+_real_dns: bool | None = None  # decided on first use, once per isolate/process
+
+
+async def _dns_works() -> bool:
+    """Capability probe: a real resolver answers "no such name" for a `.invalid` name."""
+    global _real_dns
+    if _real_dns is None:
+        import socket
+
+        try:
+            loop = asyncio.get_running_loop()
+            await loop.getaddrinfo("pixhaven-probe.invalid", 443, type=socket.SOCK_STREAM)
+            _real_dns = False   # it "resolved" a name that cannot exist: synthetic
+        except socket.gaierror:
+            _real_dns = True
+        except Exception:       # NotImplementedError, no threads, no socket support, ...
+            _real_dns = False
+    return _real_dns
+
+
+async def system_resolver(host: str, port: int) -> list[str] | None:
+    """The host's addresses, or None when this runtime cannot resolve names."""
+    if not await _dns_works():
+        return None
+    import socket
+
+    try:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port,
+                                                             type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise RemoteFetchError(f"the host {host} does not resolve") from None
+    except Exception:
+        return None
+    return sorted({info[4][0] for info in infos})
+
+
+async def check_destination(url: str, resolver: Resolver | None = None) -> None:
+    """Raise unless `url` may be fetched: syntax, scheme, host name, and every address the
+    host resolves to (where names can be resolved)."""
+    _, host, port = split_url(url)
+    if ":" in host or parse_ipv4_legacy(host) is not None:
+        return  # a literal, already checked
+    resolve = resolver or default_resolver or system_resolver
+    addresses = await resolve(host, port)
+    for address in addresses or ():
+        try:
+            why = address_refusal(address)
+        except ValueError:
+            why = "an unparseable address"
+        if why:
+            raise BlockedDestination(f"refused to fetch {host}: it resolves to {address}, "
+                                     f"{why}", url)
+
+
+# -- fetching -------------------------------------------------------------------------------
+
+
+async def fetch(url: str, *, max_bytes: int, timeout: float = DEFAULT_TIMEOUT,
+                max_redirects: int = MAX_REDIRECTS, transport=None,
+                resolver: Resolver | None = None,
+                accept: str = "*/*") -> Fetched:
+    """GET `url` under the rules in the module docstring."""
+    try:
+        return await asyncio.wait_for(
+            _fetch(url, max_bytes, timeout, max_redirects, transport, resolver, accept),
+            timeout)
+    except asyncio.TimeoutError:
+        raise FetchTimeout(f"fetching the URL took longer than {timeout:g} s", url) from None
+
+
+async def _fetch(url, max_bytes, timeout, max_redirects, transport, resolver, accept):
+    import httpx
+
+    if transport is None and default_transport is not None:
+        transport = default_transport()
+    client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False,
+                               timeout=httpx.Timeout(timeout),
+                               headers={"User-Agent": USER_AGENT, "Accept": accept})
+    current = url
+    try:
+        async with client:
+            for hop in range(max_redirects + 1):
+                await check_destination(current, resolver)
+                try:
+                    async with client.stream("GET", current) as response:
+                        if response.status_code in REDIRECTS:
+                            location = response.headers.get("location")
+                            if not location:
+                                raise RemoteFetchError("redirect without a Location", current)
+                            current = str(response.url.join(location))
+                            continue
+                        if not 200 <= response.status_code < 300:
+                            raise RemoteFetchError(
+                                f"the server answered HTTP {response.status_code}", current)
+                        declared = response.headers.get("content-length", "")
+                        if declared.isdigit() and int(declared) > max_bytes:
+                            raise TooLarge(f"larger than {max_bytes} bytes", current)
+                        body = bytearray()
+                        async for chunk in response.aiter_bytes():  # decoded: no gzip bombs
+                            body += chunk
+                            if len(body) > max_bytes:
+                                raise TooLarge(f"larger than {max_bytes} bytes", current)
+                        return Fetched(str(response.url), response.status_code,
+                                       response.headers.get("content-type", ""), bytes(body),
+                                       hop)
+                except httpx.TimeoutException:
+                    raise FetchTimeout(f"fetching the URL took longer than {timeout:g} s",
+                                       current) from None
+                except httpx.HTTPError as exc:
+                    raise RemoteFetchError(f"the fetch failed: {type(exc).__name__}",
+                                           current) from None
+            raise RemoteFetchError(f"more than {max_redirects} redirects", current)
+    except RemoteFetchError as exc:
+        exc.url = exc.url or current
+        raise
+
+
+async def fetch_image(url: str, *, max_bytes: int, max_pixels: int,
+                      timeout: float = DEFAULT_TIMEOUT, transport=None,
+                      resolver: Resolver | None = None) -> bytes:
+    """The bytes of a remote image, checked like an upload (pipeline.check_image_bytes:
+    magic-byte type allowlist, no SVG, byte and pixel limits, bounded decode). Raises
+    RemoteFetchError or the pipeline's ApiError."""
+    from types import SimpleNamespace
+
+    from .pipeline import check_image_bytes
+
+    fetched = await fetch(url, max_bytes=max_bytes, timeout=timeout, transport=transport,
+                          resolver=resolver,
+                          accept="image/avif,image/webp,image/png,image/jpeg,image/gif")
+    check_image_bytes(fetched.body, SimpleNamespace(max_upload_bytes=max_bytes,
+                                                    max_upload_pixels=max_pixels))
+    return fetched.body
