@@ -125,3 +125,7 @@ CREATE TABLE IF NOT EXISTS image_tags (
     PRIMARY KEY (image_id, tag)
 );
 CREATE INDEX IF NOT EXISTS image_tags_by_tag ON image_tags (owner, tag, image_id);
+
+-- List totals count visible images from this index alone.
+CREATE INDEX IF NOT EXISTS images_visible_by_owner ON images (owner, expires_at, orientation, format, status, deleted_at, id)
+    WHERE deleted_at IS NULL AND status = 'ready';

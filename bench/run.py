@@ -6,6 +6,9 @@ Benchmarks so far:
 - import: importing the app and building it (`from pixhaven.app import create_app;
   create_app()`), in a fresh interpreter each time: the Worker's cold-start proxy.
   SPEC §5 target: under 300 ms in CPython.
+- upload (bench/upload_pipeline.py): a 12 MP JPEG to original + WebP + AVIF, Pixhaven's
+  pipeline vs sharp. SPEC §5 target: within 1.5x of sharp.
+- latency (bench/latency.py): /api/random and list pages at 1k vs 100k images. Target: flat.
 - render card (bench/render_card.py): a 1200x630 card to PNG by Pixhaven vs satori +
   resvg-js (npm, bench/node_modules). SPEC §5 target: at least 1.5x faster.
 """
@@ -41,9 +44,11 @@ def bench_import(runs: int = 7) -> dict:
 
 
 def main() -> int:
+    from latency import bench_latency
     from render_card import bench_render_card
+    from upload_pipeline import bench_upload
 
-    results = [bench_import(), bench_render_card()]
+    results = [bench_import(), bench_render_card(), bench_upload(), *bench_latency()]
     failed = False
     for result in results:
         ratio = result["median_ms"] / result["target_ms"]

@@ -102,8 +102,8 @@ def _filters(owner: str, now: str, *, tag: str | None = None, orientation: str |
             "status", "i.status").replace("expires_at", "i.expires_at"))
         params.append(now)
     if tag is not None:
-        clauses.append("EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.tag = ?)")
-        params.append(tag)
+        clauses.append("i.id IN (SELECT image_id FROM image_tags WHERE owner = ? AND tag = ?)")
+        params.extend([owner, tag])
     if orientation is not None:
         clauses.append("i.orientation = ?")
         params.append(orientation)
