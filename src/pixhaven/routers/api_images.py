@@ -56,7 +56,7 @@ async def upload_single(request: Request, identity: Identity = Depends(require("
     }}
 
 
-def _page_params(request: Request) -> tuple[int, int, int]:
+def page_params(request: Request) -> tuple[int, int, int]:
     """(limit, offset, page) from CattoPic's `page`/`limit` or Splinterpic's `offset`/`limit`."""
     query = request.query_params
 
@@ -83,7 +83,7 @@ def _page_params(request: Request) -> tuple[int, int, int]:
 @router.get("/images", summary="List images (CattoPic pages or Splinterpic offsets)")
 async def list_images(request: Request, identity: Identity = Depends(require("images:read")),
                       settings: Settings = Depends(get_settings)):
-    limit, offset, page = _page_params(request)
+    limit, offset, page = page_params(request)
     query = request.query_params
     filters = {}
     if query.get("tag"):

@@ -16,7 +16,7 @@ from ..security.auth import Identity, require
 from ..services import albums
 from ..settings import Settings
 from ..timeutil import now_iso
-from .api_images import _page_params, json_object, shape_api_images
+from .api_images import page_params, json_object, shape_api_images
 
 router = APIRouter(prefix="/api/collections", tags=["Splinterpic"], responses=ERROR_RESPONSES)
 
@@ -77,7 +77,7 @@ async def list_collection_images(collection_id: str, request: Request,
                                  settings: Settings = Depends(get_settings)):
     db = env_of(request).DB
     row = await albums.find_collection(db, identity.owner, collection_id)
-    limit, offset, page = _page_params(request)
+    limit, offset, page = page_params(request)
     now = now_iso()
     rows = await image_table.list_page(db, identity.owner, now, limit=limit, offset=offset,
                                        album_id=row["id"])

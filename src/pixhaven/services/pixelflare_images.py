@@ -7,17 +7,16 @@ use (title = slug), as PixelFlare's upload example (`{"filename": "photo.jpg", "
 
 import base64
 import binascii
-import re
 import secrets
 
 from ..db import albums as album_table
 from ..db import images as table
 from ..errors import ApiError
 from ..timeutil import iso, parse_iso, utcnow
+from .albums import SLUG_PATTERN  # the same rule as POST /v1/albums
 from .images import UUID_PATTERN, pixelflare_image, safe_filename
 from .tags import parse_tag_list
 
-SLUG_PATTERN = re.compile(r"^[a-z0-9-]{1,64}$")  # the same rule as POST /v1/albums
 MAX_ALT_LENGTH = 1000
 MAX_FILENAME_LENGTH = 255
 DEFAULT_LIMIT = 50
