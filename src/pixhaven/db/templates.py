@@ -1,0 +1,50 @@
+"""Queries for `templates` (Pictify): a component document with typed variables."""
+
+import json
+
+from .d1 import execute, fetch_all, fetch_one
+
+COLUMNS = "uid, owner, name, description, document, variables, created_at, updated_at"
+
+
+def _decode(row: dict | None) -> dict | None:
+    if row is not None:
+        row["document"] = json.loads(row["document"])
+        row["variables"] = json.loads(row["variables"])
+    return row
+
+
+async def insert(db, row: dict) -> None:
+    await execute(db, f"INSERT INTO templates ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                  row["uid"], row["owner"], row["name"], row["description"],
+                  json.dumps(row["document"]), json.dumps(row["variables"]),
+                  row["created_at"], row["updated_at"])
+
+
+async def get(db, owner: str, uid: str) -> dict | None:
+    return _decode(await fetch_one(
+        db, f"SELECT {COLUMNS} FROM templates WHERE owner = ? AND uid = ?", owner, uid))
+
+
+async def page(db, owner: str, limit: int, offset: int) -> list[dict]:
+    rows = await fetch_all(db, f"SELECT {COLUMNS} FROM templates WHERE owner = ?"
+                               " ORDER BY created_at DESC, uid DESC LIMIT ? OFFSET ?",
+                           owner, limit, offset)
+    return [_decode(row) for row in rows]
+
+
+async def count(db, owner: str) -> int:
+    row = await fetch_one(db, "SELECT COUNT(*) AS n FROM templates WHERE owner = ?", owner)
+    return int(row["n"]) if row else 0
+
+
+async def update(db, owner: str, uid: str, row: dict) -> int:
+    return await execute(
+        db, "UPDATE templates SET name = ?, description = ?, document = ?, variables = ?,"
+            " updated_at = ? WHERE owner = ? AND uid = ?",
+        row["name"], row["description"], json.dumps(row["document"]),
+        json.dumps(row["variables"]), row["updated_at"], owner, uid)
+
+
+async def delete(db, owner: str, uid: str) -> int:
+    return await execute(db, "DELETE FROM templates WHERE owner = ? AND uid = ?", owner, uid)

@@ -1,0 +1,27 @@
+"""Queries for `usage_events`: what was generated, rendered or uploaded, by which key."""
+
+import json
+
+from .d1 import execute, fetch_all
+
+COLUMNS = "id, owner, key_id, kind, model, cost, detail, created_at"
+
+
+async def insert(db, row: dict) -> None:
+    await execute(db, f"INSERT INTO usage_events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                  row["id"], row["owner"], row.get("key_id"), row["kind"], row.get("model"),
+                  float(row.get("cost") or 0), json.dumps(row.get("detail") or {}),
+                  row["created_at"])
+
+
+async def list_for_owner(db, owner: str, kind: str | None = None,
+                         limit: int = 100) -> list[dict]:
+    sql = f"SELECT {COLUMNS} FROM usage_events WHERE owner = ?"
+    params: list = [owner]
+    if kind is not None:
+        sql += " AND kind = ?"
+        params.append(kind)
+    rows = await fetch_all(db, sql + " ORDER BY created_at DESC, id DESC LIMIT ?", *params, limit)
+    for row in rows:
+        row["detail"] = json.loads(row["detail"]) if row["detail"] else {}
+    return rows
