@@ -40,13 +40,31 @@ async def env(tmp_path, settings_overrides):
     await local_env.close()
 
 
+async def every_error_is_an_envelope(response: httpx.Response) -> None:
+    """Installed on every test client: any error answer anywhere in the suite must be the
+    SPEC §3 envelope, except the allowlist's documented plain-text `Forbidden`."""
+    if response.status_code < 400 or response.request.method == "HEAD":
+        return
+    await response.aread()
+    if response.status_code == 403 and response.text == "Forbidden":
+        assert response.headers["content-type"].startswith("text/plain")
+        return
+    assert response.headers.get("content-type", "").startswith("application/json"), (
+        response.status_code, response.text[:200])
+    body = response.json()
+    assert body.get("success") is False and isinstance(body.get("error"), str), body
+    assert isinstance(body.get("code"), str) and body.get("message") == body["error"], body
+    assert "details" in body, body
+
+
 @pytest.fixture
 def client_from(app, env):
     clients = []
 
     def make(ip: str = "127.0.0.1") -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=with_env(app, env), client=(ip, 50000))
-        client = httpx.AsyncClient(transport=transport, base_url="http://testserver")
+        client = httpx.AsyncClient(transport=transport, base_url="http://testserver",
+                                   event_hooks={"response": [every_error_is_an_envelope]})
         clients.append(client)
         return client
 
