@@ -22,9 +22,6 @@ SIZES = (1_000, 100_000)
 
 async def _fill(env, count: int) -> None:
     from pixhaven.db.images import INSERT_COLUMNS, insert_statement
-    from pixhaven.timeutil import iso, utcnow
-
-    now = utcnow()
     db = env.DB
     statements = []
     for n in range(count):

@@ -101,6 +101,6 @@ async def test_unhandled_exception_becomes_json_500(app, env, client_from):
     transport = httpx.ASGITransport(app=with_env(broken, env), client=("127.0.0.1", 1))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
         response = await http.get("/boom")
-    body = assert_error_envelope(response, 500, "INTERNAL_ERROR")
+    assert_error_envelope(response, 500, "INTERNAL_ERROR")
     assert "secret internals" not in response.text and "Traceback" not in response.text
     assert_common_headers(response)

@@ -10,7 +10,7 @@ from pixhaven.services.random_image import RandomQuery
 from pixhaven.timeutil import now_iso
 from tests.conftest import assert_error_envelope
 from tests.imagegen import animated_gif, unique_jpeg
-from tests.serving_support import key_of, publish, set_column
+from tests.serving_support import publish, set_column
 
 NO_CACHE = "no-cache, no-store, must-revalidate"
 IPHONE = "Mozilla/5.0 (iPhone)"

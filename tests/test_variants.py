@@ -8,7 +8,7 @@ from pixhaven.local.ratelimit import LocalRateLimiter
 from pixhaven.services.variants import VARIANTS, variant_url
 from pixhaven.settings import Settings
 from tests.conftest import assert_error_envelope, bearer
-from tests.imagegen import animated_gif, image_bytes, unique_jpeg
+from tests.imagegen import animated_gif, image_bytes
 from tests.serving_support import decoded_size, publish, set_column
 
 IMMUTABLE = "public, max-age=31536000, immutable"

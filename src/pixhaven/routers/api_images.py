@@ -17,7 +17,7 @@ from ..services.pipeline import UploadOptions, process_upload
 from ..services.tags import parse_tag_list
 from ..settings import Settings
 from ..timeutil import now_iso
-from .forms import form_bool, form_int, read_upload_form
+from .forms import form_bool, form_int, query_int, read_upload_form
 
 router = APIRouter(prefix="/api", tags=["CattoPic", "Splinterpic"], responses=ERROR_RESPONSES)
 
@@ -59,24 +59,11 @@ async def upload_single(request: Request, identity: Identity = Depends(require("
 def page_params(request: Request) -> tuple[int, int, int]:
     """(limit, offset, page) from CattoPic's `page`/`limit` or Splinterpic's `offset`/`limit`."""
     query = request.query_params
-
-    def number(name: str, default: int, low: int) -> int:
-        raw = query.get(name)
-        if raw is None or raw == "":
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ApiError(400, f"{name} must be an integer", details={"field": name}) from None
-        if value < low:
-            raise ApiError(400, f"{name} must be at least {low}", details={"field": name})
-        return value
-
-    limit = min(number("limit", 12 if "offset" not in query else 20, 1), 100)
+    limit = min(query_int(request, "limit", 12 if "offset" not in query else 20, 1), 100)
     if "offset" in query:
-        offset = number("offset", 0, 0)
+        offset = query_int(request, "offset", 0, 0)
         return limit, offset, offset // limit + 1
-    page = number("page", 1, 1)
+    page = query_int(request, "page", 1, 1)
     return limit, (page - 1) * limit, page
 
 

@@ -1,4 +1,5 @@
-"""Reading multipart upload forms with the limits applied before the body is parsed."""
+"""Reading request parameters: multipart upload forms (with the limits applied before the
+body is parsed) and integer query parameters."""
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
@@ -69,3 +70,17 @@ def form_bool(form: dict, name: str, default: bool) -> bool:
     if text in ("false", "0", "no", "off"):
         return False
     raise ApiError(400, f"{name} must be true or false", details={"field": name})
+
+
+def query_int(request: Request, name: str, default: int, low: int) -> int:
+    """An integer query parameter, `default` when absent, a 400 naming it when malformed."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be an integer", details={"field": name}) from None
+    if value < low:
+        raise ApiError(400, f"{name} must be at least {low}", details={"field": name})
+    return value

@@ -10,13 +10,13 @@ from fastapi import APIRouter, Depends, Request
 
 from ..db import images as image_table
 from ..dependencies import env_of, get_settings
-from ..errors import ApiError
 from ..models.common import ERROR_RESPONSES
 from ..security.auth import Identity, require
 from ..services import albums
 from ..settings import Settings
 from ..timeutil import now_iso
-from .api_images import page_params, json_object, shape_api_images
+from .api_images import json_object, page_params, shape_api_images
+from .forms import query_int
 
 router = APIRouter(prefix="/api/collections", tags=["Splinterpic"], responses=ERROR_RESPONSES)
 
@@ -25,20 +25,8 @@ DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 
 def _offset_params(request: Request) -> tuple[int, int]:
     """Splinterpic pagination: `limit` (default 20, at most 100) and `offset`."""
-
-    def number(name: str, default: int, low: int) -> int:
-        raw = request.query_params.get(name)
-        if raw is None or raw == "":
-            return default
-        try:
-            value = int(raw)
-        except ValueError:
-            raise ApiError(400, f"{name} must be an integer", details={"field": name}) from None
-        if value < low:
-            raise ApiError(400, f"{name} must be at least {low}", details={"field": name})
-        return value
-
-    return min(number("limit", DEFAULT_LIMIT, 1), MAX_LIMIT), number("offset", 0, 0)
+    return (min(query_int(request, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT),
+            query_int(request, "offset", 0, 0))
 
 
 def _one(collection: dict) -> dict:
