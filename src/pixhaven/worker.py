@@ -22,9 +22,12 @@ async def run_scheduled(env, cron: str = "") -> dict:
     purged = await purge_due(env, settings.soft_delete_retention_days)
     unfinished = await purge_unfinished(env, settings)
     dispatched = await dispatch_due_jobs(env)
+    from .services.generation import purge_idempotency_keys
+
+    idempotency_keys = await purge_idempotency_keys(env)
     summary = {"event": "scheduled", "cron": cron, "images_purged": purged,
                "unfinished_uploads_purged": unfinished,
-               "jobs_dispatched": dispatched}
+               "jobs_dispatched": dispatched, "idempotency_keys_purged": idempotency_keys}
     log.info(json.dumps(summary))
     return summary
 

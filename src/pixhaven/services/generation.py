@@ -1,0 +1,205 @@
+"""Pictify generation: render a component document (given, or a template filled with
+variables) and store the result, answering `{url, id, createdAt, width, height, format}`.
+
+- Raster formats (png, jpeg, webp, avif) become an *image* (`source = "render"`, `template`
+  = the template uid): they take the upload pipeline (services/pipeline) and
+  `record_upload`, so they get WebP/AVIF versions and a placeholder and appear in
+  `/api/images` and `/v1/images` like any image. Rendering the same pixels twice answers
+  the existing image (uploads deduplicate by content hash).
+- `svg` is never stored as an image (SPEC §3): it is kept as a download-only object under
+  `renders/{id}.svg` and served by `GET /image/renders/{id}.svg` with
+  `Content-Type: image/svg+xml`, `Content-Security-Policy: default-src 'none'`,
+  `Content-Disposition: attachment` and `nosniff`. Our SVGs carry no script (text is
+  glyph paths), the headers make sure a browser never runs one anyway.
+- Every render records a usage event (kind `render`).
+- `Idempotency-Key`: the first answer for (owner, key) is kept for 24 hours and replayed for
+  the same request (route + body); the same key with a different request is a 422, a
+  request while the first is still running a 409. Failed requests release their key so
+  they can be retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import timedelta
+from typing import Any, Awaitable, Callable
+
+from ..db import idempotency as idem_table
+from ..db import usage_events
+from ..errors import ApiError
+from ..render.document import DocumentError, validate_document
+from ..settings import Settings
+from ..timeutil import iso, now_iso, utcnow
+from .images import NewImage, object_url, original_key, record_upload
+from .pipeline import UploadOptions, process_upload
+
+FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg",
+           "webp": "image/webp", "avif": "image/avif", "svg": "image/svg+xml"}
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp",
+              "image/avif": "avif", "image/svg+xml": "svg"}
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+MAX_IDEMPOTENCY_KEY = 255
+SVG_HEADERS = {"Content-Security-Policy": "default-src 'none'; sandbox",
+               "Content-Disposition": 'attachment; filename="render.svg"',
+               "X-Content-Type-Options": "nosniff",
+               "Cache-Control": "public, max-age=31536000, immutable"}
+HTML_INPUTS = ("html", "url")
+
+
+def html_not_supported(what: str) -> ApiError:
+    return ApiError(422, f"{what} is not supported: this deployment does not render HTML or "
+                         "capture URLs. Send a component document (width, height, background, "
+                         "components) or a template uid with variables.",
+                    code="HTML_RENDERING_NOT_SUPPORTED", details={"unsupported": what})
+
+
+def media_type_of(fmt: Any) -> str:
+    if fmt is None:
+        return "image/png"
+    if not isinstance(fmt, str) or fmt.strip().lower() not in FORMATS:
+        raise ApiError(400, "format must be one of png, jpeg, webp, avif, svg",
+                       details={"errors": [{"field": "format",
+                                            "message": "png, jpeg, webp, avif or svg"}],
+                                "supported": ["png", "jpeg", "webp", "avif", "svg"]})
+    return FORMATS[fmt.strip().lower()]
+
+
+def apply_size(document: dict, body: dict) -> dict:
+    """`width`/`height` of the request override the document's canvas."""
+    for key in ("width", "height"):
+        if body.get(key) is not None:
+            document = {**document, key: body[key]}
+    return document
+
+
+def template_uid_of(body: dict) -> str | None:
+    for key in ("template", "templateUid", "template_uid", "templateId"):
+        value = body.get(key)
+        if value is not None:
+            if not isinstance(value, str) or not value.strip():
+                raise ApiError(400, f"{key} must be a template uid",
+                               details={"errors": [{"field": key, "message": "a template uid"}]})
+            return value.strip()
+    return None
+
+
+async def render_document(env, settings: Settings, raw: Any, media_type: str) -> tuple:
+    """Validate and render; (bytes, width, height). Errors are ApiError with the document's
+    own messages (component index and field)."""
+    from ..render.engine import render
+    from ..render.fonts import FontsNotInstalled
+
+    try:
+        document = validate_document(raw, settings.max_components)
+        content = await render(env, document, media_type, quality=settings.image_quality,
+                               max_image_bytes=settings.max_upload_bytes,
+                               max_image_pixels=settings.max_upload_pixels)
+    except DocumentError as exc:
+        raise ApiError(exc.status, exc.message, details=exc.details) from None
+    except FontsNotInstalled as exc:
+        raise ApiError(503, "Fonts are not installed in the bucket: run "
+                            "`pixhaven fonts install` (see README)",
+                       code="FONTS_NOT_INSTALLED",
+                       details={"missing": exc.key, "reason": exc.reason}) from None
+    return content, document.width, document.height
+
+
+async def render_and_store(env, settings: Settings, owner: str, key_id: str | None,
+                           base: str, raw_document: Any, media_type: str,
+                           template_uid: str | None = None) -> dict:
+    content, width, height = await render_document(env, settings, raw_document, media_type)
+    extension = EXTENSIONS[media_type]
+    if media_type == "image/svg+xml":
+        render_id = str(uuid.uuid4())
+        created_at = now_iso()
+        await env.BUCKET.put(svg_key(render_id), content, httpMetadata={
+            "contentType": "image/svg+xml", "contentDisposition": "attachment"},
+            customMetadata={"owner": owner, "template": template_uid or ""})
+        answer = {"url": f"{base}/image/renders/{render_id}.svg", "id": render_id,
+                  "createdAt": created_at, "width": width, "height": height,
+                  "format": "svg"}
+    else:
+        processed = await process_upload(env, content, settings, UploadOptions())
+        name = f"{template_uid or 'render'}.{extension}"
+        row, _ = await record_upload(env, processed, NewImage(
+            owner=owner, original_name=name, source="render", template=template_uid))
+        answer = {"url": object_url(base, original_key(row)), "id": row["id"],
+                  "createdAt": row["created_at"], "width": row["width"],
+                  "height": row["height"], "format": extension}
+    if template_uid:
+        answer["template"] = template_uid
+    await usage_events.insert(env.DB, {
+        "id": "use_" + uuid.uuid4().hex[:24], "owner": owner, "key_id": key_id,
+        "kind": "render", "cost": 0, "created_at": now_iso(),
+        "detail": {"api": "pictify", "format": extension, "width": width, "height": height,
+                   "id": answer["id"], "template": template_uid, "bytes": len(content)}})
+    return answer
+
+
+def svg_key(render_id: str) -> str:
+    return f"renders/{render_id}.svg"
+
+
+async def serve_svg(env, render_id: str):
+    """(bytes, headers) of a stored SVG render, or a 404 ApiError."""
+    try:
+        render_id = str(uuid.UUID(render_id))
+    except ValueError:
+        raise ApiError(404, "Render not found") from None
+    obj = await env.BUCKET.get(svg_key(render_id))
+    if obj is None:
+        raise ApiError(404, "Render not found")
+    data = (await obj.arrayBuffer()).to_bytes()
+    return data, {**SVG_HEADERS, "ETag": obj.httpEtag}
+
+
+# -- Idempotency-Key -----------------------------------------------------------------------
+
+async def idempotent(env, owner: str, key: str | None, route: str, body: Any,
+                     produce: Callable[[], Awaitable[tuple[int, dict]]]
+                     ) -> tuple[int, dict, bool]:
+    """(status, body, replayed). Without a key, just `produce()`."""
+    if key is None:
+        status, answer = await produce()
+        return status, answer, False
+    key = key.strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
+        raise ApiError(400, f"Idempotency-Key must be 1–{MAX_IDEMPOTENCY_KEY} printable "
+                            "characters", details={"field": "Idempotency-Key"})
+    fingerprint = hashlib.sha256(
+        (route + "\n" + json.dumps(body, sort_keys=True, separators=(",", ":"))).encode()
+    ).hexdigest()
+    db = env.DB
+    now = utcnow()
+    await idem_table.delete_older_than(db, iso(now - IDEMPOTENCY_WINDOW), owner, key)
+    if not await idem_table.claim(db, owner, key, fingerprint, iso(now)):
+        row = await idem_table.get(db, owner, key)
+        if row is None:  # released between our insert and read: the other request failed
+            raise _in_progress(key)
+        if row["request_hash"] != fingerprint:
+            raise ApiError(422, "This Idempotency-Key was already used with a different "
+                                "request", code="IDEMPOTENCY_KEY_REUSED",
+                           details={"idempotencyKey": key})
+        if row["status"] is None:
+            raise _in_progress(key)
+        return int(row["status"]), json.loads(row["response"]), True
+    try:
+        status, answer = await produce()
+    except BaseException:
+        await idem_table.release(db, owner, key)
+        raise
+    await idem_table.complete(db, owner, key, status, json.dumps(answer))
+    return status, answer, False
+
+
+def _in_progress(key: str) -> ApiError:
+    return ApiError(409, "A request with this Idempotency-Key is still being processed; "
+                         "retry shortly", code="CONFLICT", details={"idempotencyKey": key},
+                    headers={"Retry-After": "1"})
+
+
+async def purge_idempotency_keys(env) -> int:
+    """Drop keys older than the replay window (cron housekeeping)."""
+    return await idem_table.delete_older_than(env.DB, iso(utcnow() - IDEMPOTENCY_WINDOW))
