@@ -13,6 +13,7 @@ from .routers import pixelflare_images
 from .routers import cattopic_system, craftr, pixelflare_keys, system
 from .routers import api_images, random_image, serving
 from .routers import cattopic_tags, pixelflare_albums, splinterpic_collections
+from .routers import pictify_gif_pdf
 
 DESCRIPTION = """\
 Pixhaven hosts, transforms and generates images. It speaks the APIs of CattoPic
@@ -39,6 +40,7 @@ def create_app() -> FastAPI:
     app.include_router(pixelflare_albums.router)
     app.include_router(splinterpic_collections.router)
     app.include_router(craftr.router)
+    app.include_router(pictify_gif_pdf.router)
     app.include_router(serving.cdn_router)  # CDN catch-all paths: keep this include LAST
     app.add_middleware(PixhavenMiddleware)
     return app

@@ -62,6 +62,8 @@ async def serve_variant(env, request: Request, row: dict, variant: str,
 
 async def serve_r2(env, request: Request, path: str, settings: Settings) -> Response:
     kind, match = parse_key(path, _raw_path(request))
+    if kind == "render":  # a rendered PDF: public by its unguessable key, no image row
+        return await object_response(env, path, request)
     row = await public.get_public(env.DB, match["id"], now_iso())
     if row is None:
         raise not_found()

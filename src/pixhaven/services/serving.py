@@ -5,6 +5,7 @@ has one of two exact shapes, checked with anchored patterns:
 
     images/{landscape|portrait}/{uuid}.{jpg|png|gif|webp|avif}
     variants/{uuid}/{name}.{jpg|png|gif|webp|avif}
+    renders/{uuid}.pdf   (rendered PDFs: public by their unguessable URL, no image row)
 
 Anything that smells of traversal — a `.`/`..` segment, a backslash, a control character,
 or a percent-encoded dot, slash, backslash or NUL in the raw path — is a
@@ -45,6 +46,7 @@ EXTENSIONS = r"(?:jpg|png|gif|webp|avif)"
 ORIGINAL_KEY = re.compile(rf"images/(?:landscape|portrait)/(?P<id>{UUID})\.{EXTENSIONS}")
 VARIANT_KEY = re.compile(rf"variants/(?P<id>{UUID})/(?P<name>[a-z0-9][a-z0-9-]{{0,63}})"
                          rf"\.(?P<ext>{EXTENSIONS})")
+RENDER_KEY = re.compile(rf"renders/(?P<id>{UUID})\.pdf")
 ENCODED_TRAVERSAL = re.compile(r"%(?:2e|2f|5c|00)", re.IGNORECASE)
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 RANGE = re.compile(r"bytes=(\d*)-(\d*)")
@@ -70,13 +72,15 @@ def check_safe(path: str, raw_path: str = "") -> None:
 
 
 def parse_key(path: str, raw_path: str = "") -> tuple[str, re.Match]:
-    """A servable object key → ('original' | 'variant', match with the image id). Raises the
-    400/404 envelopes described in the module docstring."""
+    """A servable object key → ('original' | 'variant' | 'render', match with the id).
+    Raises the 400/404 envelopes described in the module docstring."""
     check_safe(path, raw_path)
     if (match := ORIGINAL_KEY.fullmatch(path)) is not None:
         return "original", match
     if (match := VARIANT_KEY.fullmatch(path)) is not None:
         return "variant", match
+    if (match := RENDER_KEY.fullmatch(path)) is not None:
+        return "render", match
     raise not_found()
 
 
