@@ -29,6 +29,12 @@ async def release(db, owner: str, key: str) -> None:
                   owner, key)
 
 
+async def release_stale(db, owner: str, key: str, before: str) -> int:
+    """Free a key whose first request never answered (still NULL status) since `before`."""
+    return await execute(db, "DELETE FROM idempotency_keys WHERE owner = ? AND idem_key = ?"
+                             " AND status IS NULL AND created_at < ?", owner, key, before)
+
+
 async def delete_older_than(db, cutoff: str, owner: str | None = None,
                             key: str | None = None) -> int:
     if owner is not None:

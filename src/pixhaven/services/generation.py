@@ -14,8 +14,9 @@ variables) and store the result, answering `{url, id, createdAt, width, height, 
 - Every render records a usage event (kind `render`).
 - `Idempotency-Key`: the first answer for (owner, key) is kept for 24 hours and replayed for
   the same request (route + body); the same key with a different request is a 422, a
-  request while the first is still running a 409. Failed requests release their key so
-  they can be retried.
+  request while the first is still running a 409 (after 5 minutes without an answer the
+  first is taken for dead and the key is free again). Failed requests release their key
+  so they can be retried.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg",
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp",
               "image/avif": "avif", "image/svg+xml": "svg"}
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
+ABANDONED_AFTER = timedelta(minutes=5)  # an unanswered in-flight key is taken over after this
 MAX_IDEMPOTENCY_KEY = 255
 SVG_HEADERS = {"Content-Security-Policy": "default-src 'none'; sandbox",
                "Content-Disposition": 'attachment; filename="render.svg"',
@@ -174,7 +176,12 @@ async def idempotent(env, owner: str, key: str | None, route: str, body: Any,
     db = env.DB
     now = utcnow()
     await idem_table.delete_older_than(db, iso(now - IDEMPOTENCY_WINDOW), owner, key)
-    if not await idem_table.claim(db, owner, key, fingerprint, iso(now)):
+    claimed = await idem_table.claim(db, owner, key, fingerprint, iso(now))
+    if not claimed:
+        # An in-flight row whose request died (isolate evicted mid-render) is abandoned.
+        await idem_table.release_stale(db, owner, key, iso(now - ABANDONED_AFTER))
+        claimed = await idem_table.claim(db, owner, key, fingerprint, iso(now))
+    if not claimed:
         row = await idem_table.get(db, owner, key)
         if row is None:  # released between our insert and read: the other request failed
             raise _in_progress(key)
