@@ -14,6 +14,7 @@ from .routers import cattopic_system, craftr, pixelflare_keys, system
 from .routers import api_images, random_image, serving
 from .routers import cattopic_tags, pixelflare_albums, splinterpic_collections
 from .routers import pictify_gif_pdf
+from .routers import pictify, pictify_templates
 
 DESCRIPTION = """\
 Pixhaven hosts, transforms and generates images. It speaks the APIs of CattoPic
@@ -41,6 +42,8 @@ def create_app() -> FastAPI:
     app.include_router(splinterpic_collections.router)
     app.include_router(craftr.router)
     app.include_router(pictify_gif_pdf.router)
+    app.include_router(pictify.router)
+    app.include_router(pictify_templates.router)
     app.include_router(serving.cdn_router)  # CDN catch-all paths: keep this include LAST
     app.add_middleware(PixhavenMiddleware)
     return app
