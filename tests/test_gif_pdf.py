@@ -103,7 +103,7 @@ async def test_gif_is_an_image_of_its_owner(client, admin, make_key, env):
     from pixhaven.db import usage_events
 
     events = await usage_events.list_for_owner(env.DB, "gif-owner", kind="render")
-    assert [e["detail"]["image_id"] for e in events] == [image_id]
+    assert [e["detail"]["id"] for e in events] == [image_id]
     assert events[0]["detail"]["frames"] == 3
 
 

@@ -28,13 +28,11 @@ from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
 from ..db import idempotency as idem_table
-from ..db import usage_events
 from ..errors import ApiError
 from ..render.document import DocumentError, validate_document
 from ..settings import Settings
 from ..timeutil import iso, now_iso, utcnow
-from .images import NewImage, object_url, original_key, record_upload
-from .pipeline import UploadOptions, process_upload
+from .render_store import record_usage, store_image_render
 
 FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg",
            "webp": "image/webp", "avif": "image/avif", "svg": "image/svg+xml"}
@@ -113,6 +111,8 @@ async def render_and_store(env, settings: Settings, owner: str, key_id: str | No
                            template_uid: str | None = None) -> dict:
     content, width, height = await render_document(env, settings, raw_document, media_type)
     extension = EXTENSIONS[media_type]
+    detail = {"api": "pictify", "format": extension, "width": width, "height": height,
+              "template": template_uid, "bytes": len(content)}
     if media_type == "image/svg+xml":
         render_id = str(uuid.uuid4())
         created_at = now_iso()
@@ -120,23 +120,15 @@ async def render_and_store(env, settings: Settings, owner: str, key_id: str | No
             "contentType": "image/svg+xml", "contentDisposition": "attachment"},
             customMetadata={"owner": owner, "template": template_uid or ""})
         answer = {"url": f"{base}/image/renders/{render_id}.svg", "id": render_id,
-                  "createdAt": created_at, "width": width, "height": height,
-                  "format": "svg"}
+                  "createdAt": created_at, "width": width, "height": height}
+        await record_usage(env, owner, key_id, {**detail, "id": render_id})
     else:
-        processed = await process_upload(env, content, settings, UploadOptions())
-        name = f"{template_uid or 'render'}.{extension}"
-        row, _ = await record_upload(env, processed, NewImage(
-            owner=owner, original_name=name, source="render", template=template_uid))
-        answer = {"url": object_url(base, original_key(row)), "id": row["id"],
-                  "createdAt": row["created_at"], "width": row["width"],
-                  "height": row["height"], "format": extension}
+        answer = await store_image_render(
+            env, settings, owner, key_id, content, name=f"{template_uid or 'render'}.{extension}",
+            base=base, detail=detail, template=template_uid)
+    answer["format"] = extension
     if template_uid:
         answer["template"] = template_uid
-    await usage_events.insert(env.DB, {
-        "id": "use_" + uuid.uuid4().hex[:24], "owner": owner, "key_id": key_id,
-        "kind": "render", "cost": 0, "created_at": now_iso(),
-        "detail": {"api": "pictify", "format": extension, "width": width, "height": height,
-                   "id": answer["id"], "template": template_uid, "bytes": len(content)}})
     return answer
 
 

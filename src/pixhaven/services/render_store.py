@@ -6,7 +6,8 @@
 - PDFs are not images: stored in R2 under a server-derived key `renders/{uuid}.pdf` and
   served at `/r2/renders/{uuid}.pdf` with `Content-Type: application/pdf`. Like image URLs,
   they are public to whoever has the (unguessable, random UUID) URL.
-- Each render is a usage event (`kind = "render"`, what and how big in `detail`).
+- Each render is a usage event (`kind = "render"`; `detail.id` is what was produced, plus
+  what and how big). Pictify `POST /image` (services/generation.py) stores through here too.
 """
 
 import uuid
@@ -24,19 +25,20 @@ def pdf_key(render_id: str) -> str:
 
 
 async def record_usage(env, owner: str, key_id: str | None, detail: dict) -> None:
-    await usage_events.insert(env.DB, {"id": str(uuid.uuid4()), "owner": owner,
-                                       "key_id": key_id, "kind": "render", "detail": detail,
-                                       "created_at": now_iso()})
+    await usage_events.insert(env.DB, {"id": "use_" + uuid.uuid4().hex[:24], "owner": owner,
+                                       "key_id": key_id, "kind": "render", "cost": 0,
+                                       "detail": detail, "created_at": now_iso()})
 
 
 async def store_image_render(env, settings, owner: str, key_id: str | None, data: bytes, *,
-                             name: str, base: str, detail: dict) -> dict:
+                             name: str, base: str, detail: dict,
+                             template: str | None = None) -> dict:
     """Store rendered image bytes as an image; Pictify's `{url, id, createdAt, width,
     height}`."""
     processed = await process_upload(env, data, settings, UploadOptions())
     row, _ = await record_upload(env, processed, NewImage(owner=owner, original_name=name,
-                                                          source="render"))
-    await record_usage(env, owner, key_id, {**detail, "image_id": row["id"]})
+                                                          source="render", template=template))
+    await record_usage(env, owner, key_id, {**detail, "id": row["id"]})
     return {"url": object_url(base, original_key(row)), "id": row["id"],
             "createdAt": row["created_at"], "width": row["width"], "height": row["height"]}
 
@@ -51,7 +53,7 @@ async def store_pdf_render(env, owner: str, key_id: str | None, data: bytes, *,
     await env.BUCKET.put(key, data, httpMetadata={"contentType": PDF_CONTENT_TYPE,
                                                   "cacheControl": IMMUTABLE},
                          customMetadata={"owner": owner, "pages": str(len(pages))})
-    await record_usage(env, owner, key_id, {"output": "pdf", "render_id": render_id,
+    await record_usage(env, owner, key_id, {"output": "pdf", "id": render_id,
                                             "pages": len(pages), "bytes": len(data)})
     width, height = pages[0]
     return {"url": object_url(base, key), "id": render_id, "createdAt": created,
