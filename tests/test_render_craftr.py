@@ -354,3 +354,17 @@ async def test_missing_fonts_answer_503_naming_the_install_command(client, admin
                                  json={"width": 10, "height": 10, "components": [
                                      {"type": "divider", "length": 5}]})
     assert response.status_code == 200
+
+
+async def test_craftr_renders_are_usage_events(client, admin, env):
+    from pixhaven.db import usage_events
+
+    document = {"width": 200, "height": 100, "background": "#ffffff", "components": [
+        {"type": "divider", "length": 100, "width": "thin", "direction": "horizontal",
+         "color": "#000000", "x": 10, "y": 10}]}
+    response = await client.post("/api/v1/image", json=document,
+                                 headers={**admin, "Accept": "image/png"})
+    assert response.status_code == 200
+    events = await usage_events.list_for_owner(env.DB, "default_user", "render")
+    assert [(e["detail"]["api"], e["detail"]["format"], e["detail"]["width"]) for e in events] == [
+        ("craftr", "image/png", 200)]

@@ -12,8 +12,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from ..dependencies import env_of, settings_of
 from ..errors import ApiError
 from ..models.common import ERROR_RESPONSES
-from ..render.document import Document, DocumentError, validate_document
+from ..render.document import Document
 from ..security.auth import Identity, require
+from ..services.generation import render_document
+from ..services.render_store import record_usage
 
 router = APIRouter(tags=["Craftr"], responses=ERROR_RESPONSES)
 
@@ -94,24 +96,9 @@ async def render_image(request: Request, identity: Identity = Depends(require("r
                        details={"errors": [{"field": "", "message": "invalid JSON"}]}) from None
     settings = settings_of(request)
     media_type = negotiate(request.headers.get("accept"))
-    try:
-        document = validate_document(body, settings.max_components)
-    except DocumentError as exc:
-        raise ApiError(exc.status, exc.message, details=exc.details) from None
-
-    from ..render.engine import render
-    from ..render.fonts import FontsNotInstalled
-
-    try:
-        content = await render(env_of(request), document, media_type,
-                               quality=settings.image_quality,
-                               max_image_bytes=settings.max_upload_bytes,
-                               max_image_pixels=settings.max_upload_pixels)
-    except DocumentError as exc:
-        raise ApiError(exc.status, exc.message, details=exc.details) from None
-    except FontsNotInstalled as exc:
-        raise ApiError(503, "Fonts are not installed in the bucket: run "
-                            "`pixhaven fonts install` (see README)",
-                       code="FONTS_NOT_INSTALLED",
-                       details={"missing": exc.key, "reason": exc.reason}) from None
+    env = env_of(request)
+    content, width, height = await render_document(env, settings, body, media_type)
+    await record_usage(env, identity.owner, identity.key_id, {
+        "api": "craftr", "format": media_type, "width": width, "height": height,
+        "bytes": len(content)})
     return Response(content, media_type=media_type, headers=RESPONSE_HEADERS)
