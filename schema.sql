@@ -155,3 +155,122 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     PRIMARY KEY (owner, idem_key)
 );
 CREATE INDEX IF NOT EXISTS idempotency_keys_by_age ON idempotency_keys (created_at);
+
+-- Counters of live images per owner and per orientation, format, album and tag, kept
+-- exact by the triggers below (migration 0006; readers subtract the expired ones, see
+-- db/images.py count). Trigger bodies keep BEGIN and END in capitals for wrangler's splitter.
+CREATE TABLE IF NOT EXISTS image_counts (
+    owner         TEXT NOT NULL,
+    dim           TEXT NOT NULL,             -- all | orientation | format | album | tag
+    value         TEXT NOT NULL,             -- '' for all; else the orientation, format, album id, tag
+    n             INTEGER NOT NULL,
+    PRIMARY KEY (owner, dim, value)
+) WITHOUT ROWID;
+
+-- A live image arrives: it counts in all, its orientation, format, album, and its tags
+-- (none usually: tags are attached after the row exists).
+CREATE TRIGGER IF NOT EXISTS image_counts_images_insert AFTER INSERT ON images
+WHEN NEW.deleted_at IS NULL AND NEW.status = 'ready'
+BEGIN
+    INSERT INTO image_counts (owner, dim, value, n)
+    VALUES (NEW.owner, 'all', '', 1), (NEW.owner, 'orientation', NEW.orientation, 1),
+           (NEW.owner, 'format', NEW.format, 1)
+    ON CONFLICT (owner, dim, value) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO image_counts (owner, dim, value, n)
+    SELECT NEW.owner, 'album', NEW.album_id, 1 WHERE NEW.album_id IS NOT NULL
+    ON CONFLICT (owner, dim, value) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO image_counts (owner, dim, value, n)
+    SELECT owner, 'tag', tag, 1 FROM image_tags WHERE image_id = NEW.id
+    ON CONFLICT (owner, dim, value) DO UPDATE SET n = n + excluded.n;
+END;
+
+-- An image row goes: its tag links go first, explicitly, while the row is still there,
+-- so image_counts_tags_delete takes each tag off exactly once (the ON DELETE CASCADE that
+-- follows finds nothing left to delete).
+CREATE TRIGGER IF NOT EXISTS image_counts_images_before_delete BEFORE DELETE ON images
+BEGIN
+    DELETE FROM image_tags WHERE image_id = OLD.id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS image_counts_images_delete AFTER DELETE ON images
+WHEN OLD.deleted_at IS NULL AND OLD.status = 'ready'
+BEGIN
+    INSERT INTO image_counts (owner, dim, value, n)
+    VALUES (OLD.owner, 'all', '', -1), (OLD.owner, 'orientation', OLD.orientation, -1),
+           (OLD.owner, 'format', OLD.format, -1)
+    ON CONFLICT (owner, dim, value) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO image_counts (owner, dim, value, n)
+    SELECT OLD.owner, 'album', OLD.album_id, -1 WHERE OLD.album_id IS NOT NULL
+    ON CONFLICT (owner, dim, value) DO UPDATE SET n = n + excluded.n;
+END;
+
+-- Soft delete, restore, upload completion, or a change of a counted column: the old row's
+-- contributions out, the new row's in; tags only when the image becomes live or stops being.
+CREATE TRIGGER IF NOT EXISTS image_counts_images_update
+AFTER UPDATE OF id, owner, deleted_at, status, orientation, format, album_id ON images
+WHEN (OLD.deleted_at IS NULL AND OLD.status = 'ready')
+  OR (NEW.deleted_at IS NULL AND NEW.status = 'ready')
+BEGIN
+    INSERT INTO image_counts (owner, dim, value, n)
+    SELECT OLD.owner, 'all', '', -1 WHERE OLD.deleted_at IS NULL AND OLD.status = 'ready'
+    UNION ALL
+    SELECT OLD.owner, 'orientation', OLD.orientation, -1
+        WHERE OLD.deleted_at IS NULL AND OLD.status = 'ready'
+    UNION ALL
+    SELECT OLD.owner, 'format', OLD.format, -1
+        WHERE OLD.deleted_at IS NULL AND OLD.status = 'ready'
+    UNION ALL
+    SELECT OLD.owner, 'album', OLD.album_id, -1
+        WHERE OLD.deleted_at IS NULL AND OLD.status = 'ready' AND OLD.album_id IS NOT NULL
+    ON CONFLICT (owner, dim, value) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO image_counts (owner, dim, value, n)
+    SELECT NEW.owner, 'all', '', 1 WHERE NEW.deleted_at IS NULL AND NEW.status = 'ready'
+    UNION ALL
+    SELECT NEW.owner, 'orientation', NEW.orientation, 1
+        WHERE NEW.deleted_at IS NULL AND NEW.status = 'ready'
+    UNION ALL
+    SELECT NEW.owner, 'format', NEW.format, 1
+        WHERE NEW.deleted_at IS NULL AND NEW.status = 'ready'
+    UNION ALL
+    SELECT NEW.owner, 'album', NEW.album_id, 1
+        WHERE NEW.deleted_at IS NULL AND NEW.status = 'ready' AND NEW.album_id IS NOT NULL
+    ON CONFLICT (owner, dim, value) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO image_counts (owner, dim, value, n)
+    SELECT owner, 'tag', tag, -1 FROM image_tags WHERE image_id = OLD.id
+        AND OLD.deleted_at IS NULL AND OLD.status = 'ready'
+    ON CONFLICT (owner, dim, value) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO image_counts (owner, dim, value, n)
+    SELECT owner, 'tag', tag, 1 FROM image_tags WHERE image_id = NEW.id
+        AND NEW.deleted_at IS NULL AND NEW.status = 'ready'
+    ON CONFLICT (owner, dim, value) DO UPDATE SET n = n + excluded.n;
+END;
+
+-- Tag links: counted while their image is live.
+CREATE TRIGGER IF NOT EXISTS image_counts_tags_insert AFTER INSERT ON image_tags
+BEGIN
+    INSERT INTO image_counts (owner, dim, value, n)
+    SELECT NEW.owner, 'tag', NEW.tag, 1 FROM images
+        WHERE id = NEW.image_id AND deleted_at IS NULL AND status = 'ready'
+    ON CONFLICT (owner, dim, value) DO UPDATE SET n = n + excluded.n;
+END;
+
+CREATE TRIGGER IF NOT EXISTS image_counts_tags_delete AFTER DELETE ON image_tags
+BEGIN
+    INSERT INTO image_counts (owner, dim, value, n)
+    SELECT OLD.owner, 'tag', OLD.tag, -1 FROM images
+        WHERE id = OLD.image_id AND deleted_at IS NULL AND status = 'ready'
+    ON CONFLICT (owner, dim, value) DO UPDATE SET n = n + excluded.n;
+END;
+
+CREATE TRIGGER IF NOT EXISTS image_counts_tags_update
+AFTER UPDATE OF image_id, owner, tag ON image_tags
+BEGIN
+    INSERT INTO image_counts (owner, dim, value, n)
+    SELECT OLD.owner, 'tag', OLD.tag, -1 FROM images
+        WHERE id = OLD.image_id AND deleted_at IS NULL AND status = 'ready'
+    ON CONFLICT (owner, dim, value) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO image_counts (owner, dim, value, n)
+    SELECT NEW.owner, 'tag', NEW.tag, 1 FROM images
+        WHERE id = NEW.image_id AND deleted_at IS NULL AND status = 'ready'
+    ON CONFLICT (owner, dim, value) DO UPDATE SET n = n + excluded.n;
+END;

@@ -25,20 +25,39 @@ def clear_statement(db, image_id: str):
     return db.prepare("DELETE FROM image_tags WHERE image_id = ?").bind(image_id)
 
 
+# A tag's count = its image_counts counter (live images carrying it, kept by triggers,
+# migration 0006) minus the live images carrying it whose expiry has passed: a small set,
+# found through the images_expiring index, then joined to their tags (CROSS JOIN keeps
+# that order, and the unary + keeps SQLite from walking all of the owner's tag links
+# through image_tags_by_tag instead of each image's own). Cost independent of how many
+# images there are.
+_COUNTED = (
+    "SELECT t.name AS name, COALESCE(c.n, 0) - COALESCE(x.n, 0) AS count FROM tags t"
+    " LEFT JOIN image_counts c ON c.owner = t.owner AND c.dim = 'tag' AND c.value = t.name"
+    " LEFT JOIN (SELECT it.tag AS tag, COUNT(*) AS n FROM images i"
+    "  CROSS JOIN image_tags it ON it.image_id = i.id"  # CROSS: images first, never all tags
+    "  WHERE i.expires_at IS NOT NULL AND i.expires_at <= ? AND i.deleted_at IS NULL"
+    "  AND i.status = 'ready' AND +it.owner = ? GROUP BY it.tag) x ON x.tag = t.name"
+)
+
+
 async def list_with_counts(db, owner: str, now: str) -> list[dict]:
+    return await fetch_all(db, f"{_COUNTED} WHERE t.owner = ? ORDER BY count DESC, t.name",
+                           now, owner, owner)
+
+
+async def get_with_count(db, owner: str, name: str, now: str) -> dict | None:
+    return await fetch_one(db, f"{_COUNTED} WHERE t.owner = ? AND t.name = ?",
+                           now, owner, owner, name)
+
+
+async def list_with_counted_rows(db, owner: str, now: str) -> list[dict]:
+    """The same list counted from the rows themselves (what the counters must agree with)."""
     return await fetch_all(
         db, "SELECT t.name AS name, COUNT(i.id) AS count FROM tags t"
             " LEFT JOIN image_tags it ON it.owner = t.owner AND it.tag = t.name"
             f" LEFT JOIN images i ON i.id = it.image_id AND {_VISIBLE_I}"
             " WHERE t.owner = ? GROUP BY t.name ORDER BY count DESC, t.name", now, owner)
-
-
-async def get_with_count(db, owner: str, name: str, now: str) -> dict | None:
-    return await fetch_one(
-        db, "SELECT t.name AS name, COUNT(i.id) AS count FROM tags t"
-            " LEFT JOIN image_tags it ON it.owner = t.owner AND it.tag = t.name"
-            f" LEFT JOIN images i ON i.id = it.image_id AND {_VISIBLE_I}"
-            " WHERE t.owner = ? AND t.name = ? GROUP BY t.name", now, owner, name)
 
 
 async def image_ids_with_tag(db, owner: str, name: str) -> list[str]:
@@ -81,11 +100,15 @@ def rename_statements(db, owner: str, old: str, new: str, now: str) -> list:
 
 
 def soft_delete_tagged_statements(db, owner: str, name: str, now: str) -> list:
-    """Soft-delete every live image carrying the tag. The first statement's `changes` is
-    the number of *visible* images deleted (what the tag's count showed); the second hides
-    the invisible rest (expired, or two-step uploads still waiting for their bytes)."""
+    """Soft-delete every live image carrying the tag. The first statement counts the
+    *visible* images about to be deleted (what the tag's count showed; `meta.changes` of
+    the updates cannot tell, D1 adds the counter rows the triggers write); the updates
+    hide them, then the invisible rest (expired, or two-step uploads still waiting for
+    their bytes). In one batch, the count is exactly what the first update deletes."""
     tagged = "id IN (SELECT image_id FROM image_tags WHERE owner = ? AND tag = ?)"
     return [
+        db.prepare(f"SELECT COUNT(*) AS n FROM images WHERE owner = ? AND {tagged}"
+                   f" AND {VISIBLE}").bind(owner, owner, name, now),
         db.prepare(f"UPDATE images SET deleted_at = ?, updated_at = ? WHERE owner = ?"
                    f" AND {tagged} AND {VISIBLE}").bind(now, now, owner, owner, name, now),
         db.prepare(f"UPDATE images SET deleted_at = ?, updated_at = ? WHERE owner = ?"

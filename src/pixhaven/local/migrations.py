@@ -5,6 +5,7 @@ Statements go through the D1 binding API (one atomic `batch` per migration), not
 sqlite3 directly, so the local runtime exercises the same interface as production.
 """
 
+import sqlite3
 from pathlib import Path
 
 TRACKING_TABLE = (
@@ -15,7 +16,9 @@ TRACKING_TABLE = (
 
 
 def split_statements(sql: str) -> list[str]:
-    """Split a script on `;`, ignoring semicolons in quotes and comments."""
+    """Split a script on `;`, ignoring semicolons in quotes and comments, and those inside
+    a CREATE TRIGGER … BEGIN … END body (a statement ends at a `;` only once SQLite deems
+    the text so far complete)."""
     statements, current = [], []
     i, quote = 0, None
     while i < len(sql):
@@ -36,8 +39,11 @@ def split_statements(sql: str) -> list[str]:
             i = len(sql) if end == -1 else end + 2
             continue
         elif char == ";":
-            statements.append("".join(current).strip())
-            current = []
+            if sqlite3.complete_statement("".join(current) + ";"):
+                statements.append("".join(current).strip())
+                current = []
+            else:  # inside a trigger body: the `;` belongs to the statement
+                current.append(char)
         else:
             current.append(char)
         i += 1

@@ -78,7 +78,7 @@ async def delete_tag(db, owner: str, raw_name: str) -> int:
         raise tag_not_found(name)
     results = await db.batch([*table.soft_delete_tagged_statements(db, owner, name, now_iso()),
                               *table.delete_statements(db, owner, name)])
-    return int(results[0]["meta"]["changes"])
+    return int(results[0]["results"][0]["n"])
 
 
 def _tag_array(body: dict, field: str) -> list[str]:
