@@ -198,3 +198,35 @@ async def test_cron_purges_soft_deleted_images_past_retention(client, admin, env
                          ).bind(image_id).run()
     assert (await run_scheduled(env))["images_purged"] == 1
     assert (await env.BUCKET.list())["objects"] == []
+
+
+async def test_tag_filter_pages_the_same_whether_the_tag_is_common_or_rare(client, admin):
+    """Common tags are found by walking the newest images, rare ones from the tag's own set
+    (db.images._walk_tag); both must page through exactly the tagged images, newest first."""
+    expected = {"common": [], "rare": []}
+    for seed in range(12):
+        tags = "common" if seed < 10 else "other"
+        if seed == 4:
+            tags += ",rare"
+        image_id = (await upload(client, admin, unique_jpeg(100 + seed), f"t{seed}.jpg",
+                                 tags=tags)).json()["result"]["id"]
+        for tag in expected:
+            if tag in tags.split(","):
+                expected[tag].insert(0, image_id)
+    for tag, ids in expected.items():
+        seen = []
+        for page in range(1, 8):
+            body = (await client.get(f"/api/images?tag={tag}&limit=2&page={page}",
+                                     headers=admin)).json()
+            assert body["total"] == len(ids)
+            seen += [image["id"] for image in body["images"]]
+        assert seen == ids, tag
+        cursor_seen, cursor = [], None
+        while True:
+            query = f"/v1/images?tag={tag}&limit=3" + (f"&cursor={cursor}" if cursor else "")
+            body = (await client.get(query, headers=admin)).json()
+            cursor_seen += [image["id"] for image in body["data"]]
+            cursor = body["next_cursor"]
+            if not cursor:
+                break
+        assert cursor_seen == ids, tag

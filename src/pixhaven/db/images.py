@@ -92,8 +92,10 @@ async def tags_for(db, image_ids: list[str]) -> dict[str, list[str]]:
 
 def _filters(owner: str, now: str, *, tag: str | None = None, orientation: str | None = None,
              formats: tuple[str, ...] | None = None, album_id: str | None = None,
-             include_deleted: bool = False) -> tuple[str, list]:
-    """WHERE clause and parameters for the list endpoints' filters."""
+             include_deleted: bool = False, walk_tag: bool = False) -> tuple[str, list]:
+    """WHERE clause and parameters for the list endpoints' filters. A tag is matched either
+    from the tag's set of images (cheap for rare tags) or, with `walk_tag`, by probing each
+    image met while walking newest-first (cheap for common tags); see `_walk_tag`."""
     clauses, params = ["i.owner = ?"], [owner]
     if include_deleted:
         clauses.append("i.status = 'ready'")
@@ -101,7 +103,10 @@ def _filters(owner: str, now: str, *, tag: str | None = None, orientation: str |
         clauses.append(VISIBLE.replace("deleted_at", "i.deleted_at").replace(
             "status", "i.status").replace("expires_at", "i.expires_at"))
         params.append(now)
-    if tag is not None:
+    if tag is not None and walk_tag:
+        clauses.append("EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.tag = ?)")
+        params.append(tag)
+    elif tag is not None:
         clauses.append("i.id IN (SELECT image_id FROM image_tags WHERE owner = ? AND tag = ?)")
         params.extend([owner, tag])
     if orientation is not None:
@@ -116,9 +121,25 @@ def _filters(owner: str, now: str, *, tag: str | None = None, orientation: str |
     return " AND ".join(clauses), params
 
 
+async def _walk_tag(db, owner: str, wanted: int, filters: dict) -> bool:
+    """Whether to find a tag's images by walking the owner's images newest-first (about
+    wanted × live / tagged rows visited) rather than collecting the tag's whole set (tagged
+    rows). Both counts come from the image_counts counters, so deciding costs the same at
+    any size."""
+    if filters.get("tag") is None:
+        return False
+    rows = await fetch_all(
+        db, "SELECT dim, n FROM image_counts WHERE owner = ? AND ((dim = 'all' AND value = '')"
+            " OR (dim = 'tag' AND value = ?))", owner, filters["tag"])
+    counts = {row["dim"]: int(row["n"]) for row in rows}
+    live, tagged = counts.get("all", 0), counts.get("tag", 0)
+    return tagged > 0 and wanted * live < tagged * tagged
+
+
 async def list_page(db, owner: str, now: str, *, limit: int, offset: int, **filters) -> list[dict]:
     """Newest first, offset pagination (CattoPic pages, Splinterpic offsets)."""
-    where, params = _filters(owner, now, **filters)
+    walk = await _walk_tag(db, owner, offset + limit, filters)
+    where, params = _filters(owner, now, walk_tag=walk, **filters)
     return await fetch_all(
         db, f"SELECT i.* FROM images i WHERE {where} ORDER BY i.created_at DESC, i.id DESC"
             " LIMIT ? OFFSET ?", *params, limit, offset)
@@ -187,7 +208,8 @@ async def list_after(db, owner: str, now: str, *, limit: int,
                      cursor: tuple[str, str] | None, **filters) -> list[dict]:
     """Newest first, keyset pagination on (created_at, id): rows inserted while a client
     pages are either before its cursor (not shown) or after it (shown once), never twice."""
-    where, params = _filters(owner, now, **filters)
+    walk = await _walk_tag(db, owner, limit, filters)
+    where, params = _filters(owner, now, walk_tag=walk, **filters)
     if cursor is not None:
         where += " AND (i.created_at < ? OR (i.created_at = ? AND i.id < ?))"
         params += [cursor[0], cursor[0], cursor[1]]
