@@ -43,6 +43,9 @@ from typing import Any
 import httpx
 import pytest
 
+# Converted plain JS objects are the same dict-with-attributes type the local bindings use.
+from pixhaven.local.jsvalues import JsDict
+
 HERE = Path(__file__).resolve().parent
 WRANGLER = HERE / "node_modules" / ".bin" / "wrangler"
 START_TIMEOUT = 60.0
@@ -68,19 +71,6 @@ class MiniflareError(Exception):
 # ---------------------------------------------------------------------------------------
 # JS values as the Workers Python SDK presents them
 # ---------------------------------------------------------------------------------------
-
-
-class JsDict(dict):
-    """A converted plain JS object: a dict that also allows attribute access (SDK's JsDict)."""
-
-    def __getattr__(self, name):
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-    def __setattr__(self, name, value):
-        self[name] = value
 
 
 class JsArrayBuffer:
