@@ -82,6 +82,47 @@ def test_entry_imports_only_pyodide_packages_and_no_local_runtime():
     assert forbidden == []
 
 
+# What the app imports lazily, at request time, is held to the same package rule: these
+# are pure Python or in Pyodide's distribution too.
+PYODIDE_OK_AT_REQUEST_TIME = PYODIDE_OK | {
+    "PIL", "fontTools", "fpdf", "defusedxml", "httpx", "httpcore", "h11", "certifi"}
+
+EVERY_APP_MODULE = r"""
+import json, pkgutil, sys, types
+workers = types.ModuleType("workers")
+workers.WorkerEntrypoint = type("WorkerEntrypoint", (), {})
+workers.asgi = types.SimpleNamespace(fetch=None)
+sys.modules["workers"] = workers
+sys.path.insert(0, "src")
+before = set(sys.modules)
+
+def import_tree(name, path):
+    # Not pkgutil.walk_packages: it would import pixhaven.local just to look inside.
+    for info in pkgutil.iter_modules(path, name + "."):
+        if info.name == "pixhaven.local":
+            continue
+        module = __import__(info.name, fromlist=["_"])
+        if info.ispkg:
+            import_tree(info.name, module.__path__)
+
+import pixhaven
+import_tree("pixhaven", pixhaven.__path__)
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_every_app_module_uses_only_pyodide_packages_and_no_local_runtime():
+    """Modules the app imports lazily (the render engine, PDF, remote fetch) included."""
+    completed = subprocess.run([sys.executable, "-c", EVERY_APP_MODULE], cwd=ROOT,
+                               capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    modules = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert not [m for m in modules if m.startswith(("pixhaven.local", "uvicorn"))]
+    third_party = {m.split(".")[0] for m in modules} - set(sys.stdlib_module_names)
+    third_party = {m for m in third_party if not m.startswith("_sysconfigdata")}
+    assert third_party <= PYODIDE_OK_AT_REQUEST_TIME, third_party - PYODIDE_OK_AT_REQUEST_TIME
+
+
 async def test_entry_handlers_drive_the_shared_worker_functions(env, monkeypatch):
     """`scheduled` and `queue` in entry.py reach pixhaven.worker with the entry's env."""
     import types
