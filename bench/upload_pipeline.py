@@ -1,6 +1,7 @@
 """Benchmark: the upload pipeline on a 12-megapixel JPEG (original + WebP + AVIF), by
 Pixhaven's pipeline through the local Images binding vs sharp (libvips, npm, installed into
-bench/node_modules) doing the same conversions on the same file, one core each.
+bench/node_modules) doing the same conversions on the same file, with the same AVIF encoder
+speed (libaom speed 6) and the same two threads.
 
 SPEC §5 target: Pixhaven within 1.5x of sharp's time.
 """
