@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from . import __version__
 from .errors import install_error_handlers
 from .middleware import PixhavenMiddleware
+from .models.common import APP_RESPONSES, complete_openapi
 from .routers import pixelflare_images
 from .routers import cattopic_system, craftr, pixelflare_keys, system
 from .routers import api_images, random_image, serving
@@ -28,7 +29,8 @@ Every error is `{"success": false, "error", "code", "message", "details"}`.
 
 def create_app() -> FastAPI:
     app = FastAPI(title="Pixhaven", version=__version__, description=DESCRIPTION,
-                  docs_url="/docs", openapi_url="/openapi.json", redoc_url=None)
+                  docs_url="/docs", openapi_url="/openapi.json", redoc_url=None,
+                  responses=APP_RESPONSES)
     install_error_handlers(app)
     app.include_router(system.router)
     app.include_router(cattopic_system.router)
@@ -46,4 +48,12 @@ def create_app() -> FastAPI:
     app.include_router(pictify_templates.router)
     app.include_router(serving.cdn_router)  # CDN catch-all paths: keep this include LAST
     app.add_middleware(PixhavenMiddleware)
+
+    def openapi() -> dict:
+        # Built on first request and cached by FastAPI, then completed once.
+        if app.openapi_schema is None:
+            complete_openapi(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi
     return app

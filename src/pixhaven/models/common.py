@@ -1,4 +1,11 @@
-"""Shapes shared by every dialect."""
+"""Shapes shared by every dialect, and the OpenAPI pieces every router uses: the error
+responses (`errors(...)`) and request bodies that handlers read by hand (`request_body(...)`).
+
+Request-body models are documentation: handlers keep reading and checking their bodies
+themselves (their messages are part of the API), so these models never validate anything.
+Their JSON schemas are built only when /openapi.json is first asked for
+(`complete_openapi`), not at import.
+"""
 
 from typing import Any
 
@@ -23,8 +30,92 @@ class Health(BaseModel):
     checks: dict[str, str]
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorEnvelope, "description": "Invalid request"},
-    401: {"model": ErrorEnvelope, "description": "Missing, unknown or revoked API key"},
-    403: {"model": ErrorEnvelope, "description": "The key lacks the required scope"},
+# -- error responses ------------------------------------------------------------------------
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid request",
+    401: "Missing, unknown or revoked API key",
+    403: "The key lacks the required scope",
+    404: "Not found",
+    406: "None of the accepted types can be produced",
+    409: "Conflict with the current state",
+    410: "Gone",
+    413: "Too large",
+    415: "Unsupported file type",
+    416: "Range not satisfiable",
+    422: "Understood but not processable",
+    429: "Rate limited (see Retry-After)",
+    500: "Internal server error",
+    503: "Unavailable (not configured)",
 }
+PLAIN_FORBIDDEN = "text/plain: `Forbidden` when the client address is not in ALLOWED_IPS"
+PLAIN_FORBIDDEN_CONTENT = {"text/plain": {"schema": {"type": "string", "enum": ["Forbidden"]}}}
+
+
+def errors(*codes: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries for these error statuses, each the JSON envelope. Descriptions
+    override the defaults by keyword: `errors(404, 409, e404="No such album")`. A 403 also
+    documents the IP allowlist's plain-text `Forbidden` (an app-wide 403 would be replaced
+    by it, not merged)."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        description = descriptions.get(f"e{code}", ERROR_DESCRIPTIONS.get(code, "Error"))
+        response: dict[str, Any] = {"model": ErrorEnvelope, "description": description}
+        if code == 403:
+            response["description"] = f"{description}; or, {PLAIN_FORBIDDEN}"
+            response["content"] = dict(PLAIN_FORBIDDEN_CONTENT)
+        responses[code] = response
+    return responses
+
+
+# Every route: the allowlist's plain 403 and the last-resort JSON 500 (app.py).
+APP_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": f"Forbidden ({PLAIN_FORBIDDEN})", "content": PLAIN_FORBIDDEN_CONTENT},
+    500: {"model": ErrorEnvelope, "description": ERROR_DESCRIPTIONS[500]},
+}
+# Every route that needs a bearer token.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = errors(400, 401, 403)
+
+
+# -- request bodies read by hand ------------------------------------------------------------
+
+_BODY_MODELS: dict[str, type[BaseModel]] = {}
+SCHEMA_REF = "#/components/schemas/{model}"
+
+
+def request_body(model: type[BaseModel], media_type: str = "application/json", *,
+                 required: bool = True, description: str | None = None,
+                 example: Any = None) -> dict[str, Any]:
+    """`openapi_extra=` documenting a body the handler reads itself, as `model` describes it
+    (the model's schema goes into components when /openapi.json is built)."""
+    _BODY_MODELS[model.__name__] = model
+    body: dict[str, Any] = {"required": required, "content": {media_type: {
+        "schema": {"$ref": SCHEMA_REF.format(model=model.__name__)}}}}
+    if description:
+        body["description"] = description
+    if example is not None:
+        body["content"][media_type]["example"] = example
+    return {"requestBody": body}
+
+
+def complete_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """Finish FastAPI's document: add the hand-read bodies' schemas, and drop the automatic
+    `422 Validation Error` FastAPI adds to routes with parameters (validation errors answer
+    400 with the envelope here; the routes that do answer 422 document it themselves)."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, model in _BODY_MODELS.items():
+        model_schema = model.model_json_schema(ref_template=SCHEMA_REF)
+        for def_name, definition in model_schema.pop("$defs", {}).items():
+            components.setdefault(def_name, definition)
+        components[name] = model_schema
+    automatic = {"$ref": "#/components/schemas/HTTPValidationError"}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if (responses.get("422", {}).get("content", {}).get("application/json", {})
+                    .get("schema") == automatic):
+                del responses["422"]
+    if "/HTTPValidationError'" not in repr(schema.get("paths")):
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+    return schema
