@@ -1,6 +1,8 @@
 """CattoPic (`/api/*`) schemas."""
 
-from pydantic import BaseModel
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class SystemConfig(BaseModel):
@@ -18,3 +20,67 @@ class ConfigResponse(BaseModel):
 class ValidateKeyResponse(BaseModel):
     success: bool = True
     valid: bool = True
+
+
+# -- request bodies (documentation: routers/api_images.py and services/tags.py check them) --
+
+# services/tags.py: trimmed, then 1-50 letters (any script), digits, '-' or '_'.
+TAG_NAME = r"^\s*[\w-]{1,50}\s*$"
+# The comma-separated form: empty entries are ignored.
+TAG_LIST = r"^\s*(?:[\w-]{1,50}\s*)?(?:,\s*(?:[\w-]{1,50}\s*)?)*$"
+IMAGE_ID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+TagName = Annotated[str, Field(pattern=TAG_NAME, examples=["nature"])]
+TagListString = Annotated[str, Field(pattern=TAG_LIST, examples=["nature,outdoor"],
+                                     description="comma-separated tag names")]
+Tags = list[TagName] | TagListString
+# A form field's text (routers/forms.form_bool; case-insensitive, empty = the default).
+FormBool = Annotated[str, Field(json_schema_extra={
+    "enum": ["true", "false", "1", "0", "yes", "no", "on", "off"]})]
+
+
+class UpdateImageBody(BaseModel):
+    """`PUT /api/images/{id}`: only the fields present change."""
+
+    tags: Tags | None = Field(None, description="The new tag list (array or comma-separated "
+                              "string); replaces the old one", examples=[["nature", "outdoor"]])
+    expiryMinutes: Annotated[float, Field(ge=0)] = Field(
+        None, description="Expiry in minutes from now; 0 removes the expiry", examples=[1440])
+
+
+class CreateTagBody(BaseModel):
+    name: TagName
+
+
+class RenameTagBody(BaseModel):
+    newName: TagName = Field(description="Differs from the current name; an existing tag "
+                             "is merged into")
+
+
+class BatchTagsBody(BaseModel):
+    imageIds: list[Annotated[str, Field(pattern=IMAGE_ID)]] = Field(
+        min_length=1, max_length=1000, examples=[["550e8400-e29b-41d4-a716-446655440000"]])
+    addTags: Tags | None = Field(None, examples=[["landscape", "nature"]])
+    removeTags: Tags | None = Field(None, examples=[["test", "draft"]],
+                                    description="no tag may be both added and removed")
+
+
+class UploadForm(BaseModel):
+    """`POST /api/upload/single` (multipart/form-data): one file, as `image` or `file`."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["image"]},
+                                                {"required": ["file"]}]})
+
+    image: bytes = Field(None, json_schema_extra={"format": "binary", "minLength": 1},
+                         description="JPEG, PNG, GIF, WebP or AVIF (by content), at most "
+                                     "MAX_UPLOAD_BYTES")
+    file: bytes = Field(None, json_schema_extra={"format": "binary", "minLength": 1},
+                        description="The same, under CattoPic's other field name")
+    tags: TagListString = None
+    expiryMinutes: Annotated[int, Field(ge=0)] = Field(None, description="0: never expires")
+    quality: Annotated[int, Field(ge=1, le=100)] = None
+    maxWidth: Annotated[int, Field(ge=1)] = None
+    maxHeight: Annotated[int, Field(ge=1)] = None
+    generateWebp: FormBool = "true"
+    generateAvif: FormBool = "true"
+    preserveAnimation: FormBool = "true"

@@ -1,13 +1,14 @@
 """`/api/images` and `/api/upload/single`: CattoPic's image endpoints, which also serve
 Splinterpic clients (SPEC §4: `page` or `offset`, superset answers, soft delete)."""
 
-from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi import APIRouter, Depends, Path, Request, UploadFile
 
 from ..db import albums as album_table
 from ..db import images as table
 from ..dependencies import env_of, get_settings
 from ..errors import ApiError
-from ..models.common import ERROR_RESPONSES
+from ..models.cattopic import IMAGE_ID, UpdateImageBody, UploadForm
+from ..models.common import ERROR_RESPONSES, errors, request_body
 from ..security.auth import Identity, require
 from ..services import image_updates
 from ..services.images import (NewImage, api_image, base_url, cattopic_image,
@@ -25,7 +26,15 @@ FORMAT_FILTERS = {"gif": ("gif",), "webp": ("webp",), "avif": ("avif",),
                   "original": ("jpg", "png"), "jpeg": ("jpg",), "jpg": ("jpg",), "png": ("png",)}
 
 
-@router.post("/upload/single", summary="Upload one image (CattoPic)")
+# CattoPic answers 400 for a malformed id (Path's extra is schema-only: the handler checks).
+ImageId = Path(description="The image's UUID", json_schema_extra={"pattern": IMAGE_ID})
+NOT_FOUND = errors(404, e404="No such image (or not the caller's, or deleted/expired)")
+
+
+@router.post("/upload/single", summary="Upload one image (CattoPic)",
+             responses=errors(413, 415, e413="File or image too large",
+                              e415="Not a JPEG, PNG, GIF, WebP or AVIF image (by content)"),
+             openapi_extra=request_body(UploadForm, "multipart/form-data"))
 async def upload_single(request: Request, identity: Identity = Depends(require("images:write")),
                         settings: Settings = Depends(get_settings)):
     form = await read_upload_form(request, settings)
@@ -124,15 +133,16 @@ async def _image_answer(request: Request, settings: Settings, row: dict) -> dict
     return {**image, "success": True, "image": image}
 
 
-@router.get("/images/{image_id}", summary="Get one image")
-async def get_image(image_id: str, request: Request,
+@router.get("/images/{image_id}", summary="Get one image", responses=NOT_FOUND)
+async def get_image(request: Request, image_id: str = ImageId,
                     identity: Identity = Depends(require("images:read")),
                     settings: Settings = Depends(get_settings)):
     return await _image_answer(request, settings, await _owned_image(request, identity, image_id))
 
 
-@router.put("/images/{image_id}", summary="Update tags and expiry (CattoPic)")
-async def update_image(image_id: str, request: Request,
+@router.put("/images/{image_id}", summary="Update tags and expiry (CattoPic)",
+            responses=NOT_FOUND, openapi_extra=request_body(UpdateImageBody))
+async def update_image(request: Request, image_id: str = ImageId,
                        identity: Identity = Depends(require("images:write")),
                        settings: Settings = Depends(get_settings)):
     row = await _owned_image(request, identity, image_id)
@@ -150,8 +160,9 @@ async def update_image(image_id: str, request: Request,
     return await _image_answer(request, settings, row)
 
 
-@router.delete("/images/{image_id}", summary="Delete an image (soft delete, restorable)")
-async def delete_image(image_id: str, request: Request,
+@router.delete("/images/{image_id}", summary="Delete an image (soft delete, restorable)",
+               responses=NOT_FOUND)
+async def delete_image(request: Request, image_id: str = ImageId,
                        identity: Identity = Depends(require("images:write"))):
     row = await _owned_image(request, identity, image_id)
     await image_updates.soft_delete(env_of(request), row)

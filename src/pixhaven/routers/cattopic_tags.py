@@ -5,12 +5,14 @@ services/tags.py (lowercase, trimmed, ≤ 50 letters/digits/-/_, CJK included)."
 from fastapi import APIRouter, Depends, Request
 
 from ..dependencies import env_of
-from ..models.common import ERROR_RESPONSES
+from ..models.cattopic import BatchTagsBody, CreateTagBody, RenameTagBody
+from ..models.common import ERROR_RESPONSES, errors, request_body
 from ..security.auth import Identity, require
 from ..services import tag_management
 from .api_images import json_object
 
 router = APIRouter(prefix="/api/tags", tags=["CattoPic"], responses=ERROR_RESPONSES)
+NO_TAG = errors(404, e404="No such tag")
 
 
 @router.get("", summary="List tags with the number of visible images using each")
@@ -19,21 +21,26 @@ async def list_tags(request: Request, identity: Identity = Depends(require("imag
             "tags": await tag_management.list_tags(env_of(request).DB, identity.owner)}
 
 
-@router.post("", summary="Create a tag (an existing tag is answered as it is)")
+@router.post("", summary="Create a tag (an existing tag is answered as it is)",
+             openapi_extra=request_body(CreateTagBody))
 async def create_tag(request: Request, identity: Identity = Depends(require("images:write"))):
     body = await json_object(request)
     tag = await tag_management.create_tag(env_of(request).DB, identity.owner, body.get("name"))
     return {"success": True, "tag": tag}
 
 
-@router.post("/batch", summary="Add and remove tags on many images at once")
+@router.post("/batch", summary="Add and remove tags on many images at once",
+             responses=errors(404, e404="Some images are not the caller's live images "
+                                        "(nothing changed)"),
+             openapi_extra=request_body(BatchTagsBody))
 async def batch_update(request: Request, identity: Identity = Depends(require("images:write"))):
     body = await json_object(request)
     updated = await tag_management.batch_update(env_of(request).DB, identity.owner, body)
     return {"success": True, "updatedCount": updated}
 
 
-@router.put("/{name}", summary="Rename a tag on all its images (merging into an existing one)")
+@router.put("/{name}", summary="Rename a tag on all its images (merging into an existing one)",
+            responses=NO_TAG, openapi_extra=request_body(RenameTagBody))
 async def rename_tag(name: str, request: Request,
                      identity: Identity = Depends(require("images:write"))):
     body = await json_object(request)
@@ -42,7 +49,8 @@ async def rename_tag(name: str, request: Request,
     return {"success": True, "tag": tag}
 
 
-@router.delete("/{name}", summary="Delete a tag and the images carrying it (soft delete)")
+@router.delete("/{name}", summary="Delete a tag and the images carrying it (soft delete)",
+               responses=NO_TAG)
 async def delete_tag(name: str, request: Request,
                      identity: Identity = Depends(require("images:write"))):
     deleted = await tag_management.delete_tag(env_of(request).DB, identity.owner, name)

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Depends, Request
 
 from ..db import images as image_table
 from ..dependencies import env_of, get_settings
-from ..models.common import ERROR_RESPONSES
+from ..models.common import ERROR_RESPONSES, errors, request_body
+from ..models.splinterpic import CreateCollectionBody
 from ..security.auth import Identity, require
 from ..services import albums
 from ..settings import Settings
@@ -21,6 +22,7 @@ from .forms import query_int
 router = APIRouter(prefix="/api/collections", tags=["Splinterpic"], responses=ERROR_RESPONSES)
 
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+NOT_FOUND = errors(404, e404="No such collection (by id or slug)")
 
 
 def _offset_params(request: Request) -> tuple[int, int]:
@@ -44,14 +46,16 @@ async def list_collections(request: Request, identity: Identity = Depends(requir
                            "has_more": offset + len(collections) < total}}
 
 
-@router.post("", status_code=201, summary="Create a collection (slug derived from the name)")
+@router.post("", status_code=201, summary="Create a collection (slug derived from the name)",
+             responses=errors(409, e409="No free slug could be found for this name"),
+             openapi_extra=request_body(CreateCollectionBody))
 async def create_collection(request: Request,
                             identity: Identity = Depends(require("images:write"))):
     body = await json_object(request)
     return _one(await albums.create_collection(env_of(request).DB, identity.owner, body))
 
 
-@router.get("/{collection_id}", summary="Get a collection by id or slug")
+@router.get("/{collection_id}", summary="Get a collection by id or slug", responses=NOT_FOUND)
 async def get_collection(collection_id: str, request: Request,
                          identity: Identity = Depends(require("images:read"))):
     db = env_of(request).DB
@@ -59,7 +63,8 @@ async def get_collection(collection_id: str, request: Request,
     return _one(await albums.resource(db, identity.owner, row))
 
 
-@router.get("/{collection_id}/images", summary="List a collection's images (like /api/images)")
+@router.get("/{collection_id}/images", summary="List a collection's images (like /api/images)",
+            responses=NOT_FOUND)
 async def list_collection_images(collection_id: str, request: Request,
                                  identity: Identity = Depends(require("images:read")),
                                  settings: Settings = Depends(get_settings)):
@@ -79,7 +84,8 @@ async def list_collection_images(collection_id: str, request: Request,
     }
 
 
-@router.delete("/{collection_id}", summary="Delete a collection (its images stay)")
+@router.delete("/{collection_id}", summary="Delete a collection (its images stay)",
+               responses=NOT_FOUND)
 async def delete_collection(collection_id: str, request: Request,
                             identity: Identity = Depends(require("images:write"))):
     db = env_of(request).DB
