@@ -2,13 +2,31 @@
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
+from ..security.scopes import SCOPES
+from .cattopic import TAG_LIST, TAG_NAME
+
+# Schema-only descriptions of what the services check by hand (json_schema_extra never
+# validates: the services' own messages stay the API's).
+SLUG = r"^[a-z0-9-]{1,64}$"
+FILENAME = {"type": "string", "maxLength": 255,
+            "pattern": r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$"}
+TAGS = {"anyOf": [{"type": "array", "items": {"type": "string", "pattern": TAG_NAME}},
+                  {"type": "string", "pattern": TAG_LIST,
+                   "description": "comma-separated tag names"},
+                  {"type": "null"}]}
+ALT = {"anyOf": [{"type": "string", "maxLength": 1000}, {"type": "null"}]}
+
 
 class CreateKeyRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    name: str = Field(min_length=1, max_length=100, examples=["My App"])
+    name: str = Field(min_length=1, max_length=100, examples=["My App"],
+                      json_schema_extra={"pattern": r"\S"})
     scopes: list[str] = Field(default_factory=lambda: ["images:read"],
-                              examples=[["images:read", "images:write"]])
+                              examples=[["images:read", "images:write"]],
+                              json_schema_extra={"items": {"type": "string",
+                                                           "enum": list(SCOPES)}},
+                              description="Only scopes the creating key holds")
     owner: str | None = Field(
         default=None, min_length=1, max_length=100,
         description="Only for the admin token: create the key for this owner "
@@ -45,11 +63,16 @@ class CreateImageRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    filename: str | None = Field(default=None, examples=["beach.jpg"])
+    filename: str | None = Field(default=None, examples=["beach.jpg"],
+                                 json_schema_extra={"anyOf": [FILENAME, {"type": "null"}]})
     album: str | None = Field(default=None, examples=["vacation"],
-                              description="Album slug; the album is created on first use")
-    tags: list[str] | str | None = Field(default=None, examples=[["beach", "summer"]])
-    alt: str | None = Field(default=None, examples=["Sunset over the beach"])
+                              description="Album slug; the album is created on first use",
+                              json_schema_extra={"anyOf": [{"type": "string", "pattern": SLUG},
+                                                           {"type": "null"}]})
+    tags: list[str] | str | None = Field(default=None, examples=[["beach", "summer"]],
+                                         json_schema_extra=TAGS)
+    alt: str | None = Field(default=None, examples=["Sunset over the beach"],
+                            json_schema_extra=ALT)
     is_private: StrictBool = False
     turnstile_token: str | None = Field(
         default=None, description="Accepted for compatibility; not verified by Pixhaven")
@@ -61,8 +84,34 @@ class UpdateImageRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    filename: str | None = Field(default=None, examples=["beach-sunset.jpg"])
-    album: str | None = Field(default=None, examples=["photos"])
-    tags: list[str] | str | None = Field(default=None, examples=[["beach", "sunset"]])
-    alt: str | None = Field(default=None, examples=["Beautiful sunset"])
-    is_private: StrictBool | None = None
+    filename: str | None = Field(default=None, examples=["beach-sunset.jpg"],
+                                 json_schema_extra={"anyOf": [FILENAME]})
+    album: str | None = Field(default=None, examples=["photos"],
+                              json_schema_extra={"anyOf": [{"type": "string", "pattern": SLUG},
+                                                           {"type": "null"}]})
+    tags: list[str] | str | None = Field(default=None, examples=[["beach", "sunset"]],
+                                         json_schema_extra=TAGS)
+    alt: str | None = Field(default=None, examples=["Beautiful sunset"],
+                            json_schema_extra=ALT)
+    is_private: StrictBool | None = Field(None, json_schema_extra={"anyOf": [{"type": "boolean"}]})
+
+
+# -- bodies read by hand (documentation: services/albums.py checks them) --------------------
+
+
+class CreateAlbumBody(BaseModel):
+    """`POST /v1/albums`: a taken slug is a 409."""
+
+    slug: str = Field(pattern=SLUG, examples=["vacation"])
+    title: str | None = Field(None, max_length=200, examples=["Vacation"],
+                              description="Default: the slug")
+    description: str | None = Field(None, max_length=2000)
+
+
+class UpdateAlbumBody(BaseModel):
+    """`PATCH /v1/albums/{slug}`: only the fields present change; `description: null`
+    clears it."""
+
+    slug: str = Field(None, pattern=SLUG, examples=["photos"])
+    title: str = Field(None, max_length=200, pattern=r"\S", examples=["Photos"])
+    description: str | None = Field(None, max_length=2000)

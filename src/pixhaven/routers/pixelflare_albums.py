@@ -6,12 +6,15 @@ Albums are the same rows Splinterpic calls collections (routers/splinterpic_coll
 from fastapi import APIRouter, Depends, Request
 
 from ..dependencies import env_of
-from ..models.common import ERROR_RESPONSES
+from ..models.common import ERROR_RESPONSES, errors, request_body
+from ..models.pixelflare import CreateAlbumBody, UpdateAlbumBody
 from ..security.auth import Identity, require
 from ..services import albums, tag_management
 from .api_images import json_object
 
 router = APIRouter(prefix="/v1", tags=["PixelFlare"], responses=ERROR_RESPONSES)
+NOT_FOUND = errors(404, e404="No such album")
+SLUG_TAKEN = "An album with this slug exists"
 
 
 @router.get("/tags", summary="List tags with the number of visible images using each")
@@ -25,13 +28,14 @@ async def list_albums(request: Request, identity: Identity = Depends(require("im
     return {"data": await albums.list_albums(env_of(request).DB, identity.owner)}
 
 
-@router.post("/albums", status_code=201, summary="Create an album (409 if the slug is taken)")
+@router.post("/albums", status_code=201, summary="Create an album (409 if the slug is taken)",
+             responses=errors(409, e409=SLUG_TAKEN), openapi_extra=request_body(CreateAlbumBody))
 async def create_album(request: Request, identity: Identity = Depends(require("images:write"))):
     body = await json_object(request)
     return await albums.create_album(env_of(request).DB, identity.owner, body)
 
 
-@router.get("/albums/{slug}", summary="Get an album")
+@router.get("/albums/{slug}", summary="Get an album", responses=NOT_FOUND)
 async def get_album(slug: str, request: Request,
                     identity: Identity = Depends(require("images:read"))):
     db = env_of(request).DB
@@ -39,7 +43,9 @@ async def get_album(slug: str, request: Request,
                                  await albums.find_by_slug(db, identity.owner, slug))
 
 
-@router.patch("/albums/{slug}", summary="Update an album's slug, title or description")
+@router.patch("/albums/{slug}", summary="Update an album's slug, title or description",
+              responses=errors(404, 409, e404="No such album", e409=SLUG_TAKEN),
+              openapi_extra=request_body(UpdateAlbumBody))
 async def update_album(slug: str, request: Request,
                        identity: Identity = Depends(require("images:write"))):
     db = env_of(request).DB
@@ -47,7 +53,8 @@ async def update_album(slug: str, request: Request,
     return await albums.update_album(db, identity.owner, row, await json_object(request))
 
 
-@router.delete("/albums/{slug}", summary="Delete an album (its images stay, in no album)")
+@router.delete("/albums/{slug}", summary="Delete an album (its images stay, in no album)",
+               responses=NOT_FOUND)
 async def delete_album(slug: str, request: Request,
                        identity: Identity = Depends(require("images:write"))):
     db = env_of(request).DB

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from ..db import images as table
 from ..dependencies import env_of, get_settings
 from ..errors import ApiError
-from ..models.common import ERROR_RESPONSES
+from ..models.common import ERROR_RESPONSES, errors
 from ..models.pixelflare import CreateImageRequest, UpdateImageRequest
 from ..security.auth import Identity, require
 from ..services import direct_uploads, image_updates
@@ -25,6 +25,18 @@ from ..settings import Settings
 from ..timeutil import iso, utcnow
 
 router = APIRouter(tags=["PixelFlare"], responses=ERROR_RESPONSES)
+NOT_FOUND = errors(404, e404="No such image (or not the caller's, pending, or deleted)")
+FILENAME_TAKEN = "Another image in this album already has this filename"
+UPLOAD = {
+    "parameters": [
+        {"name": "expires", "in": "query", "required": True, "schema": {"type": "string"},
+         "description": "From upload_url"},
+        {"name": "signature", "in": "query", "required": True, "schema": {"type": "string"},
+         "description": "From upload_url"}],
+    "requestBody": {"required": True, "description": "The image file's bytes",
+                    "content": {"application/octet-stream": {
+                        "schema": {"type": "string", "format": "binary"}}}},
+}
 
 
 def _not_found(image_id: str) -> ApiError:
@@ -55,7 +67,8 @@ async def _owned(request: Request, identity: Identity, settings: Settings, image
     return row
 
 
-@router.post("/v1/images", status_code=201, summary="Create an image and get its upload URL")
+@router.post("/v1/images", status_code=201, summary="Create an image and get its upload URL",
+             responses=errors(503, e503="Uploads are not configured (no signing secret)"))
 async def create_image(body: CreateImageRequest, request: Request,
                        identity: Identity = Depends(require("images:write")),
                        settings: Settings = Depends(get_settings)):
@@ -77,7 +90,14 @@ async def create_image(body: CreateImageRequest, request: Request,
 
 
 @router.put("/v1/uploads/{image_id}", summary="Upload the bytes of a created image "
-            "(the signed upload_url; no bearer token)")
+            "(the signed upload_url; no bearer token)", openapi_extra=UPLOAD,
+            responses=errors(403, 409, 410, 413, 415, 503,
+                             e403="Invalid or expired upload URL",
+                             e409="Already uploaded, or an upload is "
+                             "in progress", e410="This upload URL is no longer valid",
+                             e413="File or image too large",
+                             e415="Not a JPEG, PNG, GIF, WebP or AVIF image (by content)",
+                             e503="Uploads are not configured (no signing secret)"))
 async def upload_bytes(image_id: str, request: Request,
                        settings: Settings = Depends(get_settings)):
     check_signature(settings, image_id, request.query_params.get("expires"),
@@ -108,7 +128,7 @@ async def list_images(request: Request, identity: Identity = Depends(require("im
     return {"data": data, "next_cursor": next_cursor}
 
 
-@router.get("/v1/images/{image_id}", summary="Get an image")
+@router.get("/v1/images/{image_id}", summary="Get an image", responses=NOT_FOUND)
 async def get_image(image_id: str, request: Request,
                     identity: Identity = Depends(require("images:read")),
                     settings: Settings = Depends(get_settings)):
@@ -119,7 +139,9 @@ async def get_image(image_id: str, request: Request,
     return await _resource(request, settings, row)
 
 
-@router.patch("/v1/images/{image_id}", summary="Update filename, album, tags, alt, privacy")
+@router.patch("/v1/images/{image_id}", summary="Update filename, album, tags, alt, privacy",
+              responses=errors(404, 409, e404=NOT_FOUND[404]["description"],
+                               e409=FILENAME_TAKEN))
 async def update_image(image_id: str, body: UpdateImageRequest, request: Request,
                        identity: Identity = Depends(require("images:write")),
                        settings: Settings = Depends(get_settings)):
@@ -131,7 +153,8 @@ async def update_image(image_id: str, body: UpdateImageRequest, request: Request
     return await _resource(request, settings, row)
 
 
-@router.delete("/v1/images/{image_id}", summary="Soft delete an image (restorable)")
+@router.delete("/v1/images/{image_id}", summary="Soft delete an image (restorable)",
+               responses=NOT_FOUND)
 async def delete_image(image_id: str, request: Request,
                        identity: Identity = Depends(require("images:write")),
                        settings: Settings = Depends(get_settings)):
@@ -141,7 +164,10 @@ async def delete_image(image_id: str, request: Request,
     return await _resource(request, settings, await table.get(env.DB, row["id"]))
 
 
-@router.post("/v1/images/{image_id}/restore", summary="Restore a soft-deleted image")
+@router.post("/v1/images/{image_id}/restore", summary="Restore a soft-deleted image",
+             responses=errors(404, 409, 410, e404="No such image (or not the caller's)",
+                              e409="An identical image exists; delete it first",
+                              e410="Past the retention period: purged"))
 async def restore_image(image_id: str, request: Request,
                         identity: Identity = Depends(require("images:write")),
                         settings: Settings = Depends(get_settings)):

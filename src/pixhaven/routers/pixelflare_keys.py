@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from ..db import api_keys as table
 from ..dependencies import env_of
 from ..errors import ApiError
-from ..models.common import ERROR_RESPONSES
+from ..models.common import ERROR_RESPONSES, errors
 from ..models.pixelflare import ApiKey, ApiKeyList, CreatedApiKey, CreateKeyRequest
 from ..security.auth import Identity, require
 from ..services.api_keys import create_key
@@ -33,7 +33,9 @@ async def list_keys(request: Request, identity: Identity = Depends(require("keys
 
 
 @router.post("", status_code=201, response_model=CreatedApiKey,
-             summary="Create an API key (the key is shown only once)")
+             summary="Create an API key (the key is shown only once)",
+             responses=errors(403, e403="The key lacks keys:write, grants a scope it does not "
+                                        "hold, or names another owner"))
 async def create(body: CreateKeyRequest, request: Request,
                  identity: Identity = Depends(require("keys:write"))):
     if body.owner is not None and not identity.is_admin and body.owner != identity.owner:
@@ -45,7 +47,8 @@ async def create(body: CreateKeyRequest, request: Request,
             ("id", "name", "key", "scopes", "owner", "created_at")}
 
 
-@router.delete("/{key_id}", response_model=ApiKey, summary="Revoke an API key")
+@router.delete("/{key_id}", response_model=ApiKey, summary="Revoke an API key",
+               responses=errors(404, e404="No such key (or not the caller's)"))
 async def revoke(key_id: str, request: Request,
                  identity: Identity = Depends(require("keys:write"))):
     db = env_of(request).DB
