@@ -5,29 +5,40 @@ from fastapi.responses import RedirectResponse
 
 from ..dependencies import env_of, get_settings
 from ..errors import ApiError
-from ..models.common import ERROR_RESPONSES
+from ..models.common import errors
 from ..services import random_image
 from ..services.images import base_url, object_url
 from ..settings import Settings
 from ..timeutil import now_iso
 
-router = APIRouter(tags=["CattoPic"], responses=ERROR_RESPONSES)
+router = APIRouter(tags=["CattoPic"])
 
 NO_CACHE = "no-cache, no-store, must-revalidate"
+# Schema-only (services/random_image.py checks, case-insensitively; empty means unset).
+ORIENTATION_SCHEMA = {"anyOf": [{"type": "string",
+                                 "enum": ["landscape", "portrait", "auto", ""]},
+                                {"type": "null"}]}
+FORMAT_SCHEMA = {"anyOf": [{"type": "string", "enum": ["original", "webp", "avif", ""]},
+                           {"type": "null"}]}
 
 
 @router.get("/api/random", status_code=302, summary="Redirect to a random image (CattoPic)",
-            responses={302: {"description": "Location: the chosen image's URL"},
-                       404: {"description": "No images found matching criteria"}})
+            response_class=RedirectResponse,
+            responses={302: {"description": "Location: the chosen image's URL (no body)",
+                             "headers": {"Location": {"schema": {"type": "string"}}}},
+                       **errors(400, 404, e400="Invalid tags, orientation or format",
+                                e404="No images found matching criteria")})
 async def random(request: Request, settings: Settings = Depends(get_settings),
                  tags: str | None = Query(None, description="comma-separated; all must match",
                                           examples=["landscape,nature"]),
                  exclude: str | None = Query(None, description="comma-separated tags to exclude",
                                              examples=["blurry,test"]),
                  orientation: str | None = Query(None, description="landscape, portrait or auto "
-                                                 "(portrait for mobile User-Agents)"),
+                                                 "(portrait for mobile User-Agents)",
+                                                 json_schema_extra=ORIENTATION_SCHEMA),
                  format: str | None = Query(None, description="original, webp or avif; "  # noqa: A002
-                                            "default: negotiated from Accept")):
+                                            "default: negotiated from Accept",
+                                            json_schema_extra=FORMAT_SCHEMA)):
     query = random_image.parse_query(tags, exclude, orientation, request.headers.get("user-agent"))
     random_image.validate_format(format)
     row = await random_image.pick(env_of(request).DB, query, now_iso())
