@@ -26,6 +26,12 @@ WEIGHT_NAMES = {"thin": 100, "extralight": 200, "light": 300, "normal": 400, "re
 DIVIDER_THICKNESS = {"thin": 1, "medium": 2, "thick": 4}
 
 _HEX = re.compile(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
+# For /openapi.json only (json_schema_extra never validates; the validators below do).
+HEX_SCHEMA = {"pattern": r"^\s*#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})\s*$"}
+WEIGHT_SCHEMA = {"anyOf": [{"type": "integer", "enum": list(range(100, 1000, 100))},
+                           {"type": "string",
+                            "enum": [str(w) for w in range(100, 1000, 100)] + list(WEIGHT_NAMES)}]}
+COORDINATE_SCHEMA = {"minimum": -100_000, "maximum": 100_000}
 
 
 class DocumentError(ValueError):
@@ -88,8 +94,10 @@ def _family(value: Any) -> str:
 class _Component(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    x: float = Field(0, description="left edge of the component, in pixels")
-    y: float = Field(0, description="top edge of the component, in pixels")
+    x: float = Field(0, description="left edge of the component, in pixels",
+                     json_schema_extra=COORDINATE_SCHEMA)
+    y: float = Field(0, description="top edge of the component, in pixels",
+                     json_schema_extra=COORDINATE_SCHEMA)
 
     @field_validator("x", "y")
     @classmethod
@@ -101,10 +109,13 @@ class _Component(BaseModel):
 
 class _Font(BaseModel):
     fontSize: float = Field(32, gt=0, le=MAX_FONT_SIZE)
-    fontWeight: int | str = Field("400", description='"100" … "900"')
-    fontFamily: str = Field("Inter", description=", ".join(FAMILIES))
+    fontWeight: int | str = Field("400", description='"100" … "900"',
+                                  json_schema_extra=WEIGHT_SCHEMA)
+    fontFamily: str = Field("Inter", description=", ".join(FAMILIES),
+                            json_schema_extra={"enum": list(FAMILIES)})
     fontStyle: Literal["normal", "italic"] = "normal"
-    color: str = Field("#000000", description="hex colour: #rgb, #rrggbb or #rrggbbaa")
+    color: str = Field("#000000", description="hex colour: #rgb, #rrggbb or #rrggbbaa",
+                       json_schema_extra=HEX_SCHEMA)
 
     @field_validator("fontWeight", mode="before")
     @classmethod
@@ -132,10 +143,11 @@ class TextComponent(_Component, _Font):
 class TagComponent(_Component, _Font):
     type: Literal["tag"]
     text: str = Field(max_length=500)
-    fontWeight: int | str = "600"
+    fontWeight: int | str = Field("600", json_schema_extra=WEIGHT_SCHEMA)
     fontSize: float = Field(16, gt=0, le=MAX_FONT_SIZE)
-    color: str = "#ffffff"
-    backgroundColor: str = Field("#000000", description="hex colour of the pill")
+    color: str = Field("#ffffff", json_schema_extra=HEX_SCHEMA)
+    backgroundColor: str = Field("#000000", description="hex colour of the pill",
+                                 json_schema_extra=HEX_SCHEMA)
 
     @field_validator("backgroundColor", mode="before")
     @classmethod
@@ -156,7 +168,7 @@ class DividerComponent(_Component):
     length: float = Field(gt=0, le=100_000)
     width: Literal["thin", "medium", "thick"] = "medium"
     direction: Literal["horizontal", "vertical"] = "horizontal"
-    color: str = "#000000"
+    color: str = Field("#000000", json_schema_extra=HEX_SCHEMA)
 
     @field_validator("color", mode="before")
     @classmethod
@@ -179,7 +191,8 @@ class Canvas(BaseModel):
 
     width: int = Field(1200, ge=1, le=MAX_SIDE)
     height: int = Field(630, ge=1, le=MAX_SIDE)
-    background: str = Field("#ffffff", description="hex colour; #00000000 is transparent")
+    background: str = Field("#ffffff", description="hex colour; #00000000 is transparent",
+                            json_schema_extra=HEX_SCHEMA)
 
     @field_validator("background", mode="before")
     @classmethod
@@ -188,7 +201,9 @@ class Canvas(BaseModel):
 
 
 class Document(Canvas):
-    components: list[Component] = Field(default_factory=list)
+    components: list[Component] = Field(
+        default_factory=list, description="at most MAX_COMPONENTS (default 10)",
+        json_schema_extra={"maxItems": 10})
 
 
 def _first(errors: list[dict]) -> dict:

@@ -5,13 +5,12 @@
 """
 
 import json
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
 from ..dependencies import env_of, settings_of
 from ..errors import ApiError
-from ..models.common import ERROR_RESPONSES
+from ..models.common import ERROR_RESPONSES, errors, request_body
 from ..render.document import Document
 from ..security.auth import Identity, require
 from ..services.generation import render_document
@@ -58,35 +57,17 @@ def negotiate(accept: str | None) -> str:
     return best[2]
 
 
-def _schema() -> dict[str, Any]:
-    """The document's JSON schema with its definitions inlined (for /openapi.json)."""
-    schema = Document.model_json_schema()
-    definitions = schema.pop("$defs", {})
-
-    def inline(node):
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return inline(definitions[ref.removeprefix("#/$defs/")])
-            return {key: inline(value) for key, value in node.items()}
-        if isinstance(node, list):
-            return [inline(value) for value in node]
-        return node
-
-    return inline(schema)
-
-
 @router.post(
     "/api/v1/image",
     summary="Render components to an image (Craftr)",
     response_class=Response,
     responses={200: {"content": {media: {} for media in MEDIA_TYPES},
                      "description": "The image, in the type the Accept header asked for"},
-               406: {"description": "No acceptable output type"},
-               422: {"description": "A remote image URL was refused or could not be fetched"},
-               503: {"description": "Fonts are not installed in the bucket"}},
-    openapi_extra={"requestBody": {"required": True, "content": {
-        "application/json": {"schema": _schema()}}}},
+               **errors(406, 413, 422, 503, e406="No acceptable output type",
+                        e413="A remote image is too large",
+                        e422="A remote image URL was refused or could not be fetched",
+                        e503="Fonts are not installed in the bucket")},
+    openapi_extra=request_body(Document),
 )
 async def render_image(request: Request, identity: Identity = Depends(require("render"))):
     try:

@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse
 
 from ..dependencies import env_of, settings_of
 from ..errors import ApiError
-from ..models.common import ERROR_RESPONSES
+from ..models.common import ERROR_RESPONSES, errors, request_body
+from ..models.pictify import IDEMPOTENCY_KEY, GenerateImageBody
 from ..security.auth import Identity, require
 from ..services import generation, templates
 from ..services.images import base_url
@@ -26,18 +27,14 @@ ANSWER = {201: {"description": "Rendered and stored", "content": {"application/j
     "example": {"url": "https://pixhaven.example/r2/images/landscape/…png",
                 "id": "0b6c…", "createdAt": "2024-01-15T10:30:00.000Z", "width": 1200,
                 "height": 630, "format": "png"}}}},
-          422: {"description": "HTML/URL input (not supported), a refused remote image, or "
-                               "an Idempotency-Key reused with another request"},
-          409: {"description": "A request with this Idempotency-Key is still running"}}
-BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "description": "A component document (width, height, background, "
-    "components — as Craftr's POST /api/v1/image) or {template, variables}; optional width, "
-    "height, format (png, jpeg, webp, avif, svg; default png).",
-    "properties": {"template": {"type": "string"}, "variables": {"type": "object"},
-                   "width": {"type": "integer"}, "height": {"type": "integer"},
-                   "background": {"type": "string"}, "components": {"type": "array"},
-                   "format": {"type": "string", "enum": ["png", "jpeg", "webp", "avif",
-                                                         "svg"]}}}}}}}
+          **errors(404, 409, 413, 422, 503,
+                   e404="No such template (for this owner)",
+                   e409="A request with this Idempotency-Key is still running",
+                   e413="A remote image is too large",
+                   e422="HTML/URL input (not supported), a refused remote image, or an "
+                        "Idempotency-Key reused with another request",
+                   e503="Fonts are not installed in the bucket")}
+BODY = {**request_body(GenerateImageBody), "parameters": [IDEMPOTENCY_KEY]}
 
 
 async def json_body(request: Request) -> Any:
@@ -99,7 +96,8 @@ async def create_image(request: Request, identity: Identity = Depends(require("r
 @router.get("/image/renders/{render_id}.svg", summary="Download an SVG render (Pictify)",
             response_class=Response,
             responses={200: {"content": {"image/svg+xml": {}},
-                             "description": "The SVG, as an attachment"}})
+                             "description": "The SVG, as an attachment"},
+                       **errors(404, e404="No such render")})
 async def svg_render(render_id: str, request: Request):
     data, headers = await generation.serve_svg(env_of(request), render_id)
     return Response(data, media_type="image/svg+xml", headers=headers)
@@ -116,6 +114,6 @@ for _path, _what, _summary in (
         ("/image/canvas", "Rendering FabricJS canvases", "Image from a FabricJS canvas"),
         ("/image/agent-screenshot", "AI screenshots of URLs", "AI-powered screenshot"),
         ("/gif/capture", "Capturing GIFs from URLs", "Capture a GIF from a URL")):
-    router.add_api_route(_path, _refuse(_what), methods=["POST"],
+    router.add_api_route(_path, _refuse(_what), methods=["POST"], status_code=422,
                          summary=f"{_summary} (Pictify; not supported: 422)",
-                         responses={422: {"description": "Not supported by this deployment"}})
+                         responses=errors(422, e422="Not supported by this deployment"))

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from ..dependencies import env_of, settings_of
 from ..errors import ApiError
-from ..models.common import ERROR_RESPONSES
+from ..models.common import ERROR_RESPONSES, errors, request_body
+from ..models.pictify import GifBody, PdfPageBody, PdfPagesBody
 from ..security.auth import Identity, require
 from ..services import gif_pdf
 from ..services.images import base_url
@@ -42,15 +43,16 @@ GIF_EXAMPLE = {"width": 400, "height": 200, "background": "#0b1020", "delay": 50
                           {"components": [{"type": "text", "text": "2", "fontSize": 96,
                                            "color": "#ffffff", "x": 170, "y": 40}],
                            "delay": 800}]}
-FILES = {422: {"description": "HTML or URL input (not rendered by this deployment)"},
-         503: {"description": "Fonts are not installed in the bucket"}}
+FILES = errors(413, 422, 503, e413="A remote image is too large",
+               e422="HTML or URL input (not rendered by this deployment), or a refused "
+                    "remote image",
+               e503="Fonts are not installed in the bucket")
 
 
 @router.post("/gif", summary="Generate an animated GIF from frames (Pictify)", status_code=201,
              responses={200: {"content": {"image/gif": {}},
                               "description": "The GIF itself (Accept: image/gif)"}, **FILES},
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 "application/json": {"example": GIF_EXAMPLE}}}})
+             openapi_extra=request_body(GifBody, example=GIF_EXAMPLE))
 async def generate_gif(request: Request, identity: Identity = Depends(require("render"))):
     settings = settings_of(request)
     env = env_of(request)
@@ -82,14 +84,15 @@ PDF_RESPONSES = {200: {"content": {"application/pdf": {}},
 
 
 @router.post("/pdf/render", summary="Generate a one-page PDF from a document (Pictify)",
-             status_code=201, responses=PDF_RESPONSES)
+             status_code=201, responses=PDF_RESPONSES, openapi_extra=request_body(PdfPageBody))
 async def render_pdf(request: Request, identity: Identity = Depends(require("render"))):
     documents = gif_pdf.parse_pdf_page(await _json(request), settings_of(request).max_components)
     return await _pdf(request, identity, documents)
 
 
 @router.post("/pdf/multi-page", summary="Generate a PDF with one page per document (Pictify)",
-             status_code=201, responses=PDF_RESPONSES)
+             status_code=201, responses=PDF_RESPONSES,
+             openapi_extra=request_body(PdfPagesBody))
 async def render_multi_page(request: Request, identity: Identity = Depends(require("render"))):
     documents = gif_pdf.parse_pdf_pages(await _json(request), settings_of(request).max_components)
     return await _pdf(request, identity, documents)

@@ -8,24 +8,15 @@ Scopes: `templates:read` to list and read, `templates:write` to create, update a
 from fastapi import APIRouter, Depends, Query, Request
 
 from ..dependencies import env_of, settings_of
-from ..models.common import ERROR_RESPONSES
+from ..models.common import ERROR_RESPONSES, errors, request_body
+from ..models.pictify import (IDEMPOTENCY_KEY, CreateTemplateBody, RenderTemplateBody,
+                              UpdateTemplateBody)
 from ..security.auth import Identity, require
 from ..services import templates
 from .pictify import ANSWER, generate, json_body
 
 router = APIRouter(tags=["Pictify templates"], responses=ERROR_RESPONSES)
-NOT_FOUND = {404: {"description": "No such template (for this owner)"}}
-TEMPLATE_BODY = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-    "type": "object", "required": ["name"],
-    "properties": {
-        "name": {"type": "string"}, "description": {"type": "string"},
-        "document": {"type": "object", "description": "width, height, background, components"
-                     " (Craftr's schema) with {{variable}} placeholders in any string"},
-        "variables": {"type": "array", "items": {"type": "object", "properties": {
-            "name": {"type": "string"},
-            "type": {"type": "string", "enum": list(templates.TYPES)},
-            "default": {}, "required": {"type": "boolean"},
-            "description": {"type": "string"}}}}}}}}}}
+NOT_FOUND = errors(404, e404="No such template (for this owner)")
 
 
 @router.get("/templates", summary="List templates (Pictify)")
@@ -36,7 +27,7 @@ async def list_templates(request: Request, page: int = Query(1, ge=1, le=100_000
 
 
 @router.post("/templates", summary="Create a template (Pictify)", status_code=201,
-             openapi_extra=TEMPLATE_BODY)
+             openapi_extra=request_body(CreateTemplateBody))
 async def create_template(request: Request,
                           identity: Identity = Depends(require("templates:write"))):
     return await templates.create(env_of(request), identity.owner, await json_body(request),
@@ -50,7 +41,7 @@ async def get_template(uid: str, request: Request,
 
 
 @router.put("/templates/{uid}", summary="Update a template (Pictify)", responses=NOT_FOUND,
-            openapi_extra=TEMPLATE_BODY)
+            openapi_extra=request_body(UpdateTemplateBody))
 async def update_template(uid: str, request: Request,
                           identity: Identity = Depends(require("templates:write"))):
     return await templates.update(env_of(request), identity.owner, uid,
@@ -73,7 +64,9 @@ async def template_variables(uid: str, request: Request,
 
 
 @router.post("/templates/{uid}/render", summary="Render a template to an image (Pictify)",
-             status_code=201, responses={**ANSWER, **NOT_FOUND})
+             status_code=201, responses=ANSWER,
+             openapi_extra={**request_body(RenderTemplateBody, required=False),
+                            "parameters": [IDEMPOTENCY_KEY]})
 async def render_template(uid: str, request: Request,
                           identity: Identity = Depends(require("render"))):
     body = await json_body(request) if (await request.body()).strip() else {}
