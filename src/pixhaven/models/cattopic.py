@@ -79,8 +79,8 @@ class UploadForm(BaseModel):
     tags: TagListString = None
     expiryMinutes: Annotated[int, Field(ge=0)] = Field(None, description="0: never expires")
     quality: Annotated[int, Field(ge=1, le=100)] = None
-    maxWidth: Annotated[int, Field(ge=1)] = None
-    maxHeight: Annotated[int, Field(ge=1)] = None
+    maxWidth: Annotated[int, Field(ge=1, le=12_000)] = None
+    maxHeight: Annotated[int, Field(ge=1, le=12_000)] = None
     generateWebp: FormBool = "true"
     generateAvif: FormBool = "true"
     preserveAnimation: FormBool = "true"
