@@ -214,3 +214,16 @@ async def test_top_level_document_and_render_idempotency(client, admin):
     assert rgb.getpixel((5, 5)) == (0xab, 0xcd, 0xef)
     empty_body = await client.post(f"/templates/{uid}/render", headers=admin)
     assert empty_body.status_code == 201
+
+
+@pytest.mark.parametrize("document", [
+    {**TEMPLATE["document"], "width": None},
+    {**TEMPLATE["document"], "components": [
+        {"type": "text", "text": "x", "fontSize": "{{name}}", "x": 0, "y": 0}]},
+])
+async def test_a_template_that_could_never_render_is_refused_at_creation(client, admin, document):
+    body = assert_error_envelope(await client.post("/templates", json={**TEMPLATE,
+                                                                        "document": document},
+                                                   headers=admin), 400)
+    assert body["error"].startswith("Invalid template document")
+    assert (await client.get("/templates", headers=admin)).json()["templates"] == []

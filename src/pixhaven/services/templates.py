@@ -26,7 +26,7 @@ from typing import Any
 
 from ..db import templates as table
 from ..errors import ApiError
-from ..render.document import parse_color
+from ..render.document import DocumentError, parse_color, validate_document
 from ..timeutil import now_iso
 
 TYPES = ("text", "number", "color", "image", "boolean")
@@ -198,6 +198,21 @@ def check_definition(document: dict, variables: list[dict], max_components: int)
         raise bad_request(f"Too many components: {len(document['components'])} (the limit is "
                           f"{max_components} per image)", "document.components",
                           limit=max_components)
+    # Whatever the values, the filled document must be renderable: check it now with each
+    # variable's default (or a sample of its type) rather than fail at every render later.
+    samples = {v["name"]: v["default"] if v["default"] is not None else SAMPLES[v["type"]]
+               for v in variables}
+    try:
+        validate_document(substitute(document, samples), max_components)
+    except DocumentError as exc:
+        raise ApiError(400, f"Invalid template document: {exc.message}",
+                       details={"field": "document", **exc.details}) from None
+
+
+# A value of each variable type that passes its own validation (coerce) and the document's.
+SAMPLES = {"text": "text", "number": 1, "color": "#000000", "boolean": True,
+           "image": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAAD"
+                    "UlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="}
 
 
 # -- substitution ---------------------------------------------------------------------------
