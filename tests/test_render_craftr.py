@@ -368,3 +368,22 @@ async def test_craftr_renders_are_usage_events(client, admin, env):
     events = await usage_events.list_for_owner(env.DB, "default_user", "render")
     assert [(e["detail"]["api"], e["detail"]["format"], e["detail"]["width"]) for e in events] == [
         ("craftr", "image/png", 200)]
+
+
+async def test_monthly_render_limit_answers_429_with_retry_after(app, env, client_from, admin):
+    """Craftr's plans count renders per month: past RENDER_MONTHLY_LIMIT the answer is 429
+    with `retryAfter`, the first moment of next month."""
+    import re
+
+    env.RENDER_MONTHLY_LIMIT = "2"
+    document = {"width": 50, "height": 50, "background": "#ffffff", "components": []}
+    async with client_from() as http:
+        for _ in range(2):
+            ok = await http.post("/api/v1/image", json=document, headers=admin)
+            assert ok.status_code == 200
+        refused = await http.post("/api/v1/image", json=document, headers=admin)
+    body = assert_error_envelope(refused, 429, "RATE_LIMITED")
+    assert body["error"] == "Rate limit exceeded"
+    assert re.fullmatch(r"\d{4}-\d\d-01T00:00:00\.000Z", body["retryAfter"])
+    assert int(refused.headers["retry-after"]) > 0
+    assert body["details"]["limit"] == 2

@@ -18,6 +18,7 @@ class Settings:
     max_upload_pixels: int = 100_000_000
     max_upload_count: int = 50
     max_components: int = 10
+    render_monthly_limit: int = 0
     image_quality: int = 80
     image_resizing: str = "binding"
     soft_delete_retention_days: int = 30
@@ -53,6 +54,7 @@ class Settings:
             max_upload_pixels=number("MAX_UPLOAD_PIXELS", defaults.max_upload_pixels),
             max_upload_count=number("MAX_UPLOAD_COUNT", defaults.max_upload_count),
             max_components=number("MAX_COMPONENTS", defaults.max_components),
+            render_monthly_limit=number("RENDER_MONTHLY_LIMIT", defaults.render_monthly_limit),
             image_quality=number("IMAGE_QUALITY", defaults.image_quality),
             image_resizing=text("IMAGE_RESIZING", defaults.image_resizing),
             soft_delete_retention_days=number(

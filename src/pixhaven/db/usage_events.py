@@ -2,7 +2,7 @@
 
 import json
 
-from .d1 import execute, fetch_all
+from .d1 import execute, fetch_all, fetch_one
 
 COLUMNS = "id, owner, key_id, kind, model, cost, detail, created_at"
 
@@ -25,3 +25,11 @@ async def list_for_owner(db, owner: str, kind: str | None = None,
     for row in rows:
         row["detail"] = json.loads(row["detail"]) if row["detail"] else {}
     return rows
+
+
+async def count_api_since(db, owner: str, kind: str, api: str, since: str) -> int:
+    """Events of one kind recorded for one API (`detail.api`) since a moment."""
+    row = await fetch_one(
+        db, "SELECT COUNT(*) AS n FROM usage_events WHERE owner = ? AND created_at >= ?"
+            " AND kind = ? AND json_extract(detail, '$.api') = ?", owner, since, kind, api)
+    return int(row["n"])

@@ -1,13 +1,16 @@
 """Craftr: `POST /api/v1/image` renders a component document; `Accept` picks the format.
 
 `image/svg+xml` (the default, also for `*/*` and `image/*`), `image/png`, `image/jpeg`,
-`image/webp`, `image/avif`. Scope `render`. At most `MAX_COMPONENTS` components per image.
+`image/webp`, `image/avif`. Scope `render`. At most `MAX_COMPONENTS` components per image and
+`RENDER_MONTHLY_LIMIT` renders per owner per month.
 """
 
 import json
+from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from ..db import usage_events
 from ..dependencies import env_of, settings_of
 from ..errors import ApiError
 from ..models.common import ERROR_RESPONSES, errors, request_body
@@ -15,6 +18,7 @@ from ..render.document import Document
 from ..security.auth import Identity, require
 from ..services.generation import render_document
 from ..services.render_store import record_usage
+from ..timeutil import iso, utcnow
 
 router = APIRouter(tags=["Craftr"], responses=ERROR_RESPONSES)
 
@@ -57,14 +61,32 @@ def negotiate(accept: str | None) -> str:
     return best[2]
 
 
+async def check_monthly_quota(env, owner: str, limit: int) -> None:
+    """Craftr's plans count renders per month; past `RENDER_MONTHLY_LIMIT` (0 = no limit)
+    the answer is 429 with the documented `retryAfter`: the start of next month (UTC)."""
+    if limit <= 0:
+        return
+    now = utcnow()
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    used = await usage_events.count_api_since(env.DB, owner, "render", "craftr", iso(month_start))
+    if used < limit:
+        return
+    next_month = (month_start + timedelta(days=32)).replace(day=1)
+    raise ApiError(429, "Rate limit exceeded", code="RATE_LIMITED",
+                   details={"limit": limit, "period": "month", "used": used},
+                   headers={"Retry-After": str(int((next_month - now).total_seconds()) + 1)},
+                   extra={"retryAfter": iso(next_month)})
+
+
 @router.post(
     "/api/v1/image",
     summary="Render components to an image (Craftr)",
     response_class=Response,
     responses={200: {"content": {media: {} for media in MEDIA_TYPES},
                      "description": "The image, in the type the Accept header asked for"},
-               **errors(406, 413, 422, 503, e406="No acceptable output type",
+               **errors(406, 413, 422, 429, 503, e406="No acceptable output type",
                         e413="A remote image is too large",
+                        e429="RENDER_MONTHLY_LIMIT reached; `retryAfter` says when it resets",
                         e422="A remote image URL was refused or could not be fetched",
                         e503="Fonts are not installed in the bucket")},
     openapi_extra=request_body(Document),
@@ -78,6 +100,7 @@ async def render_image(request: Request, identity: Identity = Depends(require("r
     settings = settings_of(request)
     media_type = negotiate(request.headers.get("accept"))
     env = env_of(request)
+    await check_monthly_quota(env, identity.owner, settings.render_monthly_limit)
     content, width, height = await render_document(env, settings, body, media_type)
     await record_usage(env, identity.owner, identity.key_id, {
         "api": "craftr", "format": media_type, "width": width, "height": height,
