@@ -387,3 +387,15 @@ async def test_monthly_render_limit_answers_429_with_retry_after(app, env, clien
     assert re.fullmatch(r"\d{4}-\d\d-01T00:00:00\.000Z", body["retryAfter"])
     assert int(refused.headers["retry-after"]) > 0
     assert body["details"]["limit"] == 2
+
+
+@pytest.mark.parametrize("component,field", [
+    ({"type": "text", "text": "a", "y": False}, "y"),
+    ({"type": "text", "text": "a", "frameWidth": True}, "frameWidth"),
+    ({"type": "divider", "length": True}, "length"),
+])
+async def test_booleans_are_not_numbers(client, admin, component, field):
+    response = await client.post("/api/v1/image", headers=admin,
+                                 json={"width": 100, "height": 100, "components": [component]})
+    body = assert_error_envelope(response, 400)
+    assert f"{field}: must be a number, not true/false" in body["error"]

@@ -11,7 +11,7 @@ whose message and details name the component index and the field.
 import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import (BaseModel, ConfigDict, Field, TypeAdapter, ValidationError,
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError,
                       field_validator)
 
 MAX_SIDE = 4096          # pixels per canvas side
@@ -91,12 +91,23 @@ def _family(value: Any) -> str:
     raise ValueError(f"unsupported font family {value!r}; supported: {', '.join(FAMILIES)}")
 
 
+def _not_boolean(value: Any) -> Any:
+    # Pydantic's lax mode reads true/false as 1/0; in a layout that is always a mistake.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_boolean)]
+Pixels = Annotated[int, BeforeValidator(_not_boolean)]
+
+
 class _Component(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    x: float = Field(0, description="left edge of the component, in pixels",
+    x: Number = Field(0, description="left edge of the component, in pixels",
                      json_schema_extra=COORDINATE_SCHEMA)
-    y: float = Field(0, description="top edge of the component, in pixels",
+    y: Number = Field(0, description="top edge of the component, in pixels",
                      json_schema_extra=COORDINATE_SCHEMA)
 
     @field_validator("x", "y")
@@ -108,7 +119,7 @@ class _Component(BaseModel):
 
 
 class _Font(BaseModel):
-    fontSize: float = Field(32, gt=0, le=MAX_FONT_SIZE)
+    fontSize: Number = Field(32, gt=0, le=MAX_FONT_SIZE)
     fontWeight: int | str = Field("400", description='"100" … "900"',
                                   json_schema_extra=WEIGHT_SCHEMA)
     fontFamily: str = Field("Inter", description=", ".join(FAMILIES),
@@ -136,7 +147,8 @@ class _Font(BaseModel):
 class TextComponent(_Component, _Font):
     type: Literal["text"]
     text: str = Field(max_length=MAX_TEXT_CHARS)
-    frameWidth: Literal["fit"] | Annotated[float, Field(gt=0, le=100_000)] = Field(
+    frameWidth: Annotated[Literal["fit"] | Annotated[float, Field(gt=0, le=100_000)],
+                          BeforeValidator(_not_boolean)] = Field(
         "fit", description='"fit" (one line per paragraph) or a width in pixels (word wrap)')
 
 
@@ -144,7 +156,7 @@ class TagComponent(_Component, _Font):
     type: Literal["tag"]
     text: str = Field(max_length=500)
     fontWeight: int | str = Field("600", json_schema_extra=WEIGHT_SCHEMA)
-    fontSize: float = Field(16, gt=0, le=MAX_FONT_SIZE)
+    fontSize: Number = Field(16, gt=0, le=MAX_FONT_SIZE)
     color: str = Field("#ffffff", json_schema_extra=HEX_SCHEMA)
     backgroundColor: str = Field("#000000", description="hex colour of the pill",
                                  json_schema_extra=HEX_SCHEMA)
@@ -158,14 +170,14 @@ class TagComponent(_Component, _Font):
 class ImageComponent(_Component):
     type: Literal["image"]
     src: str = Field(min_length=1, description="http(s) URL, data: URL or bare base64")
-    width: float = Field(gt=0, le=MAX_SIDE)
-    height: float = Field(gt=0, le=MAX_SIDE)
-    radius: float = Field(0, ge=0, le=MAX_SIDE, description="corner radius in pixels")
+    width: Number = Field(gt=0, le=MAX_SIDE)
+    height: Number = Field(gt=0, le=MAX_SIDE)
+    radius: Number = Field(0, ge=0, le=MAX_SIDE, description="corner radius in pixels")
 
 
 class DividerComponent(_Component):
     type: Literal["divider"]
-    length: float = Field(gt=0, le=100_000)
+    length: Number = Field(gt=0, le=100_000)
     width: Literal["thin", "medium", "thick"] = "medium"
     direction: Literal["horizontal", "vertical"] = "horizontal"
     color: str = Field("#000000", json_schema_extra=HEX_SCHEMA)
@@ -189,8 +201,8 @@ _component_adapter: TypeAdapter = TypeAdapter(Component)
 class Canvas(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    width: int = Field(1200, ge=1, le=MAX_SIDE)
-    height: int = Field(630, ge=1, le=MAX_SIDE)
+    width: Pixels = Field(1200, ge=1, le=MAX_SIDE)
+    height: Pixels = Field(630, ge=1, le=MAX_SIDE)
     background: str = Field("#ffffff", description="hex colour; #00000000 is transparent",
                             json_schema_extra=HEX_SCHEMA)
 
