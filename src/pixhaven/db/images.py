@@ -1,4 +1,6 @@
-"""Queries for the `images` table (tags live in db/tags.py, albums in db/albums.py)."""
+"""Queries for the `images` table, owner-scoped (tags live in db/tags.py, albums in
+db/albums.py; the unauthenticated lookups — random, public serving — in db/public_images.py,
+where each query spells out the public-visibility rule itself)."""
 
 from .d1 import execute, fetch_all, fetch_one
 
