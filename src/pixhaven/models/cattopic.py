@@ -4,6 +4,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .common import DocumentedBody
+
 
 class SystemConfig(BaseModel):
     maxUploadCount: int
@@ -39,7 +41,7 @@ FormBool = Annotated[str, Field(json_schema_extra={
     "enum": ["true", "false", "1", "0", "yes", "no", "on", "off"]})]
 
 
-class UpdateImageBody(BaseModel):
+class UpdateImageBody(DocumentedBody):
     """`PUT /api/images/{id}`: only the fields present change."""
 
     tags: Tags | None = Field(None, description="The new tag list (array or comma-separated "
@@ -48,16 +50,16 @@ class UpdateImageBody(BaseModel):
         None, description="Expiry in minutes from now; 0 removes the expiry", examples=[1440])
 
 
-class CreateTagBody(BaseModel):
+class CreateTagBody(DocumentedBody):
     name: TagName
 
 
-class RenameTagBody(BaseModel):
+class RenameTagBody(DocumentedBody):
     newName: TagName = Field(description="Differs from the current name; an existing tag "
                              "is merged into")
 
 
-class BatchTagsBody(BaseModel):
+class BatchTagsBody(DocumentedBody):
     imageIds: list[Annotated[str, Field(pattern=IMAGE_ID)]] = Field(
         min_length=1, max_length=1000, examples=[["550e8400-e29b-41d4-a716-446655440000"]])
     addTags: Tags | None = Field(None, examples=[["landscape", "nature"]])
@@ -65,7 +67,7 @@ class BatchTagsBody(BaseModel):
                                     description="no tag may be both added and removed")
 
 
-class UploadForm(BaseModel):
+class UploadForm(DocumentedBody):
     """`POST /api/upload/single` (multipart/form-data): one file, as `image` or `file`."""
 
     model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["image"]},

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..render.document import HEX_SCHEMA, Document
 
+from .common import DocumentedBody
+
 NOT_BLANK = r"\S"
 NUMBER_TEXT = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 UNSUPPORTED = {"type": "null", "description": "HTML/URL input: any value answers 422 "
@@ -39,7 +41,7 @@ class GenerateImageBody(Document):
     """A component document (as Craftr's `POST /api/v1/image`), or a template uid with
     variables (`width`/`height` then override the template's canvas)."""
 
-    model_config = ConfigDict(json_schema_extra={"anyOf": [
+    model_config = ConfigDict(defer_build=True, json_schema_extra={"anyOf": [
         {"required": ["components"]}, {"required": ["template"]},
         {"required": ["templateUid"]}, {"required": ["template_uid"]},
         {"required": ["templateId"]}]})
@@ -58,11 +60,13 @@ class GifFrame(Document):
     """One frame; width, height and background default to the GIF's (every frame must have
     the GIF's size)."""
 
+    model_config = ConfigDict(defer_build=True)  # documentation only
+
     delay: float | None = Field(None, ge=0, le=655_350, description="milliseconds")
     duration: float | None = Field(None, ge=0, le=655_350, description="alias of delay")
 
 
-class GifBody(BaseModel):
+class GifBody(DocumentedBody):
     width: int = Field(1200, ge=1, le=4096)
     height: int = Field(630, ge=1, le=4096)
     background: str = Document.model_fields["background"]
@@ -80,11 +84,13 @@ class GifBody(BaseModel):
 class PdfPageBody(Document):
     """`POST /pdf/render`: one component document, one page."""
 
+    model_config = ConfigDict(defer_build=True)  # documentation only
+
     html: Any = _unsupported()
     url: Any = _unsupported()
 
 
-class PdfPagesBody(BaseModel):
+class PdfPagesBody(DocumentedBody):
     """`POST /pdf/multi-page`: one document per page; the top-level canvas fields are the
     pages' defaults."""
 
@@ -129,7 +135,7 @@ TEMPLATE_DOCUMENT = {
                    "components": {"type": "array", "maxItems": 10}}}
 
 
-class CreateTemplateBody(BaseModel):
+class CreateTemplateBody(DocumentedBody):
     """`POST /templates`: the document as `document`, or its fields at the top level."""
 
     model_config = ConfigDict(json_schema_extra={"anyOf": [
@@ -157,7 +163,7 @@ class UpdateTemplateBody(CreateTemplateBody):
     name: str = Field(None, max_length=200, pattern=NOT_BLANK)
 
 
-class RenderTemplateBody(BaseModel):
+class RenderTemplateBody(DocumentedBody):
     """`POST /templates/{uid}/render` (the body may be empty)."""
 
     variables: dict[str, Any] | None = Field(None, description="name: value; a required "

@@ -5,6 +5,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from ..security.scopes import SCOPES
 from .cattopic import TAG_LIST, TAG_NAME
 
+from .common import DocumentedBody
+
 # Schema-only descriptions of what the services check by hand (json_schema_extra never
 # validates: the services' own messages stay the API's).
 SLUG = r"^[a-z0-9-]{1,64}$"
@@ -99,7 +101,7 @@ class UpdateImageRequest(BaseModel):
 # -- bodies read by hand (documentation: services/albums.py checks them) --------------------
 
 
-class CreateAlbumBody(BaseModel):
+class CreateAlbumBody(DocumentedBody):
     """`POST /v1/albums`: a taken slug is a 409."""
 
     slug: str = Field(pattern=SLUG, examples=["vacation"])
@@ -108,7 +110,7 @@ class CreateAlbumBody(BaseModel):
     description: str | None = Field(None, max_length=2000)
 
 
-class UpdateAlbumBody(BaseModel):
+class UpdateAlbumBody(DocumentedBody):
     """`PATCH /v1/albums/{slug}`: only the fields present change; `description: null`
     clears it."""
 

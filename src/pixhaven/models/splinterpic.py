@@ -3,10 +3,12 @@ them)."""
 
 from pydantic import BaseModel, Field
 
+from .common import DocumentedBody
+
 NOT_BLANK = r"\S"
 
 
-class CreateCollectionBody(BaseModel):
+class CreateCollectionBody(DocumentedBody):
     """The slug is derived from the name and made unique for the owner."""
 
     name: str = Field(max_length=200, pattern=NOT_BLANK, examples=["Summer 2024"],
