@@ -43,13 +43,6 @@ async def find_by_hash(db, owner: str, content_hash: str) -> dict | None:
             " AND status = 'ready' ORDER BY created_at LIMIT 1", owner, content_hash)
 
 
-async def find_live_by_path(db, owner: str, album_id: str | None, filename: str) -> dict | None:
-    """The live image at a PixelFlare CDN path (`album_id` None = no album)."""
-    return await fetch_one(
-        db, "SELECT * FROM images WHERE owner = ? AND album_id IS ? AND filename = ?"
-            " AND deleted_at IS NULL ORDER BY created_at DESC LIMIT 1", owner, album_id, filename)
-
-
 async def update_fields(db, image_id: str, fields: dict, updated_at: str) -> int:
     """Update the named columns (names come from code, never from requests)."""
     assignments = ", ".join(f"{name} = ?" for name in fields)

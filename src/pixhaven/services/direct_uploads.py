@@ -28,7 +28,7 @@ from ..errors import ApiError
 from ..settings import Settings
 from ..timeutil import iso, utcnow
 from .images import (CONTENT_TYPES, IMMUTABLE, delete_objects_or_defer, new_short_id,
-                     object_keys, safe_filename, tag_statements)
+                     object_keys, safe_filename, tag_statements, unique_filename)
 from .jobs import enqueue, job_handler, message_handler
 from .pipeline import UploadOptions, process_upload
 from .upload_urls import image_id_of_incoming, incoming_key
@@ -50,14 +50,6 @@ def _guessed_extension(filename: str | None) -> str:
     return suffix if suffix in FORMATS else "jpg"
 
 
-async def _free_filename(db, owner: str, album_id: str | None, filename: str,
-                         image_id: str, short_id: str) -> str:
-    if not await table.path_taken(db, owner, album_id, filename, image_id):
-        return filename
-    stem, _, extension = filename.rpartition(".")
-    return f"{stem}-{short_id}.{extension}"
-
-
 async def create_pending(env, *, owner: str, filename: str | None, album_id: str | None,
                          tags: list[str], alt: str | None, is_private: bool) -> dict:
     """Write the pending row and its tags (one batch). Everything must be validated before."""
@@ -68,9 +60,9 @@ async def create_pending(env, *, owner: str, filename: str | None, album_id: str
     extension = _guessed_extension(filename)
     row = {
         "id": image_id, "short_id": short_id, "owner": owner, "album_id": album_id,
-        "filename": await _free_filename(db, owner, album_id,
-                                         safe_filename(filename, image_id[:8], extension),
-                                         image_id, short_id),
+        "filename": await unique_filename(db, owner, album_id,
+                                          safe_filename(filename, image_id[:8], extension),
+                                          short_id, except_id=image_id),
         "original_name": filename or f"{image_id}.{extension}",
         "content_type": CONTENT_TYPES[extension], "format": extension,
         "width": 0, "height": 0, "orientation": "landscape", "animated": 0, "size": 0,
@@ -112,9 +104,9 @@ async def complete_upload(env, settings: Settings, row: dict, data: bytes) -> tu
         if existing is not None:
             return await _answer_with_duplicate(env, row, existing), False
         stem = row["filename"].rpartition(".")[0] or image_id[:8]
-        filename = await _free_filename(db, row["owner"], row["album_id"],
-                                        f"{stem}.{processed.extension}", image_id,
-                                        row["short_id"])
+        filename = await unique_filename(db, row["owner"], row["album_id"],
+                                         f"{stem}.{processed.extension}", row["short_id"],
+                                         except_id=image_id)
         fields = {
             "filename": filename, "content_type": processed.content_type,
             "format": processed.extension, "width": processed.width,

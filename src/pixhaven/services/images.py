@@ -184,10 +184,11 @@ class NewImage:
     template: str | None = None
 
 
-async def _unique_filename(db, owner: str, album_id: str | None, filename: str,
-                           short_id: str) -> str:
-    clash = await table.find_live_by_path(db, owner, album_id, filename)
-    if clash is None:
+async def unique_filename(db, owner: str, album_id: str | None, filename: str, short_id: str,
+                          except_id: str = "") -> str:
+    """`filename`, or `{stem}-{short_id}.{ext}` if another live image of the owner's album
+    (other than `except_id`) already has it: CDN paths must stay unambiguous."""
+    if not await table.path_taken(db, owner, album_id, filename, except_id):
         return filename
     stem, _, extension = filename.rpartition(".")
     return f"{stem}-{short_id}.{extension}"
@@ -221,7 +222,7 @@ async def record_upload(env, processed, new: NewImage) -> tuple[dict, bool]:
     extension = processed.extension
     row = {
         "id": image_id, "short_id": short_id, "owner": new.owner, "album_id": new.album_id,
-        "filename": await _unique_filename(
+        "filename": await unique_filename(
             db, new.owner, new.album_id,
             safe_filename(new.original_name, image_id[:8], extension), short_id),
         "original_name": new.original_name or f"{image_id}.{extension}",
