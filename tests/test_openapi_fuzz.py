@@ -34,13 +34,18 @@ VALID_BUT_REFUSED = {
     "POST /api/upload/single",
     # "A tag cannot be both added and removed"; "New name must be different".
     "POST /api/tags/batch", "PUT /api/tags/{name}",
+    # AI generation: the model must be in the catalogue (data, not schema), width/height/
+    # steps within that model's limits, collection_id one of the caller's collections.
+    "POST /api/generate",
     # Pictify's HTML/URL inputs: always 422 on this deployment.
     "POST /image/canvas", "POST /image/agent-screenshot", "POST /gif/capture",
     # Component documents: image `src` must fetch/decode to an image, GIF frames must share
     # one size, template placeholders must name declared variables.
     "POST /api/v1/image", "POST /image", "POST /gif", "POST /pdf/render",
     "POST /pdf/multi-page", "POST /templates", "PUT /templates/{uid}",
-    "POST /templates/{uid}/render",
+    "POST /templates/{uid}/render", "POST /templates/{uid}/batch-render",
+    # A webhook URL must be public: its host is checked (and resolved) like a remote fetch.
+    "POST /webhook-subscriptions", "PUT /webhook-subscriptions/{uid}",
 }
 # Rendering big canvases is the slow part; a handful of examples covers the schema.
 SLOW = {"POST /api/v1/image", "POST /image", "POST /gif", "POST /pdf/render",
