@@ -48,6 +48,32 @@ CREATE TABLE IF NOT EXISTS usage_events (
 );
 CREATE INDEX IF NOT EXISTS usage_events_by_owner ON usage_events (owner, created_at);
 
+-- AI models catalogue (Splinterpic GET /api/models), from migration 0007.
+-- Costs in USD from Cloudflare's published Workers AI unit prices ($0.011 per 1,000
+-- neurons): flux-1-schnell $0.000053 per 512x512 tile + $0.00011 per step; the beta
+-- Stable Diffusion models are $0.00 per step. cost_per_image is the price at the defaults.
+CREATE TABLE IF NOT EXISTS ai_models (
+    id              TEXT PRIMARY KEY,          -- Workers AI model id, e.g. "@cf/…/flux-1-schnell"
+    name            TEXT NOT NULL,
+    description     TEXT,
+    provider        TEXT NOT NULL,
+    type            TEXT NOT NULL DEFAULT 'text-to-image',
+    cost_per_image  REAL NOT NULL DEFAULT 0,   -- USD at the default parameters
+    price_per_tile  REAL NOT NULL DEFAULT 0,   -- USD per started 512x512 tile of output
+    price_per_step  REAL NOT NULL DEFAULT 0,   -- USD per diffusion step
+    default_params  TEXT NOT NULL DEFAULT '{}', -- JSON object: width, height, steps, ...
+    limits          TEXT NOT NULL DEFAULT '{}', -- JSON object: bounds and the inputs the model takes
+    is_active       INTEGER NOT NULL DEFAULT 1,
+    user_id         TEXT NOT NULL DEFAULT 'system',
+    created_at      TEXT NOT NULL
+);
+INSERT OR IGNORE INTO ai_models (id, name, description, provider, type, cost_per_image, price_per_tile, price_per_step, default_params, limits, is_active, user_id, created_at) VALUES
+('@cf/black-forest-labs/flux-1-schnell', 'FLUX.1 [schnell]', '12 billion parameter rectified flow transformer: fast, high-quality text-to-image (1024x1024 JPEG).', 'Black Forest Labs', 'text-to-image', 0.000652, 0.000053, 0.00011, '{"width": 1024, "height": 1024, "steps": 4}', '{"min_width": 1024, "max_width": 1024, "min_height": 1024, "max_height": 1024, "max_steps": 8, "steps_input": "steps", "size_inputs": false, "negative_prompt": false}', 1, 'system', '2024-08-29T00:00:00.000Z'),
+('@cf/stabilityai/stable-diffusion-xl-base-1.0', 'Stable Diffusion XL base 1.0', 'Diffusion-based text-to-image model by Stability AI (beta on Workers AI; PNG).', 'Stability AI', 'text-to-image', 0, 0, 0, '{"width": 1024, "height": 1024, "steps": 20, "guidance": 7.5}', '{"min_width": 256, "max_width": 2048, "min_height": 256, "max_height": 2048, "max_steps": 20, "steps_input": "num_steps", "size_inputs": true, "negative_prompt": true}', 1, 'system', '2023-11-01T00:00:00.000Z'),
+('@cf/bytedance/stable-diffusion-xl-lightning', 'Stable Diffusion XL Lightning', 'SDXL distilled by ByteDance: 1024px images in a few steps (beta on Workers AI; PNG).', 'ByteDance', 'text-to-image', 0, 0, 0, '{"width": 1024, "height": 1024, "steps": 8}', '{"min_width": 256, "max_width": 2048, "min_height": 256, "max_height": 2048, "max_steps": 20, "steps_input": "num_steps", "size_inputs": true, "negative_prompt": true}', 1, 'system', '2024-02-27T00:00:00.000Z'),
+('@cf/lykon/dreamshaper-8-lcm', 'DreamShaper 8 LCM', 'Stable Diffusion 1.5 fine-tune for photorealism, with latent consistency (beta on Workers AI; PNG).', 'Lykon', 'text-to-image', 0, 0, 0, '{"width": 512, "height": 512, "steps": 8}', '{"min_width": 256, "max_width": 2048, "min_height": 256, "max_height": 2048, "max_steps": 20, "steps_input": "num_steps", "size_inputs": true, "negative_prompt": true}', 1, 'system', '2024-02-27T00:00:00.000Z'),
+('@pixhaven/offline-preview', 'Offline preview (not AI)', 'Pixhaven''s local stand-in when no Cloudflare account is configured: deterministic shapes and gradients seeded by the prompt, captioned "offline model". Not an AI model; not available on Cloudflare.', 'Pixhaven', 'text-to-image', 0, 0, 0, '{"width": 512, "height": 512, "steps": 1}', '{"min_width": 64, "max_width": 2048, "min_height": 64, "max_height": 2048, "max_steps": 50, "steps_input": "num_steps", "size_inputs": true, "negative_prompt": true}', 1, 'system', '2026-11-22T00:00:00.000Z');
+
 -- Images, albums (= Splinterpic collections) and tags.
 -- PixelFlare albums and Splinterpic collections are one table, addressable by id and slug.
 CREATE TABLE IF NOT EXISTS albums (
@@ -274,68 +300,3 @@ BEGIN
         WHERE id = NEW.image_id AND deleted_at IS NULL AND status = 'ready'
     ON CONFLICT (owner, dim, value) DO UPDATE SET n = n + excluded.n;
 END;
-
--- Pictify batch rendering and webhooks (migration 0008).
--- A batch render: one template, many variable sets, rendered by durable jobs (one per item).
-CREATE TABLE IF NOT EXISTS batch_jobs (
-    id            TEXT PRIMARY KEY,          -- "batch_" + 24 hex
-    owner         TEXT NOT NULL,
-    template_uid  TEXT NOT NULL,
-    key_id        TEXT,                      -- the API key that started it (usage events)
-    format        TEXT NOT NULL,             -- media type of every render
-    base          TEXT NOT NULL,             -- public base URL for the answers' urls
-    status        TEXT NOT NULL,             -- queued | running | completed | failed | cancelled
-    total         INTEGER NOT NULL,
-    completed     INTEGER NOT NULL DEFAULT 0,
-    failed        INTEGER NOT NULL DEFAULT 0,
-    cancelled     INTEGER NOT NULL DEFAULT 0,
-    created_at    TEXT NOT NULL,
-    updated_at    TEXT NOT NULL,
-    finished_at   TEXT                       -- set once, by whoever settles the last item
-);
-CREATE INDEX IF NOT EXISTS batch_jobs_by_owner ON batch_jobs (owner, created_at);
-
-CREATE TABLE IF NOT EXISTS batch_items (
-    batch_id      TEXT NOT NULL,
-    idx           INTEGER NOT NULL,          -- position in the request, from 0
-    variables     TEXT NOT NULL,             -- JSON object
-    status        TEXT NOT NULL,             -- queued | running | completed | failed | cancelled
-    attempts      INTEGER NOT NULL DEFAULT 0,
-    result        TEXT,                      -- JSON: the render answer {url, id, ...}
-    error         TEXT,                      -- JSON: {error, code, status, details}
-    updated_at    TEXT NOT NULL,
-    PRIMARY KEY (batch_id, idx)
-);
-
--- Webhook subscriptions: events are POSTed, signed with the secret, to url.
-CREATE TABLE IF NOT EXISTS webhook_subscriptions (
-    uid           TEXT PRIMARY KEY,          -- "whs_" + 20 chars
-    owner         TEXT NOT NULL,
-    url           TEXT NOT NULL,
-    events        TEXT NOT NULL,             -- JSON array of event names
-    secret        TEXT NOT NULL,             -- HMAC-SHA256 key; shown once, at creation
-    description   TEXT,
-    active        INTEGER NOT NULL DEFAULT 1,
-    created_at    TEXT NOT NULL,
-    updated_at    TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS webhook_subscriptions_by_owner
-    ON webhook_subscriptions (owner, created_at);
-
--- One event for one subscription; attempted by a durable job, retried with backoff.
-CREATE TABLE IF NOT EXISTS webhook_deliveries (
-    id                TEXT PRIMARY KEY,      -- "whd_" + 24 hex; also the event's id
-    subscription_uid  TEXT NOT NULL,
-    owner             TEXT NOT NULL,
-    event             TEXT NOT NULL,
-    payload           TEXT NOT NULL,         -- the exact JSON body sent on every attempt
-    status            TEXT NOT NULL,         -- pending | delivered | failed
-    attempts          INTEGER NOT NULL DEFAULT 0,
-    last_status_code  INTEGER,
-    last_error        TEXT,
-    next_attempt_at   TEXT,
-    created_at        TEXT NOT NULL,
-    updated_at        TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS webhook_deliveries_by_subscription
-    ON webhook_deliveries (subscription_uid, created_at);

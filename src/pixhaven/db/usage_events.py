@@ -33,3 +33,21 @@ async def count_api_since(db, owner: str, kind: str, api: str, since: str) -> in
         db, "SELECT COUNT(*) AS n FROM usage_events WHERE owner = ? AND created_at >= ?"
             " AND kind = ? AND json_extract(detail, '$.api') = ?", owner, since, kind, api)
     return int(row["n"])
+
+
+async def totals_by_day(db, owner: str, start: str, end: str) -> list[dict]:
+    """`{day, kind, n, cost}` per UTC day and kind for events in [start, end)."""
+    return await fetch_all(
+        db, "SELECT substr(created_at, 1, 10) AS day, kind, COUNT(*) AS n,"
+            " COALESCE(SUM(cost), 0) AS cost FROM usage_events"
+            " WHERE owner = ? AND created_at >= ? AND created_at < ?"
+            " GROUP BY day, kind ORDER BY day, kind", owner, start, end)
+
+
+async def totals_by_model(db, owner: str, start: str, end: str) -> list[dict]:
+    """`{model, kind, n, cost}` per model (events without one left out) in [start, end)."""
+    return await fetch_all(
+        db, "SELECT model, kind, COUNT(*) AS n, COALESCE(SUM(cost), 0) AS cost"
+            " FROM usage_events WHERE owner = ? AND created_at >= ? AND created_at < ?"
+            " AND model IS NOT NULL GROUP BY model, kind ORDER BY cost DESC, n DESC, model",
+        owner, start, end)

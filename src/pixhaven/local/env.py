@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 from ..worker import run_queue
+from .ai import build_ai
 from .config import LocalConfig
 from .d1 import LocalD1
 from .fonts import LocalFontInstaller
@@ -18,7 +19,7 @@ from .queue import LocalQueue
 from .r2 import LocalR2
 from .ratelimit import LocalRateLimiter
 
-BINDING_NAMES = ("DB", "BUCKET", "IMAGES", "JOBS", "RATE_LIMITER")
+BINDING_NAMES = ("DB", "BUCKET", "IMAGES", "JOBS", "RATE_LIMITER", "AI")
 
 
 class LocalEnv:
@@ -67,6 +68,9 @@ async def build_local_env(config: LocalConfig, state_dir: Path,
             max_retries=config.queue_max_retries,
         ),
         RATE_LIMITER=LocalRateLimiter(config.rate_limit, config.rate_period),
+        # Workers AI over the REST API with CLOUDFLARE_ACCOUNT_ID + CLOUDFLARE_API_TOKEN, else
+        # the offline preview model (local/ai.py).
+        AI=build_ai(variables),
         # Not a Cloudflare binding: copies a missing font into the bucket on first use.
         FONT_INSTALLER=LocalFontInstaller(),
     )
