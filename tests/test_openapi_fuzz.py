@@ -43,7 +43,9 @@ VALID_BUT_REFUSED = {
     # one size, template placeholders must name declared variables.
     "POST /api/v1/image", "POST /image", "POST /gif", "POST /pdf/render",
     "POST /pdf/multi-page", "POST /templates", "PUT /templates/{uid}",
-    "POST /templates/{uid}/render",
+    "POST /templates/{uid}/render", "POST /templates/{uid}/batch-render",
+    # A webhook URL must be public: its host is checked (and resolved) like a remote fetch.
+    "POST /webhook-subscriptions", "PUT /webhook-subscriptions/{uid}",
 }
 # Rendering big canvases is the slow part; a handful of examples covers the schema.
 SLOW = {"POST /api/v1/image", "POST /image", "POST /gif", "POST /pdf/render",

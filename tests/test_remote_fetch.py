@@ -335,3 +335,60 @@ async def test_remote_image_byte_limit_is_the_upload_limit(client, admin, fake_n
         "/api/v1/image", json=image_doc("https://img.example.com/big.png"),
         headers={**admin, "Accept": "image/png"}), 413)
     assert "1000 bytes" in body["error"]
+
+
+# -- post_json (webhook deliveries) -------------------------------------------------------------
+
+async def test_post_json_sends_the_body_and_never_follows_redirects():
+    seen = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/moved":
+            return httpx.Response(302, headers={"Location": "http://127.0.0.1/admin"})
+        return httpx.Response(200, content=b"ok" * 5000)
+
+    transport = httpx.MockTransport(handle)
+    dns = fake_dns({})
+    posted = await remote_fetch.post_json("https://hooks.example.com/in", b'{"a":1}',
+                                          headers={"X-Test": "1"}, transport=transport,
+                                          resolver=dns, max_response_bytes=100)
+    assert posted.status == 200 and len(posted.body) == 100
+    request = seen[-1]
+    assert request.method == "POST" and request.content == b'{"a":1}'
+    assert request.headers["content-type"] == "application/json"
+    assert request.headers["x-test"] == "1"
+    posted = await remote_fetch.post_json("https://hooks.example.com/moved", b"{}",
+                                          transport=transport, resolver=dns)
+    assert posted.status == 302 and len(seen) == 2  # answered as is, not followed
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/hook", "http://169.254.169.254/latest",
+                                 "http://localhost:8080/", "ftp://hooks.example.com/",
+                                 "https://rebound.example.com/hook"])
+async def test_post_json_refuses_before_sending(url):
+    def handle(request):
+        raise AssertionError("no request may be sent")
+
+    with pytest.raises(RemoteFetchError):
+        await remote_fetch.post_json(url, b"{}", transport=httpx.MockTransport(handle),
+                                     resolver=fake_dns({"rebound.example.com": ["10.0.0.1"]}))
+
+
+async def test_post_json_network_errors_and_timeouts():
+    def refuse(request):
+        raise httpx.ConnectError("refused", request=request)
+
+    with pytest.raises(RemoteFetchError) as failed:
+        await remote_fetch.post_json("https://hooks.example.com/", b"{}",
+                                     transport=httpx.MockTransport(refuse),
+                                     resolver=fake_dns({}))
+    assert failed.value.reason == "FETCH_FAILED"
+
+    def slow(request):
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with pytest.raises(remote_fetch.FetchTimeout):
+        await remote_fetch.post_json("https://hooks.example.com/", b"{}",
+                                     transport=httpx.MockTransport(slow),
+                                     resolver=fake_dns({}))

@@ -17,6 +17,7 @@ from .routers import cattopic_tags, pixelflare_albums, splinterpic_collections
 from .routers import pictify_gif_pdf
 from .routers import pictify, pictify_templates
 from .routers import splinterpic_analytics, splinterpic_generate
+from .routers import pictify_batch, pictify_webhooks
 
 DESCRIPTION = """\
 Pixhaven hosts, transforms and generates images. It speaks the APIs of CattoPic
@@ -47,6 +48,8 @@ def create_app() -> FastAPI:
     app.include_router(pictify_gif_pdf.router)
     app.include_router(pictify.router)
     app.include_router(pictify_templates.router)
+    app.include_router(pictify_batch.router)
+    app.include_router(pictify_webhooks.router)
     app.include_router(splinterpic_generate.router)
     app.include_router(splinterpic_analytics.router)
     app.include_router(serving.cdn_router)  # CDN catch-all paths: keep this include LAST

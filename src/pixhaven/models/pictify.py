@@ -171,3 +171,40 @@ class RenderTemplateBody(DocumentedBody):
     width: int | None = Field(None, ge=1, le=4096)
     height: int | None = Field(None, ge=1, le=4096)
     format: str | None = Field(None, json_schema_extra=FORMAT)
+
+
+class BatchRenderBody(DocumentedBody):
+    """`POST /templates/{uid}/batch-render`: one variable set per render (also accepted as
+    `items` or `data`), at most 100; every set is checked before anything is queued."""
+
+    variables: list[dict[str, Any]] = Field(..., min_length=1, max_length=100,
+                                            description="name: value objects, one per render")
+    format: str | None = Field(None, json_schema_extra=FORMAT)
+
+
+WEBHOOK_EVENTS = ["render.completed", "batch.completed", "batch.failed", "batch.cancelled"]
+
+
+class WebhookSubscriptionBody(DocumentedBody):
+    """`POST /webhook-subscriptions`. The URL must be public http(s) (no private, loopback,
+    link-local or metadata address). Without `secret` one is generated; it is answered once."""
+
+    url: str = Field(..., max_length=4096, pattern=r"^https?://")
+    events: list[str] | None = Field(None, min_length=1, json_schema_extra={
+        "items": {"type": "string", "enum": WEBHOOK_EVENTS}},
+        description="default: every event")
+    secret: str | None = Field(None, min_length=16, max_length=256)
+    description: str | None = Field(None, max_length=500)
+    active: bool | None = None
+
+
+class UpdateWebhookSubscriptionBody(DocumentedBody):
+    """`PUT /webhook-subscriptions/{uid}`: the fields to change. A new `secret` replaces
+    the old one (and is answered once)."""
+
+    url: str | None = Field(None, max_length=4096, pattern=r"^https?://")
+    events: list[str] | None = Field(None, min_length=1, json_schema_extra={
+        "items": {"type": "string", "enum": WEBHOOK_EVENTS}})
+    secret: str | None = Field(None, min_length=16, max_length=256)
+    description: str | None = Field(None, max_length=500)
+    active: bool | None = None

@@ -11,7 +11,8 @@ variables) and store the result, answering `{url, id, createdAt, width, height, 
   `Content-Type: image/svg+xml`, `Content-Security-Policy: default-src 'none'`,
   `Content-Disposition: attachment` and `nosniff`. Our SVGs carry no script (text is
   glyph paths), the headers make sure a browser never runs one anyway.
-- Every render records a usage event (kind `render`).
+- Every render records a usage event (kind `render`) and emits the webhook event
+  `render.completed` (services/webhooks) with the answer as its data.
 - `Idempotency-Key`: the first answer for (owner, key) is kept for 24 hours and replayed for
   the same request (route + body); the same key with a different request is a 422, a
   request while the first is still running a 409 (after 5 minutes without an answer the
@@ -32,6 +33,7 @@ from ..errors import ApiError
 from ..render.document import DocumentError, validate_document
 from ..settings import Settings
 from ..timeutil import iso, now_iso, utcnow
+from . import webhooks
 from .render_store import record_usage, store_image_render
 
 FORMATS = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg",
@@ -129,6 +131,7 @@ async def render_and_store(env, settings: Settings, owner: str, key_id: str | No
     answer["format"] = extension
     if template_uid:
         answer["template"] = template_uid
+    await webhooks.emit(env, owner, "render.completed", answer)
     return answer
 
 

@@ -3,6 +3,7 @@ without letting the client point the server at places only the server can reach 
 
     fetched = await fetch(url, max_bytes=..., timeout=10.0)
     data = await fetch_image(url, max_bytes=..., max_pixels=...)
+    posted = await post_json(url, body_bytes, headers=..., timeout=10.0)   # webhooks
 
 Rules, all enforced before any byte is sent and again for every redirect hop:
 - `http` and `https` only; no user info (`user@host`), no backslashes, whitespace or
@@ -26,6 +27,7 @@ Rules, all enforced before any byte is sent and again for every redirect hop:
 - redirects are followed by hand (at most `max_redirects`, default 5), each target
   checked as above; the body is streamed and the fetch stops as soon as it passes
   `max_bytes`; the whole fetch, redirects included, has one deadline (`timeout`).
+  `post_json` checks its URL the same way and never follows a redirect.
 `fetch_image` then checks the bytes exactly as an upload is checked (type from magic
 bytes, byte and pixel limits from the header, a bounded decode: services/pipeline).
 
@@ -373,3 +375,51 @@ async def fetch_image(url: str, *, max_bytes: int, max_pixels: int,
     check_image_bytes(fetched.body, SimpleNamespace(max_upload_bytes=max_bytes,
                                                     max_upload_pixels=max_pixels))
     return fetched.body
+
+
+@dataclass
+class Posted:
+    status: int
+    headers: dict
+    body: bytes         # at most `max_response_bytes` of it
+
+
+async def post_json(url: str, body: bytes, *, headers: dict[str, str] | None = None,
+                    timeout: float = DEFAULT_TIMEOUT, max_response_bytes: int = 4096,
+                    transport=None, resolver: Resolver | None = None) -> Posted:
+    """POST a JSON body to `url` (webhook deliveries) under the same destination rules as
+    `fetch`. Redirects are never followed: a 3xx is answered as it came. Any HTTP status is
+    returned (the caller decides what to retry); the destination check, a network error or
+    the deadline raise RemoteFetchError (BlockedDestination, InvalidURL, FetchTimeout)."""
+    try:
+        return await asyncio.wait_for(
+            _post(url, body, headers or {}, timeout, max_response_bytes, transport, resolver),
+            timeout)
+    except asyncio.TimeoutError:
+        raise FetchTimeout(f"the request took longer than {timeout:g} s", url) from None
+
+
+async def _post(url, body, headers, timeout, max_response_bytes, transport, resolver):
+    import httpx
+
+    if transport is None and default_transport is not None:
+        transport = default_transport()
+    await check_destination(url, resolver)
+    client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False,
+                               timeout=httpx.Timeout(timeout),
+                               headers={"User-Agent": USER_AGENT,
+                                        "Content-Type": "application/json"})
+    try:
+        async with client:
+            async with client.stream("POST", url, content=body, headers=headers) as response:
+                received = bytearray()
+                async for chunk in response.aiter_bytes():
+                    received += chunk
+                    if len(received) >= max_response_bytes:
+                        break
+                return Posted(response.status_code, dict(response.headers),
+                              bytes(received[:max_response_bytes]))
+    except httpx.TimeoutException:
+        raise FetchTimeout(f"the request took longer than {timeout:g} s", url) from None
+    except httpx.HTTPError as exc:
+        raise RemoteFetchError(f"the request failed: {type(exc).__name__}", url) from None
