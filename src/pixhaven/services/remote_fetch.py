@@ -299,6 +299,18 @@ async def check_destination(url: str, resolver: Resolver | None = None) -> None:
 # -- fetching -------------------------------------------------------------------------------
 
 
+def _client(transport, timeout: float, headers: dict):
+    """An httpx client that never follows redirects by itself (each hop is checked here) and
+    ignores proxy settings from the environment."""
+    import httpx
+
+    if transport is None and default_transport is not None:
+        transport = default_transport()
+    return httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False,
+                             timeout=httpx.Timeout(timeout),
+                             headers={"User-Agent": USER_AGENT, **headers})
+
+
 async def fetch(url: str, *, max_bytes: int, timeout: float = DEFAULT_TIMEOUT,
                 max_redirects: int = MAX_REDIRECTS, transport=None,
                 resolver: Resolver | None = None,
@@ -315,11 +327,7 @@ async def fetch(url: str, *, max_bytes: int, timeout: float = DEFAULT_TIMEOUT,
 async def _fetch(url, max_bytes, timeout, max_redirects, transport, resolver, accept):
     import httpx
 
-    if transport is None and default_transport is not None:
-        transport = default_transport()
-    client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False,
-                               timeout=httpx.Timeout(timeout),
-                               headers={"User-Agent": USER_AGENT, "Accept": accept})
+    client = _client(transport, timeout, {"Accept": accept})
     current = url
     try:
         async with client:
@@ -402,13 +410,8 @@ async def post_json(url: str, body: bytes, *, headers: dict[str, str] | None = N
 async def _post(url, body, headers, timeout, max_response_bytes, transport, resolver):
     import httpx
 
-    if transport is None and default_transport is not None:
-        transport = default_transport()
     await check_destination(url, resolver)
-    client = httpx.AsyncClient(transport=transport, follow_redirects=False, trust_env=False,
-                               timeout=httpx.Timeout(timeout),
-                               headers={"User-Agent": USER_AGENT,
-                                        "Content-Type": "application/json"})
+    client = _client(transport, timeout, {"Content-Type": "application/json"})
     try:
         async with client:
             async with client.stream("POST", url, content=body, headers=headers) as response:
