@@ -30,6 +30,13 @@ class Settings:
     r2_secret_access_key: str = ""       # secret
     r2_account_id: str = ""
     r2_bucket_name: str = ""
+    access_team_domain: str = ""         # with access_aud: Cloudflare Access JWTs accepted
+    access_aud: str = ""
+    access_scopes: tuple[str, ...] = ("images:read", "images:write")
+
+    @property
+    def access_enabled(self) -> bool:
+        return bool(self.access_team_domain and self.access_aud)
 
     @classmethod
     def from_env(cls, env) -> "Settings":
@@ -69,4 +76,22 @@ class Settings:
             r2_secret_access_key=text("R2_SECRET_ACCESS_KEY", "").strip(),
             r2_account_id=text("R2_ACCOUNT_ID", "").strip(),
             r2_bucket_name=text("R2_BUCKET_NAME", "").strip(),
+            access_team_domain=team_domain(text("ACCESS_TEAM_DOMAIN", "")),
+            access_aud=text("ACCESS_AUD", "").strip(),
+            access_scopes=tuple(scope for scope in (
+                part.strip() for part in text("ACCESS_SCOPES", "").split(",")) if scope)
+            or defaults.access_scopes,
         )
+
+
+def team_domain(raw: str) -> str:
+    """`myteam.cloudflareaccess.com` from that, `https://myteam.cloudflareaccess.com/` or
+    (the team name alone) `myteam`."""
+    domain = raw.strip().lower()
+    for prefix in ("https://", "http://"):
+        if domain.startswith(prefix):
+            domain = domain[len(prefix):]
+    domain = domain.rstrip("/")
+    if domain and "." not in domain:
+        domain += ".cloudflareaccess.com"
+    return domain

@@ -1,11 +1,14 @@
 """Bearer authentication and scope checks, as FastAPI dependencies.
 
 A caller is either the admin (the `ADMIN_TOKEN` secret; owner `DEFAULT_OWNER`, every scope,
-sees every owner's keys) or a managed API key (stored as a SHA-256 hash; its owner and
-scopes come from the row). Handlers receive an `Identity` and must scope every query by
-`identity.owner`.
+sees every owner's keys), a managed API key (stored as a SHA-256 hash; its owner and
+scopes come from the row) or, when `ACCESS_TEAM_DOMAIN` and `ACCESS_AUD` are set, a user
+Cloudflare Access let through (`Cf-Access-Jwt-Assertion`, verified by access_jwt; owner the
+token's email, scopes `ACCESS_SCOPES`). A bearer token, when present, always decides.
+Handlers receive an `Identity` and must scope every query by `identity.owner`.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -15,11 +18,14 @@ from ..db import api_keys
 from ..dependencies import env_of, settings_of
 from ..errors import ApiError
 from ..timeutil import iso, parse_iso, utcnow
+from .access_jwt import AccessDenied, verify
 from .scopes import ALL_SCOPES
 from .tokens import hash_key, same_secret
 
 # Writing last_used_at on every request would turn every read into a D1 write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+log = logging.getLogger("pixhaven.auth")
+ACCESS_HEADER = "cf-access-jwt-assertion"
 
 
 @dataclass(frozen=True)
@@ -47,15 +53,21 @@ def unauthorized(reason: str) -> ApiError:
 
 
 async def identify(request: Request) -> Identity:
-    """The caller behind the request's bearer token, or a 401 ApiError."""
+    """The caller behind the request's bearer token (or, without one, its Cloudflare Access
+    token when Access is configured), or a 401 ApiError."""
     cached = getattr(request.state, "identity", None)
     if cached is not None:
         return cached
     token = bearer_token(request)
-    if token is None:
-        raise unauthorized("missing bearer token")
     settings = settings_of(request)
-    if same_secret(token, settings.admin_token):
+    if token is None:
+        assertion = request.headers.get(ACCESS_HEADER, "").strip()
+        if not settings.access_enabled:
+            raise unauthorized("missing bearer token")
+        if not assertion:
+            raise unauthorized("missing bearer token or Cloudflare Access token")
+        identity = await access_identity(assertion, settings)
+    elif same_secret(token, settings.admin_token):
         identity = Identity(owner=settings.default_owner, scopes=ALL_SCOPES, is_admin=True)
     else:
         db = env_of(request).DB
@@ -69,6 +81,19 @@ async def identify(request: Request) -> Identity:
             await api_keys.touch(db, row["id"], iso(now))
     request.state.identity = identity
     return identity
+
+
+async def access_identity(assertion: str, settings) -> Identity:
+    try:
+        verified = await verify(assertion, team_domain=settings.access_team_domain,
+                                audience=settings.access_aud)
+    except AccessDenied as exc:
+        raise unauthorized(f"Cloudflare Access token rejected: {exc.reason}") from None
+    except Exception:  # a bug here must still be a 401, never a 500 or a way in
+        log.exception("Cloudflare Access token verification failed")
+        raise unauthorized("Cloudflare Access token rejected: it could not be verified") \
+            from None
+    return Identity(owner=verified.owner, scopes=frozenset(settings.access_scopes) & ALL_SCOPES)
 
 
 def require(scope: str):
