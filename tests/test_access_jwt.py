@@ -217,6 +217,8 @@ def test_check_claims_leeway_and_audience_forms():
     assert check_claims({**base, "aud": AUD}, team_domain=TEAM, audience=AUD, now=now) == EMAIL
     no_email = claims(email=None)
     assert check_claims(no_email, team_domain=TEAM, audience=AUD, now=now) == no_email["sub"]
+    service_token = {**claims(email=None, sub=""), "common_name": "abc123.access"}
+    assert check_claims(service_token, team_domain=TEAM, audience=AUD, now=now) == "abc123.access"
     for bad in (claims(aud=["other", AUD[:-1]]), claims(aud=None), claims(aud=[[AUD]]),
                 claims(iss=f"http://{TEAM}"), claims(exp=None), claims(exp="9999999999"),
                 claims(exp=True), claims(exp=int(now) - 61), claims(nbf=int(now) + 61),

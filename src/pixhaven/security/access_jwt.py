@@ -73,7 +73,7 @@ class RsaPublicKey:
 
 @dataclass(frozen=True)
 class AccessClaims:
-    owner: str          # `email`, else `sub`
+    owner: str          # `email`, else `sub`, else `common_name` (service tokens)
     claims: dict
 
 
@@ -228,7 +228,8 @@ def _number(claims: dict, name: str, required: bool = False) -> float | None:
 
 
 def check_claims(claims: dict, *, team_domain: str, audience: str, now: float) -> str:
-    """The owner (`email`, else `sub`) if the claims are acceptable, else AccessDenied."""
+    """The owner (`email`, else `sub`, else `common_name`) if the claims are acceptable,
+    else AccessDenied."""
     aud = claims.get("aud")
     audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
     if not any(isinstance(a, str) and hmac.compare_digest(a.encode(), audience.encode())
@@ -245,11 +246,13 @@ def check_claims(claims: dict, *, team_domain: str, audience: str, now: float) -
     issued = _number(claims, "iat")
     if issued is not None and now + LEEWAY_SECONDS < issued:
         raise AccessDenied("the token was issued in the future")
-    for name in ("email", "sub"):
+    # Users carry `email`; service tokens carry an empty `sub` and their client id in
+    # `common_name`.
+    for name in ("email", "sub", "common_name"):
         value = claims.get(name)
         if isinstance(value, str) and value.strip():
             return value.strip()
-    raise AccessDenied("the token names no user (no email or sub)")
+    raise AccessDenied("the token names no user (no email, sub or common_name)")
 
 
 async def verify(token: str, *, team_domain: str, audience: str) -> AccessClaims:
