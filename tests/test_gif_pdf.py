@@ -353,3 +353,22 @@ async def test_rendered_pdf_keys_are_checked(client):
     missing = "/r2/renders/00000000-0000-4000-8000-000000000000.pdf"
     assert_error_envelope(await client.get(missing), 404)
     assert_error_envelope(await client.get("/r2/renders/..%2Fimages.pdf"), 400)
+
+
+@pytest.mark.parametrize("path,body", [
+    ("/gif", gif_body()),
+    ("/pdf/render", page("Invoice", 400, 300)),
+    ("/pdf/multi-page", {"pages": [page("One", 300, 200), page("Two", 200, 300)]}),
+])
+async def test_idempotency_key_replays_gif_and_pdf_answers(client, admin, env, path, body):
+    """As on POST /image: the same key and body answer the first result again, once."""
+    headers = {**admin, "Idempotency-Key": f"key-{path}"}
+    first = await client.post(path, json=body, headers=headers)
+    assert first.status_code == 201, first.text
+    again = await client.post(path, json=body, headers=headers)
+    assert again.status_code == 201 and again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    events = (await env.DB.prepare("SELECT COUNT(*) AS n FROM usage_events").first("n"))
+    assert events == 1
+    other = await client.post(path, json={**body, "background": "#123456"}, headers=headers)
+    assert_error_envelope(other, 422, "IDEMPOTENCY_KEY_REUSED")
