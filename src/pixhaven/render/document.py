@@ -100,6 +100,7 @@ def _not_boolean(value: Any) -> Any:
 
 Number = Annotated[float, BeforeValidator(_not_boolean)]
 Pixels = Annotated[int, BeforeValidator(_not_boolean)]
+Colour = Annotated[str, BeforeValidator(_color), Field(json_schema_extra=HEX_SCHEMA)]
 
 
 class _Component(BaseModel):
@@ -125,8 +126,7 @@ class _Font(BaseModel):
     fontFamily: str = Field("Inter", description=", ".join(FAMILIES),
                             json_schema_extra={"enum": list(FAMILIES)})
     fontStyle: Literal["normal", "italic"] = "normal"
-    color: str = Field("#000000", description="hex colour: #rgb, #rrggbb or #rrggbbaa",
-                       json_schema_extra=HEX_SCHEMA)
+    color: Colour = Field("#000000", description="hex colour: #rgb, #rrggbb or #rrggbbaa")
 
     @field_validator("fontWeight", mode="before")
     @classmethod
@@ -137,11 +137,6 @@ class _Font(BaseModel):
     @classmethod
     def _check_family(cls, value: Any) -> str:
         return _family(value)
-
-    @field_validator("color", mode="before")
-    @classmethod
-    def _check_color(cls, value: Any) -> str:
-        return _color(value)
 
 
 class TextComponent(_Component, _Font):
@@ -157,14 +152,8 @@ class TagComponent(_Component, _Font):
     text: str = Field(max_length=500)
     fontWeight: int | str = Field("600", json_schema_extra=WEIGHT_SCHEMA)
     fontSize: Number = Field(16, gt=0, le=MAX_FONT_SIZE)
-    color: str = Field("#ffffff", json_schema_extra=HEX_SCHEMA)
-    backgroundColor: str = Field("#000000", description="hex colour of the pill",
-                                 json_schema_extra=HEX_SCHEMA)
-
-    @field_validator("backgroundColor", mode="before")
-    @classmethod
-    def _check_background(cls, value: Any) -> str:
-        return _color(value)
+    color: Colour = "#ffffff"
+    backgroundColor: Colour = Field("#000000", description="hex colour of the pill")
 
 
 class ImageComponent(_Component):
@@ -180,12 +169,7 @@ class DividerComponent(_Component):
     length: Number = Field(gt=0, le=100_000)
     width: Literal["thin", "medium", "thick"] = "medium"
     direction: Literal["horizontal", "vertical"] = "horizontal"
-    color: str = Field("#000000", json_schema_extra=HEX_SCHEMA)
-
-    @field_validator("color", mode="before")
-    @classmethod
-    def _check_color(cls, value: Any) -> str:
-        return _color(value)
+    color: Colour = "#000000"
 
     @property
     def thickness(self) -> int:
@@ -203,13 +187,7 @@ class Canvas(BaseModel):
 
     width: Pixels = Field(1200, ge=1, le=MAX_SIDE)
     height: Pixels = Field(630, ge=1, le=MAX_SIDE)
-    background: str = Field("#ffffff", description="hex colour; #00000000 is transparent",
-                            json_schema_extra=HEX_SCHEMA)
-
-    @field_validator("background", mode="before")
-    @classmethod
-    def _check_background(cls, value: Any) -> str:
-        return _color(value)
+    background: Colour = Field("#ffffff", description="hex colour; #00000000 is transparent")
 
 
 class Document(Canvas):
