@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any, Awaitable, Callable
 
@@ -91,13 +92,23 @@ async def render_document(env, settings: Settings, raw: Any, media_type: str) ->
     """Validate and render; (bytes, width, height). Errors are ApiError with the document's
     own messages (component index and field)."""
     from ..render.engine import render
-    from ..render.fonts import FontsNotInstalled
 
-    try:
+    with render_errors():
         document = validate_document(raw, settings.max_components)
         content = await render(env, document, media_type, quality=settings.image_quality,
                                max_image_bytes=settings.max_upload_bytes,
                                max_image_pixels=settings.max_upload_pixels)
+    return content, document.width, document.height
+
+
+@contextmanager
+def render_errors():
+    """The renderer's own failures as API errors: an invalid document is its 4xx with the
+    component index and field; missing fonts a 503 saying how to install them."""
+    from ..render.fonts import FontsNotInstalled
+
+    try:
+        yield
     except DocumentError as exc:
         raise ApiError(exc.status, exc.message, details=exc.details) from None
     except FontsNotInstalled as exc:
@@ -105,7 +116,6 @@ async def render_document(env, settings: Settings, raw: Any, media_type: str) ->
                             "`pixhaven fonts install` (see README)",
                        code="FONTS_NOT_INSTALLED",
                        details={"missing": exc.key, "reason": exc.reason}) from None
-    return content, document.width, document.height
 
 
 async def render_and_store(env, settings: Settings, owner: str, key_id: str | None,

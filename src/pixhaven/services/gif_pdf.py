@@ -21,6 +21,7 @@ from typing import Any
 
 from ..errors import ApiError
 from ..render.document import Document, DocumentError, validate_document
+from .generation import render_errors
 
 MAX_FRAMES = 100
 MAX_GIF_PIXELS = 30_000_000     # width × height × frames: bounds the Worker's memory
@@ -124,43 +125,21 @@ def parse_pdf_pages(body: Any, max_components: int | None) -> list[Document]:
     return _documents(body, "pages", body.get("pages"), MAX_PAGES, max_components, "page")
 
 
-def _render_errors(exc: Exception) -> ApiError | None:
-    from ..render.fonts import FontsNotInstalled
-
-    if isinstance(exc, DocumentError):
-        return ApiError(exc.status, exc.message, details=exc.details)
-    if isinstance(exc, FontsNotInstalled):
-        return ApiError(503, "Fonts are not installed in the bucket: run "
-                             "`pixhaven fonts install` (see README)", code="FONTS_NOT_INSTALLED",
-                        details={"missing": exc.key, "reason": exc.reason})
-    return None
-
-
 async def render_gif(env, settings, documents, delays, loop) -> bytes:
     from ..render.gif import render_gif as draw
 
-    try:
+    with render_errors():
         return await draw(env, documents, delays, loop,
                           max_image_bytes=settings.max_upload_bytes,
                           max_image_pixels=settings.max_upload_pixels)
-    except Exception as exc:
-        mapped = _render_errors(exc)
-        if mapped is None:
-            raise
-        raise mapped from None
 
 
 async def render_pdf(env, settings, documents) -> bytes:
     from ..render.pdf import render_pdf as draw
 
-    try:
+    with render_errors():
         return await draw(env, documents, max_image_bytes=settings.max_upload_bytes,
                           max_image_pixels=settings.max_upload_pixels)
-    except Exception as exc:
-        mapped = _render_errors(exc)
-        if mapped is None:
-            raise
-        raise mapped from None
 
 
 def wants_bytes(accept: str | None, media_type: str) -> bool:
