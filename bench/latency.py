@@ -9,13 +9,11 @@ its own); every image has two of eight tags and either orientation.
 import asyncio
 import statistics
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parent
-ROOT = BENCH.parent
+from local_env import ADMIN_TOKEN, local_env
+
 TARGET_RATIO = 1.5
 SIZES = (1_000, 100_000)
 
@@ -53,45 +51,36 @@ async def _fill(env, count: int) -> None:
 async def _measure(count: int, requests: int = 200) -> dict[str, float]:
     import httpx
 
-    from pixhaven.app import create_app
-    from pixhaven.local.config import load_config
-    from pixhaven.local.env import build_local_env
-    from pixhaven.local.server import with_env
+    async with local_env() as env:
+        from pixhaven.app import create_app
+        from pixhaven.local.server import with_env
 
-    with tempfile.TemporaryDirectory() as state:
-        env = await build_local_env(load_config(ROOT / "wrangler.toml"), Path(state),
-                                    {"ADMIN_TOKEN": "bench"})
-        try:
-            await _fill(env, count)
-            transport = httpx.ASGITransport(app=with_env(create_app(), env),
-                                            client=("127.0.0.1", 1))
-            admin = {"Authorization": "Bearer bench"}
-            cases = {
-                "random": ("/api/random", {}),
-                "random tags=t3": ("/api/random?tags=t3&orientation=landscape", {}),
-                "list page 1": ("/api/images?page=1&limit=12", admin),
-                "list tag=t5 page 1": ("/api/images?tag=t5&limit=12", admin),
-                "v1 list first page": ("/v1/images?limit=50", admin),
-            }
-            results = {}
-            async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
-                for name, (path, headers) in cases.items():
-                    for _ in range(5):  # warm-up
-                        await http.get(path, headers=headers)
-                    samples = []
-                    for _ in range(requests):
-                        started = time.perf_counter()
-                        response = await http.get(path, headers=headers)
-                        samples.append((time.perf_counter() - started) * 1000)
-                        assert response.status_code in (200, 302), (path, response.text)
-                    results[name] = statistics.median(samples)
-        finally:
-            await env.close()
+        await _fill(env, count)
+        transport = httpx.ASGITransport(app=with_env(create_app(), env), client=("127.0.0.1", 1))
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        cases = {
+            "random": ("/api/random", {}),
+            "random tags=t3": ("/api/random?tags=t3&orientation=landscape", {}),
+            "list page 1": ("/api/images?page=1&limit=12", admin),
+            "list tag=t5 page 1": ("/api/images?tag=t5&limit=12", admin),
+            "v1 list first page": ("/v1/images?limit=50", admin),
+        }
+        results = {}
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+            for name, (path, headers) in cases.items():
+                for _ in range(5):  # warm-up
+                    await http.get(path, headers=headers)
+                samples = []
+                for _ in range(requests):
+                    started = time.perf_counter()
+                    response = await http.get(path, headers=headers)
+                    samples.append((time.perf_counter() - started) * 1000)
+                    assert response.status_code in (200, 302), (path, response.text)
+                results[name] = statistics.median(samples)
     return results
 
 
 def bench_latency() -> list[dict]:
-    sys.path.insert(0, str(ROOT / "src"))
     small, large = (asyncio.run(_measure(size)) for size in SIZES)
     results = []
     for name in small:

@@ -12,9 +12,10 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from local_env import local_env
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -39,25 +40,17 @@ CARD = {
 
 
 async def _pixhaven(runs: int, out: Path | None) -> list[float]:
-    sys.path.insert(0, str(ROOT / "src"))
-    from pixhaven.local.config import load_config
-    from pixhaven.local.env import build_local_env
-    from pixhaven.render.document import validate_document
-    from pixhaven.render.engine import render
+    async with local_env() as env:
+        from pixhaven.render.document import validate_document
+        from pixhaven.render.engine import render
 
-    with tempfile.TemporaryDirectory() as state:
-        env = await build_local_env(load_config(ROOT / "wrangler.toml"), Path(state),
-                                    {"ADMIN_TOKEN": "bench"})
-        try:
-            document = validate_document(CARD)
-            png = await render(env, document, "image/png")  # warm-up: fonts, caches
-            samples = []
-            for _ in range(runs):
-                started = time.perf_counter()
-                png = await render(env, validate_document(CARD), "image/png")
-                samples.append((time.perf_counter() - started) * 1000)
-        finally:
-            await env.close()
+        document = validate_document(CARD)
+        png = await render(env, document, "image/png")  # warm-up: fonts, caches
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            png = await render(env, validate_document(CARD), "image/png")
+            samples.append((time.perf_counter() - started) * 1000)
     if out:
         out.write_bytes(png)
     return samples

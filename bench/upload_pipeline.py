@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from local_env import local_env
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 TARGET_RATIO = 1.5
@@ -37,26 +39,18 @@ def photo_like_jpeg(width: int = 4000, height: int = 3000) -> bytes:
 
 
 async def _pixhaven(data: bytes, runs: int) -> list[float]:
-    sys.path.insert(0, str(ROOT / "src"))
-    from pixhaven.local.config import load_config
-    from pixhaven.local.env import build_local_env
-    from pixhaven.services.pipeline import process_upload
-    from pixhaven.settings import Settings
+    async with local_env() as env:
+        from pixhaven.services.pipeline import process_upload
+        from pixhaven.settings import Settings
 
-    with tempfile.TemporaryDirectory() as state:
-        env = await build_local_env(load_config(ROOT / "wrangler.toml"), Path(state),
-                                    {"ADMIN_TOKEN": "bench"})
         settings = Settings.from_env(env)
-        try:
-            await process_upload(env, data, settings)  # warm-up
-            samples = []
-            for _ in range(runs):
-                started = time.perf_counter()
-                result = await process_upload(env, data, settings)
-                samples.append((time.perf_counter() - started) * 1000)
-                assert result.webp and result.avif
-        finally:
-            await env.close()
+        await process_upload(env, data, settings)  # warm-up
+        samples = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            result = await process_upload(env, data, settings)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert result.webp and result.avif
     return samples
 
 
