@@ -20,32 +20,57 @@ SIZES = (1_000, 100_000)
 
 async def _fill(env, count: int) -> None:
     from pixhaven.db.images import INSERT_COLUMNS, insert_statement
+
     db = env.DB
     statements = []
     for n in range(count):
         image_id = str(uuid.UUID(int=n + 1))
         stamp = f"2026-01-01T00:{n // 60000 % 60:02d}:{n // 1000 % 60:02d}.{n % 1000:03d}Z"
         row = {column: None for column in INSERT_COLUMNS}
-        row.update(id=image_id, short_id=f"s{n:09d}", owner="default_user", filename=f"{n}.jpg",
-                   original_name=f"{n}.jpg", content_type="image/jpeg", format="jpg",
-                   width=800 if n % 3 else 600, height=600 if n % 3 else 800,
-                   orientation="landscape" if n % 3 else "portrait", animated=0, size=1000,
-                   webp_size=800, avif_size=700, content_hash=f"h{n}", is_private=0,
-                   source="upload", status="ready", rand=(n * 2654435761) % 2147483648,
-                   created_at=stamp, updated_at=stamp)
+        row.update(
+            id=image_id,
+            short_id=f"s{n:09d}",
+            owner="default_user",
+            filename=f"{n}.jpg",
+            original_name=f"{n}.jpg",
+            content_type="image/jpeg",
+            format="jpg",
+            width=800 if n % 3 else 600,
+            height=600 if n % 3 else 800,
+            orientation="landscape" if n % 3 else "portrait",
+            animated=0,
+            size=1000,
+            webp_size=800,
+            avif_size=700,
+            content_hash=f"h{n}",
+            is_private=0,
+            source="upload",
+            status="ready",
+            rand=(n * 2654435761) % 2147483648,
+            created_at=stamp,
+            updated_at=stamp,
+        )
         statements.append(insert_statement(db, row))
         for tag in (f"t{n % 8}", f"t{(n // 8) % 8}"):
-            statements.append(db.prepare(
-                "INSERT OR IGNORE INTO image_tags (image_id, owner, tag) VALUES (?, ?, ?)"
-            ).bind(image_id, "default_user", tag))
+            statements.append(
+                db.prepare(
+                    "INSERT OR IGNORE INTO image_tags (image_id, owner, tag) VALUES (?, ?, ?)"
+                ).bind(image_id, "default_user", tag)
+            )
         if len(statements) >= 3000:
             await db.batch(statements)
             statements = []
     if statements:
         await db.batch(statements)
-    await db.batch([db.prepare("INSERT OR IGNORE INTO tags (owner, name, created_at)"
-                               " VALUES ('default_user', ?, '2026-01-01T00:00:00.000Z')").bind(f"t{i}")
-                    for i in range(8)])
+    await db.batch(
+        [
+            db.prepare(
+                "INSERT OR IGNORE INTO tags (owner, name, created_at)"
+                " VALUES ('default_user', ?, '2026-01-01T00:00:00.000Z')"
+            ).bind(f"t{i}")
+            for i in range(8)
+        ]
+    )
 
 
 async def _measure(count: int, requests: int = 200) -> dict[str, float]:
@@ -53,7 +78,7 @@ async def _measure(count: int, requests: int = 200) -> dict[str, float]:
 
     async with local_env() as env:
         from pixhaven.app import create_app
-        from pixhaven.local.server import with_env
+        from pixhaven.local.runtime.server import with_env
 
         await _fill(env, count)
         transport = httpx.ASGITransport(app=with_env(create_app(), env), client=("127.0.0.1", 1))
@@ -84,12 +109,19 @@ def bench_latency() -> list[dict]:
     small, large = (asyncio.run(_measure(size)) for size in SIZES)
     results = []
     for name in small:
-        print(f"{name}: {small[name]:.2f} ms at {SIZES[0]:,} images, {large[name]:.2f} ms at "
-              f"{SIZES[1]:,} -> ratio {large[name] / small[name]:.2f} (target <= {TARGET_RATIO})")
-        results.append({"name": f"{name} latency at {SIZES[1]:,} images (1k: "
-                                f"{small[name]:.2f} ms; target = it x {TARGET_RATIO})",
-                        "median_ms": large[name], "min_ms": large[name],
-                        "target_ms": small[name] * TARGET_RATIO})
+        print(
+            f"{name}: {small[name]:.2f} ms at {SIZES[0]:,} images, {large[name]:.2f} ms at "
+            f"{SIZES[1]:,} -> ratio {large[name] / small[name]:.2f} (target <= {TARGET_RATIO})"
+        )
+        results.append(
+            {
+                "name": f"{name} latency at {SIZES[1]:,} images (1k: "
+                f"{small[name]:.2f} ms; target = it x {TARGET_RATIO})",
+                "median_ms": large[name],
+                "min_ms": large[name],
+                "target_ms": small[name] * TARGET_RATIO,
+            }
+        )
     return results
 
 

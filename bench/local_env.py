@@ -14,12 +14,13 @@ ADMIN_TOKEN = "bench"
 async def local_env():
     if str(ROOT / "src") not in sys.path:
         sys.path.insert(0, str(ROOT / "src"))
-    from pixhaven.local.config import load_config
-    from pixhaven.local.env import build_local_env
+    from pixhaven.local.runtime.config import load_config
+    from pixhaven.local.runtime.env import build_local_env
 
     with tempfile.TemporaryDirectory() as state:
-        env = await build_local_env(load_config(ROOT / "wrangler.toml"), Path(state),
-                                    {"ADMIN_TOKEN": ADMIN_TOKEN})
+        env = await build_local_env(
+            load_config(ROOT / "wrangler.toml"), Path(state), {"ADMIN_TOKEN": ADMIN_TOKEN}
+        )
         try:
             yield env
         finally:

@@ -22,19 +22,61 @@ ROOT = BENCH.parent
 TARGET_SPEEDUP = 1.5
 
 CARD = {
-    "width": 1200, "height": 630, "background": "#0f172a",
+    "width": 1200,
+    "height": 630,
+    "background": "#0f172a",
     "components": [
-        {"type": "tag", "text": "ENGINEERING", "fontFamily": "Inter", "fontWeight": "600",
-         "fontSize": 20, "color": "#ffffff", "backgroundColor": "#6366f1", "x": 80, "y": 80},
-        {"type": "text", "text": "Rendering social cards in pure Python at the edge",
-         "fontFamily": "Inter", "fontWeight": "700", "fontSize": 72, "color": "#f8fafc",
-         "x": 80, "y": 150, "frameWidth": 1040},
-        {"type": "divider", "length": 1040, "width": "medium", "direction": "horizontal",
-         "color": "#334155", "x": 80, "y": 470},
-        {"type": "text", "text": "pixhaven.dev · June 2025", "fontFamily": "Inter",
-         "fontWeight": "400", "fontSize": 28, "color": "#94a3b8", "x": 80, "y": 500},
-        {"type": "text", "text": "5 min read", "fontFamily": "Inter", "fontWeight": "400",
-         "fontSize": 28, "color": "#94a3b8", "x": 960, "y": 500},
+        {
+            "type": "tag",
+            "text": "ENGINEERING",
+            "fontFamily": "Inter",
+            "fontWeight": "600",
+            "fontSize": 20,
+            "color": "#ffffff",
+            "backgroundColor": "#6366f1",
+            "x": 80,
+            "y": 80,
+        },
+        {
+            "type": "text",
+            "text": "Rendering social cards in pure Python at the edge",
+            "fontFamily": "Inter",
+            "fontWeight": "700",
+            "fontSize": 72,
+            "color": "#f8fafc",
+            "x": 80,
+            "y": 150,
+            "frameWidth": 1040,
+        },
+        {
+            "type": "divider",
+            "length": 1040,
+            "width": "medium",
+            "direction": "horizontal",
+            "color": "#334155",
+            "x": 80,
+            "y": 470,
+        },
+        {
+            "type": "text",
+            "text": "pixhaven.dev · June 2025",
+            "fontFamily": "Inter",
+            "fontWeight": "400",
+            "fontSize": 28,
+            "color": "#94a3b8",
+            "x": 80,
+            "y": 500,
+        },
+        {
+            "type": "text",
+            "text": "5 min read",
+            "fontFamily": "Inter",
+            "fontWeight": "400",
+            "fontSize": 28,
+            "color": "#94a3b8",
+            "x": 960,
+            "y": 500,
+        },
     ],
 }
 
@@ -61,9 +103,10 @@ def _satori(runs: int, out: Path | None) -> dict:
     if not npm or not node:
         raise RuntimeError("the render benchmark needs Node.js and npm (for satori + resvg-js)")
     if not (BENCH / "node_modules" / "satori").is_dir():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=BENCH,
-                       check=True)
-    from pixhaven.local.fonts import FontCache
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=BENCH, check=True
+        )
+    from pixhaven.local.runtime.fonts import FontCache
 
     fonts = FontCache().ensure("Inter")
     args = [node, str(BENCH / "card_satori.mjs"), str(fonts), str(runs)]
@@ -78,13 +121,18 @@ def bench_render_card(runs: int = 30, out_dir: Path | None = None) -> dict:
     theirs = _satori(runs, out_dir / "card_satori.png" if out_dir else None)
     median = statistics.median(ours)
     speedup = theirs["median_ms"] / median
-    print(f"render card 1200x630 PNG: Pixhaven {median:.1f} ms/card, satori + resvg-js "
-          f"{theirs['median_ms']:.1f} ms/card -> Pixhaven {speedup:.2f}x faster "
-          f"(target {TARGET_SPEEDUP}x)")
-    return {"name": f"render 1200x630 card to PNG (satori + resvg-js: "
-                    f"{theirs['median_ms']:.1f} ms/card; target = it / {TARGET_SPEEDUP})",
-            "median_ms": median, "min_ms": min(ours),
-            "target_ms": theirs["median_ms"] / TARGET_SPEEDUP}
+    print(
+        f"render card 1200x630 PNG: Pixhaven {median:.1f} ms/card, satori + resvg-js "
+        f"{theirs['median_ms']:.1f} ms/card -> Pixhaven {speedup:.2f}x faster "
+        f"(target {TARGET_SPEEDUP}x)"
+    )
+    return {
+        "name": f"render 1200x630 card to PNG (satori + resvg-js: "
+        f"{theirs['median_ms']:.1f} ms/card; target = it / {TARGET_SPEEDUP})",
+        "median_ms": median,
+        "min_ms": min(ours),
+        "target_ms": theirs["median_ms"] / TARGET_SPEEDUP,
+    }
 
 
 if __name__ == "__main__":

@@ -31,16 +31,23 @@ print((time.perf_counter() - started) * 1000)
 
 def bench_import(runs: int = 7) -> dict:
     # One untimed run first so .pyc files exist, as they do in a deployed Worker bundle.
-    subprocess.run([sys.executable, "-c", IMPORT_PROBE], check=True, capture_output=True,
-                   cwd=ROOT)
+    subprocess.run([sys.executable, "-c", IMPORT_PROBE], check=True, capture_output=True, cwd=ROOT)
     samples = []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", IMPORT_PROBE], check=True,
-                             capture_output=True, text=True, cwd=ROOT).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", IMPORT_PROBE],
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+        ).stdout
         samples.append(float(out.strip()))
-    return {"name": "app import + create_app (cold start proxy)",
-            "median_ms": statistics.median(samples), "min_ms": min(samples),
-            "target_ms": 300.0}
+    return {
+        "name": "app import + create_app (cold start proxy)",
+        "median_ms": statistics.median(samples),
+        "min_ms": min(samples),
+        "target_ms": 300.0,
+    }
 
 
 def main() -> int:
@@ -54,9 +61,11 @@ def main() -> int:
         ratio = result["median_ms"] / result["target_ms"]
         verdict = "ok" if ratio <= 1 else "OVER TARGET"
         failed |= ratio > 1
-        print(f"{result['name']}: median {result['median_ms']:.1f} ms "
-              f"(min {result['min_ms']:.1f} ms), target {result['target_ms']:.0f} ms, "
-              f"ratio {ratio:.2f} -> {verdict}")
+        print(
+            f"{result['name']}: median {result['median_ms']:.1f} ms "
+            f"(min {result['min_ms']:.1f} ms), target {result['target_ms']:.0f} ms, "
+            f"ratio {ratio:.2f} -> {verdict}"
+        )
     return 1 if failed else 0
 
 

@@ -40,7 +40,7 @@ def photo_like_jpeg(width: int = 4000, height: int = 3000) -> bytes:
 
 async def _pixhaven(data: bytes, runs: int) -> list[float]:
     async with local_env() as env:
-        from pixhaven.services.pipeline import process_upload
+        from pixhaven.services.images.pipeline import process_upload
         from pixhaven.settings import Settings
 
         settings = Settings.from_env(env)
@@ -59,11 +59,16 @@ def _sharp(path: Path, runs: int, quality: int) -> dict:
     if not npm or not node:
         raise RuntimeError("the upload benchmark needs Node.js and npm (for sharp)")
     if not (BENCH / "node_modules" / "sharp").is_dir():
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=BENCH,
-                       check=True)
-    completed = subprocess.run([node, str(BENCH / "upload_sharp.mjs"), str(path), str(runs),
-                                str(quality)], cwd=BENCH, check=True, capture_output=True,
-                               text=True)
+        subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=BENCH, check=True
+        )
+    completed = subprocess.run(
+        [node, str(BENCH / "upload_sharp.mjs"), str(path), str(runs), str(quality)],
+        cwd=BENCH,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
@@ -75,13 +80,18 @@ def bench_upload(runs: int = 3) -> dict:
         theirs = _sharp(Path(handle.name), runs, 80)
     ours = asyncio.run(_pixhaven(data, runs))
     median = statistics.median(ours)
-    print(f"upload 12 MP JPEG (original + WebP + AVIF): Pixhaven {median:.0f} ms, sharp "
-          f"{theirs['median_ms']:.0f} ms -> ratio {median / theirs['median_ms']:.2f} "
-          f"(target <= {TARGET_RATIO})")
-    return {"name": f"upload 12 MP JPEG: original + WebP + AVIF (sharp: "
-                    f"{theirs['median_ms']:.0f} ms; target = it x {TARGET_RATIO})",
-            "median_ms": median, "min_ms": min(ours),
-            "target_ms": theirs["median_ms"] * TARGET_RATIO}
+    print(
+        f"upload 12 MP JPEG (original + WebP + AVIF): Pixhaven {median:.0f} ms, sharp "
+        f"{theirs['median_ms']:.0f} ms -> ratio {median / theirs['median_ms']:.2f} "
+        f"(target <= {TARGET_RATIO})"
+    )
+    return {
+        "name": f"upload 12 MP JPEG: original + WebP + AVIF (sharp: "
+        f"{theirs['median_ms']:.0f} ms; target = it x {TARGET_RATIO})",
+        "median_ms": median,
+        "min_ms": min(ours),
+        "target_ms": theirs["median_ms"] * TARGET_RATIO,
+    }
 
 
 if __name__ == "__main__":

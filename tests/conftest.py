@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from pixhaven.app import create_app
-from pixhaven.local.config import load_config
-from pixhaven.local.env import build_local_env
-from pixhaven.local.server import with_env
+from pixhaven.local.runtime.config import load_config
+from pixhaven.local.runtime.env import build_local_env
+from pixhaven.local.runtime.server import with_env
 
 ROOT = Path(__file__).resolve().parents[1]
 ADMIN_TOKEN = "test-admin-token"
@@ -35,7 +35,8 @@ def settings_overrides() -> dict[str, str]:
 async def env(tmp_path, settings_overrides):
     config = load_config(ROOT / "wrangler.toml", dev_vars=tmp_path / "no.dev.vars")
     local_env = await build_local_env(
-        config, tmp_path / "state", {"ADMIN_TOKEN": ADMIN_TOKEN, **settings_overrides})
+        config, tmp_path / "state", {"ADMIN_TOKEN": ADMIN_TOKEN, **settings_overrides}
+    )
     yield local_env
     await local_env.close()
 
@@ -50,7 +51,9 @@ async def every_error_is_an_envelope(response: httpx.Response) -> None:
         assert response.headers["content-type"].startswith("text/plain")
         return
     assert response.headers.get("content-type", "").startswith("application/json"), (
-        response.status_code, response.text[:200])
+        response.status_code,
+        response.text[:200],
+    )
     body = response.json()
     assert body.get("success") is False and isinstance(body.get("error"), str), body
     assert isinstance(body.get("code"), str) and body.get("message") == body["error"], body
@@ -63,8 +66,11 @@ def client_from(app, env):
 
     def make(ip: str = "127.0.0.1") -> httpx.AsyncClient:
         transport = httpx.ASGITransport(app=with_env(app, env), client=(ip, 50000))
-        client = httpx.AsyncClient(transport=transport, base_url="http://testserver",
-                                   event_hooks={"response": [every_error_is_an_envelope]})
+        client = httpx.AsyncClient(
+            transport=transport,
+            base_url="http://testserver",
+            event_hooks={"response": [every_error_is_an_envelope]},
+        )
         clients.append(client)
         return client
 

@@ -5,8 +5,13 @@ import io
 from PIL import Image
 
 
-def image_bytes(width: int = 64, height: int = 48, fmt: str = "JPEG",
-                color: tuple[int, int, int] = (200, 40, 40), **save_options) -> bytes:
+def image_bytes(
+    width: int = 64,
+    height: int = 48,
+    fmt: str = "JPEG",
+    color: tuple[int, int, int] = (200, 40, 40),
+    **save_options,
+) -> bytes:
     """A solid image with a differently coloured top-left quadrant (so orientation and
     cropping are visible), encoded in `fmt`."""
     image = Image.new("RGB", (width, height), color)
@@ -29,9 +34,16 @@ def animated_gif(frames: int = 3, width: int = 32, height: int = 32) -> bytes:
     return buffer.getvalue()
 
 
-async def upload(client, headers: dict, data: bytes, filename: str = "photo.jpg",
-                 tags: str | None = None, expiry_minutes: int | None = None,
-                 field: str = "image", **extra_fields):
+async def upload(
+    client,
+    headers: dict,
+    data: bytes,
+    filename: str = "photo.jpg",
+    tags: str | None = None,
+    expiry_minutes: int | None = None,
+    field: str = "image",
+    **extra_fields,
+):
     """POST /api/upload/single as CattoPic's frontend does; returns the httpx response."""
     fields = {}
     if tags is not None:
@@ -39,5 +51,9 @@ async def upload(client, headers: dict, data: bytes, filename: str = "photo.jpg"
     if expiry_minutes is not None:
         fields["expiryMinutes"] = str(expiry_minutes)
     fields.update({key: str(value) for key, value in extra_fields.items()})
-    return await client.post("/api/upload/single", headers=headers, data=fields,
-                             files={field: (filename, data, "application/octet-stream")})
+    return await client.post(
+        "/api/upload/single",
+        headers=headers,
+        data=fields,
+        files={field: (filename, data, "application/octet-stream")},
+    )

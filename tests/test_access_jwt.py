@@ -17,11 +17,17 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from pixhaven.net import fetch as remote_fetch
 from pixhaven.security import access_jwt
-from pixhaven.security.access_jwt import (AccessDenied, RsaPublicKey, b64url_decode,
-                                          check_claims, emsa_pkcs1_v15_sha256, parse_jwks,
-                                          rsa_pkcs1_sha256_verify)
-from pixhaven.services import remote_fetch
+from pixhaven.security.access_jwt import (
+    AccessDenied,
+    RsaPublicKey,
+    b64url_decode,
+    check_claims,
+    emsa_pkcs1_v15_sha256,
+    parse_jwks,
+    rsa_pkcs1_sha256_verify,
+)
 from pixhaven.settings import Settings, team_domain
 
 from .conftest import assert_error_envelope, bearer
@@ -54,33 +60,53 @@ def uint(value: int) -> str:
 
 def jwk(kid: str, key: rsa.RSAPrivateKey) -> dict:
     numbers = key.public_key().public_numbers()
-    return {"kid": kid, "kty": "RSA", "alg": "RS256", "use": "sig",
-            "e": uint(numbers.e), "n": uint(numbers.n)}
+    return {
+        "kid": kid,
+        "kty": "RSA",
+        "alg": "RS256",
+        "use": "sig",
+        "e": uint(numbers.e),
+        "n": uint(numbers.n),
+    }
 
 
 def jwks(*pairs) -> dict:
     """A certs document shaped like Cloudflare's (keys[] plus the PEM fields)."""
-    return {"keys": [jwk(kid, key) for kid, key in pairs],
-            "public_cert": {"kid": pairs[0][0], "cert": "-----BEGIN CERTIFICATE-----..."},
-            "public_certs": []}
+    return {
+        "keys": [jwk(kid, key) for kid, key in pairs],
+        "public_cert": {"kid": pairs[0][0], "cert": "-----BEGIN CERTIFICATE-----..."},
+        "public_certs": [],
+    }
 
 
 def claims(**changes) -> dict:
     now = int(time.time())
-    body = {"aud": [AUD], "email": EMAIL, "exp": now + 600, "iat": now, "nbf": now,
-            "iss": f"https://{TEAM}", "type": "app", "identity_nonce": "n0nce",
-            "sub": "7335d417-61da-459d-899c-0a01c76a2f94", "country": "US"}
+    body = {
+        "aud": [AUD],
+        "email": EMAIL,
+        "exp": now + 600,
+        "iat": now,
+        "nbf": now,
+        "iss": f"https://{TEAM}",
+        "type": "app",
+        "identity_nonce": "n0nce",
+        "sub": "7335d417-61da-459d-899c-0a01c76a2f94",
+        "country": "US",
+    }
     body.update(changes)
     return {name: value for name, value in body.items() if value is not None}
 
 
-def token(payload: dict | None = None, *, kid: str = KID, key: str = "main",
-          header: dict | None = None) -> str:
+def token(
+    payload: dict | None = None, *, kid: str = KID, key: str = "main", header: dict | None = None
+) -> str:
     head = {"alg": "RS256", "kid": kid, "typ": "JWT"} if header is None else header
-    signing_input = (b64url(json.dumps(head).encode()) + "." +
-                     b64url(json.dumps(claims() if payload is None else payload).encode()))
-    signature = private_key(key).sign(signing_input.encode(), padding.PKCS1v15(),
-                                      hashes.SHA256())
+    signing_input = (
+        b64url(json.dumps(head).encode())
+        + "."
+        + b64url(json.dumps(claims() if payload is None else payload).encode())
+    )
+    signature = private_key(key).sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
     return signing_input + "." + b64url(signature)
 
 
@@ -167,16 +193,19 @@ def test_signature_check_on_vectors_from_cryptography(bits):
     flipped = bytearray(signature)
     flipped[-1] ^= 1
     assert not rsa_pkcs1_sha256_verify(pub, message, bytes(flipped))
-    assert not rsa_pkcs1_sha256_verify(pub, message, signature[1:])             # length
+    assert not rsa_pkcs1_sha256_verify(pub, message, signature[1:])  # length
     assert not rsa_pkcs1_sha256_verify(pub, message, b"\x00" + signature)
-    too_big = (int.from_bytes(signature, "big") + pub.n)
-    if too_big < 256 ** pub.size:                                                # s >= n
+    too_big = int.from_bytes(signature, "big") + pub.n
+    if too_big < 256**pub.size:  # s >= n
         assert not rsa_pkcs1_sha256_verify(pub, message, too_big.to_bytes(pub.size, "big"))
     # Right key, wrong scheme or hash: refused.
-    for other in (key.sign(message, padding.PKCS1v15(), hashes.SHA1()),
-                  key.sign(message, padding.PKCS1v15(), hashes.SHA512()),
-                  key.sign(message, padding.PSS(mgf=padding.MGF1(hashes.SHA256()),
-                                                salt_length=32), hashes.SHA256())):
+    for other in (
+        key.sign(message, padding.PKCS1v15(), hashes.SHA1()),
+        key.sign(message, padding.PKCS1v15(), hashes.SHA512()),
+        key.sign(
+            message, padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32), hashes.SHA256()
+        ),
+    ):
         assert not rsa_pkcs1_sha256_verify(pub, message, other)
     # Another key's signature: refused.
     assert not rsa_pkcs1_sha256_verify(public(private_key("other")), message, signature)
@@ -199,11 +228,21 @@ def test_b64url_is_strict():
 def test_parse_jwks_keeps_only_usable_rs256_keys():
     good = jwk(KID, private_key("main"))
     small = rsa.generate_private_key(public_exponent=65537, key_size=1024)
-    keys = parse_jwks({"keys": [
-        good, {**good, "kid": "ec", "kty": "EC"}, {**good, "kid": "ps", "alg": "PS256"},
-        {**good, "kid": "enc", "use": "enc"}, {**good, "kid": ""}, {**good, "kid": "bad-n",
-                                                                    "n": "**"},
-        jwk("small", small), {**good, "kid": "e-even", "e": uint(65536)}, "junk"]})
+    keys = parse_jwks(
+        {
+            "keys": [
+                good,
+                {**good, "kid": "ec", "kty": "EC"},
+                {**good, "kid": "ps", "alg": "PS256"},
+                {**good, "kid": "enc", "use": "enc"},
+                {**good, "kid": ""},
+                {**good, "kid": "bad-n", "n": "**"},
+                jwk("small", small),
+                {**good, "kid": "e-even", "e": uint(65536)},
+                "junk",
+            ]
+        }
+    )
     assert list(keys) == [KID] and keys[KID] == public(private_key("main"))
     for document in ({}, {"keys": "x"}, [], "keys"):
         with pytest.raises(ValueError):
@@ -219,11 +258,20 @@ def test_check_claims_leeway_and_audience_forms():
     assert check_claims(no_email, team_domain=TEAM, audience=AUD, now=now) == no_email["sub"]
     service_token = {**claims(email=None, sub=""), "common_name": "abc123.access"}
     assert check_claims(service_token, team_domain=TEAM, audience=AUD, now=now) == "abc123.access"
-    for bad in (claims(aud=["other", AUD[:-1]]), claims(aud=None), claims(aud=[[AUD]]),
-                claims(iss=f"http://{TEAM}"), claims(exp=None), claims(exp="9999999999"),
-                claims(exp=True), claims(exp=int(now) - 61), claims(nbf=int(now) + 61),
-                claims(iat=int(now) + 61), claims(email=None, sub=""),
-                claims(email=None, sub=None)):
+    for bad in (
+        claims(aud=["other", AUD[:-1]]),
+        claims(aud=None),
+        claims(aud=[[AUD]]),
+        claims(iss=f"http://{TEAM}"),
+        claims(exp=None),
+        claims(exp="9999999999"),
+        claims(exp=True),
+        claims(exp=int(now) - 61),
+        claims(nbf=int(now) + 61),
+        claims(iat=int(now) + 61),
+        claims(email=None, sub=""),
+        claims(email=None, sub=None),
+    ):
         with pytest.raises(AccessDenied):
             check_claims(bad, team_domain=TEAM, audience=AUD, now=now)
 
@@ -255,8 +303,11 @@ async def test_valid_token_authenticates_as_its_email(client, make_key, cloudfla
     created = await client.post("/v1/images", json={"filename": "a.jpg"}, headers=headers)
     assert created.status_code == 201, created.text
     upload = urlsplit(created.json()["upload_url"])
-    put = await client.put(f"{upload.path}?{upload.query}", content=unique_jpeg(7),
-                           headers={"Content-Type": "image/jpeg"})
+    put = await client.put(
+        f"{upload.path}?{upload.query}",
+        content=unique_jpeg(7),
+        headers={"Content-Type": "image/jpeg"},
+    )
     assert put.status_code == 200, put.text
     mine = put.json()
     assert mine["owner"] == EMAIL
@@ -269,8 +320,7 @@ async def test_valid_token_authenticates_as_its_email(client, make_key, cloudfla
     assert_error_envelope(await client.get(f"/v1/images/{mine['id']}", headers=bob), 404)
     bobs = await client.post("/v1/images", json={"filename": "b.jpg"}, headers=bob)
     assert bobs.status_code == 201
-    assert_error_envelope(await client.get(f"/v1/images/{bobs.json()['id']}", headers=headers),
-                          404)
+    assert_error_envelope(await client.get(f"/v1/images/{bobs.json()['id']}", headers=headers), 404)
     listed = (await client.get("/v1/images", headers=headers)).json()["data"]
     assert [(item["id"], item["owner"]) for item in listed] == [(mine["id"], EMAIL)]
     assert cloudflare.fetches == 1  # the keys were cached
@@ -285,8 +335,7 @@ async def test_access_scopes_are_the_configured_ones(client):
 @pytest.mark.parametrize("settings_overrides", [{**ENABLED, "ACCESS_SCOPES": "images:read"}])
 async def test_access_scopes_setting(client):
     assert (await client.get("/v1/images", headers=access(token()))).status_code == 200
-    response = await client.post("/v1/images", json={"filename": "a.jpg"},
-                                 headers=access(token()))
+    response = await client.post("/v1/images", json={"filename": "a.jpg"}, headers=access(token()))
     assert_error_envelope(response, 403, "FORBIDDEN")
 
 
@@ -310,8 +359,7 @@ def _none() -> str:
 
 def _tampered() -> str:
     head, _, signature = token().split(".")
-    return f"{head}.{b64url(json.dumps(claims(email='mallory@example.com')).encode())}." \
-           f"{signature}"
+    return f"{head}.{b64url(json.dumps(claims(email='mallory@example.com')).encode())}.{signature}"
 
 
 REJECTED = {
@@ -327,8 +375,10 @@ REJECTED = {
     "alg none": (_none, "algorithm"),
     "alg HS256 keyed with the public key": (_hs256, "algorithm"),
     "no alg": (lambda: token(header={"kid": KID}), "algorithm"),
-    "crit header": (lambda: token(header={"alg": "RS256", "kid": KID, "crit": ["exp"]}),
-                    "critical"),
+    "crit header": (
+        lambda: token(header={"alg": "RS256", "kid": KID, "crit": ["exp"]}),
+        "critical",
+    ),
     "no kid": (lambda: token(header={"alg": "RS256"}), "kid"),
     "two parts": (lambda: ".".join(token().split(".")[:2]), "malformed"),
     "four parts": (lambda: token() + ".x", "malformed"),
@@ -354,13 +404,11 @@ async def test_unknown_kid_refetches_once_then_401(client, cloudflare, clock):
     assert (await client.get("/v1/images", headers=access(token()))).status_code == 200
     assert cloudflare.fetches == 1
     # Just fetched: an unknown kid does not make us ask again at once.
-    assert "unknown key" in reason(await client.get("/v1/images",
-                                                    headers=access(token(kid=KID2))))
+    assert "unknown key" in reason(await client.get("/v1/images", headers=access(token(kid=KID2))))
     assert cloudflare.fetches == 1
     # Later: one refetch, still unknown, 401; the key we had still works without a fetch.
     clock.now += access_jwt.REFETCH_MIN_SECONDS + 1
-    assert "unknown key" in reason(await client.get("/v1/images",
-                                                    headers=access(token(kid=KID2))))
+    assert "unknown key" in reason(await client.get("/v1/images", headers=access(token(kid=KID2))))
     assert cloudflare.fetches == 2
     assert (await client.get("/v1/images", headers=access(token()))).status_code == 200
     assert cloudflare.fetches == 2
@@ -384,15 +432,18 @@ async def test_keys_are_fetched_again_after_the_ttl(client, cloudflare, clock):
     assert cloudflare.fetches == 2
 
 
-@pytest.mark.parametrize("answer", [
-    httpx.Response(500, json={"error": "down"}),
-    httpx.Response(200, content=b"<html>not json</html>"),
-    httpx.Response(200, json={"keys": []}),
-    httpx.Response(200, json=["not", "an", "object"]),
-    httpx.Response(302, headers={"Location": "http://169.254.169.254/"}),
-    httpx.Response(200, content=b" " * (access_jwt.JWKS_MAX_BYTES + 1)),
-    httpx.ConnectError("no route"),
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(500, json={"error": "down"}),
+        httpx.Response(200, content=b"<html>not json</html>"),
+        httpx.Response(200, json={"keys": []}),
+        httpx.Response(200, json=["not", "an", "object"]),
+        httpx.Response(302, headers={"Location": "http://169.254.169.254/"}),
+        httpx.Response(200, content=b" " * (access_jwt.JWKS_MAX_BYTES + 1)),
+        httpx.ConnectError("no route"),
+    ],
+)
 async def test_jwks_fetch_failure_is_401(client, cloudflare, answer):
     cloudflare.answer = answer
     why = reason(await client.get("/v1/images", headers=access(token())))
@@ -408,11 +459,13 @@ async def test_unexpected_verifier_error_is_still_401(client, monkeypatch):
 
     monkeypatch.setattr("pixhaven.security.auth.verify", broken)
     assert "could not be verified" in reason(
-        await client.get("/v1/images", headers=access(token())))
+        await client.get("/v1/images", headers=access(token()))
+    )
 
 
-@pytest.mark.parametrize("settings_overrides", [{}, {"ACCESS_TEAM_DOMAIN": TEAM},
-                                                {"ACCESS_AUD": AUD}])
+@pytest.mark.parametrize(
+    "settings_overrides", [{}, {"ACCESS_TEAM_DOMAIN": TEAM}, {"ACCESS_AUD": AUD}]
+)
 async def test_disabled_unless_both_settings_are_set(client, cloudflare):
     why = reason(await client.get("/v1/images", headers=access(token())))
     assert why == "missing bearer token"
@@ -421,8 +474,7 @@ async def test_disabled_unless_both_settings_are_set(client, cloudflare):
 
 async def test_no_credentials_at_all_is_401(client, cloudflare):
     assert "missing bearer token" in reason(await client.get("/v1/images"))
-    assert "missing bearer token" in reason(await client.get("/v1/images",
-                                                             headers=access("")))
+    assert "missing bearer token" in reason(await client.get("/v1/images", headers=access("")))
     assert cloudflare.fetches == 0
 
 
@@ -433,10 +485,10 @@ async def test_bearer_wins_when_both_are_present(client, admin, make_key, cloudf
     assert created.status_code == 201
     assert created.json()["owner"] == "bob"
     # An invalid bearer token is a 401 even next to a valid Access token.
-    response = await client.get("/v1/images",
-                                headers={**bearer("pxf_not-a-real-key"), **access(token())})
+    response = await client.get(
+        "/v1/images", headers={**bearer("pxf_not-a-real-key"), **access(token())}
+    )
     assert reason(response) == "unknown or revoked API key"
     # A bearer with more scopes than Access grants is used as such.
-    assert (await client.get("/v1/keys", headers={**admin, **access(token())})).status_code \
-        == 200
+    assert (await client.get("/v1/keys", headers={**admin, **access(token())})).status_code == 200
     assert cloudflare.fetches == 0

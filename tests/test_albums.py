@@ -9,8 +9,11 @@ from tests.conftest import assert_error_envelope, bearer
 from tests.imagegen import unique_jpeg, upload
 
 ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
-VACATION = {"slug": "vacation-2025", "title": "Vacation 2025",
-            "description": "Summer vacation photos"}
+VACATION = {
+    "slug": "vacation-2025",
+    "title": "Vacation 2025",
+    "description": "Summer vacation photos",
+}
 
 
 async def create(client, headers, **body):
@@ -67,8 +70,11 @@ async def test_get_album(client, admin):
 async def test_update_album(client, admin):
     # PATCH /v1/albums/:slug
     await create(client, admin, **VACATION)
-    response = await client.patch("/v1/albums/vacation-2025", headers=admin,
-                                  json={"title": "Vacation '25", "description": None})
+    response = await client.patch(
+        "/v1/albums/vacation-2025",
+        headers=admin,
+        json={"title": "Vacation '25", "description": None},
+    )
     assert response.status_code == 200, response.text
     album = response.json()
     assert album["title"] == "Vacation '25" and album["description"] is None
@@ -78,8 +84,9 @@ async def test_update_album(client, admin):
 
 async def test_change_an_albums_slug(client, admin):
     await create(client, admin, **VACATION)
-    response = await client.patch("/v1/albums/vacation-2025", headers=admin,
-                                  json={"slug": "summer-2025"})
+    response = await client.patch(
+        "/v1/albums/vacation-2025", headers=admin, json={"slug": "summer-2025"}
+    )
     assert response.json()["slug"] == "summer-2025"
     assert_error_envelope(await client.get("/v1/albums/vacation-2025", headers=admin), 404)
     assert (await client.get("/v1/albums/summer-2025", headers=admin)).status_code == 200
@@ -109,8 +116,9 @@ async def test_valid_slugs(client, admin, slug):
     assert (await create(client, admin, slug=slug, title="T"))["slug"] == slug
 
 
-@pytest.mark.parametrize("slug", ["", "x" * 65, "Vacation", "summer_2025", "two words",
-                                  "café", "a/b", "..", None, 42])
+@pytest.mark.parametrize(
+    "slug", ["", "x" * 65, "Vacation", "summer_2025", "two words", "café", "a/b", "..", None, 42]
+)
 async def test_invalid_slugs_are_400_and_create_nothing(client, admin, slug):
     response = await client.post("/v1/albums", headers=admin, json={"slug": slug, "title": "T"})
     body = assert_error_envelope(response, 400, "INVALID_REQUEST")
@@ -120,11 +128,13 @@ async def test_invalid_slugs_are_400_and_create_nothing(client, admin, slug):
 
 async def test_title_defaults_to_the_slug_and_is_validated(client, admin):
     assert (await create(client, admin, slug="photos"))["title"] == "photos"
-    response = await client.post("/v1/albums", headers=admin,
-                                  json={"slug": "long", "title": "t" * 201})
+    response = await client.post(
+        "/v1/albums", headers=admin, json={"slug": "long", "title": "t" * 201}
+    )
     assert assert_error_envelope(response, 400)["details"]["field"] == "title"
-    response = await client.post("/v1/albums", headers=admin,
-                                 json={"slug": "bad", "description": ["not", "text"]})
+    response = await client.post(
+        "/v1/albums", headers=admin, json={"slug": "bad", "description": ["not", "text"]}
+    )
     assert assert_error_envelope(response, 400)["details"]["field"] == "description"
     assert_error_envelope(await client.post("/v1/albums", headers=admin, json=["x"]), 400)
 
@@ -134,24 +144,32 @@ async def test_duplicate_slug_is_409(client, admin):
     response = await client.post("/v1/albums", headers=admin, json=VACATION)
     assert assert_error_envelope(response, 409, "CONFLICT")["details"]["slug"] == "vacation-2025"
     await create(client, admin, slug="photos", title="Photos")
-    response = await client.patch("/v1/albums/photos", headers=admin, json={"slug": "vacation-2025"})
+    response = await client.patch(
+        "/v1/albums/photos", headers=admin, json={"slug": "vacation-2025"}
+    )
     assert_error_envelope(response, 409, "CONFLICT")
     assert len((await client.get("/v1/albums", headers=admin)).json()["data"]) == 2
 
 
 async def test_invalid_patch_changes_nothing(client, admin):
     album = await create(client, admin, **VACATION)
-    for body in ({"slug": "Bad Slug", "title": "New"}, {"title": ""}, {"title": None},
-                 {"title": "New", "description": "d" * 2001}):
+    for body in (
+        {"slug": "Bad Slug", "title": "New"},
+        {"title": ""},
+        {"title": None},
+        {"title": "New", "description": "d" * 2001},
+    ):
         response = await client.patch("/v1/albums/vacation-2025", headers=admin, json=body)
         assert_error_envelope(response, 400)
     assert (await client.get("/v1/albums/vacation-2025", headers=admin)).json() == album
 
 
 async def test_unknown_album_is_404(client, admin):
-    for response in (await client.get("/v1/albums/nope", headers=admin),
-                     await client.patch("/v1/albums/nope", headers=admin, json={"title": "x"}),
-                     await client.delete("/v1/albums/nope", headers=admin)):
+    for response in (
+        await client.get("/v1/albums/nope", headers=admin),
+        await client.patch("/v1/albums/nope", headers=admin, json={"title": "x"}),
+        await client.delete("/v1/albums/nope", headers=admin),
+    ):
         body = assert_error_envelope(response, 404, "NOT_FOUND")
         assert body["details"] == {"slug": "nope"}
 
@@ -172,10 +190,11 @@ async def test_another_owner_sees_none_of_it(client, admin, make_key):
     bob_key, _ = await make_key(["images:read", "images:write"], owner="bob")
     bob = bearer(bob_key)
     assert (await client.get("/v1/albums", headers=bob)).json() == {"data": []}
-    for response in (await client.get("/v1/albums/vacation-2025", headers=bob),
-                     await client.patch("/v1/albums/vacation-2025", headers=bob,
-                                        json={"title": "mine"}),
-                     await client.delete("/v1/albums/vacation-2025", headers=bob)):
+    for response in (
+        await client.get("/v1/albums/vacation-2025", headers=bob),
+        await client.patch("/v1/albums/vacation-2025", headers=bob, json={"title": "mine"}),
+        await client.delete("/v1/albums/vacation-2025", headers=bob),
+    ):
         assert_error_envelope(response, 404)
     # Slugs are per owner: Bob may use the same one.
     bobs = await create(client, bob, **VACATION)
@@ -188,8 +207,10 @@ async def test_scopes(client, make_key):
     reader_key, _ = await make_key(["images:read"])
     reader = bearer(reader_key)
     assert (await client.get("/v1/albums", headers=reader)).status_code == 200
-    for response in (await client.post("/v1/albums", headers=reader, json=VACATION),
-                     await client.patch("/v1/albums/x", headers=reader, json={}),
-                     await client.delete("/v1/albums/x", headers=reader)):
+    for response in (
+        await client.post("/v1/albums", headers=reader, json=VACATION),
+        await client.patch("/v1/albums/x", headers=reader, json={}),
+        await client.delete("/v1/albums/x", headers=reader),
+    ):
         assert_error_envelope(response, 403, "FORBIDDEN")
     assert_error_envelope(await client.get("/v1/albums"), 401)

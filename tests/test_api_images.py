@@ -13,7 +13,9 @@ ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 async def test_upload_single_answers_the_documented_upload_result(client, admin):
-    response = await upload(client, admin, image_bytes(800, 600), "photo.jpg", tags="nature,outdoor")
+    response = await upload(
+        client, admin, image_bytes(800, 600), "photo.jpg", tags="nature,outdoor"
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["success"] is True
@@ -25,13 +27,15 @@ async def test_upload_single_answers_the_documented_upload_result(client, admin)
     for version in ("original", "webp", "avif"):
         assert result["urls"][version] == (
             f"http://testserver/r2/images/landscape/{result['id']}."
-            f"{'jpg' if version == 'original' else version}")
+            f"{'jpg' if version == 'original' else version}"
+        )
         assert result["sizes"][version] > 0
 
 
 async def test_upload_accepts_the_file_field_and_expiry(client, admin):
-    response = await upload(client, admin, image_bytes(30, 90, "PNG"), "tall.png",
-                            field="file", expiry_minutes=60)
+    response = await upload(
+        client, admin, image_bytes(30, 90, "PNG"), "tall.png", field="file", expiry_minutes=60
+    )
     result = response.json()["result"]
     assert result["orientation"] == "portrait"
     assert ISO_MS.match(result["expiryTime"])
@@ -47,6 +51,7 @@ async def test_stored_objects_are_real_images(client, admin, env):
         from io import BytesIO
 
         from PIL import Image
+
         decoded = Image.open(BytesIO(data))
         assert decoded.format == fmt and decoded.size == (320, 200)
 
@@ -67,9 +72,14 @@ async def test_animated_gif_keeps_only_the_original(client, admin):
     assert result["sizes"]["webp"] == 0 and result["sizes"]["avif"] == 0
 
 
-@pytest.mark.parametrize("data,name", [(b"x", "one-byte.jpg"), (b"hello world" * 10, "text.jpg"),
-                                       (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-                                        "evil.svg")])
+@pytest.mark.parametrize(
+    "data,name",
+    [
+        (b"x", "one-byte.jpg"),
+        (b"hello world" * 10, "text.jpg"),
+        (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "evil.svg"),
+    ],
+)
 async def test_non_images_are_rejected_with_4xx(client, admin, env, data, name):
     response = await upload(client, admin, data, name)
     assert 400 <= response.status_code < 500
@@ -79,8 +89,9 @@ async def test_non_images_are_rejected_with_4xx(client, admin, env, data, name):
 
 
 async def test_upload_without_file_is_400(client, admin):
-    response = await client.post("/api/upload/single", headers=admin, data={"tags": "x"},
-                                 files={"other": ("a.txt", b"abc")})
+    response = await client.post(
+        "/api/upload/single", headers=admin, data={"tags": "x"}, files={"other": ("a.txt", b"abc")}
+    )
     assert_error_envelope(response, 400)
 
 
@@ -92,21 +103,42 @@ async def test_upload_needs_write_scope(client, make_key):
 
 async def test_list_images_pages_and_filters(client, admin):
     for seed in range(5):
-        await upload(client, admin, unique_jpeg(seed, 60 if seed % 2 else 30, 40 if seed % 2 else 90),
-                     f"p{seed}.jpg", tags="nature" if seed < 3 else "city")
+        await upload(
+            client,
+            admin,
+            unique_jpeg(seed, 60 if seed % 2 else 30, 40 if seed % 2 else 90),
+            f"p{seed}.jpg",
+            tags="nature" if seed < 3 else "city",
+        )
     response = await client.get("/api/images?page=1&limit=2", headers=admin)
     body = response.json()
     assert body["success"] is True
     assert (body["page"], body["limit"], body["total"], body["totalPages"]) == (1, 2, 5, 3)
     assert body["pagination"] == {"limit": 2, "offset": 0, "total": 5, "has_more": True}
     first = body["images"][0]
-    for field in ("id", "originalName", "uploadTime", "expiryTime", "orientation", "tags",
-                  "format", "width", "height", "paths", "sizes", "urls", "created_at", "prompt"):
+    for field in (
+        "id",
+        "originalName",
+        "uploadTime",
+        "expiryTime",
+        "orientation",
+        "tags",
+        "format",
+        "width",
+        "height",
+        "paths",
+        "sizes",
+        "urls",
+        "created_at",
+        "prompt",
+    ):
         assert field in first, field
     names = [image["originalName"] for image in body["images"]]
     assert names == ["p4.jpg", "p3.jpg"]  # newest first
 
-    tagged = (await client.get("/api/images?tag=nature&orientation=landscape", headers=admin)).json()
+    tagged = (
+        await client.get("/api/images?tag=nature&orientation=landscape", headers=admin)
+    ).json()
     assert [i["originalName"] for i in tagged["images"]] == ["p1.jpg"]
 
     # Splinterpic's offset form.
@@ -133,18 +165,25 @@ async def test_get_image_errors(client, admin):
     body = assert_error_envelope(await client.get("/api/images/not-a-uuid", headers=admin), 400)
     assert body["error"] == "Invalid image ID"
     body = assert_error_envelope(
-        await client.get("/api/images/550e8400-e29b-41d4-a716-446655440000", headers=admin), 404)
+        await client.get("/api/images/550e8400-e29b-41d4-a716-446655440000", headers=admin), 404
+    )
     assert body["error"] == "Image not found"
 
 
 async def test_update_tags_and_expiry(client, admin):
     image_id = (await upload(client, admin, unique_jpeg(8), tags="old")).json()["result"]["id"]
-    response = await client.put(f"/api/images/{image_id}", headers=admin,
-                                json={"tags": ["nature", "outdoor"], "expiryMinutes": 1440})
+    response = await client.put(
+        f"/api/images/{image_id}",
+        headers=admin,
+        json={"tags": ["nature", "outdoor"], "expiryMinutes": 1440},
+    )
     image = response.json()["image"]
     assert image["tags"] == ["nature", "outdoor"] and ISO_MS.match(image["expiryTime"])
-    image = (await client.put(f"/api/images/{image_id}", headers=admin,
-                              json={"tags": "a, B ,c", "expiryMinutes": 0})).json()["image"]
+    image = (
+        await client.put(
+            f"/api/images/{image_id}", headers=admin, json={"tags": "a, B ,c", "expiryMinutes": 0}
+        )
+    ).json()["image"]
     assert image["tags"] == ["a", "b", "c"] and image["expiryTime"] is None
     bad = await client.put(f"/api/images/{image_id}", headers=admin, json={"expiryMinutes": -1})
     assert_error_envelope(bad, 400)
@@ -176,9 +215,14 @@ async def test_another_owner_sees_nothing(client, admin, make_key):
 
 async def test_cleanup_purges_expired_images_with_their_objects(client, admin, env):
     keep = (await upload(client, admin, unique_jpeg(11))).json()["result"]["id"]
-    expiring = (await upload(client, admin, unique_jpeg(12), expiry_minutes=5)).json()["result"]["id"]
-    await env.DB.prepare("UPDATE images SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?"
-                         ).bind(expiring).run()
+    expiring = (await upload(client, admin, unique_jpeg(12), expiry_minutes=5)).json()["result"][
+        "id"
+    ]
+    await (
+        env.DB.prepare("UPDATE images SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?")
+        .bind(expiring)
+        .run()
+    )
     # Expired images are hidden at once, before any purge.
     assert_error_envelope(await client.get(f"/api/images/{expiring}", headers=admin), 404)
     response = await client.post("/api/cleanup", headers=admin)
@@ -194,8 +238,11 @@ async def test_cron_purges_soft_deleted_images_past_retention(client, admin, env
     image_id = (await upload(client, admin, unique_jpeg(13))).json()["result"]["id"]
     await client.delete(f"/api/images/{image_id}", headers=admin)
     assert (await run_scheduled(env))["images_purged"] == 0  # still restorable
-    await env.DB.prepare("UPDATE images SET deleted_at = '2000-01-01T00:00:00.000Z' WHERE id = ?"
-                         ).bind(image_id).run()
+    await (
+        env.DB.prepare("UPDATE images SET deleted_at = '2000-01-01T00:00:00.000Z' WHERE id = ?")
+        .bind(image_id)
+        .run()
+    )
     assert (await run_scheduled(env))["images_purged"] == 1
     assert (await env.BUCKET.list())["objects"] == []
 
@@ -208,16 +255,18 @@ async def test_tag_filter_pages_the_same_whether_the_tag_is_common_or_rare(clien
         tags = "common" if seed < 10 else "other"
         if seed == 4:
             tags += ",rare"
-        image_id = (await upload(client, admin, unique_jpeg(100 + seed), f"t{seed}.jpg",
-                                 tags=tags)).json()["result"]["id"]
+        image_id = (
+            await upload(client, admin, unique_jpeg(100 + seed), f"t{seed}.jpg", tags=tags)
+        ).json()["result"]["id"]
         for tag in expected:
             if tag in tags.split(","):
                 expected[tag].insert(0, image_id)
     for tag, ids in expected.items():
         seen = []
         for page in range(1, 8):
-            body = (await client.get(f"/api/images?tag={tag}&limit=2&page={page}",
-                                     headers=admin)).json()
+            body = (
+                await client.get(f"/api/images?tag={tag}&limit=2&page={page}", headers=admin)
+            ).json()
             assert body["total"] == len(ids)
             seen += [image["id"] for image in body["images"]]
         assert seen == ids, tag

@@ -63,21 +63,25 @@ async def test_a_key_never_sees_another_owners_keys(client, make_key):
     assert (await client.post("/api/validate-api-key", headers=bearer(bob))).status_code == 200
 
     # Keys Alice creates belong to Alice, and she cannot create keys for Bob.
-    created = await client.post("/v1/keys", json={"name": "a2", "scopes": ["keys:read"]},
-                                headers=bearer(alice))
+    created = await client.post(
+        "/v1/keys", json={"name": "a2", "scopes": ["keys:read"]}, headers=bearer(alice)
+    )
     assert created.status_code == 201
-    response = await client.post("/v1/keys", json={"name": "x", "owner": "bob"},
-                                 headers=bearer(alice))
+    response = await client.post(
+        "/v1/keys", json={"name": "x", "owner": "bob"}, headers=bearer(alice)
+    )
     assert_error_envelope(response, 403, "FORBIDDEN")
 
 
 async def test_a_key_cannot_grant_scopes_it_lacks(client, make_key):
     key, _ = await make_key(["keys:write", "images:read"])
-    response = await client.post("/v1/keys", json={"name": "x", "scopes": ["images:write"]},
-                                 headers=bearer(key))
+    response = await client.post(
+        "/v1/keys", json={"name": "x", "scopes": ["images:write"]}, headers=bearer(key)
+    )
     assert_error_envelope(response, 403, "FORBIDDEN")
-    ok = await client.post("/v1/keys", json={"name": "x", "scopes": ["images:read"]},
-                           headers=bearer(key))
+    ok = await client.post(
+        "/v1/keys", json={"name": "x", "scopes": ["images:read"]}, headers=bearer(key)
+    )
     assert ok.status_code == 201
 
 
@@ -91,6 +95,9 @@ async def test_keys_are_stored_as_hashes_only(client, env, make_key):
 async def test_key_use_is_recorded(client, env, make_key):
     key, key_id = await make_key(["images:read"])
     assert (await client.post("/api/validate-api-key", headers=bearer(key))).status_code == 200
-    used = await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE id = ?").bind(
-        key_id).first("last_used_at")
+    used = (
+        await env.DB.prepare("SELECT last_used_at FROM api_keys WHERE id = ?")
+        .bind(key_id)
+        .first("last_used_at")
+    )
     assert used is not None and used.endswith("Z")

@@ -8,15 +8,18 @@ import httpx
 import pytest
 from PIL import Image
 
-from pixhaven.services import batch_render, remote_fetch
+from pixhaven.net import fetch as remote_fetch
+from pixhaven.services.rendering import batch as batch_render
 from tests.conftest import assert_error_envelope, bearer
 from tests.test_webhooks import FakeNetwork, verify
 
 TEMPLATE = {
     "name": "Badge",
     "document": {"width": 40, "height": 20, "background": "{{bg}}", "components": []},
-    "variables": [{"name": "bg", "type": "color", "required": True},
-                  {"name": "label", "type": "text", "default": "x"}],
+    "variables": [
+        {"name": "bg", "type": "color", "required": True},
+        {"name": "label", "type": "text", "default": "x"},
+    ],
 }
 
 
@@ -58,8 +61,9 @@ async def test_batch_renders_every_item_in_order(client, admin, env):
     assert done["status"] == "completed" and done["finishedAt"] is not None
     assert (done["completed"], done["failed"], done["pending"]) == (3, 0, 0)
     assert [r["index"] for r in done["results"]] == [0, 1, 2]
-    assert all(r["status"] == "completed" and r["id"] and r["template"] == uid
-               for r in done["results"])
+    assert all(
+        r["status"] == "completed" and r["id"] and r["template"] == uid for r in done["results"]
+    )
     got = [await pixel(client, r["url"]) for r in done["results"]]
     assert got == [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
 
@@ -67,23 +71,28 @@ async def test_batch_renders_every_item_in_order(client, admin, env):
 async def test_items_and_data_aliases_and_svg(client, admin, env):
     uid = await create_template(client, admin)
     for key in ("items", "data"):
-        started = await start(client, admin, uid,
-                              {key: [{"variables": {"bg": "#123456"}}], "format": "svg"})
+        started = await start(
+            client, admin, uid, {key: [{"variables": {"bg": "#123456"}}], "format": "svg"}
+        )
         await env.JOBS.drain()
         done = await results(client, admin, started["id"])
         [item] = done["results"]
         assert item["status"] == "completed" and item["url"].endswith(".svg")
 
 
-@pytest.mark.parametrize("body, index", [
-    ({"variables": [{"bg": "#ff0000"}, {"bg": "red-ish"}]}, 1),
-    ({"variables": [{"bg": "#ff0000"}, {"bg": "#00ff00"}, {}]}, 2),
-    ({"variables": [{"bg": "#ff0000"}, "not an object"]}, 1),
-])
+@pytest.mark.parametrize(
+    "body, index",
+    [
+        ({"variables": [{"bg": "#ff0000"}, {"bg": "red-ish"}]}, 1),
+        ({"variables": [{"bg": "#ff0000"}, {"bg": "#00ff00"}, {}]}, 2),
+        ({"variables": [{"bg": "#ff0000"}, "not an object"]}, 1),
+    ],
+)
 async def test_every_item_is_checked_before_anything_runs(client, admin, env, body, index):
     uid = await create_template(client, admin)
-    answer = assert_error_envelope(await client.post(
-        f"/templates/{uid}/batch-render", json=body, headers=admin), 400)
+    answer = assert_error_envelope(
+        await client.post(f"/templates/{uid}/batch-render", json=body, headers=admin), 400
+    )
     assert f"{index}" in answer["error"]
     assert answer["details"]["index"] == index
     count = (await env.DB.prepare("SELECT COUNT(*) AS n FROM batch_jobs").first())["n"]
@@ -92,23 +101,36 @@ async def test_every_item_is_checked_before_anything_runs(client, admin, env, bo
 
 async def test_bad_requests(client, admin):
     uid = await create_template(client, admin)
-    for body in ({}, {"variables": []}, {"variables": {"bg": "#fff"}},
-                 {"variables": [{"bg": "#fff"}] * (batch_render.MAX_ITEMS + 1)},
-                 {"variables": [{"bg": "#fff"}], "format": "bmp"}):
-        assert_error_envelope(await client.post(f"/templates/{uid}/batch-render", json=body,
-                                                headers=admin), 400)
-    assert_error_envelope(await client.post("/templates/tpl_nope/batch-render",
-                                            json={"variables": [{}]}, headers=admin), 404)
+    for body in (
+        {},
+        {"variables": []},
+        {"variables": {"bg": "#fff"}},
+        {"variables": [{"bg": "#fff"}] * (batch_render.MAX_ITEMS + 1)},
+        {"variables": [{"bg": "#fff"}], "format": "bmp"},
+    ):
+        assert_error_envelope(
+            await client.post(f"/templates/{uid}/batch-render", json=body, headers=admin), 400
+        )
+    assert_error_envelope(
+        await client.post(
+            "/templates/tpl_nope/batch-render", json={"variables": [{}]}, headers=admin
+        ),
+        404,
+    )
 
 
 async def test_cancel(client, admin, env):
     uid = await create_template(client, admin)
     started = await start(client, admin, uid, {"variables": [{"bg": "#ffffff"}] * 4})
     # One item runs before the cancel (as if a consumer had picked it up first).
-    jobs = (await env.DB.prepare("SELECT id, payload FROM jobs WHERE kind = 'batch.render_item'"
-                                 " ORDER BY id").all())["results"]
+    jobs = (
+        await env.DB.prepare(
+            "SELECT id, payload FROM jobs WHERE kind = 'batch.render_item' ORDER BY id"
+        ).all()
+    )["results"]
     first = next(j["id"] for j in jobs if json.loads(j["payload"])["index"] == 0)
-    from pixhaven.services.jobs import run_job
+    from pixhaven.services.jobs.queue import run_job
+
     assert await run_job(env, first) == "done"
 
     response = await client.post(f"/templates/batch/{started['id']}/cancel", headers=admin)
@@ -131,19 +153,30 @@ async def test_owner_isolation_and_scopes(client, admin, env, make_key):
     started = await start(client, admin, uid, {"variables": [{"bg": "#ffffff"}]})
     key, _ = await make_key(["render", "templates:read"], owner="someone-else")
     other = bearer(key)
-    assert_error_envelope(await client.get(f"/templates/batch/{started['id']}/results",
-                                           headers=other), 404)
-    assert_error_envelope(await client.post(f"/templates/batch/{started['id']}/cancel",
-                                            headers=other), 404)
-    assert_error_envelope(await client.post(f"/templates/{uid}/batch-render",
-                                            json={"variables": [{"bg": "#fff"}]},
-                                            headers=other), 404)
+    assert_error_envelope(
+        await client.get(f"/templates/batch/{started['id']}/results", headers=other), 404
+    )
+    assert_error_envelope(
+        await client.post(f"/templates/batch/{started['id']}/cancel", headers=other), 404
+    )
+    assert_error_envelope(
+        await client.post(
+            f"/templates/{uid}/batch-render", json={"variables": [{"bg": "#fff"}]}, headers=other
+        ),
+        404,
+    )
     read_only, _ = await make_key(["templates:read"])
-    assert_error_envelope(await client.post(f"/templates/{uid}/batch-render",
-                                            json={"variables": [{"bg": "#fff"}]},
-                                            headers=bearer(read_only)), 403)
-    assert_error_envelope(await client.get("/templates/batch/batch_nope/results",
-                                           headers=admin), 404)
+    assert_error_envelope(
+        await client.post(
+            f"/templates/{uid}/batch-render",
+            json={"variables": [{"bg": "#fff"}]},
+            headers=bearer(read_only),
+        ),
+        403,
+    )
+    assert_error_envelope(
+        await client.get("/templates/batch/batch_nope/results", headers=admin), 404
+    )
     await env.JOBS.drain()
 
 
@@ -155,8 +188,9 @@ async def test_a_failing_item_fails_alone(client, admin, env):
     await env.JOBS.drain()
     done = await results(client, admin, started["id"])
     assert done["status"] == "failed" and done["failed"] == 2
-    assert all(r["status"] == "failed" and r["error"] == "Template not found"
-               for r in done["results"])
+    assert all(
+        r["status"] == "failed" and r["error"] == "Template not found" for r in done["results"]
+    )
 
 
 async def test_idempotency_key_replays_the_batch(client, admin, env):
@@ -176,11 +210,15 @@ async def test_batch_completed_webhook(client, admin, env, monkeypatch):
     transport = httpx.MockTransport(network.handle)
     monkeypatch.setattr(remote_fetch, "default_transport", lambda: transport)
     monkeypatch.setattr(remote_fetch, "default_resolver", network.resolve)
-    created = (await client.post("/webhook-subscriptions", headers=admin, json={
-        "url": "https://hooks.example.com/batches", "events": ["batch.completed"]})).json()
+    created = (
+        await client.post(
+            "/webhook-subscriptions",
+            headers=admin,
+            json={"url": "https://hooks.example.com/batches", "events": ["batch.completed"]},
+        )
+    ).json()
     uid = await create_template(client, admin)
-    started = await start(client, admin, uid, {"variables": [{"bg": "#ff0000"},
-                                                             {"bg": "#00ff00"}]})
+    started = await start(client, admin, uid, {"variables": [{"bg": "#ff0000"}, {"bg": "#00ff00"}]})
     await env.JOBS.drain()
     [request] = network.requests  # one event for the batch; render.completed not subscribed
     payload = verify(request, created["secret"])
@@ -189,5 +227,7 @@ async def test_batch_completed_webhook(client, admin, env, monkeypatch):
     data = payload["data"]
     assert data["id"] == started["id"] and data["status"] == "completed"
     assert data["completed"] == 2 and [r["index"] for r in data["results"]] == [0, 1]
-    assert data["results"][0]["url"] == (await results(client, admin, started["id"]))[
-        "results"][0]["url"]
+    assert (
+        data["results"][0]["url"]
+        == (await results(client, admin, started["id"]))["results"][0]["url"]
+    )

@@ -26,8 +26,11 @@ async def test_parallel_uploads_tag_edits_and_deletes_stay_consistent(client, ad
             if not accepted:
                 continue
             image_id = rng.choice(accepted)
-            response = await client.put(f"/api/images/{image_id}", headers=admin,
-                                        json={"tags": [f"edit{rng.randrange(3)}", "batch"]})
+            response = await client.put(
+                f"/api/images/{image_id}",
+                headers=admin,
+                json={"tags": [f"edit{rng.randrange(3)}", "batch"]},
+            )
             assert response.status_code in (200, 404), response.text
 
     async def deleter():
@@ -57,7 +60,7 @@ async def test_parallel_uploads_tag_edits_and_deletes_stay_consistent(client, ad
 
     # Every object belongs to a row, and every row has all of its objects.
     rows = (await env.DB.prepare("SELECT * FROM images").all())["results"]
-    from pixhaven.services.images import object_keys
+    from pixhaven.services.images.keys import object_keys
 
     expected = {key for row in rows for key in object_keys(dict(row)).values()}
     stored = {obj.key for obj in (await env.BUCKET.list(prefix="images/"))["objects"]}

@@ -8,7 +8,7 @@ Fonts come from the local runtime's installer, as in test_render_craftr.py.
 import io
 
 import pytest
-from PIL import Image, ImageChops, ImageSequence
+from PIL import Image, ImageSequence
 
 from tests.conftest import assert_error_envelope, bearer
 
@@ -19,22 +19,52 @@ RGB = [(16, 32, 48), (170, 34, 0), (0, 170, 68)]
 
 
 def frame(number: int, background: str, **extra) -> dict:
-    return {"background": background, **extra, "components": [
-        {"type": "text", "text": f"Frame {number}", "fontSize": 40, "fontWeight": "700",
-         "color": "#ffffff", "x": 20, "y": 20},
-        {"type": "divider", "length": 200, "width": "thick", "color": "#ffcc00",
-         "x": 20, "y": 120},
-        {"type": "tag", "text": "Live", "fontSize": 16, "backgroundColor": "#ff0066",
-         "x": 20, "y": 150},
-    ]}
+    return {
+        "background": background,
+        **extra,
+        "components": [
+            {
+                "type": "text",
+                "text": f"Frame {number}",
+                "fontSize": 40,
+                "fontWeight": "700",
+                "color": "#ffffff",
+                "x": 20,
+                "y": 20,
+            },
+            {
+                "type": "divider",
+                "length": 200,
+                "width": "thick",
+                "color": "#ffcc00",
+                "x": 20,
+                "y": 120,
+            },
+            {
+                "type": "tag",
+                "text": "Live",
+                "fontSize": 16,
+                "backgroundColor": "#ff0066",
+                "x": 20,
+                "y": 150,
+            },
+        ],
+    }
 
 
 def gif_body(**extra) -> dict:
-    return {"width": 320, "height": 200, "delay": 250, "loop": 3, "frames": [
-        frame(0, COLOURS[0], delay=120),
-        frame(1, COLOURS[1]),                  # inherits the top-level delay
-        frame(2, COLOURS[2], duration=1000),   # `duration` is accepted as well
-    ], **extra}
+    return {
+        "width": 320,
+        "height": 200,
+        "delay": 250,
+        "loop": 3,
+        "frames": [
+            frame(0, COLOURS[0], delay=120),
+            frame(1, COLOURS[1]),  # inherits the top-level delay
+            frame(2, COLOURS[2], duration=1000),  # `duration` is accepted as well
+        ],
+        **extra,
+    }
 
 
 def decode_gif(data: bytes):
@@ -74,8 +104,7 @@ async def test_gif_has_the_frames_delays_loop_and_pixels_asked_for(client, admin
         pill = pixels.crop((20, 150, 80, 175))
         assert (255, 0, 102) in {colour for _, colour in pill.getcolors(10_000)}
         # Nothing is drawn far from the components.
-        assert pixels.crop((260, 100, 320, 200)).getextrema() == tuple(
-            (c, c) for c in RGB[index])
+        assert pixels.crop((260, 100, 320, 200)).getextrema() == tuple((c, c) for c in RGB[index])
 
 
 async def test_gif_frames_that_look_alike_still_count(client, admin):
@@ -111,18 +140,27 @@ async def test_gif_many_colours_stay_crisp(client, admin):
     """A photo-like frame (more than 256 colours) is median-cut; the document's own colours
     come back exact."""
     gradient = Image.linear_gradient("L").resize((256, 256)).convert("RGB")
-    gradient = Image.merge("RGB", (gradient.getchannel(0), gradient.rotate(90).getchannel(0),
-                                   Image.new("L", (256, 256), 90)))
+    gradient = Image.merge(
+        "RGB",
+        (gradient.getchannel(0), gradient.rotate(90).getchannel(0), Image.new("L", (256, 256), 90)),
+    )
     buffer = io.BytesIO()
     gradient.save(buffer, "PNG")
     import base64
 
     src = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    body = {"width": 400, "height": 200, "frames": [
-        {**frame(0, COLOURS[0]), "components": frame(0, COLOURS[0])["components"] + [
-            {"type": "image", "src": src, "width": 120, "height": 120, "x": 260, "y": 40}]},
-        frame(1, COLOURS[1]),
-    ]}
+    body = {
+        "width": 400,
+        "height": 200,
+        "frames": [
+            {
+                **frame(0, COLOURS[0]),
+                "components": frame(0, COLOURS[0])["components"]
+                + [{"type": "image", "src": src, "width": 120, "height": 120, "x": 260, "y": 40}],
+            },
+            frame(1, COLOURS[1]),
+        ],
+    }
     response = await client.post("/gif", json=body, headers=admin)
     assert response.status_code == 201, response.text
     data = (await client.get(response.json()["url"].removeprefix("http://testserver"))).content
@@ -136,12 +174,37 @@ async def test_gif_many_colours_stay_crisp(client, admin):
 
 
 async def test_gif_transparent_background(client, admin):
-    body = {"width": 200, "height": 100, "background": "#00000000", "frames": [
-        {"components": [{"type": "divider", "length": 100, "width": "thick",
-                         "color": "#ff0000", "x": 10, "y": 10}]},
-        {"components": [{"type": "divider", "length": 100, "width": "thick",
-                         "color": "#0000ff", "x": 10, "y": 50}]},
-    ]}
+    body = {
+        "width": 200,
+        "height": 100,
+        "background": "#00000000",
+        "frames": [
+            {
+                "components": [
+                    {
+                        "type": "divider",
+                        "length": 100,
+                        "width": "thick",
+                        "color": "#ff0000",
+                        "x": 10,
+                        "y": 10,
+                    }
+                ]
+            },
+            {
+                "components": [
+                    {
+                        "type": "divider",
+                        "length": 100,
+                        "width": "thick",
+                        "color": "#0000ff",
+                        "x": 10,
+                        "y": 50,
+                    }
+                ]
+            },
+        ],
+    }
     response = await client.post("/gif", json=body, headers=admin)
     assert response.status_code == 201, response.text
     data = (await client.get(response.json()["url"].removeprefix("http://testserver"))).content
@@ -154,28 +217,37 @@ async def test_gif_transparent_background(client, admin):
 
 
 async def test_gif_accept_image_gif_returns_the_file(client, admin):
-    response = await client.post("/gif", json=gif_body(),
-                                 headers={**admin, "Accept": "image/gif"})
+    response = await client.post("/gif", json=gif_body(), headers={**admin, "Accept": "image/gif"})
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/gif"
     assert Image.open(io.BytesIO(response.content)).n_frames == 3
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"width": 100, "height": 100}, "frames"),
-    ({"frames": []}, "frames"),
-    ({"frames": "nope"}, "frames"),
-    ({"width": 10, "height": 10, "frames": [{"components": []}] * 101}, "frames"),
-    ({"frames": [{"components": [], "delay": -5}]}, "frames[0].delay"),
-    ({"frames": [{"components": [], "delay": "fast"}]}, "frames[0].delay"),
-    ({"frames": [{"components": []}], "delay": 10 ** 9}, "delay"),
-    ({"frames": [{"components": []}], "loop": -1}, "loop"),
-    ({"frames": [{"components": []}], "loop": 1.5}, "loop"),
-    ({"frames": [{"width": 100, "height": 100, "components": []},
-                 {"width": 200, "height": 100, "components": []}]}, "frames[1]"),
-    ({"width": 2000, "height": 1000, "frames": [{"components": []}] * 20}, "frames"),
-    ({"width": 4000, "height": 2000, "frames": [{"components": []}]}, "width"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"width": 100, "height": 100}, "frames"),
+        ({"frames": []}, "frames"),
+        ({"frames": "nope"}, "frames"),
+        ({"width": 10, "height": 10, "frames": [{"components": []}] * 101}, "frames"),
+        ({"frames": [{"components": [], "delay": -5}]}, "frames[0].delay"),
+        ({"frames": [{"components": [], "delay": "fast"}]}, "frames[0].delay"),
+        ({"frames": [{"components": []}], "delay": 10**9}, "delay"),
+        ({"frames": [{"components": []}], "loop": -1}, "loop"),
+        ({"frames": [{"components": []}], "loop": 1.5}, "loop"),
+        (
+            {
+                "frames": [
+                    {"width": 100, "height": 100, "components": []},
+                    {"width": 200, "height": 100, "components": []},
+                ]
+            },
+            "frames[1]",
+        ),
+        ({"width": 2000, "height": 1000, "frames": [{"components": []}] * 20}, "frames"),
+        ({"width": 4000, "height": 2000, "frames": [{"components": []}]}, "width"),
+    ],
+)
 async def test_gif_validation(client, admin, body, field):
     response = await client.post("/gif", json=body, headers=admin)
     details = assert_error_envelope(response, 400)["details"]
@@ -183,8 +255,12 @@ async def test_gif_validation(client, admin, body, field):
 
 
 async def test_gif_frame_errors_name_the_frame_and_component(client, admin):
-    body = {"frames": [{"components": []},
-                       {"components": [{"type": "text", "text": "x", "color": "red"}]}]}
+    body = {
+        "frames": [
+            {"components": []},
+            {"components": [{"type": "text", "text": "x", "color": "red"}]},
+        ]
+    }
     response = await client.post("/gif", json=body, headers=admin)
     body = assert_error_envelope(response, 400)
     assert body["error"].startswith("frames[1]: Invalid component 0 (text): color")
@@ -198,25 +274,58 @@ async def test_gif_and_pdf_need_the_render_scope_and_refuse_html(client, admin, 
         assert_error_envelope(await client.post(path, json={}), 401)
     response = await client.post("/gif", json={"html": "<p>hi</p>"}, headers=admin)
     assert_error_envelope(response, 422, "HTML_RENDERING_NOT_SUPPORTED")
-    response = await client.post("/pdf/render", json={"url": "https://example.com"},
-                                 headers=admin)
+    response = await client.post("/pdf/render", json={"url": "https://example.com"}, headers=admin)
     assert_error_envelope(response, 422)
 
 
 # -- PDF --------------------------------------------------------------------------------------
 
+
 def page(title: str, width: int, height: int, background="#ffffff", extra=()) -> dict:
-    return {"width": width, "height": height, "background": background, "components": [
-        {"type": "text", "text": title, "fontSize": 48, "fontWeight": "700",
-         "fontFamily": "Inter", "color": "#111111", "x": 40, "y": 40},
-        {"type": "text", "text": "Body copy in Roboto wraps inside its frame", "fontSize": 20,
-         "fontFamily": "Roboto", "color": "#333333", "x": 40, "y": 120, "frameWidth": 260},
-        {"type": "divider", "length": 300, "width": "medium", "color": "#0070f3",
-         "x": 40, "y": 220},
-        {"type": "tag", "text": "Invoice", "fontSize": 16, "backgroundColor": "#ff0066",
-         "x": 40, "y": 240},
-        *extra,
-    ]}
+    return {
+        "width": width,
+        "height": height,
+        "background": background,
+        "components": [
+            {
+                "type": "text",
+                "text": title,
+                "fontSize": 48,
+                "fontWeight": "700",
+                "fontFamily": "Inter",
+                "color": "#111111",
+                "x": 40,
+                "y": 40,
+            },
+            {
+                "type": "text",
+                "text": "Body copy in Roboto wraps inside its frame",
+                "fontSize": 20,
+                "fontFamily": "Roboto",
+                "color": "#333333",
+                "x": 40,
+                "y": 120,
+                "frameWidth": 260,
+            },
+            {
+                "type": "divider",
+                "length": 300,
+                "width": "medium",
+                "color": "#0070f3",
+                "x": 40,
+                "y": 220,
+            },
+            {
+                "type": "tag",
+                "text": "Invoice",
+                "fontSize": 16,
+                "backgroundColor": "#ff0066",
+                "x": 40,
+                "y": 240,
+            },
+            *extra,
+        ],
+    }
 
 
 def read_pdf(data: bytes):
@@ -251,8 +360,7 @@ async def fetch(client, url: str):
 
 
 async def test_pdf_render_one_page_text_fonts_and_serving(client, admin):
-    response = await client.post("/pdf/render", json=page("Hello PDF", 800, 400),
-                                 headers=admin)
+    response = await client.post("/pdf/render", json=page("Hello PDF", 800, 400), headers=admin)
     assert response.status_code == 201, response.text
     answer = response.json()
     assert answer["pages"] == 1 and (answer["width"], answer["height"]) == (800, 400)
@@ -276,17 +384,28 @@ async def test_pdf_render_one_page_text_fonts_and_serving(client, admin):
 
 
 async def test_pdf_multi_page_each_page_its_own_size(client, admin):
-    body = {"pages": [page("First page", 800, 400), page("Second page", 600, 900),
-                      {"components": [{"type": "text", "text": "Third 第三页",
-                                       "fontSize": 30, "x": 10, "y": 10}]}],
-            "width": 1000, "height": 500}
+    body = {
+        "pages": [
+            page("First page", 800, 400),
+            page("Second page", 600, 900),
+            {
+                "components": [
+                    {"type": "text", "text": "Third 第三页", "fontSize": 30, "x": 10, "y": 10}
+                ]
+            },
+        ],
+        "width": 1000,
+        "height": 500,
+    }
     response = await client.post("/pdf/multi-page", json=body, headers=admin)
     assert response.status_code == 201, response.text
     answer = response.json()
     assert answer["pages"] == 3
-    assert answer["pageSizes"] == [{"width": 800, "height": 400},
-                                   {"width": 600, "height": 900},
-                                   {"width": 1000, "height": 500}]
+    assert answer["pageSizes"] == [
+        {"width": 800, "height": 400},
+        {"width": 600, "height": 900},
+        {"width": 1000, "height": 500},
+    ]
     reader = read_pdf((await fetch(client, answer["url"])).content)
     assert [page_size(p) for p in reader.pages] == [(600, 300), (450, 675), (750, 375)]
     assert "First page" in reader.pages[0].extract_text()
@@ -298,8 +417,9 @@ async def test_pdf_multi_page_each_page_its_own_size(client, admin):
 async def test_pdf_text_sits_where_the_layout_put_it(client, admin):
     """The first glyph of each text run starts at the component's x (in pt) and its
     baseline lies inside the component's box."""
-    response = await client.post("/pdf/render", json=page("Placed", 800, 400),
-                                 headers={**admin, "Accept": "application/pdf"})
+    response = await client.post(
+        "/pdf/render", json=page("Placed", 800, 400), headers={**admin, "Accept": "application/pdf"}
+    )
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf"
     reader = read_pdf(response.content)
@@ -323,10 +443,20 @@ async def test_pdf_embeds_clipped_images(client, admin):
     buffer = io.BytesIO()
     Image.new("RGB", (60, 40), (0, 200, 80)).save(buffer, "PNG")
     src = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    image = {"type": "image", "src": src, "width": 200, "height": 120, "radius": 30,
-             "x": 500, "y": 200}
-    response = await client.post("/pdf/render", json=page("Picture", 800, 400, extra=[image]),
-                                 headers={**admin, "Accept": "application/pdf"})
+    image = {
+        "type": "image",
+        "src": src,
+        "width": 200,
+        "height": 120,
+        "radius": 30,
+        "x": 500,
+        "y": 200,
+    }
+    response = await client.post(
+        "/pdf/render",
+        json=page("Picture", 800, 400, extra=[image]),
+        headers={**admin, "Accept": "application/pdf"},
+    )
     assert response.status_code == 200, response.text
     reader = read_pdf(response.content)
     images = reader.pages[0].images
@@ -335,15 +465,18 @@ async def test_pdf_embeds_clipped_images(client, admin):
     assert b" W n" in content  # the rounded clipping path
 
 
-@pytest.mark.parametrize("path, body, status", [
-    ("/pdf/render", [], 400),
-    ("/pdf/render", {"width": 0}, 400),
-    ("/pdf/render", {"components": [{"type": "circle"}]}, 400),
-    ("/pdf/multi-page", {}, 400),
-    ("/pdf/multi-page", {"pages": []}, 400),
-    ("/pdf/multi-page", {"pages": [{"components": []}] * 51}, 400),
-    ("/pdf/multi-page", {"pages": [{"components": []}, 5]}, 400),
-])
+@pytest.mark.parametrize(
+    "path, body, status",
+    [
+        ("/pdf/render", [], 400),
+        ("/pdf/render", {"width": 0}, 400),
+        ("/pdf/render", {"components": [{"type": "circle"}]}, 400),
+        ("/pdf/multi-page", {}, 400),
+        ("/pdf/multi-page", {"pages": []}, 400),
+        ("/pdf/multi-page", {"pages": [{"components": []}] * 51}, 400),
+        ("/pdf/multi-page", {"pages": [{"components": []}, 5]}, 400),
+    ],
+)
 async def test_pdf_validation(client, admin, path, body, status):
     assert_error_envelope(await client.post(path, json=body, headers=admin), status)
 
@@ -355,11 +488,14 @@ async def test_rendered_pdf_keys_are_checked(client):
     assert_error_envelope(await client.get("/r2/renders/..%2Fimages.pdf"), 400)
 
 
-@pytest.mark.parametrize("path,body", [
-    ("/gif", gif_body()),
-    ("/pdf/render", page("Invoice", 400, 300)),
-    ("/pdf/multi-page", {"pages": [page("One", 300, 200), page("Two", 200, 300)]}),
-])
+@pytest.mark.parametrize(
+    "path,body",
+    [
+        ("/gif", gif_body()),
+        ("/pdf/render", page("Invoice", 400, 300)),
+        ("/pdf/multi-page", {"pages": [page("One", 300, 200), page("Two", 200, 300)]}),
+    ],
+)
 async def test_idempotency_key_replays_gif_and_pdf_answers(client, admin, env, path, body):
     """As on POST /image: the same key and body answer the first result again, once."""
     headers = {**admin, "Idempotency-Key": f"key-{path}"}
@@ -368,7 +504,7 @@ async def test_idempotency_key_replays_gif_and_pdf_answers(client, admin, env, p
     again = await client.post(path, json=body, headers=headers)
     assert again.status_code == 201 and again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
-    events = (await env.DB.prepare("SELECT COUNT(*) AS n FROM usage_events").first("n"))
+    events = await env.DB.prepare("SELECT COUNT(*) AS n FROM usage_events").first("n")
     assert events == 1
     other = await client.post(path, json={**body, "background": "#123456"}, headers=headers)
     assert_error_envelope(other, 422, "IDEMPOTENCY_KEY_REUSED")

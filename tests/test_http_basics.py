@@ -27,9 +27,14 @@ async def test_health(client):
 
 async def test_preflight_is_answered_for_any_path(client):
     for path in ("/api/images", "/v1/keys", "/api/v1/image", "/nowhere"):
-        response = await client.options(path, headers={
-            "Origin": "https://example.com", "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization, content-type"})
+        response = await client.options(
+            path,
+            headers={
+                "Origin": "https://example.com",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
+        )
         assert response.status_code == 204
         assert_common_headers(response)
 
@@ -60,10 +65,15 @@ async def test_request_id_is_unique_per_request(client):
 async def test_config_is_cattopic_shaped(client, admin):
     response = await client.get("/api/config", headers=admin)
     assert response.status_code == 200
-    assert response.json() == {"success": True, "config": {
-        "maxUploadCount": 50, "maxFileSize": 73400320,
-        "supportedFormats": ["jpeg", "jpg", "png", "gif", "webp", "avif"],
-        "imageQuality": 80}}
+    assert response.json() == {
+        "success": True,
+        "config": {
+            "maxUploadCount": 50,
+            "maxFileSize": 73400320,
+            "supportedFormats": ["jpeg", "jpg", "png", "gif", "webp", "avif"],
+            "imageQuality": 80,
+        },
+    }
 
 
 async def test_validate_api_key_rejects_missing_key_like_cattopic(client):
@@ -74,8 +84,13 @@ async def test_validate_api_key_rejects_missing_key_like_cattopic(client):
 
 async def test_openapi_and_docs(client):
     spec = (await client.get("/openapi.json")).json()
-    for path in ("/health", "/api/config", "/api/validate-api-key", "/v1/keys",
-                 "/v1/keys/{key_id}"):
+    for path in (
+        "/health",
+        "/api/config",
+        "/api/validate-api-key",
+        "/v1/keys",
+        "/v1/keys/{key_id}",
+    ):
         assert path in spec["paths"], path
     docs = await client.get("/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
@@ -86,6 +101,7 @@ async def test_unhandled_exception_becomes_json_500(app, env, client_from):
 
     # A route that fails the way a bug would; added to a private app instance.
     from pixhaven.app import create_app
+
     broken = create_app()
     router = APIRouter()
 
@@ -97,7 +113,9 @@ async def test_unhandled_exception_becomes_json_500(app, env, client_from):
     # Put it ahead of the CDN catch-all paths, which would otherwise claim /boom.
     broken.router.routes.insert(0, broken.router.routes.pop())
     import httpx
-    from pixhaven.local.server import with_env
+
+    from pixhaven.local.runtime.server import with_env
+
     transport = httpx.ASGITransport(app=with_env(broken, env), client=("127.0.0.1", 1))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
         response = await http.get("/boom")

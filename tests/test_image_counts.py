@@ -7,16 +7,17 @@ equal the exact COUNT over the rows, for every filter value. Then the same over 
 import json
 import random
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from pixhaven.db import albums as album_table
 from pixhaven.db import images as image_table
 from pixhaven.db import tags as tag_table
-from pixhaven.local.migrations import split_statements
-from pixhaven.routers.api_images import FORMAT_FILTERS
-from pixhaven.services import image_updates, tag_management
+from pixhaven.local.runtime.migrations import split_statements
+from pixhaven.routers.cattopic.images import FORMAT_FILTERS
+from pixhaven.services.images import tags as tag_management
+from pixhaven.services.images import updates as image_updates
 from pixhaven.timeutil import now_iso
 from tests.conftest import bearer
 from tests.imagegen import unique_jpeg, upload
@@ -24,7 +25,7 @@ from tests.imagegen import unique_jpeg, upload
 OWNERS = ("alice", "bob")
 TAGS = ("cat", "dog", "sea", "sky", "tree")
 FORMATS = ("jpg", "png", "gif", "webp", "avif")
-BASE = datetime(2026, 3, 1, tzinfo=timezone.utc)
+BASE = datetime(2026, 3, 1, tzinfo=UTC)
 
 # What the counters must hold: live images (deleted_at IS NULL AND status = 'ready').
 EXACT_COUNTERS = """
@@ -82,15 +83,30 @@ class World:
         return self.rng.choice(self.ids) if self.ids else None
 
     def expiry(self) -> str | None:
-        return self.rng.choice([None, None, stamp(self.minute - self.rng.uniform(0, 30)),
-                                stamp(self.minute + self.rng.uniform(0, 30))])
+        return self.rng.choice(
+            [
+                None,
+                None,
+                stamp(self.minute - self.rng.uniform(0, 30)),
+                stamp(self.minute + self.rng.uniform(0, 30)),
+            ]
+        )
 
     async def make_albums(self):
         for owner, album_ids in self.albums.items():
             for album_id in album_ids:
-                await album_table.insert_if_missing(self.db, {
-                    "id": album_id, "owner": owner, "slug": album_id, "title": album_id,
-                    "description": None, "created_at": self.now, "updated_at": self.now})
+                await album_table.insert_if_missing(
+                    self.db,
+                    {
+                        "id": album_id,
+                        "owner": owner,
+                        "slug": album_id,
+                        "title": album_id,
+                        "description": None,
+                        "created_at": self.now,
+                        "updated_at": self.now,
+                    },
+                )
 
     async def insert(self):
         rng, db = self.rng, self.db
@@ -98,38 +114,75 @@ class World:
         self.serial += 1
         image_id = str(uuid.UUID(int=rng.getrandbits(128)))
         row = {column: None for column in image_table.INSERT_COLUMNS}
-        row.update(id=image_id, short_id=f"s{self.serial}", owner=owner,
-                   album_id=rng.choice([None, *self.albums[owner]]),
-                   filename=f"{self.serial}.jpg", original_name="x.jpg",
-                   content_type="image/jpeg", format=rng.choice(FORMATS), width=1, height=1,
-                   orientation=rng.choice(["landscape", "portrait"]), animated=0, size=1,
-                   content_hash=f"h{self.serial}", is_private=0, source="upload",
-                   status=rng.choice(["ready", "ready", "ready", "pending"]),
-                   rand=rng.randrange(2 ** 31), created_at=self.now, updated_at=self.now,
-                   expires_at=self.expiry())
+        row.update(
+            id=image_id,
+            short_id=f"s{self.serial}",
+            owner=owner,
+            album_id=rng.choice([None, *self.albums[owner]]),
+            filename=f"{self.serial}.jpg",
+            original_name="x.jpg",
+            content_type="image/jpeg",
+            format=rng.choice(FORMATS),
+            width=1,
+            height=1,
+            orientation=rng.choice(["landscape", "portrait"]),
+            animated=0,
+            size=1,
+            content_hash=f"h{self.serial}",
+            is_private=0,
+            source="upload",
+            status=rng.choice(["ready", "ready", "ready", "pending"]),
+            rand=rng.randrange(2**31),
+            created_at=self.now,
+            updated_at=self.now,
+            expires_at=self.expiry(),
+        )
         statements = [image_table.insert_statement(db, row)]
         for tag in rng.sample(TAGS, rng.randrange(3)):
-            statements += [tag_table.ensure_statement(db, owner, tag, self.now),
-                           tag_table.attach_statement(db, owner, image_id, tag)]
+            statements += [
+                tag_table.ensure_statement(db, owner, tag, self.now),
+                tag_table.attach_statement(db, owner, image_id, tag),
+            ]
         await db.batch(statements)
         self.ids.append((image_id, owner))
 
     async def step(self):
         rng, db, now = self.rng, self.db, self.now
         picked = self.pick()
-        action = rng.choice([
-            "insert", "insert", "attach", "attach", "detach", "clear", "soft_delete",
-            "restore", "purge", "expiry", "status", "edit", "album_delete", "rename",
-            "tag_delete", "many", "time", "purge_due",
-        ])
+        action = rng.choice(
+            [
+                "insert",
+                "insert",
+                "attach",
+                "attach",
+                "detach",
+                "clear",
+                "soft_delete",
+                "restore",
+                "purge",
+                "expiry",
+                "status",
+                "edit",
+                "album_delete",
+                "rename",
+                "tag_delete",
+                "many",
+                "time",
+                "purge_due",
+            ]
+        )
         if action == "insert" or picked is None:
             await self.insert()
             return
         image_id, owner = picked
         if action == "attach":
             tag = rng.choice(TAGS)
-            await db.batch([tag_table.ensure_statement(db, owner, tag, now),
-                            tag_table.attach_statement(db, owner, image_id, tag)])
+            await db.batch(
+                [
+                    tag_table.ensure_statement(db, owner, tag, now),
+                    tag_table.attach_statement(db, owner, image_id, tag),
+                ]
+            )
         elif action == "detach":
             await tag_table.detach_statement(db, image_id, rng.choice(TAGS)).run()
         elif action == "clear":
@@ -145,18 +198,25 @@ class World:
             await image_table.update_fields(db, image_id, {"expires_at": self.expiry()}, now)
         elif action == "status":
             await image_table.update_fields(
-                db, image_id, {"status": rng.choice(["ready", "pending", "uploading"])}, now)
+                db, image_id, {"status": rng.choice(["ready", "pending", "uploading"])}, now
+            )
         elif action == "edit":
             column = rng.choice(["orientation", "format", "album_id"])
-            value = {"orientation": rng.choice(["landscape", "portrait"]),
-                     "format": rng.choice(FORMATS),
-                     "album_id": rng.choice([None, *self.albums[owner]])}[column]
+            value = {
+                "orientation": rng.choice(["landscape", "portrait"]),
+                "format": rng.choice(FORMATS),
+                "album_id": rng.choice([None, *self.albums[owner]]),
+            }[column]
             await image_table.update_fields(db, image_id, {column: value}, now)
         elif action == "album_delete":
             album_id = rng.choice(self.albums[owner])
             if rng.random() < 0.5:  # as the service does: detach, then delete
-                await db.batch([image_table.detach_album_statement(db, album_id, now),
-                                album_table.delete_statement(db, album_id)])
+                await db.batch(
+                    [
+                        image_table.detach_album_statement(db, album_id, now),
+                        album_table.delete_statement(db, album_id),
+                    ]
+                )
             else:  # the foreign key's ON DELETE SET NULL does the detaching
                 await album_table.delete(db, album_id)
             await self.make_albums()
@@ -174,8 +234,12 @@ class World:
             ids = json.dumps([i for i, o in rng.sample(self.ids, min(4, len(self.ids)))])
             names = json.dumps(rng.sample(TAGS, 2))
             if rng.random() < 0.5:
-                await db.batch([tag_table.ensure_many_statement(db, owner, names, now),
-                                tag_table.attach_many_statement(db, owner, ids, names)])
+                await db.batch(
+                    [
+                        tag_table.ensure_many_statement(db, owner, names, now),
+                        tag_table.attach_many_statement(db, owner, ids, names),
+                    ]
+                )
             else:
                 await tag_table.detach_many_statement(db, owner, ids, names).run()
         elif action == "time":
@@ -190,20 +254,30 @@ class World:
     async def check(self):
         db, now = self.db, self.now
         assert await counters(db) == await exact_counters(db)
-        expired = await rows(db, "SELECT COUNT(*) AS n FROM images WHERE deleted_at IS NULL"
-                                 " AND status = 'ready' AND expires_at <= ?", now)
+        expired = await rows(
+            db,
+            "SELECT COUNT(*) AS n FROM images WHERE deleted_at IS NULL"
+            " AND status = 'ready' AND expires_at <= ?",
+            now,
+        )
         self.expired_seen += expired[0]["n"] > 0
         for owner in OWNERS:
-            cases = [{}, {"orientation": "landscape"}, {"orientation": "portrait"},
-                     {"tag": "nosuchtag"}, {"album_id": "col_nosuch"},
-                     {"tag": "cat", "orientation": "portrait"},  # combined: counted rows
-                     {"include_deleted": True}]
+            cases = [
+                {},
+                {"orientation": "landscape"},
+                {"orientation": "portrait"},
+                {"tag": "nosuchtag"},
+                {"album_id": "col_nosuch"},
+                {"tag": "cat", "orientation": "portrait"},  # combined: counted rows
+                {"include_deleted": True},
+            ]
             cases += [{"formats": formats} for formats in set(FORMAT_FILTERS.values())]
             cases += [{"album_id": album_id} for album_id in self.albums[owner]]
             cases += [{"tag": tag} for tag in TAGS]
             for filters in cases:
-                assert (await image_table.count(db, owner, now, **filters)
-                        == await image_table.count_rows(db, owner, now, **filters)), filters
+                assert await image_table.count(
+                    db, owner, now, **filters
+                ) == await image_table.count_rows(db, owner, now, **filters), filters
             listed = await tag_table.list_with_counts(db, owner, now)
             assert listed == await tag_table.list_with_counted_rows(db, owner, now)
             for entry in listed:
@@ -224,8 +298,8 @@ async def test_migration_backfills_existing_rows(tmp_path):
     """Rows written before migration 0006 are counted by its backfill."""
     from pathlib import Path
 
-    from pixhaven.local.d1 import LocalD1
-    from pixhaven.local.migrations import apply_migrations
+    from pixhaven.local.bindings.d1 import LocalD1
+    from pixhaven.local.runtime.migrations import apply_migrations
 
     root = Path(__file__).resolve().parents[1] / "migrations"
     before = tmp_path / "before"
@@ -290,8 +364,7 @@ async def tag_counts(client, headers) -> dict[str, int]:
     return counts
 
 
-async def test_http_totals_and_tag_counts_follow_deletes_and_expiry(client, admin, env,
-                                                                   make_key):
+async def test_http_totals_and_tag_counts_follow_deletes_and_expiry(client, admin, env, make_key):
     ids = []
     for seed, tags in enumerate(["red,blue", "red", "blue", "red,green", None]):
         response = await upload(client, admin, unique_jpeg(seed), f"i{seed}.jpg", tags=tags)

@@ -12,15 +12,26 @@ def settings_overrides():
     return {"ALLOWED_IPS": ALLOWLIST}
 
 
-@pytest.mark.parametrize("ip", ["203.0.113.7", "198.51.100.1", "198.51.100.254",
-                                "2001:db8::1", "2001:db8:ffff::5", "::1", "127.0.0.1",
-                                "::ffff:198.51.100.9"])
+@pytest.mark.parametrize(
+    "ip",
+    [
+        "203.0.113.7",
+        "198.51.100.1",
+        "198.51.100.254",
+        "2001:db8::1",
+        "2001:db8:ffff::5",
+        "::1",
+        "127.0.0.1",
+        "::ffff:198.51.100.9",
+    ],
+)
 def test_inside(ip):
     assert is_allowed(ip, parse_allowlist(ALLOWLIST))
 
 
-@pytest.mark.parametrize("ip", ["203.0.113.8", "198.51.101.1", "2001:db9::1", "::2",
-                                "10.0.0.1", "", None, "not-an-ip"])
+@pytest.mark.parametrize(
+    "ip", ["203.0.113.8", "198.51.101.1", "2001:db9::1", "::2", "10.0.0.1", "", None, "not-an-ip"]
+)
 def test_outside(ip):
     assert not is_allowed(ip, parse_allowlist(ALLOWLIST))
 
@@ -43,8 +54,12 @@ async def test_http_inside_is_served(client_from, ip):
 @pytest.mark.parametrize("ip", ["192.0.2.1", "2001:db9::1"])
 async def test_http_outside_is_plain_forbidden(client_from, ip):
     async with client_from(ip) as http:
-        for method, path in (("GET", "/health"), ("GET", "/v1/keys"), ("OPTIONS", "/v1/keys"),
-                             ("POST", "/api/validate-api-key")):
+        for method, path in (
+            ("GET", "/health"),
+            ("GET", "/v1/keys"),
+            ("OPTIONS", "/v1/keys"),
+            ("POST", "/api/validate-api-key"),
+        ):
             response = await http.request(method, path)
             assert response.status_code == 403
             assert response.text == "Forbidden"
@@ -64,14 +79,16 @@ async def test_cloudflare_entry_uses_cf_connecting_ip(app, env):
     """The wrapper src/entry.py applies: on Cloudflare the header is the client address."""
     import httpx
 
-    from pixhaven.local.server import with_env
+    from pixhaven.local.runtime.server import with_env
     from pixhaven.middleware import cloudflare_client_address
 
     served = cloudflare_client_address(with_env(app, env))
     transport = httpx.ASGITransport(app=served, client=("192.0.2.1", 1))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
-        assert (await http.get("/health", headers={"CF-Connecting-IP": "203.0.113.7"})
-                ).status_code == 200
-        assert (await http.get("/health", headers={"CF-Connecting-IP": "192.0.2.1"})
-                ).status_code == 403
+        assert (
+            await http.get("/health", headers={"CF-Connecting-IP": "203.0.113.7"})
+        ).status_code == 200
+        assert (
+            await http.get("/health", headers={"CF-Connecting-IP": "192.0.2.1"})
+        ).status_code == 403
         assert (await http.get("/health")).status_code == 403

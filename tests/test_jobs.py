@@ -8,19 +8,20 @@ from datetime import timedelta
 
 import pytest
 
-from pixhaven.services import jobs
+from pixhaven.services.jobs import queue as jobs
+from pixhaven.services.jobs import registry
 from pixhaven.timeutil import iso, parse_iso, utcnow
 from pixhaven.worker import run_scheduled
 
 calls: list[dict] = []
 
 
-@jobs.job_handler("test.record")
+@registry.job_handler("test.record")
 async def record(env, payload):
     calls.append(payload)
 
 
-@jobs.job_handler("test.fail_until")
+@registry.job_handler("test.fail_until")
 async def fail_until(env, payload):
     calls.append(payload)
     failures = sum(1 for c in calls if c == payload)
@@ -63,8 +64,11 @@ async def test_failure_is_recorded_and_retried_with_backoff(env):
     # Not due yet: cron leaves it alone.
     assert (await run_scheduled(env))["jobs_dispatched"] == 0
     # Once due, cron wakes it and it succeeds.
-    await env.DB.prepare("UPDATE jobs SET run_after = ? WHERE id = ?").bind(
-        iso(utcnow() - timedelta(seconds=1)), job_id).run()
+    await (
+        env.DB.prepare("UPDATE jobs SET run_after = ? WHERE id = ?")
+        .bind(iso(utcnow() - timedelta(seconds=1)), job_id)
+        .run()
+    )
     assert (await run_scheduled(env))["jobs_dispatched"] == 1
     await env.JOBS.drain()
     row = await status_of(env, job_id)
@@ -74,8 +78,11 @@ async def test_failure_is_recorded_and_retried_with_backoff(env):
 async def test_job_fails_for_good_after_max_attempts(env):
     job_id = await jobs.enqueue(env, "test.fail_until", {"failures": 99}, max_attempts=2)
     for _ in range(2):
-        await env.DB.prepare("UPDATE jobs SET run_after = ? WHERE id = ?").bind(
-            iso(utcnow() - timedelta(seconds=1)), job_id).run()
+        await (
+            env.DB.prepare("UPDATE jobs SET run_after = ? WHERE id = ?")
+            .bind(iso(utcnow() - timedelta(seconds=1)), job_id)
+            .run()
+        )
         await run_scheduled(env)
         await env.JOBS.drain()
     row = await status_of(env, job_id)
@@ -86,8 +93,11 @@ async def test_cron_rescues_a_job_whose_worker_died(env):
     job_id = await jobs.enqueue(env, "test.record", {"n": 3})
     # Simulate a consumer that claimed the job and crashed before finishing.
     stale = iso(utcnow() - jobs.STALE_AFTER - timedelta(minutes=1))
-    await env.DB.prepare("UPDATE jobs SET status = 'running', updated_at = ? WHERE id = ?").bind(
-        stale, job_id).run()
+    await (
+        env.DB.prepare("UPDATE jobs SET status = 'running', updated_at = ? WHERE id = ?")
+        .bind(stale, job_id)
+        .run()
+    )
     await env.JOBS.drain()  # the original message finds the job running: skipped
     assert calls == []
     assert (await run_scheduled(env))["jobs_dispatched"] == 1

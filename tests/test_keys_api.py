@@ -8,8 +8,11 @@ ISO_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 async def test_create_key_shows_the_key_once(client, admin):
-    response = await client.post("/v1/keys", headers=admin,
-                                 json={"name": "My App", "scopes": ["images:read", "images:write"]})
+    response = await client.post(
+        "/v1/keys",
+        headers=admin,
+        json={"name": "My App", "scopes": ["images:read", "images:write"]},
+    )
     assert response.status_code == 201
     created = response.json()
     assert set(created) >= {"id", "name", "key", "scopes", "created_at"}
@@ -26,8 +29,9 @@ async def test_create_key_shows_the_key_once(client, admin):
     assert created["key"] not in str(listed)
 
     # The new key works, with exactly its scopes.
-    assert (await client.post("/api/validate-api-key",
-                              headers=bearer(created["key"]))).status_code == 200
+    assert (
+        await client.post("/api/validate-api-key", headers=bearer(created["key"]))
+    ).status_code == 200
 
 
 async def test_revoke_key(client, admin, make_key):
@@ -52,8 +56,9 @@ async def test_create_key_validation(client, admin):
         envelope = assert_error_envelope(response, 400, "INVALID_REQUEST")
         if field:
             assert field in envelope["error"]
-    response = await client.post("/v1/keys", content=b"{not json", headers={
-        **admin, "Content-Type": "application/json"})
+    response = await client.post(
+        "/v1/keys", content=b"{not json", headers={**admin, "Content-Type": "application/json"}
+    )
     assert_error_envelope(response, 400, "INVALID_REQUEST")
     # Nothing was half-created.
     assert (await client.get("/v1/keys", headers=admin)).json()["data"] == []

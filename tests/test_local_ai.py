@@ -9,9 +9,10 @@ import httpx
 import pytest
 from PIL import Image
 
-from pixhaven.local.ai import AiError, OfflineImageModel, RestAi, build_ai
-from pixhaven.local.r2_objects import BodyStream
-from pixhaven.services.ai_generation import OFFLINE_MODEL, declared_model
+from pixhaven.bindings.offline_ai import OFFLINE_MODEL
+from pixhaven.local.bindings.ai import AiError, OfflineImageModel, RestAi, build_ai
+from pixhaven.local.bindings.r2_objects import BodyStream
+from pixhaven.services.ai.generate import declared_model
 from tests.conftest import assert_error_envelope
 
 FLUX = "@cf/black-forest-labs/flux-1-schnell"
@@ -57,8 +58,7 @@ async def test_offline_images_are_deterministic_and_follow_the_prompt():
 
 
 async def test_offline_caption_is_drawn_in_the_corner():
-    stream = await OfflineImageModel().run(SDXL, {"prompt": "plain", "width": 400,
-                                                  "height": 300})
+    stream = await OfflineImageModel().run(SDXL, {"prompt": "plain", "width": 400, "height": 300})
     image = Image.open(io.BytesIO(await stream.read())).convert("RGB")
     corner = {image.getpixel((x, y)) for x in range(0, 120) for y in range(285, 300)}
     assert (0, 0, 0) in corner and any(min(pixel) > 200 for pixel in corner)
@@ -70,7 +70,8 @@ def test_build_ai_chooses_rest_only_with_account_and_token():
     assert isinstance(build_ai({"CLOUDFLARE_API_TOKEN": "tok"}), OfflineImageModel)
     rest = build_ai({"CLOUDFLARE_ACCOUNT_ID": "acc", "CLOUDFLARE_API_TOKEN": "tok"})
     assert isinstance(rest, RestAi) and rest.url(FLUX) == (
-        "https://api.cloudflare.com/client/v4/accounts/acc/ai/run/" + FLUX)
+        "https://api.cloudflare.com/client/v4/accounts/acc/ai/run/" + FLUX
+    )
 
 
 def recording(handler):
@@ -85,23 +86,30 @@ def recording(handler):
 
 async def test_rest_flux_json_answer():
     encoded = base64.b64encode(png_bytes()).decode()
-    transport, seen = recording(lambda request: httpx.Response(200, json={
-        "result": {"image": encoded}, "success": True, "errors": [], "messages": []}))
+    transport, seen = recording(
+        lambda request: httpx.Response(
+            200, json={"result": {"image": encoded}, "success": True, "errors": [], "messages": []}
+        )
+    )
     ai = RestAi("acc123", "secret-token", transport=transport)
     result = await ai.run(FLUX, {"prompt": "a cyberpunk lizard", "steps": 4, "seed": 9})
     assert result["image"] == encoded and result.image == encoded
     request = seen[0]
     assert request.method == "POST"
-    assert str(request.url) == ("https://api.cloudflare.com/client/v4/accounts/acc123/ai/run/"
-                                "@cf/black-forest-labs/flux-1-schnell")
+    assert str(request.url) == (
+        "https://api.cloudflare.com/client/v4/accounts/acc123/ai/run/"
+        "@cf/black-forest-labs/flux-1-schnell"
+    )
     assert request.headers["authorization"] == "Bearer secret-token"
-    assert json.loads(request.content) == {"prompt": "a cyberpunk lizard", "steps": 4,
-                                           "seed": 9}
+    assert json.loads(request.content) == {"prompt": "a cyberpunk lizard", "steps": 4, "seed": 9}
 
 
 async def test_rest_sdxl_binary_answer_is_a_stream():
-    transport, seen = recording(lambda request: httpx.Response(
-        200, content=png_bytes(), headers={"content-type": "image/png"}))
+    transport, seen = recording(
+        lambda request: httpx.Response(
+            200, content=png_bytes(), headers={"content-type": "image/png"}
+        )
+    )
     result = await RestAi("acc", "tok", transport=transport).run(SDXL, {"prompt": "cat"})
     assert isinstance(result, BodyStream)
     assert (await result.read()).startswith(PNG)
@@ -109,13 +117,19 @@ async def test_rest_sdxl_binary_answer_is_a_stream():
 
 
 async def test_rest_errors_and_timeouts():
-    failing, _ = recording(lambda request: httpx.Response(400, json={
-        "success": False, "errors": [{"code": 5006, "message": "invalid input"}]}))
+    failing, _ = recording(
+        lambda request: httpx.Response(
+            400, json={"success": False, "errors": [{"code": 5006, "message": "invalid input"}]}
+        )
+    )
     with pytest.raises(AiError, match="5006: invalid input"):
         await RestAi("acc", "tok", transport=failing).run(FLUX, {"prompt": "x"})
 
-    timeout_answer, _ = recording(lambda request: httpx.Response(408, json={
-        "success": False, "errors": [{"code": 3007, "message": "Request timeout"}]}))
+    timeout_answer, _ = recording(
+        lambda request: httpx.Response(
+            408, json={"success": False, "errors": [{"code": 3007, "message": "Request timeout"}]}
+        )
+    )
     with pytest.raises(TimeoutError):
         await RestAi("acc", "tok", transport=timeout_answer).run(FLUX, {"prompt": "x"})
 
@@ -123,8 +137,7 @@ async def test_rest_errors_and_timeouts():
         raise httpx.ReadTimeout("slow", request=request)
 
     with pytest.raises(TimeoutError):
-        await RestAi("acc", "tok", transport=httpx.MockTransport(slow)).run(FLUX,
-                                                                             {"prompt": "x"})
+        await RestAi("acc", "tok", transport=httpx.MockTransport(slow)).run(FLUX, {"prompt": "x"})
 
     not_json, _ = recording(lambda request: httpx.Response(500, text="oops"))
     with pytest.raises(AiError, match="HTTP 500"):
@@ -143,30 +156,48 @@ async def test_generate_through_rest_mode_end_to_end(client, admin, env):
     def answer(request):
         if "flux" in request.url.path:
             return httpx.Response(200, json={"result": {"image": encoded}, "success": True})
-        return httpx.Response(200, content=png_bytes((512, 256), (1, 99, 1)),
-                              headers={"content-type": "image/png"})
+        return httpx.Response(
+            200, content=png_bytes((512, 256), (1, 99, 1)), headers={"content-type": "image/png"}
+        )
 
     transport, seen = recording(answer)
     env.AI = RestAi("acc42", "tok42", transport=transport)
-    flux = await client.post("/api/generate", headers=admin,
-                             json={"prompt": "a lighthouse", "seed": 5})
+    flux = await client.post(
+        "/api/generate", headers=admin, json={"prompt": "a lighthouse", "seed": 5}
+    )
     assert flux.status_code == 201, flux.text
     assert flux.json()["model"] == FLUX and flux.json()["offline_preview"] is False
     assert flux.json()["cost"] == pytest.approx(0.000652)
     assert seen[0].headers["authorization"] == "Bearer tok42"
     assert json.loads(seen[0].content) == {"prompt": "a lighthouse", "steps": 4, "seed": 5}
 
-    sdxl = await client.post("/api/generate", headers=admin, json={
-        "prompt": "a lighthouse", "model": SDXL, "width": 512, "height": 256, "seed": 1})
+    sdxl = await client.post(
+        "/api/generate",
+        headers=admin,
+        json={"prompt": "a lighthouse", "model": SDXL, "width": 512, "height": 256, "seed": 1},
+    )
     assert sdxl.status_code == 201, sdxl.text
     assert sdxl.json()["model"] == SDXL and sdxl.json()["width"] == 512
-    assert json.loads(seen[1].content) == {"prompt": "a lighthouse", "num_steps": 20,
-                                           "seed": 1, "width": 512, "height": 256,
-                                           "guidance": 7.5}
+    assert json.loads(seen[1].content) == {
+        "prompt": "a lighthouse",
+        "num_steps": 20,
+        "seed": 1,
+        "width": 512,
+        "height": 256,
+        "guidance": 7.5,
+    }
 
-    env.AI = RestAi("acc42", "tok42", transport=httpx.MockTransport(
-        lambda request: httpx.Response(429, json={"success": False, "errors": [
-            {"code": 3036, "message": "Account limited"}]})))
-    error = assert_error_envelope(await client.post("/api/generate", headers=admin,
-                                                    json={"prompt": "a lighthouse"}), 502)
+    env.AI = RestAi(
+        "acc42",
+        "tok42",
+        transport=httpx.MockTransport(
+            lambda request: httpx.Response(
+                429,
+                json={"success": False, "errors": [{"code": 3036, "message": "Account limited"}]},
+            )
+        ),
+    )
+    error = assert_error_envelope(
+        await client.post("/api/generate", headers=admin, json={"prompt": "a lighthouse"}), 502
+    )
     assert "3036" in error["details"]["reason"]

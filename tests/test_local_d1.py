@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from pixhaven.local.d1 import D1Error, LocalD1
+from pixhaven.local.bindings.d1 import D1Error, LocalD1
 
 
 @pytest.fixture
@@ -95,7 +95,9 @@ async def test_two_connections_to_one_file_wait_for_each_other(tmp_path):
 async def test_failed_batch_leaves_no_open_transaction(db):
     await db.prepare("CREATE TABLE t (v INTEGER UNIQUE)").run()
     with pytest.raises(D1Error):
-        await db.batch([db.prepare("INSERT INTO t VALUES (1)"), db.prepare("INSERT INTO t VALUES (1)")])
+        await db.batch(
+            [db.prepare("INSERT INTO t VALUES (1)"), db.prepare("INSERT INTO t VALUES (1)")]
+        )
     await db.prepare("INSERT INTO t VALUES (2)").run()
     assert await db.prepare("SELECT v FROM t").raw() == [[2]]
 

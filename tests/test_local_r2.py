@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from pixhaven.local.r2 import LocalR2, R2Error
-from pixhaven.local.r2_storage import TEMP_PREFIX, escape_key, file_name_for
+from pixhaven.local.bindings.r2 import LocalR2, R2Error
+from pixhaven.local.bindings.r2_storage import TEMP_PREFIX, escape_key, file_name_for
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HOSTILE_KEYS = [
@@ -119,7 +119,7 @@ def test_stale_temporary_files_are_removed_on_open(tmp_path):
 WRITER = textwrap.dedent(
     """
     import asyncio, sys
-    from pixhaven.local.r2 import LocalR2
+    from pixhaven.local.bindings.r2 import LocalR2
 
     async def main():
         bucket = LocalR2(sys.argv[1])
@@ -190,7 +190,10 @@ async def test_conditional_puts_are_atomic_within_one_instance(tmp_path):
     stored = await bucket.put("lock", b"v0")
     # Everyone tries to replace the version they saw; exactly one may win.
     results = await asyncio.gather(
-        *(bucket.put("lock", f"v{i}".encode(), onlyIf={"etagMatches": stored.etag}) for i in range(1, 11))
+        *(
+            bucket.put("lock", f"v{i}".encode(), onlyIf={"etagMatches": stored.etag})
+            for i in range(1, 11)
+        )
     )
     assert sum(r is not None for r in results) == 1
 
@@ -231,7 +234,7 @@ async def test_put_accepts_buffers_and_async_iterables(tmp_path):
 async def test_uploaded_is_naive_utc_now(tmp_path):
     obj = await LocalR2(tmp_path).put("t", b"x")
     assert obj.uploaded.tzinfo is None
-    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
     assert abs((now - obj.uploaded).total_seconds()) < 5
 
 

@@ -1,13 +1,13 @@
 """The local runtime's own parts: config from wrangler.toml/.dev.vars, cron, CLI."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from pixhaven.local.cli import main as cli
-from pixhaven.local.config import load_config, parse_dev_vars
-from pixhaven.local.cron import CronSchedule
+from pixhaven.local.runtime.cli import main as cli
+from pixhaven.local.runtime.config import load_config, parse_dev_vars
+from pixhaven.local.runtime.cron import CronSchedule
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,13 +26,18 @@ def test_config_reads_wrangler_toml_and_dev_vars(tmp_path):
 
 def test_parse_dev_vars():
     assert parse_dev_vars("export A=1\nB = 'two words'\n\n#x=y\nC=\"q\"") == {
-        "A": "1", "B": "two words", "C": "q"}
+        "A": "1",
+        "B": "two words",
+        "C": "q",
+    }
 
 
 def test_cron_next_fire_times():
-    start = datetime(2026, 1, 1, 10, 7, 30, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 1, 10, 7, 30, tzinfo=UTC)
     assert CronSchedule("*/15 * * * *").next_after(start).minute == 15
-    assert CronSchedule("0 3 * * *").next_after(start) == datetime(2026, 1, 2, 3, 0, tzinfo=timezone.utc)
+    assert CronSchedule("0 3 * * *").next_after(start) == datetime(
+        2026, 1, 2, 3, 0, tzinfo=UTC
+    )
     # 2026-01-04 is a Sunday (0 and 7 both mean Sunday).
     for sunday in ("0 0 * * 0", "0 0 * * 7"):
         assert CronSchedule(sunday).next_after(start).day == 4

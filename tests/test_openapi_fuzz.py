@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 
 from pixhaven import routers
 from pixhaven.app import create_app
-from pixhaven.local.server import with_env
+from pixhaven.local.runtime.server import with_env
 
 from .conftest import ADMIN_TOKEN
 
@@ -33,30 +33,51 @@ VALID_BUT_REFUSED = {
     # The file must really be a JPEG/PNG/GIF/WebP/AVIF (by its bytes): 415 otherwise.
     "POST /api/upload/single",
     # "A tag cannot be both added and removed"; "New name must be different".
-    "POST /api/tags/batch", "PUT /api/tags/{name}",
+    "POST /api/tags/batch",
+    "PUT /api/tags/{name}",
     # AI generation: the model must be in the catalogue (data, not schema), width/height/
     # steps within that model's limits, collection_id one of the caller's collections.
     "POST /api/generate",
     # Pictify's HTML/URL inputs: always 422 on this deployment.
-    "POST /image/canvas", "POST /image/agent-screenshot", "POST /gif/capture",
+    "POST /image/canvas",
+    "POST /image/agent-screenshot",
+    "POST /gif/capture",
     # Component documents: image `src` must fetch/decode to an image, GIF frames must share
     # one size, template placeholders must name declared variables.
-    "POST /api/v1/image", "POST /image", "POST /gif", "POST /pdf/render",
-    "POST /pdf/multi-page", "POST /templates", "PUT /templates/{uid}",
-    "POST /templates/{uid}/render", "POST /templates/{uid}/batch-render",
+    "POST /api/v1/image",
+    "POST /image",
+    "POST /gif",
+    "POST /pdf/render",
+    "POST /pdf/multi-page",
+    "POST /templates",
+    "PUT /templates/{uid}",
+    "POST /templates/{uid}/render",
+    "POST /templates/{uid}/batch-render",
     # A webhook URL must be public: its host is checked (and resolved) like a remote fetch.
-    "POST /webhook-subscriptions", "PUT /webhook-subscriptions/{uid}",
+    "POST /webhook-subscriptions",
+    "PUT /webhook-subscriptions/{uid}",
 }
 # Rendering big canvases is the slow part; a handful of examples covers the schema.
-SLOW = {"POST /api/v1/image", "POST /image", "POST /gif", "POST /pdf/render",
-        "POST /pdf/multi-page", "POST /templates/{uid}/render"}
-READS_BODY = re.compile(r"json_object\(request\)|json_body\(request\)|_json\(request\)|"
-                        r"read_upload_form\(|request\.body\(\)|request\.json\(\)")
+SLOW = {
+    "POST /api/v1/image",
+    "POST /image",
+    "POST /gif",
+    "POST /pdf/render",
+    "POST /pdf/multi-page",
+    "POST /templates/{uid}/render",
+}
+READS_BODY = re.compile(
+    r"json_object\(request\)|json_body\(request\)|_json\(request\)|"
+    r"read_upload_form\(|request\.body\(\)|request\.json\(\)"
+)
 
 
 def _operations() -> list[str]:
-    return [f"{method.upper()} {path}" for path, methods in create_app().openapi()["paths"].items()
-            for method in methods]
+    return [
+        f"{method.upper()} {path}"
+        for path, methods in create_app().openapi()["paths"].items()
+        for method in methods
+    ]
 
 
 def _documented_routes():
@@ -67,32 +88,43 @@ def _documented_routes():
     for module in pkgutil.iter_modules(routers.__path__):
         for router in vars(importlib.import_module(f"{routers.__name__}.{module.name}")).values():
             if isinstance(router, APIRouter):
-                found += [(route, spec["paths"][route.path_format][method.lower()])
-                          for route in router.routes
-                          if isinstance(route, APIRoute) and route.include_in_schema
-                          for method in route.methods]
+                found += [
+                    (route, spec["paths"][route.path_format][method.lower()])
+                    for route in router.routes
+                    if isinstance(route, APIRoute) and route.include_in_schema
+                    for method in route.methods
+                ]
     assert len(found) == sum(len(methods) for methods in spec["paths"].values())
     return found
 
 
 def test_every_hand_read_body_is_documented():
-    missing = [f"{route.methods} {route.path}" for route, operation in _documented_routes()
-               if READS_BODY.search(inspect.getsource(route.endpoint))
-               and "requestBody" not in operation]
+    missing = [
+        f"{route.methods} {route.path}"
+        for route, operation in _documented_routes()
+        if READS_BODY.search(inspect.getsource(route.endpoint)) and "requestBody" not in operation
+    ]
     assert not missing
 
 
 def test_every_authenticated_route_documents_401_and_403():
     def needs_auth(dependant) -> bool:
-        return any(getattr(dep.call, "__name__", "").startswith(("require_", "authenticated"))
-                   or needs_auth(dep) for dep in dependant.dependencies)
+        return any(
+            getattr(dep.call, "__name__", "").startswith(("require_", "authenticated"))
+            or needs_auth(dep)
+            for dep in dependant.dependencies
+        )
 
-    missing = [route.path for route, operation in _documented_routes()
-               if needs_auth(route.dependant)
-               and not {"401", "403"} <= set(operation["responses"])]
+    missing = [
+        route.path
+        for route, operation in _documented_routes()
+        if needs_auth(route.dependant) and not {"401", "403"} <= set(operation["responses"])
+    ]
     assert not missing
-    assert all("403" in operation["responses"] and "500" in operation["responses"]
-               for _, operation in _documented_routes())  # the allowlist and the last resort
+    assert all(
+        "403" in operation["responses"] and "500" in operation["responses"]
+        for _, operation in _documented_routes()
+    )  # the allowlist and the last resort
 
 
 def test_the_document_has_no_dangling_references():
@@ -112,8 +144,7 @@ def fuzz_schema(app, env):
 def test_openapi_document_matches_the_app(fuzz_schema, label):
     from hypothesis import HealthCheck, given, settings
     from schemathesis.checks import not_a_server_error
-    from schemathesis.specs.openapi.checks import (positive_data_acceptance,
-                                                   status_code_conformance)
+    from schemathesis.specs.openapi.checks import positive_data_acceptance, status_code_conformance
 
     method, path = label.split(" ", 1)
     operation = fuzz_schema[path][method]
@@ -122,10 +153,14 @@ def test_openapi_document_matches_the_app(fuzz_schema, label):
         checks.append(positive_data_acceptance)
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=3 if label in SLOW else 10, derandomize=True, deadline=None,
-              database=None, suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=3 if label in SLOW else 10,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def check(case):
-        case.call_and_validate(headers={"Authorization": f"Bearer {ADMIN_TOKEN}"},
-                               checks=checks)
+        case.call_and_validate(headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, checks=checks)
 
     check()

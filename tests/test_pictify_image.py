@@ -11,10 +11,15 @@ from PIL import Image
 from pixhaven.db import usage_events
 from tests.conftest import assert_error_envelope, bearer
 
-CARD = {"width": 320, "height": 160, "background": "#102030", "components": [
-    {"type": "divider", "length": 200, "width": "thick", "color": "#ff0000", "x": 20, "y": 20},
-    {"type": "text", "text": "Hello", "fontSize": 32, "color": "#ffffff", "x": 20, "y": 60},
-]}
+CARD = {
+    "width": 320,
+    "height": 160,
+    "background": "#102030",
+    "components": [
+        {"type": "divider", "length": 200, "width": "thick", "color": "#ff0000", "x": 20, "y": 20},
+        {"type": "text", "text": "Hello", "fontSize": 32, "color": "#ffffff", "x": 20, "y": 60},
+    ],
+}
 
 
 async def fetch_image(client, url):
@@ -41,7 +46,7 @@ async def test_image_from_a_document_is_stored_as_a_render(client, admin, env):
     mine = [image for image in listed if image["id"] == body["id"]]
     assert mine and mine[0]["source"] == "render" and mine[0]["format"] == "png"
     assert mine[0]["sizes"]["webp"] > 0 and mine[0]["placeholder"]
-    v1 = (await client.get(f"/v1/images/{body['id']}", headers=admin))
+    v1 = await client.get(f"/v1/images/{body['id']}", headers=admin)
     assert v1.status_code == 200 and v1.json()["width"] == 320
 
     events = await usage_events.list_for_owner(env.DB, "default_user", "render")
@@ -57,8 +62,9 @@ async def test_other_raster_formats(client, admin, fmt, pil):
 
 
 async def test_width_and_height_override_the_canvas(client, admin):
-    body = (await client.post("/image", json={**CARD, "width": 200, "height": 100},
-                              headers=admin)).json()
+    body = (
+        await client.post("/image", json={**CARD, "width": 200, "height": 100}, headers=admin)
+    ).json()
     assert (body["width"], body["height"]) == (200, 100)
 
 
@@ -93,10 +99,14 @@ async def test_idempotency_key_replays_the_first_answer(client, admin, env):
     assert body["code"] == "IDEMPOTENCY_KEY_REUSED"
 
     # Another owner's identical key is independent.
-    key = (await client.post("/v1/keys", json={"name": "k", "scopes": ["render"],
-                                                "owner": "someone"}, headers=admin)).json()
-    theirs = await client.post("/image", json=CARD,
-                               headers={**bearer(key["key"]), "Idempotency-Key": "order-42"})
+    key = (
+        await client.post(
+            "/v1/keys", json={"name": "k", "scopes": ["render"], "owner": "someone"}, headers=admin
+        )
+    ).json()
+    theirs = await client.post(
+        "/image", json=CARD, headers={**bearer(key["key"]), "Idempotency-Key": "order-42"}
+    )
     assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
     assert "idempotent-replayed" not in theirs.headers
 
@@ -113,12 +123,18 @@ async def test_in_flight_keys_conflict_until_abandoned(client, admin, env):
     import hashlib
     import json
 
-    fingerprint = hashlib.sha256(("POST /image\n" + json.dumps(
-        CARD, sort_keys=True, separators=(",", ":"))).encode()).hexdigest()
+    fingerprint = hashlib.sha256(
+        ("POST /image\n" + json.dumps(CARD, sort_keys=True, separators=(",", ":"))).encode()
+    ).hexdigest()
     now = "2999-01-01T00:00:00.000Z"  # "just now", whatever the clock says
-    await env.DB.prepare("INSERT INTO idempotency_keys (owner, idem_key, request_hash,"
-                         " created_at) VALUES ('default_user', 'busy', ?, ?)").bind(
-        fingerprint, now).run()
+    await (
+        env.DB.prepare(
+            "INSERT INTO idempotency_keys (owner, idem_key, request_hash,"
+            " created_at) VALUES ('default_user', 'busy', ?, ?)"
+        )
+        .bind(fingerprint, now)
+        .run()
+    )
     headers = {**admin, "Idempotency-Key": "busy"}
     body = assert_error_envelope(await client.post("/image", json=CARD, headers=headers), 409)
     assert body["details"]["idempotencyKey"] == "busy"
@@ -126,30 +142,40 @@ async def test_in_flight_keys_conflict_until_abandoned(client, admin, env):
 
     from pixhaven.timeutil import iso, utcnow
 
-    await env.DB.prepare("UPDATE idempotency_keys SET created_at = ?").bind(
-        iso(utcnow() - timedelta(minutes=10))).run()  # within 24 h, but abandoned
+    await (
+        env.DB.prepare("UPDATE idempotency_keys SET created_at = ?")
+        .bind(iso(utcnow() - timedelta(minutes=10)))
+        .run()
+    )  # within 24 h, but abandoned
     assert (await client.post("/image", json=CARD, headers=headers)).status_code == 201
 
 
 async def test_expired_idempotency_keys_are_forgotten(client, admin, env):
     headers = {**admin, "Idempotency-Key": "old"}
     first = (await client.post("/image", json=CARD, headers=headers)).json()
-    await env.DB.prepare("UPDATE idempotency_keys SET created_at = '2000-01-01T00:00:00.000Z'"
-                         ).run()
+    await env.DB.prepare(
+        "UPDATE idempotency_keys SET created_at = '2000-01-01T00:00:00.000Z'"
+    ).run()
     again = await client.post("/image", json=CARD, headers=headers)
     assert again.status_code == 201 and "idempotent-replayed" not in again.headers
     assert again.json()["id"] == first["id"]  # same pixels: the same stored image
 
     from pixhaven.worker import run_scheduled
 
-    await env.DB.prepare("UPDATE idempotency_keys SET created_at = '2000-01-01T00:00:00.000Z'"
-                         ).run()
+    await env.DB.prepare(
+        "UPDATE idempotency_keys SET created_at = '2000-01-01T00:00:00.000Z'"
+    ).run()
     assert (await run_scheduled(env))["idempotency_keys_purged"] == 1
 
 
-@pytest.mark.parametrize("body,what", [({"html": "<h1>Hi</h1>"}, "html"),
-                                       ({"url": "https://example.com"}, "url"),
-                                       ({**CARD, "html": "<p>x</p>"}, "html")])
+@pytest.mark.parametrize(
+    "body,what",
+    [
+        ({"html": "<h1>Hi</h1>"}, "html"),
+        ({"url": "https://example.com"}, "url"),
+        ({**CARD, "html": "<p>x</p>"}, "html"),
+    ],
+)
 async def test_html_and_url_inputs_are_refused(client, admin, body, what):
     error = assert_error_envelope(await client.post("/image", json=body, headers=admin), 422)
     assert "does not render HTML" in error["error"] and what in error["error"]
@@ -157,8 +183,9 @@ async def test_html_and_url_inputs_are_refused(client, admin, body, what):
 
 @pytest.mark.parametrize("path", ["/image/canvas", "/image/agent-screenshot", "/gif/capture"])
 async def test_html_routes_are_refused(client, admin, path):
-    error = assert_error_envelope(await client.post(path, json={"url": "https://a.example"},
-                                                    headers=admin), 422)
+    error = assert_error_envelope(
+        await client.post(path, json={"url": "https://a.example"}, headers=admin), 422
+    )
     assert "does not render HTML" in error["error"]
     assert_error_envelope(await client.post(path, json={}), 401)
 
@@ -166,15 +193,22 @@ async def test_html_routes_are_refused(client, admin, path):
 async def test_bad_requests(client, admin):
     assert_error_envelope(await client.post("/image", json={"width": 10}, headers=admin), 400)
     assert_error_envelope(await client.post("/image", content=b"{", headers=admin), 400)
-    body = assert_error_envelope(await client.post("/image", json={**CARD, "format": "bmp"},
-                                                   headers=admin), 400)
+    body = assert_error_envelope(
+        await client.post("/image", json={**CARD, "format": "bmp"}, headers=admin), 400
+    )
     assert "png" in body["error"]
-    body = assert_error_envelope(await client.post("/image", json={
-        **CARD, "components": [{"type": "text", "text": "x", "fontFamily": "Comic"}]},
-        headers=admin), 400)
+    body = assert_error_envelope(
+        await client.post(
+            "/image",
+            json={**CARD, "components": [{"type": "text", "text": "x", "fontFamily": "Comic"}]},
+            headers=admin,
+        ),
+        400,
+    )
     assert "component 0" in body["error"]
-    assert_error_envelope(await client.post("/image", json={"template": "tpl_nope"},
-                                            headers=admin), 404)
+    assert_error_envelope(
+        await client.post("/image", json={"template": "tpl_nope"}, headers=admin), 404
+    )
 
 
 async def test_scopes(client, make_key):

@@ -15,9 +15,9 @@ from PIL import Image, ImageCms, ImageDraw
 from PIL.PngImagePlugin import PngInfo
 
 from pixhaven.errors import ApiError
-from pixhaven.services.image_formats import read_header, sniff
-from pixhaven.services.pipeline import ProcessedImage, UploadOptions, process_upload
-from pixhaven.services.placeholder import rgba_to_thumbhash, thumbhash_average_rgba
+from pixhaven.imaging.formats import read_header, sniff
+from pixhaven.imaging.placeholder import rgba_to_thumbhash, thumbhash_average_rgba
+from pixhaven.services.images.pipeline import ProcessedImage, UploadOptions, process_upload
 from pixhaven.settings import Settings
 
 RED, BLUE, GREEN = (220, 20, 20), (20, 40, 220), (20, 200, 40)
@@ -76,6 +76,7 @@ def average(thumbhash: str):
 
 # -- rejected inputs --------------------------------------------------------------------------
 
+
 async def test_truncated_jpeg_is_400(env, settings):
     data = encode(marked((400, 300)), "JPEG", quality=90)
     result = await run(env, data[: len(data) // 2], settings)
@@ -102,9 +103,11 @@ async def test_text_named_jpg_is_415(env, settings):
 
 
 async def test_svg_with_script_is_415(env, settings):
-    svg = (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" '
-           b'height="10"><script>alert(document.cookie)</script><rect width="10" '
-           b'height="10"/></svg>')
+    svg = (
+        b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" width="10" '
+        b'height="10"><script>alert(document.cookie)</script><rect width="10" '
+        b'height="10"/></svg>'
+    )
     result = await run(env, svg, settings)
     assert isinstance(result, ApiError)
     assert (result.status, result.code) == (415, "INVALID_FILE_TYPE")
@@ -143,8 +146,9 @@ async def test_pixel_limit_counts_every_frame(env, settings):
     result = await run(env, data, tight)
     assert isinstance(result, ApiError) and result.status == 413
     assert "3 frames" in result.error
-    assert isinstance(await run(env, data, replace(settings, max_upload_pixels=30_000)),
-                      ProcessedImage)
+    assert isinstance(
+        await run(env, data, replace(settings, max_upload_pixels=30_000)), ProcessedImage
+    )
 
 
 async def test_corrupt_png_crc_is_400(env, settings):
@@ -156,10 +160,25 @@ async def test_corrupt_png_crc_is_400(env, settings):
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP", "AVIF"])
 async def test_every_truncation_is_a_clear_4xx(env, settings, fmt):
-    data = (animated(fmt) if fmt in ("GIF", "WEBP") else
-            encode(marked((120, 80)), fmt))
-    for cut in sorted({1, 2, 3, 8, 12, 16, 30, 33, 60, len(data) // 4, len(data) // 2,
-                       len(data) - 20, len(data) - 2, len(data) - 1}):
+    data = animated(fmt) if fmt in ("GIF", "WEBP") else encode(marked((120, 80)), fmt)
+    for cut in sorted(
+        {
+            1,
+            2,
+            3,
+            8,
+            12,
+            16,
+            30,
+            33,
+            60,
+            len(data) // 4,
+            len(data) // 2,
+            len(data) - 20,
+            len(data) - 2,
+            len(data) - 1,
+        }
+    ):
         result = await run(env, data[:cut], settings)
         if fmt == "GIF" and cut == len(data) - 1:
             # Every frame is complete, only the trailer byte is missing (as browsers do,
@@ -170,8 +189,9 @@ async def test_every_truncation_is_a_clear_4xx(env, settings, fmt):
         assert result.status in (400, 415), (fmt, cut, result.status)
 
 
-@pytest.mark.parametrize("options", [{"quality": 0}, {"quality": 101}, {"max_width": -5},
-                                     {"max_height": 20000}])
+@pytest.mark.parametrize(
+    "options", [{"quality": 0}, {"quality": 101}, {"max_width": -5}, {"max_height": 20000}]
+)
 async def test_bad_options_are_400(env, settings, options):
     result = await run(env, encode(marked(), "PNG"), settings, **options)
     assert isinstance(result, ApiError) and result.status == 400
@@ -179,8 +199,11 @@ async def test_bad_options_are_400(env, settings, options):
 
 # -- stored correctly -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fmt,extension", [("JPEG", "jpg"), ("PNG", "png"), ("GIF", "gif"),
-                                           ("WEBP", "webp"), ("AVIF", "avif")])
+
+@pytest.mark.parametrize(
+    "fmt,extension",
+    [("JPEG", "jpg"), ("PNG", "png"), ("GIF", "gif"), ("WEBP", "webp"), ("AVIF", "avif")],
+)
 async def test_happy_path_per_format(env, settings, fmt, extension):
     image = Image.new("RGB", (320, 200), (30, 120, 200))
     data = encode(image, fmt)
@@ -224,8 +247,12 @@ async def test_sixteen_bit_png_is_kept_losslessly(env, settings):
     assert 90 < average(result.placeholder)[0] < 160
 
     rgb16 = b"".join(b"\0" + struct.pack(">HHH", 65535, 32768, 0) * 8 for _ in range(8))
-    png = (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 16, 2, 0, 0, 0))
-           + png_chunk(b"IDAT", zlib.compress(rgb16)) + png_chunk(b"IEND", b""))
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 16, 2, 0, 0, 0))
+        + png_chunk(b"IDAT", zlib.compress(rgb16))
+        + png_chunk(b"IEND", b"")
+    )
     result = await run(env, png, settings)
     assert isinstance(result, ProcessedImage) and result.original == png
     assert close(decode(result.webp).getpixel((4, 4)), (255, 128, 0), 10)
@@ -233,9 +260,13 @@ async def test_sixteen_bit_png_is_kept_losslessly(env, settings):
 
 # Pillow's transpose that stores an upright picture so that orientation N shows it upright.
 STORE_FOR_ORIENTATION = {
-    1: None, 2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_90, 7: Image.Transpose.TRANSVERSE,
+    1: None,
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_90,
+    7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_270,
 }
 
@@ -256,8 +287,8 @@ async def test_exif_orientation_is_applied(env, settings, orientation):
     for blob in (result.original, result.webp, result.avif):
         image = decode(blob).convert("RGB")
         assert image.size == (60, 40)
-        assert close(image.getpixel((3, 3)), RED), orientation        # red corner top-left
-        assert close(image.getpixel((56, 36)), BLUE), orientation     # blue opposite
+        assert close(image.getpixel((3, 3)), RED), orientation  # red corner top-left
+        assert close(image.getpixel((56, 36)), BLUE), orientation  # blue opposite
         assert close(image.getpixel((56, 3)), BLUE), orientation
         assert image.getexif().get(0x0112, 1) == 1
 
@@ -284,8 +315,13 @@ def gps_exif(orientation=1) -> Image.Exif:
 @pytest.mark.parametrize("orientation", [1, 6])
 async def test_gps_is_removed_from_jpeg(env, settings, orientation):
     profile = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    data = encode(marked((60, 40)), "JPEG", exif=gps_exif(orientation), icc_profile=profile,
-                  comment=b"secret comment")
+    data = encode(
+        marked((60, 40)),
+        "JPEG",
+        exif=gps_exif(orientation),
+        icc_profile=profile,
+        comment=b"secret comment",
+    )
     assert decode(data).getexif().get_ifd(0x8825)  # the upload does carry GPS
 
     result = await run(env, data, settings)
@@ -303,8 +339,10 @@ async def test_private_metadata_removed_from_png_and_webp(env, settings):
     image = marked((40, 40))
     png_info = PngInfo()
     png_info.add_text("Comment", "secret comment")
-    for fmt, extra in (("PNG", {"pnginfo": png_info, "exif": gps_exif()}),
-                       ("WEBP", {"exif": gps_exif(), "lossless": True})):
+    for fmt, extra in (
+        ("PNG", {"pnginfo": png_info, "exif": gps_exif()}),
+        ("WEBP", {"exif": gps_exif(), "lossless": True}),
+    ):
         data = encode(image, fmt, **extra)
         result = await run(env, data, settings)
         assert isinstance(result, ProcessedImage), fmt
@@ -352,13 +390,17 @@ async def test_animation_can_be_flattened(env, settings):
 
 # -- conversions ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("options,expected", [
-    ({}, (400, 300)),
-    ({"max_width": 200}, (200, 150)),
-    ({"max_height": 100}, (133, 100)),
-    ({"max_width": 200, "max_height": 50}, (67, 50)),
-    ({"max_width": 1000, "max_height": 1000}, (400, 300)),  # never upscaled
-])
+
+@pytest.mark.parametrize(
+    "options,expected",
+    [
+        ({}, (400, 300)),
+        ({"max_width": 200}, (200, 150)),
+        ({"max_height": 100}, (133, 100)),
+        ({"max_width": 200, "max_height": 50}, (67, 50)),
+        ({"max_width": 1000, "max_height": 1000}, (400, 300)),  # never upscaled
+    ],
+)
 async def test_versions_honour_bounds(env, settings, options, expected):
     result = await run(env, encode(marked((400, 300)), "JPEG"), settings, **options)
     assert (result.width, result.height) == (400, 300)  # the original is not resized
@@ -380,12 +422,17 @@ async def test_versions_can_be_skipped_and_quality_matters(env, settings):
 
 # -- placeholder ------------------------------------------------------------------------------
 
+
 def test_thumbhash_average_and_alpha():
     for colour in (RED, GREEN, BLUE, (128, 128, 128)):
         image = Image.new("RGBA", (30, 20), (*colour, 255))
         hashed = rgba_to_thumbhash(30, 20, image.tobytes())
-        assert all(abs(a - b) <= 8 for a, b in zip(
-            [round(255 * c) for c in thumbhash_average_rgba(hashed)], (*colour, 255)))
+        assert all(
+            abs(a - b) <= 8
+            for a, b in zip(
+                [round(255 * c) for c in thumbhash_average_rgba(hashed)], (*colour, 255)
+            )
+        )
     half = Image.new("RGBA", (20, 20), (0, 0, 0, 0))
     half.paste((200, 30, 30, 255), (0, 0, 10, 20))
     hashed = rgba_to_thumbhash(20, 20, half.tobytes())
@@ -417,8 +464,15 @@ def interlaced_png(image: Image.Image) -> bytes:
     w, h = image.size
     pixels = image.convert("RGB").load()
     raw = bytearray()
-    for x0, y0, dx, dy in ((0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4),
-                           (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)):
+    for x0, y0, dx, dy in (
+        (0, 0, 8, 8),
+        (4, 0, 8, 8),
+        (0, 4, 4, 8),
+        (2, 0, 4, 4),
+        (0, 2, 2, 4),
+        (1, 0, 2, 2),
+        (0, 1, 1, 2),
+    ):
         columns = range(x0, w, dx)
         if not columns:
             continue
@@ -426,9 +480,12 @@ def interlaced_png(image: Image.Image) -> bytes:
             raw.append(0)
             for x in columns:
                 raw.extend(pixels[x, y])
-    return (b"\x89PNG\r\n\x1a\n"
-            + png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 1))
-            + png_chunk(b"IDAT", zlib.compress(bytes(raw))) + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 1))
+        + png_chunk(b"IDAT", zlib.compress(bytes(raw)))
+        + png_chunk(b"IEND", b"")
+    )
 
 
 async def test_interlaced_png_is_verified_and_stored(env, settings):

@@ -4,12 +4,12 @@ import asyncio
 import base64
 import hashlib
 import hmac
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from pixhaven.services.sigv4 import presign_url
+from pixhaven.net.sigv4 import presign_url
 from pixhaven.timeutil import iso, utcnow
 
 from .conftest import assert_error_envelope, bearer
@@ -29,8 +29,9 @@ def local_path(url: str) -> str:
 
 
 async def put_bytes(client, created, data, content_type="image/jpeg"):
-    return await client.put(local_path(created["upload_url"]), content=data,
-                            headers={"Content-Type": content_type})
+    return await client.put(
+        local_path(created["upload_url"]), content=data, headers={"Content-Type": content_type}
+    )
 
 
 async def upload(client, headers, data, **body):
@@ -50,9 +51,11 @@ async def bucket_keys(env) -> list[str]:
 
 # -- the documented upload workflow ----------------------------------------------------------
 
+
 async def test_upload_workflow_as_documented(client, admin, env):
-    response = await client.post("/v1/images", headers=admin,
-                                 json={"filename": "photo.jpg", "album": "photos"})
+    response = await client.post(
+        "/v1/images", headers=admin, json={"filename": "photo.jpg", "album": "photos"}
+    )
     assert response.status_code == 201, response.text
     created = response.json()
     assert created["status"] == "pending" and created["album"] == "photos"
@@ -63,8 +66,9 @@ async def test_upload_workflow_as_documented(client, admin, env):
     assert_error_envelope(await client.get(f"/v1/images/{created['id']}", headers=admin), 404)
 
     data = image_bytes(80, 60)
-    put = await client.put(local_path(created["upload_url"]), content=data,
-                           headers={"Content-Type": "image/jpeg"})  # no bearer token
+    put = await client.put(
+        local_path(created["upload_url"]), content=data, headers={"Content-Type": "image/jpeg"}
+    )  # no bearer token
     assert put.status_code == 200, put.text
     image = put.json()
     assert image["id"] == created["id"] and image["status"] == "ready"
@@ -75,20 +79,39 @@ async def test_upload_workflow_as_documented(client, admin, env):
     assert listed["next_cursor"] is None
     assert [item["id"] for item in listed["data"]] == [created["id"]]
     item = listed["data"][0]
-    for field in ("id", "filename", "album", "owner", "content_type", "size", "tags",
-                  "is_private", "created_at", "cdn_url"):
+    for field in (
+        "id",
+        "filename",
+        "album",
+        "owner",
+        "content_type",
+        "size",
+        "tags",
+        "is_private",
+        "created_at",
+        "cdn_url",
+    ):
         assert field in item
     assert item["content_type"] == "image/jpeg" and item["size"] > 0
-    assert (await client.get(f"/v1/images/{created['id']}", headers=admin)).json()["id"] == \
-        created["id"]
-    assert any(key.startswith(f"images/landscape/{created['id']}.") for key in
-               await bucket_keys(env))
+    assert (await client.get(f"/v1/images/{created['id']}", headers=admin)).json()["id"] == created[
+        "id"
+    ]
+    assert any(
+        key.startswith(f"images/landscape/{created['id']}.") for key in await bucket_keys(env)
+    )
 
 
 async def test_create_stores_metadata_and_detects_real_format(client, admin):
-    created = await create(client, admin, filename="Beach Day.JPG", album="vacation",
-                           tags=["Beach", "summer"], alt="Sunset", is_private=True,
-                           turnstile_token="ignored")
+    created = await create(
+        client,
+        admin,
+        filename="Beach Day.JPG",
+        album="vacation",
+        tags=["Beach", "summer"],
+        alt="Sunset",
+        is_private=True,
+        turnstile_token="ignored",
+    )
     assert created["tags"] == ["beach", "summer"] and created["alt"] == "Sunset"
     assert created["is_private"] is True and created["filename"] == "beach-day.jpg"
     response = await put_bytes(client, created, image_bytes(fmt="PNG"))
@@ -101,6 +124,7 @@ async def test_create_stores_metadata_and_detects_real_format(client, admin):
 
 # -- the signed URL -----------------------------------------------------------------------------
 
+
 async def test_tampered_signature_expiry_and_reuse(client, admin, env, app):
     created = await create(client, admin)
     path, _, query = local_path(created["upload_url"]).partition("?")
@@ -108,19 +132,21 @@ async def test_tampered_signature_expiry_and_reuse(client, admin, env, app):
     data = unique_jpeg(1)
 
     bad_sig = params["signature"][:-1] + ("0" if params["signature"][-1] != "0" else "1")
-    for tampered in (f"{path}?expires={params['expires']}&signature={bad_sig}",
-                     f"{path}?expires={int(params['expires']) + 60}&signature={params['signature']}",
-                     f"{path}?expires={params['expires']}",
-                     f"{path}?signature={params['signature']}",
-                     path,
-                     f"/v1/uploads/{'0' * 8}-0000-4000-8000-{'0' * 12}?{query}"):
+    for tampered in (
+        f"{path}?expires={params['expires']}&signature={bad_sig}",
+        f"{path}?expires={int(params['expires']) + 60}&signature={params['signature']}",
+        f"{path}?expires={params['expires']}",
+        f"{path}?signature={params['signature']}",
+        path,
+        f"/v1/uploads/{'0' * 8}-0000-4000-8000-{'0' * 12}?{query}",
+    ):
         response = await client.put(tampered, content=data)
         assert_error_envelope(response, 403, "FORBIDDEN")
     assert await count_rows(env, "SELECT COUNT(*) AS n FROM images WHERE status = 'pending'") == 1
     assert await bucket_keys(env) == []
 
     # Expired: a correctly signed URL whose time has passed.
-    from pixhaven.services.upload_urls import signature
+    from pixhaven.services.images.upload_urls import signature
     from pixhaven.settings import Settings
 
     settings = Settings.from_env(env)
@@ -142,8 +168,7 @@ async def test_invalid_bytes_leave_row_pending_and_no_objects(client, admin, env
         response = await put_bytes(client, created, junk)
         assert 400 <= response.status_code < 500, response.text
         assert_error_envelope(response, response.status_code)
-    row = await env.DB.prepare("SELECT status FROM images WHERE id = ?").bind(
-        created["id"]).first()
+    row = await env.DB.prepare("SELECT status FROM images WHERE id = ?").bind(created["id"]).first()
     assert row["status"] == "pending"
     assert await bucket_keys(env) == []
     # The same URL still works with good bytes.
@@ -167,23 +192,28 @@ async def test_same_bytes_answer_the_existing_image(client, admin, env):
 
 async def test_upload_route_needs_signature_not_bearer(client, admin):
     created = await create(client, admin)
-    response = await client.put(f"/v1/uploads/{created['id']}", content=unique_jpeg(6),
-                                headers=admin)
+    response = await client.put(
+        f"/v1/uploads/{created['id']}", content=unique_jpeg(6), headers=admin
+    )
     assert_error_envelope(response, 403)
 
 
 # -- validation ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("body", [
-    {"filename": "a.jpg", "tags": ["bad tag!"]},
-    {"filename": "a.jpg", "tags": 5},
-    {"filename": "a.jpg", "album": "Not A Slug!"},
-    {"filename": "a.jpg", "is_private": "yes"},
-    {"filename": ""},
-    {"filename": 12},
-    {"filename": "a.jpg", "alt": "x" * 1001},
-    {"filename": "a.jpg", "album": "new-album", "tags": ["ok", "not ok"]},
-])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"filename": "a.jpg", "tags": ["bad tag!"]},
+        {"filename": "a.jpg", "tags": 5},
+        {"filename": "a.jpg", "album": "Not A Slug!"},
+        {"filename": "a.jpg", "is_private": "yes"},
+        {"filename": ""},
+        {"filename": 12},
+        {"filename": "a.jpg", "alt": "x" * 1001},
+        {"filename": "a.jpg", "album": "new-album", "tags": ["ok", "not ok"]},
+    ],
+)
 async def test_create_validation_errors_write_nothing(client, admin, env, body):
     response = await client.post("/v1/images", json=body, headers=admin)
     assert_error_envelope(response, 400, "INVALID_REQUEST")
@@ -193,19 +223,22 @@ async def test_create_validation_errors_write_nothing(client, admin, env, body):
 
 
 async def test_create_rejects_non_json(client, admin):
-    response = await client.post("/v1/images", content=b"nope", headers={
-        **admin, "Content-Type": "application/json"})
+    response = await client.post(
+        "/v1/images", content=b"nope", headers={**admin, "Content-Type": "application/json"}
+    )
     assert_error_envelope(response, 400, "INVALID_REQUEST")
 
 
 async def test_scopes(client, make_key):
     reader, _ = await make_key(["images:read"])
-    assert_error_envelope(await client.post("/v1/images", json={"filename": "a.jpg"},
-                                            headers=bearer(reader)), 403)
+    assert_error_envelope(
+        await client.post("/v1/images", json={"filename": "a.jpg"}, headers=bearer(reader)), 403
+    )
     assert_error_envelope(await client.get("/v1/images"), 401)
 
 
 # -- listing -------------------------------------------------------------------------------------
+
 
 async def test_filter_by_album_and_tag(client, admin):
     beach = await upload(client, admin, unique_jpeg(10), album="vacation", tags=["beach"])
@@ -225,10 +258,10 @@ async def test_filter_by_album_and_tag(client, admin):
 
 
 async def test_list_validation(client, admin):
-    for query in ("limit=0", "limit=abc", "cursor=%%%", "cursor=bm9wZQ",
-                  "include_deleted=maybe"):
-        assert_error_envelope(await client.get(f"/v1/images?{query}", headers=admin), 400,
-                              "INVALID_REQUEST")
+    for query in ("limit=0", "limit=abc", "cursor=%%%", "cursor=bm9wZQ", "include_deleted=maybe"):
+        assert_error_envelope(
+            await client.get(f"/v1/images?{query}", headers=admin), 400, "INVALID_REQUEST"
+        )
     response = await client.get("/v1/images?limit=1000", headers=admin)
     assert response.status_code == 200
 
@@ -259,8 +292,9 @@ async def test_pending_upload_completed_while_paging_is_not_skipped(client, admi
     assert (await put_bytes(client, early, unique_jpeg(399))).status_code == 200
     # It became visible after paging began: it is the newest now, not hidden behind the
     # cursor, so a fresh first page shows it and the ongoing walk neither skips nor repeats.
-    rest = (await client.get(f"/v1/images?limit=10&cursor={first['next_cursor']}",
-                             headers=admin)).json()
+    rest = (
+        await client.get(f"/v1/images?limit=10&cursor={first['next_cursor']}", headers=admin)
+    ).json()
     walked = [i["id"] for i in first["data"] + rest["data"]]
     assert walked == list(reversed(others))
     fresh = (await client.get("/v1/images?limit=1", headers=admin)).json()
@@ -278,7 +312,8 @@ async def test_parallel_inserts_while_paging(client, admin):
         query = "limit=3" + (f"&cursor={cursor}" if cursor else "")
         page, *_ = await asyncio.gather(
             client.get(f"/v1/images?{query}", headers=admin),
-            *(insert(len(seen) * 3 + k) for k in range(3)))
+            *(insert(len(seen) * 3 + k) for k in range(3)),
+        )
         body = page.json()
         seen += [item["id"] for item in body["data"]]
         cursor = body["next_cursor"]
@@ -290,30 +325,45 @@ async def test_parallel_inserts_while_paging(client, admin):
 
 # -- single image, edits, delete, restore -----------------------------------------------------
 
+
 async def test_get_unknown_malformed_and_foreign(client, admin, make_key):
     mine = await upload(client, admin, unique_jpeg(20))
     other_key, _ = await make_key(["images:read", "images:write"], owner="bob")
     other = bearer(other_key)
     for image_id in ("abc123", "00000000-0000-4000-8000-000000000000"):
-        assert_error_envelope(await client.get(f"/v1/images/{image_id}", headers=admin), 404,
-                              "NOT_FOUND")
+        assert_error_envelope(
+            await client.get(f"/v1/images/{image_id}", headers=admin), 404, "NOT_FOUND"
+        )
     for method, suffix in (("GET", ""), ("PATCH", ""), ("DELETE", ""), ("POST", "/restore")):
-        response = await client.request(method, f"/v1/images/{mine['id']}{suffix}",
-                                        headers=other, json={"alt": "x"} if method == "PATCH" else None)
+        response = await client.request(
+            method,
+            f"/v1/images/{mine['id']}{suffix}",
+            headers=other,
+            json={"alt": "x"} if method == "PATCH" else None,
+        )
         assert_error_envelope(response, 404, "NOT_FOUND")
     assert (await client.get("/v1/images", headers=other)).json()["data"] == []
     bobs = await upload(client, other, unique_jpeg(20))  # same bytes, other owner: not a dup
     assert bobs["id"] != mine["id"] and bobs["owner"] == "bob"
-    assert [i["id"] for i in (await client.get("/v1/images", headers=admin)).json()["data"]] == \
-        [mine["id"]]
+    assert [i["id"] for i in (await client.get("/v1/images", headers=admin)).json()["data"]] == [
+        mine["id"]
+    ]
 
 
 async def test_patch_fields(client, admin):
-    image = await upload(client, admin, unique_jpeg(30), filename="beach.jpg", album="vacation",
-                         tags=["beach"])
-    response = await client.patch(f"/v1/images/{image['id']}", headers=admin, json={
-        "filename": "Beach Sunset.png", "album": "photos", "tags": ["beach", "Sunset"],
-        "alt": "Beautiful sunset"})
+    image = await upload(
+        client, admin, unique_jpeg(30), filename="beach.jpg", album="vacation", tags=["beach"]
+    )
+    response = await client.patch(
+        f"/v1/images/{image['id']}",
+        headers=admin,
+        json={
+            "filename": "Beach Sunset.png",
+            "album": "photos",
+            "tags": ["beach", "Sunset"],
+            "alt": "Beautiful sunset",
+        },
+    )
     assert response.status_code == 200, response.text
     patched = response.json()
     assert patched["filename"] == "beach-sunset.jpg"  # sanitised, real extension kept
@@ -321,34 +371,48 @@ async def test_patch_fields(client, admin):
     assert patched["alt"] == "Beautiful sunset"
     assert patched["cdn_url"].endswith("/default_user/photos/beach-sunset.jpg")
 
-    patched = (await client.patch(f"/v1/images/{image['id']}", headers=admin,
-                                  json={"is_private": True, "album": None})).json()
+    patched = (
+        await client.patch(
+            f"/v1/images/{image['id']}", headers=admin, json={"is_private": True, "album": None}
+        )
+    ).json()
     assert patched["is_private"] is True and patched["album"] is None
     assert patched["tags"] == ["beach", "sunset"] and patched["alt"] == "Beautiful sunset"
-    assert (await client.get("/v1/images?tag=sunset", headers=admin)).json()["data"][0]["id"] \
-        == image["id"]
+    assert (await client.get("/v1/images?tag=sunset", headers=admin)).json()["data"][0][
+        "id"
+    ] == image["id"]
 
 
 async def test_patch_validation_and_filename_uniqueness(client, admin, env):
     first = await upload(client, admin, unique_jpeg(31), filename="one.jpg", album="a")
     second = await upload(client, admin, unique_jpeg(32), filename="two.jpg", album="a")
-    clash = await client.patch(f"/v1/images/{second['id']}", headers=admin,
-                               json={"filename": "one.jpg"})
+    clash = await client.patch(
+        f"/v1/images/{second['id']}", headers=admin, json={"filename": "one.jpg"}
+    )
     assert_error_envelope(clash, 409)
-    for body in ({"filename": ""}, {"filename": None}, {"is_private": "no"},
-                 {"is_private": None}, {"tags": ["no way"]}, {"album": "Bad Slug"},
-                 {"alt": 5}, {"album": "fresh-album", "tags": ["x y"]}):
+    for body in (
+        {"filename": ""},
+        {"filename": None},
+        {"is_private": "no"},
+        {"is_private": None},
+        {"tags": ["no way"]},
+        {"album": "Bad Slug"},
+        {"alt": 5},
+        {"album": "fresh-album", "tags": ["x y"]},
+    ):
         response = await client.patch(f"/v1/images/{second['id']}", headers=admin, json=body)
         assert_error_envelope(response, 400, "INVALID_REQUEST")
     after = (await client.get(f"/v1/images/{second['id']}", headers=admin)).json()
     assert after["filename"] == "two.jpg" and after["album"] == "a"
     assert await count_rows(env, "SELECT COUNT(*) AS n FROM albums WHERE slug = 'fresh-album'") == 0
     # Same filename in another album is fine; renaming to itself too.
-    moved = await client.patch(f"/v1/images/{second['id']}", headers=admin,
-                               json={"filename": "one.jpg", "album": "b"})
+    moved = await client.patch(
+        f"/v1/images/{second['id']}", headers=admin, json={"filename": "one.jpg", "album": "b"}
+    )
     assert moved.status_code == 200 and moved.json()["filename"] == "one.jpg"
-    same = await client.patch(f"/v1/images/{first['id']}", headers=admin,
-                              json={"filename": "one.jpg"})
+    same = await client.patch(
+        f"/v1/images/{first['id']}", headers=admin, json={"filename": "one.jpg"}
+    )
     assert same.status_code == 200
 
 
@@ -367,16 +431,21 @@ async def test_delete_and_restore(client, admin, env):
 
     restored = await client.post(f"/v1/images/{image['id']}/restore", headers=admin)
     assert restored.status_code == 200 and restored.json()["deleted_at"] is None
-    assert [i["id"] for i in (await client.get("/v1/images", headers=admin)).json()["data"]] == \
-        [image["id"]]
+    assert [i["id"] for i in (await client.get("/v1/images", headers=admin)).json()["data"]] == [
+        image["id"]
+    ]
 
     # Past retention: 410.
     await client.delete(f"/v1/images/{image['id']}", headers=admin)
     long_ago = iso(utcnow() - timedelta(days=31))
-    await env.DB.prepare("UPDATE images SET deleted_at = ? WHERE id = ?").bind(
-        long_ago, image["id"]).run()
-    assert_error_envelope(await client.post(f"/v1/images/{image['id']}/restore", headers=admin),
-                          410)
+    await (
+        env.DB.prepare("UPDATE images SET deleted_at = ? WHERE id = ?")
+        .bind(long_ago, image["id"])
+        .run()
+    )
+    assert_error_envelope(
+        await client.post(f"/v1/images/{image['id']}/restore", headers=admin), 410
+    )
 
 
 async def test_unfinished_uploads_are_purged_by_cron(client, admin, env):
@@ -385,8 +454,11 @@ async def test_unfinished_uploads_are_purged_by_cron(client, admin, env):
     created = await create(client, admin, tags=["pending-tag"])
     assert (await run_scheduled(env))["unfinished_uploads_purged"] == 0
     old = iso(utcnow() - timedelta(hours=3))
-    await env.DB.prepare("UPDATE images SET updated_at = ? WHERE id = ?").bind(
-        old, created["id"]).run()
+    await (
+        env.DB.prepare("UPDATE images SET updated_at = ? WHERE id = ?")
+        .bind(old, created["id"])
+        .run()
+    )
     assert (await run_scheduled(env))["unfinished_uploads_purged"] == 1
     assert await count_rows(env) == 0
     assert await count_rows(env, "SELECT COUNT(*) AS n FROM image_tags") == 0
@@ -394,8 +466,12 @@ async def test_unfinished_uploads_are_purged_by_cron(client, admin, env):
 
 # -- R2 presigned uploads ------------------------------------------------------------------------
 
-R2_SETTINGS = {"R2_ACCESS_KEY_ID": "AKIDEXAMPLE", "R2_SECRET_ACCESS_KEY": "secretkey",
-               "R2_ACCOUNT_ID": "acct123", "R2_BUCKET_NAME": "pixhaven"}
+R2_SETTINGS = {
+    "R2_ACCESS_KEY_ID": "AKIDEXAMPLE",
+    "R2_SECRET_ACCESS_KEY": "secretkey",
+    "R2_ACCOUNT_ID": "acct123",
+    "R2_BUCKET_NAME": "pixhaven",
+}
 
 
 @pytest.mark.parametrize("settings_overrides", [R2_SETTINGS])
@@ -414,13 +490,14 @@ async def test_r2_presigned_upload_completed_on_first_read(client, admin, env):
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "ready" and response.json()["height"] == 90
     assert f"uploads/{created['id']}" not in await bucket_keys(env)
-    assert [i["id"] for i in (await client.get("/v1/images", headers=admin)).json()["data"]] == \
-        [created["id"]]
+    assert [i["id"] for i in (await client.get("/v1/images", headers=admin)).json()["data"]] == [
+        created["id"]
+    ]
 
 
 @pytest.mark.parametrize("settings_overrides", [R2_SETTINGS])
 async def test_r2_event_notification_completes_upload(client, admin, env):
-    from pixhaven.services.jobs import handle_queue_batch, run_job
+    from pixhaven.services.jobs.queue import handle_queue_batch, run_job
 
     created = await create(client, admin)
     await env.BUCKET.put(f"uploads/{created['id']}", unique_jpeg(50))
@@ -438,49 +515,66 @@ async def test_r2_event_notification_completes_upload(client, admin, env):
         def __init__(self, messages):
             self.messages = messages
 
-    event = Message({"account": "acct123", "bucket": "pixhaven", "action": "PutObject",
-                     "eventTime": "2025-01-01T00:00:00Z",
-                     "object": {"key": f"uploads/{created['id']}", "size": 1, "eTag": "x"}})
+    event = Message(
+        {
+            "account": "acct123",
+            "bucket": "pixhaven",
+            "action": "PutObject",
+            "eventTime": "2025-01-01T00:00:00Z",
+            "object": {"key": f"uploads/{created['id']}", "size": 1, "eTag": "x"},
+        }
+    )
     await handle_queue_batch(env, Batch([event]))
     assert event.acked
     # The event became a durable job; run it now rather than wait for the queue's batch
     # timeout (whichever runs first claims it, the other skips).
-    job = await env.DB.prepare("SELECT id, payload FROM jobs WHERE kind = 'upload.complete'"
-                               ).first()
+    job = await env.DB.prepare(
+        "SELECT id, payload FROM jobs WHERE kind = 'upload.complete'"
+    ).first()
     assert created["id"] in job["payload"]
     await run_job(env, job["id"])
-    row = await env.DB.prepare("SELECT status FROM images WHERE id = ?").bind(
-        created["id"]).first()
+    row = await env.DB.prepare("SELECT status FROM images WHERE id = ?").bind(created["id"]).first()
     assert row["status"] == "ready"
     assert (await client.get(f"/v1/images/{created['id']}", headers=admin)).status_code == 200
 
 
 # -- SigV4 ----------------------------------------------------------------------------------------
 
+
 def test_sigv4_presign_matches_aws_documented_example():
     """AWS S3 API reference, "Authenticating Requests: Using Query Parameters (AWS Signature
     Version 4)": GET examplebucket/test.txt, 2013-05-24, us-east-1, 86400 s."""
     secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-    url = presign_url(method="GET", host="examplebucket.s3.amazonaws.com", path="/test.txt",
-                      access_key_id="AKIAIOSFODNN7EXAMPLE", secret_access_key=secret,
-                      region="us-east-1", expires_seconds=86400,
-                      now=datetime(2013, 5, 24, tzinfo=timezone.utc))
+    url = presign_url(
+        method="GET",
+        host="examplebucket.s3.amazonaws.com",
+        path="/test.txt",
+        access_key_id="AKIAIOSFODNN7EXAMPLE",
+        secret_access_key=secret,
+        region="us-east-1",
+        expires_seconds=86400,
+        now=datetime(2013, 5, 24, tzinfo=UTC),
+    )
     documented = "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
     assert url == (
         "https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256"
         "&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20130524%2Fus-east-1%2Fs3%2Faws4_request"
         "&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host"
-        f"&X-Amz-Signature={documented}")
+        f"&X-Amz-Signature={documented}"
+    )
 
     # The same signature computed here step by step from the documented canonical request.
     canonical_request = (
         "GET\n/test.txt\nX-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE"
         "%2F20130524%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20130524T000000Z"
         "&X-Amz-Expires=86400&X-Amz-SignedHeaders=host\nhost:examplebucket.s3.amazonaws.com\n"
-        "\nhost\nUNSIGNED-PAYLOAD")
+        "\nhost\nUNSIGNED-PAYLOAD"
+    )
     digest = hashlib.sha256(canonical_request.encode()).hexdigest()
     assert digest == "3bfa292879f6447bbcda7001decf97f4a54dc650c8942174ae0a9121cf58ad04"
-    string_to_sign = f"AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n{digest}"
+    string_to_sign = (
+        f"AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n{digest}"
+    )
     key = ("AWS4" + secret).encode()
     for part in ("20130524", "us-east-1", "s3", "aws4_request"):
         key = hmac.new(key, part.encode(), hashlib.sha256).digest()
@@ -488,28 +582,34 @@ def test_sigv4_presign_matches_aws_documented_example():
 
 
 def test_sigv4_put_encodes_key_and_uses_r2_region():
-    url = presign_url(method="PUT", host="acct.r2.cloudflarestorage.com",
-                      path="/bucket/uploads/a b+c", access_key_id="k", secret_access_key="s",
-                      region="auto", expires_seconds=900,
-                      now=datetime(2025, 1, 1, 12, 0, tzinfo=timezone.utc))
+    url = presign_url(
+        method="PUT",
+        host="acct.r2.cloudflarestorage.com",
+        path="/bucket/uploads/a b+c",
+        access_key_id="k",
+        secret_access_key="s",
+        region="auto",
+        expires_seconds=900,
+        now=datetime(2025, 1, 1, 12, 0, tzinfo=UTC),
+    )
     assert url.startswith("https://acct.r2.cloudflarestorage.com/bucket/uploads/a%20b%2Bc?")
     assert "X-Amz-Credential=k%2F20250101%2Fauto%2Fs3%2Faws4_request" in url
 
 
 def test_cursor_is_opaque_base64url():
-    from pixhaven.services.pixelflare_images import decode_cursor, encode_cursor
+    from pixhaven.services.images.pixelflare_resource import decode_cursor, encode_cursor
 
-    row = {"created_at": "2025-01-01T00:00:00.000Z",
-           "id": "12345678-1234-4234-8234-123456789012"}
+    row = {"created_at": "2025-01-01T00:00:00.000Z", "id": "12345678-1234-4234-8234-123456789012"}
     cursor = encode_cursor(row)
     assert "=" not in cursor and "|" not in cursor
-    assert base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode() == \
-        f"{row['created_at']}|{row['id']}"
+    assert (
+        base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        == f"{row['created_at']}|{row['id']}"
+    )
     assert decode_cursor(cursor) == (row["created_at"], row["id"])
 
 
-async def test_storage_failure_leaves_row_pending_and_no_objects(client, admin, env,
-                                                                  monkeypatch):
+async def test_storage_failure_leaves_row_pending_and_no_objects(client, admin, env, monkeypatch):
     created = await create(client, admin)
     real_put, calls = env.BUCKET.put, []
 
@@ -523,21 +623,22 @@ async def test_storage_failure_leaves_row_pending_and_no_objects(client, admin, 
     response = await put_bytes(client, created, unique_jpeg(60))
     assert_error_envelope(response, 500)
     monkeypatch.setattr(env.BUCKET, "put", real_put)
-    row = await env.DB.prepare("SELECT status FROM images WHERE id = ?").bind(
-        created["id"]).first()
+    row = await env.DB.prepare("SELECT status FROM images WHERE id = ?").bind(created["id"]).first()
     assert row["status"] == "pending" and await bucket_keys(env) == []
     assert (await put_bytes(client, created, unique_jpeg(60))).status_code == 200
 
 
 async def test_concurrent_puts_to_one_url_complete_it_once(client, admin, env):
     created = await create(client, admin)
-    responses = await asyncio.gather(*(put_bytes(client, created, unique_jpeg(70 + n))
-                                       for n in range(4)))
+    responses = await asyncio.gather(
+        *(put_bytes(client, created, unique_jpeg(70 + n)) for n in range(4))
+    )
     statuses = sorted(r.status_code for r in responses)
     assert statuses.count(200) == 1 and set(statuses) <= {200, 409}, statuses
     winner = next(r.json() for r in responses if r.status_code == 200)
     stored = await env.BUCKET.get(f"images/landscape/{created['id']}.jpg")
     assert (await stored.arrayBuffer()).to_bytes() is not None
     assert len([k for k in await bucket_keys(env) if created["id"] in k]) == 3  # jpg+webp+avif
-    assert (await client.get(f"/v1/images/{created['id']}", headers=admin)).json()["size"] == \
-        winner["size"]
+    assert (await client.get(f"/v1/images/{created['id']}", headers=admin)).json()[
+        "size"
+    ] == winner["size"]

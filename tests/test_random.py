@@ -5,8 +5,8 @@ from collections import Counter
 
 import pytest
 
-from pixhaven.services import random_image
-from pixhaven.services.random_image import RandomQuery
+from pixhaven.services.delivery import random_image
+from pixhaven.services.delivery.random_image import RandomQuery
 from pixhaven.timeutil import now_iso
 from tests.conftest import assert_error_envelope
 from tests.imagegen import animated_gif, unique_jpeg
@@ -33,14 +33,18 @@ async def draw(client, params: dict | None = None, **headers):
 async def library(client, admin):
     """A small tagged library: two landscape, two portrait images."""
     made = {}
-    made["beach"] = await publish(client, admin, unique_jpeg(1, 80, 40), "beach.jpg",
-                                  tags="nature,outdoor,landscape")
-    made["city"] = await publish(client, admin, unique_jpeg(2, 80, 40), "city.jpg",
-                                 tags="city,outdoor,landscape")
-    made["cat"] = await publish(client, admin, unique_jpeg(3, 40, 80), "cat.jpg",
-                                tags="cat,wallpaper")
-    made["nsfw_cat"] = await publish(client, admin, unique_jpeg(4, 40, 80), "cat2.jpg",
-                                     tags="cat,nsfw,wallpaper")
+    made["beach"] = await publish(
+        client, admin, unique_jpeg(1, 80, 40), "beach.jpg", tags="nature,outdoor,landscape"
+    )
+    made["city"] = await publish(
+        client, admin, unique_jpeg(2, 80, 40), "city.jpg", tags="city,outdoor,landscape"
+    )
+    made["cat"] = await publish(
+        client, admin, unique_jpeg(3, 40, 80), "cat.jpg", tags="cat,wallpaper"
+    )
+    made["nsfw_cat"] = await publish(
+        client, admin, unique_jpeg(4, 40, 80), "cat2.jpg", tags="cat,nsfw,wallpaper"
+    )
     return made
 
 
@@ -79,14 +83,16 @@ async def test_public_base_url_is_the_base_of_the_location(client, admin, env):
         env.PUBLIC_BASE_URL = ""
     assert response.status_code == 302
     assert response.headers["location"] == (
-        f"https://img.example.com/r2/images/landscape/{made['id']}.jpg")
+        f"https://img.example.com/r2/images/landscape/{made['id']}.jpg"
+    )
 
 
 async def test_documented_curl_examples(client, admin, library):
     ids = {name: made["id"] for name, made in library.items()}
     # curl ".../api/random?tags=nature,outdoor&orientation=landscape"
     assert await draws(client, {"tags": "nature,outdoor", "orientation": "landscape"}) == {
-        ids["beach"]}
+        ids["beach"]
+    }
     # curl ".../api/random?format=webp" -o random.webp
     response = await draw(client, {"format": "webp"})
     assert assert_redirect(response).endswith(".webp")
@@ -98,24 +104,34 @@ async def test_documented_curl_examples(client, admin, library):
     assert seen == {ids["beach"], ids["city"]}
     # Use case 2: ?orientation=portrait&tags=wallpaper
     assert await draws(client, {"orientation": "portrait", "tags": "wallpaper"}) == {
-        ids["cat"], ids["nsfw_cat"]}
+        ids["cat"],
+        ids["nsfw_cat"],
+    }
     # Use case 3: ?tags=cat&exclude=nsfw,private
     assert await draws(client, {"tags": "cat", "exclude": "nsfw,private"}) == {ids["cat"]}
     # Use case 4: ?tags=nature,landscape&exclude=city
     assert await draws(client, {"tags": "nature,landscape", "exclude": "city"}) == {ids["beach"]}
     # Use case 5/6: ?orientation=auto, by User-Agent
     assert await draws(client, {"orientation": "auto"}, **{"User-Agent": IPHONE}) == {
-        ids["cat"], ids["nsfw_cat"]}
+        ids["cat"],
+        ids["nsfw_cat"],
+    }
     assert await draws(client, {"orientation": "auto"}, **{"User-Agent": DESKTOP}) == {
-        ids["beach"], ids["city"]}
+        ids["beach"],
+        ids["city"],
+    }
 
 
 async def test_auto_orientation_recognises_mobile_agents(client, admin, library):
     portrait = {library["cat"]["id"], library["nsfw_cat"]["id"]}
-    for agent in ("Mozilla/5.0 (Linux; Android 14; Pixel 8) Mobile Safari/537.36",
-                  "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X)"):
-        assert await draws(client, {"orientation": "auto"}, times=10,
-                           **{"User-Agent": agent}) <= portrait
+    for agent in (
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) Mobile Safari/537.36",
+        "Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X)",
+    ):
+        assert (
+            await draws(client, {"orientation": "auto"}, times=10, **{"User-Agent": agent})
+            <= portrait
+        )
     # No User-Agent at all: desktop.
     assert not await draws(client, {"orientation": "auto"}, times=10) & portrait
 
@@ -156,8 +172,7 @@ async def test_accept_negotiation_prefers_avif_then_webp(client, admin):
 
 
 async def test_missing_versions_fall_back_to_the_original(client, admin):
-    made = await publish(client, admin, unique_jpeg(12), generateWebp="false",
-                         generateAvif="false")
+    made = await publish(client, admin, unique_jpeg(12), generateWebp="false", generateAvif="false")
     for params, accept in (({"format": "webp"}, "*/*"), ({}, "image/avif,image/webp")):
         response = await draw(client, params, **{"Accept": accept})
         assert assert_redirect(response) == made["urls"]["original"]
@@ -244,8 +259,9 @@ async def test_the_window_queries_use_the_random_indexes(env):
     from pixhaven.db.public_images import random_window_sql
 
     for orientation, index in ((None, "images_random_any"), ("portrait", "images_random")):
-        sql, params = random_window_sql(now_iso(), 5, 500, 65, orientation=orientation,
-                                        tags=("cat",), exclude=("nsfw",))
+        sql, params = random_window_sql(
+            now_iso(), 5, 500, 65, orientation=orientation, tags=("cat",), exclude=("nsfw",)
+        )
         plan = await env.DB.prepare("EXPLAIN QUERY PLAN " + sql).bind(*params).all()
         details = " ".join(row["detail"] for row in plan["results"])
         assert index in details, details

@@ -16,8 +16,11 @@ async def photo(client, admin, env):
     stored = await env.BUCKET.get(key_of(made["urls"]["original"]))
     made["bytes"] = await stored.bytes()
     made["etag"] = stored.httpEtag
-    row = await env.DB.prepare("SELECT short_id, filename FROM images WHERE id = ?").bind(
-        made["id"]).first()
+    row = (
+        await env.DB.prepare("SELECT short_id, filename FROM images WHERE id = ?")
+        .bind(made["id"])
+        .first()
+    )
     made.update(row)
     return made
 
@@ -53,9 +56,14 @@ async def test_documented_curl_example_and_unknown_objects_are_404_json(client, 
     body = assert_error_envelope(response, 404, "NOT_FOUND")
     assert body["error"] == "Not found"
     # The right id under the wrong orientation or extension is not an object either.
-    for wrong in (f"/r2/images/portrait/{photo['id']}.jpg", f"/r2/images/landscape/{photo['id']}.png",
-                  f"/r2/images/landscape/{photo['id']}.JPG", "/r2/", "/r2/images/",
-                  "/r2/images/landscape/not-a-uuid.jpg"):
+    for wrong in (
+        f"/r2/images/portrait/{photo['id']}.jpg",
+        f"/r2/images/landscape/{photo['id']}.png",
+        f"/r2/images/landscape/{photo['id']}.JPG",
+        "/r2/",
+        "/r2/images/",
+        "/r2/images/landscape/not-a-uuid.jpg",
+    ):
         assert_error_envelope(await client.get(wrong), 404)
 
 
@@ -89,12 +97,16 @@ async def test_if_none_match_answers_304(client, photo):
 async def test_ranges(client, photo):
     url = path_of(photo["urls"]["original"])
     data, size = photo["bytes"], len(photo["bytes"])
-    cases = {"bytes=0-9": (0, 9), "bytes=10-": (10, size - 1), "bytes=-5": (size - 5, size - 1),
-             f"bytes=5-{size + 100}": (5, size - 1)}
+    cases = {
+        "bytes=0-9": (0, 9),
+        "bytes=10-": (10, size - 1),
+        "bytes=-5": (size - 5, size - 1),
+        f"bytes=5-{size + 100}": (5, size - 1),
+    }
     for header, (first, last) in cases.items():
         response = await client.get(url, headers={"Range": header})
         assert response.status_code == 206, header
-        assert response.content == data[first:last + 1]
+        assert response.content == data[first : last + 1]
         assert response.headers["content-range"] == f"bytes {first}-{last}/{size}"
         assert int(response.headers["content-length"]) == last - first + 1
         assert response.headers["etag"] == photo["etag"]
@@ -129,6 +141,7 @@ async def test_deleted_private_and_expired_images_are_not_served(client, admin, 
 
 
 # -- traversal -----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 async def secret(env):
@@ -172,7 +185,7 @@ async def test_traversal_and_keys_outside_images_are_refused(client, photo, secr
 async def test_raw_dot_segments_are_refused_before_any_lookup(client, secret, app, env):
     """httpx removes `..` from URLs it sends; a raw ASGI request keeps them, as a hostile
     client could send them."""
-    from pixhaven.local.server import with_env
+    from pixhaven.local.runtime.server import with_env
 
     sent = []
 
@@ -182,13 +195,25 @@ async def test_raw_dot_segments_are_refused_before_any_lookup(client, secret, ap
     async def send(message):
         sent.append(message)
 
-    for raw in (b"/r2/images/../private/secret.txt", b"/r2/../../etc/passwd",
-                b"/r2/images/landscape/..\\..\\x"):
+    for raw in (
+        b"/r2/images/../private/secret.txt",
+        b"/r2/../../etc/passwd",
+        b"/r2/images/landscape/..\\..\\x",
+    ):
         sent.clear()
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-                 "method": "GET", "scheme": "http", "path": raw.decode(), "raw_path": raw,
-                 "query_string": b"", "headers": [(b"host", b"testserver")],
-                 "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": raw.decode(),
+            "raw_path": raw,
+            "query_string": b"",
+            "headers": [(b"host", b"testserver")],
+            "client": ("127.0.0.1", 5000),
+            "server": ("testserver", 80),
+        }
         await with_env(app, env)(scope, receive, send)
         status = sent[0]["status"]
         body = b"".join(m.get("body", b"") for m in sent[1:])
@@ -198,12 +223,18 @@ async def test_raw_dot_segments_are_refused_before_any_lookup(client, secret, ap
 
 # -- PixelFlare CDN paths -------------------------------------------------------------------------
 
+
 async def make_album(env, owner: str, slug: str) -> str:
     album_id = "col_" + "a" * 24
     now = "2025-01-01T00:00:00.000Z"
-    await env.DB.prepare(
-        "INSERT INTO albums (id, owner, slug, title, description, created_at, updated_at)"
-        " VALUES (?, ?, ?, ?, NULL, ?, ?)").bind(album_id, owner, slug, slug, now, now).run()
+    await (
+        env.DB.prepare(
+            "INSERT INTO albums (id, owner, slug, title, description, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, NULL, ?, ?)"
+        )
+        .bind(album_id, owner, slug, slug, now, now)
+        .run()
+    )
     return album_id
 
 
@@ -219,8 +250,11 @@ async def test_cdn_paths_serve_the_original(client, photo, env):
         ranged = await client.get(path, headers={"Range": "bytes=0-1"})
         assert ranged.status_code == 206 and ranged.content == photo["bytes"][:2]
     album_id = await make_album(env, owner, "vacation")
-    await env.DB.prepare("UPDATE images SET album_id = ? WHERE id = ?").bind(
-        album_id, photo["id"]).run()
+    await (
+        env.DB.prepare("UPDATE images SET album_id = ? WHERE id = ?")
+        .bind(album_id, photo["id"])
+        .run()
+    )
     assert (await client.get(f"/{owner}/vacation/{photo['filename']}")).status_code == 200
     assert (await client.get(f"/{owner}/vacation/beach")).content == photo["bytes"]
     assert_error_envelope(await client.get(f"/{owner}/_/{photo['filename']}"), 404)
@@ -239,12 +273,32 @@ async def test_cdn_paths_do_not_serve_private_or_deleted_images(client, admin, p
     assert_error_envelope(await client.get(f"/{photo['short_id']}"), 404)
 
 
-@pytest.mark.parametrize("path", [
-    "/v1/anything", "/v1/a/b", "/v1/a/b/c", "/v1/a/b/c/w512", "/api/nothing", "/api/a/b/c",
-    "/r2", "/cdn-cgi/a/b", "/templates/a/b", "/bindings/a/b", "/webhook-subscriptions/a/b",
-    "/image/a/b", "/gif/a/b/c", "/pdf/a/b", "/health/a/b", "/docs/a/b", "/redoc",
-    "/unknown", "/a/b/c/not-a-variant", "/owner/_/..", "/favicon.ico",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/anything",
+        "/v1/a/b",
+        "/v1/a/b/c",
+        "/v1/a/b/c/w512",
+        "/api/nothing",
+        "/api/a/b/c",
+        "/r2",
+        "/cdn-cgi/a/b",
+        "/templates/a/b",
+        "/bindings/a/b",
+        "/webhook-subscriptions/a/b",
+        "/image/a/b",
+        "/gif/a/b/c",
+        "/pdf/a/b",
+        "/health/a/b",
+        "/docs/a/b",
+        "/redoc",
+        "/unknown",
+        "/a/b/c/not-a-variant",
+        "/owner/_/..",
+        "/favicon.ico",
+    ],
+)
 async def test_reserved_and_unknown_paths_are_404_json(client, path):
     response = await client.get(path)
     assert_error_envelope(response, 404)

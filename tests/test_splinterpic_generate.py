@@ -7,8 +7,8 @@ import pytest
 from PIL import Image
 
 from pixhaven.db import usage_events
-from pixhaven.local.r2_objects import BodyStream
-from pixhaven.services import ai_generation
+from pixhaven.local.bindings.r2_objects import BodyStream
+from pixhaven.services.ai import generate as ai_generation
 from tests.conftest import assert_error_envelope, bearer
 
 FLUX = "@cf/black-forest-labs/flux-1-schnell"
@@ -24,8 +24,9 @@ async def fetch(client, url):
 
 
 async def test_generate_with_the_offline_model_end_to_end(client, admin, env):
-    response = await client.post("/api/generate", headers=admin,
-                                 json={"prompt": "A beautiful sunset over the sea", **SMALL})
+    response = await client.post(
+        "/api/generate", headers=admin, json={"prompt": "A beautiful sunset over the sea", **SMALL}
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["success"] is True and body["image"]["id"] == body["id"]
@@ -74,11 +75,13 @@ async def test_real_model_output_is_recorded_under_the_model_with_its_cost(clien
         async def run(self, model, inputs):
             calls.append((model, inputs))
             import base64
+
             return {"image": base64.b64encode(png.getvalue()).decode()}
 
     env.AI = FakeFlux()
-    response = await client.post("/api/generate", headers=admin,
-                                 json={"prompt": "green field", "seed": 7, "steps": 6})
+    response = await client.post(
+        "/api/generate", headers=admin, json={"prompt": "green field", "seed": 7, "steps": 6}
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["model"] == FLUX and body["offline_preview"] is False
@@ -100,21 +103,27 @@ async def test_stream_answers_are_read(client, admin, env):
             return BodyStream(png.getvalue())
 
     env.AI = FakeSdxl()
-    response = await client.post("/api/generate", headers=admin, json={
-        "prompt": "a quiet lake", "model": SDXL, "negative_prompt": "blur"})
+    response = await client.post(
+        "/api/generate",
+        headers=admin,
+        json={"prompt": "a quiet lake", "model": SDXL, "negative_prompt": "blur"},
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["model"] == SDXL and (body["width"], body["height"]) == (300, 200)
     assert body["negative_prompt"] == "blur" and body["cost"] == 0
 
 
-@pytest.mark.parametrize("prompt,message", [
-    ("hi", "Prompt must be at least 3 characters"),
-    ("   ab  ", "Prompt must be at least 3 characters"),
-    ("x" * 2049, "Prompt must be at most 2048 characters"),
-    (42, "Prompt must be a string"),
-    (None, "Prompt is required"),
-])
+@pytest.mark.parametrize(
+    "prompt,message",
+    [
+        ("hi", "Prompt must be at least 3 characters"),
+        ("   ab  ", "Prompt must be at least 3 characters"),
+        ("x" * 2049, "Prompt must be at most 2048 characters"),
+        (42, "Prompt must be a string"),
+        (None, "Prompt is required"),
+    ],
+)
 async def test_prompt_validation(client, admin, prompt, message):
     body = {} if prompt is None else {"prompt": prompt}
     response = await client.post("/api/generate", headers=admin, json=body)
@@ -123,17 +132,26 @@ async def test_prompt_validation(client, admin, prompt, message):
     assert error["details"] == {"field": "prompt", "message": message}
 
 
-@pytest.mark.parametrize("extra,field", [
-    ({"model": "@cf/nope/unknown"}, "model"), ({"model": 3}, "model"),
-    ({"width": 512}, "width"),  # FLUX makes 1024x1024 only
-    ({"model": SDXL, "width": 100}, "width"), ({"model": SDXL, "height": 4096}, "height"),
-    ({"steps": 9}, "steps"), ({"steps": 2.5}, "steps"), ({"seed": -1}, "seed"),
-    ({"seed": True}, "seed"), ({"negative_prompt": 5}, "negative_prompt"),
-    ({"collection_id": 12}, "collection_id"),
-])
+@pytest.mark.parametrize(
+    "extra,field",
+    [
+        ({"model": "@cf/nope/unknown"}, "model"),
+        ({"model": 3}, "model"),
+        ({"width": 512}, "width"),  # FLUX makes 1024x1024 only
+        ({"model": SDXL, "width": 100}, "width"),
+        ({"model": SDXL, "height": 4096}, "height"),
+        ({"steps": 9}, "steps"),
+        ({"steps": 2.5}, "steps"),
+        ({"seed": -1}, "seed"),
+        ({"seed": True}, "seed"),
+        ({"negative_prompt": 5}, "negative_prompt"),
+        ({"collection_id": 12}, "collection_id"),
+    ],
+)
 async def test_other_parameters_are_checked(client, admin, extra, field):
-    response = await client.post("/api/generate", headers=admin,
-                                 json={"prompt": "a fine prompt", **extra})
+    response = await client.post(
+        "/api/generate", headers=admin, json={"prompt": "a fine prompt", **extra}
+    )
     error = assert_error_envelope(response, 400)
     assert error["error"] == f"Invalid {field} parameter" and error["details"]["field"] == field
 
@@ -146,21 +164,27 @@ async def test_body_must_be_json(client, admin):
 async def test_collection_id(client, admin, make_key):
     created = await client.post("/api/collections", headers=admin, json={"name": "AI art"})
     collection = created.json()["id"]
-    response = await client.post("/api/generate", headers=admin,
-                                 json={"prompt": "a small boat", "collection_id": collection,
-                                       **SMALL})
+    response = await client.post(
+        "/api/generate",
+        headers=admin,
+        json={"prompt": "a small boat", "collection_id": collection, **SMALL},
+    )
     assert response.status_code == 201, response.text
     assert response.json()["collection_id"] == collection
     inside = (await client.get(f"/api/collections/{collection}/images", headers=admin)).json()
     assert [image["id"] for image in inside["images"]] == [response.json()["id"]]
 
-    missing = await client.post("/api/generate", headers=admin,
-                                json={"prompt": "a small boat", "collection_id": "col_nope"})
+    missing = await client.post(
+        "/api/generate", headers=admin, json={"prompt": "a small boat", "collection_id": "col_nope"}
+    )
     assert assert_error_envelope(missing, 404)["error"] == "Collection not found"
     # Another owner's collection is not found either.
     key, _ = await make_key(["generate"], owner="someone_else")
-    other = await client.post("/api/generate", headers=bearer(key),
-                              json={"prompt": "a small boat", "collection_id": collection})
+    other = await client.post(
+        "/api/generate",
+        headers=bearer(key),
+        json={"prompt": "a small boat", "collection_id": collection},
+    )
     assert_error_envelope(other, 404)
 
 
@@ -177,6 +201,7 @@ async def test_ai_failure_is_a_502_and_timeout_a_504(client, admin, env, monkeyp
     class Slow:
         async def run(self, model, inputs):
             import asyncio
+
             await asyncio.sleep(5)
 
     env.AI = Slow()
@@ -189,13 +214,15 @@ async def test_ai_failure_is_a_502_and_timeout_a_504(client, admin, env, monkeyp
             raise RuntimeError("AiError: 3007: Request timeout")
 
     env.AI = TimedOut()
-    assert_error_envelope(await client.post("/api/generate", headers=admin,
-                                            json={"prompt": "a cat"}), 504)
+    assert_error_envelope(
+        await client.post("/api/generate", headers=admin, json={"prompt": "a cat"}), 504
+    )
     assert await usage_events.list_for_owner(env.DB, "default_user", "generate") == []
 
 
-@pytest.mark.parametrize("answer", [{"image": "not base64!"}, {"nothing": 1}, b"not an image",
-                                    b"", 42])
+@pytest.mark.parametrize(
+    "answer", [{"image": "not base64!"}, {"nothing": 1}, b"not an image", b"", 42]
+)
 async def test_unusable_output_is_a_502(client, admin, env, answer):
     class Odd:
         async def run(self, model, inputs):
@@ -210,19 +237,20 @@ async def test_unusable_output_is_a_502(client, admin, env, answer):
 
 async def test_scopes(client, admin, make_key):
     reader, _ = await make_key(["images:read"])
-    response = await client.post("/api/generate", headers=bearer(reader),
-                                 json={"prompt": "a cat"})
+    response = await client.post("/api/generate", headers=bearer(reader), json={"prompt": "a cat"})
     assert assert_error_envelope(response, 403)["details"] == {"required_scope": "generate"}
     assert_error_envelope(await client.get("/api/models", headers=bearer(reader)), 403)
     assert_error_envelope(await client.post("/api/generate", json={"prompt": "a cat"}), 401)
 
     generator, _ = await make_key(["generate"], owner="painter")
-    response = await client.post("/api/generate", headers=bearer(generator),
-                                 json={"prompt": "a cat", **SMALL})
+    response = await client.post(
+        "/api/generate", headers=bearer(generator), json={"prompt": "a cat", **SMALL}
+    )
     assert response.status_code == 201, response.text
     # Stored for the key's owner: not visible to the admin's owner.
-    assert_error_envelope(await client.get(f"/api/images/{response.json()['id']}",
-                                           headers=admin), 404)
+    assert_error_envelope(
+        await client.get(f"/api/images/{response.json()['id']}", headers=admin), 404
+    )
 
 
 async def test_models_list_and_get(client, admin):
@@ -231,8 +259,7 @@ async def test_models_list_and_get(client, admin):
     body = response.json()
     ids = [model["id"] for model in body["models"]]
     assert ids[0] == FLUX and SDXL in ids and ids[-1] == OFFLINE
-    assert body["pagination"] == {"limit": 20, "offset": 0, "total": len(ids),
-                                  "has_more": False}
+    assert body["pagination"] == {"limit": 20, "offset": 0, "total": len(ids), "has_more": False}
     flux = body["models"][0]
     assert flux["provider"] == "Black Forest Labs" and flux["user_id"] == "system"
     assert flux["cost_per_image"] == pytest.approx(0.000652) and flux["is_default"] is True

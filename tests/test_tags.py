@@ -39,8 +39,10 @@ async def test_list_tags_with_counts(client, admin):
     await uploaded(client, admin, 2, "nature")
     response = await client.get("/api/tags", headers=admin)
     assert response.status_code == 200
-    assert response.json() == {"success": True, "tags": [
-        {"name": "nature", "count": 2}, {"name": "outdoor", "count": 1}]}
+    assert response.json() == {
+        "success": True,
+        "tags": [{"name": "nature", "count": 2}, {"name": "outdoor", "count": 1}],
+    }
 
 
 async def test_create_tag(client, admin):
@@ -86,8 +88,11 @@ async def test_delete_tag_deletes_its_images(client, admin):
     kept = await uploaded(client, admin, 3, "travel")
     response = await client.delete("/api/tags/mountain", headers=admin)
     assert response.status_code == 200
-    assert response.json() == {"success": True, "message": "Tag and associated images deleted",
-                               "deletedImages": 2}
+    assert response.json() == {
+        "success": True,
+        "message": "Tag and associated images deleted",
+        "deletedImages": 2,
+    }
     for image_id in tagged:
         assert_error_envelope(await client.get(f"/api/images/{image_id}", headers=admin), 404)
     listed = (await client.get("/api/images", headers=admin)).json()
@@ -102,17 +107,26 @@ async def test_batch_update_tags(client, admin):
     #   .../api/tags/batch
     first = await uploaded(client, admin, 1, "draft,sky")
     second = await uploaded(client, admin, 2, "draft")
-    response = await client.post("/api/tags/batch", headers=admin, json={
-        "imageIds": [first], "addTags": ["landscape"], "removeTags": ["draft"]})
+    response = await client.post(
+        "/api/tags/batch",
+        headers=admin,
+        json={"imageIds": [first], "addTags": ["landscape"], "removeTags": ["draft"]},
+    )
     assert response.status_code == 200, response.text
     assert response.json() == {"success": True, "updatedCount": 1}
     assert await tags_of(client, admin, first) == ["landscape", "sky"]
     assert await tags_of(client, admin, second) == ["draft"]
 
     # The document's request body: two images, two tags added, two removed.
-    response = await client.post("/api/tags/batch", headers=admin, json={
-        "imageIds": [first, second], "addTags": ["landscape", "nature"],
-        "removeTags": ["test", "draft"]})
+    response = await client.post(
+        "/api/tags/batch",
+        headers=admin,
+        json={
+            "imageIds": [first, second],
+            "addTags": ["landscape", "nature"],
+            "removeTags": ["test", "draft"],
+        },
+    )
     assert response.json() == {"success": True, "updatedCount": 2}
     assert await tags_of(client, admin, first) == ["landscape", "nature", "sky"]
     assert await tags_of(client, admin, second) == ["landscape", "nature"]
@@ -125,36 +139,43 @@ async def test_pixelflare_lists_tags(client, admin):
     await uploaded(client, admin, 2, "vacation")
     response = await client.get("/v1/tags", headers=admin)
     assert response.status_code == 200
-    assert response.json() == {"data": [{"tag": "vacation", "count": 2},
-                                        {"tag": "beach", "count": 1}]}
+    assert response.json() == {
+        "data": [{"tag": "vacation", "count": 2}, {"tag": "beach", "count": 1}]
+    }
 
 
 # -- naming rules ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("given,stored", [
-    ("  Sunset  ", "sunset"),           # trimmed, lowercased
-    ("SUMMER-2024_trip", "summer-2024_trip"),
-    ("风景", "风景"),                    # Chinese
-    ("夜景-tokyo", "夜景-tokyo"),
-    ("x" * 50, "x" * 50),               # exactly the maximum
-])
+@pytest.mark.parametrize(
+    "given,stored",
+    [
+        ("  Sunset  ", "sunset"),  # trimmed, lowercased
+        ("SUMMER-2024_trip", "summer-2024_trip"),
+        ("风景", "风景"),  # Chinese
+        ("夜景-tokyo", "夜景-tokyo"),
+        ("x" * 50, "x" * 50),  # exactly the maximum
+    ],
+)
 async def test_tag_names_are_normalised(client, admin, given, stored):
     response = await client.post("/api/tags", headers=admin, json={"name": given})
     assert response.status_code == 200, response.text
     assert response.json()["tag"] == {"name": stored, "count": 0}
 
 
-@pytest.mark.parametrize("name,error", [
-    ("", "Tag name is required"),
-    ("   ", "Tag name is required"),
-    (None, "Tag name is required"),
-    (42, "Tag name is required"),
-    ("x" * 51, "Tag name must be 50 characters or less"),
-    ("two words", "Tag name may only contain letters, digits, '-' and '_'"),
-    ("semi;colon", "Tag name may only contain letters, digits, '-' and '_'"),
-    ("a/b", "Tag name may only contain letters, digits, '-' and '_'"),
-])
+@pytest.mark.parametrize(
+    "name,error",
+    [
+        ("", "Tag name is required"),
+        ("   ", "Tag name is required"),
+        (None, "Tag name is required"),
+        (42, "Tag name is required"),
+        ("x" * 51, "Tag name must be 50 characters or less"),
+        ("two words", "Tag name may only contain letters, digits, '-' and '_'"),
+        ("semi;colon", "Tag name may only contain letters, digits, '-' and '_'"),
+        ("a/b", "Tag name may only contain letters, digits, '-' and '_'"),
+    ],
+)
 async def test_invalid_tag_names_are_400_and_create_nothing(client, admin, name, error):
     response = await client.post("/api/tags", headers=admin, json={"name": name})
     body = assert_error_envelope(response, 400, "INVALID_REQUEST")
@@ -165,16 +186,18 @@ async def test_invalid_tag_names_are_400_and_create_nothing(client, admin, name,
 async def test_missing_name_and_bad_bodies_are_400(client, admin):
     assert_error_envelope(await client.post("/api/tags", headers=admin, json={}), 400)
     assert_error_envelope(await client.post("/api/tags", headers=admin, json=["mountain"]), 400)
-    response = await client.post("/api/tags", headers={**admin, "Content-Type": "application/json"},
-                                 content=b"{not json")
+    response = await client.post(
+        "/api/tags", headers={**admin, "Content-Type": "application/json"}, content=b"{not json"
+    )
     assert_error_envelope(response, 400)
     assert await tag_list(client, admin) == {}
 
 
 async def test_url_encoded_names_in_paths(client, admin):
     image_id = await uploaded(client, admin, 1, "风景")
-    response = await client.put("/api/tags/%E9%A3%8E%E6%99%AF", headers=admin,
-                                json={"newName": "山水"})
+    response = await client.put(
+        "/api/tags/%E9%A3%8E%E6%99%AF", headers=admin, json={"newName": "山水"}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["tag"] == {"name": "山水", "count": 1}
     assert await tags_of(client, admin, image_id) == ["山水"]
@@ -184,10 +207,12 @@ async def test_url_encoded_names_in_paths(client, admin):
 
 async def test_rename_validates_the_new_name(client, admin):
     await client.post("/api/tags", headers=admin, json={"name": "mountain"})
-    for body, error in (({}, "Tag name is required"), ({"newName": ""}, "Tag name is required"),
-                        ({"newName": "x" * 51}, "Tag name must be 50 characters or less"),
-                        ({"newName": "no spaces"},
-                         "Tag name may only contain letters, digits, '-' and '_'")):
+    for body, error in (
+        ({}, "Tag name is required"),
+        ({"newName": ""}, "Tag name is required"),
+        ({"newName": "x" * 51}, "Tag name must be 50 characters or less"),
+        ({"newName": "no spaces"}, "Tag name may only contain letters, digits, '-' and '_'"),
+    ):
         response = await client.put("/api/tags/mountain", headers=admin, json=body)
         assert assert_error_envelope(response, 400)["error"] == error
     assert await tag_list(client, admin) == {"mountain": 0}
@@ -200,8 +225,10 @@ async def test_rename_normalises_the_new_name(client, admin):
 
 
 async def test_renaming_or_deleting_an_unknown_tag_is_404(client, admin):
-    for response in (await client.put("/api/tags/nope", headers=admin, json={"newName": "yes"}),
-                     await client.delete("/api/tags/nope", headers=admin)):
+    for response in (
+        await client.put("/api/tags/nope", headers=admin, json={"newName": "yes"}),
+        await client.delete("/api/tags/nope", headers=admin),
+    ):
         body = assert_error_envelope(response, 404, "NOT_FOUND")
         assert body["error"] == "Tag not found"
     assert await tag_list(client, admin) == {}
@@ -236,8 +263,11 @@ async def test_counts_are_of_visible_images_only(client, admin):
 async def test_deleting_a_tag_without_images(client, admin):
     await client.post("/api/tags", headers=admin, json={"name": "empty"})
     response = await client.delete("/api/tags/empty", headers=admin)
-    assert response.json() == {"success": True, "message": "Tag and associated images deleted",
-                               "deletedImages": 0}
+    assert response.json() == {
+        "success": True,
+        "message": "Tag and associated images deleted",
+        "deletedImages": 0,
+    }
     assert await tag_list(client, admin) == {}
 
 
@@ -254,16 +284,22 @@ async def test_images_deleted_with_their_tag_can_be_uploaded_again(client, admin
 
 async def test_batch_accepts_comma_strings_and_normalises(client, admin):
     image_id = await uploaded(client, admin, 1, "old")
-    response = await client.post("/api/tags/batch", headers=admin, json={
-        "imageIds": [image_id.upper()], "addTags": " New , Fresh ", "removeTags": ["OLD"]})
+    response = await client.post(
+        "/api/tags/batch",
+        headers=admin,
+        json={"imageIds": [image_id.upper()], "addTags": " New , Fresh ", "removeTags": ["OLD"]},
+    )
     assert response.json() == {"success": True, "updatedCount": 1}
     assert await tags_of(client, admin, image_id) == ["fresh", "new"]
 
 
 async def test_batch_with_malformed_ids_is_400_naming_them(client, admin):
     image_id = await uploaded(client, admin, 1, "keep")
-    response = await client.post("/api/tags/batch", headers=admin, json={
-        "imageIds": [image_id, "not-a-uuid", "img_abc123"], "addTags": ["new"]})
+    response = await client.post(
+        "/api/tags/batch",
+        headers=admin,
+        json={"imageIds": [image_id, "not-a-uuid", "img_abc123"], "addTags": ["new"]},
+    )
     body = assert_error_envelope(response, 400, "INVALID_REQUEST")
     assert body["error"] == "Invalid image ID"
     assert body["details"]["invalid_ids"] == ["not-a-uuid", "img_abc123"]
@@ -274,8 +310,11 @@ async def test_batch_with_malformed_ids_is_400_naming_them(client, admin):
 async def test_batch_with_unknown_ids_changes_nothing(client, admin):
     image_id = await uploaded(client, admin, 1, "keep")
     unknown = [str(uuid.uuid4()) for _ in range(150)]  # more than D1's 100 parameters
-    response = await client.post("/api/tags/batch", headers=admin, json={
-        "imageIds": [image_id, *unknown], "addTags": ["new"], "removeTags": ["keep"]})
+    response = await client.post(
+        "/api/tags/batch",
+        headers=admin,
+        json={"imageIds": [image_id, *unknown], "addTags": ["new"], "removeTags": ["keep"]},
+    )
     body = assert_error_envelope(response, 404, "NOT_FOUND")
     assert body["error"] == "Image not found"
     assert body["details"]["image_ids"] == unknown
@@ -286,16 +325,20 @@ async def test_batch_with_unknown_ids_changes_nothing(client, admin):
 async def test_batch_on_a_deleted_image_is_404(client, admin):
     image_id = await uploaded(client, admin, 1, "keep")
     await client.delete(f"/api/images/{image_id}", headers=admin)
-    response = await client.post("/api/tags/batch", headers=admin,
-                                 json={"imageIds": [image_id], "addTags": ["new"]})
+    response = await client.post(
+        "/api/tags/batch", headers=admin, json={"imageIds": [image_id], "addTags": ["new"]}
+    )
     assert assert_error_envelope(response, 404)["details"]["image_ids"] == [image_id]
 
 
 async def test_batch_over_more_images_than_d1_binds_in_one_statement(client, admin):
     # D1 allows 100 bound parameters per statement; a batch names any number of images.
     ids = [await uploaded(client, admin, seed, "draft") for seed in range(120)]
-    response = await client.post("/api/tags/batch", headers=admin, json={
-        "imageIds": ids, "addTags": ["published"], "removeTags": ["draft"]})
+    response = await client.post(
+        "/api/tags/batch",
+        headers=admin,
+        json={"imageIds": ids, "addTags": ["published"], "removeTags": ["draft"]},
+    )
     assert response.json() == {"success": True, "updatedCount": 120}
     assert await tag_list(client, admin) == {"published": 120, "draft": 0}
     response = await client.put("/api/tags/published", headers=admin, json={"newName": "live"})
@@ -305,15 +348,18 @@ async def test_batch_over_more_images_than_d1_binds_in_one_statement(client, adm
     assert (await client.get("/api/images", headers=admin)).json()["total"] == 0
 
 
-@pytest.mark.parametrize("body", [
-    {},
-    {"imageIds": [], "addTags": ["a"]},
-    {"imageIds": "550e8400-e29b-41d4-a716-446655440000", "addTags": ["a"]},
-    {"imageIds": [42], "addTags": ["a"]},
-    {"imageIds": ["550e8400-e29b-41d4-a716-446655440000"], "addTags": {"a": 1}},
-    {"imageIds": ["550e8400-e29b-41d4-a716-446655440000"], "addTags": ["ok", "not ok"]},
-    {"imageIds": ["550e8400-e29b-41d4-a716-446655440000"], "removeTags": ["x" * 51]},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"imageIds": [], "addTags": ["a"]},
+        {"imageIds": "550e8400-e29b-41d4-a716-446655440000", "addTags": ["a"]},
+        {"imageIds": [42], "addTags": ["a"]},
+        {"imageIds": ["550e8400-e29b-41d4-a716-446655440000"], "addTags": {"a": 1}},
+        {"imageIds": ["550e8400-e29b-41d4-a716-446655440000"], "addTags": ["ok", "not ok"]},
+        {"imageIds": ["550e8400-e29b-41d4-a716-446655440000"], "removeTags": ["x" * 51]},
+    ],
+)
 async def test_batch_validation_errors_are_400(client, admin, body):
     assert_error_envelope(await client.post("/api/tags/batch", headers=admin, json=body), 400)
     assert await tag_list(client, admin) == {}
@@ -321,8 +367,11 @@ async def test_batch_validation_errors_are_400(client, admin, body):
 
 async def test_batch_invalid_tag_leaves_images_untouched(client, admin):
     image_id = await uploaded(client, admin, 1, "keep")
-    response = await client.post("/api/tags/batch", headers=admin, json={
-        "imageIds": [image_id], "addTags": ["fine", "not fine"], "removeTags": ["keep"]})
+    response = await client.post(
+        "/api/tags/batch",
+        headers=admin,
+        json={"imageIds": [image_id], "addTags": ["fine", "not fine"], "removeTags": ["keep"]},
+    )
     body = assert_error_envelope(response, 400)
     assert body["details"]["field"] == "addTags"
     assert await tags_of(client, admin, image_id) == ["keep"]
@@ -331,15 +380,21 @@ async def test_batch_invalid_tag_leaves_images_untouched(client, admin):
 
 async def test_batch_cannot_add_and_remove_the_same_tag(client, admin):
     image_id = await uploaded(client, admin, 1, "keep")
-    response = await client.post("/api/tags/batch", headers=admin, json={
-        "imageIds": [image_id], "addTags": ["same"], "removeTags": ["Same"]})
+    response = await client.post(
+        "/api/tags/batch",
+        headers=admin,
+        json={"imageIds": [image_id], "addTags": ["same"], "removeTags": ["Same"]},
+    )
     assert assert_error_envelope(response, 400)["details"]["tags"] == ["same"]
 
 
 async def test_batch_with_repeated_ids_counts_each_image_once(client, admin):
     image_id = await uploaded(client, admin, 1)
-    response = await client.post("/api/tags/batch", headers=admin, json={
-        "imageIds": [image_id, image_id, image_id.upper()], "addTags": ["once"]})
+    response = await client.post(
+        "/api/tags/batch",
+        headers=admin,
+        json={"imageIds": [image_id, image_id, image_id.upper()], "addTags": ["once"]},
+    )
     assert response.json()["updatedCount"] == 1
     assert await tag_list(client, admin) == {"once": 1}
 
@@ -358,8 +413,9 @@ async def test_another_owner_sees_none_of_it(client, admin, make_key):
     response = await client.put("/api/tags/mountain", headers=bob, json={"newName": "bobs"})
     assert_error_envelope(response, 404)
     assert_error_envelope(await client.delete("/api/tags/private-trip", headers=bob), 404)
-    response = await client.post("/api/tags/batch", headers=bob,
-                                 json={"imageIds": [mine], "removeTags": ["private-trip"]})
+    response = await client.post(
+        "/api/tags/batch", headers=bob, json={"imageIds": [mine], "removeTags": ["private-trip"]}
+    )
     assert assert_error_envelope(response, 404)["details"]["image_ids"] == [mine]
 
     # Bob's tag of the same name is his own; deleting it touches nothing of ours.
@@ -376,10 +432,14 @@ async def test_scopes(client, make_key):
     assert (await client.get("/api/tags", headers=reader)).status_code == 200
     assert (await client.get("/v1/tags", headers=reader)).status_code == 200
     for response in (
-            await client.post("/api/tags", headers=reader, json={"name": "a"}),
-            await client.put("/api/tags/a", headers=reader, json={"newName": "b"}),
-            await client.delete("/api/tags/a", headers=reader),
-            await client.post("/api/tags/batch", headers=reader,
-                              json={"imageIds": [str(uuid.uuid4())], "addTags": ["a"]})):
+        await client.post("/api/tags", headers=reader, json={"name": "a"}),
+        await client.put("/api/tags/a", headers=reader, json={"newName": "b"}),
+        await client.delete("/api/tags/a", headers=reader),
+        await client.post(
+            "/api/tags/batch",
+            headers=reader,
+            json={"imageIds": [str(uuid.uuid4())], "addTags": ["a"]},
+        ),
+    ):
         assert_error_envelope(response, 403, "FORBIDDEN")
     assert_error_envelope(await client.get("/api/tags"), 401, "UNAUTHORIZED")

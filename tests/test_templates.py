@@ -11,14 +11,34 @@ TEMPLATE = {
     "name": "Blog card",
     "description": "A title on a coloured card",
     "document": {
-        "width": 300, "height": 150, "background": "{{bg}}",
+        "width": 300,
+        "height": 150,
+        "background": "{{bg}}",
         "components": [
-            {"type": "divider", "length": "{{barLength}}", "width": "thick", "color": "{{accent}}",
-             "x": 10, "y": 10},
-            {"type": "text", "text": "Hello {{name}}!", "fontSize": 24, "color": "#ffffff",
-             "x": 10, "y": 40},
-            {"type": "tag", "text": "New", "backgroundColor": "{{accent}}", "x": 10, "y": 100,
-             "visible": "{{showTag}}"},
+            {
+                "type": "divider",
+                "length": "{{barLength}}",
+                "width": "thick",
+                "color": "{{accent}}",
+                "x": 10,
+                "y": 10,
+            },
+            {
+                "type": "text",
+                "text": "Hello {{name}}!",
+                "fontSize": 24,
+                "color": "#ffffff",
+                "x": 10,
+                "y": 40,
+            },
+            {
+                "type": "tag",
+                "text": "New",
+                "backgroundColor": "{{accent}}",
+                "x": 10,
+                "y": 100,
+                "visible": "{{showTag}}",
+            },
         ],
     },
     "variables": [
@@ -61,10 +81,20 @@ async def test_template_round_trip(client, admin):
     assert fetched == created
 
     variables = (await client.get(f"/templates/{uid}/variables", headers=admin)).json()
-    assert [v["name"] for v in variables["variables"]] == ["bg", "accent", "barLength", "name",
-                                                            "showTag"]
-    assert variables["variables"][2] == {"name": "barLength", "type": "number", "default": 100,
-                                         "required": False, "description": None}
+    assert [v["name"] for v in variables["variables"]] == [
+        "bg",
+        "accent",
+        "barLength",
+        "name",
+        "showTag",
+    ]
+    assert variables["variables"][2] == {
+        "name": "barLength",
+        "type": "number",
+        "default": 100,
+        "required": False,
+        "description": None,
+    }
 
     # Defaults (only the required variable given).
     answer = await render(client, admin, uid, {"variables": {"name": "Ada"}})
@@ -76,9 +106,21 @@ async def test_template_round_trip(client, admin):
     assert rgb.getpixel((14, 112)) == (255, 0, 0)  # the tag's pill
 
     # Overrides: numbers stay numbers, colours change, the boolean hides the tag.
-    answer = await render(client, admin, uid, {"variables": {
-        "name": "Grace", "bg": "#000000", "accent": "#00ff00", "barLength": 250,
-        "showTag": False}, "format": "png"})
+    answer = await render(
+        client,
+        admin,
+        uid,
+        {
+            "variables": {
+                "name": "Grace",
+                "bg": "#000000",
+                "accent": "#00ff00",
+                "barLength": 250,
+                "showTag": False,
+            },
+            "format": "png",
+        },
+    )
     rgb = await pixels(client, answer["url"])
     assert rgb.getpixel((0, 149)) == (0, 0, 0)
     assert rgb.getpixel((200, 11)) == (0, 255, 0) and rgb.getpixel((270, 11)) == (0, 0, 0)
@@ -90,68 +132,113 @@ async def test_template_round_trip(client, admin):
 
     # The same render through POST /image with the template uid.
     for key in ("template", "templateUid", "template_uid"):
-        again = await client.post("/image", json={key: uid, "variables": {"name": "Grace",
-                                  "bg": "#000000", "accent": "#00ff00", "barLength": 250,
-                                  "showTag": False}}, headers=admin)
+        again = await client.post(
+            "/image",
+            json={
+                key: uid,
+                "variables": {
+                    "name": "Grace",
+                    "bg": "#000000",
+                    "accent": "#00ff00",
+                    "barLength": 250,
+                    "showTag": False,
+                },
+            },
+            headers=admin,
+        )
         assert again.status_code == 201 and again.json()["id"] == answer["id"]
 
     # Width/height override the template's canvas.
-    small = await render(client, admin, uid, {"variables": {"name": "x"}, "width": 100,
-                                              "height": 50})
+    small = await render(
+        client, admin, uid, {"variables": {"name": "x"}, "width": 100, "height": 50}
+    )
     assert (small["width"], small["height"]) == (100, 50)
 
 
-@pytest.mark.parametrize("variables,name", [
-    ({"name": "x", "barLength": "long"}, "barLength"),
-    ({"name": "x", "bg": "red"}, "bg"),
-    ({"name": "x", "showTag": "maybe"}, "showTag"),
-    ({"name": {"first": "x"}}, "name"),
-    ({}, "name"),
-])
+@pytest.mark.parametrize(
+    "variables,name",
+    [
+        ({"name": "x", "barLength": "long"}, "barLength"),
+        ({"name": "x", "bg": "red"}, "bg"),
+        ({"name": "x", "showTag": "maybe"}, "showTag"),
+        ({"name": {"first": "x"}}, "name"),
+        ({}, "name"),
+    ],
+)
 async def test_invalid_variables_are_400_naming_the_variable(client, admin, variables, name):
     uid = (await create(client, admin))["uid"]
-    body = assert_error_envelope(await client.post(
-        f"/templates/{uid}/render", json={"variables": variables}, headers=admin), 400)
+    body = assert_error_envelope(
+        await client.post(f"/templates/{uid}/render", json={"variables": variables}, headers=admin),
+        400,
+    )
     assert repr(name) in body["error"] and body["details"]["variable"] == name
 
 
 async def test_image_variables_accept_urls_and_data_only(client, admin):
-    template = {"name": "pic", "document": {"width": 40, "height": 40, "components": [
-        {"type": "image", "src": "{{photo}}", "width": 20, "height": 20}]},
-        "variables": [{"name": "photo", "type": "image"}]}
+    template = {
+        "name": "pic",
+        "document": {
+            "width": 40,
+            "height": 40,
+            "components": [{"type": "image", "src": "{{photo}}", "width": 20, "height": 20}],
+        },
+        "variables": [{"name": "photo", "type": "image"}],
+    }
     uid = (await create(client, admin, template))["uid"]
-    body = assert_error_envelope(await client.post(
-        f"/templates/{uid}/render", json={"variables": {"photo": "/etc/passwd"}},
-        headers=admin), 400)
+    body = assert_error_envelope(
+        await client.post(
+            f"/templates/{uid}/render", json={"variables": {"photo": "/etc/passwd"}}, headers=admin
+        ),
+        400,
+    )
     assert "'photo'" in body["error"]
-    body = assert_error_envelope(await client.post(
-        f"/templates/{uid}/render", json={"variables": {}}, headers=admin), 400)
+    body = assert_error_envelope(
+        await client.post(f"/templates/{uid}/render", json={"variables": {}}, headers=admin), 400
+    )
     assert "no value" in body["error"]
     # An http URL passes the type check and then meets the remote-fetch rules.
-    body = assert_error_envelope(await client.post(
-        f"/templates/{uid}/render", json={"variables": {"photo": "http://127.0.0.1/x.png"}},
-        headers=admin), 422)
+    body = assert_error_envelope(
+        await client.post(
+            f"/templates/{uid}/render",
+            json={"variables": {"photo": "http://127.0.0.1/x.png"}},
+            headers=admin,
+        ),
+        422,
+    )
     assert "component 0" in body["error"]
 
 
-@pytest.mark.parametrize("change,field", [
-    ({"variables": [{"name": "bg", "type": "color"}]}, "document"),  # unknown placeholders
-    ({"variables": [{"name": "bg", "type": "colour"}]}, "variables.0.type"),
-    ({"name": ""}, "name"),
-    ({"document": {"width": 10}}, "document"),
-    ({"variables": [{"name": "bg", "type": "color", "default": "nope"}]}, "variables.bg"),
-    ({"variables": [{"name": "1bad", "type": "text"}]}, "variables.0.name"),
-])
+@pytest.mark.parametrize(
+    "change,field",
+    [
+        ({"variables": [{"name": "bg", "type": "color"}]}, "document"),  # unknown placeholders
+        ({"variables": [{"name": "bg", "type": "colour"}]}, "variables.0.type"),
+        ({"name": ""}, "name"),
+        ({"document": {"width": 10}}, "document"),
+        ({"variables": [{"name": "bg", "type": "color", "default": "nope"}]}, "variables.bg"),
+        ({"variables": [{"name": "1bad", "type": "text"}]}, "variables.0.name"),
+    ],
+)
 async def test_invalid_templates_are_400(client, admin, change, field):
-    body = assert_error_envelope(await client.post("/templates", json={**TEMPLATE, **change},
-                                                   headers=admin), 400)
+    body = assert_error_envelope(
+        await client.post("/templates", json={**TEMPLATE, **change}, headers=admin), 400
+    )
     assert body["details"]["errors"][0]["field"] == field
 
 
 async def test_unknown_placeholders_are_named(client, admin):
-    body = assert_error_envelope(await client.post("/templates", json={
-        "name": "t", "document": {"components": [{"type": "text", "text": "{{who}} {{ what }}"}]},
-        "variables": []}, headers=admin), 400)
+    body = assert_error_envelope(
+        await client.post(
+            "/templates",
+            json={
+                "name": "t",
+                "document": {"components": [{"type": "text", "text": "{{who}} {{ what }}"}]},
+                "variables": [],
+            },
+            headers=admin,
+        ),
+        400,
+    )
     assert "{{what}}" in body["error"] and body["details"]["unknown"] == ["what", "who"]
 
 
@@ -159,21 +246,37 @@ async def test_update_list_delete_and_owner_scoping(client, admin, make_key):
     first = await create(client, admin)
     second = await create(client, admin, {**TEMPLATE, "name": "Second"})
 
-    updated = (await client.put(f"/templates/{first['uid']}", json={"name": "Renamed"},
-                                headers=admin)).json()
+    updated = (
+        await client.put(f"/templates/{first['uid']}", json={"name": "Renamed"}, headers=admin)
+    ).json()
     assert updated["name"] == "Renamed" and updated["document"] == first["document"]
     assert updated["updatedAt"] >= first["updatedAt"]
-    assert_error_envelope(await client.put(f"/templates/{first['uid']}", json={
-        "document": {"components": [{"type": "text", "text": "{{nope}}"}]}}, headers=admin), 400)
-    replaced = (await client.put(f"/templates/{first['uid']}", json={
-        "document": {"width": 50, "height": 50, "components": []}, "variables": []},
-        headers=admin)).json()
+    assert_error_envelope(
+        await client.put(
+            f"/templates/{first['uid']}",
+            json={"document": {"components": [{"type": "text", "text": "{{nope}}"}]}},
+            headers=admin,
+        ),
+        400,
+    )
+    replaced = (
+        await client.put(
+            f"/templates/{first['uid']}",
+            json={"document": {"width": 50, "height": 50, "components": []}, "variables": []},
+            headers=admin,
+        )
+    ).json()
     assert replaced["variables"] == [] and replaced["width"] == 50
 
     page = (await client.get("/templates?limit=1", headers=admin)).json()
     assert [t["uid"] for t in page["templates"]] == [second["uid"]]
-    assert page["pagination"] == {"page": 1, "limit": 1, "total": 2, "totalPages": 2,
-                                  "hasMore": True}
+    assert page["pagination"] == {
+        "page": 1,
+        "limit": 1,
+        "total": 2,
+        "totalPages": 2,
+        "hasMore": True,
+    }
     page2 = (await client.get("/templates?limit=1&page=2", headers=admin)).json()
     assert [t["uid"] for t in page2["templates"]] == [first["uid"]]
 
@@ -181,11 +284,15 @@ async def test_update_list_delete_and_owner_scoping(client, admin, make_key):
     key, _ = await make_key(["templates:read", "templates:write", "render"], owner="other")
     assert (await client.get("/templates", headers=bearer(key))).json()["templates"] == []
     for method, path in (("GET", ""), ("GET", "/variables"), ("DELETE", ""), ("PUT", "")):
-        assert_error_envelope(await client.request(
-            method, f"/templates/{first['uid']}{path}", json={"name": "x"},
-            headers=bearer(key)), 404)
-    assert_error_envelope(await client.post(f"/templates/{first['uid']}/render", json={},
-                                            headers=bearer(key)), 404)
+        assert_error_envelope(
+            await client.request(
+                method, f"/templates/{first['uid']}{path}", json={"name": "x"}, headers=bearer(key)
+            ),
+            404,
+        )
+    assert_error_envelope(
+        await client.post(f"/templates/{first['uid']}/render", json={}, headers=bearer(key)), 404
+    )
 
     deleted = await client.delete(f"/templates/{first['uid']}", headers=admin)
     assert deleted.status_code == 200 and deleted.json()["deleted"] is True
@@ -196,34 +303,45 @@ async def test_update_list_delete_and_owner_scoping(client, admin, make_key):
 async def test_template_scopes(client, make_key):
     reader, _ = await make_key(["templates:read"])
     assert (await client.get("/templates", headers=bearer(reader))).status_code == 200
-    assert_error_envelope(await client.post("/templates", json=TEMPLATE,
-                                            headers=bearer(reader)), 403)
+    assert_error_envelope(
+        await client.post("/templates", json=TEMPLATE, headers=bearer(reader)), 403
+    )
     assert_error_envelope(await client.get("/templates"), 401)
 
 
 async def test_top_level_document_and_render_idempotency(client, admin):
-    template = {"name": "flat", "width": 60, "height": 30, "background": "{{bg}}",
-                "components": [], "variables": [{"name": "bg", "type": "color",
-                                                 "default": "#abcdef"}]}
+    template = {
+        "name": "flat",
+        "width": 60,
+        "height": 30,
+        "background": "{{bg}}",
+        "components": [],
+        "variables": [{"name": "bg", "type": "color", "default": "#abcdef"}],
+    }
     uid = (await create(client, admin, template))["uid"]
     headers = {**admin, "Idempotency-Key": "tpl-1"}
     first = await client.post(f"/templates/{uid}/render", json={}, headers=headers)
     second = await client.post(f"/templates/{uid}/render", json={}, headers=headers)
     assert first.json() == second.json() and second.headers["idempotent-replayed"] == "true"
     rgb = await pixels(client, first.json()["url"])
-    assert rgb.getpixel((5, 5)) == (0xab, 0xcd, 0xef)
+    assert rgb.getpixel((5, 5)) == (0xAB, 0xCD, 0xEF)
     empty_body = await client.post(f"/templates/{uid}/render", headers=admin)
     assert empty_body.status_code == 201
 
 
-@pytest.mark.parametrize("document", [
-    {**TEMPLATE["document"], "width": None},
-    {**TEMPLATE["document"], "components": [
-        {"type": "text", "text": "x", "fontSize": "{{name}}", "x": 0, "y": 0}]},
-])
+@pytest.mark.parametrize(
+    "document",
+    [
+        {**TEMPLATE["document"], "width": None},
+        {
+            **TEMPLATE["document"],
+            "components": [{"type": "text", "text": "x", "fontSize": "{{name}}", "x": 0, "y": 0}],
+        },
+    ],
+)
 async def test_a_template_that_could_never_render_is_refused_at_creation(client, admin, document):
-    body = assert_error_envelope(await client.post("/templates", json={**TEMPLATE,
-                                                                        "document": document},
-                                                   headers=admin), 400)
+    body = assert_error_envelope(
+        await client.post("/templates", json={**TEMPLATE, "document": document}, headers=admin), 400
+    )
     assert body["error"].startswith("Invalid template document")
     assert (await client.get("/templates", headers=admin)).json()["templates"] == []

@@ -4,8 +4,8 @@ variant-miss rate limit, visibility."""
 
 import pytest
 
-from pixhaven.local.ratelimit import LocalRateLimiter
-from pixhaven.services.variants import VARIANTS, variant_url
+from pixhaven.local.bindings.ratelimit import LocalRateLimiter
+from pixhaven.services.delivery.variants import VARIANTS, variant_url
 from pixhaven.settings import Settings
 from tests.conftest import assert_error_envelope, bearer
 from tests.imagegen import animated_gif, image_bytes
@@ -31,9 +31,16 @@ class BrokenImages:
         raise AssertionError("env.IMAGES was called: the variant was not served from R2")
 
 
-EXPECTED_SIZES = {"w128": (128, 96), "w256": (256, 192), "w512": (512, 384),
-                  "w1024": (800, 600), "w1536": (800, 600), "w2048": (800, 600),
-                  "thumb": (128, 128), "og-image": (1200, 630)}
+EXPECTED_SIZES = {
+    "w128": (128, 96),
+    "w256": (256, 192),
+    "w512": (512, 384),
+    "w1024": (800, 600),
+    "w1536": (800, 600),
+    "w2048": (800, 600),
+    "thumb": (128, 128),
+    "og-image": (1200, 630),
+}
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
@@ -91,8 +98,9 @@ async def test_variant_of_a_portrait_png_keeps_its_format_and_ratio(client, admi
 
 
 async def test_animated_gif_variants_stay_animated(client, admin):
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     made = await publish(client, admin, animated_gif(frames=3, width=256, height=256), "a.gif")
     response = await client.get(f"/r2/variants/{made['id']}/w128.gif")
@@ -135,9 +143,11 @@ async def test_variant_misses_are_rate_limited_per_ip(client, client_from, photo
 
 # -- POST /v1/images/{id}/variants ---------------------------------------------------------------
 
+
 async def test_generate_variants_answers_202_and_the_queue_makes_them(client, admin, photo, env):
-    response = await client.post(f"/v1/images/{photo['id']}/variants", headers=admin,
-                                 json={"variants": ["w512", "thumb"]})
+    response = await client.post(
+        f"/v1/images/{photo['id']}/variants", headers=admin, json={"variants": ["w512", "thumb"]}
+    )
     assert response.status_code == 202, response.text
     resource = response.json()
     assert resource["id"] == photo["id"]
@@ -161,23 +171,31 @@ async def test_generate_variants_checks_input_scope_and_owner(client, admin, pho
     url = f"/v1/images/{photo['id']}/variants"
     assert_error_envelope(await client.post(url, json={"variants": ["w512"]}), 401)
     reader, _ = await make_key(["images:read"])
-    assert_error_envelope(await client.post(url, headers=bearer(reader),
-                                            json={"variants": ["w512"]}), 403)
+    assert_error_envelope(
+        await client.post(url, headers=bearer(reader), json={"variants": ["w512"]}), 403
+    )
     stranger, _ = await make_key(["images:write"], owner="someone_else")
-    assert_error_envelope(await client.post(url, headers=bearer(stranger),
-                                            json={"variants": ["w512"]}), 404)
-    body = assert_error_envelope(await client.post(url, headers=admin,
-                                                   json={"variants": ["w512", "huge"]}), 400)
+    assert_error_envelope(
+        await client.post(url, headers=bearer(stranger), json={"variants": ["w512"]}), 404
+    )
+    body = assert_error_envelope(
+        await client.post(url, headers=admin, json={"variants": ["w512", "huge"]}), 400
+    )
     assert body["details"]["unknown"] == ["huge"]
     assert_error_envelope(await client.post(url, headers=admin, json={"variants": []}), 400)
     assert_error_envelope(await client.post(url, headers=admin, json={}), 400)
-    assert_error_envelope(await client.post("/v1/images/not-an-id/variants", headers=admin,
-                                            json={"variants": ["w512"]}), 400)
+    assert_error_envelope(
+        await client.post(
+            "/v1/images/not-an-id/variants", headers=admin, json={"variants": ["w512"]}
+        ),
+        400,
+    )
     assert (await client.delete(f"/api/images/{photo['id']}", headers=admin)).status_code == 200
     assert_error_envelope(await client.post(url, headers=admin, json={"variants": ["w512"]}), 404)
 
 
 # -- /cdn-cgi/image/ ------------------------------------------------------------------------------
+
 
 def cgi(options: str, photo: dict) -> str:
     return f"/cdn-cgi/image/{options}/r2/images/landscape/{photo['id']}.jpg"
@@ -208,13 +226,15 @@ async def test_cdn_cgi_image_transforms_and_caches(client, photo, env):
     again = await client.get(cgi("width=100", photo))
     assert again.status_code == 200 and decoded_size(again.content) == (100, 75)
     etag = again.headers["etag"]
-    assert (await client.get(cgi("width=100", photo),
-                             headers={"If-None-Match": etag})).status_code == 304
+    assert (
+        await client.get(cgi("width=100", photo), headers={"If-None-Match": etag})
+    ).status_code == 304
 
 
 async def test_cdn_cgi_format_auto_negotiates(client, photo):
-    avif = await client.get(cgi("width=64,format=auto", photo),
-                            headers={"Accept": "image/avif,image/webp,*/*"})
+    avif = await client.get(
+        cgi("width=64,format=auto", photo), headers={"Accept": "image/avif,image/webp,*/*"}
+    )
     assert avif.headers["content-type"] == "image/avif"
     assert avif.headers["vary"] == "Accept"
     webp = await client.get(cgi("width=64,f=auto", photo), headers={"Accept": "image/webp"})
@@ -223,20 +243,36 @@ async def test_cdn_cgi_format_auto_negotiates(client, photo):
     assert plain.headers["content-type"] == "image/jpeg"
 
 
-@pytest.mark.parametrize("options", ["width=0", "width=abc", "fit=stretch", "format=bmp",
-                                     "quality=101", "gravity=middle", "dpr=9", "blur=5",
-                                     "width", "gravity=2x2"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        "width=0",
+        "width=abc",
+        "fit=stretch",
+        "format=bmp",
+        "quality=101",
+        "gravity=middle",
+        "dpr=9",
+        "blur=5",
+        "width",
+        "gravity=2x2",
+    ],
+)
 async def test_cdn_cgi_bad_options_are_400(client, photo, options):
     assert_error_envelope(await client.get(cgi(options, photo)), 400)
 
 
 async def test_cdn_cgi_sources_must_be_public_originals(client, photo, env):
-    good = await client.get(f"/cdn-cgi/image/width=64/http://testserver/r2/images/landscape/"
-                            f"{photo['id']}.jpg")
+    good = await client.get(
+        f"/cdn-cgi/image/width=64/http://testserver/r2/images/landscape/{photo['id']}.jpg"
+    )
     assert good.status_code == 200 and decoded_size(good.content) == (64, 48)
-    for source in (f"/r2/images/portrait/{photo['id']}.jpg", "/etc/passwd",
-                   f"https://evil.example/r2/images/landscape/{photo['id']}.jpg",
-                   f"/r2/variants/{photo['id']}/w128.jpg"):
+    for source in (
+        f"/r2/images/portrait/{photo['id']}.jpg",
+        "/etc/passwd",
+        f"https://evil.example/r2/images/landscape/{photo['id']}.jpg",
+        f"/r2/variants/{photo['id']}/w128.jpg",
+    ):
         assert_error_envelope(await client.get(f"/cdn-cgi/image/width=64{source}"), 404)
     for source in ("/r2/images/%2e%2e/private/x", "/r2/images/..%2Fx"):
         response = await client.get(f"/cdn-cgi/image/width=64{source}")
@@ -254,6 +290,7 @@ async def test_cdn_cgi_misses_share_the_variant_rate_limit(client, photo, env):
 
 # -- URLs handed out ---------------------------------------------------------------------------
 
+
 async def test_variant_urls_in_binding_mode_are_object_urls(client, photo):
     settings = Settings()
     url = variant_url("http://testserver", photo["row"], "w512", settings)
@@ -266,14 +303,18 @@ async def test_variant_urls_in_binding_mode_are_object_urls(client, photo):
 
 @pytest.mark.parametrize("settings_overrides", [{"IMAGE_RESIZING": "zone"}])
 async def test_zone_mode_hands_out_image_resizing_urls_that_work(client, admin, photo):
-    response = await client.post(f"/v1/images/{photo['id']}/variants", headers=admin,
-                                 json={"variants": ["w512", "thumb", "og-image"]})
+    response = await client.post(
+        f"/v1/images/{photo['id']}/variants",
+        headers=admin,
+        json={"variants": ["w512", "thumb", "og-image"]},
+    )
     assert response.status_code == 202
     urls = response.json()["variants"]
     original = f"r2/images/landscape/{photo['id']}.jpg"
     assert urls["w512"] == f"http://testserver/cdn-cgi/image/width=512,fit=scale-down/{original}"
     assert urls["thumb"] == (
-        f"http://testserver/cdn-cgi/image/width=128,height=128,fit=cover/{original}")
+        f"http://testserver/cdn-cgi/image/width=128,height=128,fit=cover/{original}"
+    )
     for name, size in (("w512", (512, 384)), ("thumb", (128, 128)), ("og-image", (1200, 630))):
         served = await client.get(urls[name].removeprefix("http://testserver"))
         assert served.status_code == 200 and decoded_size(served.content) == size

@@ -11,7 +11,9 @@ import pytest
 
 from pixhaven.db import jobs as jobs_table
 from pixhaven.db import webhooks as table
-from pixhaven.services import jobs, remote_fetch, webhooks
+from pixhaven.net import fetch as remote_fetch
+from pixhaven.services.jobs import queue as jobs
+from pixhaven.services.jobs import webhooks
 from pixhaven.settings import Settings
 from tests.conftest import assert_error_envelope, bearer
 
@@ -49,8 +51,9 @@ def net(monkeypatch):
 
 
 async def subscribe(client, headers, **body):
-    response = await client.post("/webhook-subscriptions",
-                                 json={"url": HOOK, **body}, headers=headers)
+    response = await client.post(
+        "/webhook-subscriptions", json={"url": HOOK, **body}, headers=headers
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -59,8 +62,9 @@ def verify(request: httpx.Request, secret: str) -> dict:
     """What a receiver does: recompute the signature over "<t>." + raw body."""
     fields = dict(part.split("=", 1) for part in request.headers["x-pictify-signature"].split(","))
     assert fields["t"] == request.headers["x-pictify-timestamp"]
-    expected = hmac.new(secret.encode(), fields["t"].encode() + b"." + request.content,
-                        hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        secret.encode(), fields["t"].encode() + b"." + request.content, hashlib.sha256
+    ).hexdigest()
     assert hmac.compare_digest(fields["v1"], expected)
     return json.loads(request.content)
 
@@ -70,6 +74,7 @@ def owner_of(env) -> str:
 
 
 # -- CRUD -------------------------------------------------------------------------------------
+
 
 async def test_subscription_round_trip(client, admin, net):
     created = await subscribe(client, admin, events=["batch.completed"], description="ci")
@@ -85,14 +90,17 @@ async def test_subscription_round_trip(client, admin, net):
     assert "secret" not in listed["subscriptions"][0]
     assert "batch.failed" in listed["events"]
 
-    updated = await client.put(f"/webhook-subscriptions/{uid}", headers=admin,
-                               json={"events": ["render.completed", "batch.failed"],
-                                     "active": False})
+    updated = await client.put(
+        f"/webhook-subscriptions/{uid}",
+        headers=admin,
+        json={"events": ["render.completed", "batch.failed"], "active": False},
+    )
     assert updated.status_code == 200, updated.text
     assert updated.json()["events"] == ["render.completed", "batch.failed"]
     assert updated.json()["active"] is False and "secret" not in updated.json()
-    rotated = await client.put(f"/webhook-subscriptions/{uid}", headers=admin,
-                               json={"secret": "s" * 32})
+    rotated = await client.put(
+        f"/webhook-subscriptions/{uid}", headers=admin, json={"secret": "s" * 32}
+    )
     assert rotated.json()["secret"] == "s" * 32
 
     default_events = await subscribe(client, admin, secret="my-own-secret-123456")
@@ -100,54 +108,78 @@ async def test_subscription_round_trip(client, admin, net):
     assert default_events["secret"] == "my-own-secret-123456"
 
     assert (await client.delete(f"/webhook-subscriptions/{uid}", headers=admin)).json() == {
-        "success": True, "uid": uid, "deleted": True}
+        "success": True,
+        "uid": uid,
+        "deleted": True,
+    }
     assert_error_envelope(await client.get(f"/webhook-subscriptions/{uid}", headers=admin), 404)
-    assert_error_envelope(await client.delete(f"/webhook-subscriptions/{uid}", headers=admin),
-                          404)
+    assert_error_envelope(await client.delete(f"/webhook-subscriptions/{uid}", headers=admin), 404)
 
 
 async def test_subscriptions_are_scoped(client, admin, make_key, net):
     created = await subscribe(client, admin)
     key, _ = await make_key(["webhooks"], owner="someone-else")
     other = bearer(key)
-    assert (await client.get("/webhook-subscriptions", headers=other)).json()[
-        "subscriptions"] == []
+    assert (await client.get("/webhook-subscriptions", headers=other)).json()["subscriptions"] == []
     for method in ("GET", "PUT", "DELETE"):
-        response = await client.request(method, f"/webhook-subscriptions/{created['uid']}",
-                                        headers=other, json={} if method == "PUT" else None)
+        response = await client.request(
+            method,
+            f"/webhook-subscriptions/{created['uid']}",
+            headers=other,
+            json={} if method == "PUT" else None,
+        )
         assert_error_envelope(response, 404)
     render_only, _ = await make_key(["render"])
-    assert_error_envelope(await client.get("/webhook-subscriptions",
-                                           headers=bearer(render_only)), 403)
+    assert_error_envelope(
+        await client.get("/webhook-subscriptions", headers=bearer(render_only)), 403
+    )
 
 
-@pytest.mark.parametrize("url", ["http://10.0.0.5/hook", "http://127.0.0.1:8080/",
-                                 "http://169.254.169.254/latest/meta-data",
-                                 "http://localhost/hook", "http://[::1]/hook",
-                                 "https://intranet.example.com/hook", "ftp://hooks.example.com/",
-                                 "https://user:pw@hooks.example.com/", "not a url", ""])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.5/hook",
+        "http://127.0.0.1:8080/",
+        "http://169.254.169.254/latest/meta-data",
+        "http://localhost/hook",
+        "http://[::1]/hook",
+        "https://intranet.example.com/hook",
+        "ftp://hooks.example.com/",
+        "https://user:pw@hooks.example.com/",
+        "not a url",
+        "",
+    ],
+)
 async def test_refused_urls_at_creation(client, admin, net, url):
-    body = assert_error_envelope(await client.post("/webhook-subscriptions", json={"url": url},
-                                                   headers=admin), 400)
+    body = assert_error_envelope(
+        await client.post("/webhook-subscriptions", json={"url": url}, headers=admin), 400
+    )
     assert body["details"]["errors"][0]["field"] == "url"
 
 
 async def test_invalid_fields(client, admin, net):
-    for body, field in [({"url": HOOK, "events": ["image.deleted"]}, "events[0]"),
-                        ({"url": HOOK, "events": []}, "events"),
-                        ({"url": HOOK, "secret": "short"}, "secret"),
-                        ({"url": HOOK, "active": "yes"}, "active")]:
-        answer = assert_error_envelope(await client.post("/webhook-subscriptions", json=body,
-                                                         headers=admin), 400)
+    for body, field in [
+        ({"url": HOOK, "events": ["image.deleted"]}, "events[0]"),
+        ({"url": HOOK, "events": []}, "events"),
+        ({"url": HOOK, "secret": "short"}, "secret"),
+        ({"url": HOOK, "active": "yes"}, "active"),
+    ]:
+        answer = assert_error_envelope(
+            await client.post("/webhook-subscriptions", json=body, headers=admin), 400
+        )
         assert answer["details"]["errors"][0]["field"] == field
     uid = (await subscribe(client, admin))["uid"]
-    answer = assert_error_envelope(await client.put(
-        f"/webhook-subscriptions/{uid}", json={"url": "http://192.168.1.1/"}, headers=admin),
-        400)
+    answer = assert_error_envelope(
+        await client.put(
+            f"/webhook-subscriptions/{uid}", json={"url": "http://192.168.1.1/"}, headers=admin
+        ),
+        400,
+    )
     assert answer["details"]["reason"] == "BLOCKED_DESTINATION"
 
 
 # -- deliver(): one attempt against a faked network ------------------------------------------
+
 
 async def pending_delivery(env, event="batch.completed", data=None):
     [delivery_id] = await webhooks.emit(env, owner_of(env), event, data or {"id": "batch_1"})
@@ -163,8 +195,9 @@ async def test_delivery_is_signed(client, admin, env, net):
         seen.append(request)
         return httpx.Response(200)
 
-    assert await webhooks.deliver(env, delivery,
-                                  transport=httpx.MockTransport(handle)) == "delivered"
+    assert (
+        await webhooks.deliver(env, delivery, transport=httpx.MockTransport(handle)) == "delivered"
+    )
     [request] = seen
     assert str(request.url) == HOOK and request.method == "POST"
     assert request.headers["x-pictify-event"] == "batch.completed"
@@ -207,8 +240,9 @@ async def test_retry_on_500_then_success(client, admin, env, net):
 async def test_no_retry_on_4xx_or_redirects(client, admin, env, net, status):
     await subscribe(client, admin)
     delivery = await pending_delivery(env)
-    transport = httpx.MockTransport(lambda request: httpx.Response(
-        status, headers={"Location": "http://127.0.0.1/"}))
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(status, headers={"Location": "http://127.0.0.1/"})
+    )
     assert await webhooks.deliver(env, delivery, transport=transport) == "failed"
     row = await table.get_delivery(env.DB, delivery["id"])
     assert (row["status"], row["last_status_code"]) == ("failed", status)
@@ -226,9 +260,11 @@ async def test_429_is_retried_and_attempts_run_out(client, admin, env, net):
 
 # -- the durable job wiring (through the local queue) ------------------------------------------
 
+
 async def delivery_jobs(env) -> list[dict]:
-    rows = (await env.DB.prepare("SELECT id FROM jobs WHERE kind = 'webhook.deliver'")
-            .all())["results"]
+    rows = (await env.DB.prepare("SELECT id FROM jobs WHERE kind = 'webhook.deliver'").all())[
+        "results"
+    ]
     return [await jobs_table.get(env.DB, row["id"]) for row in rows]
 
 
@@ -279,8 +315,9 @@ async def test_refused_address_fails_the_delivery_without_network(client, admin,
 async def test_only_subscribed_active_owners_get_events(client, admin, env, make_key, net):
     await subscribe(client, admin, events=["batch.completed"])
     inactive = await subscribe(client, admin, events=["batch.failed"])
-    await client.put(f"/webhook-subscriptions/{inactive['uid']}", json={"active": False},
-                     headers=admin)
+    await client.put(
+        f"/webhook-subscriptions/{inactive['uid']}", json={"active": False}, headers=admin
+    )
     assert await webhooks.emit(env, owner_of(env), "batch.failed", {}) == []
     assert await webhooks.emit(env, "someone-else", "batch.completed", {}) == []
     assert len(await webhooks.emit(env, owner_of(env), "batch.completed", {})) == 1
@@ -288,8 +325,11 @@ async def test_only_subscribed_active_owners_get_events(client, admin, env, make
 
 async def test_render_completed_is_delivered(client, admin, env, net):
     created = await subscribe(client, admin, events=["render.completed"])
-    response = await client.post("/image", headers=admin, json={
-        "width": 20, "height": 10, "background": "#ff0000", "components": []})
+    response = await client.post(
+        "/image",
+        headers=admin,
+        json={"width": 20, "height": 10, "background": "#ff0000", "components": []},
+    )
     assert response.status_code == 201, response.text
     await env.JOBS.drain()
     [request] = net.requests

@@ -10,15 +10,32 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pixhaven.services.jobs import registry
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # Third-party top-level packages the Worker may import: all are pure Python or part of
 # Pyodide's distribution (pydantic_core is built for Pyodide). opentelemetry (API only) is a
 # FastAPI dependency and python_multipart an optional Starlette one; both are pure Python.
-PYODIDE_OK = {"fastapi", "starlette", "pydantic", "pydantic_core", "annotated_types",
-              "typing_extensions", "typing_inspection", "anyio", "sniffio", "idna",
-              "annotated_doc", "opentelemetry", "python_multipart", "pixhaven", "entry",
-              "workers", "_virtualenv"}
+PYODIDE_OK = {
+    "fastapi",
+    "starlette",
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    "typing_extensions",
+    "typing_inspection",
+    "anyio",
+    "sniffio",
+    "idna",
+    "annotated_doc",
+    "opentelemetry",
+    "python_multipart",
+    "pixhaven",
+    "entry",
+    "workers",
+    "_virtualenv",
+}
 
 PROBE = r"""
 import builtins, json, os, random, secrets, socket, sys, types, uuid
@@ -66,26 +83,41 @@ print(json.dumps({"modules": new, "full": sorted(set(sys.modules) - before)}))
 
 
 def imported_by_entry() -> dict:
-    completed = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True,
-                               text=True, timeout=120)
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert completed.returncode == 0, completed.stderr
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def test_entry_imports_only_pyodide_packages_and_no_local_runtime():
     result = imported_by_entry()
-    third_party = {m for m in result["modules"]
-                   if m not in sys.stdlib_module_names and not m.startswith("_sysconfigdata")}
+    third_party = {
+        m
+        for m in result["modules"]
+        if m not in sys.stdlib_module_names and not m.startswith("_sysconfigdata")
+    }
     assert third_party <= PYODIDE_OK, third_party - PYODIDE_OK
-    forbidden = [m for m in result["full"]
-                 if m.startswith(("pixhaven.local", "uvicorn", "PIL", "httpx", "multipart"))]
+    forbidden = [
+        m
+        for m in result["full"]
+        if m.startswith(("pixhaven.local", "uvicorn", "PIL", "httpx", "multipart"))
+    ]
     assert forbidden == []
 
 
 # What the app imports lazily, at request time, is held to the same package rule: these
 # are pure Python or in Pyodide's distribution too.
 PYODIDE_OK_AT_REQUEST_TIME = PYODIDE_OK | {
-    "PIL", "fontTools", "fpdf", "defusedxml", "httpx", "httpcore", "h11", "certifi"}
+    "PIL",
+    "fontTools",
+    "fpdf",
+    "defusedxml",
+    "httpx",
+    "httpcore",
+    "h11",
+    "certifi",
+}
 
 EVERY_APP_MODULE = r"""
 import json, pkgutil, sys, types
@@ -113,8 +145,13 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 
 def test_every_app_module_uses_only_pyodide_packages_and_no_local_runtime():
     """Modules the app imports lazily (the render engine, PDF, remote fetch) included."""
-    completed = subprocess.run([sys.executable, "-c", EVERY_APP_MODULE], cwd=ROOT,
-                               capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(
+        [sys.executable, "-c", EVERY_APP_MODULE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert completed.returncode == 0, completed.stderr
     modules = json.loads(completed.stdout.strip().splitlines()[-1])
     assert not [m for m in modules if m.startswith(("pixhaven.local", "uvicorn"))]
@@ -127,20 +164,31 @@ async def test_entry_handlers_drive_the_shared_worker_functions(env, monkeypatch
     """`scheduled` and `queue` in entry.py reach pixhaven.worker with the entry's env."""
     import types
 
-    monkeypatch.setitem(sys.modules, "workers", types.SimpleNamespace(
-        WorkerEntrypoint=type("WorkerEntrypoint", (), {
-            "__init__": lambda self, ctx, env: (setattr(self, "env", env),
-                                                setattr(self, "ctx", ctx))[0]}),
-        asgi=types.SimpleNamespace(fetch=None)))
+    monkeypatch.setitem(
+        sys.modules,
+        "workers",
+        types.SimpleNamespace(
+            WorkerEntrypoint=type(
+                "WorkerEntrypoint",
+                (),
+                {
+                    "__init__": lambda self, ctx, env: (
+                        setattr(self, "env", env),
+                        setattr(self, "ctx", ctx),
+                    )[0]
+                },
+            ),
+            asgi=types.SimpleNamespace(fetch=None),
+        ),
+    )
     monkeypatch.syspath_prepend(str(ROOT / "src"))
     sys.modules.pop("entry", None)
     import entry
-
-    from pixhaven.services import jobs
+    from pixhaven.services.jobs import queue as jobs
 
     seen = []
 
-    @jobs.job_handler("test.entry")
+    @registry.job_handler("test.entry")
     async def handler(env_, payload):
         seen.append(payload)
 

@@ -23,8 +23,14 @@ def wrangler(*args: str, cwd: Path = ROOT, timeout: int = 180) -> str:
             pytest.fail(message)
         pytest.skip(message)
     environment = {**os.environ, "WRANGLER_SEND_METRICS": "false", "CI": "true"}
-    completed = subprocess.run([str(WRANGLER), *args], cwd=cwd, capture_output=True, text=True,
-                               timeout=timeout, env=environment)
+    completed = subprocess.run(
+        [str(WRANGLER), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=environment,
+    )
     output = completed.stdout + completed.stderr
     assert completed.returncode == 0, output
     return output
@@ -39,9 +45,14 @@ def test_wrangler_toml_declares_a_python_worker():
 
 def test_deploy_dry_run_lists_every_binding(tmp_path):
     output = wrangler("deploy", "--dry-run", "--outdir", str(tmp_path / "out"))
-    for binding, kind in [("env.DB", "D1 Database"), ("env.BUCKET", "R2 Bucket"),
-                          ("env.IMAGES", "Images"), ("env.AI", "AI"), ("env.JOBS", "Queue"),
-                          ("env.RATE_LIMITER", "Rate Limit")]:
+    for binding, kind in [
+        ("env.DB", "D1 Database"),
+        ("env.BUCKET", "R2 Bucket"),
+        ("env.IMAGES", "Images"),
+        ("env.AI", "AI"),
+        ("env.JOBS", "Queue"),
+        ("env.RATE_LIMITER", "Rate Limit"),
+    ]:
         line = next((l for l in output.splitlines() if l.startswith(binding + " ")), None)
         assert line is not None and kind in line, f"{binding} missing:\n{output}"
     variables = tomllib.loads((ROOT / "wrangler.toml").read_text())["vars"]
@@ -50,7 +61,8 @@ def test_deploy_dry_run_lists_every_binding(tmp_path):
 
 
 def test_d1_migrations_apply_locally(tmp_path):
-    output = wrangler("d1", "migrations", "apply", "DB", "--local",
-                      "--persist-to", str(tmp_path / "state"))
+    output = wrangler(
+        "d1", "migrations", "apply", "DB", "--local", "--persist-to", str(tmp_path / "state")
+    )
     assert "0001_initial.sql" in output
     assert "✅" in output

@@ -6,15 +6,16 @@ local server wraps the app so that it does the same. The app never asks where it
 
 from fastapi import Request
 
-from .settings import Settings
+from pixhaven.settings import Settings
 
 
 def env_of(request: Request):
     try:
         return request.scope["env"]
     except KeyError:
-        raise RuntimeError("no env in the ASGI scope: serve the app through src/entry.py "
-                           "or pixhaven.local") from None
+        raise RuntimeError(
+            "no env in the ASGI scope: serve the app through src/entry.py or pixhaven.local"
+        ) from None
 
 
 def settings_of(request: Request) -> Settings:

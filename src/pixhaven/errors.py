@@ -93,8 +93,11 @@ def _validation_details(exc: RequestValidationError) -> list[dict]:
     # FastAPI's raw errors may carry non-JSON values (exceptions in ctx, bytes inputs);
     # keep the parts a client can act on.
     return [
-        {"field": ".".join(str(part) for part in err.get("loc", ())), "message": err.get("msg", ""),
-         "type": err.get("type", "")}
+        {
+            "field": ".".join(str(part) for part in err.get("loc", ())),
+            "message": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
         for err in exc.errors()
     ]
 

@@ -11,9 +11,9 @@ import time
 import traceback
 import uuid
 
-from .errors import error_body
-from .security.ip_allowlist import is_allowed, parse_allowlist
-from .settings import Settings
+from pixhaven.errors import error_body
+from pixhaven.security.ip_allowlist import is_allowed, parse_allowlist
+from pixhaven.settings import Settings
 
 log = logging.getLogger("pixhaven")
 
@@ -34,8 +34,16 @@ def _cors_headers(origin: str) -> list[tuple[bytes, bytes]]:
 
 
 async def _send_simple(send, status: int, body: bytes, content_type: bytes) -> None:
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", content_type), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -67,8 +75,10 @@ class PixhavenMiddleware:
         except ValueError as exc:  # fail closed on a broken configuration
             settings, allowlist, configuration_error = Settings(), (), str(exc)
 
-        extra_headers = [(b"x-request-id", request_id.encode()),
-                         (b"x-content-type-options", b"nosniff")]
+        extra_headers = [
+            (b"x-request-id", request_id.encode()),
+            (b"x-content-type-options", b"nosniff"),
+        ]
         extra_headers += _cors_headers(settings.cors_allow_origin)
 
         async def send_with_headers(message):
@@ -85,25 +95,42 @@ class PixhavenMiddleware:
             if configuration_error is not None:
                 raise RuntimeError(f"invalid configuration: {configuration_error}")
             if not is_allowed(client_ip, allowlist):
-                await _send_simple(send_with_headers, 403, b"Forbidden", b"text/plain; charset=utf-8")
+                await _send_simple(
+                    send_with_headers, 403, b"Forbidden", b"text/plain; charset=utf-8"
+                )
             elif scope["method"] == "OPTIONS":
                 await _send_simple(send_with_headers, 204, b"", b"text/plain; charset=utf-8")
             else:
                 await self.app(scope, receive, send_with_headers)
         except Exception as exc:  # the last line of defence: log it, answer JSON
-            log.error(json.dumps({"event": "unhandled_error", "request_id": request_id,
-                                  "error": repr(exc), "traceback": traceback.format_exc()}))
+            log.error(
+                json.dumps(
+                    {
+                        "event": "unhandled_error",
+                        "request_id": request_id,
+                        "error": repr(exc),
+                        "traceback": traceback.format_exc(),
+                    }
+                )
+            )
             if status_seen["started"]:
                 raise
             body = json.dumps(error_body(500, "Internal server error")).encode()
             await _send_simple(send_with_headers, 500, body, b"application/json")
         finally:
-            log.info(json.dumps({
-                "event": "request", "request_id": request_id, "method": scope["method"],
-                "path": scope.get("path", ""), "status": status_seen["status"],
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                "client_ip": client_ip,
-            }))
+            log.info(
+                json.dumps(
+                    {
+                        "event": "request",
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": scope.get("path", ""),
+                        "status": status_seen["status"],
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "client_ip": client_ip,
+                    }
+                )
+            )
 
 
 def _settings_for(scope) -> Settings:

@@ -24,13 +24,13 @@ class Settings:
     soft_delete_retention_days: int = 30
     cors_allow_origin: str = "*"
     log_level: str = "info"
-    upload_signing_secret: str = ""      # secret; empty: derived from admin_token
+    upload_signing_secret: str = ""  # secret; empty: derived from admin_token
     upload_url_ttl_seconds: int = 900
-    r2_access_key_id: str = ""           # secret; with the next three: R2 presigned uploads
-    r2_secret_access_key: str = ""       # secret
+    r2_access_key_id: str = ""  # secret; with the next three: R2 presigned uploads
+    r2_secret_access_key: str = ""  # secret
     r2_account_id: str = ""
     r2_bucket_name: str = ""
-    access_team_domain: str = ""         # with access_aud: Cloudflare Access JWTs accepted
+    access_team_domain: str = ""  # with access_aud: Cloudflare Access JWTs accepted
     access_aud: str = ""
     access_scopes: tuple[str, ...] = ("images:read", "images:write")
 
@@ -70,16 +70,20 @@ class Settings:
             cors_allow_origin=text("CORS_ALLOW_ORIGIN", defaults.cors_allow_origin) or "*",
             log_level=text("LOG_LEVEL", defaults.log_level),
             upload_signing_secret=text("UPLOAD_SIGNING_SECRET", ""),
-            upload_url_ttl_seconds=number("UPLOAD_URL_TTL_SECONDS",
-                                          defaults.upload_url_ttl_seconds),
+            upload_url_ttl_seconds=number(
+                "UPLOAD_URL_TTL_SECONDS", defaults.upload_url_ttl_seconds
+            ),
             r2_access_key_id=text("R2_ACCESS_KEY_ID", "").strip(),
             r2_secret_access_key=text("R2_SECRET_ACCESS_KEY", "").strip(),
             r2_account_id=text("R2_ACCOUNT_ID", "").strip(),
             r2_bucket_name=text("R2_BUCKET_NAME", "").strip(),
             access_team_domain=team_domain(text("ACCESS_TEAM_DOMAIN", "")),
             access_aud=text("ACCESS_AUD", "").strip(),
-            access_scopes=tuple(scope for scope in (
-                part.strip() for part in text("ACCESS_SCOPES", "").split(",")) if scope)
+            access_scopes=tuple(
+                scope
+                for scope in (part.strip() for part in text("ACCESS_SCOPES", "").split(","))
+                if scope
+            )
             or defaults.access_scopes,
         )
 
@@ -90,7 +94,7 @@ def team_domain(raw: str) -> str:
     domain = raw.strip().lower()
     for prefix in ("https://", "http://"):
         if domain.startswith(prefix):
-            domain = domain[len(prefix):]
+            domain = domain[len(prefix) :]
     domain = domain.rstrip("/")
     if domain and "." not in domain:
         domain += ".cloudflareaccess.com"

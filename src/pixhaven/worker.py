@@ -7,10 +7,10 @@ server calls the same functions from its cron loop and in-process queue.
 import json
 import logging
 
-from .services.direct_uploads import purge_unfinished
-from .services.image_updates import purge_due
-from .services.jobs import dispatch_due_jobs, handle_queue_batch
-from .settings import Settings
+from pixhaven.services.images.direct_uploads import purge_unfinished
+from pixhaven.services.images.updates import purge_due
+from pixhaven.services.jobs.queue import dispatch_due_jobs, handle_queue_batch
+from pixhaven.settings import Settings
 
 log = logging.getLogger("pixhaven")
 
@@ -22,12 +22,17 @@ async def run_scheduled(env, cron: str = "") -> dict:
     purged = await purge_due(env, settings.soft_delete_retention_days)
     unfinished = await purge_unfinished(env, settings)
     dispatched = await dispatch_due_jobs(env)
-    from .services.generation import purge_idempotency_keys
+    from pixhaven.services.rendering.idempotency import purge_idempotency_keys
 
     idempotency_keys = await purge_idempotency_keys(env)
-    summary = {"event": "scheduled", "cron": cron, "images_purged": purged,
-               "unfinished_uploads_purged": unfinished,
-               "jobs_dispatched": dispatched, "idempotency_keys_purged": idempotency_keys}
+    summary = {
+        "event": "scheduled",
+        "cron": cron,
+        "images_purged": purged,
+        "unfinished_uploads_purged": unfinished,
+        "jobs_dispatched": dispatched,
+        "idempotency_keys_purged": idempotency_keys,
+    }
     log.info(json.dumps(summary))
     return summary
 

@@ -25,7 +25,7 @@ def miniflare():
 async def d1(request, tmp_path):
     """An empty D1 database."""
     if request.param == "local":
-        from pixhaven.local.d1 import LocalD1
+        from pixhaven.local.bindings.d1 import LocalD1
 
         database = LocalD1(tmp_path / "d1.sqlite3")
         yield database
@@ -39,7 +39,7 @@ async def d1(request, tmp_path):
 async def r2(request, tmp_path):
     """An empty R2 bucket."""
     if request.param == "local":
-        from pixhaven.local.r2 import LocalR2
+        from pixhaven.local.bindings.r2 import LocalR2
 
         yield LocalR2(tmp_path / "bucket")
     else:

@@ -10,11 +10,16 @@ import zlib
 import pytest
 from PIL import Image, ImageCms
 
-from pixhaven.local.images import ImagesError, LocalImages
+from pixhaven.local.bindings.images import ImagesError, LocalImages
 
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
-PIL_FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF",
-               "image/webp": "WEBP", "image/avif": "AVIF"}
+PIL_FORMATS = {
+    "image/jpeg": "JPEG",
+    "image/png": "PNG",
+    "image/gif": "GIF",
+    "image/webp": "WEBP",
+    "image/avif": "AVIF",
+}
 
 
 @pytest.fixture
@@ -66,10 +71,11 @@ class AsyncReader:
 
 async def chunks(data: bytes, size: int = 1000):
     for start in range(0, len(data), size):
-        yield data[start:start + size]
+        yield data[start : start + size]
 
 
 # -- info ---------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("mime", list(PIL_FORMATS))
 async def test_info_reports_format_size_and_dimensions(images, mime):
@@ -90,8 +96,9 @@ async def test_info_accepts_bytes_like_and_streams(images, source):
     assert (await images.info(source(data)))["width"] == 30
 
 
-@pytest.mark.parametrize("garbage", [b"", b"not an image at all", b"\x89PNG\r\n\x1a\nbroken",
-                                     b"BM" + b"\x00" * 60])
+@pytest.mark.parametrize(
+    "garbage", [b"", b"not an image at all", b"\x89PNG\r\n\x1a\nbroken", b"BM" + b"\x00" * 60]
+)
 async def test_info_rejects_what_is_not_a_supported_image(images, garbage):
     with pytest.raises(ImagesError) as caught:
         await images.info(garbage)
@@ -144,6 +151,7 @@ async def test_truncated_image_fails_at_output(images):
 
 # -- output formats -----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mime", list(PIL_FORMATS))
 async def test_output_formats_decode_as_what_they_claim(images, mime):
     result = await images.input(encode(halves((80, 40)))).output({"format": mime})
@@ -164,8 +172,9 @@ async def test_output_stream_iterates_and_feeds_another_input(images):
     first = await images.input(encode(halves((400, 200)))).output({"format": "image/webp"})
     received = b"".join([chunk async for chunk in first.image()])
     assert decode(received).format == "WEBP"
-    second = await images.input(first.image()).transform({"width": 100}).output(
-        {"format": "image/avif"})
+    second = (
+        await images.input(first.image()).transform({"width": 100}).output({"format": "image/avif"})
+    )
     assert decode(await second.image().read()).size == (100, 50)
 
 
@@ -203,64 +212,82 @@ async def test_output_needs_a_known_format(images):
 
 # -- fit ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fit, box, expected", [
-    ("scale-down", (100, 100), (100, 50)),
-    ("scale-down", (1000, 1000), (400, 200)),  # never upscales
-    ("contain", (100, 100), (100, 50)),
-    ("contain", (1000, 1000), (1000, 500)),  # does upscale
-    ("cover", (100, 100), (100, 100)),
-    ("cover", (1000, 1000), (1000, 1000)),
-    ("crop", (100, 100), (100, 100)),
-    ("crop", (1000, 1000), (400, 200)),  # smaller than the box: left as it is
-    ("crop", (300, 300), (300, 200)),  # wider than the box only: cropped, not enlarged
-    ("pad", (100, 100), (100, 100)),
-    ("pad", (1000, 1000), (1000, 1000)),
-    ("squeeze", (50, 100), (50, 100)),
-])
+
+@pytest.mark.parametrize(
+    "fit, box, expected",
+    [
+        ("scale-down", (100, 100), (100, 50)),
+        ("scale-down", (1000, 1000), (400, 200)),  # never upscales
+        ("contain", (100, 100), (100, 50)),
+        ("contain", (1000, 1000), (1000, 500)),  # does upscale
+        ("cover", (100, 100), (100, 100)),
+        ("cover", (1000, 1000), (1000, 1000)),
+        ("crop", (100, 100), (100, 100)),
+        ("crop", (1000, 1000), (400, 200)),  # smaller than the box: left as it is
+        ("crop", (300, 300), (300, 200)),  # wider than the box only: cropped, not enlarged
+        ("pad", (100, 100), (100, 100)),
+        ("pad", (1000, 1000), (1000, 1000)),
+        ("squeeze", (50, 100), (50, 100)),
+    ],
+)
 async def test_fit_modes(images, fit, box, expected):
     width, height = box
-    out = await render(images, encode(halves((400, 200))),
-                       {"width": width, "height": height, "fit": fit})
+    out = await render(
+        images, encode(halves((400, 200))), {"width": width, "height": height, "fit": fit}
+    )
     assert out.size == expected
 
 
-@pytest.mark.parametrize("step, expected", [
-    ({"width": 200}, (200, 100)),
-    ({"height": 50}, (100, 50)),
-    ({"width": 800}, (400, 200)),  # scale-down is the default fit
-    ({"width": 800, "fit": "contain"}, (800, 400)),
-    ({"width": 100, "fit": "cover"}, (100, 50)),
-    ({}, (400, 200)),
-])
+@pytest.mark.parametrize(
+    "step, expected",
+    [
+        ({"width": 200}, (200, 100)),
+        ({"height": 50}, (100, 50)),
+        ({"width": 800}, (400, 200)),  # scale-down is the default fit
+        ({"width": 800, "fit": "contain"}, (800, 400)),
+        ({"width": 100, "fit": "cover"}, (100, 50)),
+        ({}, (400, 200)),
+    ],
+)
 async def test_one_dimension_keeps_the_aspect_ratio(images, step, expected):
     assert (await render(images, encode(halves((400, 200))), step)).size == expected
 
 
 async def test_pad_fills_with_the_background(images):
-    out = await render(images, encode(halves((400, 200))),
-                       {"width": 100, "height": 100, "fit": "pad", "background": "#00ff00"})
+    out = await render(
+        images,
+        encode(halves((400, 200))),
+        {"width": 100, "height": 100, "fit": "pad", "background": "#00ff00"},
+    )
     assert out.size == (100, 100)
     assert close_to(out.getpixel((50, 5)), (0, 255, 0), 10)  # band above the image
     assert close_to(out.getpixel((10, 50)), RED)
     assert close_to(out.getpixel((90, 50)), BLUE)
 
 
-@pytest.mark.parametrize("gravity, colour", [
-    ("left", RED), ("right", BLUE), ({"x": 0.0, "y": 0.5}, RED), ({"x": 1, "y": 0.5}, BLUE)])
+@pytest.mark.parametrize(
+    "gravity, colour",
+    [("left", RED), ("right", BLUE), ({"x": 0.0, "y": 0.5}, RED), ({"x": 1, "y": 0.5}, BLUE)],
+)
 async def test_gravity_picks_the_part_that_survives_a_crop(images, gravity, colour):
-    out = await render(images, encode(halves((400, 200))),
-                       {"width": 100, "height": 100, "fit": "cover", "gravity": gravity})
+    out = await render(
+        images,
+        encode(halves((400, 200))),
+        {"width": 100, "height": 100, "fit": "cover", "gravity": gravity},
+    )
     assert out.size == (100, 100)
     assert all(close_to(out.getpixel((x, 50)), colour) for x in (5, 50, 95))
 
 
 async def test_center_gravity_keeps_both_halves(images):
-    out = await render(images, encode(halves((400, 200))),
-                       {"width": 100, "height": 100, "fit": "crop"})
+    out = await render(
+        images, encode(halves((400, 200))), {"width": 100, "height": 100, "fit": "crop"}
+    )
     assert close_to(out.getpixel((5, 50)), RED) and close_to(out.getpixel((95, 50)), BLUE)
 
 
 # -- rotate, flip, blur, chains -----------------------------------------------------------
+
 
 async def test_rotate_is_clockwise_and_sizes_refer_to_the_rotated_image(images):
     top_red = encode(halves((400, 200), vertical=False))  # red top, blue bottom
@@ -303,14 +330,22 @@ async def test_transforms_apply_in_call_order(images):
     assert out.size == (25, 50)
 
 
-@pytest.mark.parametrize("step", [{"fit": "stretch", "width": 10}, {"rotate": 45},
-                                  {"flip": "x"}, {"blur": 500}, {"width": -5},
-                                  {"gravity": "middle", "width": 5, "height": 5, "fit": "cover"},
-                                  {"sharpen": 2}, {"background": "not-a-colour"}])
+@pytest.mark.parametrize(
+    "step",
+    [
+        {"fit": "stretch", "width": 10},
+        {"rotate": 45},
+        {"flip": "x"},
+        {"blur": 500},
+        {"width": -5},
+        {"gravity": "middle", "width": 5, "height": 5, "fit": "cover"},
+        {"sharpen": 2},
+        {"background": "not-a-colour"},
+    ],
+)
 async def test_invalid_transform_options(images, step):
     with pytest.raises(ImagesError) as caught:
-        await images.input(encode(halves((40, 20)))).transform(step).output(
-            {"format": "image/png"})
+        await images.input(encode(halves((40, 20)))).transform(step).output({"format": "image/png"})
     assert caught.value.code == 9401
 
 
@@ -328,6 +363,7 @@ async def test_embedded_colour_profile_is_applied(images):
 
 
 # -- EXIF and animation -------------------------------------------------------------------
+
 
 async def test_exif_orientation_is_applied_and_stripped(images):
     exif = Image.Exif()
@@ -357,8 +393,10 @@ async def test_animations_keep_their_frames_when_the_format_can(images, mime):
     assert close_to(out.convert("RGB").getpixel((3, 7)), BLUE)
 
 
-@pytest.mark.parametrize("mime, options", [("image/png", {}), ("image/jpeg", {}),
-                                           ("image/avif", {}), ("image/gif", {"anim": False})])
+@pytest.mark.parametrize(
+    "mime, options",
+    [("image/png", {}), ("image/jpeg", {}), ("image/avif", {}), ("image/gif", {"anim": False})],
+)
 async def test_animations_become_their_first_frame_otherwise(images, mime, options):
     result = await images.input(animation("GIF")).output({"format": mime, **options})
     out = decode(await result.image().read())

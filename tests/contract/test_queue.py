@@ -4,11 +4,11 @@ delays, batch timeouts and backoff elapse instantly and can be checked exactly."
 
 import asyncio
 import copy
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pixhaven.local.queue import LocalQueue
+from pixhaven.local.bindings.queue import LocalQueue
 
 
 class VirtualTime:
@@ -33,8 +33,9 @@ class Recorder:
 
     async def __call__(self, batch):
         # Record a copy: the behaviour may mutate the bodies it was handed.
-        self.batches.append((self.time.now, [(copy.deepcopy(m.body), m.attempts, m.id)
-                                             for m in batch.messages]))
+        self.batches.append(
+            (self.time.now, [(copy.deepcopy(m.body), m.attempts, m.id) for m in batch.messages])
+        )
         if self.behaviour is not None:
             await self.behaviour(batch)
 
@@ -53,8 +54,7 @@ async def make_queue(vtime):
     created = []
 
     def make(consumer=None, **settings):
-        queue = LocalQueue(consumer, name="jobs", clock=vtime.clock, sleep=vtime.sleep,
-                           **settings)
+        queue = LocalQueue(consumer, name="jobs", clock=vtime.clock, sleep=vtime.sleep, **settings)
         created.append(queue)
         return queue
 
@@ -84,7 +84,7 @@ async def test_send_delivers_a_message_with_its_metadata(make_queue, vtime):
 async def test_timestamp_is_naive_utc(make_queue):
     seen = []
     queue = make_queue(lambda batch: seen.extend(batch.messages))  # a plain function works too
-    sent_at = datetime.now(timezone.utc).replace(tzinfo=None)
+    sent_at = datetime.now(UTC).replace(tzinfo=None)
     await queue.send("hello")
     await queue.drain()
     assert abs(seen[0].timestamp - sent_at) < timedelta(seconds=5)
@@ -143,7 +143,10 @@ async def test_batches_respect_max_batch_size(make_queue, vtime):
         await queue.send(index)
     await queue.drain()
     assert [[body for body, _, _ in items] for _, items in recorder.batches] == [
-        [0, 1, 2], [3, 4, 5], [6]]
+        [0, 1, 2],
+        [3, 4, 5],
+        [6],
+    ]
 
 
 async def test_a_partial_batch_waits_for_the_batch_timeout(make_queue, vtime):
@@ -193,7 +196,10 @@ async def test_raising_retries_only_unacknowledged_messages(make_queue, vtime):
     await queue.sendBatch([{"body": "first"}, {"body": "second"}])
     await queue.drain()
     assert [(body, attempts) for _, body, attempts in recorder.deliveries()] == [
-        ("first", 1), ("second", 1), ("second", 2)]
+        ("first", 1),
+        ("second", 1),
+        ("second", 2),
+    ]
 
 
 async def test_first_call_wins_and_message_calls_beat_batch_calls(make_queue, vtime):
@@ -213,7 +219,11 @@ async def test_first_call_wins_and_message_calls_beat_batch_calls(make_queue, vt
     await queue.sendBatch([{"body": "one"}, {"body": "two"}, {"body": "three"}])
     await queue.drain()
     assert [(body, attempts) for _, body, attempts in recorder.deliveries()] == [
-        ("one", 1), ("two", 1), ("three", 1), ("one", 2)]
+        ("one", 1),
+        ("two", 1),
+        ("three", 1),
+        ("one", 2),
+    ]
 
 
 async def test_retry_all_with_delay(make_queue, vtime):
@@ -233,7 +243,7 @@ async def test_retry_all_with_delay(make_queue, vtime):
 async def test_consumer_applied_exponential_backoff(make_queue, vtime):
     async def back_off(batch):
         for message in batch.messages:
-            message.retry(delaySeconds=2 ** message.attempts)
+            message.retry(delaySeconds=2**message.attempts)
 
     recorder = Recorder(vtime, back_off)
     queue = make_queue(recorder, max_retries=3)
@@ -300,8 +310,9 @@ async def test_send_batch_delays_default_and_per_message(make_queue, vtime):
     recorder = Recorder(vtime)
     queue = make_queue(recorder, max_batch_timeout=0)
     start = vtime.now
-    await queue.sendBatch([{"body": "default"}, {"body": "own", "delaySeconds": 0}],
-                          delaySeconds=20)
+    await queue.sendBatch(
+        [{"body": "default"}, {"body": "own", "delaySeconds": 0}], delaySeconds=20
+    )
     await queue.drain()
     delivered = {body: at - start for at, body, _ in recorder.deliveries()}
     assert delivered == {"own": 0, "default": pytest.approx(20)}
@@ -377,8 +388,15 @@ async def test_real_clock():
     assert bodies == [{"real": True}]
 
 
-@pytest.mark.parametrize("settings", [{"max_batch_size": 0}, {"max_batch_size": 101},
-                                      {"max_batch_timeout": 61}, {"max_retries": -1}])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"max_batch_size": 0},
+        {"max_batch_size": 101},
+        {"max_batch_timeout": 61},
+        {"max_retries": -1},
+    ],
+)
 def test_invalid_consumer_settings(settings):
     with pytest.raises(ValueError):
         LocalQueue(**settings)

@@ -3,7 +3,7 @@ emulation. Time comes from a fake clock, so nothing sleeps."""
 
 import pytest
 
-from pixhaven.local.ratelimit import LocalRateLimiter
+from pixhaven.local.bindings.ratelimit import LocalRateLimiter
 
 
 class FakeClock:

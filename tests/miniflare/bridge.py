@@ -44,7 +44,7 @@ import httpx
 import pytest
 
 # Converted plain JS objects are the same dict-with-attributes type the local bindings use.
-from pixhaven.local.jsvalues import JsDict
+from pixhaven.local.bindings.jsvalues import JsDict
 
 HERE = Path(__file__).resolve().parent
 WRANGLER = HERE / "node_modules" / ".bin" / "wrangler"
@@ -127,7 +127,7 @@ class MiniflareStream:
     the Worker as a ReadableStream of known length, like a real R2 body); reading it, or its
     owner's arrayBuffer()/text()/json(), consumes it once."""
 
-    def __init__(self, data: bytes, owner: "MiniflareR2ObjectBody"):
+    def __init__(self, data: bytes, owner: MiniflareR2ObjectBody):
         self._data = data
         self._owner = owner
 
@@ -215,7 +215,11 @@ def _encode(value: Any) -> Any:
             return {"$bigint": str(value)}
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else {"$number": repr(value).replace("inf", "Infinity").replace("nan", "NaN")}
+        return (
+            value
+            if math.isfinite(value)
+            else {"$number": repr(value).replace("inf", "Infinity").replace("nan", "NaN")}
+        )
     if isinstance(value, (tuple, bytearray)):
         # The SDK refuses these (_raise_on_disabled_type).
         raise TypeError(f"{type(value)} cannot be sent over RPC.")
@@ -228,7 +232,7 @@ def _encode(value: Any) -> Any:
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
             # Workers run in UTC, so the SDK's naive datetimes are UTC there.
-            value = value.replace(tzinfo=datetime.timezone.utc)
+            value = value.replace(tzinfo=datetime.UTC)
         return {"$date": value.timestamp() * 1000}
     if isinstance(value, dict):
         return {str(k): _encode(v) for k, v in value.items()}
@@ -253,12 +257,12 @@ def _call_args(args: tuple, kwargs: dict) -> list:
 class MiniflareD1Statement:
     """`D1PreparedStatement`: prepare(sql) plus the bind() calls, replayed in the Worker."""
 
-    def __init__(self, db: "MiniflareD1", sql: Any, binds: tuple = ()):
+    def __init__(self, db: MiniflareD1, sql: Any, binds: tuple = ()):
         self._db = db
         self._sql = _encode(sql)
         self._binds = binds
 
-    def bind(self, *values: Any) -> "MiniflareD1Statement":
+    def bind(self, *values: Any) -> MiniflareD1Statement:
         stmt = MiniflareD1Statement(self._db, None, self._binds + ([_encode(v) for v in values],))
         stmt._sql = self._sql
         # JS's bind() validates its values synchronously; do the same in the Worker.
@@ -289,7 +293,7 @@ class MiniflareD1Statement:
 class MiniflareD1:
     """`env.DB` backed by Miniflare's D1."""
 
-    def __init__(self, bridge: "MiniflareBridge"):
+    def __init__(self, bridge: MiniflareBridge):
         self._bridge = bridge
 
     def prepare(self, sql: Any) -> MiniflareD1Statement:
@@ -301,7 +305,9 @@ class MiniflareD1:
         specs = []
         for stmt in statements:
             if not isinstance(stmt, MiniflareD1Statement):
-                raise TypeError(f"batch() takes statements from prepare(), got {type(stmt).__name__}")
+                raise TypeError(
+                    f"batch() takes statements from prepare(), got {type(stmt).__name__}"
+                )
             specs.append(stmt._spec())
         return await self._bridge._call({"target": "d1", "op": "batch", "statements": specs})
 
@@ -314,11 +320,13 @@ class MiniflareD1:
 class MiniflareR2:
     """`env.BUCKET` backed by Miniflare's R2."""
 
-    def __init__(self, bridge: "MiniflareBridge"):
+    def __init__(self, bridge: MiniflareBridge):
         self._bridge = bridge
 
     async def _op(self, op: str, args: tuple, kwargs: dict) -> Any:
-        return await self._bridge._call({"target": "r2", "op": op, "args": _call_args(args, kwargs)})
+        return await self._bridge._call(
+            {"target": "r2", "op": op, "args": _call_args(args, kwargs)}
+        )
 
     async def put(self, *args, **kwargs):
         return await self._op("put", args, kwargs)
@@ -352,7 +360,7 @@ class MiniflareBridge:
     start_or_skip() hands out the running bridge (starting it the first time) and stop()
     ends it when its last user stops it."""
 
-    _shared: "MiniflareBridge | None" = None
+    _shared: MiniflareBridge | None = None
     _lock = threading.Lock()
 
     def __init__(self, wrangler: Path = WRANGLER):
@@ -368,7 +376,7 @@ class MiniflareBridge:
     # -- lifecycle --------------------------------------------------------------------
 
     @classmethod
-    def start_or_skip(cls) -> "MiniflareBridge":
+    def start_or_skip(cls) -> MiniflareBridge:
         """The running bridge; skips the test (fails it when PIXHAVEN_REQUIRE_MINIFLARE=1) if
         node or the installed wrangler are missing."""
         required = os.environ.get("PIXHAVEN_REQUIRE_MINIFLARE") == "1"
@@ -560,7 +568,9 @@ class MiniflareBridge:
         # A client per call: tests each run on their own event loop, and a client (with
         # its connection pool) must not outlive the loop it was used on.
         try:
-            async with httpx.AsyncClient(trust_env=False, verify=False, timeout=CALL_TIMEOUT) as client:
+            async with httpx.AsyncClient(
+                trust_env=False, verify=False, timeout=CALL_TIMEOUT
+            ) as client:
                 response = await client.post(self.base_url + "/rpc", json=payload)
         except httpx.HTTPError as e:
             raise RuntimeError(

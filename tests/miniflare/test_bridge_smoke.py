@@ -28,9 +28,11 @@ async def test_d1_round_trip(bridge):
     )
     # Miniflare's exec() runs the SQL line by line and counts the lines.
     assert created["count"] == 2
-    run = await db.prepare("INSERT INTO t (name, data, score) VALUES (?, ?, ?)").bind(
-        "ünï", bytes(range(256)), None
-    ).run()
+    run = (
+        await db.prepare("INSERT INTO t (name, data, score) VALUES (?, ?, ?)")
+        .bind("ünï", bytes(range(256)), None)
+        .run()
+    )
     assert run.success is True
     assert run.meta.changes == 1 and run.meta.last_row_id == 1
     assert {"changes", "last_row_id", "duration", "rows_read", "rows_written"} <= set(run.meta)

@@ -2,10 +2,12 @@
 
 import json
 
-from .d1 import fetch_all, fetch_one
+from pixhaven.db.d1 import fetch_all, fetch_one
 
-COLUMNS = ("id, name, description, provider, type, cost_per_image, price_per_tile,"
-           " price_per_step, default_params, limits, is_active, user_id, created_at")
+COLUMNS = (
+    "id, name, description, provider, type, cost_per_image, price_per_tile,"
+    " price_per_step, default_params, limits, is_active, user_id, created_at"
+)
 
 
 def _decoded(row: dict | None) -> dict | None:
@@ -18,9 +20,14 @@ def _decoded(row: dict | None) -> dict | None:
 
 
 async def list_page(db, limit: int, offset: int) -> list[dict]:
-    rows = await fetch_all(db, f"SELECT {COLUMNS} FROM ai_models WHERE is_active = 1"
-                               " ORDER BY id LIKE '@pixhaven/%', created_at DESC, id"
-                               " LIMIT ? OFFSET ?", limit, offset)
+    rows = await fetch_all(
+        db,
+        f"SELECT {COLUMNS} FROM ai_models WHERE is_active = 1"
+        " ORDER BY id LIKE '@pixhaven/%', created_at DESC, id"
+        " LIMIT ? OFFSET ?",
+        limit,
+        offset,
+    )
     return [_decoded(row) for row in rows]
 
 
@@ -30,5 +37,4 @@ async def count(db) -> int:
 
 
 async def get(db, model_id: str) -> dict | None:
-    return _decoded(await fetch_one(db, f"SELECT {COLUMNS} FROM ai_models WHERE id = ?",
-                                    model_id))
+    return _decoded(await fetch_one(db, f"SELECT {COLUMNS} FROM ai_models WHERE id = ?", model_id))

@@ -1,7 +1,7 @@
 """Queries for `albums` (PixelFlare albums = Splinterpic collections)."""
 
-from .d1 import execute, fetch_all, fetch_one
-from .images import VISIBLE
+from pixhaven.db.d1 import execute, fetch_all, fetch_one
+from pixhaven.db.images import VISIBLE
 
 COLUMNS = "id, owner, slug, title, description, created_at, updated_at"
 # An album's columns plus how many visible images it holds (walks images_by_album).
@@ -9,27 +9,43 @@ _WITH_COUNT = (
     "a.id AS id, a.owner AS owner, a.slug AS slug, a.title AS title,"
     " a.description AS description, a.created_at AS created_at, a.updated_at AS updated_at,"
     " (SELECT COUNT(*) FROM images i WHERE i.album_id = a.id AND "
-    + VISIBLE.replace("deleted_at", "i.deleted_at").replace("status", "i.status").replace(
-        "expires_at", "i.expires_at")
+    + VISIBLE.replace("deleted_at", "i.deleted_at")
+    .replace("status", "i.status")
+    .replace("expires_at", "i.expires_at")
     + ") AS image_count"
 )
 
 
 async def insert(db, row: dict) -> None:
-    await execute(db, f"INSERT INTO albums ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                  row["id"], row["owner"], row["slug"], row["title"], row["description"],
-                  row["created_at"], row["updated_at"])
+    await execute(
+        db,
+        f"INSERT INTO albums ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        row["id"],
+        row["owner"],
+        row["slug"],
+        row["title"],
+        row["description"],
+        row["created_at"],
+        row["updated_at"],
+    )
 
 
 async def get_by_slug(db, owner: str, slug: str) -> dict | None:
-    return await fetch_one(db, f"SELECT {COLUMNS} FROM albums WHERE owner = ? AND slug = ?",
-                           owner, slug)
+    return await fetch_one(
+        db, f"SELECT {COLUMNS} FROM albums WHERE owner = ? AND slug = ?", owner, slug
+    )
 
 
 async def get_by_id_or_slug(db, owner: str, key: str) -> dict | None:
     return await fetch_one(
-        db, f"SELECT {COLUMNS} FROM albums WHERE owner = ? AND (id = ? OR slug = ?)"
-            " ORDER BY id = ? DESC LIMIT 1", owner, key, key, key)
+        db,
+        f"SELECT {COLUMNS} FROM albums WHERE owner = ? AND (id = ? OR slug = ?)"
+        " ORDER BY id = ? DESC LIMIT 1",
+        owner,
+        key,
+        key,
+        key,
+    )
 
 
 async def get(db, album_id: str) -> dict | None:
@@ -37,14 +53,20 @@ async def get(db, album_id: str) -> dict | None:
 
 
 async def list_for_owner(db, owner: str) -> list[dict]:
-    return await fetch_all(db, f"SELECT {COLUMNS} FROM albums WHERE owner = ?"
-                               " ORDER BY created_at, id", owner)
+    return await fetch_all(
+        db, f"SELECT {COLUMNS} FROM albums WHERE owner = ? ORDER BY created_at, id", owner
+    )
 
 
 async def update_fields(db, album_id: str, fields: dict, updated_at: str) -> int:
     assignments = ", ".join(f"{name} = ?" for name in fields)
-    return await execute(db, f"UPDATE albums SET {assignments}, updated_at = ? WHERE id = ?",
-                         *fields.values(), updated_at, album_id)
+    return await execute(
+        db,
+        f"UPDATE albums SET {assignments}, updated_at = ? WHERE id = ?",
+        *fields.values(),
+        updated_at,
+        album_id,
+    )
 
 
 async def delete(db, album_id: str) -> int:
@@ -56,9 +78,11 @@ async def slugs_for(db, album_ids: set[str]) -> dict[str, str]:
     ids = sorted(album_ids)
     slugs: dict[str, str] = {}
     for start in range(0, len(ids), 90):
-        chunk = ids[start:start + 90]
+        chunk = ids[start : start + 90]
         marks = ", ".join("?" for _ in chunk)
-        for row in await fetch_all(db, f"SELECT id, slug FROM albums WHERE id IN ({marks})", *chunk):
+        for row in await fetch_all(
+            db, f"SELECT id, slug FROM albums WHERE id IN ({marks})", *chunk
+        ):
             slugs[row["id"]] = row["slug"]
     return slugs
 
@@ -68,8 +92,14 @@ async def slugs_for(db, album_ids: set[str]) -> dict[str, str]:
 
 def insert_statement(db, row: dict):
     return db.prepare(f"INSERT INTO albums ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)").bind(
-        row["id"], row["owner"], row["slug"], row["title"], row["description"],
-        row["created_at"], row["updated_at"])
+        row["id"],
+        row["owner"],
+        row["slug"],
+        row["title"],
+        row["description"],
+        row["created_at"],
+        row["updated_at"],
+    )
 
 
 def delete_statement(db, album_id: str):
@@ -77,18 +107,29 @@ def delete_statement(db, album_id: str):
 
 
 async def get_counted(db, owner: str, album_id: str, now: str) -> dict | None:
-    return await fetch_one(db, f"SELECT {_WITH_COUNT} FROM albums a WHERE a.owner = ? AND a.id = ?",
-                           now, owner, album_id)
+    return await fetch_one(
+        db,
+        f"SELECT {_WITH_COUNT} FROM albums a WHERE a.owner = ? AND a.id = ?",
+        now,
+        owner,
+        album_id,
+    )
 
 
-async def list_counted(db, owner: str, now: str, *, newest_first: bool = False,
-                       limit: int = -1, offset: int = 0) -> list[dict]:
+async def list_counted(
+    db, owner: str, now: str, *, newest_first: bool = False, limit: int = -1, offset: int = 0
+) -> list[dict]:
     # rowid breaks ties between albums created in the same millisecond: creation order.
     order = "DESC" if newest_first else "ASC"
     return await fetch_all(
-        db, f"SELECT {_WITH_COUNT} FROM albums a WHERE a.owner = ?"
-            f" ORDER BY a.created_at {order}, a.rowid {order} LIMIT ? OFFSET ?",
-        now, owner, limit, offset)
+        db,
+        f"SELECT {_WITH_COUNT} FROM albums a WHERE a.owner = ?"
+        f" ORDER BY a.created_at {order}, a.rowid {order} LIMIT ? OFFSET ?",
+        now,
+        owner,
+        limit,
+        offset,
+    )
 
 
 async def count_for_owner(db, owner: str) -> int:
@@ -99,14 +140,27 @@ async def count_for_owner(db, owner: str) -> int:
 async def slugs_like(db, owner: str, base: str) -> set[str]:
     """The owner's slugs equal to `base` or of the form `base-…` (to pick a free one)."""
     rows = await fetch_all(
-        db, "SELECT slug FROM albums WHERE owner = ? AND (slug = ? OR substr(slug, 1, ?) = ?)",
-        owner, base, len(base) + 1, base + "-")
+        db,
+        "SELECT slug FROM albums WHERE owner = ? AND (slug = ? OR substr(slug, 1, ?) = ?)",
+        owner,
+        base,
+        len(base) + 1,
+        base + "-",
+    )
     return {row["slug"] for row in rows}
 
 
 async def insert_if_missing(db, row: dict) -> None:
     """Create the album unless the owner already has one with this slug."""
-    await execute(db, f"INSERT INTO albums ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-                      " ON CONFLICT (owner, slug) DO NOTHING",
-                  row["id"], row["owner"], row["slug"], row["title"], row["description"],
-                  row["created_at"], row["updated_at"])
+    await execute(
+        db,
+        f"INSERT INTO albums ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (owner, slug) DO NOTHING",
+        row["id"],
+        row["owner"],
+        row["slug"],
+        row["title"],
+        row["description"],
+        row["created_at"],
+        row["updated_at"],
+    )

@@ -2,8 +2,8 @@
 
 import json
 
-from ..timeutil import now_iso
-from .d1 import execute, fetch_all, fetch_one
+from pixhaven.db.d1 import execute, fetch_all, fetch_one
+from pixhaven.timeutil import now_iso
 
 COLUMNS = "id, owner, name, key_prefix, scopes, created_at, last_used_at, revoked_at"
 
@@ -14,13 +14,28 @@ def _decode(row: dict | None) -> dict | None:
     return row
 
 
-async def insert(db, *, key_id: str, owner: str, name: str, key_hash: str, key_prefix: str,
-                 scopes: list[str], created_at: str) -> None:
+async def insert(
+    db,
+    *,
+    key_id: str,
+    owner: str,
+    name: str,
+    key_hash: str,
+    key_prefix: str,
+    scopes: list[str],
+    created_at: str,
+) -> None:
     await execute(
         db,
         "INSERT INTO api_keys (id, owner, name, key_hash, key_prefix, scopes, created_at)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        key_id, owner, name, key_hash, key_prefix, json.dumps(scopes), created_at,
+        key_id,
+        owner,
+        name,
+        key_hash,
+        key_prefix,
+        json.dumps(scopes),
+        created_at,
     )
 
 
@@ -49,15 +64,19 @@ async def get_for_owner(db, key_id: str, owner: str | None) -> dict | None:
     """`owner=None` (the admin) sees every key."""
     if owner is None:
         return _decode(await fetch_one(db, f"SELECT {COLUMNS} FROM api_keys WHERE id = ?", key_id))
-    return _decode(await fetch_one(
-        db, f"SELECT {COLUMNS} FROM api_keys WHERE id = ? AND owner = ?", key_id, owner
-    ))
+    return _decode(
+        await fetch_one(
+            db, f"SELECT {COLUMNS} FROM api_keys WHERE id = ? AND owner = ?", key_id, owner
+        )
+    )
 
 
 async def revoke(db, key_id: str) -> bool:
     changed = await execute(
-        db, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-        now_iso(), key_id,
+        db,
+        "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+        now_iso(),
+        key_id,
     )
     return changed > 0
 

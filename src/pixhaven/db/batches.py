@@ -8,17 +8,20 @@ finish in and however often a job is retried. `finish` sets `finished_at` once, 
 
 import json
 
-from ..timeutil import now_iso
-from .d1 import execute, fetch_all, fetch_one, statement
+from pixhaven.db.d1 import execute, fetch_all, fetch_one, statement
+from pixhaven.timeutil import now_iso
 
-BATCH_COLUMNS = ("id, owner, template_uid, key_id, format, base, status, total, completed,"
-                 " failed, cancelled, created_at, updated_at, finished_at")
+BATCH_COLUMNS = (
+    "id, owner, template_uid, key_id, format, base, status, total, completed,"
+    " failed, cancelled, created_at, updated_at, finished_at"
+)
 RECOUNT = (
     "UPDATE batch_jobs SET"
     " completed = (SELECT COUNT(*) FROM batch_items WHERE batch_id = ? AND status = 'completed'),"
     " failed = (SELECT COUNT(*) FROM batch_items WHERE batch_id = ? AND status = 'failed'),"
     " cancelled = (SELECT COUNT(*) FROM batch_items WHERE batch_id = ? AND status = 'cancelled'),"
-    " updated_at = ? WHERE id = ?")
+    " updated_at = ? WHERE id = ?"
+)
 
 
 def recount(db, batch_id: str, now: str):
@@ -36,29 +39,49 @@ async def insert(db, batch: dict, variable_sets: list[dict], extra: list = ()) -
     """The batch and all its items (and `extra` statements: their jobs), in one
     transaction."""
     now = batch["created_at"]
-    statements = [statement(
-        db, f"INSERT INTO batch_jobs ({BATCH_COLUMNS}) VALUES"
+    statements = [
+        statement(
+            db,
+            f"INSERT INTO batch_jobs ({BATCH_COLUMNS}) VALUES"
             " (?, ?, ?, ?, ?, ?, 'queued', ?, 0, 0, 0, ?, ?, NULL)",
-        batch["id"], batch["owner"], batch["template_uid"], batch["key_id"], batch["format"],
-        batch["base"], batch["total"], now, now)]
-    statements += [statement(
-        db, "INSERT INTO batch_items (batch_id, idx, variables, status, attempts, updated_at)"
-            " VALUES (?, ?, ?, 'queued', 0, ?)", batch["id"], index, json.dumps(values), now)
-        for index, values in enumerate(variable_sets)]
+            batch["id"],
+            batch["owner"],
+            batch["template_uid"],
+            batch["key_id"],
+            batch["format"],
+            batch["base"],
+            batch["total"],
+            now,
+            now,
+        )
+    ]
+    statements += [
+        statement(
+            db,
+            "INSERT INTO batch_items (batch_id, idx, variables, status, attempts, updated_at)"
+            " VALUES (?, ?, ?, 'queued', 0, ?)",
+            batch["id"],
+            index,
+            json.dumps(values),
+            now,
+        )
+        for index, values in enumerate(variable_sets)
+    ]
     await db.batch(statements + list(extra))
 
 
 async def get(db, batch_id: str, owner: str | None = None) -> dict | None:
     if owner is None:
-        return await fetch_one(db, f"SELECT {BATCH_COLUMNS} FROM batch_jobs WHERE id = ?",
-                               batch_id)
-    return await fetch_one(db, f"SELECT {BATCH_COLUMNS} FROM batch_jobs WHERE id = ?"
-                               " AND owner = ?", batch_id, owner)
+        return await fetch_one(db, f"SELECT {BATCH_COLUMNS} FROM batch_jobs WHERE id = ?", batch_id)
+    return await fetch_one(
+        db, f"SELECT {BATCH_COLUMNS} FROM batch_jobs WHERE id = ? AND owner = ?", batch_id, owner
+    )
 
 
 async def items(db, batch_id: str) -> list[dict]:
-    rows = await fetch_all(db, "SELECT * FROM batch_items WHERE batch_id = ? ORDER BY idx",
-                           batch_id)
+    rows = await fetch_all(
+        db, "SELECT * FROM batch_items WHERE batch_id = ? ORDER BY idx", batch_id
+    )
     return [_decode_item(row) for row in rows]
 
 
@@ -66,47 +89,87 @@ async def claim_item(db, batch_id: str, index: int) -> dict | None:
     """Mark an item running (again, after a retry); None when it is settled or cancelled."""
     now = now_iso()
     changed = await execute(
-        db, "UPDATE batch_items SET status = 'running', attempts = attempts + 1, updated_at = ?"
-            " WHERE batch_id = ? AND idx = ? AND status IN ('queued', 'running')",
-        now, batch_id, index)
+        db,
+        "UPDATE batch_items SET status = 'running', attempts = attempts + 1, updated_at = ?"
+        " WHERE batch_id = ? AND idx = ? AND status IN ('queued', 'running')",
+        now,
+        batch_id,
+        index,
+    )
     if changed != 1:
         return None
-    await execute(db, "UPDATE batch_jobs SET status = 'running', updated_at = ?"
-                      " WHERE id = ? AND status = 'queued'", now, batch_id)
-    return _decode_item(await fetch_one(
-        db, "SELECT * FROM batch_items WHERE batch_id = ? AND idx = ?", batch_id, index))
+    await execute(
+        db,
+        "UPDATE batch_jobs SET status = 'running', updated_at = ?"
+        " WHERE id = ? AND status = 'queued'",
+        now,
+        batch_id,
+    )
+    return _decode_item(
+        await fetch_one(
+            db, "SELECT * FROM batch_items WHERE batch_id = ? AND idx = ?", batch_id, index
+        )
+    )
 
 
-async def settle_item(db, batch_id: str, index: int, *, result: dict | None = None,
-                      error: dict | None = None) -> None:
+async def settle_item(
+    db, batch_id: str, index: int, *, result: dict | None = None, error: dict | None = None
+) -> None:
     """A running item becomes completed (with `result`) or failed (with `error`)."""
     now = now_iso()
-    await db.batch([
-        statement(db, "UPDATE batch_items SET status = ?, result = ?, error = ?, updated_at = ?"
-                      " WHERE batch_id = ? AND idx = ? AND status = 'running'",
-                  "failed" if error is not None else "completed",
-                  None if result is None else json.dumps(result),
-                  None if error is None else json.dumps(error), now, batch_id, index),
-        recount(db, batch_id, now)])
+    await db.batch(
+        [
+            statement(
+                db,
+                "UPDATE batch_items SET status = ?, result = ?, error = ?, updated_at = ?"
+                " WHERE batch_id = ? AND idx = ? AND status = 'running'",
+                "failed" if error is not None else "completed",
+                None if result is None else json.dumps(result),
+                None if error is None else json.dumps(error),
+                now,
+                batch_id,
+                index,
+            ),
+            recount(db, batch_id, now),
+        ]
+    )
 
 
 async def cancel(db, batch_id: str) -> None:
     """Queued items become cancelled; running ones are left to finish."""
     now = now_iso()
-    await db.batch([
-        statement(db, "UPDATE batch_items SET status = 'cancelled', updated_at = ?"
-                      " WHERE batch_id = ? AND status = 'queued'", now, batch_id),
-        recount(db, batch_id, now),
-        statement(db, "UPDATE batch_jobs SET status = 'cancelled', updated_at = ?"
-                      " WHERE id = ? AND status IN ('queued', 'running')", now, batch_id)])
+    await db.batch(
+        [
+            statement(
+                db,
+                "UPDATE batch_items SET status = 'cancelled', updated_at = ?"
+                " WHERE batch_id = ? AND status = 'queued'",
+                now,
+                batch_id,
+            ),
+            recount(db, batch_id, now),
+            statement(
+                db,
+                "UPDATE batch_jobs SET status = 'cancelled', updated_at = ?"
+                " WHERE id = ? AND status IN ('queued', 'running')",
+                now,
+                batch_id,
+            ),
+        ]
+    )
 
 
 async def finish(db, batch_id: str) -> bool:
     """Settle the batch once every item is; True only for the caller that did it."""
     now = now_iso()
     changed = await execute(
-        db, "UPDATE batch_jobs SET status = CASE WHEN status = 'cancelled' THEN 'cancelled'"
-            " WHEN completed = 0 AND failed > 0 THEN 'failed' ELSE 'completed' END,"
-            " finished_at = ?, updated_at = ? WHERE id = ? AND finished_at IS NULL"
-            " AND completed + failed + cancelled = total", now, now, batch_id)
+        db,
+        "UPDATE batch_jobs SET status = CASE WHEN status = 'cancelled' THEN 'cancelled'"
+        " WHEN completed = 0 AND failed > 0 THEN 'failed' ELSE 'completed' END,"
+        " finished_at = ?, updated_at = ? WHERE id = ? AND finished_at IS NULL"
+        " AND completed + failed + cancelled = total",
+        now,
+        now,
+        batch_id,
+    )
     return changed == 1

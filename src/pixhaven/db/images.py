@@ -2,15 +2,39 @@
 db/albums.py; the unauthenticated lookups — random, public serving — in db/public_images.py,
 where each query spells out the public-visibility rule itself)."""
 
-from .d1 import execute, fetch_all, fetch_one
+from pixhaven.db.d1 import execute, fetch_all, fetch_one
 
 # Columns written when an image is recorded; the row dict handed to `insert_statement`
 # must carry exactly these keys.
 INSERT_COLUMNS = (
-    "id", "short_id", "owner", "album_id", "filename", "original_name", "content_type",
-    "format", "width", "height", "orientation", "animated", "size", "webp_size", "avif_size",
-    "content_hash", "placeholder", "alt", "is_private", "source", "prompt", "model",
-    "template", "status", "rand", "created_at", "updated_at", "expires_at",
+    "id",
+    "short_id",
+    "owner",
+    "album_id",
+    "filename",
+    "original_name",
+    "content_type",
+    "format",
+    "width",
+    "height",
+    "orientation",
+    "animated",
+    "size",
+    "webp_size",
+    "avif_size",
+    "content_hash",
+    "placeholder",
+    "alt",
+    "is_private",
+    "source",
+    "prompt",
+    "model",
+    "template",
+    "status",
+    "rand",
+    "created_at",
+    "updated_at",
+    "expires_at",
 )
 
 # Visible = what lists, random and serving may show.
@@ -39,25 +63,44 @@ async def get_by_short_id(db, short_id: str) -> dict | None:
 async def find_by_hash(db, owner: str, content_hash: str) -> dict | None:
     """A live image of this owner with the same bytes (deduplication)."""
     return await fetch_one(
-        db, "SELECT * FROM images WHERE owner = ? AND content_hash = ? AND deleted_at IS NULL"
-            " AND status = 'ready' ORDER BY created_at LIMIT 1", owner, content_hash)
+        db,
+        "SELECT * FROM images WHERE owner = ? AND content_hash = ? AND deleted_at IS NULL"
+        " AND status = 'ready' ORDER BY created_at LIMIT 1",
+        owner,
+        content_hash,
+    )
 
 
 async def update_fields(db, image_id: str, fields: dict, updated_at: str) -> int:
     """Update the named columns (names come from code, never from requests)."""
     assignments = ", ".join(f"{name} = ?" for name in fields)
-    return await execute(db, f"UPDATE images SET {assignments}, updated_at = ? WHERE id = ?",
-                         *fields.values(), updated_at, image_id)
+    return await execute(
+        db,
+        f"UPDATE images SET {assignments}, updated_at = ? WHERE id = ?",
+        *fields.values(),
+        updated_at,
+        image_id,
+    )
 
 
 async def soft_delete(db, image_id: str, when: str) -> int:
-    return await execute(db, "UPDATE images SET deleted_at = ?, updated_at = ? WHERE id = ?"
-                             " AND deleted_at IS NULL", when, when, image_id)
+    return await execute(
+        db,
+        "UPDATE images SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
+        when,
+        when,
+        image_id,
+    )
 
 
 async def restore(db, image_id: str, when: str) -> int:
-    return await execute(db, "UPDATE images SET deleted_at = NULL, updated_at = ? WHERE id = ?"
-                             " AND deleted_at IS NOT NULL", when, image_id)
+    return await execute(
+        db,
+        "UPDATE images SET deleted_at = NULL, updated_at = ? WHERE id = ?"
+        " AND deleted_at IS NOT NULL",
+        when,
+        image_id,
+    )
 
 
 def delete_statement(db, image_id: str):
@@ -67,27 +110,42 @@ def delete_statement(db, image_id: str):
 async def purgeable(db, now: str, deleted_before: str, limit: int = 100) -> list[dict]:
     """Expired images, and soft-deleted ones past retention."""
     return await fetch_all(
-        db, "SELECT * FROM images WHERE (expires_at IS NOT NULL AND expires_at <= ?)"
-            " OR (deleted_at IS NOT NULL AND deleted_at <= ?) LIMIT ?", now, deleted_before, limit)
+        db,
+        "SELECT * FROM images WHERE (expires_at IS NOT NULL AND expires_at <= ?)"
+        " OR (deleted_at IS NOT NULL AND deleted_at <= ?) LIMIT ?",
+        now,
+        deleted_before,
+        limit,
+    )
 
 
 async def tags_for(db, image_ids: list[str]) -> dict[str, list[str]]:
     """image id → sorted tag names, in as few queries as D1's 100-parameter limit allows."""
     result: dict[str, list[str]] = {image_id: [] for image_id in image_ids}
     for start in range(0, len(image_ids), 90):
-        chunk = image_ids[start:start + 90]
+        chunk = image_ids[start : start + 90]
         marks = ", ".join("?" for _ in chunk)
         rows = await fetch_all(
-            db, f"SELECT image_id, tag FROM image_tags WHERE image_id IN ({marks}) ORDER BY tag",
-            *chunk)
+            db,
+            f"SELECT image_id, tag FROM image_tags WHERE image_id IN ({marks}) ORDER BY tag",
+            *chunk,
+        )
         for row in rows:
             result[row["image_id"]].append(row["tag"])
     return result
 
 
-def _filters(owner: str, now: str, *, tag: str | None = None, orientation: str | None = None,
-             formats: tuple[str, ...] | None = None, album_id: str | None = None,
-             include_deleted: bool = False, walk_tag: bool = False) -> tuple[str, list]:
+def _filters(
+    owner: str,
+    now: str,
+    *,
+    tag: str | None = None,
+    orientation: str | None = None,
+    formats: tuple[str, ...] | None = None,
+    album_id: str | None = None,
+    include_deleted: bool = False,
+    walk_tag: bool = False,
+) -> tuple[str, list]:
     """WHERE clause and parameters for the list endpoints' filters. A tag is matched either
     from the tag's set of images (cheap for rare tags) or, with `walk_tag`, by probing each
     image met while walking newest-first (cheap for common tags); see `_walk_tag`."""
@@ -95,8 +153,11 @@ def _filters(owner: str, now: str, *, tag: str | None = None, orientation: str |
     if include_deleted:
         clauses.append("i.status = 'ready'")
     else:
-        clauses.append(VISIBLE.replace("deleted_at", "i.deleted_at").replace(
-            "status", "i.status").replace("expires_at", "i.expires_at"))
+        clauses.append(
+            VISIBLE.replace("deleted_at", "i.deleted_at")
+            .replace("status", "i.status")
+            .replace("expires_at", "i.expires_at")
+        )
         params.append(now)
     if tag is not None and walk_tag:
         clauses.append("EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.tag = ?)")
@@ -124,8 +185,12 @@ async def _walk_tag(db, owner: str, wanted: int, filters: dict) -> bool:
     if filters.get("tag") is None:
         return False
     rows = await fetch_all(
-        db, "SELECT dim, n FROM image_counts WHERE owner = ? AND ((dim = 'all' AND value = '')"
-            " OR (dim = 'tag' AND value = ?))", owner, filters["tag"])
+        db,
+        "SELECT dim, n FROM image_counts WHERE owner = ? AND ((dim = 'all' AND value = '')"
+        " OR (dim = 'tag' AND value = ?))",
+        owner,
+        filters["tag"],
+    )
     counts = {row["dim"]: int(row["n"]) for row in rows}
     live, tagged = counts.get("all", 0), counts.get("tag", 0)
     return tagged > 0 and wanted * live < tagged * tagged
@@ -136,14 +201,20 @@ async def list_page(db, owner: str, now: str, *, limit: int, offset: int, **filt
     walk = await _walk_tag(db, owner, offset + limit, filters)
     where, params = _filters(owner, now, walk_tag=walk, **filters)
     return await fetch_all(
-        db, f"SELECT i.* FROM images i WHERE {where} ORDER BY i.created_at DESC, i.id DESC"
-            " LIMIT ? OFFSET ?", *params, limit, offset)
+        db,
+        f"SELECT i.* FROM images i WHERE {where} ORDER BY i.created_at DESC, i.id DESC"
+        " LIMIT ? OFFSET ?",
+        *params,
+        limit,
+        offset,
+    )
 
 
 # Live images whose expiry has passed but which the cron has not purged yet: a small set,
 # found through the (owner, expires_at, …) index images_visible_by_owner.
-LIVE_EXPIRED = ("i.deleted_at IS NULL AND i.status = 'ready' AND i.expires_at IS NOT NULL"
-                " AND i.expires_at <= ?")
+LIVE_EXPIRED = (
+    "i.deleted_at IS NULL AND i.status = 'ready' AND i.expires_at IS NOT NULL AND i.expires_at <= ?"
+)
 
 
 def _counted_dimension(owner: str, filters: dict) -> tuple[str, list, str, list] | None:
@@ -166,9 +237,15 @@ def _counted_dimension(owner: str, filters: dict) -> tuple[str, list, str, list]
     if name == "album_id":
         return "album", [value], " AND i.album_id = ?", [value]
     if name == "tag":
-        return "tag", [value], (" AND EXISTS (SELECT 1 FROM image_tags it WHERE"
-                                " it.image_id = i.id AND it.tag = ? AND it.owner = ?)"), [
-            value, owner]
+        return (
+            "tag",
+            [value],
+            (
+                " AND EXISTS (SELECT 1 FROM image_tags it WHERE"
+                " it.image_id = i.id AND it.tag = ? AND it.owner = ?)"
+            ),
+            [value, owner],
+        )
     formats = list(dict.fromkeys(value))
     marks = ", ".join("?" for _ in formats)
     return "format", formats, f" AND i.format IN ({marks})", formats
@@ -185,10 +262,17 @@ async def count(db, owner: str, now: str, **filters) -> int:
     dimension, values, extra, extra_params = counted
     marks = ", ".join("?" for _ in values)
     row = await fetch_one(
-        db, "SELECT COALESCE((SELECT SUM(n) FROM image_counts WHERE owner = ? AND dim = ?"
-            f" AND value IN ({marks})), 0) - (SELECT COUNT(*) FROM images i WHERE i.owner = ?"
-            f" AND {LIVE_EXPIRED}{extra}) AS n",
-        owner, dimension, *values, owner, now, *extra_params)
+        db,
+        "SELECT COALESCE((SELECT SUM(n) FROM image_counts WHERE owner = ? AND dim = ?"
+        f" AND value IN ({marks})), 0) - (SELECT COUNT(*) FROM images i WHERE i.owner = ?"
+        f" AND {LIVE_EXPIRED}{extra}) AS n",
+        owner,
+        dimension,
+        *values,
+        owner,
+        now,
+        *extra_params,
+    )
     return int(row["n"])
 
 
@@ -199,8 +283,9 @@ async def count_rows(db, owner: str, now: str, **filters) -> int:
     return int(row["n"])
 
 
-async def list_after(db, owner: str, now: str, *, limit: int,
-                     cursor: tuple[str, str] | None, **filters) -> list[dict]:
+async def list_after(
+    db, owner: str, now: str, *, limit: int, cursor: tuple[str, str] | None, **filters
+) -> list[dict]:
     """Newest first, keyset pagination on (created_at, id): rows inserted while a client
     pages are either before its cursor (not shown) or after it (shown once), never twice."""
     walk = await _walk_tag(db, owner, limit, filters)
@@ -209,8 +294,11 @@ async def list_after(db, owner: str, now: str, *, limit: int,
         where += " AND (i.created_at < ? OR (i.created_at = ? AND i.id < ?))"
         params += [cursor[0], cursor[0], cursor[1]]
     return await fetch_all(
-        db, f"SELECT i.* FROM images i WHERE {where} ORDER BY i.created_at DESC, i.id DESC"
-            " LIMIT ?", *params, limit)
+        db,
+        f"SELECT i.* FROM images i WHERE {where} ORDER BY i.created_at DESC, i.id DESC LIMIT ?",
+        *params,
+        limit,
+    )
 
 
 # -- sets of images, given as one JSON array of ids (expanded with json_each: one bound
@@ -220,62 +308,89 @@ async def list_after(db, owner: str, now: str, *, limit: int,
 async def live_ids_among(db, owner: str, ids_json: str) -> set[str]:
     """Which of the ids are this owner's live (not deleted, upload complete) images."""
     rows = await fetch_all(
-        db, "SELECT id FROM images WHERE owner = ? AND deleted_at IS NULL AND status = 'ready'"
-            " AND id IN (SELECT value FROM json_each(?))", owner, ids_json)
+        db,
+        "SELECT id FROM images WHERE owner = ? AND deleted_at IS NULL AND status = 'ready'"
+        " AND id IN (SELECT value FROM json_each(?))",
+        owner,
+        ids_json,
+    )
     return {row["id"] for row in rows}
 
 
 def touch_many_statement(db, owner: str, ids_json: str, now: str):
-    return db.prepare("UPDATE images SET updated_at = ? WHERE owner = ? AND deleted_at IS NULL"
-                      " AND id IN (SELECT value FROM json_each(?))").bind(now, owner, ids_json)
+    return db.prepare(
+        "UPDATE images SET updated_at = ? WHERE owner = ? AND deleted_at IS NULL"
+        " AND id IN (SELECT value FROM json_each(?))"
+    ).bind(now, owner, ids_json)
 
 
 def detach_album_statement(db, album_id: str, now: str):
     """Images leave a deleted album and stay, in no album."""
-    return db.prepare("UPDATE images SET album_id = NULL, updated_at = ? WHERE album_id = ?"
-                      ).bind(now, album_id)
+    return db.prepare("UPDATE images SET album_id = NULL, updated_at = ? WHERE album_id = ?").bind(
+        now, album_id
+    )
 
 
 # -- PixelFlare two-step uploads (rows with status 'pending' / 'uploading') -------------------
+
 
 async def claim_upload(db, image_id: str, now: str, stale_before: str) -> int:
     """Take a pending row for one upload attempt ('uploading'); an attempt that has been
     'uploading' since before `stale_before` is presumed dead and may be taken over."""
     return await execute(
-        db, "UPDATE images SET status = 'uploading', updated_at = ? WHERE id = ?"
-            " AND (status = 'pending' OR (status = 'uploading' AND updated_at < ?))",
-        now, image_id, stale_before)
+        db,
+        "UPDATE images SET status = 'uploading', updated_at = ? WHERE id = ?"
+        " AND (status = 'pending' OR (status = 'uploading' AND updated_at < ?))",
+        now,
+        image_id,
+        stale_before,
+    )
 
 
 async def release_upload(db, image_id: str, now: str) -> int:
     """Give a claimed row back (the attempt failed): pending again, retryable."""
-    return await execute(db, "UPDATE images SET status = 'pending', updated_at = ? WHERE id = ?"
-                             " AND status = 'uploading'", now, image_id)
+    return await execute(
+        db,
+        "UPDATE images SET status = 'pending', updated_at = ? WHERE id = ?"
+        " AND status = 'uploading'",
+        now,
+        image_id,
+    )
 
 
 def complete_upload_statement(db, image_id: str, fields: dict):
     """Turn a claimed row into a ready image (names come from code, never from requests)."""
     assignments = ", ".join(f"{name} = ?" for name in fields)
-    return db.prepare(f"UPDATE images SET {assignments}, status = 'ready' WHERE id = ?"
-                      " AND status = 'uploading'").bind(*fields.values(), image_id)
+    return db.prepare(
+        f"UPDATE images SET {assignments}, status = 'ready' WHERE id = ? AND status = 'uploading'"
+    ).bind(*fields.values(), image_id)
 
 
 def delete_unfinished_statement(db, image_id: str):
-    return db.prepare("DELETE FROM images WHERE id = ? AND status IN ('pending', 'uploading')"
-                      ).bind(image_id)
+    return db.prepare(
+        "DELETE FROM images WHERE id = ? AND status IN ('pending', 'uploading')"
+    ).bind(image_id)
 
 
 async def stale_unfinished(db, updated_before: str, limit: int = 100) -> list[dict]:
     """Two-step uploads whose bytes never arrived (or whose attempt died)."""
     return await fetch_all(
-        db, "SELECT * FROM images WHERE status IN ('pending', 'uploading') AND updated_at < ?"
-            " LIMIT ?", updated_before, limit)
+        db,
+        "SELECT * FROM images WHERE status IN ('pending', 'uploading') AND updated_at < ? LIMIT ?",
+        updated_before,
+        limit,
+    )
 
 
-async def path_taken(db, owner: str, album_id: str | None, filename: str,
-                     except_id: str) -> bool:
+async def path_taken(db, owner: str, album_id: str | None, filename: str, except_id: str) -> bool:
     """Whether another live (or pending) image of the owner has this album + filename."""
     row = await fetch_one(
-        db, "SELECT id FROM images WHERE owner = ? AND album_id IS ? AND filename = ?"
-            " AND deleted_at IS NULL AND id != ? LIMIT 1", owner, album_id, filename, except_id)
+        db,
+        "SELECT id FROM images WHERE owner = ? AND album_id IS ? AND filename = ?"
+        " AND deleted_at IS NULL AND id != ? LIMIT 1",
+        owner,
+        album_id,
+        filename,
+        except_id,
+    )
     return row is not None

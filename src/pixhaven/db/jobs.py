@@ -2,8 +2,8 @@
 
 import json
 
-from ..timeutil import now_iso
-from .d1 import execute, fetch_all, fetch_one
+from pixhaven.db.d1 import execute, fetch_all, fetch_one
+from pixhaven.timeutil import now_iso
 
 
 def _decode(row: dict | None) -> dict | None:
@@ -12,8 +12,16 @@ def _decode(row: dict | None) -> dict | None:
     return row
 
 
-def insert_statement(db, *, job_id: str, kind: str, payload: dict, owner: str | None,
-                     max_attempts: int, run_after: str):
+def insert_statement(
+    db,
+    *,
+    job_id: str,
+    kind: str,
+    payload: dict,
+    owner: str | None,
+    max_attempts: int,
+    run_after: str,
+):
     """A prepared INSERT, so callers can put it in the same D1 batch as their own writes."""
     now = now_iso()
     return db.prepare(
@@ -29,35 +37,65 @@ async def get(db, job_id: str) -> dict | None:
 async def claim(db, job_id: str) -> bool:
     """Mark a queued job running; False if another consumer got it first or it is done."""
     changed = await execute(
-        db, "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = ?"
-            " WHERE id = ? AND status = 'queued'", now_iso(), job_id)
+        db,
+        "UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = ?"
+        " WHERE id = ? AND status = 'queued'",
+        now_iso(),
+        job_id,
+    )
     return changed == 1
 
 
 async def finish(db, job_id: str) -> None:
-    await execute(db, "UPDATE jobs SET status = 'done', last_error = NULL, updated_at = ?"
-                      " WHERE id = ?", now_iso(), job_id)
+    await execute(
+        db,
+        "UPDATE jobs SET status = 'done', last_error = NULL, updated_at = ? WHERE id = ?",
+        now_iso(),
+        job_id,
+    )
 
 
 async def fail(db, job_id: str, error: str, *, retry_at: str | None) -> None:
     """Back to `queued` (to run after `retry_at`) or, with no retry left, `failed`."""
     if retry_at is None:
-        await execute(db, "UPDATE jobs SET status = 'failed', last_error = ?, updated_at = ?"
-                          " WHERE id = ?", error[:2000], now_iso(), job_id)
+        await execute(
+            db,
+            "UPDATE jobs SET status = 'failed', last_error = ?, updated_at = ? WHERE id = ?",
+            error[:2000],
+            now_iso(),
+            job_id,
+        )
     else:
-        await execute(db, "UPDATE jobs SET status = 'queued', last_error = ?, run_after = ?,"
-                          " updated_at = ? WHERE id = ?", error[:2000], retry_at, now_iso(), job_id)
+        await execute(
+            db,
+            "UPDATE jobs SET status = 'queued', last_error = ?, run_after = ?,"
+            " updated_at = ? WHERE id = ?",
+            error[:2000],
+            retry_at,
+            now_iso(),
+            job_id,
+        )
 
 
 async def due(db, now: str, stale_before: str, limit: int = 50) -> list[dict]:
     """Queued jobs whose time has come, and running jobs whose worker evidently died."""
     rows = await fetch_all(
-        db, "SELECT * FROM jobs WHERE (status = 'queued' AND run_after <= ?)"
-            " OR (status = 'running' AND updated_at < ?) ORDER BY run_after LIMIT ?",
-        now, stale_before, limit)
+        db,
+        "SELECT * FROM jobs WHERE (status = 'queued' AND run_after <= ?)"
+        " OR (status = 'running' AND updated_at < ?) ORDER BY run_after LIMIT ?",
+        now,
+        stale_before,
+        limit,
+    )
     return [_decode(row) for row in rows]
 
 
 async def requeue_stale(db, job_id: str, stale_before: str) -> None:
-    await execute(db, "UPDATE jobs SET status = 'queued', updated_at = ? WHERE id = ?"
-                      " AND status = 'running' AND updated_at < ?", now_iso(), job_id, stale_before)
+    await execute(
+        db,
+        "UPDATE jobs SET status = 'queued', updated_at = ? WHERE id = ?"
+        " AND status = 'running' AND updated_at < ?",
+        now_iso(),
+        job_id,
+        stale_before,
+    )

@@ -1,20 +1,25 @@
 """Queries for `tags` and `image_tags`. Counts only include visible images."""
 
-from .d1 import execute, fetch_all, fetch_one
-from .images import VISIBLE
+from pixhaven.db.d1 import execute, fetch_all, fetch_one
+from pixhaven.db.images import VISIBLE
 
-_VISIBLE_I = VISIBLE.replace("deleted_at", "i.deleted_at").replace("status", "i.status").replace(
-    "expires_at", "i.expires_at")
+_VISIBLE_I = (
+    VISIBLE.replace("deleted_at", "i.deleted_at")
+    .replace("status", "i.status")
+    .replace("expires_at", "i.expires_at")
+)
 
 
 def ensure_statement(db, owner: str, name: str, now: str):
-    return db.prepare("INSERT OR IGNORE INTO tags (owner, name, created_at) VALUES (?, ?, ?)"
-                      ).bind(owner, name, now)
+    return db.prepare("INSERT OR IGNORE INTO tags (owner, name, created_at) VALUES (?, ?, ?)").bind(
+        owner, name, now
+    )
 
 
 def attach_statement(db, owner: str, image_id: str, name: str):
-    return db.prepare("INSERT OR IGNORE INTO image_tags (image_id, owner, tag) VALUES (?, ?, ?)"
-                      ).bind(image_id, owner, name)
+    return db.prepare(
+        "INSERT OR IGNORE INTO image_tags (image_id, owner, tag) VALUES (?, ?, ?)"
+    ).bind(image_id, owner, name)
 
 
 def detach_statement(db, image_id: str, name: str):
@@ -42,27 +47,34 @@ _COUNTED = (
 
 
 async def list_with_counts(db, owner: str, now: str) -> list[dict]:
-    return await fetch_all(db, f"{_COUNTED} WHERE t.owner = ? ORDER BY count DESC, t.name",
-                           now, owner, owner)
+    return await fetch_all(
+        db, f"{_COUNTED} WHERE t.owner = ? ORDER BY count DESC, t.name", now, owner, owner
+    )
 
 
 async def get_with_count(db, owner: str, name: str, now: str) -> dict | None:
-    return await fetch_one(db, f"{_COUNTED} WHERE t.owner = ? AND t.name = ?",
-                           now, owner, owner, name)
+    return await fetch_one(
+        db, f"{_COUNTED} WHERE t.owner = ? AND t.name = ?", now, owner, owner, name
+    )
 
 
 async def list_with_counted_rows(db, owner: str, now: str) -> list[dict]:
     """The same list counted from the rows themselves (what the counters must agree with)."""
     return await fetch_all(
-        db, "SELECT t.name AS name, COUNT(i.id) AS count FROM tags t"
-            " LEFT JOIN image_tags it ON it.owner = t.owner AND it.tag = t.name"
-            f" LEFT JOIN images i ON i.id = it.image_id AND {_VISIBLE_I}"
-            " WHERE t.owner = ? GROUP BY t.name ORDER BY count DESC, t.name", now, owner)
+        db,
+        "SELECT t.name AS name, COUNT(i.id) AS count FROM tags t"
+        " LEFT JOIN image_tags it ON it.owner = t.owner AND it.tag = t.name"
+        f" LEFT JOIN images i ON i.id = it.image_id AND {_VISIBLE_I}"
+        " WHERE t.owner = ? GROUP BY t.name ORDER BY count DESC, t.name",
+        now,
+        owner,
+    )
 
 
 async def image_ids_with_tag(db, owner: str, name: str) -> list[str]:
-    rows = await fetch_all(db, "SELECT image_id FROM image_tags WHERE owner = ? AND tag = ?",
-                           owner, name)
+    rows = await fetch_all(
+        db, "SELECT image_id FROM image_tags WHERE owner = ? AND tag = ?", owner, name
+    )
     return [row["image_id"] for row in rows]
 
 
@@ -77,23 +89,28 @@ async def delete(db, owner: str, name: str) -> int:
 
 
 async def exists(db, owner: str, name: str) -> bool:
-    return await fetch_one(db, "SELECT 1 AS found FROM tags WHERE owner = ? AND name = ?",
-                           owner, name) is not None
+    return (
+        await fetch_one(db, "SELECT 1 AS found FROM tags WHERE owner = ? AND name = ?", owner, name)
+        is not None
+    )
 
 
 def rename_statements(db, owner: str, old: str, new: str, now: str) -> list:
     """Rename `old` to `new`, merging into `new` when it already exists (its images gain
     the tag once, the older creation time of the two is kept)."""
     return [
-        db.prepare("INSERT OR IGNORE INTO tags (owner, name, created_at)"
-                   " SELECT owner, ?, created_at FROM tags WHERE owner = ? AND name = ?"
-                   ).bind(new, owner, old),
-        db.prepare("UPDATE images SET updated_at = ? WHERE id IN"
-                   " (SELECT image_id FROM image_tags WHERE owner = ? AND tag = ?)"
-                   ).bind(now, owner, old),
-        db.prepare("INSERT OR IGNORE INTO image_tags (image_id, owner, tag)"
-                   " SELECT image_id, owner, ? FROM image_tags WHERE owner = ? AND tag = ?"
-                   ).bind(new, owner, old),
+        db.prepare(
+            "INSERT OR IGNORE INTO tags (owner, name, created_at)"
+            " SELECT owner, ?, created_at FROM tags WHERE owner = ? AND name = ?"
+        ).bind(new, owner, old),
+        db.prepare(
+            "UPDATE images SET updated_at = ? WHERE id IN"
+            " (SELECT image_id FROM image_tags WHERE owner = ? AND tag = ?)"
+        ).bind(now, owner, old),
+        db.prepare(
+            "INSERT OR IGNORE INTO image_tags (image_id, owner, tag)"
+            " SELECT image_id, owner, ? FROM image_tags WHERE owner = ? AND tag = ?"
+        ).bind(new, owner, old),
         db.prepare("DELETE FROM image_tags WHERE owner = ? AND tag = ?").bind(owner, old),
         db.prepare("DELETE FROM tags WHERE owner = ? AND name = ?").bind(owner, old),
     ]
@@ -107,12 +124,17 @@ def soft_delete_tagged_statements(db, owner: str, name: str, now: str) -> list:
     their bytes). In one batch, the count is exactly what the first update deletes."""
     tagged = "id IN (SELECT image_id FROM image_tags WHERE owner = ? AND tag = ?)"
     return [
-        db.prepare(f"SELECT COUNT(*) AS n FROM images WHERE owner = ? AND {tagged}"
-                   f" AND {VISIBLE}").bind(owner, owner, name, now),
-        db.prepare(f"UPDATE images SET deleted_at = ?, updated_at = ? WHERE owner = ?"
-                   f" AND {tagged} AND {VISIBLE}").bind(now, now, owner, owner, name, now),
-        db.prepare(f"UPDATE images SET deleted_at = ?, updated_at = ? WHERE owner = ?"
-                   f" AND {tagged} AND deleted_at IS NULL").bind(now, now, owner, owner, name),
+        db.prepare(
+            f"SELECT COUNT(*) AS n FROM images WHERE owner = ? AND {tagged} AND {VISIBLE}"
+        ).bind(owner, owner, name, now),
+        db.prepare(
+            f"UPDATE images SET deleted_at = ?, updated_at = ? WHERE owner = ?"
+            f" AND {tagged} AND {VISIBLE}"
+        ).bind(now, now, owner, owner, name, now),
+        db.prepare(
+            f"UPDATE images SET deleted_at = ?, updated_at = ? WHERE owner = ?"
+            f" AND {tagged} AND deleted_at IS NULL"
+        ).bind(now, now, owner, owner, name),
     ]
 
 
@@ -125,8 +147,9 @@ def delete_statements(db, owner: str, name: str) -> list:
 
 def ensure_many_statement(db, owner: str, names_json: str, now: str):
     """Create the tags named in a JSON array (existing ones are left alone)."""
-    return db.prepare("INSERT OR IGNORE INTO tags (owner, name, created_at)"
-                      " SELECT ?, value, ? FROM json_each(?)").bind(owner, now, names_json)
+    return db.prepare(
+        "INSERT OR IGNORE INTO tags (owner, name, created_at) SELECT ?, value, ? FROM json_each(?)"
+    ).bind(owner, now, names_json)
 
 
 def attach_many_statement(db, owner: str, ids_json: str, names_json: str):

@@ -2,7 +2,7 @@
 
 import json
 
-from .d1 import execute, fetch_all, fetch_one
+from pixhaven.db.d1 import execute, fetch_all, fetch_one
 
 COLUMNS = "uid, owner, name, description, document, variables, created_at, updated_at"
 
@@ -15,21 +15,37 @@ def _decode(row: dict | None) -> dict | None:
 
 
 async def insert(db, row: dict) -> None:
-    await execute(db, f"INSERT INTO templates ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                  row["uid"], row["owner"], row["name"], row["description"],
-                  json.dumps(row["document"]), json.dumps(row["variables"]),
-                  row["created_at"], row["updated_at"])
+    await execute(
+        db,
+        f"INSERT INTO templates ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        row["uid"],
+        row["owner"],
+        row["name"],
+        row["description"],
+        json.dumps(row["document"]),
+        json.dumps(row["variables"]),
+        row["created_at"],
+        row["updated_at"],
+    )
 
 
 async def get(db, owner: str, uid: str) -> dict | None:
-    return _decode(await fetch_one(
-        db, f"SELECT {COLUMNS} FROM templates WHERE owner = ? AND uid = ?", owner, uid))
+    return _decode(
+        await fetch_one(
+            db, f"SELECT {COLUMNS} FROM templates WHERE owner = ? AND uid = ?", owner, uid
+        )
+    )
 
 
 async def page(db, owner: str, limit: int, offset: int) -> list[dict]:
-    rows = await fetch_all(db, f"SELECT {COLUMNS} FROM templates WHERE owner = ?"
-                               " ORDER BY created_at DESC, uid DESC LIMIT ? OFFSET ?",
-                           owner, limit, offset)
+    rows = await fetch_all(
+        db,
+        f"SELECT {COLUMNS} FROM templates WHERE owner = ?"
+        " ORDER BY created_at DESC, uid DESC LIMIT ? OFFSET ?",
+        owner,
+        limit,
+        offset,
+    )
     return [_decode(row) for row in rows]
 
 
@@ -40,10 +56,17 @@ async def count(db, owner: str) -> int:
 
 async def update(db, owner: str, uid: str, row: dict) -> int:
     return await execute(
-        db, "UPDATE templates SET name = ?, description = ?, document = ?, variables = ?,"
-            " updated_at = ? WHERE owner = ? AND uid = ?",
-        row["name"], row["description"], json.dumps(row["document"]),
-        json.dumps(row["variables"]), row["updated_at"], owner, uid)
+        db,
+        "UPDATE templates SET name = ?, description = ?, document = ?, variables = ?,"
+        " updated_at = ? WHERE owner = ? AND uid = ?",
+        row["name"],
+        row["description"],
+        json.dumps(row["document"]),
+        json.dumps(row["variables"]),
+        row["updated_at"],
+        owner,
+        uid,
+    )
 
 
 async def delete(db, owner: str, uid: str) -> int:

@@ -2,20 +2,27 @@
 
 import json
 
-from .d1 import execute, fetch_all, fetch_one
+from pixhaven.db.d1 import execute, fetch_all, fetch_one
 
 COLUMNS = "id, owner, key_id, kind, model, cost, detail, created_at"
 
 
 async def insert(db, row: dict) -> None:
-    await execute(db, f"INSERT INTO usage_events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                  row["id"], row["owner"], row.get("key_id"), row["kind"], row.get("model"),
-                  float(row.get("cost") or 0), json.dumps(row.get("detail") or {}),
-                  row["created_at"])
+    await execute(
+        db,
+        f"INSERT INTO usage_events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        row["id"],
+        row["owner"],
+        row.get("key_id"),
+        row["kind"],
+        row.get("model"),
+        float(row.get("cost") or 0),
+        json.dumps(row.get("detail") or {}),
+        row["created_at"],
+    )
 
 
-async def list_for_owner(db, owner: str, kind: str | None = None,
-                         limit: int = 100) -> list[dict]:
+async def list_for_owner(db, owner: str, kind: str | None = None, limit: int = 100) -> list[dict]:
     sql = f"SELECT {COLUMNS} FROM usage_events WHERE owner = ?"
     params: list = [owner]
     if kind is not None:
@@ -30,24 +37,39 @@ async def list_for_owner(db, owner: str, kind: str | None = None,
 async def count_api_since(db, owner: str, kind: str, api: str, since: str) -> int:
     """Events of one kind recorded for one API (`detail.api`) since a moment."""
     row = await fetch_one(
-        db, "SELECT COUNT(*) AS n FROM usage_events WHERE owner = ? AND created_at >= ?"
-            " AND kind = ? AND json_extract(detail, '$.api') = ?", owner, since, kind, api)
+        db,
+        "SELECT COUNT(*) AS n FROM usage_events WHERE owner = ? AND created_at >= ?"
+        " AND kind = ? AND json_extract(detail, '$.api') = ?",
+        owner,
+        since,
+        kind,
+        api,
+    )
     return int(row["n"])
 
 
 async def totals_by_day(db, owner: str, start: str, end: str) -> list[dict]:
     """`{day, kind, n, cost}` per UTC day and kind for events in [start, end)."""
     return await fetch_all(
-        db, "SELECT substr(created_at, 1, 10) AS day, kind, COUNT(*) AS n,"
-            " COALESCE(SUM(cost), 0) AS cost FROM usage_events"
-            " WHERE owner = ? AND created_at >= ? AND created_at < ?"
-            " GROUP BY day, kind ORDER BY day, kind", owner, start, end)
+        db,
+        "SELECT substr(created_at, 1, 10) AS day, kind, COUNT(*) AS n,"
+        " COALESCE(SUM(cost), 0) AS cost FROM usage_events"
+        " WHERE owner = ? AND created_at >= ? AND created_at < ?"
+        " GROUP BY day, kind ORDER BY day, kind",
+        owner,
+        start,
+        end,
+    )
 
 
 async def totals_by_model(db, owner: str, start: str, end: str) -> list[dict]:
     """`{model, kind, n, cost}` per model (events without one left out) in [start, end)."""
     return await fetch_all(
-        db, "SELECT model, kind, COUNT(*) AS n, COALESCE(SUM(cost), 0) AS cost"
-            " FROM usage_events WHERE owner = ? AND created_at >= ? AND created_at < ?"
-            " AND model IS NOT NULL GROUP BY model, kind ORDER BY cost DESC, n DESC, model",
-        owner, start, end)
+        db,
+        "SELECT model, kind, COUNT(*) AS n, COALESCE(SUM(cost), 0) AS cost"
+        " FROM usage_events WHERE owner = ? AND created_at >= ? AND created_at < ?"
+        " AND model IS NOT NULL GROUP BY model, kind ORDER BY cost DESC, n DESC, model",
+        owner,
+        start,
+        end,
+    )

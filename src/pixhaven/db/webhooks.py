@@ -2,11 +2,12 @@
 
 import json
 
-from ..timeutil import now_iso
-from .d1 import execute, fetch_all, fetch_one
+from pixhaven.db.d1 import execute, fetch_all, fetch_one
+from pixhaven.timeutil import now_iso
 
-SUBSCRIPTION_COLUMNS = ("uid, owner, url, events, secret, description, active, created_at,"
-                        " updated_at")
+SUBSCRIPTION_COLUMNS = (
+    "uid, owner, url, events, secret, description, active, created_at, updated_at"
+)
 
 
 def _decode_subscription(row: dict | None) -> dict | None:
@@ -23,70 +24,138 @@ def _decode_delivery(row: dict | None) -> dict | None:
 
 
 async def insert_subscription(db, row: dict) -> None:
-    await execute(db, f"INSERT INTO webhook_subscriptions ({SUBSCRIPTION_COLUMNS})"
-                      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                  row["uid"], row["owner"], row["url"], json.dumps(row["events"]),
-                  row["secret"], row["description"], int(row["active"]), row["created_at"],
-                  row["updated_at"])
+    await execute(
+        db,
+        f"INSERT INTO webhook_subscriptions ({SUBSCRIPTION_COLUMNS})"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        row["uid"],
+        row["owner"],
+        row["url"],
+        json.dumps(row["events"]),
+        row["secret"],
+        row["description"],
+        int(row["active"]),
+        row["created_at"],
+        row["updated_at"],
+    )
 
 
 async def get_subscription(db, uid: str, owner: str | None = None) -> dict | None:
     if owner is None:
-        return _decode_subscription(await fetch_one(
-            db, f"SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions WHERE uid = ?", uid))
-    return _decode_subscription(await fetch_one(
-        db, f"SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions WHERE uid = ?"
-            " AND owner = ?", uid, owner))
+        return _decode_subscription(
+            await fetch_one(
+                db, f"SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions WHERE uid = ?", uid
+            )
+        )
+    return _decode_subscription(
+        await fetch_one(
+            db,
+            f"SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions WHERE uid = ? AND owner = ?",
+            uid,
+            owner,
+        )
+    )
 
 
 async def list_subscriptions(db, owner: str) -> list[dict]:
-    rows = await fetch_all(db, f"SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions"
-                               " WHERE owner = ? ORDER BY created_at, uid", owner)
+    rows = await fetch_all(
+        db,
+        f"SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions"
+        " WHERE owner = ? ORDER BY created_at, uid",
+        owner,
+    )
     return [_decode_subscription(row) for row in rows]
 
 
 async def active_subscriptions(db, owner: str) -> list[dict]:
-    rows = await fetch_all(db, f"SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions"
-                               " WHERE owner = ? AND active = 1 ORDER BY created_at, uid", owner)
+    rows = await fetch_all(
+        db,
+        f"SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions"
+        " WHERE owner = ? AND active = 1 ORDER BY created_at, uid",
+        owner,
+    )
     return [_decode_subscription(row) for row in rows]
 
 
 async def update_subscription(db, row: dict) -> None:
-    await execute(db, "UPDATE webhook_subscriptions SET url = ?, events = ?, secret = ?,"
-                      " description = ?, active = ?, updated_at = ? WHERE uid = ? AND owner = ?",
-                  row["url"], json.dumps(row["events"]), row["secret"], row["description"],
-                  int(row["active"]), row["updated_at"], row["uid"], row["owner"])
+    await execute(
+        db,
+        "UPDATE webhook_subscriptions SET url = ?, events = ?, secret = ?,"
+        " description = ?, active = ?, updated_at = ? WHERE uid = ? AND owner = ?",
+        row["url"],
+        json.dumps(row["events"]),
+        row["secret"],
+        row["description"],
+        int(row["active"]),
+        row["updated_at"],
+        row["uid"],
+        row["owner"],
+    )
 
 
 async def delete_subscription(db, uid: str, owner: str) -> bool:
-    return await execute(db, "DELETE FROM webhook_subscriptions WHERE uid = ? AND owner = ?",
-                         uid, owner) == 1
+    return (
+        await execute(
+            db, "DELETE FROM webhook_subscriptions WHERE uid = ? AND owner = ?", uid, owner
+        )
+        == 1
+    )
 
 
-async def insert_delivery(db, *, delivery_id: str, subscription_uid: str, owner: str,
-                          event: str, payload: dict) -> None:
+async def insert_delivery(
+    db, *, delivery_id: str, subscription_uid: str, owner: str, event: str, payload: dict
+) -> None:
     now = now_iso()
-    await execute(db, "INSERT INTO webhook_deliveries (id, subscription_uid, owner, event,"
-                      " payload, status, attempts, created_at, updated_at)"
-                      " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
-                  delivery_id, subscription_uid, owner, event, json.dumps(payload), now, now)
+    await execute(
+        db,
+        "INSERT INTO webhook_deliveries (id, subscription_uid, owner, event,"
+        " payload, status, attempts, created_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?)",
+        delivery_id,
+        subscription_uid,
+        owner,
+        event,
+        json.dumps(payload),
+        now,
+        now,
+    )
 
 
 async def get_delivery(db, delivery_id: str) -> dict | None:
-    return _decode_delivery(await fetch_one(
-        db, "SELECT * FROM webhook_deliveries WHERE id = ?", delivery_id))
+    return _decode_delivery(
+        await fetch_one(db, "SELECT * FROM webhook_deliveries WHERE id = ?", delivery_id)
+    )
 
 
 async def deliveries_of(db, subscription_uid: str, limit: int = 20) -> list[dict]:
-    rows = await fetch_all(db, "SELECT * FROM webhook_deliveries WHERE subscription_uid = ?"
-                               " ORDER BY created_at DESC, id LIMIT ?", subscription_uid, limit)
+    rows = await fetch_all(
+        db,
+        "SELECT * FROM webhook_deliveries WHERE subscription_uid = ?"
+        " ORDER BY created_at DESC, id LIMIT ?",
+        subscription_uid,
+        limit,
+    )
     return [_decode_delivery(row) for row in rows]
 
 
-async def record_attempt(db, delivery_id: str, *, status: str, status_code: int | None,
-                         error: str | None, next_attempt_at: str | None) -> None:
-    await execute(db, "UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1,"
-                      " last_status_code = ?, last_error = ?, next_attempt_at = ?,"
-                      " updated_at = ? WHERE id = ?",
-                  status, status_code, None if error is None else error[:2000],
-                  next_attempt_at, now_iso(), delivery_id)
+async def record_attempt(
+    db,
+    delivery_id: str,
+    *,
+    status: str,
+    status_code: int | None,
+    error: str | None,
+    next_attempt_at: str | None,
+) -> None:
+    await execute(
+        db,
+        "UPDATE webhook_deliveries SET status = ?, attempts = attempts + 1,"
+        " last_status_code = ?, last_error = ?, next_attempt_at = ?,"
+        " updated_at = ? WHERE id = ?",
+        status,
+        status_code,
+        None if error is None else error[:2000],
+        next_attempt_at,
+        now_iso(),
+        delivery_id,
+    )

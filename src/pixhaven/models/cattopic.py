@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .common import DocumentedBody
+from pixhaven.models.common import DocumentedBody
 
 
 class SystemConfig(BaseModel):
@@ -33,21 +33,28 @@ TAG_LIST = r"^\s*(?:[\w-]{1,50}\s*)?(?:,\s*(?:[\w-]{1,50}\s*)?)*$"
 IMAGE_ID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 TagName = Annotated[str, Field(pattern=TAG_NAME, examples=["nature"])]
-TagListString = Annotated[str, Field(pattern=TAG_LIST, examples=["nature,outdoor"],
-                                     description="comma-separated tag names")]
+TagListString = Annotated[
+    str,
+    Field(pattern=TAG_LIST, examples=["nature,outdoor"], description="comma-separated tag names"),
+]
 Tags = list[TagName] | TagListString
 # A form field's text (routers/forms.form_bool; case-insensitive, empty = the default).
-FormBool = Annotated[str, Field(json_schema_extra={
-    "enum": ["true", "false", "1", "0", "yes", "no", "on", "off"]})]
+FormBool = Annotated[
+    str, Field(json_schema_extra={"enum": ["true", "false", "1", "0", "yes", "no", "on", "off"]})
+]
 
 
 class UpdateImageBody(DocumentedBody):
     """`PUT /api/images/{id}`: only the fields present change."""
 
-    tags: Tags | None = Field(None, description="The new tag list (array or comma-separated "
-                              "string); replaces the old one", examples=[["nature", "outdoor"]])
+    tags: Tags | None = Field(
+        None,
+        description="The new tag list (array or comma-separated string); replaces the old one",
+        examples=[["nature", "outdoor"]],
+    )
     expiryMinutes: Annotated[float, Field(ge=0)] = Field(
-        None, description="Expiry in minutes from now; 0 removes the expiry", examples=[1440])
+        None, description="Expiry in minutes from now; 0 removes the expiry", examples=[1440]
+    )
 
 
 class CreateTagBody(DocumentedBody):
@@ -55,29 +62,38 @@ class CreateTagBody(DocumentedBody):
 
 
 class RenameTagBody(DocumentedBody):
-    newName: TagName = Field(description="Differs from the current name; an existing tag "
-                             "is merged into")
+    newName: TagName = Field(
+        description="Differs from the current name; an existing tag is merged into"
+    )
 
 
 class BatchTagsBody(DocumentedBody):
     imageIds: list[Annotated[str, Field(pattern=IMAGE_ID)]] = Field(
-        min_length=1, max_length=1000, examples=[["550e8400-e29b-41d4-a716-446655440000"]])
+        min_length=1, max_length=1000, examples=[["550e8400-e29b-41d4-a716-446655440000"]]
+    )
     addTags: Tags | None = Field(None, examples=[["landscape", "nature"]])
-    removeTags: Tags | None = Field(None, examples=[["test", "draft"]],
-                                    description="no tag may be both added and removed")
+    removeTags: Tags | None = Field(
+        None, examples=[["test", "draft"]], description="no tag may be both added and removed"
+    )
 
 
 class UploadForm(DocumentedBody):
     """`POST /api/upload/single` (multipart/form-data): one file, as `image` or `file`."""
 
-    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["image"]},
-                                                {"required": ["file"]}]})
+    model_config = ConfigDict(
+        json_schema_extra={"oneOf": [{"required": ["image"]}, {"required": ["file"]}]}
+    )
 
-    image: bytes = Field(None, json_schema_extra={"format": "binary", "minLength": 1},
-                         description="JPEG, PNG, GIF, WebP or AVIF (by content), at most "
-                                     "MAX_UPLOAD_BYTES")
-    file: bytes = Field(None, json_schema_extra={"format": "binary", "minLength": 1},
-                        description="The same, under CattoPic's other field name")
+    image: bytes = Field(
+        None,
+        json_schema_extra={"format": "binary", "minLength": 1},
+        description="JPEG, PNG, GIF, WebP or AVIF (by content), at most MAX_UPLOAD_BYTES",
+    )
+    file: bytes = Field(
+        None,
+        json_schema_extra={"format": "binary", "minLength": 1},
+        description="The same, under CattoPic's other field name",
+    )
     tags: TagListString = None
     expiryMinutes: Annotated[int, Field(ge=0)] = Field(None, description="0: never expires")
     quality: Annotated[int, Field(ge=1, le=100)] = None

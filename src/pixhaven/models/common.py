@@ -91,14 +91,21 @@ _BODY_MODELS: dict[str, type[BaseModel]] = {}
 SCHEMA_REF = "#/components/schemas/{model}"
 
 
-def request_body(model: type[BaseModel], media_type: str = "application/json", *,
-                 required: bool = True, description: str | None = None,
-                 example: Any = None) -> dict[str, Any]:
+def request_body(
+    model: type[BaseModel],
+    media_type: str = "application/json",
+    *,
+    required: bool = True,
+    description: str | None = None,
+    example: Any = None,
+) -> dict[str, Any]:
     """`openapi_extra=` documenting a body the handler reads itself, as `model` describes it
     (the model's schema goes into components when /openapi.json is built)."""
     _BODY_MODELS[model.__name__] = model
-    body: dict[str, Any] = {"required": required, "content": {media_type: {
-        "schema": {"$ref": SCHEMA_REF.format(model=model.__name__)}}}}
+    body: dict[str, Any] = {
+        "required": required,
+        "content": {media_type: {"schema": {"$ref": SCHEMA_REF.format(model=model.__name__)}}},
+    }
     if description:
         body["description"] = description
     if example is not None:
@@ -120,8 +127,13 @@ def complete_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.get("responses", {})
-            if (responses.get("422", {}).get("content", {}).get("application/json", {})
-                    .get("schema") == automatic):
+            if (
+                responses.get("422", {})
+                .get("content", {})
+                .get("application/json", {})
+                .get("schema")
+                == automatic
+            ):
                 del responses["422"]
     if "/HTTPValidationError'" not in repr(schema.get("paths")):
         components.pop("HTTPValidationError", None)

@@ -8,24 +8,34 @@ Pictify but answered 422 here, so the only value these schemas allow for them is
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-from ..render.document import HEX_SCHEMA, Document
-
-from .common import DocumentedBody
+from pixhaven.models.common import DocumentedBody
+from pixhaven.render.document import HEX_SCHEMA, Document
 
 NOT_BLANK = r"\S"
 NUMBER_TEXT = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
-UNSUPPORTED = {"type": "null", "description": "HTML/URL input: any value answers 422 "
-               "HTML_RENDERING_NOT_SUPPORTED (this deployment renders component documents)"}
-FORMAT = {"anyOf": [{"type": "string", "enum": ["png", "jpeg", "jpg", "webp", "avif", "svg"]},
-                    {"type": "null"}], "description": "output type; default png"}
-IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
-                   "description": "The first answer for (owner, key) is replayed for 24 hours; "
-                                  "the same key with another body is a 422, while the first "
-                                  "request runs a 409",
-                   "schema": {"type": "string", "minLength": 1, "maxLength": 255,
-                              "pattern": r"^[\x20-\x7e]+$"}}
+UNSUPPORTED = {
+    "type": "null",
+    "description": "HTML/URL input: any value answers 422 "
+    "HTML_RENDERING_NOT_SUPPORTED (this deployment renders component documents)",
+}
+FORMAT = {
+    "anyOf": [
+        {"type": "string", "enum": ["png", "jpeg", "jpg", "webp", "avif", "svg"]},
+        {"type": "null"},
+    ],
+    "description": "output type; default png",
+}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "The first answer for (owner, key) is replayed for 24 hours; "
+    "the same key with another body is a 422, while the first "
+    "request runs a 409",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7e]+$"},
+}
 
 
 def _unsupported() -> Any:
@@ -33,18 +43,28 @@ def _unsupported() -> Any:
 
 
 def _template_uid() -> Any:
-    return Field(None, json_schema_extra={"anyOf": [
-        {"type": "string", "pattern": NOT_BLANK}, {"type": "null"}]})
+    return Field(
+        None,
+        json_schema_extra={"anyOf": [{"type": "string", "pattern": NOT_BLANK}, {"type": "null"}]},
+    )
 
 
 class GenerateImageBody(Document):
     """A component document (as Craftr's `POST /api/v1/image`), or a template uid with
     variables (`width`/`height` then override the template's canvas)."""
 
-    model_config = ConfigDict(defer_build=True, json_schema_extra={"anyOf": [
-        {"required": ["components"]}, {"required": ["template"]},
-        {"required": ["templateUid"]}, {"required": ["template_uid"]},
-        {"required": ["templateId"]}]})
+    model_config = ConfigDict(
+        defer_build=True,
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["components"]},
+                {"required": ["template"]},
+                {"required": ["templateUid"]},
+                {"required": ["template_uid"]},
+                {"required": ["templateId"]},
+            ]
+        },
+    )
 
     template: str | None = _template_uid()
     templateUid: str | None = _template_uid()
@@ -70,13 +90,16 @@ class GifBody(DocumentedBody):
     width: int = Field(1200, ge=1, le=4096)
     height: int = Field(630, ge=1, le=4096)
     background: str = Document.model_fields["background"]
-    delay: float | None = Field(None, ge=0, le=655_350,
-                                description="default frame delay in milliseconds (100)")
+    delay: float | None = Field(
+        None, ge=0, le=655_350, description="default frame delay in milliseconds (100)"
+    )
     duration: float | None = Field(None, ge=0, le=655_350, description="alias of delay")
     loop: int | None = Field(0, ge=0, le=65_535, description="repeat count, 0 = forever")
-    frames: list[GifFrame] = Field(min_length=1, max_length=100,
-                                   description="at most 2048x2048 pixels per frame, "
-                                               "30 million pixels in all")
+    frames: list[GifFrame] = Field(
+        min_length=1,
+        max_length=100,
+        description="at most 2048x2048 pixels per frame, 30 million pixels in all",
+    )
     html: Any = _unsupported()
     url: Any = _unsupported()
 
@@ -105,41 +128,68 @@ class PdfPagesBody(DocumentedBody):
 # -- templates ------------------------------------------------------------------------------
 
 VARIABLE_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
-_COMMON = {"name": {"type": "string", "pattern": VARIABLE_NAME},
-           "required": {"type": "boolean", "default": False},
-           "description": {"anyOf": [{"type": "string", "maxLength": 1000}, {"type": "null"}]}}
+_COMMON = {
+    "name": {"type": "string", "pattern": VARIABLE_NAME},
+    "required": {"type": "boolean", "default": False},
+    "description": {"anyOf": [{"type": "string", "maxLength": 1000}, {"type": "null"}]},
+}
 _DEFAULTS = {  # services/templates.coerce: what each type accepts
     "text": {"anyOf": [{"type": "string", "maxLength": 5000}, {"type": "number"}]},
     "number": {"anyOf": [{"type": "number"}, {"type": "string", "pattern": NUMBER_TEXT}]},
     "color": {"type": "string", **HEX_SCHEMA},
-    "image": {"type": "string", "pattern": r"^\s*([hH][tT][tT][pP][sS]?://|[dD][aA][tT][aA]:[iI]"
-                                           r"[mM][aA][gG][eE]/)"},
+    "image": {
+        "type": "string",
+        "pattern": r"^\s*([hH][tT][tT][pP][sS]?://|[dD][aA][tT][aA]:[iI]"
+        r"[mM][aA][gG][eE]/)",
+    },
     "boolean": {"anyOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false"]}]},
 }
-TEMPLATE_VARIABLE = {"anyOf": [
-    {"type": "object", "required": ["name", "type"], "properties": {
-        **_COMMON, "type": {"type": "string", "const": kind},
-        "default": {"anyOf": [accepted, {"type": "null"}]}}}
-    for kind, accepted in _DEFAULTS.items()
-] + [{"type": "object", "required": ["name"], "not": {"required": ["type"]},
-      "description": "type defaults to text", "properties": {
-          **_COMMON, "default": {"anyOf": [_DEFAULTS["text"], {"type": "null"}]}}}],
+TEMPLATE_VARIABLE = {
+    "anyOf": [
+        {
+            "type": "object",
+            "required": ["name", "type"],
+            "properties": {
+                **_COMMON,
+                "type": {"type": "string", "const": kind},
+                "default": {"anyOf": [accepted, {"type": "null"}]},
+            },
+        }
+        for kind, accepted in _DEFAULTS.items()
+    ]
+    + [
+        {
+            "type": "object",
+            "required": ["name"],
+            "not": {"required": ["type"]},
+            "description": "type defaults to text",
+            "properties": {**_COMMON, "default": {"anyOf": [_DEFAULTS["text"], {"type": "null"}]}},
+        }
+    ],
     "description": "{name, type (text, number, color, image, boolean; default text), "
-                   "default, required, description}; names are unique"}
+    "default, required, description}; names are unique",
+}
 TEMPLATE_DOCUMENT = {
-    "type": "object", "required": ["components"],
+    "type": "object",
+    "required": ["components"],
     "description": "width, height, background, components (Craftr's schema), with "
-                   "{{variable}} placeholders in any string; every placeholder must name a "
-                   "declared variable; at most MAX_COMPONENTS (10) components",
-    "properties": {"width": {}, "height": {}, "background": {},
-                   "components": {"type": "array", "maxItems": 10}}}
+    "{{variable}} placeholders in any string; every placeholder must name a "
+    "declared variable; at most MAX_COMPONENTS (10) components",
+    "properties": {
+        "width": {},
+        "height": {},
+        "background": {},
+        "components": {"type": "array", "maxItems": 10},
+    },
+}
 
 
 class CreateTemplateBody(DocumentedBody):
     """`POST /templates`: the document as `document`, or its fields at the top level."""
 
-    model_config = ConfigDict(json_schema_extra={"anyOf": [
-        {"required": ["document"]}, {"required": ["components"]}]})
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["document"]}, {"required": ["components"]}]}
+    )
 
     name: str = Field(max_length=200, pattern=NOT_BLANK, examples=["Blog card"])
     description: str | None = Field(None, max_length=2000)
@@ -147,11 +197,19 @@ class CreateTemplateBody(DocumentedBody):
     width: Any = None
     height: Any = None
     background: Any = None
-    components: list[Any] = Field(None, max_length=10,
-                                  description="the document's components, at the top level")
-    variables: list[dict[str, Any]] | None = Field(None, max_length=100, json_schema_extra={
-        "anyOf": [{"type": "array", "maxItems": 100, "items": TEMPLATE_VARIABLE},
-                  {"type": "null"}]})
+    components: list[Any] = Field(
+        None, max_length=10, description="the document's components, at the top level"
+    )
+    variables: list[dict[str, Any]] | None = Field(
+        None,
+        max_length=100,
+        json_schema_extra={
+            "anyOf": [
+                {"type": "array", "maxItems": 100, "items": TEMPLATE_VARIABLE},
+                {"type": "null"},
+            ]
+        },
+    )
 
 
 class UpdateTemplateBody(CreateTemplateBody):
@@ -166,8 +224,9 @@ class UpdateTemplateBody(CreateTemplateBody):
 class RenderTemplateBody(DocumentedBody):
     """`POST /templates/{uid}/render` (the body may be empty)."""
 
-    variables: dict[str, Any] | None = Field(None, description="name: value; a required "
-                                             "variable without a value or default is a 400")
+    variables: dict[str, Any] | None = Field(
+        None, description="name: value; a required variable without a value or default is a 400"
+    )
     width: int | None = Field(None, ge=1, le=4096)
     height: int | None = Field(None, ge=1, le=4096)
     format: str | None = Field(None, json_schema_extra=FORMAT)
@@ -177,8 +236,9 @@ class BatchRenderBody(DocumentedBody):
     """`POST /templates/{uid}/batch-render`: one variable set per render (also accepted as
     `items` or `data`), at most 100; every set is checked before anything is queued."""
 
-    variables: list[dict[str, Any]] = Field(..., min_length=1, max_length=100,
-                                            description="name: value objects, one per render")
+    variables: list[dict[str, Any]] = Field(
+        ..., min_length=1, max_length=100, description="name: value objects, one per render"
+    )
     format: str | None = Field(None, json_schema_extra=FORMAT)
 
 
@@ -190,9 +250,12 @@ class WebhookSubscriptionBody(DocumentedBody):
     link-local or metadata address). Without `secret` one is generated; it is answered once."""
 
     url: str = Field(..., max_length=4096, pattern=r"^https?://")
-    events: list[str] | None = Field(None, min_length=1, json_schema_extra={
-        "items": {"type": "string", "enum": WEBHOOK_EVENTS}},
-        description="default: every event")
+    events: list[str] | None = Field(
+        None,
+        min_length=1,
+        json_schema_extra={"items": {"type": "string", "enum": WEBHOOK_EVENTS}},
+        description="default: every event",
+    )
     secret: str | None = Field(None, min_length=16, max_length=256)
     description: str | None = Field(None, max_length=500)
     active: bool | None = None
@@ -203,8 +266,9 @@ class UpdateWebhookSubscriptionBody(DocumentedBody):
     the old one (and is answered once)."""
 
     url: str | None = Field(None, max_length=4096, pattern=r"^https?://")
-    events: list[str] | None = Field(None, min_length=1, json_schema_extra={
-        "items": {"type": "string", "enum": WEBHOOK_EVENTS}})
+    events: list[str] | None = Field(
+        None, min_length=1, json_schema_extra={"items": {"type": "string", "enum": WEBHOOK_EVENTS}}
+    )
     secret: str | None = Field(None, min_length=16, max_length=256)
     description: str | None = Field(None, max_length=500)
     active: bool | None = None

@@ -2,37 +2,47 @@
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from ..security.scopes import SCOPES
-from .cattopic import TAG_LIST, TAG_NAME
-
-from .common import DocumentedBody
+from pixhaven.models.cattopic import TAG_LIST, TAG_NAME
+from pixhaven.models.common import DocumentedBody
+from pixhaven.security.scopes import SCOPES
 
 # Schema-only descriptions of what the services check by hand (json_schema_extra never
 # validates: the services' own messages stay the API's).
 SLUG = r"^[a-z0-9-]{1,64}$"
-FILENAME = {"type": "string", "maxLength": 255,
-            "pattern": r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$"}
-TAGS = {"anyOf": [{"type": "array", "items": {"type": "string", "pattern": TAG_NAME}},
-                  {"type": "string", "pattern": TAG_LIST,
-                   "description": "comma-separated tag names"},
-                  {"type": "null"}]}
+FILENAME = {
+    "type": "string",
+    "maxLength": 255,
+    "pattern": r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$",
+}
+TAGS = {
+    "anyOf": [
+        {"type": "array", "items": {"type": "string", "pattern": TAG_NAME}},
+        {"type": "string", "pattern": TAG_LIST, "description": "comma-separated tag names"},
+        {"type": "null"},
+    ]
+}
 ALT = {"anyOf": [{"type": "string", "maxLength": 1000}, {"type": "null"}]}
 
 
 class CreateKeyRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    name: str = Field(min_length=1, max_length=100, examples=["My App"],
-                      json_schema_extra={"pattern": r"\S"})
-    scopes: list[str] = Field(default_factory=lambda: ["images:read"],
-                              examples=[["images:read", "images:write"]],
-                              json_schema_extra={"items": {"type": "string",
-                                                           "enum": list(SCOPES)}},
-                              description="Only scopes the creating key holds")
+    name: str = Field(
+        min_length=1, max_length=100, examples=["My App"], json_schema_extra={"pattern": r"\S"}
+    )
+    scopes: list[str] = Field(
+        default_factory=lambda: ["images:read"],
+        examples=[["images:read", "images:write"]],
+        json_schema_extra={"items": {"type": "string", "enum": list(SCOPES)}},
+        description="Only scopes the creating key holds",
+    )
     owner: str | None = Field(
-        default=None, min_length=1, max_length=100,
+        default=None,
+        min_length=1,
+        max_length=100,
         description="Only for the admin token: create the key for this owner "
-                    "(default: the admin's own owner).")
+        "(default: the admin's own owner).",
+    )
 
 
 class ApiKey(BaseModel):
@@ -49,8 +59,9 @@ class ApiKey(BaseModel):
 class CreatedApiKey(BaseModel):
     id: str = Field(examples=["key_abc123"])
     name: str
-    key: str = Field(description="The key itself. Shown only in this response.",
-                     examples=["pxf_abc123..."])
+    key: str = Field(
+        description="The key itself. Shown only in this response.", examples=["pxf_abc123..."]
+    )
     scopes: list[str]
     owner: str
     created_at: str
@@ -65,19 +76,25 @@ class CreateImageRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    filename: str | None = Field(default=None, examples=["beach.jpg"],
-                                 json_schema_extra={"anyOf": [FILENAME, {"type": "null"}]})
-    album: str | None = Field(default=None, examples=["vacation"],
-                              description="Album slug; the album is created on first use",
-                              json_schema_extra={"anyOf": [{"type": "string", "pattern": SLUG},
-                                                           {"type": "null"}]})
-    tags: list[str] | str | None = Field(default=None, examples=[["beach", "summer"]],
-                                         json_schema_extra=TAGS)
-    alt: str | None = Field(default=None, examples=["Sunset over the beach"],
-                            json_schema_extra=ALT)
+    filename: str | None = Field(
+        default=None,
+        examples=["beach.jpg"],
+        json_schema_extra={"anyOf": [FILENAME, {"type": "null"}]},
+    )
+    album: str | None = Field(
+        default=None,
+        examples=["vacation"],
+        description="Album slug; the album is created on first use",
+        json_schema_extra={"anyOf": [{"type": "string", "pattern": SLUG}, {"type": "null"}]},
+    )
+    tags: list[str] | str | None = Field(
+        default=None, examples=[["beach", "summer"]], json_schema_extra=TAGS
+    )
+    alt: str | None = Field(default=None, examples=["Sunset over the beach"], json_schema_extra=ALT)
     is_private: StrictBool = False
     turnstile_token: str | None = Field(
-        default=None, description="Accepted for compatibility; not verified by Pixhaven")
+        default=None, description="Accepted for compatibility; not verified by Pixhaven"
+    )
 
 
 class UpdateImageRequest(BaseModel):
@@ -86,15 +103,18 @@ class UpdateImageRequest(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    filename: str | None = Field(default=None, examples=["beach-sunset.jpg"],
-                                 json_schema_extra={"anyOf": [FILENAME]})
-    album: str | None = Field(default=None, examples=["photos"],
-                              json_schema_extra={"anyOf": [{"type": "string", "pattern": SLUG},
-                                                           {"type": "null"}]})
-    tags: list[str] | str | None = Field(default=None, examples=[["beach", "sunset"]],
-                                         json_schema_extra=TAGS)
-    alt: str | None = Field(default=None, examples=["Beautiful sunset"],
-                            json_schema_extra=ALT)
+    filename: str | None = Field(
+        default=None, examples=["beach-sunset.jpg"], json_schema_extra={"anyOf": [FILENAME]}
+    )
+    album: str | None = Field(
+        default=None,
+        examples=["photos"],
+        json_schema_extra={"anyOf": [{"type": "string", "pattern": SLUG}, {"type": "null"}]},
+    )
+    tags: list[str] | str | None = Field(
+        default=None, examples=[["beach", "sunset"]], json_schema_extra=TAGS
+    )
+    alt: str | None = Field(default=None, examples=["Beautiful sunset"], json_schema_extra=ALT)
     is_private: StrictBool | None = Field(None, json_schema_extra={"anyOf": [{"type": "boolean"}]})
 
 
@@ -105,8 +125,9 @@ class CreateAlbumBody(DocumentedBody):
     """`POST /v1/albums`: a taken slug is a 409."""
 
     slug: str = Field(pattern=SLUG, examples=["vacation"])
-    title: str | None = Field(None, max_length=200, examples=["Vacation"],
-                              description="Default: the slug")
+    title: str | None = Field(
+        None, max_length=200, examples=["Vacation"], description="Default: the slug"
+    )
     description: str | None = Field(None, max_length=2000)
 
 

@@ -1,9 +1,9 @@
 """Splinterpic (`/api/collections`) request bodies (documentation: services/albums.py checks
 them)."""
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from .common import DocumentedBody
+from pixhaven.models.common import DocumentedBody
 
 NOT_BLANK = r"\S"
 
@@ -11,8 +11,12 @@ NOT_BLANK = r"\S"
 class CreateCollectionBody(DocumentedBody):
     """The slug is derived from the name and made unique for the owner."""
 
-    name: str = Field(max_length=200, pattern=NOT_BLANK, examples=["Summer 2024"],
-                      description="Trimmed; 1-200 characters")
+    name: str = Field(
+        max_length=200,
+        pattern=NOT_BLANK,
+        examples=["Summer 2024"],
+        description="Trimmed; 1-200 characters",
+    )
     description: str | None = Field(None, max_length=2000, examples=["Beach photos"])
 
 
@@ -20,16 +24,24 @@ class GenerateBody(DocumentedBody):
     """`POST /api/generate` (services/ai_generation.py checks it against the model's limits,
     see `GET /api/models/{id}`)."""
 
-    prompt: str = Field(min_length=3, max_length=2048, examples=["A beautiful sunset"],
-                        description="3-2048 characters")
-    model: str | None = Field(None, examples=["@cf/black-forest-labs/flux-1-schnell"],
-                              description="A model id from GET /api/models (default FLUX.1 "
-                                          "[schnell])")
+    prompt: str = Field(
+        min_length=3,
+        max_length=2048,
+        examples=["A beautiful sunset"],
+        description="3-2048 characters",
+    )
+    model: str | None = Field(
+        None,
+        examples=["@cf/black-forest-labs/flux-1-schnell"],
+        description="A model id from GET /api/models (default FLUX.1 [schnell])",
+    )
     width: int | None = Field(None, ge=64, le=2048, description="Within the model's limits")
     height: int | None = Field(None, ge=64, le=2048, description="Within the model's limits")
     steps: int | None = Field(None, ge=1, le=50, description="Within the model's limits")
     seed: int | None = Field(None, ge=0, le=4294967295, description="Random when absent")
-    negative_prompt: str | None = Field(None, max_length=2048,
-                                        description="Ignored by models without one")
-    collection_id: str | None = Field(None, description="One of the caller's collections "
-                                                        "(id or slug)")
+    negative_prompt: str | None = Field(
+        None, max_length=2048, description="Ignored by models without one"
+    )
+    collection_id: str | None = Field(
+        None, description="One of the caller's collections (id or slug)"
+    )

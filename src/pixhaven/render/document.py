@@ -9,28 +9,55 @@ whose message and details name the component index and the field.
 """
 
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError,
-                      field_validator)
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
 
-MAX_SIDE = 4096          # pixels per canvas side
-MAX_AREA = 4096 * 4096   # keeps a raster canvas well inside the Worker's 128 MB
+MAX_SIDE = 4096  # pixels per canvas side
+MAX_AREA = 4096 * 4096  # keeps a raster canvas well inside the Worker's 128 MB
 MAX_FONT_SIZE = 1000
 MAX_TEXT_CHARS = 5000
 
-FAMILIES = ("Inter", "Noto Sans", "Noto Sans SC", "Noto Sans TC", "Poppins", "Roboto",
-            "Playfair Display")
-WEIGHT_NAMES = {"thin": 100, "extralight": 200, "light": 300, "normal": 400, "regular": 400,
-                "medium": 500, "semibold": 600, "bold": 700, "extrabold": 800, "black": 900}
+FAMILIES = (
+    "Inter",
+    "Noto Sans",
+    "Noto Sans SC",
+    "Noto Sans TC",
+    "Poppins",
+    "Roboto",
+    "Playfair Display",
+)
+WEIGHT_NAMES = {
+    "thin": 100,
+    "extralight": 200,
+    "light": 300,
+    "normal": 400,
+    "regular": 400,
+    "medium": 500,
+    "semibold": 600,
+    "bold": 700,
+    "extrabold": 800,
+    "black": 900,
+}
 DIVIDER_THICKNESS = {"thin": 1, "medium": 2, "thick": 4}
 
 _HEX = re.compile(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 # For /openapi.json only (json_schema_extra never validates; the validators below do).
 HEX_SCHEMA = {"pattern": r"^\s*#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})\s*$"}
-WEIGHT_SCHEMA = {"anyOf": [{"type": "integer", "enum": list(range(100, 1000, 100))},
-                           {"type": "string",
-                            "enum": [str(w) for w in range(100, 1000, 100)] + list(WEIGHT_NAMES)}]}
+WEIGHT_SCHEMA = {
+    "anyOf": [
+        {"type": "integer", "enum": list(range(100, 1000, 100))},
+        {"type": "string", "enum": [str(w) for w in range(100, 1000, 100)] + list(WEIGHT_NAMES)},
+    ]
+}
 COORDINATE_SCHEMA = {"minimum": -100_000, "maximum": 100_000}
 
 
@@ -54,7 +81,7 @@ def parse_color(value: str) -> tuple[int, int, int, int]:
         digits = "".join(c * 2 for c in digits)
     if len(digits) == 6:
         digits += "ff"
-    return tuple(int(digits[i:i + 2], 16) for i in range(0, 8, 2))  # type: ignore[return-value]
+    return tuple(int(digits[i : i + 2], 16) for i in range(0, 8, 2))  # type: ignore[return-value]
 
 
 def _color(value: Any) -> str:
@@ -66,18 +93,18 @@ def _color(value: Any) -> str:
 
 def _weight(value: Any) -> int:
     if isinstance(value, bool):
-        raise ValueError("must be one of \"100\" … \"900\"")
+        raise ValueError('must be one of "100" … "900"')
     if isinstance(value, str):
         text = value.strip().lower().replace("-", "").replace(" ", "")
         if text in WEIGHT_NAMES:
             return WEIGHT_NAMES[text]
         if not text.isdigit():
-            raise ValueError("must be one of \"100\", \"200\", … \"900\"")
+            raise ValueError('must be one of "100", "200", … "900"')
         value = int(text)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if not isinstance(value, int) or value not in range(100, 1000, 100):
-        raise ValueError("must be one of \"100\", \"200\", … \"900\"")
+        raise ValueError('must be one of "100", "200", … "900"')
     return value
 
 
@@ -106,10 +133,12 @@ Colour = Annotated[str, BeforeValidator(_color), Field(json_schema_extra=HEX_SCH
 class _Component(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    x: Number = Field(0, description="left edge of the component, in pixels",
-                     json_schema_extra=COORDINATE_SCHEMA)
-    y: Number = Field(0, description="top edge of the component, in pixels",
-                     json_schema_extra=COORDINATE_SCHEMA)
+    x: Number = Field(
+        0, description="left edge of the component, in pixels", json_schema_extra=COORDINATE_SCHEMA
+    )
+    y: Number = Field(
+        0, description="top edge of the component, in pixels", json_schema_extra=COORDINATE_SCHEMA
+    )
 
     @field_validator("x", "y")
     @classmethod
@@ -121,10 +150,12 @@ class _Component(BaseModel):
 
 class _Font(BaseModel):
     fontSize: Number = Field(32, gt=0, le=MAX_FONT_SIZE)
-    fontWeight: int | str = Field("400", description='"100" … "900"',
-                                  json_schema_extra=WEIGHT_SCHEMA)
-    fontFamily: str = Field("Inter", description=", ".join(FAMILIES),
-                            json_schema_extra={"enum": list(FAMILIES)})
+    fontWeight: int | str = Field(
+        "400", description='"100" … "900"', json_schema_extra=WEIGHT_SCHEMA
+    )
+    fontFamily: str = Field(
+        "Inter", description=", ".join(FAMILIES), json_schema_extra={"enum": list(FAMILIES)}
+    )
     fontStyle: Literal["normal", "italic"] = "normal"
     color: Colour = Field("#000000", description="hex colour: #rgb, #rrggbb or #rrggbbaa")
 
@@ -142,9 +173,9 @@ class _Font(BaseModel):
 class TextComponent(_Component, _Font):
     type: Literal["text"]
     text: str = Field(max_length=MAX_TEXT_CHARS)
-    frameWidth: Annotated[Literal["fit"] | Annotated[float, Field(gt=0, le=100_000)],
-                          BeforeValidator(_not_boolean)] = Field(
-        "fit", description='"fit" (one line per paragraph) or a width in pixels (word wrap)')
+    frameWidth: Annotated[
+        Literal["fit"] | Annotated[float, Field(gt=0, le=100_000)], BeforeValidator(_not_boolean)
+    ] = Field("fit", description='"fit" (one line per paragraph) or a width in pixels (word wrap)')
 
 
 class TagComponent(_Component, _Font):
@@ -176,8 +207,10 @@ class DividerComponent(_Component):
         return DIVIDER_THICKNESS[self.width]
 
 
-Component = Annotated[Union[TextComponent, ImageComponent, TagComponent, DividerComponent],
-                      Field(discriminator="type")]
+Component = Annotated[
+    TextComponent | ImageComponent | TagComponent | DividerComponent,
+    Field(discriminator="type"),
+]
 COMPONENT_TYPES = ("text", "image", "tag", "divider")
 _component_adapter: TypeAdapter = TypeAdapter(Component)
 
@@ -192,8 +225,10 @@ class Canvas(BaseModel):
 
 class Document(Canvas):
     components: list[Component] = Field(
-        default_factory=list, description="at most MAX_COMPONENTS (default 10)",
-        json_schema_extra={"maxItems": 10})
+        default_factory=list,
+        description="at most MAX_COMPONENTS (default 10)",
+        json_schema_extra={"maxItems": 10},
+    )
 
 
 def _first(errors: list[dict]) -> dict:
@@ -209,35 +244,55 @@ def _describe(err: dict) -> tuple[str, str]:
 def validate_document(data: Any, max_components: int | None = None) -> Document:
     """Validate a request body. Errors name the component index and field."""
     if not isinstance(data, dict):
-        raise DocumentError("The request body must be a JSON object",
-                            {"errors": [{"field": "", "message": "expected an object"}]})
+        raise DocumentError(
+            "The request body must be a JSON object",
+            {"errors": [{"field": "", "message": "expected an object"}]},
+        )
     try:
-        canvas = Canvas.model_validate({k: data[k] for k in ("width", "height", "background")
-                                        if k in data})
+        canvas = Canvas.model_validate(
+            {k: data[k] for k in ("width", "height", "background") if k in data}
+        )
     except ValidationError as exc:
         field, message = _describe(_first(exc.errors()))
-        raise DocumentError(f"Invalid {field}: {message}",
-                            {"errors": [{"field": field, "message": message}]}) from None
+        raise DocumentError(
+            f"Invalid {field}: {message}", {"errors": [{"field": field, "message": message}]}
+        ) from None
     raw_components = data.get("components", [])
     if not isinstance(raw_components, list):
-        raise DocumentError("Invalid components: must be a list",
-                            {"errors": [{"field": "components", "message": "must be a list"}]})
+        raise DocumentError(
+            "Invalid components: must be a list",
+            {"errors": [{"field": "components", "message": "must be a list"}]},
+        )
     if max_components is not None and len(raw_components) > max_components:
         raise DocumentError(
-            f"Too many components: {len(raw_components)} (the limit is {max_components} "
-            "per image)",
-            {"limit": max_components, "count": len(raw_components),
-             "errors": [{"field": "components",
-                         "message": f"at most {max_components} components per image"}]})
+            f"Too many components: {len(raw_components)} (the limit is {max_components} per image)",
+            {
+                "limit": max_components,
+                "count": len(raw_components),
+                "errors": [
+                    {
+                        "field": "components",
+                        "message": f"at most {max_components} components per image",
+                    }
+                ],
+            },
+        )
     if canvas.width * canvas.height > MAX_AREA:
-        raise DocumentError(f"Canvas too large: at most {MAX_AREA} pixels",
-                            {"errors": [{"field": "width", "message": "canvas too large"}]})
+        raise DocumentError(
+            f"Canvas too large: at most {MAX_AREA} pixels",
+            {"errors": [{"field": "width", "message": "canvas too large"}]},
+        )
     components, problems = [], []
     for index, raw in enumerate(raw_components):
         kind = raw.get("type") if isinstance(raw, dict) else None
         if kind not in COMPONENT_TYPES:
-            problems.append({"component": index, "field": "type",
-                             "message": f"must be one of {', '.join(COMPONENT_TYPES)}"})
+            problems.append(
+                {
+                    "component": index,
+                    "field": "type",
+                    "message": f"must be one of {', '.join(COMPONENT_TYPES)}",
+                }
+            )
             continue
         try:
             components.append(_component_adapter.validate_python(raw))
@@ -247,8 +302,9 @@ def validate_document(data: Any, max_components: int | None = None) -> Document:
                 if loc and loc[0] == kind:  # the discriminated union's tag
                     loc = loc[1:]
                 field, message = _describe({**err, "loc": loc})
-                problems.append({"component": index, "type": kind, "field": field,
-                                 "message": message})
+                problems.append(
+                    {"component": index, "type": kind, "field": field, "message": message}
+                )
     if problems:
         first = problems[0]
         what = f"component {first['component']}"
@@ -258,5 +314,9 @@ def validate_document(data: Any, max_components: int | None = None) -> Document:
         if "unsupported font family" in first["message"]:
             details["supported"] = list(FAMILIES)
         raise DocumentError(f"Invalid {what}: {first['field']}: {first['message']}", details)
-    return Document(width=canvas.width, height=canvas.height, background=canvas.background,
-                    components=components)
+    return Document(
+        width=canvas.width,
+        height=canvas.height,
+        background=canvas.background,
+        components=components,
+    )

@@ -1,24 +1,36 @@
 """Render a validated document to one output type: one layout, then one drawing of it."""
 
-from .document import Document
-from .fonts import LIBRARY, FontLibrary
-from .layout import build_layout
+from pixhaven.render.document import Document
+from pixhaven.render.fonts import LIBRARY, FontLibrary
+from pixhaven.render.layout import build_layout
 
 MEDIA_TYPES = ("image/svg+xml", "image/png", "image/jpeg", "image/webp", "image/avif")
 
 
-async def render(env, document: Document, media_type: str, *, quality: int = 80,
-                 max_image_bytes: int = 70 * 1024 * 1024, max_image_pixels: int = 100_000_000,
-                 library: FontLibrary = LIBRARY) -> bytes:
+async def render(
+    env,
+    document: Document,
+    media_type: str,
+    *,
+    quality: int = 80,
+    max_image_bytes: int = 70 * 1024 * 1024,
+    max_image_pixels: int = 100_000_000,
+    library: FontLibrary = LIBRARY,
+) -> bytes:
     if media_type not in MEDIA_TYPES:
         raise ValueError(f"unsupported output type {media_type!r}")
-    layout = await build_layout(env, document, max_image_bytes=max_image_bytes,
-                                max_image_pixels=max_image_pixels, library=library)
+    layout = await build_layout(
+        env,
+        document,
+        max_image_bytes=max_image_bytes,
+        max_image_pixels=max_image_pixels,
+        library=library,
+    )
     if media_type == "image/svg+xml":
-        from .svg import render_svg
+        from pixhaven.render.svg import render_svg
 
         return render_svg(layout)
-    from . import raster
+    from pixhaven.render import raster
 
     canvas = raster.draw(layout)
     if media_type != "image/avif":

@@ -21,19 +21,28 @@ from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from .document import FAMILIES
+from pixhaven.render.document import FAMILIES
 
-WEIGHT_SUFFIX = {100: "Thin", 200: "ExtraLight", 300: "Light", 400: "Regular", 500: "Medium",
-                 600: "SemiBold", 700: "Bold", 800: "ExtraBold", 900: "Black"}
+WEIGHT_SUFFIX = {
+    100: "Thin",
+    200: "ExtraLight",
+    300: "Light",
+    400: "Regular",
+    500: "Medium",
+    600: "SemiBold",
+    700: "Bold",
+    800: "ExtraBold",
+    900: "Black",
+}
 ALL_WEIGHTS = tuple(WEIGHT_SUFFIX)
 
 
 @dataclass(frozen=True)
 class FamilyInfo:
     name: str
-    package: str   # npm package, pinned: the files below are what this version ships
+    package: str  # npm package, pinned: the files below are what this version ships
     version: str
-    prefix: str    # file name prefix inside the package
+    prefix: str  # file name prefix inside the package
     weights: tuple[int, ...]
     italic: bool
     cjk: bool = False
@@ -43,19 +52,43 @@ class FamilyInfo:
         return self.package.rsplit("/", 1)[1]
 
 
-CATALOGUE: dict[str, FamilyInfo] = {info.name: info for info in (
-    FamilyInfo("Inter", "@expo-google-fonts/inter", "0.4.2", "Inter", ALL_WEIGHTS, True),
-    FamilyInfo("Noto Sans", "@expo-google-fonts/noto-sans", "0.4.2", "NotoSans", ALL_WEIGHTS,
-               True),
-    FamilyInfo("Noto Sans SC", "@expo-google-fonts/noto-sans-sc", "0.4.3", "NotoSansSC",
-               ALL_WEIGHTS, False, cjk=True),
-    FamilyInfo("Noto Sans TC", "@expo-google-fonts/noto-sans-tc", "0.4.3", "NotoSansTC",
-               ALL_WEIGHTS, False, cjk=True),
-    FamilyInfo("Poppins", "@expo-google-fonts/poppins", "0.4.1", "Poppins", ALL_WEIGHTS, True),
-    FamilyInfo("Roboto", "@expo-google-fonts/roboto", "0.4.3", "Roboto", ALL_WEIGHTS, True),
-    FamilyInfo("Playfair Display", "@expo-google-fonts/playfair-display", "0.4.2",
-               "PlayfairDisplay", (400, 500, 600, 700, 800, 900), True),
-)}
+CATALOGUE: dict[str, FamilyInfo] = {
+    info.name: info
+    for info in (
+        FamilyInfo("Inter", "@expo-google-fonts/inter", "0.4.2", "Inter", ALL_WEIGHTS, True),
+        FamilyInfo(
+            "Noto Sans", "@expo-google-fonts/noto-sans", "0.4.2", "NotoSans", ALL_WEIGHTS, True
+        ),
+        FamilyInfo(
+            "Noto Sans SC",
+            "@expo-google-fonts/noto-sans-sc",
+            "0.4.3",
+            "NotoSansSC",
+            ALL_WEIGHTS,
+            False,
+            cjk=True,
+        ),
+        FamilyInfo(
+            "Noto Sans TC",
+            "@expo-google-fonts/noto-sans-tc",
+            "0.4.3",
+            "NotoSansTC",
+            ALL_WEIGHTS,
+            False,
+            cjk=True,
+        ),
+        FamilyInfo("Poppins", "@expo-google-fonts/poppins", "0.4.1", "Poppins", ALL_WEIGHTS, True),
+        FamilyInfo("Roboto", "@expo-google-fonts/roboto", "0.4.3", "Roboto", ALL_WEIGHTS, True),
+        FamilyInfo(
+            "Playfair Display",
+            "@expo-google-fonts/playfair-display",
+            "0.4.2",
+            "PlayfairDisplay",
+            (400, 500, 600, 700, 800, 900),
+            True,
+        ),
+    )
+}
 assert tuple(CATALOGUE) == FAMILIES
 
 # Where a character missing from the chosen family is looked for, in order.
@@ -70,8 +103,9 @@ def file_name(family: str, weight: int, italic: bool) -> str:
 
 def package_path(family: str, weight: int, italic: bool) -> str:
     """Where the file sits inside the npm tarball."""
-    return f"package/{weight}{WEIGHT_SUFFIX[weight]}{'_Italic' if italic else ''}/" + \
-        file_name(family, weight, italic)
+    return f"package/{weight}{WEIGHT_SUFFIX[weight]}{'_Italic' if italic else ''}/" + file_name(
+        family, weight, italic
+    )
 
 
 def bucket_key(family: str, weight: int, italic: bool) -> str:
@@ -124,7 +158,7 @@ class Face:
         self._cmap = _CharMap(data, *tables[b"cmap"])
         offset, _ = tables[b"hmtx"]
         self._metrics_count = hhea.numberOfHMetrics
-        self._hmtx = data[offset:offset + 4 * self._metrics_count]
+        self._hmtx = data[offset : offset + 4 * self._metrics_count]
         self._paths: dict[int, str] = {}
         self._glyph_set = None
         self.extras: dict = {}  # per-output caches (Pillow font objects per size)
@@ -260,8 +294,7 @@ class FontLibrary:
         return face
 
     def _evict(self) -> None:
-        while len(self._faces) > 1 and sum(len(f.data) for f in self._faces.values()) > \
-                self.budget:
+        while len(self._faces) > 1 and sum(len(f.data) for f in self._faces.values()) > self.budget:
             self._faces.popitem(last=False)
 
 
@@ -269,7 +302,7 @@ async def _read(env, key: str) -> bytes:
     bucket = env.BUCKET
     obj = await bucket.get(key)
     if obj is None:
-        # The local runtime provides an installer (pixhaven.local.fonts); a Worker has none.
+        # The local runtime provides an installer (pixhaven.local.runtime.fonts); a Worker has none.
         installer = getattr(env, "FONT_INSTALLER", None)
         if installer is not None:
             try:

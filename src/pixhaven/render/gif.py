@@ -26,18 +26,18 @@ Delays are in milliseconds; GIF stores centiseconds, so they are rounded to 10 m
 import struct
 from dataclasses import dataclass
 
-from .document import Document
-from .fonts import LIBRARY, FontLibrary
-from .layout import Layout, RectItem, TextItem, build_layout
+from pixhaven.render.document import Document
+from pixhaven.render.fonts import LIBRARY, FontLibrary
+from pixhaven.render.layout import Layout, RectItem, TextItem, build_layout
 
 SNAP_DISTANCE = 24 * 24 * 3  # squared RGB distance within which a document colour is restored
 
 
 @dataclass
 class _Frame:
-    pixels: object            # PIL "P" image (indices into `palette`)
+    pixels: object  # PIL "P" image (indices into `palette`)
     palette: list[tuple[int, int, int]]
-    transparent: int | None   # index of the transparent entry, if any
+    transparent: int | None  # index of the transparent entry, if any
     delay_cs: int
 
 
@@ -71,11 +71,10 @@ def _quantise(canvas, opaque: bool, reserved: list[tuple[int, int, int]]):
             # colour (the most common opaque one is as good as any).
             rgb.paste(reserved[0] if reserved else (0, 0, 0), mask=mask)
     exact = rgb.getcolors(limit) is not None
-    indexed = rgb.quantize(colors=limit, method=Image.Quantize.MEDIANCUT,
-                           dither=Image.Dither.NONE)
+    indexed = rgb.quantize(colors=limit, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     flat = indexed.getpalette() or []
     used = max((index for count, index in indexed.getcolors(256)), default=0) + 1
-    palette = [tuple(flat[i:i + 3]) for i in range(0, 3 * used, 3)]
+    palette = [tuple(flat[i : i + 3]) for i in range(0, 3 * used, 3)]
     if not exact:
         taken: set[int] = set()
         for colour in reserved:
@@ -131,8 +130,7 @@ def encode(frames: list[_Frame], width: int, height: int, loop: int) -> bytes:
         for frame in frames:
             lut = [0] * 256
             for index, colour in enumerate(frame.palette):
-                lut[index] = (transparent_index if index == frame.transparent
-                              else union[colour])
+                lut[index] = transparent_index if index == frame.transparent else union[colour]
             frame.pixels = frame.pixels.point(lut)
             frame.palette = global_palette
             frame.transparent = transparent_index if frame.transparent is not None else None
@@ -148,8 +146,11 @@ def encode(frames: list[_Frame], width: int, height: int, loop: int) -> bytes:
         transparent = frame.transparent is not None
         disposal = 2 if transparent else 1
         packed = (disposal << 2) | (1 if transparent else 0)
-        out += b"!\xf9\x04" + struct.pack("<BHB", packed, frame.delay_cs,
-                                          frame.transparent or 0) + b"\x00"
+        out += (
+            b"!\xf9\x04"
+            + struct.pack("<BHB", packed, frame.delay_cs, frame.transparent or 0)
+            + b"\x00"
+        )
         out += _image_data(frame.pixels, frame.palette, local=not shared and number > 0)
         frame.pixels = None  # release each frame as soon as it is written
     out += b";"
@@ -160,12 +161,18 @@ def delay_centiseconds(milliseconds: float) -> int:
     return max(0, min(0xFFFF, int(round(milliseconds / 10))))
 
 
-async def render_gif(env, documents: list[Document], delays_ms: list[float], loop: int, *,
-                     max_image_bytes: int = 70 * 1024 * 1024,
-                     max_image_pixels: int = 100_000_000,
-                     library: FontLibrary = LIBRARY) -> bytes:
+async def render_gif(
+    env,
+    documents: list[Document],
+    delays_ms: list[float],
+    loop: int,
+    *,
+    max_image_bytes: int = 70 * 1024 * 1024,
+    max_image_pixels: int = 100_000_000,
+    library: FontLibrary = LIBRARY,
+) -> bytes:
     """Every document must have the same width and height (the GIF's)."""
-    from . import raster
+    from pixhaven.render import raster
 
     if not documents:
         raise ValueError("a GIF needs at least one frame")
@@ -174,11 +181,15 @@ async def render_gif(env, documents: list[Document], delays_ms: list[float], loo
     for document, delay in zip(documents, delays_ms, strict=True):
         if (document.width, document.height) != (width, height):
             raise ValueError("every frame must have the GIF's width and height")
-        layout = await build_layout(env, document, max_image_bytes=max_image_bytes,
-                                    max_image_pixels=max_image_pixels, library=library)
+        layout = await build_layout(
+            env,
+            document,
+            max_image_bytes=max_image_bytes,
+            max_image_pixels=max_image_pixels,
+            library=library,
+        )
         canvas = raster.draw(layout)
-        pixels, palette, transparent = _quantise(canvas, layout.opaque,
-                                                 _document_colours(layout))
+        pixels, palette, transparent = _quantise(canvas, layout.opaque, _document_colours(layout))
         del canvas, layout
         frames.append(_Frame(pixels, palette, transparent, delay_centiseconds(delay)))
     return encode(frames, width, height, loop)

@@ -15,10 +15,16 @@ glyph positions, pill sizes, divider rectangles, image boxes. The outputs only d
 from dataclasses import dataclass, field
 from typing import Any
 
-from .document import (Document, DividerComponent, ImageComponent, TagComponent,
-                       TextComponent, parse_color)
-from .fonts import LIBRARY, FontLibrary
-from .text import TextBlock, choose_faces, layout_text
+from pixhaven.render.document import (
+    DividerComponent,
+    Document,
+    ImageComponent,
+    TagComponent,
+    TextComponent,
+    parse_color,
+)
+from pixhaven.render.fonts import LIBRARY, FontLibrary
+from pixhaven.render.text import TextBlock, choose_faces, layout_text
 
 TAG_PADDING_X = 0.75
 TAG_PADDING_Y = 0.3
@@ -82,33 +88,55 @@ class Layout:
         return self.background[3] == 255
 
 
-async def build_layout(env, document: Document, *, max_image_bytes: int,
-                       max_image_pixels: int, library: FontLibrary = LIBRARY) -> Layout:
+async def build_layout(
+    env,
+    document: Document,
+    *,
+    max_image_bytes: int,
+    max_image_pixels: int,
+    library: FontLibrary = LIBRARY,
+) -> Layout:
     layout = Layout(document.width, document.height, parse_color(document.background))
     for index, component in enumerate(document.components):
         if isinstance(component, TextComponent):
-            choose = await choose_faces(env, library, component.fontFamily,
-                                        int(component.fontWeight),
-                                        component.fontStyle == "italic", component.text)
+            choose = await choose_faces(
+                env,
+                library,
+                component.fontFamily,
+                int(component.fontWeight),
+                component.fontStyle == "italic",
+                component.text,
+            )
             frame = None if component.frameWidth == "fit" else float(component.frameWidth)
             block = layout_text(component.text, component.fontSize, choose, frame)
-            layout.items.append(TextItem(component.x, component.y, block,
-                                         parse_color(component.color)))
+            layout.items.append(
+                TextItem(component.x, component.y, block, parse_color(component.color))
+            )
             layout.boxes.append(Box(component.x, component.y, block.frame_width, block.height))
         elif isinstance(component, TagComponent):
             text = " ".join(component.text.split())
-            choose = await choose_faces(env, library, component.fontFamily,
-                                        int(component.fontWeight),
-                                        component.fontStyle == "italic", text)
+            choose = await choose_faces(
+                env,
+                library,
+                component.fontFamily,
+                int(component.fontWeight),
+                component.fontStyle == "italic",
+                text,
+            )
             block = layout_text(text, component.fontSize, choose, None)
             pad_x = component.fontSize * TAG_PADDING_X
             pad_y = component.fontSize * TAG_PADDING_Y
-            box = Box(component.x, component.y, block.content_width + 2 * pad_x,
-                      block.height + 2 * pad_y)
-            layout.items.append(RectItem(box, parse_color(component.backgroundColor),
-                                         box.height / 2))
-            layout.items.append(TextItem(component.x + pad_x, component.y + pad_y, block,
-                                         parse_color(component.color)))
+            box = Box(
+                component.x, component.y, block.content_width + 2 * pad_x, block.height + 2 * pad_y
+            )
+            layout.items.append(
+                RectItem(box, parse_color(component.backgroundColor), box.height / 2)
+            )
+            layout.items.append(
+                TextItem(
+                    component.x + pad_x, component.y + pad_y, block, parse_color(component.color)
+                )
+            )
             layout.boxes.append(box)
         elif isinstance(component, DividerComponent):
             thickness = component.thickness
@@ -119,10 +147,11 @@ async def build_layout(env, document: Document, *, max_image_bytes: int,
             layout.items.append(RectItem(box, parse_color(component.color)))
             layout.boxes.append(box)
         elif isinstance(component, ImageComponent):
-            from . import sources
+            from pixhaven.render import sources
 
-            pixels = await sources.load_source(component.src, index, max_image_bytes,
-                                                max_image_pixels)
+            pixels = await sources.load_source(
+                component.src, index, max_image_bytes, max_image_pixels
+            )
             box = Box(component.x, component.y, component.width, component.height)
             radius = min(component.radius, component.width / 2, component.height / 2)
             layout.items.append(ImageItem(box, radius, pixels))

@@ -24,9 +24,9 @@ fpdf2 is imported inside functions: the Worker's cold start never pays for it.
 
 import io
 
-from .document import Document
-from .fonts import LIBRARY, FontLibrary
-from .layout import ImageItem, Layout, RectItem, TextItem, cover_crop
+from pixhaven.render.document import Document
+from pixhaven.render.fonts import LIBRARY, FontLibrary
+from pixhaven.render.layout import ImageItem, Layout, RectItem, TextItem, cover_crop
 
 PT_PER_PX = 0.75
 EMBED_SCALE = 2
@@ -118,8 +118,10 @@ class PdfCanvas:
 
         box = item.box
         crop = cover_crop(item.pixels.size, box.width, box.height)
-        target = (max(1, round(min(crop[2] - crop[0], box.width * EMBED_SCALE))),
-                  max(1, round(min(crop[3] - crop[1], box.height * EMBED_SCALE))))
+        target = (
+            max(1, round(min(crop[2] - crop[0], box.width * EMBED_SCALE))),
+            max(1, round(min(crop[3] - crop[1], box.height * EMBED_SCALE))),
+        )
         pixels = item.pixels.resize(target, Image.Resampling.LANCZOS, box=crop)
         if pixels.getchannel("A").getextrema() == (255, 255):
             buffer = io.BytesIO()
@@ -147,7 +149,9 @@ class PdfCanvas:
         c = r * (1 - KAPPA)
         right, bottom = x + width, y + height
         ops = [
-            "q", f"{point(x + r, y)} m", f"{point(right - r, y)} l",
+            "q",
+            f"{point(x + r, y)} m",
+            f"{point(right - r, y)} l",
             f"{point(right - c, y)} {point(right, y + c)} {point(right, y + r)} c",
             f"{point(right, bottom - r)} l",
             f"{point(right, bottom - c)} {point(right - c, bottom)} {point(right - r, bottom)} c",
@@ -160,18 +164,27 @@ class PdfCanvas:
         pdf._out(" ".join(ops))
 
 
-async def render_pdf(env, documents: list[Document], *,
-                     max_image_bytes: int = 70 * 1024 * 1024,
-                     max_image_pixels: int = 100_000_000,
-                     library: FontLibrary = LIBRARY) -> bytes:
+async def render_pdf(
+    env,
+    documents: list[Document],
+    *,
+    max_image_bytes: int = 70 * 1024 * 1024,
+    max_image_pixels: int = 100_000_000,
+    library: FontLibrary = LIBRARY,
+) -> bytes:
     """One page per document, each the size of its canvas. Layouts are built and drawn one
     at a time, so only one page's decoded images are in memory at once."""
-    from .layout import build_layout
+    from pixhaven.render.layout import build_layout
 
     canvas = PdfCanvas()
     for document in documents:
-        layout = await build_layout(env, document, max_image_bytes=max_image_bytes,
-                                    max_image_pixels=max_image_pixels, library=library)
+        layout = await build_layout(
+            env,
+            document,
+            max_image_bytes=max_image_bytes,
+            max_image_pixels=max_image_pixels,
+            library=library,
+        )
         canvas.add(layout)
         del layout
     return canvas.output()

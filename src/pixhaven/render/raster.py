@@ -12,7 +12,7 @@ from collections import OrderedDict
 
 from PIL import Image, ImageDraw, ImageFont
 
-from .layout import ImageItem, Layout, RectItem, TextItem, cover_crop
+from pixhaven.render.layout import ImageItem, Layout, RectItem, TextItem, cover_crop
 
 SUPERSAMPLE = 4
 FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
@@ -24,8 +24,9 @@ def _pil_font(face, size: float) -> ImageFont.FreeTypeFont:
     font = fonts.get(size)
     if font is None:
         # BytesIO over the face's bytes: FreeType reads the same buffer, no copy per size.
-        font = ImageFont.truetype(io.BytesIO(face.data), size=size,
-                                  layout_engine=ImageFont.Layout.BASIC)
+        font = ImageFont.truetype(
+            io.BytesIO(face.data), size=size, layout_engine=ImageFont.Layout.BASIC
+        )
         fonts[size] = font
         if len(fonts) > _PIL_FONTS_PER_FACE:
             fonts.popitem(last=False)
@@ -66,8 +67,13 @@ class GlyphCache:
     def _render(self, font, char: str, fx: int, fy: int):
         left, top, right, bottom = font.getbbox(char, anchor="ls")
         image = Image.new("L", (right - left + 2, bottom - top + 2), 0)
-        ImageDraw.Draw(image).text((fx / self.SUBPIXEL - left + 1, fy / self.SUBPIXEL - top + 1),
-                                   char, font=font, fill=255, anchor="ls")
+        ImageDraw.Draw(image).text(
+            (fx / self.SUBPIXEL - left + 1, fy / self.SUBPIXEL - top + 1),
+            char,
+            font=font,
+            fill=255,
+            anchor="ls",
+        )
         return image, (left - 1, top - 1), font
 
     def _store(self, key, entry) -> None:
@@ -91,7 +97,9 @@ def _rounded_mask(width: int, height: int, radius: float, offset: tuple[float, f
     dx, dy = offset
     ImageDraw.Draw(big).rounded_rectangle(
         (round(dx * scale), round(dy * scale), width * scale - 1, height * scale - 1),
-        radius=radius * scale, fill=255)
+        radius=radius * scale,
+        fill=255,
+    )
     return big.reduce(scale)
 
 
@@ -160,13 +168,17 @@ def _draw_image(canvas: Image.Image, item: ImageItem) -> None:
     box = item.box
     left, top = round(box.x), round(box.y)
     width, height = max(1, round(box.width)), max(1, round(box.height))
-    pixels = item.pixels.resize((width, height), Image.Resampling.LANCZOS,
-                                box=cover_crop(item.pixels.size, width, height))
+    pixels = item.pixels.resize(
+        (width, height), Image.Resampling.LANCZOS, box=cover_crop(item.pixels.size, width, height)
+    )
     if item.radius > 0:
         mask = _rounded_mask(width, height, item.radius, (0, 0))
         alpha = pixels.getchannel("A")
-        pixels.putalpha(Image.composite(alpha, Image.new("L", alpha.size, 0), mask)
-                        if alpha.getextrema() != (255, 255) else mask)
+        pixels.putalpha(
+            Image.composite(alpha, Image.new("L", alpha.size, 0), mask)
+            if alpha.getextrema() != (255, 255)
+            else mask
+        )
     _composite_clipped(canvas, pixels, left, top)
 
 

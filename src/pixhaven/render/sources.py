@@ -1,7 +1,7 @@
 """Image component sources: http(s) URLs, data URLs and bare base64, decoded with the
 upload limits.
 
-Remote URLs go through services/remote_fetch (http(s) only, no private, loopback,
+Remote URLs go through net/fetch.py (http(s) only, no private, loopback,
 link-local, CGNAT or metadata addresses, re-checked on each redirect, size and time limits)
 and are then checked like uploads (magic-byte type, byte and pixel limits, bounded decode).
 Only raster formats are accepted (JPEG, PNG, GIF, WebP, AVIF, recognised from their bytes);
@@ -17,17 +17,20 @@ from urllib.parse import unquote_to_bytes
 
 from PIL import Image, ImageOps
 
-from .document import DocumentError
+from pixhaven.render.document import DocumentError
 
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "AVIF")
-_DATA_URL = re.compile(r"data:([\w.+-]+/[\w.+-]+)?((?:;[\w-]+=[\w.-]+)*)(;base64)?,(.*)",
-                       re.DOTALL | re.IGNORECASE)
+_DATA_URL = re.compile(
+    r"data:([\w.+-]+/[\w.+-]+)?((?:;[\w-]+=[\w.-]+)*)(;base64)?,(.*)", re.DOTALL | re.IGNORECASE
+)
 
 
 def _error(index: int, message: str, status: int = 400) -> DocumentError:
-    return DocumentError(f"Invalid component {index} (image): src: {message}",
-                         {"errors": [{"component": index, "type": "image", "field": "src",
-                                      "message": message}]}, status)
+    return DocumentError(
+        f"Invalid component {index} (image): src: {message}",
+        {"errors": [{"component": index, "type": "image", "field": "src", "message": message}]},
+        status,
+    )
 
 
 def source_bytes(src: str, index: int, max_bytes: int) -> bytes:
@@ -81,19 +84,23 @@ def is_remote(src: str) -> bool:
 
 
 async def remote_bytes(src: str, index: int, max_bytes: int, max_pixels: int) -> bytes:
-    from ..errors import ApiError
-    from ..services import remote_fetch
+    from pixhaven.errors import ApiError
+    from pixhaven.net import fetch as remote_fetch
+    from pixhaven.net.errors import RemoteFetchError
 
     try:
-        return await remote_fetch.fetch_image(src.strip(), max_bytes=max_bytes,
-                                              max_pixels=max_pixels)
-    except remote_fetch.RemoteFetchError as exc:
-        raise _error(index, f"cannot use {src.strip()[:200]!r}: {exc.message}",
-                     exc.status) from None
+        return await remote_fetch.fetch_image(
+            src.strip(), max_bytes=max_bytes, max_pixels=max_pixels
+        )
+    except RemoteFetchError as exc:
+        raise _error(
+            index, f"cannot use {src.strip()[:200]!r}: {exc.message}", exc.status
+        ) from None
     except ApiError as exc:  # the upload checks refused the bytes
         status = exc.status if exc.status in (400, 413) else 422
-        raise _error(index, f"the image at {src.strip()[:200]!r} was refused: {exc.error}",
-                     status) from None
+        raise _error(
+            index, f"the image at {src.strip()[:200]!r} was refused: {exc.error}", status
+        ) from None
 
 
 async def load_source(src: str, index: int, max_bytes: int, max_pixels: int) -> Image.Image:

@@ -15,16 +15,22 @@
 
 from dataclasses import dataclass, field
 
-from .fonts import CATALOGUE, FALLBACKS, Face, FontLibrary
+from pixhaven.render.fonts import CATALOGUE, FALLBACKS, Face, FontLibrary
 
 NO_LINE_START = set("，。、！？：；）」』】》〉〕”’,.!?:;)]}%ー々〜・ゝゞヽヾ")
 
 
 def is_cjk(char: str) -> bool:
     code = ord(char)
-    return (0x2E80 <= code <= 0x9FFF or 0xAC00 <= code <= 0xD7AF or 0xF900 <= code <= 0xFAFF
-            or 0xFE30 <= code <= 0xFE4F or 0xFF00 <= code <= 0xFFEF or 0x1100 <= code <= 0x11FF
-            or 0x20000 <= code <= 0x3FFFF)
+    return (
+        0x2E80 <= code <= 0x9FFF
+        or 0xAC00 <= code <= 0xD7AF
+        or 0xF900 <= code <= 0xFAFF
+        or 0xFE30 <= code <= 0xFE4F
+        or 0xFF00 <= code <= 0xFFEF
+        or 0x1100 <= code <= 0x11FF
+        or 0x20000 <= code <= 0x3FFFF
+    )
 
 
 @dataclass
@@ -32,7 +38,7 @@ class PlacedGlyph:
     face: Face
     gid: int
     char: str
-    x: float        # from the line's left edge, in pixels
+    x: float  # from the line's left edge, in pixels
     advance: float
 
 
@@ -47,9 +53,9 @@ class TextBlock:
     lines: list[Line]
     font_size: float
     line_height: float
-    baseline: float        # first baseline, from the block's top
-    frame_width: float     # the box: the frame width, or the widest line for "fit"
-    content_width: float   # the widest line
+    baseline: float  # first baseline, from the block's top
+    frame_width: float  # the box: the frame width, or the widest line for "fit"
+    content_width: float  # the widest line
     faces: list[Face] = field(default_factory=list)
 
     @property
@@ -68,8 +74,9 @@ class FaceChooser:
         return self._by_char.get(char, self.primary)
 
 
-async def choose_faces(env, library: FontLibrary, family: str, weight: int, italic: bool,
-                       text: str) -> FaceChooser:
+async def choose_faces(
+    env, library: FontLibrary, family: str, weight: int, italic: bool, text: str
+) -> FaceChooser:
     primary = await library.face(env, family, weight, italic)
     missing = {c for c in set(text) if not c.isspace() and not primary.has(c)}
     by_char: dict[str, Face] = {}
@@ -123,8 +130,9 @@ def _clean(text: str) -> str:
     return "".join(c for c in text if c == "\n" or (c.isprintable() or c == " "))
 
 
-def layout_text(text: str, font_size: float, choose: FaceChooser,
-                frame_width: float | None) -> TextBlock:
+def layout_text(
+    text: str, font_size: float, choose: FaceChooser, frame_width: float | None
+) -> TextBlock:
     """Lines of placed glyphs; `frame_width` None means "fit"."""
     primary = choose.primary
     scale = font_size / primary.units_per_em
@@ -187,6 +195,12 @@ def layout_text(text: str, font_size: float, choose: FaceChooser,
     line_height = (primary.ascent + primary.descent + primary.line_gap) * scale
     baseline = (primary.line_gap / 2 + primary.ascent) * scale
     content_width = max((line.width for line in lines), default=0.0)
-    return TextBlock(lines, font_size, line_height, baseline,
-                     frame_width if frame_width is not None else content_width,
-                     content_width, list(faces.values()))
+    return TextBlock(
+        lines,
+        font_size,
+        line_height,
+        baseline,
+        frame_width if frame_width is not None else content_width,
+        content_width,
+        list(faces.values()),
+    )

@@ -4,8 +4,8 @@ body is parsed) and integer query parameters."""
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
-from ..errors import ApiError
-from ..settings import Settings
+from pixhaven.errors import ApiError
+from pixhaven.settings import Settings
 
 # Multipart framing and the small text fields around the file.
 FORM_OVERHEAD = 1024 * 1024
@@ -14,8 +14,12 @@ FILE_FIELDS = ("image", "file")
 
 def too_large(settings: Settings) -> ApiError:
     megabytes = settings.max_upload_bytes / (1024 * 1024)
-    return ApiError(413, f"File exceeds maximum size of {megabytes:g}MB", code="FILE_TOO_LARGE",
-                    details={"max_bytes": settings.max_upload_bytes})
+    return ApiError(
+        413,
+        f"File exceeds maximum size of {megabytes:g}MB",
+        code="FILE_TOO_LARGE",
+        details={"max_bytes": settings.max_upload_bytes},
+    )
 
 
 async def read_upload_form(request: Request, settings: Settings) -> dict:
@@ -23,12 +27,17 @@ async def read_upload_form(request: Request, settings: Settings) -> dict:
     name `image` or `file`). Oversized bodies are refused from Content-Length, before any
     parsing."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > settings.max_upload_bytes + FORM_OVERHEAD:
+    if (
+        declared
+        and declared.isdigit()
+        and int(declared) > settings.max_upload_bytes + FORM_OVERHEAD
+    ):
         raise too_large(settings)
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
-        raise ApiError(400, "Expected multipart/form-data with an image file",
-                       details={"field": "image"})
+        raise ApiError(
+            400, "Expected multipart/form-data with an image file", details={"field": "image"}
+        )
     try:
         form = await request.form(max_files=1, max_fields=50)
     except Exception as exc:  # malformed multipart, too many parts
@@ -41,12 +50,15 @@ async def read_upload_form(request: Request, settings: Settings) -> dict:
         else:
             fields[name] = value
     if "file" not in fields:
-        raise ApiError(400, "No image file provided (form field 'image' or 'file')",
-                       details={"field": "image"})
+        raise ApiError(
+            400, "No image file provided (form field 'image' or 'file')", details={"field": "image"}
+        )
     return fields
 
 
-def form_int(form: dict, name: str, *, low: int | None = None, high: int | None = None) -> int | None:
+def form_int(
+    form: dict, name: str, *, low: int | None = None, high: int | None = None
+) -> int | None:
     raw = form.get(name)
     if raw is None or str(raw).strip() == "":
         return None

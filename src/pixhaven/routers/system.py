@@ -2,11 +2,11 @@
 
 from fastapi import APIRouter, Request
 
-from .. import __version__
-from ..db.d1 import fetch_one
-from ..dependencies import env_of
-from ..models.common import Health
-from ..timeutil import now_iso
+from pixhaven import __version__
+from pixhaven.db.d1 import fetch_one
+from pixhaven.dependencies import env_of
+from pixhaven.models.common import Health
+from pixhaven.timeutil import now_iso
 
 router = APIRouter(tags=["system"])
 
@@ -19,5 +19,10 @@ async def health(request: Request):
     except Exception:  # reported, not raised: health must answer even when D1 does not
         database = "error"
     status = "ok" if database == "ok" else "degraded"
-    return {"status": status, "success": True, "version": __version__, "time": now_iso(),
-            "checks": {"database": database}}
+    return {
+        "status": status,
+        "success": True,
+        "version": __version__,
+        "time": now_iso(),
+        "checks": {"database": database},
+    }

@@ -10,7 +10,7 @@ it lets through. Anyone can send that header, so it counts only once verified:
   `https://{ACCESS_TEAM_DOMAIN}/cdn-cgi/access/certs` (`{"keys": [{"kid", "kty": "RSA",
   "alg": "RS256", "use": "sig", "n", "e"}, ...], "public_cert": ..., "public_certs": ...}`:
   Access keeps the current and the previous key there and rotates every 6 weeks). It is
-  fetched through services/remote_fetch (the SSRF rules, a size limit and a deadline),
+  fetched through net/fetch.py (the SSRF rules, a size limit and a deadline),
   cached per isolate for `JWKS_TTL` seconds, and fetched again when a token names a `kid`
   the cache lacks — at most once per `REFETCH_MIN_SECONDS`, so made-up key ids cannot turn
   into a stream of requests to Cloudflare;
@@ -50,7 +50,7 @@ SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
 
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
 
-clock = time.time   # tests replace it
+clock = time.time  # tests replace it
 
 
 class AccessDenied(Exception):
@@ -73,7 +73,7 @@ class RsaPublicKey:
 
 @dataclass(frozen=True)
 class AccessClaims:
-    owner: str          # `email`, else `sub`, else `common_name` (service tokens)
+    owner: str  # `email`, else `sub`, else `common_name` (service tokens)
     claims: dict
 
 
@@ -159,7 +159,7 @@ class _KeySet:
     fetched_at: float
 
 
-_cache: dict[str, _KeySet] = {}   # per isolate / process, by certs URL
+_cache: dict[str, _KeySet] = {}  # per isolate / process, by certs URL
 
 
 def clear_cache() -> None:
@@ -171,13 +171,19 @@ def certs_url(team_domain: str) -> str:
 
 
 async def _download(url: str) -> dict[str, RsaPublicKey]:
-    from ..services import remote_fetch
+    from pixhaven.net import fetch as remote_fetch
+    from pixhaven.net.errors import RemoteFetchError
 
     try:
-        fetched = await remote_fetch.fetch(url, max_bytes=JWKS_MAX_BYTES, timeout=JWKS_TIMEOUT,
-                                           max_redirects=0, accept="application/json")
+        fetched = await remote_fetch.fetch(
+            url,
+            max_bytes=JWKS_MAX_BYTES,
+            timeout=JWKS_TIMEOUT,
+            max_redirects=0,
+            accept="application/json",
+        )
         keys = parse_jwks(json.loads(fetched.body))
-    except (remote_fetch.RemoteFetchError, ValueError):  # JSONDecodeError is a ValueError
+    except (RemoteFetchError, ValueError):  # JSONDecodeError is a ValueError
         raise AccessDenied("the Access signing keys could not be fetched") from None
     if not keys:
         raise AccessDenied("the Access signing keys could not be fetched")
@@ -198,7 +204,7 @@ async def signing_key(team_domain: str, kid: str) -> RsaPublicKey:
         entry = await _refresh(url)
     key = entry.keys.get(kid)
     if key is None and clock() - entry.fetched_at >= REFETCH_MIN_SECONDS:
-        entry = await _refresh(url)   # rotated since we last looked?
+        entry = await _refresh(url)  # rotated since we last looked?
         key = entry.keys.get(kid)
     if key is None:
         raise AccessDenied("the token was signed with an unknown key")
@@ -232,8 +238,9 @@ def check_claims(claims: dict, *, team_domain: str, audience: str, now: float) -
     else AccessDenied."""
     aud = claims.get("aud")
     audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-    if not any(isinstance(a, str) and hmac.compare_digest(a.encode(), audience.encode())
-               for a in audiences):
+    if not any(
+        isinstance(a, str) and hmac.compare_digest(a.encode(), audience.encode()) for a in audiences
+    ):
         raise AccessDenied("the token is for another audience")
     if claims.get("iss") != f"https://{team_domain}":
         raise AccessDenied("the token has another issuer")

@@ -14,13 +14,13 @@ from datetime import timedelta
 
 from fastapi import Request
 
-from ..db import api_keys
-from ..dependencies import env_of, settings_of
-from ..errors import ApiError
-from ..timeutil import iso, parse_iso, utcnow
-from .access_jwt import AccessDenied, verify
-from .scopes import ALL_SCOPES
-from .tokens import hash_key, same_secret
+from pixhaven.db import api_keys
+from pixhaven.dependencies import env_of, settings_of
+from pixhaven.errors import ApiError
+from pixhaven.security.access_jwt import AccessDenied, verify
+from pixhaven.security.scopes import ALL_SCOPES
+from pixhaven.security.tokens import hash_key, same_secret
+from pixhaven.timeutil import iso, parse_iso, utcnow
 
 # Writing last_used_at on every request would turn every read into a D1 write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -48,8 +48,9 @@ def bearer_token(request: Request) -> str | None:
 
 
 def unauthorized(reason: str) -> ApiError:
-    return ApiError(401, "Unauthorized", details={"reason": reason},
-                    headers={"WWW-Authenticate": "Bearer"})
+    return ApiError(
+        401, "Unauthorized", details={"reason": reason}, headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 async def identify(request: Request) -> Identity:
@@ -85,14 +86,14 @@ async def identify(request: Request) -> Identity:
 
 async def access_identity(assertion: str, settings) -> Identity:
     try:
-        verified = await verify(assertion, team_domain=settings.access_team_domain,
-                                audience=settings.access_aud)
+        verified = await verify(
+            assertion, team_domain=settings.access_team_domain, audience=settings.access_aud
+        )
     except AccessDenied as exc:
         raise unauthorized(f"Cloudflare Access token rejected: {exc.reason}") from None
     except Exception:  # a bug here must still be a 401, never a 500 or a way in
         log.exception("Cloudflare Access token verification failed")
-        raise unauthorized("Cloudflare Access token rejected: it could not be verified") \
-            from None
+        raise unauthorized("Cloudflare Access token rejected: it could not be verified") from None
     return Identity(owner=verified.owner, scopes=frozenset(settings.access_scopes) & ALL_SCOPES)
 
 

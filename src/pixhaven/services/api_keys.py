@@ -1,28 +1,35 @@
 """Creating, listing and revoking managed API keys (HTTP `/v1/keys` and the CLI)."""
 
-from ..db import api_keys as table
-from ..errors import ApiError
-from ..security.scopes import ALL_SCOPES
-from ..security.tokens import display_prefix, hash_key, new_api_key, new_key_id
-from ..timeutil import now_iso
+from pixhaven.db import api_keys as table
+from pixhaven.errors import ApiError
+from pixhaven.security.scopes import ALL_SCOPES
+from pixhaven.security.tokens import display_prefix, hash_key, new_api_key, new_key_id
+from pixhaven.timeutil import now_iso
 
 
 def check_scopes(scopes: list[str], allowed: frozenset[str] = ALL_SCOPES) -> list[str]:
     """Deduplicate, keep order, and refuse unknown scopes or scopes the creator lacks."""
     unknown = [s for s in scopes if s not in ALL_SCOPES]
     if unknown:
-        raise ApiError(400, f"Unknown scope: {unknown[0]}", code="INVALID_REQUEST",
-                       details={"field": "scopes", "unknown": unknown,
-                                "supported": sorted(ALL_SCOPES)})
+        raise ApiError(
+            400,
+            f"Unknown scope: {unknown[0]}",
+            code="INVALID_REQUEST",
+            details={"field": "scopes", "unknown": unknown, "supported": sorted(ALL_SCOPES)},
+        )
     beyond = [s for s in scopes if s not in allowed]
     if beyond:
-        raise ApiError(403, f"Cannot grant a scope you do not hold: {beyond[0]}",
-                       details={"field": "scopes", "not_held": beyond})
+        raise ApiError(
+            403,
+            f"Cannot grant a scope you do not hold: {beyond[0]}",
+            details={"field": "scopes", "not_held": beyond},
+        )
     return list(dict.fromkeys(scopes))
 
 
-async def create_key(db, *, owner: str, name: str, scopes: list[str],
-                     allowed: frozenset[str] = ALL_SCOPES) -> dict:
+async def create_key(
+    db, *, owner: str, name: str, scopes: list[str], allowed: frozenset[str] = ALL_SCOPES
+) -> dict:
     """Returns the key record *with* the plaintext key: the only time it is ever shown."""
     name = name.strip()
     if not name or len(name) > 100:
@@ -40,7 +47,13 @@ async def create_key(db, *, owner: str, name: str, scopes: list[str],
         "revoked_at": None,
     }
     await table.insert(
-        db, key_id=record["id"], owner=owner, name=name, key_hash=hash_key(key),
-        key_prefix=record["key_prefix"], scopes=scopes, created_at=record["created_at"],
+        db,
+        key_id=record["id"],
+        owner=owner,
+        name=name,
+        key_hash=hash_key(key),
+        key_prefix=record["key_prefix"],
+        scopes=scopes,
+        created_at=record["created_at"],
     )
     return {**record, "key": key}

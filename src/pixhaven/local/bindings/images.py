@@ -1,0 +1,427 @@
+"""Local stand-in for Cloudflare's Images binding (`env.IMAGES`), backed by Pillow.
+
+Surface (as the Workers Python SDK exposes it):
+
+    info = await images.info(data)            # {"format", "fileSize", "width", "height"}
+    result = await images.input(data).transform({...}).transform({...}).output({...})
+    result.contentType()                       # "image/webp"
+    result.image()                             # BodyStream: `await s.read()`, `async for`
+    result.response()                          # ImageResponse: .status, .headers, .body (bytes)
+
+`data` is bytes-like, anything with an async `read()` (the local R2 body stream, another
+result's `image()`), an object with `to_bytes()`, or an async iterable of byte chunks.
+
+Semantics follow developers.cloudflare.com/images (transform-images, partials/fit, gravity,
+rotate, flip, metadata, anim):
+- EXIF orientation is applied on decode, as Cloudflare does ("EXIF rotation is applied even if
+  the metadata is discarded"); an embedded colour profile is converted to sRGB; output
+  carries neither EXIF nor a profile. `info()` reports the dimensions
+  stored in the file header, before orientation.
+- Each `.transform()` is one step, applied in call order. Within a step: flip, rotate
+  (clockwise), resize/fit, background, blur; `width`/`height` refer to axes after rotation.
+- Animated GIF/WebP keep their frames when the output is GIF or WebP (Cloudflare's `anim`
+  defaults to true); every other output, or `anim: False`, uses the first frame.
+- Invalid input raises ImagesError with Cloudflare's code 9412, oversized input 9413, bad
+  options 9401; messages are shaped like workerd's ("IMAGES_TRANSFORM_ERROR 9412: ...").
+Choices where the docs are silent: `fit: pad` fills with white unless `background` is given;
+JPEG output flattens transparency onto white (or the output `background`); `blur: n` is a
+Gaussian blur of radius n/2; perceptual qualities map to 90/80/65/50; PNG stays lossless
+(no PNG8 when `quality` is set).
+Deviations: gravity `auto`/`entropy`/`face` crop around the centre; `draw()`, `trim`,
+`sharpen`, `brightness`, `contrast`, `gamma`, `border`, `zoom` and raw `rgb`/`rgba` output
+are not emulated and raise 9401 rather than being silently ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import inspect
+import io
+import re
+from typing import Any
+
+from PIL import Image, ImageCms, ImageColor, ImageFilter, ImageOps, ImageSequence
+
+from pixhaven.local.bindings.jsvalues import JsDict
+from pixhaven.local.bindings.r2_objects import BodyStream
+
+FORMAT_TO_MIME = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "GIF": "image/gif",
+    "WEBP": "image/webp",
+    "AVIF": "image/avif",
+}
+MIME_TO_FORMAT = {mime: fmt for fmt, mime in FORMAT_TO_MIME.items()}
+# Only these decoders ever see user bytes: it keeps garbage away from exotic plugins.
+INPUT_FORMATS = tuple(FORMAT_TO_MIME)
+ANIMATED_OUTPUTS = {"GIF", "WEBP"}
+FITS = {"scale-down", "contain", "cover", "crop", "pad", "squeeze"}
+TRANSFORM_KEYS = {"width", "height", "fit", "gravity", "rotate", "flip", "blur", "background"}
+# Cloudflare's perceptual quality levels have no published numbers; these are our choice.
+PERCEPTUAL_QUALITY = {"high": 90, "medium-high": 80, "medium-low": 65, "low": 50}
+DEFAULT_QUALITY = 85  # Cloudflare's documented default
+
+
+class ImagesError(Exception):
+    """What the binding raises; on Workers the JS ImagesError surfaces with this message."""
+
+    def __init__(self, code: int, message: str, operation: str = "TRANSFORM"):
+        super().__init__(f"IMAGES_{operation}_ERROR {code}: {message}")
+        self.code = code
+
+
+class ImageResponse:
+    """Stands in for the SDK's Response. Deviation: `body` is the bytes, not a stream, so it
+    can be handed to the local R2 `put` or an HTTP response directly; `await bytes()` is the
+    call that works on both runtimes."""
+
+    def __init__(self, body: bytes, content_type: str):
+        self.status = 200
+        self.ok = True
+        # A case-insensitive header mapping, as the SDK's Response.headers is.
+        self.headers = http.client.HTTPMessage()
+        self.headers["content-type"] = content_type
+        self.body = body
+
+    async def bytes(self) -> bytes:
+        return self.body
+
+
+class ImageTransformationResult:
+    def __init__(self, data: bytes, content_type: str):
+        self._data = data
+        self._content_type = content_type
+
+    def contentType(self) -> str:
+        return self._content_type
+
+    def image(self) -> BodyStream:
+        # The same read-once stream type as an R2 body, so it can go straight to `put`.
+        return BodyStream(self._data)
+
+    def response(self) -> ImageResponse:
+        return ImageResponse(self._data, self._content_type)
+
+
+class ImageTransformer:
+    """Builder returned by `LocalImages.input`. Nothing is read or decoded until `output()`,
+    and option errors surface there too, where Cloudflare reports them."""
+
+    def __init__(self, images: LocalImages, data: Any):
+        self._images = images
+        self._data = data
+        self._steps: list[dict] = []
+
+    def transform(self, options: dict | None = None, **kwargs) -> ImageTransformer:
+        # Keyword arguments are how the SDK passes a trailing options object.
+        self._steps.append({**(options or {}), **kwargs})
+        return self
+
+    async def output(self, options: dict | None = None, **kwargs) -> ImageTransformationResult:
+        options = {**(options or {}), **kwargs}
+        data = await self._images._read_input(self._data)
+        encoded, mime = await asyncio.to_thread(self._images._render, data, self._steps, options)
+        return ImageTransformationResult(encoded, mime)
+
+
+class LocalImages:
+    def __init__(
+        self,
+        max_input_bytes: int = 70 * 1024 * 1024,
+        max_pixels: int = 100_000_000,
+        max_animation_pixels: int = 50_000_000,
+        max_side: int = 12_000,
+    ):
+        # Defaults are Cloudflare's published limits (70 MB, 100 MP, 50 MP for all frames of
+        # an animation, 12,000 px per output side). Checking them from the header, before any
+        # pixel is decoded, is what protects against decompression bombs.
+        self.max_input_bytes = max_input_bytes
+        self.max_pixels = max_pixels
+        self.max_animation_pixels = max_animation_pixels
+        self.max_side = max_side
+
+    async def info(self, data: Any) -> dict:
+        raw = await self._read_input(data, operation="INFO")
+        if _looks_like_svg(raw):
+            return JsDict(format="image/svg+xml")
+        with self._open(raw, "INFO") as image:
+            return JsDict(
+                format=FORMAT_TO_MIME[image.format],
+                fileSize=len(raw),
+                width=image.width,
+                height=image.height,
+            )
+
+    def input(self, data: Any) -> ImageTransformer:
+        return ImageTransformer(self, data)
+
+    # -- input ------------------------------------------------------------------------------
+
+    async def _read_input(self, data: Any, operation: str = "TRANSFORM") -> bytes:
+        chunks: list[bytes] = []
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            chunks.append(bytes(data))
+        elif hasattr(data, "read"):
+            content = data.read()
+            if inspect.isawaitable(content):
+                content = await content
+            chunks.append(bytes(content))
+        elif hasattr(data, "to_bytes"):
+            chunks.append(bytes(data.to_bytes()))
+        elif hasattr(data, "__aiter__"):
+            total = 0
+            async for chunk in data:
+                chunks.append(bytes(chunk))
+                total += len(chunk)
+                if total > self.max_input_bytes:
+                    break  # stop reading an endless stream; the check below reports it
+        else:
+            raise TypeError(f"Images input must be bytes or a stream, not {type(data).__name__}")
+        raw = b"".join(chunks)
+        if len(raw) > self.max_input_bytes:
+            raise ImagesError(9413, "Input image exceeds the maximum file size", operation)
+        return raw
+
+    def _open(self, raw: bytes, operation: str) -> Image.Image:
+        try:
+            image = Image.open(io.BytesIO(raw), formats=INPUT_FORMATS)
+        except Image.DecompressionBombError as exc:
+            raise ImagesError(9413, f"Input image is too large: {exc}", operation) from None
+        except Exception:
+            raise ImagesError(9412, "Input is not an image", operation) from None
+        if image.width * image.height > self.max_pixels:
+            image.close()
+            raise ImagesError(9413, "Input image exceeds the maximum area", operation)
+        return image
+
+    # -- rendering (runs in a worker thread) ------------------------------------------------
+
+    def _render(self, raw: bytes, steps: list[dict], options: dict) -> tuple[bytes, str]:
+        target = _output_format(options)
+        quality = _quality(options.get("quality"))
+        if _looks_like_svg(raw):
+            raise ImagesError(9412, "SVG input cannot be rasterized by the local emulation")
+        with self._open(raw, "TRANSFORM") as source:
+            frame_count = getattr(source, "n_frames", 1)
+            animate = (
+                frame_count > 1 and target in ANIMATED_OUTPUTS and options.get("anim") is not False
+            )
+            if animate and frame_count * source.width * source.height > self.max_animation_pixels:
+                raise ImagesError(9413, "Animation exceeds the maximum total area")
+            frames, durations = [], []
+            try:
+                for frame in ImageSequence.Iterator(source):
+                    frames.append(self._apply(frame.copy(), steps))
+                    durations.append(frame.info.get("duration", 100))
+                    if not animate:
+                        break
+            except (OSError, SyntaxError, ValueError):
+                # Truncated or corrupt pixel data only shows up when it is decoded.
+                raise ImagesError(9412, "Input image could not be decoded") from None
+            loop = source.info.get("loop")
+        background = options.get("background")
+        frames = [_for_output(frame, target, background) for frame in frames]
+        buffer = io.BytesIO()
+        save_args: dict[str, Any] = {}
+        if target in ("JPEG", "WEBP", "AVIF"):
+            save_args["quality"] = quality
+        if len(frames) > 1:
+            save_args.update(save_all=True, append_images=frames[1:], duration=durations)
+            if loop is not None:
+                save_args["loop"] = loop
+            if target == "GIF":
+                save_args["disposal"] = 2
+        frames[0].save(buffer, target, **save_args)
+        return buffer.getvalue(), FORMAT_TO_MIME[target]
+
+    def _apply(self, image: Image.Image, steps: list[dict]) -> Image.Image:
+        image = ImageOps.exif_transpose(image)
+        image = _to_srgb(image, "RGBA" if _has_alpha(image) else "RGB")
+        for step in steps:
+            image = self._apply_step(image, {k: v for k, v in step.items() if v is not None})
+        return image
+
+    def _apply_step(self, image: Image.Image, step: dict) -> Image.Image:
+        unknown = set(step) - TRANSFORM_KEYS
+        if unknown:
+            raise ImagesError(9401, f"Unsupported transform option(s): {sorted(unknown)}")
+        flip = step.get("flip")
+        if flip is not None:
+            if flip not in ("h", "v", "hv", "vh"):
+                raise ImagesError(9401, f"Invalid flip: {flip!r}")
+            if "h" in flip:
+                image = ImageOps.mirror(image)
+            if "v" in flip:
+                image = ImageOps.flip(image)
+        rotate = step.get("rotate", 0)
+        if rotate not in (0, 90, 180, 270, 360):
+            raise ImagesError(9401, f"Invalid rotate: {rotate!r} (use 90, 180 or 270)")
+        clockwise = {
+            90: Image.Transpose.ROTATE_270,
+            180: Image.Transpose.ROTATE_180,
+            270: Image.Transpose.ROTATE_90,
+        }
+        if rotate % 360:
+            image = image.transpose(clockwise[rotate % 360])
+        image = self._resize(image, step)
+        if "background" in step:
+            image = _flatten(image, _parse_color(step["background"]))
+        blur = step.get("blur")
+        if blur is not None:
+            if not isinstance(blur, (int, float)) or not 0 <= blur <= 250:
+                raise ImagesError(9401, f"Invalid blur: {blur!r} (1 to 250)")
+            if blur:
+                image = image.filter(ImageFilter.GaussianBlur(blur / 2))
+        return image
+
+    def _resize(self, image: Image.Image, step: dict) -> Image.Image:
+        width, height = _dimension(step, "width"), _dimension(step, "height")
+        fit = step.get("fit", "scale-down")
+        if fit not in FITS:
+            raise ImagesError(9401, f"Invalid fit: {fit!r}")
+        if width is None and height is None:
+            return image
+        for side in (width, height):
+            if side is not None and side > self.max_side:
+                raise ImagesError(9401, f"Requested dimension exceeds {self.max_side}px")
+        src_w, src_h = image.size
+        ratios = [r for r in (width and width / src_w, height and height / src_h) if r]
+        if fit == "squeeze" and width and height:
+            return image.resize((width, height), Image.Resampling.LANCZOS)
+        if fit in ("cover", "crop") and width and height:
+            scale = max(ratios) if fit == "cover" else min(max(ratios), 1.0)
+            scaled = _scaled(image, scale)
+            box_w, box_h = min(width, scaled.width), min(height, scaled.height)
+            return _crop_to(scaled, box_w, box_h, step.get("gravity", "center"))
+        scale = min(ratios)
+        if fit in ("scale-down", "crop"):
+            scale = min(scale, 1.0)  # these two never upscale
+        scaled = _scaled(image, scale)
+        if fit == "pad" and width and height:
+            background = _parse_color(step.get("background", "#ffffff"))
+            canvas = Image.new("RGBA", (width, height), background)
+            offset = ((width - scaled.width) // 2, (height - scaled.height) // 2)
+            canvas.alpha_composite(scaled.convert("RGBA"), offset)
+            return canvas if background[3] < 255 else canvas.convert("RGB")
+        return scaled
+
+
+def _looks_like_svg(raw: bytes) -> bool:
+    head = raw[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith(b"<") and b"<svg" in raw[:4096].lower()
+
+
+def _to_srgb(image: Image.Image, mode: str) -> Image.Image:
+    """Apply an embedded colour profile (as Cloudflare does), then work in plain RGB(A)."""
+    if image.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N"):
+        # 16-bit greyscale PNG: scale to 8 bits (a plain convert clips everything to white).
+        image = image.convert("I").point(lambda value: value / 257).convert("L")
+    icc = image.info.get("icc_profile")
+    if icc:
+        try:
+            source_profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            converted = ImageCms.profileToProfile(
+                image, source_profile, ImageCms.createProfile("sRGB"), outputMode=mode
+            )
+            if converted is not None:
+                return converted
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # an unusable profile: fall back to reading the numbers as sRGB
+    return image.convert(mode)
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+
+
+def _dimension(step: dict, key: str) -> int | None:
+    value = step.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 1:
+        raise ImagesError(9401, f"Invalid {key}: {value!r}")
+    return int(round(value))
+
+
+def _scaled(image: Image.Image, scale: float) -> Image.Image:
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    if size == image.size:
+        return image
+    return image.resize(size, Image.Resampling.LANCZOS)
+
+
+def _crop_to(image: Image.Image, box_w: int, box_h: int, gravity: Any) -> Image.Image:
+    """Crop a box_w x box_h window, placed by gravity (a side or an {x, y} focal point)."""
+    focus_x, focus_y = 0.5, 0.5
+    if isinstance(gravity, dict):
+        focus_x, focus_y = float(gravity.get("x", 0.5)), float(gravity.get("y", 0.5))
+    elif gravity in ("left", "right", "top", "bottom"):
+        focus_x = {"left": 0.0, "right": 1.0}.get(gravity, 0.5)
+        focus_y = {"top": 0.0, "bottom": 1.0}.get(gravity, 0.5)
+    elif gravity not in ("center", "auto", "entropy", "face"):
+        raise ImagesError(9401, f"Invalid gravity: {gravity!r}")
+    left = round(focus_x * image.width - box_w / 2)
+    top = round(focus_y * image.height - box_h / 2)
+    left = min(max(left, 0), image.width - box_w)
+    top = min(max(top, 0), image.height - box_h)
+    return image.crop((left, top, left + box_w, top + box_h))
+
+
+def _parse_color(value: Any) -> tuple[int, int, int, int]:
+    """A CSS colour: names, #rgb/#rrggbb, rgb()/rgba() with commas or CSS4 spaces."""
+    text = str(value).strip().lower()
+    match = re.fullmatch(r"rgba?\(([^)]*)\)", text)
+    try:
+        if not match:
+            rgba = ImageColor.getrgb(text)
+            return rgba if len(rgba) == 4 else (*rgba, 255)
+        parts = [p for p in re.split(r"[\s,/]+", match.group(1)) if p]
+        red, green, blue = (
+            int(float(p.rstrip("%")) * (2.55 if p.endswith("%") else 1)) for p in parts[:3]
+        )
+        alpha = 255
+        if len(parts) > 3:
+            raw = parts[3]
+            fraction = float(raw.rstrip("%")) / 100 if raw.endswith("%") else float(raw)
+            alpha = round(255 * fraction) if fraction <= 1 else min(255, round(fraction))
+        return (red, green, blue, alpha)
+    except (ValueError, TypeError):
+        raise ImagesError(9401, f"Invalid background colour: {value!r}") from None
+
+
+def _flatten(image: Image.Image, color: tuple[int, int, int, int]) -> Image.Image:
+    if not _has_alpha(image):
+        return image
+    canvas = Image.new("RGBA", image.size, color)
+    canvas.alpha_composite(image.convert("RGBA"))
+    return canvas if color[3] < 255 else canvas.convert("RGB")
+
+
+def _output_format(options: dict) -> str:
+    mime = options.get("format")
+    if mime is None:
+        raise ImagesError(9401, "output() needs a format; there is no default")
+    if mime not in MIME_TO_FORMAT:
+        raise ImagesError(9401, f"Unsupported output format: {mime!r}")
+    return MIME_TO_FORMAT[mime]
+
+
+def _quality(value: Any) -> int:
+    if value is None:
+        return DEFAULT_QUALITY
+    if isinstance(value, str) and value in PERCEPTUAL_QUALITY:
+        return PERCEPTUAL_QUALITY[value]
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= 100:
+        raise ImagesError(9401, f"Invalid quality: {value!r} (1 to 100)")
+    return int(value)
+
+
+def _for_output(image: Image.Image, target: str, background: Any) -> Image.Image:
+    """Pick a mode the encoder takes; formats without alpha get flattened (white default)."""
+    if target == "JPEG":
+        return _flatten(image, _parse_color(background or "#ffffff")).convert("RGB")
+    if background is not None:
+        image = _flatten(image, _parse_color(background))
+    return image

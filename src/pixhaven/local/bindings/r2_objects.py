@@ -1,0 +1,173 @@
+"""The objects the local R2 binding returns: `R2Object`, `R2ObjectBody`, `BodyStream`.
+
+Attribute names are Cloudflare's (`key, version, size, etag, httpEtag, uploaded,
+httpMetadata, customMetadata, checksums, storageClass, range`) and values have the
+types the Workers Python SDK gives app code: dicts are `JsDict`, `uploaded` and
+`httpMetadata["cacheExpiry"]` are naive UTC datetimes, `arrayBuffer()` returns an
+`ArrayBuffer` look-alike with `.to_bytes()`.
+
+`BodyStream` stands in for the JS `ReadableStream` in `R2ObjectBody.body`:
+
+* `await stream.read(size=-1)` returns up to `size` bytes (everything left when
+  `size < 0`), `b""` at the end;
+* `async for chunk in stream` yields the remaining bytes in chunks;
+* like a ReadableStream it can be consumed once: `R2ObjectBody.bodyUsed` turns true,
+  and reading the body again (`arrayBuffer()`, `text()`, ...) raises `TypeError`.
+
+`LocalR2.put` (and the local Images emulation) accept a `BodyStream`, or anything
+else with an async `read()` or async iteration over bytes, as the value.
+"""
+
+from __future__ import annotations
+
+import json
+
+from pixhaven.local.bindings.jsvalues import ArrayBuffer, JsDict, js_date
+
+STREAM_CHUNK_SIZE = 64 * 1024
+HTTP_METADATA_FIELDS = (
+    "contentType",
+    "contentLanguage",
+    "contentDisposition",
+    "contentEncoding",
+    "cacheControl",
+    "cacheExpiry",
+)
+_HEADER_FOR_FIELD = {
+    "contentType": "content-type",
+    "contentLanguage": "content-language",
+    "contentDisposition": "content-disposition",
+    "contentEncoding": "content-encoding",
+    "cacheControl": "cache-control",
+}
+
+
+class R2Error(Exception):
+    """A failed R2 call, with workerd's wording and R2's error code."""
+
+
+class BodyStream:
+    """A read-once byte stream over an object's (already snapshotted) bytes."""
+
+    def __init__(self, data: bytes):
+        self._data = memoryview(bytes(data))
+        self._position = 0
+        self.disturbed = False  # the ReadableStream term for "reading has started"
+
+    async def read(self, size: int = -1) -> bytes:
+        self.disturbed = True
+        end = len(self._data) if size is None or size < 0 else self._position + size
+        chunk = self._data[self._position : end]
+        self._position += len(chunk)
+        return bytes(chunk)
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = await self.read(STREAM_CHUNK_SIZE)
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk
+
+    def __repr__(self) -> str:
+        return f"BodyStream(remaining={len(self._data) - self._position})"
+
+
+class R2Checksums:
+    """Like workerd's R2Checksums: digests as array buffers, hex via `toJSON()`."""
+
+    def __init__(self, hex_digests: dict[str, str]):
+        self._hex = dict(hex_digests)
+
+    def __getattr__(self, name):
+        if name in ("md5", "sha1", "sha256", "sha384", "sha512"):
+            digest = self._hex.get(name)
+            return None if digest is None else ArrayBuffer(bytes.fromhex(digest))
+        raise AttributeError(name)
+
+    def toJSON(self) -> JsDict:  # noqa: N802 - JavaScript method name
+        return JsDict(self._hex)
+
+    def __repr__(self) -> str:
+        return f"R2Checksums({self._hex})"
+
+
+class R2Object:
+    """Metadata of a stored object (what `head`, `put` and `list` return)."""
+
+    def __init__(self, record: dict, range: dict | None = None):  # noqa: A002
+        self.key: str = record["key"]
+        self.version: str = record["version"]
+        self.size: int = record["size"]
+        self.etag: str = record["etag"]
+        self.httpEtag: str = f'"{record["etag"]}"'
+        self.uploaded = js_date(record["uploaded"])
+        self.httpMetadata = _http_metadata_from_record(record.get("httpMetadata") or {})
+        self.customMetadata = JsDict(record.get("customMetadata") or {})
+        self.checksums = R2Checksums(record.get("checksums") or {"md5": record["etag"]})
+        self.storageClass: str = record.get("storageClass", "Standard")
+        self.range = JsDict(range, suffix=None) if range is not None else None
+        self.ssecKeyMd5 = None  # no SSE-C locally
+
+    def writeHttpMetadata(self, headers) -> None:  # noqa: N802 - JavaScript method name
+        """Copy httpMetadata into a mutable mapping of response headers."""
+        for field, header in _HEADER_FOR_FIELD.items():
+            if self.httpMetadata.get(field) is not None:
+                headers[header] = self.httpMetadata[field]
+        expiry = self.httpMetadata.get("cacheExpiry")
+        if expiry is not None:
+            headers["expires"] = expiry.strftime("%a, %d %b %Y %H:%M:%S GMT")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(key={self.key!r}, size={self.size}, etag={self.etag!r})"
+
+
+class R2ObjectBody(R2Object):
+    """An object with its body (what `get` returns when the object exists)."""
+
+    def __init__(self, record: dict, data: bytes, range: dict):  # noqa: A002
+        super().__init__(record, range)
+        self.body = BodyStream(data)
+
+    @property
+    def bodyUsed(self) -> bool:  # noqa: N802 - JavaScript property name
+        return self.body.disturbed
+
+    async def _consume(self) -> bytes:
+        if self.body.disturbed:
+            raise TypeError(
+                "Body has already been used. It can only be used once. "
+                "Use tee() first if you need to read it twice."
+            )
+        return await self.body.read()
+
+    async def arrayBuffer(self) -> ArrayBuffer:  # noqa: N802 - JavaScript method name
+        return ArrayBuffer(await self._consume())
+
+    async def bytes(self) -> bytes:
+        return await self._consume()
+
+    async def text(self) -> str:
+        return (await self._consume()).decode("utf-8", errors="replace")
+
+    async def json(self):
+        return _to_js_values(json.loads(await self.text()))
+
+
+def _http_metadata_from_record(stored: dict) -> JsDict:
+    # workerd always returns all six fields, None where unset.
+    metadata = JsDict.fromkeys(HTTP_METADATA_FIELDS)
+    for field, value in stored.items():
+        if value is not None:
+            metadata[field] = js_date(value) if field == "cacheExpiry" else value
+    return metadata
+
+
+def _to_js_values(value):
+    """JSON parsed in JS reaches Python with objects as JsDict, like the SDK does it."""
+    if isinstance(value, dict):
+        return JsDict({k: _to_js_values(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return [_to_js_values(v) for v in value]
+    return value

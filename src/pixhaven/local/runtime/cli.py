@@ -1,0 +1,185 @@
+"""`pixhaven`: the local server and its administration.
+
+    pixhaven dev [--host 127.0.0.1] [--port 8787]
+    pixhaven migrate
+    pixhaven keys create --name NAME [--scopes images:read,images:write] [--owner OWNER]
+    pixhaven keys list
+    pixhaven keys revoke KEY_ID
+    pixhaven fonts install [--family NAME] [--remote]
+
+All commands work on the state folder (`--state-dir`, default `.pixhaven`) and read
+settings from wrangler.toml / .dev.vars (`--config`).
+"""
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from pixhaven.db import api_keys
+from pixhaven.local.runtime.config import load_config
+from pixhaven.local.runtime.env import build_local_env
+from pixhaven.security.scopes import SCOPES
+from pixhaven.services.api_keys import create_key
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pixhaven", description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--state-dir",
+        type=Path,
+        default=Path(".pixhaven"),
+        help="where the local database and bucket live (default .pixhaven)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="wrangler.toml to read (default: ./wrangler.toml or the checkout's)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="serve the API locally")
+    dev.add_argument("--host", default="127.0.0.1")
+    dev.add_argument("--port", type=int, default=8787)
+
+    commands.add_parser("migrate", help="apply pending D1 migrations to the local database")
+
+    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    create = keys.add_parser("create", help="create a key and print it (shown once)")
+    create.add_argument("--name", required=True)
+    create.add_argument(
+        "--scopes", default="images:read", help="comma-separated; one of: " + ", ".join(SCOPES)
+    )
+    create.add_argument("--owner", default=None, help="default: DEFAULT_OWNER")
+    keys.add_parser("list", help="list keys (never the keys themselves)")
+    revoke = keys.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("key_id")
+
+    fonts = commands.add_parser("fonts", help="rendering fonts").add_subparsers(
+        dest="fonts_command", required=True
+    )
+    install = fonts.add_parser(
+        "install",
+        help="fetch the fonts (npm) and upload them to the "
+        "bucket's fonts/ (local, or R2 with --remote)",
+    )
+    install.add_argument(
+        "--family",
+        action="append",
+        default=None,
+        help="only this family (repeatable); default: all seven",
+    )
+    install.add_argument(
+        "--remote",
+        action="store_true",
+        help="upload to the Cloudflare R2 bucket with wrangler instead",
+    )
+    return parser
+
+
+def _configure_logging(level: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("pixhaven")
+    logger.handlers[:] = [handler]
+    logger.setLevel(level.upper() if level.upper() in logging._nameToLevel else "INFO")
+    logger.propagate = False
+
+
+async def _dev(args, config) -> int:
+    from pixhaven.app import create_app
+    from pixhaven.local.runtime.server import serve
+
+    env = await build_local_env(config, args.state_dir)
+    _configure_logging(getattr(env, "LOG_LEVEL", "info"))
+    url = f"http://{args.host}:{args.port}"
+    token_source = (
+        ".dev.vars (ADMIN_TOKEN)"
+        if config.vars.get("ADMIN_TOKEN")
+        else f"cat {args.state_dir / 'admin_token'}"
+    )
+    print(f"Pixhaven listening on {url}  (docs: {url}/docs)", flush=True)
+    print(f"Admin token: {token_source}", flush=True)
+    print(
+        "Scoped API key: pixhaven keys create --name my-app --scopes images:read,images:write",
+        flush=True,
+    )
+    await serve(create_app(), env, host=args.host, port=args.port, crons=config.crons)
+    return 0
+
+
+async def _migrate(args, config) -> int:
+    env = await build_local_env(config, args.state_dir)  # applies pending migrations
+    rows = await env.DB.prepare("SELECT name, applied_at FROM d1_migrations ORDER BY id").all()
+    for row in rows["results"]:
+        print(f"{row['name']}  applied {row['applied_at']}")
+    await env.close()
+    return 0
+
+
+async def _keys(args, config) -> int:
+    env = await build_local_env(config, args.state_dir)
+    try:
+        if args.keys_command == "create":
+            scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
+            owner = args.owner or getattr(env, "DEFAULT_OWNER", "") or "default_user"
+            created = await create_key(env.DB, owner=owner, name=args.name, scopes=scopes)
+            print(f"Created {created['id']} for owner {owner} with scopes {', '.join(scopes)}.")
+            print("The key is shown only now:")
+            print(created["key"])
+        elif args.keys_command == "list":
+            for row in await api_keys.list_all(env.DB):
+                state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+                print(
+                    f"{row['id']}  {row['key_prefix']}…  {row['owner']}  {row['name']!r}  "
+                    f"{','.join(row['scopes'])}  {state}"
+                )
+        elif args.keys_command == "revoke":
+            if not await api_keys.revoke(env.DB, args.key_id):
+                print(f"No active key {args.key_id}", file=sys.stderr)
+                return 1
+            print(f"Revoked {args.key_id}")
+        return 0
+    finally:
+        await env.close()
+
+
+async def _fonts(args, config) -> int:
+    from pixhaven.local.runtime import fonts
+
+    families = fonts.parse_families(args.family)
+    if args.remote:
+        bucket = fonts.bucket_name(config)
+        count = await asyncio.to_thread(fonts.install_remote, bucket, families)
+        print(f"Uploaded {count} font files to R2 bucket {bucket}.")
+        return 0
+    env = await build_local_env(config, args.state_dir)
+    try:
+        count = await fonts.install(env.BUCKET, families)
+        print(f"Installed {count} new font files into {args.state_dir / 'bucket'}.")
+    finally:
+        await env.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    config = load_config(args.config)
+    from pixhaven.errors import ApiError
+
+    runner = {"dev": _dev, "migrate": _migrate, "keys": _keys, "fonts": _fonts}[args.command]
+    try:
+        return asyncio.run(runner(args, config))
+    except KeyboardInterrupt:
+        return 0
+    except (ApiError, FileNotFoundError, ValueError) as exc:
+        print(f"pixhaven: {getattr(exc, 'error', exc)}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

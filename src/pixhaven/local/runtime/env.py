@@ -1,0 +1,89 @@
+"""Assemble the local `env`: the same attribute names a Worker sees, backed by emulations.
+
+State lives in one folder (default `.pixhaven/` in the working directory): `d1.sqlite3`,
+`bucket/`, and `admin_token` when no ADMIN_TOKEN secret is configured.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from pixhaven.local.bindings.ai import build_ai
+from pixhaven.local.bindings.d1 import LocalD1
+from pixhaven.local.bindings.images import LocalImages
+from pixhaven.local.bindings.queue import LocalQueue
+from pixhaven.local.bindings.r2 import LocalR2
+from pixhaven.local.bindings.ratelimit import LocalRateLimiter
+from pixhaven.local.runtime.config import LocalConfig
+from pixhaven.local.runtime.fonts import LocalFontInstaller
+from pixhaven.local.runtime.migrations import apply_migrations
+from pixhaven.worker import run_queue
+
+BINDING_NAMES = ("DB", "BUCKET", "IMAGES", "JOBS", "RATE_LIMITER", "AI")
+
+
+class LocalEnv:
+    """Settings as string attributes (like `[vars]`), bindings as emulation objects."""
+
+    def __init__(self, variables: dict[str, str], **bindings):
+        for name, value in variables.items():
+            setattr(self, name, value)
+        for name, binding in bindings.items():
+            setattr(self, name, binding)
+
+    async def close(self) -> None:
+        await self.JOBS.close()
+        self.DB.close()
+
+
+def admin_token_for(state_dir: Path, variables: dict[str, str]) -> str:
+    """The configured ADMIN_TOKEN secret, or one generated once and kept in the state dir."""
+    if variables.get("ADMIN_TOKEN"):
+        return variables["ADMIN_TOKEN"]
+    path = state_dir / "admin_token"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    token = "pxa_" + secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(token + "\n")
+    return token
+
+
+async def build_local_env(
+    config: LocalConfig, state_dir: Path, overrides: dict[str, str] | None = None
+) -> LocalEnv:
+    """Create the state folder, open every binding and apply pending migrations."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    variables = {**config.vars, **(overrides or {})}
+    variables["ADMIN_TOKEN"] = admin_token_for(state_dir, variables)
+    env = LocalEnv(
+        variables,
+        DB=LocalD1(state_dir / "d1.sqlite3"),
+        BUCKET=LocalR2(state_dir / "bucket"),
+        IMAGES=LocalImages(),
+        JOBS=LocalQueue(
+            name=config.queue_name,
+            max_batch_size=config.queue_max_batch_size,
+            max_batch_timeout=config.queue_max_batch_timeout,
+            max_retries=config.queue_max_retries,
+        ),
+        RATE_LIMITER=LocalRateLimiter(config.rate_limit, config.rate_period),
+        # Workers AI over the REST API with CLOUDFLARE_ACCOUNT_ID + CLOUDFLARE_API_TOKEN, else
+        # the offline preview model (local/ai.py).
+        AI=build_ai(variables),
+        # Not a Cloudflare binding: copies a missing font into the bucket on first use.
+        FONT_INSTALLER=LocalFontInstaller(),
+    )
+
+    async def consume(batch):
+        await run_queue(env, batch)
+
+    env.JOBS.set_consumer(consume)
+    if config.migrations_dir is None:
+        raise FileNotFoundError(
+            "no migrations directory: run from the Pixhaven checkout "
+            "(where wrangler.toml is) or pass --config"
+        )
+    await apply_migrations(env.DB, config.migrations_dir)
+    return env

@@ -1,0 +1,56 @@
+"""Serve the app locally: inject `env` into every ASGI scope, run the cron triggers."""
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from pixhaven.local.runtime.cron import CronSchedule
+from pixhaven.worker import run_scheduled
+
+log = logging.getLogger("pixhaven.local")
+
+
+def with_env(app, env):
+    """What the Workers ASGI adapter does on Cloudflare: `scope["env"] = env`."""
+
+    async def wrapped(scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            scope = {**scope, "env": env}
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+async def run_crons(env, expressions: list[str]) -> None:
+    """Fire `run_scheduled` at each cron time, like Cloudflare's cron triggers."""
+    schedules = [CronSchedule(expr) for expr in expressions]
+    if not schedules:
+        return
+    while True:
+        now = datetime.now(UTC)
+        upcoming = min((s.next_after(now), s.expression) for s in schedules)
+        await asyncio.sleep(max(0.0, (upcoming[0] - datetime.now(UTC)).total_seconds()))
+        try:
+            await run_scheduled(env, upcoming[1])
+        except Exception:
+            log.exception("scheduled handler failed")
+
+
+async def serve(app, env, *, host: str, port: int, crons: list[str]) -> None:
+    import uvicorn
+
+    config = uvicorn.Config(
+        with_env(app, env),
+        host=host,
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    cron_task = asyncio.create_task(run_crons(env, crons))
+    try:
+        await server.serve()
+    finally:
+        cron_task.cancel()
+        await env.close()

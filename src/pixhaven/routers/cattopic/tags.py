@@ -1,0 +1,76 @@
+"""CattoPic tag management: `GET/POST /api/tags`, `PUT/DELETE /api/tags/{name}`,
+`POST /api/tags/batch`. Names in paths are URL-decoded; every name is normalised by
+services/tags.py (lowercase, trimmed, ≤ 50 letters/digits/-/_, CJK included)."""
+
+from fastapi import APIRouter, Depends, Request
+
+from pixhaven.dependencies import env_of
+from pixhaven.models.cattopic import BatchTagsBody, CreateTagBody, RenameTagBody
+from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
+from pixhaven.routers.cattopic.images import json_object
+from pixhaven.security.auth import Identity, require
+from pixhaven.services.images import tags as tag_management
+
+router = APIRouter(prefix="/api/tags", tags=["CattoPic"], responses=ERROR_RESPONSES)
+NO_TAG = errors(404, e404="No such tag")
+
+
+@router.get("", summary="List tags with the number of visible images using each")
+async def list_tags(request: Request, identity: Identity = Depends(require("images:read"))):
+    return {
+        "success": True,
+        "tags": await tag_management.list_tags(env_of(request).DB, identity.owner),
+    }
+
+
+@router.post(
+    "",
+    summary="Create a tag (an existing tag is answered as it is)",
+    openapi_extra=request_body(CreateTagBody),
+)
+async def create_tag(request: Request, identity: Identity = Depends(require("images:write"))):
+    body = await json_object(request)
+    tag = await tag_management.create_tag(env_of(request).DB, identity.owner, body.get("name"))
+    return {"success": True, "tag": tag}
+
+
+@router.post(
+    "/batch",
+    summary="Add and remove tags on many images at once",
+    responses=errors(404, e404="Some images are not the caller's live images (nothing changed)"),
+    openapi_extra=request_body(BatchTagsBody),
+)
+async def batch_update(request: Request, identity: Identity = Depends(require("images:write"))):
+    body = await json_object(request)
+    updated = await tag_management.batch_update(env_of(request).DB, identity.owner, body)
+    return {"success": True, "updatedCount": updated}
+
+
+@router.put(
+    "/{name}",
+    summary="Rename a tag on all its images (merging into an existing one)",
+    responses=NO_TAG,
+    openapi_extra=request_body(RenameTagBody),
+)
+async def rename_tag(
+    name: str, request: Request, identity: Identity = Depends(require("images:write"))
+):
+    body = await json_object(request)
+    tag = await tag_management.rename_tag(
+        env_of(request).DB, identity.owner, name, body.get("newName")
+    )
+    return {"success": True, "tag": tag}
+
+
+@router.delete(
+    "/{name}", summary="Delete a tag and the images carrying it (soft delete)", responses=NO_TAG
+)
+async def delete_tag(
+    name: str, request: Request, identity: Identity = Depends(require("images:write"))
+):
+    deleted = await tag_management.delete_tag(env_of(request).DB, identity.owner, name)
+    return {
+        "success": True,
+        "message": "Tag and associated images deleted",
+        "deletedImages": deleted,
+    }

@@ -1,0 +1,166 @@
+"""Pictify: `POST /gif` (animated GIF from frames), `POST /pdf/render` (one page) and
+`POST /pdf/multi-page` (one page per document). Scope `render`.
+
+The answer is JSON with 201, as Pictify's `POST /image` answers (routers/pictify.py), and,
+like it, replayed for a repeated `Idempotency-Key`: the GIF is stored as an image
+`{url, id, createdAt, width, height}` (plus `frames`), the PDF under `renders/{uuid}.pdf`
+`{url, id, createdAt, pages, width, height, pageSizes}`; the URLs are public. A client that
+sends `Accept: image/gif` / `Accept: application/pdf` (and not `application/json`) gets the
+file itself in the response instead (200; rendered anew each time, nothing is stored, so
+there is nothing to replay). Logic lives in services/gif_pdf.py.
+"""
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from pixhaven.dependencies import env_of, settings_of
+from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
+from pixhaven.models.pictify import IDEMPOTENCY_KEY, GifBody, PdfPageBody, PdfPagesBody
+from pixhaven.routers.pictify.images import answer, json_body
+from pixhaven.security.auth import Identity, require
+from pixhaven.services.images.keys import base_url
+from pixhaven.services.rendering import gif_pdf, idempotency
+
+router = APIRouter(tags=["Pictify"], responses=ERROR_RESPONSES)
+FILE_HEADERS = {"Cache-Control": "no-store"}
+
+
+def _file(content: bytes, media_type: str, name: str) -> Response:
+    return Response(
+        content,
+        media_type=media_type,
+        headers={**FILE_HEADERS, "Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
+GIF_EXAMPLE = {
+    "width": 400,
+    "height": 200,
+    "background": "#0b1020",
+    "delay": 500,
+    "loop": 0,
+    "frames": [
+        {
+            "components": [
+                {"type": "text", "text": "3", "fontSize": 96, "color": "#ffffff", "x": 170, "y": 40}
+            ]
+        },
+        {
+            "components": [
+                {"type": "text", "text": "2", "fontSize": 96, "color": "#ffffff", "x": 170, "y": 40}
+            ],
+            "delay": 800,
+        },
+    ],
+}
+FILES = errors(
+    409,
+    413,
+    422,
+    503,
+    e409="A request with this Idempotency-Key is still running",
+    e413="A remote image is too large",
+    e422="HTML or URL input (not rendered by this deployment), a refused "
+    "remote image, or an Idempotency-Key reused with another request",
+    e503="Fonts are not installed in the bucket",
+)
+
+
+@router.post(
+    "/gif",
+    summary="Generate an animated GIF from frames (Pictify)",
+    status_code=201,
+    responses={
+        200: {"content": {"image/gif": {}}, "description": "The GIF itself (Accept: image/gif)"},
+        **FILES,
+    },
+    openapi_extra={**request_body(GifBody, example=GIF_EXAMPLE), "parameters": [IDEMPOTENCY_KEY]},
+)
+async def generate_gif(request: Request, identity: Identity = Depends(require("render"))):
+    settings = settings_of(request)
+    env = env_of(request)
+    body = await json_body(request)
+    documents, delays, loop = gif_pdf.parse_gif(body, settings.max_components)
+
+    async def render():
+        content = await gif_pdf.render_gif(env, settings, documents, delays, loop)
+        return content, {"output": "gif", "frames": len(documents), "bytes": len(content)}
+
+    if gif_pdf.wants_bytes(request.headers.get("accept"), "image/gif"):
+        content, detail = await render()
+        await gif_pdf.record_file_usage(env, identity, detail)
+        return _file(content, "image/gif", "render.gif")
+
+    async def produce():
+        content, detail = await render()
+        stored = await gif_pdf.store_gif(
+            env, settings, identity, content, base_url(request, settings), detail
+        )
+        return 201, {**stored, "frames": len(documents)}
+
+    return await _idempotent(request, identity, "POST /gif", body, produce)
+
+
+async def _pdf(request: Request, identity: Identity, route: str, body: dict, documents) -> Response:
+    settings = settings_of(request)
+    env = env_of(request)
+    if gif_pdf.wants_bytes(request.headers.get("accept"), "application/pdf"):
+        content = await gif_pdf.render_pdf(env, settings, documents)
+        await gif_pdf.record_file_usage(
+            env, identity, {"output": "pdf", "pages": len(documents), "bytes": len(content)}
+        )
+        return _file(content, "application/pdf", "render.pdf")
+
+    async def produce():
+        content = await gif_pdf.render_pdf(env, settings, documents)
+        return 201, await gif_pdf.store_pdf(
+            env, identity, content, documents, base_url(request, settings)
+        )
+
+    return await _idempotent(request, identity, route, body, produce)
+
+
+async def _idempotent(request: Request, identity: Identity, route: str, body: dict, produce):
+    status, stored, replayed = await idempotency.idempotent(
+        env_of(request),
+        identity.owner,
+        request.headers.get("idempotency-key"),
+        route,
+        body,
+        produce,
+    )
+    return answer(status, stored, replayed)
+
+
+PDF_RESPONSES = {
+    200: {
+        "content": {"application/pdf": {}},
+        "description": "The PDF itself (Accept: application/pdf)",
+    },
+    **FILES,
+}
+
+
+@router.post(
+    "/pdf/render",
+    summary="Generate a one-page PDF from a document (Pictify)",
+    status_code=201,
+    responses=PDF_RESPONSES,
+    openapi_extra={**request_body(PdfPageBody), "parameters": [IDEMPOTENCY_KEY]},
+)
+async def render_pdf(request: Request, identity: Identity = Depends(require("render"))):
+    body = await json_body(request)
+    documents = gif_pdf.parse_pdf_page(body, settings_of(request).max_components)
+    return await _pdf(request, identity, "POST /pdf/render", body, documents)
+
+
+@router.post(
+    "/pdf/multi-page",
+    summary="Generate a PDF with one page per document (Pictify)",
+    status_code=201,
+    responses=PDF_RESPONSES,
+    openapi_extra={**request_body(PdfPagesBody), "parameters": [IDEMPOTENCY_KEY]},
+)
+async def render_multi_page(request: Request, identity: Identity = Depends(require("render"))):
+    body = await json_body(request)
+    documents = gif_pdf.parse_pdf_pages(body, settings_of(request).max_components)
+    return await _pdf(request, identity, "POST /pdf/multi-page", body, documents)

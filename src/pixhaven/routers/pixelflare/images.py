@@ -1,0 +1,312 @@
+"""PixelFlare images: `/v1/images` (two-step upload, cursor list, get, edit, soft delete,
+restore) and `PUT /v1/uploads/{id}`, the signed upload route (its signature is its only
+credential). Logic lives in services/direct_uploads.py and services/pixelflare_images.py.
+
+Choices where the PixelFlare document is silent (README documents them):
+- `GET /v1/images/{id}` answers 404 for unknown, foreign, malformed, pending and deleted
+  ids; `?include_deleted=true` shows a deleted one (as the list's flag does).
+- `DELETE` answers 200 with the resource (`deleted_at` set): clients that expect no body
+  ignore it, clients that read JSON get one.
+"""
+
+from fastapi import APIRouter, Depends, Request
+from fastapi import Path as PathParam
+from pydantic import BaseModel, Field
+
+from pixhaven.db import images as table
+from pixhaven.dependencies import env_of, get_settings
+from pixhaven.errors import ApiError
+from pixhaven.models.cattopic import IMAGE_ID
+from pixhaven.models.common import ERROR_RESPONSES, errors
+from pixhaven.models.pixelflare import CreateImageRequest, UpdateImageRequest
+from pixhaven.security.auth import Identity, require
+from pixhaven.services.delivery import cdn_paths
+from pixhaven.services.delivery.variants import VARIANTS
+from pixhaven.services.images import direct_uploads
+from pixhaven.services.images import pixelflare_resource as service
+from pixhaven.services.images import updates as image_updates
+from pixhaven.services.images.keys import base_url, valid_image_id
+from pixhaven.services.images.upload_urls import check_signature, make_upload_url, r2_direct
+from pixhaven.settings import Settings
+from pixhaven.timeutil import iso, utcnow
+
+router = APIRouter(tags=["PixelFlare"], responses=ERROR_RESPONSES)
+NOT_FOUND = errors(404, e404="No such image (or not the caller's, pending, or deleted)")
+FILENAME_TAKEN = "Another image in this album already has this filename"
+UPLOAD = {
+    "parameters": [
+        {
+            "name": "expires",
+            "in": "query",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "From upload_url",
+        },
+        {
+            "name": "signature",
+            "in": "query",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "From upload_url",
+        },
+    ],
+    "requestBody": {
+        "required": True,
+        "description": "The image file's bytes",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    },
+}
+
+
+def _not_found(image_id: str) -> ApiError:
+    return ApiError(404, "Image not found", code="NOT_FOUND", details={"image_id": image_id})
+
+
+async def _resource(request: Request, settings: Settings, row: dict) -> dict:
+    return (await service.shape(env_of(request).DB, [row], base_url(request, settings)))[0]
+
+
+async def _owned(
+    request: Request,
+    identity: Identity,
+    settings: Settings,
+    image_id: str,
+    *,
+    include_deleted: bool = False,
+    complete_pending: bool = False,
+) -> dict:
+    if not valid_image_id(image_id):
+        raise _not_found(image_id)
+    env = env_of(request)
+    row = await table.get_for_owner(env.DB, image_id.lower(), identity.owner)
+    if row is None:
+        raise _not_found(image_id)
+    if row["status"] != "ready":
+        completed = None
+        if complete_pending and r2_direct(settings):
+            completed = await direct_uploads.complete_from_bucket(env, settings, row)
+        if completed is None:
+            raise _not_found(image_id)
+        row = completed
+    if row["deleted_at"] is not None and not include_deleted:
+        raise _not_found(image_id)
+    return row
+
+
+@router.post(
+    "/v1/images",
+    status_code=201,
+    summary="Create an image and get its upload URL",
+    responses=errors(503, e503="Uploads are not configured (no signing secret)"),
+)
+async def create_image(
+    body: CreateImageRequest,
+    request: Request,
+    identity: Identity = Depends(require("images:write")),
+    settings: Settings = Depends(get_settings),
+):
+    filename = service.check_filename(body.filename) if body.filename is not None else None
+    slug = service.check_slug(body.album) if body.album is not None else None
+    tags = service.check_tags(body.tags)
+    alt = service.check_alt(body.alt)
+    env = env_of(request)
+    base = base_url(request, settings)
+    now = utcnow()
+    # Validated: from here on writes happen (the album, if new, then the row).
+    album_id = await service.album_id_for(env.DB, identity.owner, slug)
+    row = await direct_uploads.create_pending(
+        env,
+        owner=identity.owner,
+        filename=filename,
+        album_id=album_id,
+        tags=tags,
+        alt=alt,
+        is_private=body.is_private,
+    )
+    upload = make_upload_url(settings, base, row["id"], now)
+    return {
+        **await _resource(request, settings, row),
+        "upload_url": upload.url,
+        "upload_expires_at": iso(upload.expires_at),
+        "upload_method": "PUT",
+    }
+
+
+@router.put(
+    "/v1/uploads/{image_id}",
+    summary="Upload the bytes of a created image (the signed upload_url; no bearer token)",
+    openapi_extra=UPLOAD,
+    responses=errors(
+        403,
+        409,
+        410,
+        413,
+        415,
+        503,
+        e403="Invalid or expired upload URL",
+        e409="Already uploaded, or an upload is in progress",
+        e410="This upload URL is no longer valid",
+        e413="File or image too large",
+        e415="Not a JPEG, PNG, GIF, WebP or AVIF image (by content)",
+        e503="Uploads are not configured (no signing secret)",
+    ),
+)
+async def upload_bytes(image_id: str, request: Request, settings: Settings = Depends(get_settings)):
+    check_signature(
+        settings,
+        image_id,
+        request.query_params.get("expires"),
+        request.query_params.get("signature"),
+        utcnow(),
+    )
+    env = env_of(request)
+    row = await table.get(env.DB, image_id)
+    if row is None or row["status"] not in ("pending", "uploading"):
+        raise direct_uploads.not_pending_error(row, image_id)
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > settings.max_upload_bytes:
+        raise ApiError(
+            413, f"File exceeds the {settings.max_upload_bytes} byte limit", code="FILE_TOO_LARGE"
+        )
+    data = await request.body()
+    completed, _created = await direct_uploads.complete_upload(env, settings, row, data)
+    return await _resource(request, settings, completed)
+
+
+@router.get("/v1/images", summary="List images (cursor pagination, newest first)")
+async def list_images(
+    request: Request,
+    identity: Identity = Depends(require("images:read")),
+    settings: Settings = Depends(get_settings),
+):
+    query = request.query_params
+    rows, next_cursor = await service.list_images(
+        env_of(request).DB,
+        identity.owner,
+        limit=service.parse_limit(query.get("limit")),
+        cursor=query.get("cursor") or None,
+        album=query.get("album") or None,
+        tag=query.get("tag") or None,
+        include_deleted=service.parse_flag(query.get("include_deleted"), "include_deleted"),
+    )
+    data = await service.shape(env_of(request).DB, rows, base_url(request, settings))
+    return {"data": data, "next_cursor": next_cursor}
+
+
+@router.get("/v1/images/{image_id}", summary="Get an image", responses=NOT_FOUND)
+async def get_image(
+    image_id: str,
+    request: Request,
+    identity: Identity = Depends(require("images:read")),
+    settings: Settings = Depends(get_settings),
+):
+    include_deleted = service.parse_flag(
+        request.query_params.get("include_deleted"), "include_deleted"
+    )
+    row = await _owned(
+        request,
+        identity,
+        settings,
+        image_id,
+        include_deleted=include_deleted,
+        complete_pending=True,
+    )
+    return await _resource(request, settings, row)
+
+
+@router.patch(
+    "/v1/images/{image_id}",
+    summary="Update filename, album, tags, alt, privacy",
+    responses=errors(404, 409, e404=NOT_FOUND[404]["description"], e409=FILENAME_TAKEN),
+)
+async def update_image(
+    image_id: str,
+    body: UpdateImageRequest,
+    request: Request,
+    identity: Identity = Depends(require("images:write")),
+    settings: Settings = Depends(get_settings),
+):
+    row = await _owned(request, identity, settings, image_id)
+    env = env_of(request)
+    changes = await service.plan_update(env.DB, row, body.model_dump(), body.model_fields_set)
+    if changes:
+        row = await image_updates.update_image(env, row, **changes)
+    return await _resource(request, settings, row)
+
+
+@router.delete(
+    "/v1/images/{image_id}", summary="Soft delete an image (restorable)", responses=NOT_FOUND
+)
+async def delete_image(
+    image_id: str,
+    request: Request,
+    identity: Identity = Depends(require("images:write")),
+    settings: Settings = Depends(get_settings),
+):
+    row = await _owned(request, identity, settings, image_id)
+    env = env_of(request)
+    await image_updates.soft_delete(env, row)
+    return await _resource(request, settings, await table.get(env.DB, row["id"]))
+
+
+@router.post(
+    "/v1/images/{image_id}/restore",
+    summary="Restore a soft-deleted image",
+    responses=errors(
+        404,
+        409,
+        410,
+        e404="No such image (or not the caller's)",
+        e409="An identical image exists; delete it first",
+        e410="Past the retention period: purged",
+    ),
+)
+async def restore_image(
+    image_id: str,
+    request: Request,
+    identity: Identity = Depends(require("images:write")),
+    settings: Settings = Depends(get_settings),
+):
+    row = await _owned(request, identity, settings, image_id, include_deleted=True)
+    row = await image_updates.restore(env_of(request), row, settings.soft_delete_retention_days)
+    return await _resource(request, settings, row)
+
+
+class VariantsRequest(BaseModel):
+    variants: list[str] = Field(
+        min_length=1,
+        max_length=16,
+        examples=[["w512", "thumb"]],
+        json_schema_extra={"items": {"type": "string", "enum": list(VARIANTS)}},
+    )
+
+
+@router.post(
+    "/v1/images/{image_id}/variants",
+    status_code=202,
+    summary="Generate variants (PixelFlare)",
+    responses={
+        **ERROR_RESPONSES,
+        **errors(
+            404,
+            409,
+            e404="No such image (or not the caller's, or deleted)",
+            e409="The image's upload is not complete",
+        ),
+    },
+)
+async def generate_variants(
+    body: VariantsRequest,
+    request: Request,
+    image_id: str = PathParam(json_schema_extra={"pattern": IMAGE_ID}),
+    identity: Identity = Depends(require("images:write")),
+    settings: Settings = Depends(get_settings),
+):
+    return await cdn_paths.request_variants(
+        env_of(request),
+        identity.owner,
+        image_id,
+        body.variants,
+        base_url(request, settings),
+        settings,
+    )

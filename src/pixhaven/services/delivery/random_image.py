@@ -1,0 +1,211 @@
+"""`GET /api/random`: a uniformly random public image, in O(window) work, never O(table).
+
+Candidates
+----------
+Every owner's *public* images (not deleted, upload complete, not private, not expired).
+CattoPic, whose endpoint this is, is single-tenant: the random endpoint shows the instance's
+images. In Pixhaven a public image is already world-readable at its `/r2/` URL, so drawing
+from all owners discloses nothing; private images (PixelFlare `is_private`) are never drawn.
+Tags match by name whoever owns them.
+
+The `rand` column and why "first rand >= r" is not enough
+-----------------------------------------------------------
+Each image gets `rand`, 31 uniform random bits, when it is recorded, and the partial
+indexes `images_random (orientation, rand)` / `images_random_any (rand)` hold the public
+ones. The textbook trick — pick r, take the first match with rand >= r, wrapping — costs one
+index seek but picks an image with probability equal to the *gap* before it, and gaps of n
+uniform points vary a lot (the largest is ~ln n times the mean), so some images come up
+several times more often than others.
+
+What we do instead: fixed-width windows with rejection (exactly uniform)
+-------------------------------------------------------------------------
+With M = 2^31 and a window width w (fixed for the whole draw), repeat rounds:
+
+1. pick `lo` uniformly among the M + w - 1 integers in [-(w-1), M-1]; the window is
+   [lo, lo + w) clipped to [0, M) (so no wrap-around is needed);
+2. fetch the matches in the window in rand order, at most K + 1 of them (K = WINDOW_CAP);
+3. pick j uniformly in [0, K); if j < the number of matches, answer the j-th; otherwise
+   (empty window, or j past the end) start another round.
+
+A given image x with key rand_x lies in exactly w of the M + w - 1 windows, and is returned
+when j equals its rank there, so each round returns x with probability
+w / (M + w - 1) * 1 / K — *the same for every image*, whatever the gaps. Rounds are
+independent, so the first successful round is exactly uniform among the matches.
+
+The one exception is a window holding more than K matches (we fetch K + 1 to notice): its
+later members cannot be ranked, so that round is abandoned, w is halved and the draw
+continues with the new width (still uniform given w). Because the `rand` keys of the
+matching images are independent and uniform, the count in a window is ~Poisson(λ), and w
+is chosen so that λ ≈ TARGET_PER_WINDOW = 24 with K = 64: P(count > 64) is ~1e-11 for
+λ = 24 and still below ~1e-5 if the estimate of w is 1.5× too wide. That probability bounds
+the total-variation distance from uniform; for practical purposes the draw is uniform.
+
+Choosing w without counting the matches
+-----------------------------------------
+The width may change between rounds — halved after an overflow, quadrupled after a batch
+of empty windows — and the draw stays uniform: whatever the history of failed rounds, the
+next round returns every image with the same probability w / (M + w - 1) / K, so summing
+over histories gives every image the same total. Only overflowing rounds (above) deviate.
+
+A COUNT over the filters would be O(matches). Instead one probe reads the first K + 1
+matches from a random point r (wrapping once): if there are at most K matches in total,
+the probe holds all of them and we pick one uniformly directly (exact, and the common case
+for small libraries and narrow filters). Otherwise the distance covered by K matches,
+span ≈ K·M/n, gives w = span · 24 / K. w depends on the data only through this estimate;
+given w, the rounds above are uniform, so the mixture is too.
+
+Cost
+----
+One probe query (two when it wraps) and then rounds sent four at a time in one D1 `batch`
+(one round trip); each round succeeds with probability ≈ 24/64, so a batch finds an image
+with probability ≈ 85%. Each query reads the index entries inside its window: ~24 /
+(fraction of public images matching the filters), independent of the table's size — flat
+latency from 1k to 100k images. There is no ORDER BY RANDOM() and no OFFSET. In total a
+draw reads about 2K/s index entries (s = that fraction), e.g. measured locally: ~1.2 ms at
+1k and ~1.7 ms at 100k images unfiltered; a tag held by 5% of 100k images ~10 ms (every
+window row is checked against image_tags — selective tags cost more, the table size does
+not).
+"""
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from pixhaven.db import public_images as table
+from pixhaven.errors import ApiError
+from pixhaven.services.images.keys import original_key, version_key
+
+RAND_SPACE = 2**31  # `rand` is secrets.randbits(31) (services/images.py)
+WINDOW_CAP = 64  # K: most matches a window may hold
+TARGET_PER_WINDOW = 24  # λ: matches expected in a window
+ROUNDS_PER_BATCH = 4
+MAX_BATCHES = 64  # ~1e-50 chance of running out when matches exist
+MAX_TAGS = 20  # per list, keeps the query far below D1's 100 parameters
+
+ORIENTATIONS = ("landscape", "portrait")
+FORMATS = ("original", "webp", "avif")
+MOBILE_UA = re.compile(
+    r"Mobi|Android|iPhone|iPad|iPod|Windows Phone|BlackBerry|BB10|Opera Mini|IEMobile|webOS",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class RandomQuery:
+    orientation: str | None = None
+    tags: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+def _tag_list(raw: str | None, name: str) -> tuple[str, ...]:
+    tags = tuple(dict.fromkeys(t.strip().lower() for t in (raw or "").split(",") if t.strip()))
+    if len(tags) > MAX_TAGS:
+        raise ApiError(
+            400, f"Too many tags in {name} (at most {MAX_TAGS})", details={"parameter": name}
+        )
+    return tags
+
+
+def parse_query(
+    tags: str | None, exclude: str | None, orientation: str | None, user_agent: str | None
+) -> RandomQuery:
+    """The documented parameters; `orientation=auto` reads the User-Agent: mobile devices
+    get portrait images, everything else landscape."""
+    wanted = (orientation or "").strip().lower() or None
+    if wanted == "auto":
+        wanted = "portrait" if MOBILE_UA.search(user_agent or "") else "landscape"
+    elif wanted is not None and wanted not in ORIENTATIONS:
+        raise ApiError(
+            400,
+            "Invalid orientation: use landscape, portrait or auto",
+            details={"orientation": orientation},
+        )
+    return RandomQuery(wanted, _tag_list(tags, "tags"), _tag_list(exclude, "exclude"))
+
+
+def accepts(accept: str, mime: str) -> bool:
+    """Whether an Accept header lists `mime` explicitly with q > 0 (a bare `*/*` does not
+    count: browsers that decode AVIF/WebP say so)."""
+    for part in accept.lower().split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        if media != mime:
+            continue
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    return float(value) > 0
+                except ValueError:
+                    return False
+        return True
+    return False
+
+
+def choose_version(row: dict, requested: str | None, accept: str | None) -> str:
+    """'original', 'webp' or 'avif' for this image. Animated images are always the original
+    (their WebP/AVIF versions are not made); a requested version the image lacks falls back
+    to the original; without `format`, negotiate: AVIF if accepted and present, then WebP."""
+    if row["animated"]:
+        return "original"
+    has = {"webp": row["webp_size"] is not None, "avif": row["avif_size"] is not None}
+    if requested:
+        requested = requested.strip().lower()
+        if requested not in FORMATS:
+            raise ApiError(
+                400, "Invalid format: use original, webp or avif", details={"format": requested}
+            )
+        return requested if requested == "original" or has[requested] else "original"
+    for version in ("avif", "webp"):
+        if has[version] and accepts(accept or "", f"image/{version}"):
+            return version
+    return "original"
+
+
+def validate_format(requested: str | None) -> None:
+    if requested and requested.strip().lower() not in FORMATS:
+        raise ApiError(
+            400, "Invalid format: use original, webp or avif", details={"format": requested}
+        )
+
+
+def key_for(row: dict, version: str) -> str:
+    return original_key(row) if version == "original" else version_key(row, version)
+
+
+async def pick(
+    db, query: RandomQuery, now: str, *, cap: int = WINDOW_CAP, target: int = TARGET_PER_WINDOW
+) -> dict | None:
+    """A uniformly random public image matching `query` (see the module docstring), as the
+    row subset `RANDOM_COLUMNS`, or None when nothing matches. `cap`/`target` exist for
+    tests that exercise the window rounds on a handful of images."""
+    filters = {"orientation": query.orientation, "tags": query.tags, "exclude": query.exclude}
+    start = secrets.randbelow(RAND_SPACE)
+    probe = await table.random_windows(db, now, [(start, RAND_SPACE)], cap + 1, **filters)
+    found = probe[0]
+    if len(found) <= cap:
+        wrapped = await table.random_windows(db, now, [(0, start)], cap + 1 - len(found), **filters)
+        found += wrapped[0]
+    if not found:
+        return None
+    if len(found) <= cap:
+        return found[secrets.randbelow(len(found))]  # the probe saw every match
+    span = (found[cap - 1]["rand"] - start) % RAND_SPACE + 1
+    width = max(1, span * target // cap)
+    for _ in range(MAX_BATCHES):
+        windows = []
+        for _ in range(ROUNDS_PER_BATCH):
+            low = secrets.randbelow(RAND_SPACE + width - 1) - (width - 1)
+            windows.append((max(low, 0), min(low + width, RAND_SPACE)))
+        rounds = await table.random_windows(db, now, windows, cap + 1, **filters)
+        for matches in rounds:
+            if len(matches) > cap:
+                width = max(1, width // 2)  # abandon this round and the batch's others
+                break
+            j = secrets.randbelow(cap)
+            if j < len(matches):
+                return matches[j]
+        else:
+            if not any(rounds):  # every window empty: the estimate was too narrow
+                width = min(RAND_SPACE, width * 4)
+    # Only reachable if the matches vanished mid-draw (deleted concurrently): any will do.
+    return found[secrets.randbelow(len(found))]

@@ -1,0 +1,323 @@
+"""PixelFlare's two-step upload: a pending row first, the bytes later.
+
+1. `create_pending` (POST /v1/images) validates everything, then writes one row with status
+   'pending' plus its tags in one D1 batch. Pending rows are invisible everywhere (lists,
+   random, serving, tag counts), except to the upload itself.
+2. `complete_upload` runs when the bytes arrive — by the Worker's signed PUT route, or, with
+   R2 presigned uploads, from the object `uploads/{id}` (queue event or first read):
+   pipeline first (no side effects), then the row is claimed ('uploading': a second,
+   concurrent or later PUT gets 409), the objects are written, and one D1 statement makes
+   the row ready. Any failure deletes the objects written and gives the row back as
+   pending (the same URL may be retried until it expires). `created_at` is set to the
+   completion time, so an image enters the newest-first keyset order when it becomes
+   visible and a client paging through GET /v1/images never misses it.
+3. The same owner already having the same bytes live: the pending row is deleted (its tags
+   merged into the existing image) and the existing image is the answer.
+4. `purge_unfinished` (cron) removes rows whose bytes never arrived, with any objects.
+"""
+
+import json
+import logging
+import secrets
+import uuid
+from datetime import timedelta
+
+from pixhaven.db import images as table
+from pixhaven.db import tags as tag_table
+from pixhaven.errors import ApiError
+from pixhaven.services.images.keys import (
+    CONTENT_TYPES,
+    IMMUTABLE,
+    new_short_id,
+    object_keys,
+    safe_filename,
+)
+from pixhaven.services.images.pipeline import UploadOptions, process_upload
+from pixhaven.services.images.store import delete_objects_or_defer, tag_statements, unique_filename
+from pixhaven.services.images.upload_urls import image_id_of_incoming, incoming_key
+from pixhaven.services.jobs.queue import enqueue
+from pixhaven.services.jobs.registry import job_handler, message_handler
+from pixhaven.settings import Settings
+from pixhaven.timeutil import iso, utcnow
+
+log = logging.getLogger("pixhaven.uploads")
+
+# An attempt still 'uploading' after this long is presumed dead and may be retried.
+STALE_ATTEMPT = timedelta(minutes=5)
+# Unfinished rows are purged this long after their upload URL expired.
+UNFINISHED_GRACE = timedelta(hours=1)
+FORMATS = ("jpg", "png", "gif", "webp", "avif")
+EXTENSION_ALIASES = {"jpeg": "jpg", "jpe": "jpg"}
+
+
+def _guessed_extension(filename: str | None) -> str:
+    """The extension a pending row shows until the bytes tell the real format."""
+    suffix = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
+    suffix = EXTENSION_ALIASES.get(suffix, suffix)
+    return suffix if suffix in FORMATS else "jpg"
+
+
+async def create_pending(
+    env,
+    *,
+    owner: str,
+    filename: str | None,
+    album_id: str | None,
+    tags: list[str],
+    alt: str | None,
+    is_private: bool,
+) -> dict:
+    """Write the pending row and its tags (one batch). Everything must be validated before."""
+    db = env.DB
+    now = iso(utcnow())
+    image_id = str(uuid.uuid4())
+    short_id = new_short_id()
+    extension = _guessed_extension(filename)
+    row = {
+        "id": image_id,
+        "short_id": short_id,
+        "owner": owner,
+        "album_id": album_id,
+        "filename": await unique_filename(
+            db,
+            owner,
+            album_id,
+            safe_filename(filename, image_id[:8], extension),
+            short_id,
+            except_id=image_id,
+        ),
+        "original_name": filename or f"{image_id}.{extension}",
+        "content_type": CONTENT_TYPES[extension],
+        "format": extension,
+        "width": 0,
+        "height": 0,
+        "orientation": "landscape",
+        "animated": 0,
+        "size": 0,
+        "webp_size": None,
+        "avif_size": None,
+        "content_hash": None,
+        "placeholder": None,
+        "alt": alt,
+        "is_private": int(is_private),
+        "source": "upload",
+        "prompt": None,
+        "model": None,
+        "template": None,
+        "status": "pending",
+        "rand": secrets.randbits(31),
+        "created_at": now,
+        "updated_at": now,
+        "expires_at": None,
+    }
+    await db.batch(
+        [table.insert_statement(db, row), *tag_statements(db, owner, image_id, tags, now)]
+    )
+    return await table.get(db, image_id)
+
+
+def not_pending_error(row: dict | None, image_id: str) -> ApiError:
+    if row is None:
+        return ApiError(
+            410, "This upload URL is no longer valid", code="GONE", details={"image_id": image_id}
+        )
+    if row["status"] == "uploading":
+        return ApiError(
+            409, "An upload for this image is in progress", details={"image_id": image_id}
+        )
+    return ApiError(
+        409,
+        "This upload URL has already been used",
+        code="CONFLICT",
+        details={"image_id": image_id},
+    )
+
+
+async def complete_upload(env, settings: Settings, row: dict, data: bytes) -> tuple[dict, bool]:
+    """Process `data` and complete the pending `row`. Returns (row, created): created is
+    False when the owner already had these bytes (the answer is then that image)."""
+    db = env.DB
+    image_id = row["id"]
+    processed = await process_upload(env, data, settings, UploadOptions())
+    del data
+    moment = utcnow()
+    now = iso(moment)
+    if not await table.claim_upload(db, image_id, now, iso(moment - STALE_ATTEMPT)):
+        raise not_pending_error(await table.get(db, image_id), image_id)
+
+    written: list[str] = []
+    try:
+        existing = await table.find_by_hash(db, row["owner"], processed.content_hash)
+        if existing is not None:
+            return await _answer_with_duplicate(env, row, existing), False
+        stem = row["filename"].rpartition(".")[0] or image_id[:8]
+        filename = await unique_filename(
+            db,
+            row["owner"],
+            row["album_id"],
+            f"{stem}.{processed.extension}",
+            row["short_id"],
+            except_id=image_id,
+        )
+        fields = {
+            "filename": filename,
+            "content_type": processed.content_type,
+            "format": processed.extension,
+            "width": processed.width,
+            "height": processed.height,
+            "orientation": processed.orientation,
+            "animated": int(processed.animated),
+            "size": len(processed.original),
+            "webp_size": len(processed.webp) if processed.webp is not None else None,
+            "avif_size": len(processed.avif) if processed.avif is not None else None,
+            "content_hash": processed.content_hash,
+            "placeholder": processed.placeholder,
+            "created_at": now,
+            "updated_at": now,
+        }
+        completed = {**row, **fields, "status": "ready"}
+        bodies = {"original": processed.original, "webp": processed.webp, "avif": processed.avif}
+        for version, key in object_keys(completed).items():
+            await env.BUCKET.put(
+                key,
+                bodies[version],
+                httpMetadata={
+                    "contentType": CONTENT_TYPES[
+                        completed["format"] if version == "original" else version
+                    ],
+                    "cacheControl": IMMUTABLE,
+                },
+                customMetadata={"image_id": image_id},
+            )
+            written.append(key)
+        changed = await table.complete_upload_statement(db, image_id, fields).run()
+        if not int(changed["meta"]["changes"]):
+            raise ApiError(
+                409, "This upload URL has already been used", details={"image_id": image_id}
+            )
+    except Exception as exc:
+        await delete_objects_or_defer(env, written, row["owner"])
+        duplicate = await table.find_by_hash(db, row["owner"], processed.content_hash)
+        if duplicate is not None and "UNIQUE" in str(exc).upper():
+            # Lost a race with an identical upload: answer with the winner.
+            return await _answer_with_duplicate(env, row, duplicate), False
+        await table.release_upload(db, image_id, iso(utcnow()))
+        raise
+    return await table.get(db, image_id), True
+
+
+async def _answer_with_duplicate(env, row: dict, existing: dict) -> dict:
+    """Drop the claimed row, moving its tags onto the image that already has the bytes."""
+    db = env.DB
+    now = iso(utcnow())
+    tags = (await table.tags_for(db, [row["id"]]))[row["id"]]
+    await db.batch(
+        [
+            *tag_statements(db, existing["owner"], existing["id"], tags, now),
+            tag_table.clear_statement(db, row["id"]),
+            table.delete_unfinished_statement(db, row["id"]),
+        ]
+    )
+    return existing
+
+
+# -- R2 presigned uploads: completing from the bucket -----------------------------------------
+
+
+async def complete_from_bucket(env, settings: Settings, row: dict) -> dict | None:
+    """Complete a pending row from `uploads/{id}` if the client has put it there.
+    Returns the image row (or the duplicate it turned out to be), None if not uploaded yet."""
+    key = incoming_key(row["id"])
+    head = await env.BUCKET.head(key)
+    if head is None:
+        return None
+    if head.size > settings.max_upload_bytes:
+        await env.BUCKET.delete(key)
+        raise ApiError(
+            413,
+            f"File exceeds the {settings.max_upload_bytes} byte limit",
+            code="FILE_TOO_LARGE",
+            details={"image_id": row["id"]},
+        )
+    obj = await env.BUCKET.get(key)
+    if obj is None:
+        return None
+    data = (await obj.arrayBuffer()).to_bytes()
+    try:
+        completed, _created = await complete_upload(env, settings, row, data)
+    except ApiError as exc:
+        if exc.status < 500 and exc.status != 409:
+            await env.BUCKET.delete(key)  # rejected bytes: the URL may be used again
+        raise
+    await env.BUCKET.delete(key)
+    return completed
+
+
+R2_CREATE_ACTIONS = {"PutObject", "CopyObject", "CompleteMultipartUpload"}
+
+
+def is_r2_event(body) -> bool:
+    """An R2 event notification (as queued by `wrangler r2 bucket notification create`)."""
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("object"), dict)
+        and isinstance(body.get("action"), str)
+    )
+
+
+@message_handler(is_r2_event)
+async def enqueue_r2_event(env, body: dict) -> None:
+    """Turn an R2 event notification into a durable job (retried with backoff)."""
+    key = body["object"].get("key") or ""
+    if body["action"] in R2_CREATE_ACTIONS and image_id_of_incoming(key):
+        await enqueue(env, "upload.complete", {"image_id": image_id_of_incoming(key)})
+
+
+@job_handler("upload.complete")
+async def complete_upload_job(env, payload: dict) -> None:
+    row = await table.get(env.DB, payload["image_id"])
+    if row is None or row["status"] not in ("pending", "uploading"):
+        await env.BUCKET.delete(incoming_key(payload["image_id"]))  # nothing waits for it
+        return
+    try:
+        await complete_from_bucket(env, Settings.from_env(env), row)
+    except ApiError as exc:
+        if exc.status >= 500:
+            raise
+        log.warning(
+            json.dumps(
+                {
+                    "event": "upload_rejected",
+                    "image_id": row["id"],
+                    "status": exc.status,
+                    "error": exc.error,
+                }
+            )
+        )
+
+
+# -- cleanup -------------------------------------------------------------------------------------
+
+
+def _possible_keys(row: dict) -> list[str]:
+    """Every object an unfinished upload may have left (its format was not known yet)."""
+    keys = [incoming_key(row["id"])]
+    for orientation in ("landscape", "portrait"):
+        keys += [f"images/{orientation}/{row['id']}.{ext}" for ext in FORMATS]
+    return keys
+
+
+async def purge_unfinished(env, settings: Settings, batch_size: int = 100) -> int:
+    """Cron: delete two-step uploads whose URL expired without bytes, objects first."""
+    cutoff = utcnow() - timedelta(seconds=settings.upload_url_ttl_seconds) - UNFINISHED_GRACE
+    purged = 0
+    for row in await table.stale_unfinished(env.DB, iso(cutoff), batch_size):
+        await env.BUCKET.delete(_possible_keys(row))
+        await env.DB.batch(
+            [
+                tag_table.clear_statement(env.DB, row["id"]),
+                table.delete_unfinished_statement(env.DB, row["id"]),
+            ]
+        )
+        purged += 1
+    return purged

@@ -1,0 +1,91 @@
+"""keys: split from pixhaven.services.images."""
+
+import re
+import secrets
+
+from fastapi import Request
+
+from pixhaven.errors import ApiError
+from pixhaven.settings import Settings
+
+UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+SHORT_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+NO_ALBUM_SLUG = "_"  # the album path component of images in no album
+IMMUTABLE = "public, max-age=31536000, immutable"
+CONTENT_TYPES = {
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "avif": "image/avif",
+}
+
+
+def is_visible(row: dict, now: str) -> bool:
+    """The Python twin of db.images.VISIBLE: not deleted, complete, not expired."""
+    return (
+        row["deleted_at"] is None
+        and row["status"] == "ready"
+        and (row["expires_at"] is None or row["expires_at"] > now)
+    )
+
+
+def valid_image_id(image_id: str) -> bool:
+    return bool(UUID_PATTERN.match(image_id.lower()))
+
+
+def new_short_id() -> str:
+    return "".join(secrets.choice(SHORT_ID_ALPHABET) for _ in range(10))
+
+
+def safe_filename(name: str | None, default_stem: str, extension: str) -> str:
+    """A CDN-safe file name: the stem of the uploaded name reduced to [a-z0-9._-], with the
+    extension of the *detected* format (a PNG named photo.jpg is served as photo.png)."""
+    stem = (name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+    stem = stem.rsplit(".", 1)[0] if "." in stem else stem
+    stem = re.sub(r"[^a-z0-9._-]+", "-", stem.lower()).strip("-._")[:100]
+    return f"{stem or default_stem}.{extension}"
+
+
+def original_key(row: dict) -> str:
+    return f"images/{row['orientation']}/{row['id']}.{row['format']}"
+
+
+def version_key(row: dict, version: str) -> str:
+    return f"images/{row['orientation']}/{row['id']}.{version}"
+
+
+def variant_key(row: dict, variant: str, extension: str) -> str:
+    return f"variants/{row['id']}/{variant}.{extension}"
+
+
+def object_keys(row: dict) -> dict[str, str]:
+    """The stored versions of an image: original, and webp/avif when they exist."""
+    keys = {"original": original_key(row)}
+    for version, size_column in (("webp", "webp_size"), ("avif", "avif_size")):
+        if row.get(size_column) is not None:
+            keys[version] = version_key(row, version)
+    return keys
+
+
+def base_url(request: Request, settings: Settings) -> str:
+    """`PUBLIC_BASE_URL`, else the origin the client used."""
+    if settings.public_base_url:
+        return settings.public_base_url
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def object_url(base: str, key: str) -> str:
+    return f"{base}/r2/{key}"
+
+
+def cdn_url(base: str, row: dict, album_slug: str | None) -> str:
+    return f"{base}/{row['owner']}/{album_slug or NO_ALBUM_SLUG}/{row['filename']}"
+
+
+def invalid_id_error(image_id: str) -> ApiError:
+    return ApiError(400, "Invalid image ID", code="INVALID_REQUEST", details={"image_id": image_id})
+
+
+def not_found_error(image_id: str) -> ApiError:
+    return ApiError(404, "Image not found", details={"image_id": image_id})

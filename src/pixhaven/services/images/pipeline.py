@@ -1,0 +1,210 @@
+"""The upload pipeline: the one path every uploaded image takes, whichever API it came by.
+
+    processed = await process_upload(env, data, settings, UploadOptions(quality=80))
+
+Steps, cheapest first, so hostile input is refused before it costs anything:
+1. byte limit (413 FILE_TOO_LARGE); type from magic bytes only, allowlist JPEG, PNG, GIF,
+   WebP, AVIF (415 INVALID_FILE_TYPE; SVG is named in the message);
+2. header parse without decoding (image_formats): dimensions and frame count; the pixel
+   limit counts every frame (413), so a decompression bomb never reaches a decoder;
+3. full decode check with bounded memory (image_verify): truncated or corrupt → 400;
+4. the stored original: private metadata stripped losslessly (image_metadata) when the
+   pixels can stay as they are; re-encoded through env.IMAGES (which applies the EXIF
+   orientation and drops all metadata) when the orientation is not 1, for CMYK JPEGs and
+   for AVIFs carrying EXIF/XMP items;
+5. through env.IMAGES, concurrently: the ThumbHash placeholder (from a ≤100 px PNG), and,
+   for still images, the WebP and AVIF versions bounded by max_width/max_height.
+Errors are ApiError with a message CattoPic clients can show as is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+from dataclasses import dataclass
+
+from pixhaven.errors import ApiError
+from pixhaven.imaging.formats import (
+    FORMATS,
+    FormatError,
+    ImageHeader,
+    read_header,
+    sniff,
+)
+from pixhaven.imaging.inspect import check_image_bytes, invalid_image_error
+from pixhaven.imaging.metadata import STRIPPERS
+from pixhaven.imaging.placeholder import MAX_SIDE as PLACEHOLDER_SIDE
+from pixhaven.imaging.placeholder import thumbhash_from_png
+
+ORIGINAL_QUALITY = 92  # when the original itself has to be re-encoded
+MAX_OUTPUT_SIDE = 12_000  # Cloudflare Images' largest output side
+
+
+@dataclass
+class UploadOptions:
+    quality: int | None = None  # WebP/AVIF quality, default settings.image_quality
+    max_width: int | None = None  # bound for the converted versions (never upscale)
+    max_height: int | None = None
+    generate_webp: bool = True
+    generate_avif: bool = True
+    preserve_animation: bool = True  # False: animated uploads are stored as their 1st frame
+
+
+@dataclass
+class ProcessedImage:
+    format: str  # "jpeg" | "png" | "gif" | "webp" | "avif"
+    extension: str  # "jpg" | "png" | "gif" | "webp" | "avif"
+    content_type: str  # "image/jpeg", ...
+    width: int  # upright (after EXIF orientation)
+    height: int
+    orientation: str  # "landscape" if width >= height else "portrait"
+    animated: bool
+    frame_count: int
+    original: bytes  # stored original: upright, private metadata removed
+    content_hash: str  # sha256 hex of the bytes as uploaded (deduplication key)
+    placeholder: str  # ThumbHash, base64
+    webp: bytes | None  # None for animated images or when not requested
+    avif: bytes | None
+
+
+async def process_upload(
+    env, data: bytes, settings, options: UploadOptions = UploadOptions()
+) -> ProcessedImage:
+    quality, bounds = _check_options(options, settings)
+    data = data if isinstance(data, bytes) else bytes(data)
+    header = check_image_bytes(data, settings)
+    content_hash = hashlib.sha256(data).hexdigest()
+    fmt = header.format
+    extension, content_type = FORMATS[fmt]
+
+    original, header = await _stored_original(env, data, header)
+    del data  # from here on only the stored original is needed
+    if header.frame_count > 1 and not options.preserve_animation:
+        original = await _convert(env, original, None, {"format": content_type, "anim": False})
+        header = _reread(original, fmt)
+    animated = header.frame_count > 1
+    width, height = (
+        (header.height, header.width) if header.rotated else (header.width, header.height)
+    )
+
+    jobs = [_placeholder(env, original)]
+    wanted = [
+        mime
+        for flag, mime in (
+            (options.generate_webp, "image/webp"),
+            (options.generate_avif, "image/avif"),
+        )
+        if flag
+    ]
+    if not animated:
+        jobs += [
+            _convert(env, original, bounds, {"format": mime, "quality": quality}) for mime in wanted
+        ]
+    results = await asyncio.gather(*jobs, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    versions = dict(zip(wanted, results[1:])) if not animated else {}
+    return ProcessedImage(
+        format=fmt,
+        extension=extension,
+        content_type=content_type,
+        width=width,
+        height=height,
+        orientation="landscape" if width >= height else "portrait",
+        animated=animated,
+        frame_count=header.frame_count,
+        original=original,
+        content_hash=content_hash,
+        placeholder=results[0],
+        webp=versions.get("image/webp"),
+        avif=versions.get("image/avif"),
+    )
+
+
+def _reread(data: bytes, fmt: str) -> ImageHeader:
+    if sniff(data) != fmt:
+        raise RuntimeError(f"env.IMAGES returned {sniff(data)} where {fmt} was asked for")
+    return read_header(data, fmt)
+
+
+async def _stored_original(env, data: bytes, header: ImageHeader):
+    """The bytes to store as the original, and their header."""
+    fmt = header.format
+    if (
+        header.orientation != 1
+        or (fmt == "jpeg" and header.components == 4)
+        or header.private_items
+    ):
+        output = {"format": FORMATS[fmt][1]}
+        if fmt in ("jpeg", "webp", "avif"):
+            output["quality"] = ORIGINAL_QUALITY
+        encoded = await _convert(env, data, None, output)
+        return encoded, _reread(encoded, fmt)
+    if fmt not in STRIPPERS:
+        return data, header
+    try:
+        return STRIPPERS[fmt](data), header
+    except FormatError as exc:
+        raise invalid_image_error(fmt, exc) from None
+
+
+async def _placeholder(env, original: bytes) -> str:
+    side = PLACEHOLDER_SIDE
+    png = await _convert(
+        env, original, {"width": side, "height": side, "fit": "scale-down"}, {"format": "image/png"}
+    )
+    return thumbhash_from_png(png)
+
+
+async def _convert(env, data: bytes, transform: dict | None, output: dict) -> bytes:
+    """One env.IMAGES call; its input errors become 4xx ApiErrors."""
+    try:
+        builder = env.IMAGES.input(data)
+        if transform:
+            builder = builder.transform(transform)
+        result = await builder.output(output)
+        return bytes(await result.response().bytes())
+    except Exception as exc:
+        mapped = _images_error(exc)
+        if mapped is None:
+            raise
+        raise mapped from None
+
+
+def _images_error(exc: Exception) -> ApiError | None:
+    """Cloudflare Images errors read "IMAGES_TRANSFORM_ERROR 9412: ..."; 9401 (bad options)
+    is our own bug and stays a 500, 9413 is too large, other 94xx are bad input."""
+    match = re.search(r"IMAGES_\w+_ERROR (94\d\d)", str(exc))
+    if match is None or match.group(1) == "9401":
+        return None
+    if match.group(1) == "9413":
+        return ApiError(413, "Image too large to process", code="FILE_TOO_LARGE")
+    return ApiError(
+        400, "Invalid image: it could not be decoded (corrupt or truncated)", code="INVALID_REQUEST"
+    )
+
+
+def _check_options(options: UploadOptions, settings) -> tuple[int, dict]:
+    quality = settings.image_quality if options.quality is None else options.quality
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
+        raise ApiError(400, "quality must be an integer from 1 to 100", code="INVALID_REQUEST")
+    # Always bounded: a 20000x300 panorama passes the pixel limit but no WebP encoder
+    # (16383 px a side) nor Cloudflare Images (12000) can output it at full size.
+    bounds = {"width": MAX_OUTPUT_SIDE, "height": MAX_OUTPUT_SIDE, "fit": "scale-down"}
+    for key, value in (("width", options.max_width), ("height", options.max_height)):
+        if value in (None, 0):
+            continue  # CattoPic sends 0 for "no limit"
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not (1 <= value <= MAX_OUTPUT_SIDE)
+        ):
+            raise ApiError(
+                400,
+                f"max{key.title()} must be an integer from 1 to {MAX_OUTPUT_SIDE}",
+                code="INVALID_REQUEST",
+            )
+        bounds[key] = value
+    return quality, bounds  # scale-down never upscales

@@ -1,0 +1,215 @@
+"""PixelFlare's image resource (`/v1/images`): albums by slug, cursors, edits.
+
+Albums named by slug in `POST /v1/images` and `PATCH /v1/images/{id}` are created on first
+use (title = slug), as PixelFlare's upload example (`{"filename": "photo.jpg", "album":
+"photos"}`) uploads into an album it never created. An invalid slug is a 400.
+"""
+
+import base64
+import binascii
+import secrets
+
+from pixhaven.db import albums as album_table
+from pixhaven.db import images as table
+from pixhaven.errors import ApiError
+from pixhaven.services.images.albums import SLUG_PATTERN
+from pixhaven.services.images.keys import UUID_PATTERN, safe_filename
+from pixhaven.services.images.shapes import pixelflare_image
+from pixhaven.services.images.tag_names import parse_tag_list
+from pixhaven.timeutil import iso, parse_iso, utcnow
+
+MAX_ALT_LENGTH = 1000
+MAX_FILENAME_LENGTH = 255
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
+
+
+def bad_request(message: str, field: str, **details) -> ApiError:
+    return ApiError(400, message, code="INVALID_REQUEST", details={"field": field, **details})
+
+
+# -- validation ----------------------------------------------------------------------------------
+
+
+def check_slug(slug) -> str:
+    if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
+        raise bad_request(
+            "album must be a slug: 1-64 lowercase letters a-z, digits or '-'", "album"
+        )
+    return slug
+
+
+def check_filename(name, field: str = "filename") -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise bad_request("filename must be a non-empty string", field)
+    if len(name) > MAX_FILENAME_LENGTH or any(ord(ch) < 32 for ch in name):
+        raise bad_request(
+            f"filename must be at most {MAX_FILENAME_LENGTH} printable characters", field
+        )
+    return name.strip()
+
+
+def check_alt(alt) -> str | None:
+    if alt is None:
+        return None
+    if not isinstance(alt, str) or len(alt) > MAX_ALT_LENGTH:
+        raise bad_request(f"alt must be a string of at most {MAX_ALT_LENGTH} characters", "alt")
+    return alt
+
+
+def check_tags(tags) -> list[str]:
+    try:
+        return parse_tag_list(tags)
+    except ApiError as exc:
+        exc.code = "INVALID_REQUEST"
+        exc.details = {**(exc.details or {}), "field": "tags"}
+        raise
+
+
+async def album_id_for(db, owner: str, slug: str | None) -> str | None:
+    """The owner's album with this slug, created on first use. Call after validation."""
+    if slug is None:
+        return None
+    found = await album_table.get_by_slug(db, owner, slug)
+    if found is None:
+        now = iso(utcnow())
+        await album_table.insert_if_missing(
+            db,
+            {
+                "id": "col_" + secrets.token_hex(12),
+                "owner": owner,
+                "slug": slug,
+                "title": slug,
+                "description": None,
+                "created_at": now,
+                "updated_at": now,
+            },
+        )
+        found = await album_table.get_by_slug(db, owner, slug)
+    return found["id"]
+
+
+# -- cursors and listing -------------------------------------------------------------------------
+
+
+def encode_cursor(row: dict) -> str:
+    raw = f"{row['created_at']}|{row['id']}".encode()
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    invalid = bad_request("Invalid cursor", "cursor")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise invalid from None
+    created_at, _, image_id = raw.partition("|")
+    if not UUID_PATTERN.match(image_id):
+        raise invalid
+    try:
+        parse_iso(created_at)
+    except ValueError:
+        raise invalid from None
+    return created_at, image_id
+
+
+def parse_limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise bad_request("limit must be an integer", "limit") from None
+    if value < 1:
+        raise bad_request("limit must be at least 1", "limit")
+    return min(value, MAX_LIMIT)
+
+
+def parse_flag(raw: str | None, field: str) -> bool:
+    if raw is None:
+        return False
+    value = raw.strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise bad_request(f"{field} must be true or false", field)
+
+
+async def list_images(
+    db,
+    owner: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    album: str | None,
+    tag: str | None,
+    include_deleted: bool,
+) -> tuple[list[dict], str | None]:
+    """One page, newest first, and the cursor of the next page (None on the last)."""
+    position = decode_cursor(cursor) if cursor else None
+    filters: dict = {"include_deleted": include_deleted}
+    if tag:
+        filters["tag"] = tag.strip().lower()
+    if album:
+        found = await album_table.get_by_slug(db, owner, album)
+        if found is None:
+            return [], None
+        filters["album_id"] = found["id"]
+    rows = await table.list_after(
+        db, owner, iso(utcnow()), limit=limit + 1, cursor=position, **filters
+    )
+    if len(rows) > limit:
+        return rows[:limit], encode_cursor(rows[limit - 1])
+    return rows, None
+
+
+async def shape(db, rows: list[dict], base: str) -> list[dict]:
+    tags = await table.tags_for(db, [row["id"] for row in rows])
+    slugs = await album_table.slugs_for(db, {row["album_id"] for row in rows if row["album_id"]})
+    return [
+        pixelflare_image(row, tags[row["id"]], base, slugs.get(row["album_id"])) for row in rows
+    ]
+
+
+# -- edits ----------------------------------------------------------------------------------------
+
+
+async def plan_update(db, row: dict, body: dict, present: set[str]) -> dict:
+    """Validate a PATCH body (nothing written) → keyword arguments for update_image."""
+    owner = row["owner"]
+    fields: dict = {}
+    changes: dict = {}
+    if "tags" in present:
+        changes["tags"] = check_tags(body.get("tags"))
+    if "alt" in present:
+        fields["alt"] = check_alt(body.get("alt"))
+    if "is_private" in present:
+        if not isinstance(body.get("is_private"), bool):
+            raise bad_request("is_private must be true or false", "is_private")
+        fields["is_private"] = int(body["is_private"])
+    filename = row["filename"]
+    if "filename" in present:
+        name = check_filename(body.get("filename"))
+        filename = safe_filename(
+            name, row["filename"].rpartition(".")[0] or row["id"][:8], row["format"]
+        )
+    slug = None
+    if "album" in present and body.get("album") is not None:
+        slug = check_slug(body["album"])
+    # Everything is valid: now the album may be created.
+    album_id = row["album_id"]
+    if "album" in present:
+        album_id = await album_id_for(db, owner, slug)
+    if filename != row["filename"] or album_id != row["album_id"]:
+        if await table.path_taken(db, owner, album_id, filename, row["id"]):
+            raise ApiError(
+                409,
+                "Another image in this album already has this filename",
+                details={"field": "filename", "filename": filename},
+            )
+        fields["filename"] = filename
+        fields["album_id"] = album_id
+    if fields:
+        changes["fields"] = fields
+    return changes

@@ -1,0 +1,138 @@
+"""Changing images after upload: metadata edits, soft delete and restore, and the purge
+that finally removes rows and objects.
+
+Purging is idempotent and ordered objects-first: a crash between deleting the objects and
+deleting the row leaves a row that the next purge finishes, never an orphaned object.
+Purges that fail are handed to a durable `image.purge` job and retried with backoff.
+"""
+
+import json
+import logging
+from datetime import timedelta
+
+from pixhaven.db import images as table
+from pixhaven.db import tags as tag_table
+from pixhaven.errors import ApiError
+from pixhaven.services.images.keys import object_keys
+from pixhaven.services.images.store import tag_statements
+from pixhaven.services.jobs.queue import enqueue
+from pixhaven.services.jobs.registry import job_handler
+from pixhaven.timeutil import iso, utcnow
+
+log = logging.getLogger("pixhaven.images")
+
+_UNSET = object()
+
+
+async def update_image(
+    env,
+    row: dict,
+    *,
+    tags: list[str] | None = None,
+    expiry_minutes=_UNSET,
+    fields: dict | None = None,
+) -> dict:
+    """Replace tags, set or clear the expiry (0 clears it), and update plain columns —
+    all in one D1 batch. Returns the fresh row."""
+    db = env.DB
+    moment = utcnow()
+    now = iso(moment)
+    columns = dict(fields or {})
+    if expiry_minutes is not _UNSET:
+        columns["expires_at"] = (
+            iso(moment + timedelta(minutes=expiry_minutes)) if expiry_minutes else None
+        )
+    statements = []
+    assignments = ", ".join(f"{name} = ?" for name in columns)
+    statements.append(
+        db.prepare(
+            f"UPDATE images SET {assignments + ', ' if assignments else ''}updated_at = ? WHERE id = ?"
+        ).bind(*columns.values(), now, row["id"])
+    )
+    if tags is not None:
+        statements.append(tag_table.clear_statement(db, row["id"]))
+        statements += tag_statements(db, row["owner"], row["id"], tags, now)
+    await db.batch(statements)
+    return await table.get(db, row["id"])
+
+
+async def soft_delete(env, row: dict) -> None:
+    """Hidden at once from lists, random and serving; restorable until retention ends."""
+    await table.soft_delete(env.DB, row["id"], iso(utcnow()))
+
+
+async def restore(env, row: dict, retention_days: int) -> dict:
+    if row["deleted_at"] is None:
+        return row
+    deadline = utcnow() - timedelta(days=retention_days)
+    if row["deleted_at"] <= iso(deadline):
+        raise ApiError(
+            410,
+            "Image can no longer be restored",
+            code="GONE",
+            details={"image_id": row["id"], "deleted_at": row["deleted_at"]},
+        )
+    try:
+        await table.restore(env.DB, row["id"], iso(utcnow()))
+    except Exception as exc:
+        if "UNIQUE" in str(exc).upper():
+            raise ApiError(
+                409,
+                "An identical image exists; delete it before restoring this one",
+                details={"image_id": row["id"]},
+            ) from None
+        raise
+    return await table.get(env.DB, row["id"])
+
+
+async def _keys_of(env, row: dict) -> list[str]:
+    """Every object of an image: its versions and any cached variants."""
+    keys = list(object_keys(row).values())
+    cursor = None
+    while True:
+        listing = await env.BUCKET.list(prefix=f"variants/{row['id']}/", cursor=cursor)
+        keys += [obj.key for obj in listing["objects"]]
+        if not listing["truncated"]:
+            return keys
+        cursor = listing["cursor"]
+
+
+async def purge_image(env, image_id: str) -> bool:
+    """Delete an image's objects, then its row. Safe to repeat; False if already gone."""
+    row = await table.get(env.DB, image_id)
+    if row is None:
+        return False
+    await env.BUCKET.delete(await _keys_of(env, row))
+    await env.DB.batch([table.delete_statement(env.DB, image_id)])
+    return True
+
+
+@job_handler("image.purge")
+async def purge_image_job(env, payload: dict) -> None:
+    await purge_image(env, payload["image_id"])
+
+
+async def purge_due(env, retention_days: int, batch_size: int = 100) -> int:
+    """Purge expired images and soft-deleted ones past retention. Returns how many were
+    removed now; any that fail are left to a durable retrying job."""
+    now = utcnow()
+    purged, deferred = 0, set()
+    while True:
+        rows = await table.purgeable(
+            env.DB, iso(now), iso(now - timedelta(days=retention_days)), batch_size + len(deferred)
+        )
+        rows = [row for row in rows if row["id"] not in deferred]
+        if not rows:
+            return purged
+        for row in rows:
+            try:
+                if await purge_image(env, row["id"]):
+                    purged += 1
+            except Exception as exc:
+                log.warning(
+                    json.dumps(
+                        {"event": "purge_deferred", "image_id": row["id"], "error": str(exc)}
+                    )
+                )
+                deferred.add(row["id"])
+                await enqueue(env, "image.purge", {"image_id": row["id"]}, owner=row["owner"])

@@ -1,0 +1,29 @@
+"""registry: split from pixhaven.services.jobs."""
+
+from collections.abc import Awaitable, Callable
+
+JobHandler = Callable[[object, dict], Awaitable[None]]
+
+
+# kind → async handler(env, payload). Feature modules register their kinds at import.
+HANDLERS: dict[str, JobHandler] = {}
+
+
+# Queue messages that are not job wake-ups (R2 event notifications): (predicate, handler).
+MESSAGE_HANDLERS: list[tuple[Callable[[object], bool], JobHandler]] = []
+
+
+def job_handler(kind: str):
+    def register(fn: JobHandler) -> JobHandler:
+        HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def message_handler(matches: Callable[[object], bool]):
+    def register(fn: JobHandler) -> JobHandler:
+        MESSAGE_HANDLERS.append((matches, fn))
+        return fn
+
+    return register

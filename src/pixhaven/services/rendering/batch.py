@@ -1,0 +1,247 @@
+"""Pictify batch rendering: one template, up to MAX_ITEMS variable sets, rendered in the
+background.
+
+`POST /templates/{uid}/batch-render` checks every variable set up front (a 400 names the
+first bad index), then writes the batch, its items and one durable job per item (kind
+`batch.render_item`) in one D1 transaction, wakes the jobs through the queue and answers
+202. Each job renders its item through services/generation.render_and_store (so a result is
+an ordinary Pictify render: an image, or an SVG download) and settles it; the batch's counts
+are recounted from its items in the same transaction. An item whose render fails with a
+client error (4xx) fails at once; a server error or an exception is retried by the job with
+backoff, and fails after ITEM_ATTEMPTS. Cancelling turns queued items into cancelled ones;
+running items finish. When the last item settles, the batch becomes `completed` (some
+succeeded), `failed` (none did) or stays `cancelled`, and the webhook event `batch.completed`,
+`batch.failed` or `batch.cancelled` is emitted once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from pixhaven.db import batches as table
+from pixhaven.db import jobs as jobs_table
+from pixhaven.errors import ApiError
+from pixhaven.render.document import DocumentError, validate_document
+from pixhaven.services.jobs import webhooks
+from pixhaven.services.jobs.queue import new_job_id
+from pixhaven.services.jobs.registry import job_handler
+from pixhaven.services.rendering import render as generation
+from pixhaven.services.rendering import templates
+from pixhaven.settings import Settings
+from pixhaven.timeutil import iso, now_iso, utcnow
+
+MAX_ITEMS = 100
+ITEM_ATTEMPTS = 3
+ITEM_KEYS = ("variables", "items", "data")
+EVENTS = {"completed": "batch.completed", "failed": "batch.failed", "cancelled": "batch.cancelled"}
+
+
+def bad_request(message: str, field: str, **details: Any) -> ApiError:
+    return ApiError(
+        400, message, details={"errors": [{"field": field, "message": message}], **details}
+    )
+
+
+def variable_sets_of(body: dict) -> list[dict]:
+    """The list of variable sets: `variables`, `items` or `data`. An item may also be
+    `{"variables": {...}}`."""
+    for key in ITEM_KEYS:
+        if body.get(key) is not None:
+            field, given = key, body[key]
+            break
+    else:
+        raise bad_request(
+            "Send variables: a list of variable sets (objects of name: value)", "variables"
+        )
+    if not isinstance(given, list) or not given:
+        raise bad_request(f"{field} must be a non-empty list of variable sets", field)
+    if len(given) > MAX_ITEMS:
+        raise bad_request(f"At most {MAX_ITEMS} variable sets per batch", field, limit=MAX_ITEMS)
+    sets = []
+    for index, item in enumerate(given):
+        if item is None:
+            item = {}
+        if (
+            isinstance(item, dict)
+            and set(item) == {"variables"}
+            and isinstance(item["variables"], dict)
+        ):
+            item = item["variables"]
+        if not isinstance(item, dict):
+            raise bad_request(
+                f"{field}[{index}] must be an object of name: value",
+                f"{field}[{index}]",
+                index=index,
+            )
+        sets.append(item)
+    return sets
+
+
+def check_item(template: dict, values: dict, index: int, max_components: int) -> None:
+    try:
+        validate_document(templates.fill(template, values), max_components)
+    except ApiError as exc:
+        raise ApiError(
+            400, f"Item {index}: {exc.error}", details={"index": index, **(exc.details or {})}
+        ) from None
+    except DocumentError as exc:
+        raise ApiError(
+            400, f"Item {index}: {exc.message}", details={"index": index, **exc.details}
+        ) from None
+
+
+def shape(batch: dict) -> dict:
+    settled = batch["completed"] + batch["failed"] + batch["cancelled"]
+    return {
+        "success": True,
+        "id": batch["id"],
+        "batchId": batch["id"],
+        "status": batch["status"],
+        "template": batch["template_uid"],
+        "format": generation.EXTENSIONS.get(batch["format"], batch["format"]),
+        "total": batch["total"],
+        "completed": batch["completed"],
+        "failed": batch["failed"],
+        "cancelled": batch["cancelled"],
+        "pending": batch["total"] - settled,
+        "createdAt": batch["created_at"],
+        "updatedAt": batch["updated_at"],
+        "finishedAt": batch["finished_at"],
+    }
+
+
+def item_result(item: dict) -> dict:
+    result = {"index": item["idx"], "status": item["status"]}
+    if item["result"]:
+        result.update(item["result"])
+    if item["error"]:
+        result["error"] = item["error"].get("error")
+        result["errorDetails"] = item["error"]
+    return result
+
+
+async def start(
+    env, settings: Settings, owner: str, key_id: str | None, base: str, uid: str, body: dict
+) -> dict:
+    template = await templates.get(env, owner, uid)
+    media_type = generation.media_type_of(body.get("format"))
+    sets = variable_sets_of(body)
+    for index, values in enumerate(sets):
+        check_item(template, values, index, settings.max_components)
+    now = now_iso()
+    batch = {
+        "id": "batch_" + secrets.token_hex(12),
+        "owner": owner,
+        "template_uid": uid,
+        "key_id": key_id,
+        "format": media_type,
+        "base": base,
+        "status": "queued",
+        "total": len(sets),
+        "completed": 0,
+        "failed": 0,
+        "cancelled": 0,
+        "created_at": now,
+        "updated_at": now,
+        "finished_at": None,
+    }
+    job_ids = [new_job_id() for _ in sets]
+    await table.insert(
+        env.DB,
+        batch,
+        sets,
+        extra=[
+            jobs_table.insert_statement(
+                env.DB,
+                job_id=job_id,
+                kind="batch.render_item",
+                payload={"batch_id": batch["id"], "index": index},
+                owner=owner,
+                max_attempts=ITEM_ATTEMPTS,
+                run_after=iso(utcnow()),
+            )
+            for index, job_id in enumerate(job_ids)
+        ],
+    )
+    # The rows are the truth: a message lost here is re-sent by the cron (jobs.py).
+    for job_id in job_ids:
+        await env.JOBS.send({"job_id": job_id})
+    return shape(batch)
+
+
+async def get(env, owner: str, batch_id: str) -> dict:
+    batch = await table.get(env.DB, batch_id, owner)
+    if batch is None:
+        raise ApiError(404, "Batch not found", details={"id": batch_id})
+    return batch
+
+
+async def results(env, owner: str, batch_id: str) -> dict:
+    batch = await get(env, owner, batch_id)
+    items = await table.items(env.DB, batch_id)
+    return {**shape(batch), "results": [item_result(item) for item in items]}
+
+
+async def cancel(env, owner: str, batch_id: str) -> dict:
+    await get(env, owner, batch_id)
+    await table.cancel(env.DB, batch_id)
+    await settle(env, batch_id)
+    return shape(await get(env, owner, batch_id))
+
+
+async def settle(env, batch_id: str) -> None:
+    """Finish the batch if every item is settled, and emit its event (once)."""
+    if await table.finish(env.DB, batch_id):
+        batch = await table.get(env.DB, batch_id)
+        items = await table.items(env.DB, batch_id)
+        await webhooks.emit(
+            env,
+            batch["owner"],
+            EVENTS[batch["status"]],
+            {**shape(batch), "results": [item_result(i) for i in items]},
+        )
+
+
+def _error(exc: Exception) -> dict:
+    if isinstance(exc, ApiError):
+        return {"error": exc.error, "code": exc.code, "status": exc.status, "details": exc.details}
+    return {
+        "error": f"{type(exc).__name__}: {exc}",
+        "code": "RENDER_FAILED",
+        "status": 500,
+        "details": {},
+    }
+
+
+@job_handler("batch.render_item")
+async def render_item(env, payload: dict) -> None:
+    batch_id, index = payload["batch_id"], int(payload["index"])
+    batch = await table.get(env.DB, batch_id)
+    if batch is None:
+        return
+    item = await table.claim_item(env.DB, batch_id, index)
+    if item is None:  # cancelled, or settled by an earlier run
+        await settle(env, batch_id)
+        return
+    try:
+        template = await templates.get(env, batch["owner"], batch["template_uid"])
+        document = templates.fill(template, item["variables"])
+        answer = await generation.render_and_store(
+            env,
+            Settings.from_env(env),
+            batch["owner"],
+            batch["key_id"],
+            batch["base"],
+            document,
+            batch["format"],
+            batch["template_uid"],
+        )
+    except Exception as exc:
+        client_error = isinstance(exc, ApiError) and exc.status < 500
+        if not client_error and item["attempts"] < ITEM_ATTEMPTS:
+            raise  # the job is retried with backoff
+        await table.settle_item(env.DB, batch_id, index, error=_error(exc))
+    else:
+        await table.settle_item(env.DB, batch_id, index, result=answer)
+    await settle(env, batch_id)

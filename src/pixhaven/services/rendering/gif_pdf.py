@@ -1,0 +1,220 @@
+"""Pictify `POST /gif`, `POST /pdf/render`, `POST /pdf/multi-page`: request bodies to
+validated documents, rendering, storing. The router only hands over the JSON body.
+
+GIF body:
+    {"width": 600, "height": 315, "background": "#ffffff",   # defaults every frame inherits
+     "delay": 500,            # default per-frame delay in ms ("duration" is accepted too)
+     "loop": 0,               # NETSCAPE repeat count, 0 = forever (the default)
+     "frames": [{"components": [...], "delay": 300}, ...]}
+Every frame is a component document (Craftr's schema); all frames share the GIF's size.
+
+PDF bodies: `/pdf/render` takes one document (one page); `/pdf/multi-page` takes
+`{"pages": [document, ...]}`, each page its own size (top-level width/height/background are
+defaults, as for GIF frames).
+
+Pictify's HTML and URL inputs (`html`, `url`) answer 422: this deployment renders component
+documents only.
+"""
+
+import math
+from typing import Any
+
+from pixhaven.errors import ApiError
+from pixhaven.render.document import Document, DocumentError, validate_document
+from pixhaven.services.rendering.render import render_errors
+
+MAX_FRAMES = 100
+MAX_GIF_PIXELS = 30_000_000  # width × height × frames: bounds the Worker's memory
+MAX_GIF_FRAME_PIXELS = 4_194_304  # one frame (2048 × 2048): its RGBA drawing is 16 MB
+MAX_PAGES = 50
+DEFAULT_DELAY_MS = 100
+MAX_DELAY_MS = 655_350  # GIF stores centiseconds in 16 bits
+INHERITED = ("width", "height", "background")
+
+
+def _bad(message: str, field: str, **details: Any) -> ApiError:
+    return ApiError(
+        400, message, details={"errors": [{"field": field, "message": message}], **details}
+    )
+
+
+def _object(body: Any) -> dict:
+    if not isinstance(body, dict):
+        raise _bad("The request body must be a JSON object", "")
+    for field in ("html", "url"):
+        if body.get(field) not in (None, ""):
+            # Same code as POST /image's (services/generation.py).
+            raise ApiError(
+                422,
+                f"`{field}` is not supported: this deployment does not render "
+                "HTML or capture URLs. Send component documents instead.",
+                code="HTML_RENDERING_NOT_SUPPORTED",
+                details={"unsupported": field},
+            )
+    return body
+
+
+def _documents(
+    body: dict, field: str, items: Any, limit: int, max_components: int | None, what: str
+) -> list[Document]:
+    if not isinstance(items, list) or not items:
+        raise _bad(f"`{field}` must be a non-empty list of documents", field)
+    if len(items) > limit:
+        raise _bad(
+            f"Too many {what}s: {len(items)} (the limit is {limit})",
+            field,
+            limit=limit,
+            count=len(items),
+        )
+    defaults = {key: body[key] for key in INHERITED if key in body}
+    documents = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise _bad(
+                f"{field}[{index}] must be a JSON object (a component document)",
+                f"{field}[{index}]",
+            )
+        try:
+            documents.append(validate_document({**defaults, **item}, max_components))
+        except DocumentError as exc:
+            raise ApiError(
+                exc.status, f"{field}[{index}]: {exc.message}", details={**exc.details, what: index}
+            ) from None
+    return documents
+
+
+def _delay(value: Any, field: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not 0 <= value <= MAX_DELAY_MS
+    ):
+        raise _bad(f"`{field}` must be a number of milliseconds from 0 to {MAX_DELAY_MS}", field)
+    return float(value)
+
+
+def _frame_delay(item: dict, prefix: str, default: float) -> float:
+    for key in ("delay", "duration"):
+        if key in item and item[key] is not None:
+            return _delay(item[key], f"{prefix}{key}")
+    return default
+
+
+def parse_gif(body: Any, max_components: int | None) -> tuple[list[Document], list[float], int]:
+    body = _object(body)
+    default = _frame_delay(body, "", DEFAULT_DELAY_MS)
+    loop = body.get("loop", 0)
+    if loop is None:
+        loop = 0
+    if isinstance(loop, bool) or not isinstance(loop, int) or not 0 <= loop <= 0xFFFF:
+        raise _bad("`loop` must be an integer from 0 (forever) to 65535", "loop")
+    frames = body.get("frames")
+    documents = _documents(body, "frames", frames, MAX_FRAMES, max_components, "frame")
+    delays = [_frame_delay(item, f"frames[{index}].", default) for index, item in enumerate(frames)]
+    width, height = documents[0].width, documents[0].height
+    for index, document in enumerate(documents):
+        if (document.width, document.height) != (width, height):
+            raise _bad(
+                f"frames[{index}] is {document.width}x{document.height}; every frame "
+                f"must have the GIF's size, {width}x{height}",
+                f"frames[{index}]",
+                frame=index,
+            )
+    if width * height > MAX_GIF_FRAME_PIXELS:
+        raise _bad(
+            f"GIF frames too large: {width}x{height} pixels exceeds {MAX_GIF_FRAME_PIXELS} "
+            "pixels per frame",
+            "width",
+            maxFramePixels=MAX_GIF_FRAME_PIXELS,
+        )
+    if width * height * len(documents) > MAX_GIF_PIXELS:
+        raise _bad(
+            f"GIF too large: {width}x{height} pixels x {len(documents)} frames exceeds "
+            f"{MAX_GIF_PIXELS} pixels in all",
+            "frames",
+            maxPixels=MAX_GIF_PIXELS,
+        )
+    return documents, delays, loop
+
+
+def parse_pdf_page(body: Any, max_components: int | None) -> list[Document]:
+    body = _object(body)
+    try:
+        return [validate_document(body, max_components)]
+    except DocumentError as exc:
+        raise ApiError(exc.status, exc.message, details=exc.details) from None
+
+
+def parse_pdf_pages(body: Any, max_components: int | None) -> list[Document]:
+    body = _object(body)
+    return _documents(body, "pages", body.get("pages"), MAX_PAGES, max_components, "page")
+
+
+async def render_gif(env, settings, documents, delays, loop) -> bytes:
+    from pixhaven.render.gif import render_gif as draw
+
+    with render_errors():
+        return await draw(
+            env,
+            documents,
+            delays,
+            loop,
+            max_image_bytes=settings.max_upload_bytes,
+            max_image_pixels=settings.max_upload_pixels,
+        )
+
+
+async def render_pdf(env, settings, documents) -> bytes:
+    from pixhaven.render.pdf import render_pdf as draw
+
+    with render_errors():
+        return await draw(
+            env,
+            documents,
+            max_image_bytes=settings.max_upload_bytes,
+            max_image_pixels=settings.max_upload_pixels,
+        )
+
+
+def wants_bytes(accept: str | None, media_type: str) -> bool:
+    """True when the client asks for the file itself (`Accept: application/pdf`, or
+    `image/gif`) rather than JSON."""
+    if not accept:
+        return False
+    types = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    return media_type in types and "application/json" not in types
+
+
+async def store_gif(env, settings, identity, content: bytes, base: str, detail: dict) -> dict:
+    from pixhaven.services.rendering.store import store_image_render
+
+    return await store_image_render(
+        env,
+        settings,
+        identity.owner,
+        identity.key_id,
+        content,
+        name="render.gif",
+        base=base,
+        detail=detail,
+    )
+
+
+async def store_pdf(env, identity, content: bytes, documents: list[Document], base: str) -> dict:
+    from pixhaven.services.rendering.store import store_pdf_render
+
+    return await store_pdf_render(
+        env,
+        identity.owner,
+        identity.key_id,
+        content,
+        pages=[(d.width, d.height) for d in documents],
+        base=base,
+    )
+
+
+async def record_file_usage(env, identity, detail: dict) -> None:
+    from pixhaven.services.rendering.store import record_usage
+
+    await record_usage(env, identity.owner, identity.key_id, detail)

@@ -1,0 +1,102 @@
+"""Storing what the renderer made, and the answers Pictify clients read.
+
+- Images (GIF): through the upload pipeline (type, limits, decode check, placeholder; no
+  WebP/AVIF for animations) and `record_upload` with `source = "render"`, so a rendered
+  image is an image like any other: listed, served at `/r2/images/…`, deletable.
+- PDFs are not images: stored in R2 under a server-derived key `renders/{uuid}.pdf` and
+  served at `/r2/renders/{uuid}.pdf` with `Content-Type: application/pdf`. Like image URLs,
+  they are public to whoever has the (unguessable, random UUID) URL.
+- Each render is a usage event (`kind = "render"`; `detail.id` is what was produced, plus
+  what and how big). Pictify `POST /image` (services/generation.py) stores through here too.
+"""
+
+import uuid
+
+from pixhaven.db import usage_events
+from pixhaven.services.images.keys import IMMUTABLE, object_url, original_key
+from pixhaven.services.images.pipeline import UploadOptions, process_upload
+from pixhaven.services.images.store import NewImage, record_upload
+from pixhaven.timeutil import now_iso
+
+PDF_CONTENT_TYPE = "application/pdf"
+
+
+def pdf_key(render_id: str) -> str:
+    return f"renders/{render_id}.pdf"
+
+
+async def record_usage(env, owner: str, key_id: str | None, detail: dict) -> None:
+    await usage_events.insert(
+        env.DB,
+        {
+            "id": "use_" + uuid.uuid4().hex[:24],
+            "owner": owner,
+            "key_id": key_id,
+            "kind": "render",
+            "cost": 0,
+            "detail": detail,
+            "created_at": now_iso(),
+        },
+    )
+
+
+async def store_image_render(
+    env,
+    settings,
+    owner: str,
+    key_id: str | None,
+    data: bytes,
+    *,
+    name: str,
+    base: str,
+    detail: dict,
+    template: str | None = None,
+) -> dict:
+    """Store rendered image bytes as an image; Pictify's `{url, id, createdAt, width,
+    height}`."""
+    processed = await process_upload(env, data, settings, UploadOptions())
+    row, _ = await record_upload(
+        env,
+        processed,
+        NewImage(owner=owner, original_name=name, source="render", template=template),
+    )
+    await record_usage(env, owner, key_id, {**detail, "id": row["id"]})
+    return {
+        "url": object_url(base, original_key(row)),
+        "id": row["id"],
+        "createdAt": row["created_at"],
+        "width": row["width"],
+        "height": row["height"],
+    }
+
+
+async def store_pdf_render(
+    env, owner: str, key_id: str | None, data: bytes, *, pages: list[tuple[int, int]], base: str
+) -> dict:
+    """Store a PDF under `renders/{uuid}.pdf`; `{url, id, createdAt, pages, width, height}`
+    (width and height: the first page's canvas, in pixels; every page in `pageSizes`)."""
+    render_id = str(uuid.uuid4())
+    key = pdf_key(render_id)
+    created = now_iso()
+    await env.BUCKET.put(
+        key,
+        data,
+        httpMetadata={"contentType": PDF_CONTENT_TYPE, "cacheControl": IMMUTABLE},
+        customMetadata={"owner": owner, "pages": str(len(pages))},
+    )
+    await record_usage(
+        env,
+        owner,
+        key_id,
+        {"output": "pdf", "id": render_id, "pages": len(pages), "bytes": len(data)},
+    )
+    width, height = pages[0]
+    return {
+        "url": object_url(base, key),
+        "id": render_id,
+        "createdAt": created,
+        "pages": len(pages),
+        "width": width,
+        "height": height,
+        "pageSizes": [{"width": w, "height": h} for w, h in pages],
+    }

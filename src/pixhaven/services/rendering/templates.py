@@ -1,0 +1,448 @@
+"""Pictify templates: a component document (the Craftr schema) with `{{variable}}`
+placeholders, and typed variables with defaults.
+
+Variables: `{name, type, default, required, description}`, type one of text, number, color
+(hex: #rgb, #rrggbb, #rrggbbaa), image (http(s) URL or data: URL), boolean. Names are
+identifiers (`[A-Za-z_][A-Za-z0-9_]*`, at most 64 characters).
+
+Substitution walks every string in the document (values, never keys):
+- a string that is exactly one placeholder (`"{{size}}"`, spaces allowed inside the braces)
+  becomes the variable's typed value, so `"fontSize": "{{size}}"` gets a number;
+- otherwise each placeholder is replaced by the value's text (`"Hi {{name}}!"`).
+A component whose `visible` ends up false (e.g. `"visible": "{{showBadge}}"`) is dropped.
+
+A value is the request's, else the default. A required variable without either is a 400;
+an optional one without either is "" for text, false for boolean, and a 400 for the other
+types (there is nothing sensible to draw). Every error names the variable. Placeholders
+that name no declared variable are a 400 when the template is created or updated.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import secrets
+from typing import Any
+
+from pixhaven.db import templates as table
+from pixhaven.errors import ApiError
+from pixhaven.render.document import DocumentError, parse_color, validate_document
+from pixhaven.timeutil import now_iso
+
+TYPES = ("text", "number", "color", "image", "boolean")
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+MAX_VARIABLES = 100
+MAX_TEXT = 5000
+MAX_DOCUMENT_NODES = 10_000
+UID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+CANVAS_KEYS = ("width", "height", "background", "components")
+
+
+def new_uid() -> str:
+    return "tpl_" + "".join(secrets.choice(UID_ALPHABET) for _ in range(20))
+
+
+def bad_request(message: str, field: str, **details: Any) -> ApiError:
+    return ApiError(
+        400,
+        message,
+        code="INVALID_REQUEST",
+        details={"errors": [{"field": field, "message": message}], **details},
+    )
+
+
+# -- values ---------------------------------------------------------------------------------
+
+
+def coerce(variable: dict, value: Any) -> Any:
+    """The value as the variable's type, or ApiError 400 naming the variable."""
+    name, kind = variable["name"], variable["type"]
+
+    def fail(expected: str) -> ApiError:
+        return bad_request(
+            f"Invalid value for variable {name!r} ({kind}): expected {expected}",
+            f"variables.{name}",
+            variable=name,
+            type=kind,
+        )
+
+    if kind == "text":
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise fail("a string")
+        text = value if isinstance(value, str) else format_number(value)
+        if len(text) > MAX_TEXT:
+            raise fail(f"at most {MAX_TEXT} characters")
+        return text
+    if kind == "number":
+        if isinstance(value, str):
+            try:
+                value = float(value.strip())
+            except ValueError:
+                raise fail("a number") from None
+            value = int(value) if value.is_integer() else value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise fail("a number")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise fail("a finite number")
+        return value
+    if kind == "color":
+        if not isinstance(value, str):
+            raise fail("a hex colour such as #0070f3")
+        try:
+            parse_color(value)
+        except ValueError:
+            raise fail("a hex colour such as #0070f3") from None
+        return value.strip()
+    if kind == "image":
+        if not isinstance(value, str) or not value.strip()[:11].lower().startswith(
+            ("http://", "https://", "data:image/")
+        ):
+            raise fail("an http(s) URL or a data:image/… URL")
+        return value.strip()
+    if kind == "boolean":
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        if not isinstance(value, bool):
+            raise fail("true or false")
+        return value
+    raise fail(" / ".join(TYPES))
+
+
+def format_number(value: int | float) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return format_number(value)
+    return str(value)
+
+
+# -- definitions ------------------------------------------------------------------------------
+
+
+def validate_variables(raw: Any) -> list[dict]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise bad_request(
+            "variables must be a list of {name, type, default, required, description}", "variables"
+        )
+    if len(raw) > MAX_VARIABLES:
+        raise bad_request(f"at most {MAX_VARIABLES} variables", "variables")
+    variables, seen = [], set()
+    for index, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise bad_request(f"variables[{index}] must be an object", f"variables.{index}")
+        name = item.get("name")
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            raise bad_request(
+                f"variables[{index}].name must be an identifier (letters, "
+                "digits, _; at most 64 characters)",
+                f"variables.{index}.name",
+            )
+        if name in seen:
+            raise bad_request(
+                f"Variable {name!r} is declared twice", f"variables.{index}.name", variable=name
+            )
+        seen.add(name)
+        kind = item.get("type", "text")
+        if kind not in TYPES:
+            raise bad_request(
+                f"Variable {name!r}: type must be one of {', '.join(TYPES)}",
+                f"variables.{index}.type",
+                variable=name,
+            )
+        required = item.get("required", False)
+        if not isinstance(required, bool):
+            raise bad_request(
+                f"Variable {name!r}: required must be true or false",
+                f"variables.{index}.required",
+                variable=name,
+            )
+        description = item.get("description")
+        if description is not None and (
+            not isinstance(description, str) or len(description) > 1000
+        ):
+            raise bad_request(
+                f"Variable {name!r}: description must be a string of at most 1000 characters",
+                f"variables.{index}.description",
+                variable=name,
+            )
+        variable = {
+            "name": name,
+            "type": kind,
+            "default": None,
+            "required": required,
+            "description": description,
+        }
+        if item.get("default") is not None:
+            variable["default"] = coerce(variable, item["default"])
+        variables.append(variable)
+    return variables
+
+
+def placeholders(
+    node: Any, found: set[str] | None = None, budget: list[int] | None = None
+) -> set[str]:
+    found = set() if found is None else found
+    budget = [MAX_DOCUMENT_NODES] if budget is None else budget
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise bad_request(
+            f"The document is too large (more than {MAX_DOCUMENT_NODES} values)", "document"
+        )
+    if isinstance(node, str):
+        found.update(PLACEHOLDER.findall(node))
+    elif isinstance(node, list):
+        for item in node:
+            placeholders(item, found, budget)
+    elif isinstance(node, dict):
+        for item in node.values():
+            placeholders(item, found, budget)
+    return found
+
+
+def document_of(body: dict) -> dict:
+    """The template's document: `document`, or the canvas
+    fields at the top level of the body."""
+    document = body.get("document")
+    if document is None:
+        document = {key: body[key] for key in CANVAS_KEYS if key in body}
+    if not isinstance(document, dict) or not isinstance(document.get("components"), list):
+        raise bad_request(
+            "A template needs a document: {width, height, background, "
+            "components: [...]} (as `document` or at the top level)",
+            "document",
+        )
+    return {key: document[key] for key in CANVAS_KEYS if key in document}
+
+
+def check_definition(document: dict, variables: list[dict], max_components: int) -> None:
+    declared = {v["name"] for v in variables}
+    unknown = sorted(placeholders(document) - declared)
+    if unknown:
+        raise bad_request(
+            f"Unknown placeholder(s) {', '.join('{{' + n + '}}' for n in unknown)}"
+            ": declare them in variables",
+            "document",
+            unknown=unknown,
+        )
+    if len(document["components"]) > max_components:
+        raise bad_request(
+            f"Too many components: {len(document['components'])} (the limit is "
+            f"{max_components} per image)",
+            "document.components",
+            limit=max_components,
+        )
+    # Whatever the values, the filled document must be renderable: check it now with each
+    # variable's default (or a sample of its type) rather than fail at every render later.
+    samples = {
+        v["name"]: v["default"] if v["default"] is not None else SAMPLES[v["type"]]
+        for v in variables
+    }
+    try:
+        validate_document(substitute(document, samples), max_components)
+    except DocumentError as exc:
+        raise ApiError(
+            400,
+            f"Invalid template document: {exc.message}",
+            details={"field": "document", **exc.details},
+        ) from None
+
+
+# A value of each variable type that passes its own validation (coerce) and the document's.
+SAMPLES = {
+    "text": "text",
+    "number": 1,
+    "color": "#000000",
+    "boolean": True,
+    "image": "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAAD"
+    "UlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
+}
+
+
+# -- substitution ---------------------------------------------------------------------------
+
+
+def resolve_values(variables: list[dict], given: Any) -> dict[str, Any]:
+    if given is None:
+        given = {}
+    if not isinstance(given, dict):
+        raise bad_request("variables must be an object of name: value", "variables")
+    values = {}
+    for variable in variables:
+        name = variable["name"]
+        if given.get(name) is not None:
+            values[name] = coerce(variable, given[name])
+        elif variable["default"] is not None:
+            values[name] = variable["default"]
+        elif variable["required"]:
+            raise bad_request(
+                f"Missing required variable {name!r}", f"variables.{name}", variable=name
+            )
+        elif variable["type"] == "text":
+            values[name] = ""
+        elif variable["type"] == "boolean":
+            values[name] = False
+        else:
+            values[name] = _Missing(variable)
+    return values
+
+
+class _Missing:
+    def __init__(self, variable: dict):
+        self.variable = variable
+
+    def error(self) -> ApiError:
+        name = self.variable["name"]
+        return bad_request(
+            f"Variable {name!r} ({self.variable['type']}) has no value and no default",
+            f"variables.{name}",
+            variable=name,
+        )
+
+
+def substitute(node: Any, values: dict[str, Any]) -> Any:
+    if isinstance(node, str):
+        whole = PLACEHOLDER.fullmatch(node.strip())
+        if whole:
+            value = values[whole.group(1)]
+            if isinstance(value, _Missing):
+                raise value.error()
+            return value
+
+        def replace(match: re.Match) -> str:
+            value = values[match.group(1)]
+            if isinstance(value, _Missing):
+                raise value.error()
+            return as_text(value)
+
+        return PLACEHOLDER.sub(replace, node)
+    if isinstance(node, list):
+        return [substitute(item, values) for item in node]
+    if isinstance(node, dict):
+        return {key: substitute(item, values) for key, item in node.items()}
+    return node
+
+
+def fill(template: dict, given: Any) -> dict:
+    """The template's document with values substituted, hidden components dropped."""
+    document = substitute(template["document"], resolve_values(template["variables"], given))
+    components = document.get("components")
+    if isinstance(components, list):
+        document["components"] = [
+            c for c in components if not (isinstance(c, dict) and c.get("visible") is False)
+        ]
+    return document
+
+
+# -- CRUD -------------------------------------------------------------------------------------
+
+
+def shape(row: dict) -> dict:
+    document = row["document"]
+    return {
+        "uid": row["uid"],
+        "name": row["name"],
+        "description": row["description"],
+        "width": document.get("width"),
+        "height": document.get("height"),
+        "document": document,
+        "variables": row["variables"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+    }
+
+
+def _name(body: dict, default: str | None = None) -> str:
+    name = body.get("name", default)
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise bad_request("name must be a non-empty string of at most 200 characters", "name")
+    return name.strip()
+
+
+def _description(body: dict, default: str | None = None) -> str | None:
+    description = body.get("description", default)
+    if description is not None and (not isinstance(description, str) or len(description) > 2000):
+        raise bad_request("description must be a string of at most 2000 characters", "description")
+    return description
+
+
+def _body(body: Any) -> dict:
+    if not isinstance(body, dict):
+        raise bad_request("The request body must be a JSON object", "")
+    return body
+
+
+async def create(env, owner: str, body: Any, max_components: int) -> dict:
+    body = _body(body)
+    variables = validate_variables(body.get("variables"))
+    document = document_of(body)
+    check_definition(document, variables, max_components)
+    now = now_iso()
+    row = {
+        "uid": new_uid(),
+        "owner": owner,
+        "name": _name(body),
+        "description": _description(body),
+        "document": document,
+        "variables": variables,
+        "created_at": now,
+        "updated_at": now,
+    }
+    await table.insert(env.DB, row)
+    return shape(row)
+
+
+async def get(env, owner: str, uid: str) -> dict:
+    row = await table.get(env.DB, owner, uid)
+    if row is None:
+        raise ApiError(404, "Template not found", details={"uid": uid})
+    return row
+
+
+async def update(env, owner: str, uid: str, body: Any, max_components: int) -> dict:
+    """PUT: the fields present replace the stored ones; the result is checked as a whole."""
+    body = _body(body)
+    row = await get(env, owner, uid)
+    variables = validate_variables(body["variables"]) if "variables" in body else row["variables"]
+    has_document = "document" in body or "components" in body
+    document = document_of(body) if has_document else row["document"]
+    check_definition(document, variables, max_components)
+    row.update(
+        name=_name(body, row["name"]),
+        description=_description(body, row["description"]),
+        document=document,
+        variables=variables,
+        updated_at=now_iso(),
+    )
+    await table.update(env.DB, owner, uid, row)
+    return shape(row)
+
+
+async def delete(env, owner: str, uid: str) -> None:
+    if not await table.delete(env.DB, owner, uid):
+        raise ApiError(404, "Template not found", details={"uid": uid})
+
+
+async def list_page(env, owner: str, page: int, limit: int) -> dict:
+    total = await table.count(env.DB, owner)
+    rows = await table.page(env.DB, owner, limit, (page - 1) * limit)
+    total_pages = (total + limit - 1) // limit
+    return {
+        "success": True,
+        "templates": [shape(row) for row in rows],
+        "pagination": {
+            "page": page,
+            "limit": limit,
+            "total": total,
+            "totalPages": total_pages,
+            "hasMore": page < total_pages,
+        },
+    }
