@@ -199,7 +199,7 @@ def _avif_items(data: bytes, start: int, end: int, found: dict) -> None:
     if b"iinf" in boxes:
         s, e = boxes[b"iinf"]
         first = s + (6 if data[s] == 0 else 8)
-        for kind, bs, be in iso_boxes(data, first, e):
+        for kind, bs, _end in iso_boxes(data, first, e):
             if kind == b"infe" and data[bs] >= 2:
                 at = bs + (8 if data[bs] == 2 else 10)
                 found["item_types"].append(data[at : at + 4])

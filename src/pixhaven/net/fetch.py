@@ -281,18 +281,17 @@ async def _post(url, body, headers, timeout, max_response_bytes, transport, reso
     await check_destination(url, resolver)
     client = _client(transport, timeout, {"Content-Type": "application/json"})
     try:
-        async with client:
-            async with client.stream("POST", url, content=body, headers=headers) as response:
-                received = bytearray()
-                async for chunk in response.aiter_bytes():
-                    received += chunk
-                    if len(received) >= max_response_bytes:
-                        break
-                return Posted(
-                    response.status_code,
-                    dict(response.headers),
-                    bytes(received[:max_response_bytes]),
-                )
+        async with client, client.stream("POST", url, content=body, headers=headers) as response:
+            received = bytearray()
+            async for chunk in response.aiter_bytes():
+                received += chunk
+                if len(received) >= max_response_bytes:
+                    break
+            return Posted(
+                response.status_code,
+                dict(response.headers),
+                bytes(received[:max_response_bytes]),
+            )
     except httpx.TimeoutException:
         raise FetchTimeout(f"the request took longer than {timeout:g} s", url) from None
     except httpx.HTTPError as exc:

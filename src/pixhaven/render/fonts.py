@@ -148,7 +148,7 @@ class Face:
         self._ttfont = TTFont(io.BytesIO(data), lazy=True)
         head, hhea = self._ttfont["head"], self._ttfont["hhea"]
         self.units_per_em = head.unitsPerEm
-        os2 = self._ttfont["OS/2"] if "OS/2" in self._ttfont else None
+        os2 = self._ttfont.get("OS/2")
         if os2 is not None and os2.fsSelection & (1 << 7):  # USE_TYPO_METRICS
             self.ascent, self.descent = os2.sTypoAscender, -os2.sTypoDescender
             self.line_gap = os2.sTypoLineGap

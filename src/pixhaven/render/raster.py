@@ -2,7 +2,8 @@
 
 Glyphs are drawn one by one by FreeType (the same outlines the SVG uses) at the positions
 the layout computed from the fonts' metrics, to a quarter pixel, so raster and SVG agree to
-a fraction of a pixel; each rasterised glyph is cached and pasted. Rounded corners (pills, image radius) are drawn on a 4×
+a fraction of a pixel; each rasterised glyph is cached and pasted. Rounded corners (pills,
+image radius) are drawn on a 4×
 mask and scaled down, which antialiases them.
 """
 

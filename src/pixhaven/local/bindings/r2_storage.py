@@ -107,7 +107,7 @@ class ObjectFiles:
         from one open file handle, so a concurrent replace cannot mix two versions.
         """
         try:
-            handle = open(self.path_for(key), "rb")
+            handle = open(self.path_for(key), "rb")  # noqa: SIM115 (closed by the `with` below)
         except FileNotFoundError:
             return None
         with handle:
@@ -122,10 +122,7 @@ class ObjectFiles:
             return metadata, handle.read(length)
 
     def delete(self, key: str) -> None:
-        try:
-            self.path_for(key).unlink()
-        except FileNotFoundError:
-            pass
+        self.path_for(key).unlink(missing_ok=True)
 
     def keys(self, prefix: str = "") -> list[str]:
         """All keys starting with `prefix`, sorted like R2 (by UTF-8 bytes)."""

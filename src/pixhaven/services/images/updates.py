@@ -46,7 +46,8 @@ async def update_image(
     assignments = ", ".join(f"{name} = ?" for name in columns)
     statements.append(
         db.prepare(
-            f"UPDATE images SET {assignments + ', ' if assignments else ''}updated_at = ? WHERE id = ?"
+            f"UPDATE images SET {assignments + ', ' if assignments else ''}updated_at = ? "
+            "WHERE id = ?"
         ).bind(*columns.values(), now, row["id"])
     )
     if tags is not None:
