@@ -9,6 +9,7 @@ import logging
 
 from pixhaven.services.images.direct_uploads import purge_unfinished
 from pixhaven.services.images.updates import purge_due
+from pixhaven.services.jobs import kinds  # noqa: F401  (registers every job kind and handler)
 from pixhaven.services.jobs.queue import dispatch_due_jobs, handle_queue_batch
 from pixhaven.settings import Settings
 

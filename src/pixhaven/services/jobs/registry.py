@@ -5,7 +5,8 @@ from collections.abc import Awaitable, Callable
 JobHandler = Callable[[object, dict], Awaitable[None]]
 
 
-# kind → async handler(env, payload). Feature modules register their kinds at import.
+# kind → async handler(env, payload). Feature modules register their kinds at import;
+# services/jobs/kinds.py imports all of them (the worker imports it).
 HANDLERS: dict[str, JobHandler] = {}
 
 
