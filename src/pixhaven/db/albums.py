@@ -1,18 +1,15 @@
 """Queries for `albums` (PixelFlare albums = Splinterpic collections)."""
 
+from pixhaven.db import visibility
 from pixhaven.db.d1 import execute, fetch_all, fetch_one
-from pixhaven.db.images import VISIBLE
 
 COLUMNS = "id, owner, slug, title, description, created_at, updated_at"
 # An album's columns plus how many visible images it holds (walks images_by_album).
 _WITH_COUNT = (
     "a.id AS id, a.owner AS owner, a.slug AS slug, a.title AS title,"
     " a.description AS description, a.created_at AS created_at, a.updated_at AS updated_at,"
-    " (SELECT COUNT(*) FROM images i WHERE i.album_id = a.id AND "
-    + VISIBLE.replace("deleted_at", "i.deleted_at")
-    .replace("status", "i.status")
-    .replace("expires_at", "i.expires_at")
-    + ") AS image_count"
+    f" (SELECT COUNT(*) FROM images i WHERE i.album_id = a.id AND {visibility.visible('i')})"
+    " AS image_count"
 )
 
 

@@ -2,6 +2,7 @@
 db/albums.py; the unauthenticated lookups — random, public serving — in db/public_images.py,
 where each query spells out the public-visibility rule itself)."""
 
+from pixhaven.db import visibility
 from pixhaven.db.d1 import execute, fetch_all, fetch_one
 
 # Columns written when an image is recorded; the row dict handed to `insert_statement`
@@ -37,9 +38,6 @@ INSERT_COLUMNS = (
     "expires_at",
 )
 
-# Visible = what lists, random and serving may show.
-VISIBLE = "deleted_at IS NULL AND status = 'ready' AND (expires_at IS NULL OR expires_at > ?)"
-
 
 def insert_statement(db, row: dict):
     placeholders = ", ".join("?" for _ in INSERT_COLUMNS)
@@ -64,8 +62,8 @@ async def find_by_hash(db, owner: str, content_hash: str) -> dict | None:
     """A live image of this owner with the same bytes (deduplication)."""
     return await fetch_one(
         db,
-        "SELECT * FROM images WHERE owner = ? AND content_hash = ? AND deleted_at IS NULL"
-        " AND status = 'ready' ORDER BY created_at LIMIT 1",
+        "SELECT * FROM images WHERE owner = ? AND content_hash = ?"
+        f" AND {visibility.live()} ORDER BY created_at LIMIT 1",
         owner,
         content_hash,
     )
@@ -111,7 +109,7 @@ async def purgeable(db, now: str, deleted_before: str, limit: int = 100) -> list
     """Expired images, and soft-deleted ones past retention."""
     return await fetch_all(
         db,
-        "SELECT * FROM images WHERE (expires_at IS NOT NULL AND expires_at <= ?)"
+        f"SELECT * FROM images WHERE ({visibility.expired()})"
         " OR (deleted_at IS NOT NULL AND deleted_at <= ?) LIMIT ?",
         now,
         deleted_before,
@@ -153,11 +151,7 @@ def _filters(
     if include_deleted:
         clauses.append("i.status = 'ready'")
     else:
-        clauses.append(
-            VISIBLE.replace("deleted_at", "i.deleted_at")
-            .replace("status", "i.status")
-            .replace("expires_at", "i.expires_at")
-        )
+        clauses.append(visibility.visible("i"))
         params.append(now)
     if tag is not None and walk_tag:
         clauses.append("EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = i.id AND t.tag = ?)")
@@ -212,9 +206,7 @@ async def list_page(db, owner: str, now: str, *, limit: int, offset: int, **filt
 
 # Live images whose expiry has passed but which the cron has not purged yet: a small set,
 # found through the (owner, expires_at, …) index images_visible_by_owner.
-LIVE_EXPIRED = (
-    "i.deleted_at IS NULL AND i.status = 'ready' AND i.expires_at IS NOT NULL AND i.expires_at <= ?"
-)
+LIVE_EXPIRED = f"{visibility.live('i')} AND {visibility.expired('i')}"
 
 
 def _counted_dimension(owner: str, filters: dict) -> tuple[str, list, str, list] | None:
@@ -309,7 +301,7 @@ async def live_ids_among(db, owner: str, ids_json: str) -> set[str]:
     """Which of the ids are this owner's live (not deleted, upload complete) images."""
     rows = await fetch_all(
         db,
-        "SELECT id FROM images WHERE owner = ? AND deleted_at IS NULL AND status = 'ready'"
+        f"SELECT id FROM images WHERE owner = ? AND {visibility.live()}"
         " AND id IN (SELECT value FROM json_each(?))",
         owner,
         ids_json,

@@ -3,16 +3,17 @@
 Kept apart from db/images.py (the owner-scoped queries) because every query here is
 *unauthenticated*: each one spells out the full public-visibility rule itself.
 
-Public = not deleted, upload complete, not private, not expired. The first three are the
-WHERE clause of the partial indexes `images_random (orientation, rand)` and
-`images_random_any (rand)` (migrations 0002/0003), written out literally below so SQLite
-can prove the index applies; expiry is checked per row.
+Public = not deleted, upload complete, not private, not expired (db/visibility.py). The
+first three are the WHERE clause of the partial indexes `images_random (orientation, rand)`
+and `images_random_any (rand)` (migrations 0002/0003), term for term, so SQLite can prove
+the index applies; expiry is checked per row.
 """
 
+from pixhaven.db import visibility
 from pixhaven.db.d1 import fetch_one, statement
 
-PUBLIC = "deleted_at IS NULL AND is_private = 0 AND status = 'ready'"
-NOT_EXPIRED = "(expires_at IS NULL OR expires_at > ?)"
+PUBLIC = visibility.public_live()
+NOT_EXPIRED = visibility.not_expired()
 
 # What /api/random needs to pick a version and build the object key.
 RANDOM_COLUMNS = "id, rand, orientation, format, animated, webp_size, avif_size"

@@ -1,13 +1,7 @@
 """Queries for `tags` and `image_tags`. Counts only include visible images."""
 
+from pixhaven.db import visibility
 from pixhaven.db.d1 import execute, fetch_all, fetch_one
-from pixhaven.db.images import VISIBLE
-
-_VISIBLE_I = (
-    VISIBLE.replace("deleted_at", "i.deleted_at")
-    .replace("status", "i.status")
-    .replace("expires_at", "i.expires_at")
-)
 
 
 def ensure_statement(db, owner: str, name: str, now: str):
@@ -41,8 +35,8 @@ _COUNTED = (
     " LEFT JOIN image_counts c ON c.owner = t.owner AND c.dim = 'tag' AND c.value = t.name"
     " LEFT JOIN (SELECT it.tag AS tag, COUNT(*) AS n FROM images i"
     "  CROSS JOIN image_tags it ON it.image_id = i.id"  # CROSS: images first, never all tags
-    "  WHERE i.expires_at IS NOT NULL AND i.expires_at <= ? AND i.deleted_at IS NULL"
-    "  AND i.status = 'ready' AND +it.owner = ? GROUP BY it.tag) x ON x.tag = t.name"
+    f"  WHERE {visibility.expired('i')} AND {visibility.live('i')}"
+    "  AND +it.owner = ? GROUP BY it.tag) x ON x.tag = t.name"
 )
 
 
@@ -64,7 +58,7 @@ async def list_with_counted_rows(db, owner: str, now: str) -> list[dict]:
         db,
         "SELECT t.name AS name, COUNT(i.id) AS count FROM tags t"
         " LEFT JOIN image_tags it ON it.owner = t.owner AND it.tag = t.name"
-        f" LEFT JOIN images i ON i.id = it.image_id AND {_VISIBLE_I}"
+        f" LEFT JOIN images i ON i.id = it.image_id AND {visibility.visible('i')}"
         " WHERE t.owner = ? GROUP BY t.name ORDER BY count DESC, t.name",
         now,
         owner,
@@ -123,13 +117,14 @@ def soft_delete_tagged_statements(db, owner: str, name: str, now: str) -> list:
     hide them, then the invisible rest (expired, or two-step uploads still waiting for
     their bytes). In one batch, the count is exactly what the first update deletes."""
     tagged = "id IN (SELECT image_id FROM image_tags WHERE owner = ? AND tag = ?)"
+    visible = visibility.visible()
     return [
         db.prepare(
-            f"SELECT COUNT(*) AS n FROM images WHERE owner = ? AND {tagged} AND {VISIBLE}"
+            f"SELECT COUNT(*) AS n FROM images WHERE owner = ? AND {tagged} AND {visible}"
         ).bind(owner, owner, name, now),
         db.prepare(
             f"UPDATE images SET deleted_at = ?, updated_at = ? WHERE owner = ?"
-            f" AND {tagged} AND {VISIBLE}"
+            f" AND {tagged} AND {visible}"
         ).bind(now, now, owner, owner, name, now),
         db.prepare(
             f"UPDATE images SET deleted_at = ?, updated_at = ? WHERE owner = ?"

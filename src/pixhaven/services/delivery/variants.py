@@ -33,6 +33,7 @@ import hashlib
 from dataclasses import dataclass
 
 from pixhaven.db import images as image_table
+from pixhaven.db.visibility import is_live
 from pixhaven.errors import ApiError
 from pixhaven.services.delivery.random_image import accepts
 from pixhaven.services.images.keys import CONTENT_TYPES, IMMUTABLE, original_key, variant_key
@@ -163,7 +164,7 @@ def unknown_variants(names: list[str]) -> list[str]:
 async def generate_variants_job(env, payload: dict) -> None:
     """Queue: make the listed variants of an image unless they exist already."""
     row = await image_table.get(env.DB, payload["image_id"])
-    if row is None or row["deleted_at"] is not None or row["status"] != "ready":
+    if row is None or not is_live(row):
         return  # gone meanwhile: nothing to do, and nothing to retry
     settings = Settings.from_env(env)
     for variant in payload.get("variants") or []:

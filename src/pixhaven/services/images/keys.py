@@ -5,6 +5,7 @@ import secrets
 
 from fastapi import Request
 
+from pixhaven.db.visibility import is_visible as is_visible  # re-exported: routers use no db
 from pixhaven.errors import ApiError
 from pixhaven.settings import Settings
 
@@ -19,15 +20,6 @@ CONTENT_TYPES = {
     "webp": "image/webp",
     "avif": "image/avif",
 }
-
-
-def is_visible(row: dict, now: str) -> bool:
-    """The Python twin of db.images.VISIBLE: not deleted, complete, not expired."""
-    return (
-        row["deleted_at"] is None
-        and row["status"] == "ready"
-        and (row["expires_at"] is None or row["expires_at"] > now)
-    )
 
 
 def valid_image_id(image_id: str) -> bool:
