@@ -82,8 +82,8 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "timeutil",
         "bindings",
     ),
-    # Who is calling: API keys are looked up in the database, Access keys fetched over
-    # HTTP; `dependencies` gives it the request's env.
+    # Who is calling: API keys are looked up in the database, Cloudflare Access signing
+    # keys fetched over HTTP; `dependencies` gives it the request's env.
     "security": (
         "security",
         "db",
