@@ -1,4 +1,10 @@
-"""keys: split from pixhaven.services.images."""
+"""Names and addresses of images: ids, short ids, CDN-safe file names, object keys, URLs, and
+the errors for a malformed or unknown id.
+
+Object keys are derived here from the image's id, orientation and format, never from user
+input: `images/{orientation}/{id}.{ext}` (CattoPic's layout) plus `.webp` / `.avif` versions
+and `variants/{id}/{variant}.{ext}` for on-demand variants.
+"""
 
 import re
 import secrets

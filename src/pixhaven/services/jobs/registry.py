@@ -1,4 +1,7 @@
-"""registry: split from pixhaven.services.jobs."""
+"""The job kinds the queue consumer knows: `@job_handler("kind")` registers the function that
+runs a kind's payload, `@message_handler(predicate)` one for queue messages that are not job
+wake-ups (R2 event notifications). Registration happens when the owning module is imported;
+services/jobs/kinds.py imports every such module so the worker knows them all."""
 
 from collections.abc import Awaitable, Callable
 

@@ -1,4 +1,8 @@
-"""idempotency: split from pixhaven.services.generation."""
+"""`Idempotency-Key` for Pictify's rendering routes: the first answer for (owner, key) is kept
+for 24 hours and replayed for the same request (route + body); the same key with a
+different request is a 422, a request while the first is still running a 409 (after
+ABANDONED_AFTER without an answer the first is taken for dead and the key is free again).
+Failed requests release their key so they can be retried. The cron purges expired keys."""
 
 from __future__ import annotations
 
