@@ -12,13 +12,8 @@ from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.routers.forms import form_bool, form_int, query_int, read_upload_form
 from pixhaven.security.auth import Identity, require
 from pixhaven.services.images import updates as image_updates
-from pixhaven.services.images.keys import (
-    base_url,
-    invalid_id_error,
-    is_visible,
-    not_found_error,
-    valid_image_id,
-)
+from pixhaven.services.images.keys import base_url
+from pixhaven.services.images.lookup import owned_image
 from pixhaven.services.images.pipeline import UploadOptions, process_upload
 from pixhaven.services.images.shapes import api_image, cattopic_image
 from pixhaven.services.images.store import NewImage, record_upload
@@ -173,15 +168,6 @@ async def shape_api_images(request: Request, settings: Settings, rows: list[dict
     return [api_image(row, tags[row["id"]], base, slugs.get(row["album_id"])) for row in rows]
 
 
-async def _owned_image(request: Request, identity: Identity, image_id: str) -> dict:
-    if not valid_image_id(image_id):
-        raise invalid_id_error(image_id)
-    row = await table.get_for_owner(env_of(request).DB, image_id.lower(), identity.owner)
-    if row is None or not is_visible(row, now_iso()):
-        raise not_found_error(image_id)
-    return row
-
-
 async def _image_answer(request: Request, settings: Settings, row: dict) -> dict:
     image = (await shape_api_images(request, settings, [row]))[0]
     # Splinterpic clients read the image's fields at the top level, CattoPic's under "image".
@@ -195,7 +181,8 @@ async def get_image(
     identity: Identity = Depends(require("images:read")),
     settings: Settings = Depends(get_settings),
 ):
-    return await _image_answer(request, settings, await _owned_image(request, identity, image_id))
+    row = await owned_image(env_of(request).DB, identity.owner, image_id)
+    return await _image_answer(request, settings, row)
 
 
 @router.put(
@@ -210,7 +197,7 @@ async def update_image(
     identity: Identity = Depends(require("images:write")),
     settings: Settings = Depends(get_settings),
 ):
-    row = await _owned_image(request, identity, image_id)
+    row = await owned_image(env_of(request).DB, identity.owner, image_id)
     body = await json_object(request)
     changes = {}
     if "tags" in body:
@@ -234,7 +221,7 @@ async def update_image(
 async def delete_image(
     request: Request, image_id: str = ImageId, identity: Identity = Depends(require("images:write"))
 ):
-    row = await _owned_image(request, identity, image_id)
+    row = await owned_image(env_of(request).DB, identity.owner, image_id)
     await image_updates.soft_delete(env_of(request), row)
     return {"success": True, "message": "Image deleted", "id": row["id"], "deleted": True}
 
