@@ -14,7 +14,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
-from pixhaven.db import images as table
 from pixhaven.dependencies import env_of, get_settings
 from pixhaven.errors import ApiError
 from pixhaven.models.cattopic import IMAGE_ID
@@ -130,9 +129,7 @@ async def upload_bytes(image_id: str, request: Request, settings: Settings = Dep
         utcnow(),
     )
     env = env_of(request)
-    row = await table.get(env.DB, image_id)
-    if row is None or row["status"] not in ("pending", "uploading"):
-        raise direct_uploads.not_pending_error(row, image_id)
+    row = await direct_uploads.waiting_upload(env.DB, image_id)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > settings.max_upload_bytes:
         raise ApiError(
@@ -215,8 +212,7 @@ async def delete_image(
 ):
     env = env_of(request)
     row = await service.owned_image(env, settings, identity.owner, image_id)
-    await image_updates.soft_delete(env, row)
-    return await _resource(request, settings, await table.get(env.DB, row["id"]))
+    return await _resource(request, settings, await service.soft_delete(env, row))
 
 
 @router.post(

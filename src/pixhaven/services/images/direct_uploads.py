@@ -132,6 +132,15 @@ def not_pending_error(row: dict | None, image_id: str) -> ApiError:
     )
 
 
+async def waiting_upload(db, image_id: str) -> dict:
+    """The row a signed upload URL names, while it still waits for its bytes; otherwise
+    the error saying why the URL cannot be used (`not_pending_error`)."""
+    row = await table.get(db, image_id)
+    if row is None or row["status"] not in ("pending", "uploading"):
+        raise not_pending_error(row, image_id)
+    return row
+
+
 async def complete_upload(env, settings: Settings, row: dict, data: bytes) -> tuple[dict, bool]:
     """Process `data` and complete the pending `row`. Returns (row, created): created is
     False when the owner already had these bytes (the answer is then that image)."""

@@ -13,6 +13,7 @@ from pixhaven.db import albums as album_table
 from pixhaven.db import images as table
 from pixhaven.errors import ApiError
 from pixhaven.services.images import direct_uploads, lookup
+from pixhaven.services.images import updates as image_updates
 from pixhaven.services.images.albums import SLUG_PATTERN
 from pixhaven.services.images.keys import UUID_PATTERN, not_found_error, safe_filename
 from pixhaven.services.images.shapes import pixelflare_image
@@ -122,6 +123,12 @@ async def owned_image(
         include_expired=True,
         finish_upload=complete_from_bucket if complete_pending and r2_direct(settings) else None,
     )
+
+
+async def soft_delete(env, row: dict) -> dict:
+    """`DELETE /v1/images/{id}` answers the resource as it now is (`deleted_at` set)."""
+    await image_updates.soft_delete(env, row)
+    return await table.get(env.DB, row["id"])
 
 
 # -- cursors and listing -------------------------------------------------------------------------
