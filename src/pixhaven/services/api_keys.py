@@ -57,3 +57,17 @@ async def create_key(
         created_at=record["created_at"],
     )
     return {**record, "key": key}
+
+
+async def list_keys(db, owner: str | None) -> list[dict]:
+    """The owner's keys, oldest first; `owner=None` (the admin) sees every key."""
+    return await (table.list_all(db) if owner is None else table.list_for_owner(db, owner))
+
+
+async def revoke_key(db, key_id: str, owner: str | None) -> dict:
+    """Revoke a key the owner holds (`owner=None`: any key) and return it as it now is;
+    404 if there is no such key for them. Revoking a revoked key changes nothing."""
+    if await table.get_for_owner(db, key_id, owner) is None:
+        raise ApiError(404, "API key not found", details={"key_id": key_id})
+    await table.revoke(db, key_id)
+    return await table.get_for_owner(db, key_id, owner)

@@ -3,28 +3,21 @@ Splinterpic clients (SPEC §4: `page` or `offset`, superset answers, soft delete
 
 from fastapi import APIRouter, Depends, Path, Request, UploadFile
 
-from pixhaven.db import albums as album_table
-from pixhaven.db import images as table
 from pixhaven.dependencies import env_of, get_settings
 from pixhaven.errors import ApiError
 from pixhaven.models.cattopic import IMAGE_ID, UpdateImageBody, UploadForm
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.routers.forms import form_bool, form_int, query_int, read_upload_form
 from pixhaven.security.auth import Identity, require
+from pixhaven.services.images import api_images
 from pixhaven.services.images import updates as image_updates
-from pixhaven.services.images.keys import (
-    base_url,
-    invalid_id_error,
-    is_visible,
-    not_found_error,
-    valid_image_id,
-)
+from pixhaven.services.images.keys import base_url
+from pixhaven.services.images.lookup import owned_image
 from pixhaven.services.images.pipeline import UploadOptions, process_upload
-from pixhaven.services.images.shapes import api_image, cattopic_image
-from pixhaven.services.images.store import NewImage, record_upload
+from pixhaven.services.images.shapes import cattopic_image
+from pixhaven.services.images.store import NewImage
 from pixhaven.services.images.tag_names import parse_tag_list
 from pixhaven.settings import Settings
-from pixhaven.timeutil import now_iso
 
 router = APIRouter(prefix="/api", tags=["CattoPic", "Splinterpic"], responses=ERROR_RESPONSES)
 
@@ -75,7 +68,7 @@ async def upload_single(
     data = await upload.read()
     env = env_of(request)
     processed = await process_upload(env, data, settings, options)
-    row, _created = await record_upload(
+    row, tags_now = await api_images.upload(
         env,
         processed,
         NewImage(
@@ -85,7 +78,6 @@ async def upload_single(
             expiry_minutes=expiry or None,
         ),
     )
-    tags_now = (await table.tags_for(env.DB, [row["id"]]))[row["id"]]
     shaped = cattopic_image(row, tags_now, base_url(request, settings))
     return {
         "success": True,
@@ -145,10 +137,10 @@ async def list_images(
     if query.get("collection_id"):
         filters["album_id"] = query["collection_id"]
     db = env_of(request).DB
-    now = now_iso()
-    rows = await table.list_page(db, identity.owner, now, limit=limit, offset=offset, **filters)
-    total = await table.count(db, identity.owner, now, **filters)
-    images = await shape_api_images(request, settings, rows)
+    rows, total = await api_images.list_page(
+        db, identity.owner, limit=limit, offset=offset, **filters
+    )
+    images = await api_images.shape(db, rows, base_url(request, settings))
     return {
         "success": True,
         "images": images,
@@ -165,25 +157,8 @@ async def list_images(
     }
 
 
-async def shape_api_images(request: Request, settings: Settings, rows: list[dict]) -> list[dict]:
-    db = env_of(request).DB
-    tags = await table.tags_for(db, [row["id"] for row in rows])
-    slugs = await album_table.slugs_for(db, {row["album_id"] for row in rows if row["album_id"]})
-    base = base_url(request, settings)
-    return [api_image(row, tags[row["id"]], base, slugs.get(row["album_id"])) for row in rows]
-
-
-async def _owned_image(request: Request, identity: Identity, image_id: str) -> dict:
-    if not valid_image_id(image_id):
-        raise invalid_id_error(image_id)
-    row = await table.get_for_owner(env_of(request).DB, image_id.lower(), identity.owner)
-    if row is None or not is_visible(row, now_iso()):
-        raise not_found_error(image_id)
-    return row
-
-
 async def _image_answer(request: Request, settings: Settings, row: dict) -> dict:
-    image = (await shape_api_images(request, settings, [row]))[0]
+    image = (await api_images.shape(env_of(request).DB, [row], base_url(request, settings)))[0]
     # Splinterpic clients read the image's fields at the top level, CattoPic's under "image".
     return {**image, "success": True, "image": image}
 
@@ -195,7 +170,8 @@ async def get_image(
     identity: Identity = Depends(require("images:read")),
     settings: Settings = Depends(get_settings),
 ):
-    return await _image_answer(request, settings, await _owned_image(request, identity, image_id))
+    row = await owned_image(env_of(request).DB, identity.owner, image_id)
+    return await _image_answer(request, settings, row)
 
 
 @router.put(
@@ -210,7 +186,7 @@ async def update_image(
     identity: Identity = Depends(require("images:write")),
     settings: Settings = Depends(get_settings),
 ):
-    row = await _owned_image(request, identity, image_id)
+    row = await owned_image(env_of(request).DB, identity.owner, image_id)
     body = await json_object(request)
     changes = {}
     if "tags" in body:
@@ -234,7 +210,7 @@ async def update_image(
 async def delete_image(
     request: Request, image_id: str = ImageId, identity: Identity = Depends(require("images:write"))
 ):
-    row = await _owned_image(request, identity, image_id)
+    row = await owned_image(env_of(request).DB, identity.owner, image_id)
     await image_updates.soft_delete(env_of(request), row)
     return {"success": True, "message": "Image deleted", "id": row["id"], "deleted": True}
 

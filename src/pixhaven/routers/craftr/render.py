@@ -6,19 +6,16 @@
 """
 
 import json
-from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from pixhaven.db import usage_events
 from pixhaven.dependencies import env_of, settings_of
 from pixhaven.errors import ApiError
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.render.document import Document
 from pixhaven.security.auth import Identity, require
 from pixhaven.services.rendering.render import render_document
-from pixhaven.services.rendering.store import record_usage
-from pixhaven.timeutil import iso, utcnow
+from pixhaven.services.rendering.usage import check_monthly_quota, record_usage
 
 router = APIRouter(tags=["Craftr"], responses=ERROR_RESPONSES)
 
@@ -62,27 +59,6 @@ def negotiate(accept: str | None) -> str:
             details={"supported": list(MEDIA_TYPES)},
         )
     return best[2]
-
-
-async def check_monthly_quota(env, owner: str, limit: int) -> None:
-    """Craftr's plans count renders per month; past `RENDER_MONTHLY_LIMIT` (0 = no limit)
-    the answer is 429 with the documented `retryAfter`: the start of next month (UTC)."""
-    if limit <= 0:
-        return
-    now = utcnow()
-    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    used = await usage_events.count_api_since(env.DB, owner, "render", "craftr", iso(month_start))
-    if used < limit:
-        return
-    next_month = (month_start + timedelta(days=32)).replace(day=1)
-    raise ApiError(
-        429,
-        "Rate limit exceeded",
-        code="RATE_LIMITED",
-        details={"limit": limit, "period": "month", "used": used},
-        headers={"Retry-After": str(int((next_month - now).total_seconds()) + 1)},
-        extra={"retryAfter": iso(next_month)},
-    )
 
 
 @router.post(

@@ -1,6 +1,7 @@
 """PixelFlare images: `/v1/images` (two-step upload, cursor list, get, edit, soft delete,
 restore) and `PUT /v1/uploads/{id}`, the signed upload route (its signature is its only
-credential). Logic lives in services/direct_uploads.py and services/pixelflare_images.py.
+credential). Logic lives in services/images/direct_uploads.py and
+services/images/pixelflare_resource.py.
 
 Choices where the PixelFlare document is silent (README documents them):
 - `GET /v1/images/{id}` answers 404 for unknown, foreign, malformed, pending and deleted
@@ -13,7 +14,6 @@ from fastapi import APIRouter, Depends, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
-from pixhaven.db import images as table
 from pixhaven.dependencies import env_of, get_settings
 from pixhaven.errors import ApiError
 from pixhaven.models.cattopic import IMAGE_ID
@@ -25,8 +25,8 @@ from pixhaven.services.delivery.variants import VARIANTS
 from pixhaven.services.images import direct_uploads
 from pixhaven.services.images import pixelflare_resource as service
 from pixhaven.services.images import updates as image_updates
-from pixhaven.services.images.keys import base_url, valid_image_id
-from pixhaven.services.images.upload_urls import check_signature, make_upload_url, r2_direct
+from pixhaven.services.images.keys import base_url
+from pixhaven.services.images.upload_urls import check_signature, make_upload_url
 from pixhaven.settings import Settings
 from pixhaven.timeutil import iso, utcnow
 
@@ -58,39 +58,8 @@ UPLOAD = {
 }
 
 
-def _not_found(image_id: str) -> ApiError:
-    return ApiError(404, "Image not found", code="NOT_FOUND", details={"image_id": image_id})
-
-
 async def _resource(request: Request, settings: Settings, row: dict) -> dict:
     return (await service.shape(env_of(request).DB, [row], base_url(request, settings)))[0]
-
-
-async def _owned(
-    request: Request,
-    identity: Identity,
-    settings: Settings,
-    image_id: str,
-    *,
-    include_deleted: bool = False,
-    complete_pending: bool = False,
-) -> dict:
-    if not valid_image_id(image_id):
-        raise _not_found(image_id)
-    env = env_of(request)
-    row = await table.get_for_owner(env.DB, image_id.lower(), identity.owner)
-    if row is None:
-        raise _not_found(image_id)
-    if row["status"] != "ready":
-        completed = None
-        if complete_pending and r2_direct(settings):
-            completed = await direct_uploads.complete_from_bucket(env, settings, row)
-        if completed is None:
-            raise _not_found(image_id)
-        row = completed
-    if row["deleted_at"] is not None and not include_deleted:
-        raise _not_found(image_id)
-    return row
 
 
 @router.post(
@@ -160,9 +129,7 @@ async def upload_bytes(image_id: str, request: Request, settings: Settings = Dep
         utcnow(),
     )
     env = env_of(request)
-    row = await table.get(env.DB, image_id)
-    if row is None or row["status"] not in ("pending", "uploading"):
-        raise direct_uploads.not_pending_error(row, image_id)
+    row = await direct_uploads.waiting_upload(env.DB, image_id)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > settings.max_upload_bytes:
         raise ApiError(
@@ -203,10 +170,10 @@ async def get_image(
     include_deleted = service.parse_flag(
         request.query_params.get("include_deleted"), "include_deleted"
     )
-    row = await _owned(
-        request,
-        identity,
+    row = await service.owned_image(
+        env_of(request),
         settings,
+        identity.owner,
         image_id,
         include_deleted=include_deleted,
         complete_pending=True,
@@ -226,8 +193,8 @@ async def update_image(
     identity: Identity = Depends(require("images:write")),
     settings: Settings = Depends(get_settings),
 ):
-    row = await _owned(request, identity, settings, image_id)
     env = env_of(request)
+    row = await service.owned_image(env, settings, identity.owner, image_id)
     changes = await service.plan_update(env.DB, row, body.model_dump(), body.model_fields_set)
     if changes:
         row = await image_updates.update_image(env, row, **changes)
@@ -243,10 +210,9 @@ async def delete_image(
     identity: Identity = Depends(require("images:write")),
     settings: Settings = Depends(get_settings),
 ):
-    row = await _owned(request, identity, settings, image_id)
     env = env_of(request)
-    await image_updates.soft_delete(env, row)
-    return await _resource(request, settings, await table.get(env.DB, row["id"]))
+    row = await service.owned_image(env, settings, identity.owner, image_id)
+    return await _resource(request, settings, await service.soft_delete(env, row))
 
 
 @router.post(
@@ -267,7 +233,9 @@ async def restore_image(
     identity: Identity = Depends(require("images:write")),
     settings: Settings = Depends(get_settings),
 ):
-    row = await _owned(request, identity, settings, image_id, include_deleted=True)
+    row = await service.owned_image(
+        env_of(request), settings, identity.owner, image_id, include_deleted=True
+    )
     row = await image_updates.restore(env_of(request), row, settings.soft_delete_retention_days)
     return await _resource(request, settings, row)
 

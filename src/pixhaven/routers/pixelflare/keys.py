@@ -6,13 +6,12 @@ it holds itself, so `keys:write` cannot be used to escalate.
 
 from fastapi import APIRouter, Depends, Request
 
-from pixhaven.db import api_keys as table
 from pixhaven.dependencies import env_of
 from pixhaven.errors import ApiError
 from pixhaven.models.common import ERROR_RESPONSES, errors
 from pixhaven.models.pixelflare import ApiKey, ApiKeyList, CreatedApiKey, CreateKeyRequest
 from pixhaven.security.auth import Identity, require
-from pixhaven.services.api_keys import create_key
+from pixhaven.services import api_keys
 
 router = APIRouter(prefix="/v1/keys", tags=["PixelFlare"], responses=ERROR_RESPONSES)
 
@@ -32,10 +31,8 @@ def _public(row: dict) -> dict:
 
 @router.get("", response_model=ApiKeyList, summary="List API keys")
 async def list_keys(request: Request, identity: Identity = Depends(require("keys:read"))):
-    db = env_of(request).DB
-    rows = await (
-        table.list_all(db) if identity.is_admin else table.list_for_owner(db, identity.owner)
-    )
+    owner = None if identity.is_admin else identity.owner
+    rows = await api_keys.list_keys(env_of(request).DB, owner)
     return {"data": [_public(row) for row in rows]}
 
 
@@ -58,7 +55,7 @@ async def create(
             "Only the admin token can create keys for another owner",
             details={"field": "owner"},
         )
-    created = await create_key(
+    created = await api_keys.create_key(
         env_of(request).DB,
         owner=body.owner or identity.owner,
         name=body.name,
@@ -79,10 +76,5 @@ async def create(
 async def revoke(
     key_id: str, request: Request, identity: Identity = Depends(require("keys:write"))
 ):
-    db = env_of(request).DB
     owner = None if identity.is_admin else identity.owner
-    row = await table.get_for_owner(db, key_id, owner)
-    if row is None:
-        raise ApiError(404, "API key not found", details={"key_id": key_id})
-    await table.revoke(db, key_id)
-    return _public(await table.get_for_owner(db, key_id, owner))
+    return _public(await api_keys.revoke_key(env_of(request).DB, key_id, owner))

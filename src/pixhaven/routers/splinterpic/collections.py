@@ -8,16 +8,15 @@ slug, title).
 
 from fastapi import APIRouter, Depends, Request
 
-from pixhaven.db import images as image_table
 from pixhaven.dependencies import env_of, get_settings
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.splinterpic import CreateCollectionBody
-from pixhaven.routers.cattopic.images import json_object, page_params, shape_api_images
+from pixhaven.routers.cattopic.images import json_object, page_params
 from pixhaven.routers.forms import query_int
 from pixhaven.security.auth import Identity, require
-from pixhaven.services.images import albums
+from pixhaven.services.images import albums, api_images
+from pixhaven.services.images.keys import base_url
 from pixhaven.settings import Settings
-from pixhaven.timeutil import now_iso
 
 router = APIRouter(prefix="/api/collections", tags=["Splinterpic"], responses=ERROR_RESPONSES)
 
@@ -93,15 +92,13 @@ async def list_collection_images(
     db = env_of(request).DB
     row = await albums.find_collection(db, identity.owner, collection_id)
     limit, offset, page = page_params(request)
-    now = now_iso()
-    rows = await image_table.list_page(
-        db, identity.owner, now, limit=limit, offset=offset, album_id=row["id"]
+    rows, total = await api_images.list_page(
+        db, identity.owner, limit=limit, offset=offset, album_id=row["id"]
     )
-    total = await image_table.count(db, identity.owner, now, album_id=row["id"])
     return {
         "success": True,
         "collection_id": row["id"],
-        "images": await shape_api_images(request, settings, rows),
+        "images": await api_images.shape(db, rows, base_url(request, settings)),
         "page": page,
         "limit": limit,
         "total": total,

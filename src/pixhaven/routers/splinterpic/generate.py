@@ -7,11 +7,13 @@ from fastapi import APIRouter, Depends, Request
 from pixhaven.dependencies import env_of, get_settings
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.splinterpic import GenerateBody
-from pixhaven.routers.cattopic.images import json_object, shape_api_images
+from pixhaven.routers.cattopic.images import json_object
 from pixhaven.routers.forms import query_int
 from pixhaven.security.auth import Identity, require
 from pixhaven.services.ai import catalogue
 from pixhaven.services.ai import generate as ai_generation
+from pixhaven.services.images import api_images
+from pixhaven.services.images.keys import base_url
 from pixhaven.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["Splinterpic"], responses=ERROR_RESPONSES)
@@ -40,10 +42,11 @@ async def generate(
     settings: Settings = Depends(get_settings),
 ):
     body = await json_object(request)
+    env = env_of(request)
     row, outcome = await ai_generation.generate(
-        env_of(request), settings, identity.owner, identity.key_id, body
+        env, settings, identity.owner, identity.key_id, body
     )
-    image = (await shape_api_images(request, settings, [row]))[0]
+    image = (await api_images.shape(env.DB, [row], base_url(request, settings)))[0]
     # Splinterpic clients read the fields at the top level; `image` holds them too.
     return {**image, **outcome, "success": True, "image": image}
 

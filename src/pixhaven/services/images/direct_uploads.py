@@ -25,15 +25,14 @@ from datetime import timedelta
 from pixhaven.db import images as table
 from pixhaven.db import tags as tag_table
 from pixhaven.errors import ApiError
-from pixhaven.services.images.keys import (
-    CONTENT_TYPES,
-    IMMUTABLE,
-    new_short_id,
-    object_keys,
-    safe_filename,
-)
+from pixhaven.services.images.keys import CONTENT_TYPES, new_short_id, safe_filename
 from pixhaven.services.images.pipeline import UploadOptions, process_upload
-from pixhaven.services.images.store import delete_objects_or_defer, tag_statements, unique_filename
+from pixhaven.services.images.store import (
+    processed_columns,
+    tag_statements,
+    unique_filename,
+    write_image,
+)
 from pixhaven.services.images.upload_urls import image_id_of_incoming, incoming_key
 from pixhaven.services.jobs.queue import enqueue
 from pixhaven.services.jobs.registry import job_handler, message_handler
@@ -133,6 +132,15 @@ def not_pending_error(row: dict | None, image_id: str) -> ApiError:
     )
 
 
+async def waiting_upload(db, image_id: str) -> dict:
+    """The row a signed upload URL names, while it still waits for its bytes; otherwise
+    the error saying why the URL cannot be used (`not_pending_error`)."""
+    row = await table.get(db, image_id)
+    if row is None or row["status"] not in ("pending", "uploading"):
+        raise not_pending_error(row, image_id)
+    return row
+
+
 async def complete_upload(env, settings: Settings, row: dict, data: bytes) -> tuple[dict, bool]:
     """Process `data` and complete the pending `row`. Returns (row, created): created is
     False when the owner already had these bytes (the answer is then that image)."""
@@ -145,11 +153,9 @@ async def complete_upload(env, settings: Settings, row: dict, data: bytes) -> tu
     if not await table.claim_upload(db, image_id, now, iso(moment - STALE_ATTEMPT)):
         raise not_pending_error(await table.get(db, image_id), image_id)
 
-    written: list[str] = []
-    try:
-        existing = await table.find_by_hash(db, row["owner"], processed.content_hash)
-        if existing is not None:
-            return await _answer_with_duplicate(env, row, existing), False
+    fields: dict = {}  # the columns completion sets: built with the row, then the UPDATE's
+
+    async def completed_row() -> dict:
         stem = row["filename"].rpartition(".")[0] or image_id[:8]
         filename = await unique_filename(
             db,
@@ -159,50 +165,41 @@ async def complete_upload(env, settings: Settings, row: dict, data: bytes) -> tu
             row["short_id"],
             except_id=image_id,
         )
-        fields = {
-            "filename": filename,
-            "content_type": processed.content_type,
-            "format": processed.extension,
-            "width": processed.width,
-            "height": processed.height,
-            "orientation": processed.orientation,
-            "animated": int(processed.animated),
-            "size": len(processed.original),
-            "webp_size": len(processed.webp) if processed.webp is not None else None,
-            "avif_size": len(processed.avif) if processed.avif is not None else None,
-            "content_hash": processed.content_hash,
-            "placeholder": processed.placeholder,
-            "created_at": now,
-            "updated_at": now,
-        }
-        completed = {**row, **fields, "status": "ready"}
-        bodies = {"original": processed.original, "webp": processed.webp, "avif": processed.avif}
-        for version, key in object_keys(completed).items():
-            await env.BUCKET.put(
-                key,
-                bodies[version],
-                httpMetadata={
-                    "contentType": CONTENT_TYPES[
-                        completed["format"] if version == "original" else version
-                    ],
-                    "cacheControl": IMMUTABLE,
-                },
-                customMetadata={"image_id": image_id},
-            )
-            written.append(key)
+        # Completion time, not creation time: see the module's docstring.
+        fields.update(
+            {
+                "filename": filename,
+                **processed_columns(processed),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        return {**row, **fields, "status": "ready"}
+
+    async def make_ready(_completed: dict) -> None:
         changed = await table.complete_upload_statement(db, image_id, fields).run()
         if not int(changed["meta"]["changes"]):
             raise ApiError(
                 409, "This upload URL has already been used", details={"image_id": image_id}
             )
-    except Exception as exc:
-        await delete_objects_or_defer(env, written, row["owner"])
-        duplicate = await table.find_by_hash(db, row["owner"], processed.content_hash)
-        if duplicate is not None and "UNIQUE" in str(exc).upper():
-            # Lost a race with an identical upload: answer with the winner.
-            return await _answer_with_duplicate(env, row, duplicate), False
+
+    async def drop_into(existing: dict) -> dict:
+        return await _answer_with_duplicate(env, row, existing)
+
+    async def release() -> None:
         await table.release_upload(db, image_id, iso(utcnow()))
-        raise
+
+    answer, created = await write_image(
+        env,
+        processed,
+        row["owner"],
+        build_row=completed_row,
+        commit=make_ready,
+        answer_duplicate=drop_into,
+        release=release,
+    )
+    if not created:
+        return answer, False
     return await table.get(db, image_id), True
 
 

@@ -12,10 +12,14 @@ import secrets
 from pixhaven.db import albums as album_table
 from pixhaven.db import images as table
 from pixhaven.errors import ApiError
+from pixhaven.services.images import direct_uploads, lookup
+from pixhaven.services.images import updates as image_updates
 from pixhaven.services.images.albums import SLUG_PATTERN
-from pixhaven.services.images.keys import UUID_PATTERN, safe_filename
+from pixhaven.services.images.keys import UUID_PATTERN, not_found_error, safe_filename
 from pixhaven.services.images.shapes import pixelflare_image
 from pixhaven.services.images.tag_names import parse_tag_list
+from pixhaven.services.images.upload_urls import r2_direct
+from pixhaven.settings import Settings
 from pixhaven.timeutil import iso, parse_iso, utcnow
 
 MAX_ALT_LENGTH = 1000
@@ -87,6 +91,44 @@ async def album_id_for(db, owner: str, slug: str | None) -> str | None:
         )
         found = await album_table.get_by_slug(db, owner, slug)
     return found["id"]
+
+
+# -- the caller's image ------------------------------------------------------------------------
+
+
+async def owned_image(
+    env,
+    settings: Settings,
+    owner: str,
+    image_id: str,
+    *,
+    include_deleted: bool = False,
+    complete_pending: bool = False,
+) -> dict:
+    """`/v1/images/{id}`'s image: a malformed id is a 404 like an unknown one (README);
+    deleted images only with `include_deleted`; expiry is not checked here (it never was:
+    an expired image stays addressable until the cron purges it). With `complete_pending`
+    and R2 presigned uploads, a pending image whose bytes are in the bucket is completed
+    by this read."""
+
+    async def complete_from_bucket(row: dict) -> dict | None:
+        return await direct_uploads.complete_from_bucket(env, settings, row)
+
+    return await lookup.owned_image(
+        env.DB,
+        owner,
+        image_id,
+        malformed_id_error=not_found_error,
+        include_deleted=include_deleted,
+        include_expired=True,
+        finish_upload=complete_from_bucket if complete_pending and r2_direct(settings) else None,
+    )
+
+
+async def soft_delete(env, row: dict) -> dict:
+    """`DELETE /v1/images/{id}` answers the resource as it now is (`deleted_at` set)."""
+    await image_updates.soft_delete(env, row)
+    return await table.get(env.DB, row["id"])
 
 
 # -- cursors and listing -------------------------------------------------------------------------

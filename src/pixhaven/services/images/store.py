@@ -1,13 +1,14 @@
-"""Images: recording an upload (objects first, then one D1 batch), object keys, and the
-shapes each dialect answers with.
+"""Writing images: the one writer both upload paths store through (`write_image`), the
+one-step upload on top of it (`record_upload`), and the helpers their rows share.
 
-Object keys are derived here from the image's id, orientation and format, never from user
-input: `images/{orientation}/{id}.{ext}` (CattoPic's layout) plus `.webp` / `.avif` versions
-and `variants/{id}/{variant}.{ext}` for on-demand variants.
+Objects are written first and the row last, so a reader never meets a row without its
+objects; whatever fails in between is undone here, once for both paths. Object keys come
+from the row (services/images/keys.py), never from user input.
 """
 
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -20,6 +21,7 @@ from pixhaven.services.images.keys import (
     object_keys,
     safe_filename,
 )
+from pixhaven.services.images.pipeline import ProcessedImage
 from pixhaven.services.jobs.queue import enqueue
 from pixhaven.services.jobs.registry import job_handler
 from pixhaven.timeutil import iso, utcnow
@@ -61,39 +63,11 @@ def tag_statements(db, owner: str, image_id: str, tags: list[str], now: str) -> 
     return statements
 
 
-async def record_upload(env, processed, new: NewImage) -> tuple[dict, bool]:
-    """Store a processed upload: objects first, then the row and its tags in one D1 batch.
-
-    Returns (row, created). The same owner uploading the same bytes gets the existing image
-    back (its tags merged with the new ones) and nothing new is stored. If the batch fails,
-    the objects just written are deleted — or, should that fail too, handed to a durable
-    deletion job — so no object is left without its row.
-    """
-    db = env.DB
-    existing = await table.find_by_hash(db, new.owner, processed.content_hash)
-    if existing is not None:
-        return await _merge_duplicate(env, existing, new), False
-
-    now_moment = utcnow()
-    now = iso(now_moment)
-    image_id = str(uuid.uuid4())
-    short_id = new_short_id()
-    extension = processed.extension
-    row = {
-        "id": image_id,
-        "short_id": short_id,
-        "owner": new.owner,
-        "album_id": new.album_id,
-        "filename": await unique_filename(
-            db,
-            new.owner,
-            new.album_id,
-            safe_filename(new.original_name, image_id[:8], extension),
-            short_id,
-        ),
-        "original_name": new.original_name or f"{image_id}.{extension}",
+def processed_columns(processed: ProcessedImage) -> dict:
+    """The `images` columns that an upload's processed bytes decide (both upload paths)."""
+    return {
         "content_type": processed.content_type,
-        "format": extension,
+        "format": processed.extension,
         "width": processed.width,
         "height": processed.height,
         "orientation": processed.orientation,
@@ -103,50 +77,136 @@ async def record_upload(env, processed, new: NewImage) -> tuple[dict, bool]:
         "avif_size": len(processed.avif) if processed.avif is not None else None,
         "content_hash": processed.content_hash,
         "placeholder": processed.placeholder,
-        "alt": new.alt,
-        "is_private": int(new.is_private),
-        "source": new.source,
-        "prompt": new.prompt,
-        "model": new.model,
-        "template": new.template,
-        "status": "ready",
-        "rand": secrets.randbits(31),
-        "created_at": now,
-        "updated_at": now,
-        "expires_at": (
-            iso(now_moment + timedelta(minutes=new.expiry_minutes)) if new.expiry_minutes else None
-        ),
     }
-    bodies = {"original": processed.original, "webp": processed.webp, "avif": processed.avif}
-    written = []
+
+
+async def write_image(
+    env,
+    processed: ProcessedImage,
+    owner: str,
+    *,
+    build_row: Callable[[], Awaitable[dict]],
+    commit: Callable[[dict], Awaitable[None]],
+    answer_duplicate: Callable[[dict], Awaitable[dict]],
+    release: Callable[[], Awaitable[None]] | None = None,
+) -> tuple[dict, bool]:
+    """Store one processed image of `owner`: the one writer behind both upload paths
+    (`record_upload`, and PixelFlare's `direct_uploads.complete_upload`), so deduplication,
+    object metadata and undoing are decided in one place.
+
+    In order: if the owner already has these bytes live, `answer_duplicate(existing)` is the
+    answer and nothing is stored. Otherwise `build_row()` gives the row (with
+    `processed_columns`), its objects are put, and `commit(row)` runs the caller's D1
+    statement(s) that make the row real. If any step fails, the objects written are deleted
+    (or handed to a durable deletion job), so no object is left without its row; if the
+    failure is an identical upload having won the UNIQUE race on the content hash, the
+    winner answers; otherwise `release()` gives back whatever the caller holds, and the
+    error is raised.
+
+    Returns (row, True) when stored, (the duplicate's answer, False) otherwise.
+    """
+    written: list[str] = []
     try:
-        for version, key in object_keys(row).items():
-            await env.BUCKET.put(
-                key,
-                bodies[version],
-                httpMetadata={
-                    "contentType": CONTENT_TYPES[
-                        row["format"] if version == "original" else version
-                    ],
-                    "cacheControl": IMMUTABLE,
-                },
-                customMetadata={"image_id": image_id},
-            )
-            written.append(key)
+        existing = await table.find_by_hash(env.DB, owner, processed.content_hash)
+        if existing is not None:
+            return await answer_duplicate(existing), False
+        row = await build_row()
+        await _put_objects(env, processed, row, written)
+        await commit(row)
+    except Exception as exc:
+        await delete_objects_or_defer(env, written, owner)
+        duplicate = await table.find_by_hash(env.DB, owner, processed.content_hash)
+        if duplicate is not None and "UNIQUE" in str(exc).upper():
+            # Lost a race with an identical upload: answer with the winner.
+            return await answer_duplicate(duplicate), False
+        if release is not None:
+            await release()
+        raise
+    return row, True
+
+
+async def _put_objects(env, processed: ProcessedImage, row: dict, written: list[str]) -> None:
+    """Put the row's versions, each key appended to `written` as soon as it is stored."""
+    bodies = {"original": processed.original, "webp": processed.webp, "avif": processed.avif}
+    for version, key in object_keys(row).items():
+        await env.BUCKET.put(
+            key,
+            bodies[version],
+            httpMetadata={
+                "contentType": CONTENT_TYPES[row["format"] if version == "original" else version],
+                "cacheControl": IMMUTABLE,
+            },
+            customMetadata={"image_id": row["id"]},
+        )
+        written.append(key)
+
+
+async def record_upload(env, processed: ProcessedImage, new: NewImage) -> tuple[dict, bool]:
+    """Store a processed upload: objects first, then the row and its tags in one D1 batch.
+
+    Returns (row, created). The same owner uploading the same bytes gets the existing image
+    back (its tags merged with the new ones) and nothing new is stored. If the batch fails,
+    the objects just written are deleted — or, should that fail too, handed to a durable
+    deletion job — so no object is left without its row.
+    """
+    db = env.DB
+
+    async def build_row() -> dict:
+        now_moment = utcnow()
+        now = iso(now_moment)
+        image_id = str(uuid.uuid4())
+        short_id = new_short_id()
+        extension = processed.extension
+        return {
+            "id": image_id,
+            "short_id": short_id,
+            "owner": new.owner,
+            "album_id": new.album_id,
+            "filename": await unique_filename(
+                db,
+                new.owner,
+                new.album_id,
+                safe_filename(new.original_name, image_id[:8], extension),
+                short_id,
+            ),
+            "original_name": new.original_name or f"{image_id}.{extension}",
+            **processed_columns(processed),
+            "alt": new.alt,
+            "is_private": int(new.is_private),
+            "source": new.source,
+            "prompt": new.prompt,
+            "model": new.model,
+            "template": new.template,
+            "status": "ready",
+            "rand": secrets.randbits(31),
+            "created_at": now,
+            "updated_at": now,
+            "expires_at": (
+                iso(now_moment + timedelta(minutes=new.expiry_minutes))
+                if new.expiry_minutes
+                else None
+            ),
+        }
+
+    async def insert_with_tags(row: dict) -> None:
         await db.batch(
             [
                 table.insert_statement(db, row),
-                *tag_statements(db, new.owner, image_id, new.tags, now),
+                *tag_statements(db, new.owner, row["id"], new.tags, row["created_at"]),
             ]
         )
-    except Exception as exc:
-        await delete_objects_or_defer(env, written, new.owner)
-        duplicate = await table.find_by_hash(db, new.owner, processed.content_hash)
-        if duplicate is not None and "UNIQUE" in str(exc).upper():
-            # Lost a race with an identical upload: answer with the winner.
-            return await _merge_duplicate(env, duplicate, new), False
-        raise
-    return row, True
+
+    async def merge_into(existing: dict) -> dict:
+        return await _merge_duplicate(env, existing, new)
+
+    return await write_image(
+        env,
+        processed,
+        new.owner,
+        build_row=build_row,
+        commit=insert_with_tags,
+        answer_duplicate=merge_into,
+    )
 
 
 async def _merge_duplicate(env, existing: dict, new: NewImage) -> dict:

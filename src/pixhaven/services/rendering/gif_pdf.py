@@ -215,6 +215,6 @@ async def store_pdf(env, identity, content: bytes, documents: list[Document], ba
 
 
 async def record_file_usage(env, identity, detail: dict) -> None:
-    from pixhaven.services.rendering.store import record_usage
+    from pixhaven.services.rendering.usage import record_usage
 
     await record_usage(env, identity.owner, identity.key_id, detail)

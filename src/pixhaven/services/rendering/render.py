@@ -29,7 +29,8 @@ from typing import Any
 from pixhaven.errors import ApiError
 from pixhaven.render.document import DocumentError, validate_document
 from pixhaven.services.jobs import webhooks
-from pixhaven.services.rendering.store import record_usage, store_image_render
+from pixhaven.services.rendering.store import store_image_render
+from pixhaven.services.rendering.usage import record_usage
 from pixhaven.settings import Settings
 from pixhaven.timeutil import now_iso
 

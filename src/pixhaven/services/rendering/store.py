@@ -7,15 +7,16 @@
   served at `/r2/renders/{uuid}.pdf` with `Content-Type: application/pdf`. Like image URLs,
   they are public to whoever has the (unguessable, random UUID) URL.
 - Each render is a usage event (`kind = "render"`; `detail.id` is what was produced, plus
-  what and how big). Pictify `POST /image` (services/generation.py) stores through here too.
+  what and how big; recorded by services/rendering/usage.py). Pictify `POST /image`
+  (services/rendering/render.py) stores through here too.
 """
 
 import uuid
 
-from pixhaven.db import usage_events
 from pixhaven.services.images.keys import IMMUTABLE, object_url, original_key
 from pixhaven.services.images.pipeline import UploadOptions, process_upload
 from pixhaven.services.images.store import NewImage, record_upload
+from pixhaven.services.rendering.usage import record_usage
 from pixhaven.timeutil import now_iso
 
 PDF_CONTENT_TYPE = "application/pdf"
@@ -23,21 +24,6 @@ PDF_CONTENT_TYPE = "application/pdf"
 
 def pdf_key(render_id: str) -> str:
     return f"renders/{render_id}.pdf"
-
-
-async def record_usage(env, owner: str, key_id: str | None, detail: dict) -> None:
-    await usage_events.insert(
-        env.DB,
-        {
-            "id": "use_" + uuid.uuid4().hex[:24],
-            "owner": owner,
-            "key_id": key_id,
-            "kind": "render",
-            "cost": 0,
-            "detail": detail,
-            "created_at": now_iso(),
-        },
-    )
 
 
 async def store_image_render(

@@ -1,0 +1,13 @@
+"""What `/health` checks: that D1 answers a query."""
+
+from pixhaven.db.d1 import fetch_one
+
+
+async def database_status(db) -> str:
+    """`ok` when D1 answers, `error` otherwise: reported, never raised, because health
+    must answer even when D1 does not."""
+    try:
+        await fetch_one(db, "SELECT 1 AS ok")
+    except Exception:
+        return "error"
+    return "ok"

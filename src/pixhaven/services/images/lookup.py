@@ -1,0 +1,47 @@
+"""Finding the caller's image by id: one lookup for every dialect that addresses an image of
+its own (CattoPic and Splinterpic at `/api/images/{id}`, PixelFlare at `/v1/images/{id}`).
+
+The dialects differ only in what they may see and in how they refuse a malformed id, so
+those are parameters; the lookup, its order of checks and its 404 are shared.
+"""
+
+from collections.abc import Awaitable, Callable
+
+from pixhaven.db import images as table
+from pixhaven.errors import ApiError
+from pixhaven.services.images.keys import invalid_id_error, not_found_error, valid_image_id
+from pixhaven.timeutil import now_iso
+
+
+async def owned_image(
+    db,
+    owner: str,
+    image_id: str,
+    *,
+    malformed_id_error: Callable[[str], ApiError] = invalid_id_error,
+    include_deleted: bool = False,
+    include_expired: bool = False,
+    finish_upload: Callable[[dict], Awaitable[dict | None]] | None = None,
+) -> dict:
+    """The owner's image `image_id`, or the ApiError to answer with.
+
+    With the defaults this is what lists show (`keys.is_visible`: complete, not deleted,
+    not expired), and a malformed id is a 400. An image whose upload is not complete is a
+    404 unless `finish_upload(row)` completes it (PixelFlare's R2 presigned uploads, on
+    first read). Someone else's image is a 404, exactly like a missing one.
+    """
+    if not valid_image_id(image_id):
+        raise malformed_id_error(image_id)
+    row = await table.get_for_owner(db, image_id.lower(), owner)
+    if row is None:
+        raise not_found_error(image_id)
+    if row["status"] != "ready":
+        completed = await finish_upload(row) if finish_upload is not None else None
+        if completed is None:
+            raise not_found_error(image_id)
+        row = completed
+    if row["deleted_at"] is not None and not include_deleted:
+        raise not_found_error(image_id)
+    if not include_expired and row["expires_at"] is not None and row["expires_at"] <= now_iso():
+        raise not_found_error(image_id)
+    return row
