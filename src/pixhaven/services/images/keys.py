@@ -11,7 +11,6 @@ import secrets
 
 from fastapi import Request
 
-from pixhaven.db.visibility import is_visible as is_visible  # re-exported: routers use no db
 from pixhaven.errors import ApiError
 from pixhaven.settings import Settings
 

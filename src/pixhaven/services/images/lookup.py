@@ -8,6 +8,7 @@ those are parameters; the lookup, its order of checks and its 404 are shared.
 from collections.abc import Awaitable, Callable
 
 from pixhaven.db import images as table
+from pixhaven.db.visibility import is_expired
 from pixhaven.errors import ApiError
 from pixhaven.services.images.keys import invalid_id_error, not_found_error, valid_image_id
 from pixhaven.timeutil import now_iso
@@ -25,7 +26,7 @@ async def owned_image(
 ) -> dict:
     """The owner's image `image_id`, or the ApiError to answer with.
 
-    With the defaults this is what lists show (`keys.is_visible`: complete, not deleted,
+    With the defaults this is what lists show (`db/visibility.is_visible`: complete, not deleted,
     not expired), and a malformed id is a 400. An image whose upload is not complete is a
     404 unless `finish_upload(row)` completes it (PixelFlare's R2 presigned uploads, on
     first read). Someone else's image is a 404, exactly like a missing one.
@@ -42,6 +43,6 @@ async def owned_image(
         row = completed
     if row["deleted_at"] is not None and not include_deleted:
         raise not_found_error(image_id)
-    if not include_expired and row["expires_at"] is not None and row["expires_at"] <= now_iso():
+    if not include_expired and is_expired(row, now_iso()):
         raise not_found_error(image_id)
     return row

@@ -69,8 +69,9 @@ class ProcessedImage:
 
 
 async def process_upload(
-    env, data: bytes, settings, options: UploadOptions = UploadOptions()
+    env, data: bytes, settings, options: UploadOptions | None = None
 ) -> ProcessedImage:
+    options = options or UploadOptions()
     quality, bounds = _check_options(options, settings)
     data = data if isinstance(data, bytes) else bytes(data)
     header = check_image_bytes(data, settings)
