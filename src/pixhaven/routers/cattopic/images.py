@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Path, Request, UploadFile
 from pixhaven.db import albums as album_table
 from pixhaven.db import images as table
 from pixhaven.dependencies import env_of, get_settings
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid
 from pixhaven.models.cattopic import IMAGE_ID, UpdateImageBody, UploadForm
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.routers.forms import form_bool, form_int, query_int, read_upload_form
@@ -14,7 +14,6 @@ from pixhaven.security.auth import Identity, require
 from pixhaven.services.images import updates as image_updates
 from pixhaven.services.images.keys import (
     base_url,
-    invalid_id_error,
     is_visible,
     not_found_error,
     valid_image_id,
@@ -175,7 +174,7 @@ async def shape_api_images(request: Request, settings: Settings, rows: list[dict
 
 async def _owned_image(request: Request, identity: Identity, image_id: str) -> dict:
     if not valid_image_id(image_id):
-        raise invalid_id_error(image_id)
+        raise invalid("Invalid image ID", image_id=image_id)
     row = await table.get_for_owner(env_of(request).DB, image_id.lower(), identity.owner)
     if row is None or not is_visible(row, now_iso()):
         raise not_found_error(image_id)

@@ -16,12 +16,11 @@ from fastapi.responses import Response
 from pixhaven.db import albums as album_table
 from pixhaven.db import images as image_table
 from pixhaven.db import public_images as public
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid
 from pixhaven.services.delivery import variants
 from pixhaven.services.delivery.objects import check_safe, not_found, object_response, parse_key
 from pixhaven.services.images.keys import (
     NO_ALBUM_SLUG,
-    invalid_id_error,
     not_found_error,
     object_keys,
     original_key,
@@ -191,7 +190,7 @@ async def request_variants(
 ) -> dict:
     """`POST /v1/images/{id}/variants`: queue generation, answer the image resource."""
     if not valid_image_id(image_id):
-        raise invalid_id_error(image_id)
+        raise invalid("Invalid image ID", image_id=image_id)
     row = await image_table.get_for_owner(env.DB, image_id, owner)
     if row is None or row["deleted_at"] is not None:
         raise not_found_error(image_id)

@@ -11,7 +11,7 @@ import secrets
 
 from pixhaven.db import albums as album_table
 from pixhaven.db import images as table
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid
 from pixhaven.services.images.albums import SLUG_PATTERN
 from pixhaven.services.images.keys import UUID_PATTERN, safe_filename
 from pixhaven.services.images.shapes import pixelflare_image
@@ -24,27 +24,23 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 
 
-def bad_request(message: str, field: str, **details) -> ApiError:
-    return ApiError(400, message, code="INVALID_REQUEST", details={"field": field, **details})
-
-
 # -- validation ----------------------------------------------------------------------------------
 
 
 def check_slug(slug) -> str:
     if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
-        raise bad_request(
-            "album must be a slug: 1-64 lowercase letters a-z, digits or '-'", "album"
+        raise invalid(
+            "album must be a slug: 1-64 lowercase letters a-z, digits or '-'", field="album"
         )
     return slug
 
 
 def check_filename(name, field: str = "filename") -> str:
     if not isinstance(name, str) or not name.strip():
-        raise bad_request("filename must be a non-empty string", field)
+        raise invalid("filename must be a non-empty string", field=field)
     if len(name) > MAX_FILENAME_LENGTH or any(ord(ch) < 32 for ch in name):
-        raise bad_request(
-            f"filename must be at most {MAX_FILENAME_LENGTH} printable characters", field
+        raise invalid(
+            f"filename must be at most {MAX_FILENAME_LENGTH} printable characters", field=field
         )
     return name.strip()
 
@@ -53,7 +49,7 @@ def check_alt(alt) -> str | None:
     if alt is None:
         return None
     if not isinstance(alt, str) or len(alt) > MAX_ALT_LENGTH:
-        raise bad_request(f"alt must be a string of at most {MAX_ALT_LENGTH} characters", "alt")
+        raise invalid(f"alt must be a string of at most {MAX_ALT_LENGTH} characters", field="alt")
     return alt
 
 
@@ -98,18 +94,18 @@ def encode_cursor(row: dict) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[str, str]:
-    invalid = bad_request("Invalid cursor", "cursor")
+    malformed = invalid("Invalid cursor", field="cursor")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise invalid from None
+        raise malformed from None
     created_at, _, image_id = raw.partition("|")
     if not UUID_PATTERN.match(image_id):
-        raise invalid
+        raise malformed
     try:
         parse_iso(created_at)
     except ValueError:
-        raise invalid from None
+        raise malformed from None
     return created_at, image_id
 
 
@@ -119,9 +115,9 @@ def parse_limit(raw: str | None) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise bad_request("limit must be an integer", "limit") from None
+        raise invalid("limit must be an integer", field="limit") from None
     if value < 1:
-        raise bad_request("limit must be at least 1", "limit")
+        raise invalid("limit must be at least 1", field="limit")
     return min(value, MAX_LIMIT)
 
 
@@ -133,7 +129,7 @@ def parse_flag(raw: str | None, field: str) -> bool:
         return False
     if value in ("1", "true", "yes", "on"):
         return True
-    raise bad_request(f"{field} must be true or false", field)
+    raise invalid(f"{field} must be true or false", field=field)
 
 
 async def list_images(
@@ -186,7 +182,7 @@ async def plan_update(db, row: dict, body: dict, present: set[str]) -> dict:
         fields["alt"] = check_alt(body.get("alt"))
     if "is_private" in present:
         if not isinstance(body.get("is_private"), bool):
-            raise bad_request("is_private must be true or false", "is_private")
+            raise invalid("is_private must be true or false", field="is_private")
         fields["is_private"] = int(body["is_private"])
     filename = row["filename"]
     if "filename" in present:
