@@ -4,14 +4,13 @@ A key sees only its owner's keys; the admin token sees all. A key may only grant
 it holds itself, so `keys:write` cannot be used to escalate.
 """
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 
 from pixhaven.db import api_keys as table
-from pixhaven.dependencies import env_of
 from pixhaven.errors import ApiError
 from pixhaven.models.common import ERROR_RESPONSES, errors
 from pixhaven.models.pixelflare import ApiKey, ApiKeyList, CreatedApiKey, CreateKeyRequest
-from pixhaven.security.auth import Identity, require
+from pixhaven.routers.requests import CanReadKeys, CanWriteKeys, EnvDep
 from pixhaven.services.api_keys import create_key
 
 router = APIRouter(prefix="/v1/keys", tags=["PixelFlare"], responses=ERROR_RESPONSES)
@@ -31,8 +30,8 @@ def _public(row: dict) -> dict:
 
 
 @router.get("", response_model=ApiKeyList, summary="List API keys")
-async def list_keys(request: Request, identity: Identity = Depends(require("keys:read"))):
-    db = env_of(request).DB
+async def list_keys(identity: CanReadKeys, env: EnvDep):
+    db = env.DB
     rows = await (
         table.list_all(db) if identity.is_admin else table.list_for_owner(db, identity.owner)
     )
@@ -49,9 +48,7 @@ async def list_keys(request: Request, identity: Identity = Depends(require("keys
         e403="The key lacks keys:write, grants a scope it does not hold, or names another owner",
     ),
 )
-async def create(
-    body: CreateKeyRequest, request: Request, identity: Identity = Depends(require("keys:write"))
-):
+async def create(body: CreateKeyRequest, identity: CanWriteKeys, env: EnvDep):
     if body.owner is not None and not identity.is_admin and body.owner != identity.owner:
         raise ApiError(
             403,
@@ -59,7 +56,7 @@ async def create(
             details={"field": "owner"},
         )
     created = await create_key(
-        env_of(request).DB,
+        env.DB,
         owner=body.owner or identity.owner,
         name=body.name,
         scopes=body.scopes,
@@ -76,10 +73,8 @@ async def create(
     summary="Revoke an API key",
     responses=errors(404, e404="No such key (or not the caller's)"),
 )
-async def revoke(
-    key_id: str, request: Request, identity: Identity = Depends(require("keys:write"))
-):
-    db = env_of(request).DB
+async def revoke(key_id: str, identity: CanWriteKeys, env: EnvDep):
+    db = env.DB
     owner = None if identity.is_admin else identity.owner
     row = await table.get_for_owner(db, key_id, owner)
     if row is None:

@@ -14,7 +14,6 @@ from pixhaven.db import images as table
 from pixhaven.errors import ApiError, invalid
 from pixhaven.services.images.albums import SLUG_PATTERN
 from pixhaven.services.images.keys import UUID_PATTERN, safe_filename
-from pixhaven.services.images.shapes import pixelflare_image
 from pixhaven.services.images.tag_names import parse_tag_list
 from pixhaven.timeutil import iso, parse_iso, utcnow
 
@@ -160,12 +159,12 @@ async def list_images(
     return rows, None
 
 
-async def shape(db, rows: list[dict], base: str) -> list[dict]:
+async def tags_and_album_slugs(db, rows: list[dict]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """What the image resource shows besides the rows (routers/pixelflare/shapes.py): the
+    images' tags by image id and their albums' slugs by album id."""
     tags = await table.tags_for(db, [row["id"] for row in rows])
     slugs = await album_table.slugs_for(db, {row["album_id"] for row in rows if row["album_id"]})
-    return [
-        pixelflare_image(row, tags[row["id"]], base, slugs.get(row["album_id"])) for row in rows
-    ]
+    return tags, slugs
 
 
 # -- edits ----------------------------------------------------------------------------------------

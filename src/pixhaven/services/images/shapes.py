@@ -51,28 +51,3 @@ def api_image(row: dict, tags: list[str], base: str, album_slug: str | None = No
         }
     )
     return shaped
-
-
-def pixelflare_image(row: dict, tags: list[str], base: str, album_slug: str | None) -> dict:
-    """PixelFlare's image resource."""
-    return {
-        "id": row["id"],
-        "short_id": row["short_id"],
-        "filename": row["filename"],
-        "album": album_slug,
-        "owner": row["owner"],
-        "content_type": row["content_type"],
-        "size": row["size"],
-        "width": row["width"],
-        "height": row["height"],
-        "tags": tags,
-        "alt": row["alt"],
-        "is_private": bool(row["is_private"]),
-        "status": row["status"],
-        "placeholder": row["placeholder"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "deleted_at": row["deleted_at"],
-        "cdn_url": cdn_url(base, row, album_slug),
-        "short_url": f"{base}/{row['short_id']}",
-    }
