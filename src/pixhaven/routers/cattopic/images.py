@@ -1,25 +1,29 @@
 """`/api/images` and `/api/upload/single`: CattoPic's image endpoints, which also serve
 Splinterpic clients (SPEC §4: `page` or `offset`, superset answers, soft delete)."""
 
-from fastapi import APIRouter, Depends, Path, Request, UploadFile
+from typing import Annotated
 
-from pixhaven.db import albums as album_table
+from fastapi import APIRouter, Path, Request, UploadFile
+
 from pixhaven.db import images as table
-from pixhaven.dependencies import env_of, get_settings
-from pixhaven.errors import ApiError, invalid
+from pixhaven.errors import invalid
 from pixhaven.models.cattopic import IMAGE_ID, UpdateImageBody, UploadForm
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
-from pixhaven.routers.forms import form_bool, form_int, query_int, read_upload_form
-from pixhaven.security.auth import Identity, require
-from pixhaven.services.images import updates as image_updates
-from pixhaven.services.images.keys import (
-    base_url,
-    is_visible,
-    not_found_error,
-    valid_image_id,
+from pixhaven.routers.api_images import cattopic_image, shape_api_images
+from pixhaven.routers.forms import form_bool, form_int, read_upload_form
+from pixhaven.routers.requests import (
+    PLAIN_BODY_ERRORS,
+    CanReadImages,
+    CanWriteImages,
+    EnvDep,
+    SettingsDep,
+    page_params,
+    read_json,
 )
+from pixhaven.security.auth import Identity
+from pixhaven.services.images import updates as image_updates
+from pixhaven.services.images.keys import base_url, is_visible, not_found_error, valid_image_id
 from pixhaven.services.images.pipeline import UploadOptions, process_upload
-from pixhaven.services.images.shapes import api_image, cattopic_image
 from pixhaven.services.images.store import NewImage, record_upload
 from pixhaven.services.images.tag_names import parse_tag_list
 from pixhaven.settings import Settings
@@ -39,7 +43,9 @@ FORMAT_FILTERS = {
 
 
 # CattoPic answers 400 for a malformed id (Path's extra is schema-only: the handler checks).
-ImageId = Path(description="The image's UUID", json_schema_extra={"pattern": IMAGE_ID})
+ImageId = Annotated[
+    str, Path(description="The image's UUID", json_schema_extra={"pattern": IMAGE_ID})
+]
 NOT_FOUND = errors(404, e404="No such image (or not the caller's, or deleted/expired)")
 
 
@@ -55,9 +61,7 @@ NOT_FOUND = errors(404, e404="No such image (or not the caller's, or deleted/exp
     openapi_extra=request_body(UploadForm, "multipart/form-data"),
 )
 async def upload_single(
-    request: Request,
-    identity: Identity = Depends(require("images:write")),
-    settings: Settings = Depends(get_settings),
+    request: Request, identity: CanWriteImages, settings: SettingsDep, env: EnvDep
 ):
     form = await read_upload_form(request, settings)
     upload: UploadFile = form["file"]
@@ -72,7 +76,6 @@ async def upload_single(
     tags = parse_tag_list(form.get("tags"))
     expiry = form_int(form, "expiryMinutes", low=0)
     data = await upload.read()
-    env = env_of(request)
     processed = await process_upload(env, data, settings, options)
     row, _created = await record_upload(
         env,
@@ -104,22 +107,9 @@ async def upload_single(
     }
 
 
-def page_params(request: Request) -> tuple[int, int, int]:
-    """(limit, offset, page) from CattoPic's `page`/`limit` or Splinterpic's `offset`/`limit`."""
-    query = request.query_params
-    limit = min(query_int(request, "limit", 12 if "offset" not in query else 20, 1), 100)
-    if "offset" in query:
-        offset = query_int(request, "offset", 0, 0)
-        return limit, offset, offset // limit + 1
-    page = query_int(request, "page", 1, 1)
-    return limit, (page - 1) * limit, page
-
-
 @router.get("/images", summary="List images (CattoPic pages or Splinterpic offsets)")
 async def list_images(
-    request: Request,
-    identity: Identity = Depends(require("images:read")),
-    settings: Settings = Depends(get_settings),
+    request: Request, identity: CanReadImages, settings: SettingsDep, env: EnvDep
 ):
     limit, offset, page = page_params(request)
     query = request.query_params
@@ -128,22 +118,16 @@ async def list_images(
         filters["tag"] = query["tag"].strip().lower()
     if query.get("orientation"):
         if query["orientation"] not in ("landscape", "portrait"):
-            raise ApiError(
-                400, "orientation must be landscape or portrait", details={"field": "orientation"}
-            )
+            raise invalid("orientation must be landscape or portrait", field="orientation")
         filters["orientation"] = query["orientation"]
     format_filter = (query.get("format") or "all").lower()
     if format_filter != "all":
         if format_filter not in FORMAT_FILTERS:
-            raise ApiError(
-                400,
-                "format must be one of all, gif, webp, avif, original",
-                details={"field": "format"},
-            )
+            raise invalid("format must be one of all, gif, webp, avif, original", field="format")
         filters["formats"] = FORMAT_FILTERS[format_filter]
     if query.get("collection_id"):
         filters["album_id"] = query["collection_id"]
-    db = env_of(request).DB
+    db = env.DB
     now = now_iso()
     rows = await table.list_page(db, identity.owner, now, limit=limit, offset=offset, **filters)
     total = await table.count(db, identity.owner, now, **filters)
@@ -164,18 +148,10 @@ async def list_images(
     }
 
 
-async def shape_api_images(request: Request, settings: Settings, rows: list[dict]) -> list[dict]:
-    db = env_of(request).DB
-    tags = await table.tags_for(db, [row["id"] for row in rows])
-    slugs = await album_table.slugs_for(db, {row["album_id"] for row in rows if row["album_id"]})
-    base = base_url(request, settings)
-    return [api_image(row, tags[row["id"]], base, slugs.get(row["album_id"])) for row in rows]
-
-
-async def _owned_image(request: Request, identity: Identity, image_id: str) -> dict:
+async def _owned_image(env, identity: Identity, image_id: str) -> dict:
     if not valid_image_id(image_id):
         raise invalid("Invalid image ID", image_id=image_id)
-    row = await table.get_for_owner(env_of(request).DB, image_id.lower(), identity.owner)
+    row = await table.get_for_owner(env.DB, image_id.lower(), identity.owner)
     if row is None or not is_visible(row, now_iso()):
         raise not_found_error(image_id)
     return row
@@ -190,11 +166,12 @@ async def _image_answer(request: Request, settings: Settings, row: dict) -> dict
 @router.get("/images/{image_id}", summary="Get one image", responses=NOT_FOUND)
 async def get_image(
     request: Request,
-    image_id: str = ImageId,
-    identity: Identity = Depends(require("images:read")),
-    settings: Settings = Depends(get_settings),
+    image_id: ImageId,
+    identity: CanReadImages,
+    settings: SettingsDep,
+    env: EnvDep,
 ):
-    return await _image_answer(request, settings, await _owned_image(request, identity, image_id))
+    return await _image_answer(request, settings, await _owned_image(env, identity, image_id))
 
 
 @router.put(
@@ -205,45 +182,29 @@ async def get_image(
 )
 async def update_image(
     request: Request,
-    image_id: str = ImageId,
-    identity: Identity = Depends(require("images:write")),
-    settings: Settings = Depends(get_settings),
+    image_id: ImageId,
+    identity: CanWriteImages,
+    settings: SettingsDep,
+    env: EnvDep,
 ):
-    row = await _owned_image(request, identity, image_id)
-    body = await json_object(request)
+    row = await _owned_image(env, identity, image_id)
+    body = await read_json(request, PLAIN_BODY_ERRORS)
     changes = {}
     if "tags" in body:
         changes["tags"] = parse_tag_list(body["tags"])
     if "expiryMinutes" in body:
         minutes = body["expiryMinutes"]
         if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes < 0:
-            raise ApiError(
-                400,
-                "expiryMinutes must be a non-negative number",
-                details={"field": "expiryMinutes"},
-            )
+            raise invalid("expiryMinutes must be a non-negative number", field="expiryMinutes")
         changes["expiry_minutes"] = minutes
-    row = await image_updates.update_image(env_of(request), row, **changes)
+    row = await image_updates.update_image(env, row, **changes)
     return await _image_answer(request, settings, row)
 
 
 @router.delete(
     "/images/{image_id}", summary="Delete an image (soft delete, restorable)", responses=NOT_FOUND
 )
-async def delete_image(
-    request: Request, image_id: str = ImageId, identity: Identity = Depends(require("images:write"))
-):
-    row = await _owned_image(request, identity, image_id)
-    await image_updates.soft_delete(env_of(request), row)
+async def delete_image(image_id: ImageId, identity: CanWriteImages, env: EnvDep):
+    row = await _owned_image(env, identity, image_id)
+    await image_updates.soft_delete(env, row)
     return {"success": True, "message": "Image deleted", "id": row["id"], "deleted": True}
-
-
-async def json_object(request: Request) -> dict:
-    """The request body as a JSON object, or a 400 saying what is wrong with it."""
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, "Invalid request body", details="Expected a JSON object") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "Invalid request body", details="Expected a JSON object")
-    return body

@@ -6,31 +6,28 @@ carries both products' fields (id, name, description, image_count, created_at, u
 slug, title).
 """
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
 from pixhaven.db import images as image_table
-from pixhaven.dependencies import env_of, get_settings
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.splinterpic import CreateCollectionBody
-from pixhaven.routers.cattopic.images import json_object, page_params, shape_api_images
-from pixhaven.routers.forms import query_int
-from pixhaven.security.auth import Identity, require
+from pixhaven.routers.api_images import shape_api_images
+from pixhaven.routers.requests import (
+    PLAIN_BODY_ERRORS,
+    CanReadImages,
+    CanWriteImages,
+    EnvDep,
+    SettingsDep,
+    offset_params,
+    page_params,
+    read_json,
+)
 from pixhaven.services.images import albums
-from pixhaven.settings import Settings
 from pixhaven.timeutil import now_iso
 
 router = APIRouter(prefix="/api/collections", tags=["Splinterpic"], responses=ERROR_RESPONSES)
 
-DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 NOT_FOUND = errors(404, e404="No such collection (by id or slug)")
-
-
-def _offset_params(request: Request) -> tuple[int, int]:
-    """Splinterpic pagination: `limit` (default 20, at most 100) and `offset`."""
-    return (
-        min(query_int(request, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT),
-        query_int(request, "offset", 0, 0),
-    )
 
 
 def _one(collection: dict) -> dict:
@@ -39,11 +36,9 @@ def _one(collection: dict) -> dict:
 
 
 @router.get("", summary="List collections (limit/offset)")
-async def list_collections(request: Request, identity: Identity = Depends(require("images:read"))):
-    limit, offset = _offset_params(request)
-    collections, total = await albums.list_collections(
-        env_of(request).DB, identity.owner, limit, offset
-    )
+async def list_collections(request: Request, identity: CanReadImages, env: EnvDep):
+    limit, offset = offset_params(request)
+    collections, total = await albums.list_collections(env.DB, identity.owner, limit, offset)
     return {
         "success": True,
         "collections": collections,
@@ -63,18 +58,14 @@ async def list_collections(request: Request, identity: Identity = Depends(requir
     responses=errors(409, e409="No free slug could be found for this name"),
     openapi_extra=request_body(CreateCollectionBody),
 )
-async def create_collection(
-    request: Request, identity: Identity = Depends(require("images:write"))
-):
-    body = await json_object(request)
-    return _one(await albums.create_collection(env_of(request).DB, identity.owner, body))
+async def create_collection(request: Request, identity: CanWriteImages, env: EnvDep):
+    body = await read_json(request, PLAIN_BODY_ERRORS)
+    return _one(await albums.create_collection(env.DB, identity.owner, body))
 
 
 @router.get("/{collection_id}", summary="Get a collection by id or slug", responses=NOT_FOUND)
-async def get_collection(
-    collection_id: str, request: Request, identity: Identity = Depends(require("images:read"))
-):
-    db = env_of(request).DB
+async def get_collection(collection_id: str, identity: CanReadImages, env: EnvDep):
+    db = env.DB
     row = await albums.find_collection(db, identity.owner, collection_id)
     return _one(await albums.resource(db, identity.owner, row))
 
@@ -87,10 +78,11 @@ async def get_collection(
 async def list_collection_images(
     collection_id: str,
     request: Request,
-    identity: Identity = Depends(require("images:read")),
-    settings: Settings = Depends(get_settings),
+    identity: CanReadImages,
+    settings: SettingsDep,
+    env: EnvDep,
 ):
-    db = env_of(request).DB
+    db = env.DB
     row = await albums.find_collection(db, identity.owner, collection_id)
     limit, offset, page = page_params(request)
     now = now_iso()
@@ -118,10 +110,8 @@ async def list_collection_images(
 @router.delete(
     "/{collection_id}", summary="Delete a collection (its images stay)", responses=NOT_FOUND
 )
-async def delete_collection(
-    collection_id: str, request: Request, identity: Identity = Depends(require("images:write"))
-):
-    db = env_of(request).DB
+async def delete_collection(collection_id: str, identity: CanWriteImages, env: EnvDep):
+    db = env.DB
     row = await albums.find_collection(db, identity.owner, collection_id)
     gone = await albums.delete_album(db, identity.owner, row)
     return {

@@ -1,6 +1,16 @@
-"""shapes: split from pixhaven.services.images."""
+"""The image as the `/api/*` routes answer it. CattoPic's `/api/images` routes serve
+Splinterpic clients too (SPEC §4), and Splinterpic's own routes that answer images
+(`POST /api/generate`, `GET /api/collections/{id}/images`) answer the same superset, so this
+answer is shared by two dialects' routers, like routers/requests.py.
+"""
 
-from pixhaven.services.images.keys import cdn_url, object_keys, object_url
+from fastapi import Request
+
+from pixhaven.db import albums as album_table
+from pixhaven.db import images as table
+from pixhaven.dependencies import env_of
+from pixhaven.services.images.keys import base_url, cdn_url, object_keys, object_url
+from pixhaven.settings import Settings
 
 
 def cattopic_image(row: dict, tags: list[str], base: str) -> dict:
@@ -28,8 +38,7 @@ def cattopic_image(row: dict, tags: list[str], base: str) -> dict:
 
 
 def api_image(row: dict, tags: list[str], base: str, album_slug: str | None = None) -> dict:
-    """`/api/images` serves CattoPic and Splinterpic clients at once (SPEC §4): CattoPic's
-    fields plus Splinterpic's snake_case ones."""
+    """CattoPic's fields plus Splinterpic's snake_case ones."""
     shaped = cattopic_image(row, tags, base)
     shaped.update(
         {
@@ -51,3 +60,12 @@ def api_image(row: dict, tags: list[str], base: str, album_slug: str | None = No
         }
     )
     return shaped
+
+
+async def shape_api_images(request: Request, settings: Settings, rows: list[dict]) -> list[dict]:
+    """`api_image` for each row, with its tags and its album's slug."""
+    db = env_of(request).DB
+    tags = await table.tags_for(db, [row["id"] for row in rows])
+    slugs = await album_table.slugs_for(db, {row["album_id"] for row in rows if row["album_id"]})
+    base = base_url(request, settings)
+    return [api_image(row, tags[row["id"]], base, slugs.get(row["album_id"])) for row in rows]
