@@ -66,6 +66,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "render.document",  # Craftr's request body is the document schema itself
         "routers.requests",  # request helpers shared by every dialect
         "routers.forms",  # multipart form and query parsing shared by every dialect
+        "routers.api_images",  # the /api/* image answer CattoPic and Splinterpic share
         OWN_PACKAGE,  # its own dialect; a dialect's __init__ declares its routers
     ),
     # What the API does, one domain per package; the only layer that combines storage,

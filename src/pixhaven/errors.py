@@ -65,6 +65,52 @@ class ApiError(Exception):
         self.extra = extra or {}
 
 
+def invalid(
+    message: str,
+    *,
+    field: str | None = None,
+    explanation: str | None = None,
+    as_list: bool = False,
+    status: int = 400,
+    code: str | None = None,
+    **details: Any,
+) -> ApiError:
+    """The one factory for "this request is not acceptable as sent" (400 unless `status`
+    says otherwise). The dialects document three `details` shapes; the arguments pick one:
+
+    - `field=`: `{"field": field, **details}`; with `explanation=`, the field's problem in
+      its own words, `{"field": field, "message": explanation, **details}` (CattoPic,
+      PixelFlare; Splinterpic's `Invalid {field} parameter`, see `invalid_parameter`).
+    - `as_list=True`: `{"errors": [{"field": field, "message": explanation or message}],
+      **details}`, Pictify's and Craftr's list of field errors (the shape FastAPI's own
+      validation failures are answered with, below).
+    - neither: `details` as given, or `explanation` alone as a bare string (CattoPic's
+      "Invalid request body": "Expected a JSON object").
+    """
+    shaped: Any
+    if as_list:
+        shaped = {"errors": [{"field": field or "", "message": explanation or message}]}
+        shaped.update(details)
+    elif field is not None:
+        shaped = {"field": field}
+        if explanation is not None:
+            shaped["message"] = explanation
+        shaped.update(details)
+    elif explanation is not None:
+        if details:
+            raise TypeError("a bare explanation carries no other details; name the field")
+        shaped = explanation
+    else:
+        shaped = details
+    return ApiError(status, message, code=code, details=shaped)
+
+
+def invalid_parameter(field: str, explanation: str, **details: Any) -> ApiError:
+    """Splinterpic's documented validation error: `Invalid {field} parameter`, the field and
+    what is wrong with it in `details`."""
+    return invalid(f"Invalid {field} parameter", field=field, explanation=explanation, **details)
+
+
 def error_body(status: int, error: str, code: str | None = None, details: Any = None) -> dict:
     return {
         "success": False,

@@ -1,10 +1,11 @@
-"""Reading request parameters: multipart upload forms (with the limits applied before the
-body is parsed) and integer query parameters."""
+"""Multipart upload forms (CattoPic's `POST /api/upload/single`): the size limit applied
+before the body is parsed, the file under either field name, and the text fields around it
+read as integers and booleans. JSON bodies and query parameters: routers/requests.py."""
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid
 from pixhaven.settings import Settings
 
 # Multipart framing and the small text fields around the file.
@@ -35,13 +36,11 @@ async def read_upload_form(request: Request, settings: Settings) -> dict:
         raise too_large(settings)
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
-        raise ApiError(
-            400, "Expected multipart/form-data with an image file", details={"field": "image"}
-        )
+        raise invalid("Expected multipart/form-data with an image file", field="image")
     try:
         form = await request.form(max_files=1, max_fields=50)
     except Exception as exc:  # malformed multipart, too many parts
-        raise ApiError(400, f"Invalid multipart form: {exc}", details={"field": "image"}) from None
+        raise invalid(f"Invalid multipart form: {exc}", field="image") from None
     fields: dict = {}
     for name, value in form.multi_items():
         if isinstance(value, UploadFile):
@@ -50,9 +49,7 @@ async def read_upload_form(request: Request, settings: Settings) -> dict:
         else:
             fields[name] = value
     if "file" not in fields:
-        raise ApiError(
-            400, "No image file provided (form field 'image' or 'file')", details={"field": "image"}
-        )
+        raise invalid("No image file provided (form field 'image' or 'file')", field="image")
     return fields
 
 
@@ -65,10 +62,10 @@ def form_int(
     try:
         value = int(float(str(raw).strip()))
     except ValueError:
-        raise ApiError(400, f"{name} must be a number", details={"field": name}) from None
+        raise invalid(f"{name} must be a number", field=name) from None
     if (low is not None and value < low) or (high is not None and value > high):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise ApiError(400, f"{name} must be {bounds}", details={"field": name})
+        raise invalid(f"{name} must be {bounds}", field=name)
     return value
 
 
@@ -81,18 +78,4 @@ def form_bool(form: dict, name: str, default: bool) -> bool:
         return True
     if text in ("false", "0", "no", "off"):
         return False
-    raise ApiError(400, f"{name} must be true or false", details={"field": name})
-
-
-def query_int(request: Request, name: str, default: int, low: int) -> int:
-    """An integer query parameter, `default` when absent, a 400 naming it when malformed."""
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, f"{name} must be an integer", details={"field": name}) from None
-    if value < low:
-        raise ApiError(400, f"{name} must be at least {low}", details={"field": name})
-    return value
+    raise invalid(f"{name} must be true or false", field=name)

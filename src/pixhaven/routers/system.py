@@ -1,10 +1,10 @@
 """Health check (public)."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from pixhaven import __version__
-from pixhaven.dependencies import env_of
 from pixhaven.models.common import Health
+from pixhaven.routers.requests import EnvDep
 from pixhaven.services.health import database_status
 from pixhaven.timeutil import now_iso
 
@@ -12,8 +12,8 @@ router = APIRouter(tags=["system"])
 
 
 @router.get("/health", response_model=Health, summary="Liveness and database check")
-async def health(request: Request):
-    database = await database_status(env_of(request).DB)
+async def health(env: EnvDep):
+    database = await database_status(env.DB)
     status = "ok" if database == "ok" else "degraded"
     return {
         "status": status,

@@ -1,20 +1,29 @@
 """`/api/images` and `/api/upload/single`: CattoPic's image endpoints, which also serve
 Splinterpic clients (SPEC §4: `page` or `offset`, superset answers, soft delete)."""
 
-from fastapi import APIRouter, Depends, Path, Request, UploadFile
+from typing import Annotated
 
-from pixhaven.dependencies import env_of, get_settings
-from pixhaven.errors import ApiError
+from fastapi import APIRouter, Path, Request, UploadFile
+
+from pixhaven.errors import invalid
 from pixhaven.models.cattopic import IMAGE_ID, UpdateImageBody, UploadForm
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
-from pixhaven.routers.forms import form_bool, form_int, query_int, read_upload_form
-from pixhaven.security.auth import Identity, require
+from pixhaven.routers.api_images import cattopic_image, shape_api_images
+from pixhaven.routers.forms import form_bool, form_int, read_upload_form
+from pixhaven.routers.requests import (
+    PLAIN_BODY_ERRORS,
+    CanReadImages,
+    CanWriteImages,
+    EnvDep,
+    SettingsDep,
+    page_params,
+    read_json,
+)
 from pixhaven.services.images import api_images
 from pixhaven.services.images import updates as image_updates
 from pixhaven.services.images.keys import base_url
 from pixhaven.services.images.lookup import owned_image
 from pixhaven.services.images.pipeline import UploadOptions, process_upload
-from pixhaven.services.images.shapes import cattopic_image
 from pixhaven.services.images.store import NewImage
 from pixhaven.services.images.tag_names import parse_tag_list
 from pixhaven.settings import Settings
@@ -33,7 +42,9 @@ FORMAT_FILTERS = {
 
 
 # CattoPic answers 400 for a malformed id (Path's extra is schema-only: the handler checks).
-ImageId = Path(description="The image's UUID", json_schema_extra={"pattern": IMAGE_ID})
+ImageId = Annotated[
+    str, Path(description="The image's UUID", json_schema_extra={"pattern": IMAGE_ID})
+]
 NOT_FOUND = errors(404, e404="No such image (or not the caller's, or deleted/expired)")
 
 
@@ -49,9 +60,7 @@ NOT_FOUND = errors(404, e404="No such image (or not the caller's, or deleted/exp
     openapi_extra=request_body(UploadForm, "multipart/form-data"),
 )
 async def upload_single(
-    request: Request,
-    identity: Identity = Depends(require("images:write")),
-    settings: Settings = Depends(get_settings),
+    request: Request, identity: CanWriteImages, settings: SettingsDep, env: EnvDep
 ):
     form = await read_upload_form(request, settings)
     upload: UploadFile = form["file"]
@@ -66,7 +75,6 @@ async def upload_single(
     tags = parse_tag_list(form.get("tags"))
     expiry = form_int(form, "expiryMinutes", low=0)
     data = await upload.read()
-    env = env_of(request)
     processed = await process_upload(env, data, settings, options)
     row, tags_now = await api_images.upload(
         env,
@@ -97,22 +105,9 @@ async def upload_single(
     }
 
 
-def page_params(request: Request) -> tuple[int, int, int]:
-    """(limit, offset, page) from CattoPic's `page`/`limit` or Splinterpic's `offset`/`limit`."""
-    query = request.query_params
-    limit = min(query_int(request, "limit", 12 if "offset" not in query else 20, 1), 100)
-    if "offset" in query:
-        offset = query_int(request, "offset", 0, 0)
-        return limit, offset, offset // limit + 1
-    page = query_int(request, "page", 1, 1)
-    return limit, (page - 1) * limit, page
-
-
 @router.get("/images", summary="List images (CattoPic pages or Splinterpic offsets)")
 async def list_images(
-    request: Request,
-    identity: Identity = Depends(require("images:read")),
-    settings: Settings = Depends(get_settings),
+    request: Request, identity: CanReadImages, settings: SettingsDep, env: EnvDep
 ):
     limit, offset, page = page_params(request)
     query = request.query_params
@@ -121,26 +116,19 @@ async def list_images(
         filters["tag"] = query["tag"].strip().lower()
     if query.get("orientation"):
         if query["orientation"] not in ("landscape", "portrait"):
-            raise ApiError(
-                400, "orientation must be landscape or portrait", details={"field": "orientation"}
-            )
+            raise invalid("orientation must be landscape or portrait", field="orientation")
         filters["orientation"] = query["orientation"]
     format_filter = (query.get("format") or "all").lower()
     if format_filter != "all":
         if format_filter not in FORMAT_FILTERS:
-            raise ApiError(
-                400,
-                "format must be one of all, gif, webp, avif, original",
-                details={"field": "format"},
-            )
+            raise invalid("format must be one of all, gif, webp, avif, original", field="format")
         filters["formats"] = FORMAT_FILTERS[format_filter]
     if query.get("collection_id"):
         filters["album_id"] = query["collection_id"]
-    db = env_of(request).DB
     rows, total = await api_images.list_page(
-        db, identity.owner, limit=limit, offset=offset, **filters
+        env.DB, identity.owner, limit=limit, offset=offset, **filters
     )
-    images = await api_images.shape(db, rows, base_url(request, settings))
+    images = await shape_api_images(request, settings, rows)
     return {
         "success": True,
         "images": images,
@@ -158,7 +146,7 @@ async def list_images(
 
 
 async def _image_answer(request: Request, settings: Settings, row: dict) -> dict:
-    image = (await api_images.shape(env_of(request).DB, [row], base_url(request, settings)))[0]
+    image = (await shape_api_images(request, settings, [row]))[0]
     # Splinterpic clients read the image's fields at the top level, CattoPic's under "image".
     return {**image, "success": True, "image": image}
 
@@ -166,11 +154,12 @@ async def _image_answer(request: Request, settings: Settings, row: dict) -> dict
 @router.get("/images/{image_id}", summary="Get one image", responses=NOT_FOUND)
 async def get_image(
     request: Request,
-    image_id: str = ImageId,
-    identity: Identity = Depends(require("images:read")),
-    settings: Settings = Depends(get_settings),
+    image_id: ImageId,
+    identity: CanReadImages,
+    settings: SettingsDep,
+    env: EnvDep,
 ):
-    row = await owned_image(env_of(request).DB, identity.owner, image_id)
+    row = await owned_image(env.DB, identity.owner, image_id)
     return await _image_answer(request, settings, row)
 
 
@@ -182,45 +171,29 @@ async def get_image(
 )
 async def update_image(
     request: Request,
-    image_id: str = ImageId,
-    identity: Identity = Depends(require("images:write")),
-    settings: Settings = Depends(get_settings),
+    image_id: ImageId,
+    identity: CanWriteImages,
+    settings: SettingsDep,
+    env: EnvDep,
 ):
-    row = await owned_image(env_of(request).DB, identity.owner, image_id)
-    body = await json_object(request)
+    row = await owned_image(env.DB, identity.owner, image_id)
+    body = await read_json(request, PLAIN_BODY_ERRORS)
     changes = {}
     if "tags" in body:
         changes["tags"] = parse_tag_list(body["tags"])
     if "expiryMinutes" in body:
         minutes = body["expiryMinutes"]
         if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes < 0:
-            raise ApiError(
-                400,
-                "expiryMinutes must be a non-negative number",
-                details={"field": "expiryMinutes"},
-            )
+            raise invalid("expiryMinutes must be a non-negative number", field="expiryMinutes")
         changes["expiry_minutes"] = minutes
-    row = await image_updates.update_image(env_of(request), row, **changes)
+    row = await image_updates.update_image(env, row, **changes)
     return await _image_answer(request, settings, row)
 
 
 @router.delete(
     "/images/{image_id}", summary="Delete an image (soft delete, restorable)", responses=NOT_FOUND
 )
-async def delete_image(
-    request: Request, image_id: str = ImageId, identity: Identity = Depends(require("images:write"))
-):
-    row = await owned_image(env_of(request).DB, identity.owner, image_id)
-    await image_updates.soft_delete(env_of(request), row)
+async def delete_image(image_id: ImageId, identity: CanWriteImages, env: EnvDep):
+    row = await owned_image(env.DB, identity.owner, image_id)
+    await image_updates.soft_delete(env, row)
     return {"success": True, "message": "Image deleted", "id": row["id"], "deleted": True}
-
-
-async def json_object(request: Request) -> dict:
-    """The request body as a JSON object, or a 400 saying what is wrong with it."""
-    try:
-        body = await request.json()
-    except ValueError:
-        raise ApiError(400, "Invalid request body", details="Expected a JSON object") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "Invalid request body", details="Expected a JSON object")
-    return body

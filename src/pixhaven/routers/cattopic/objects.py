@@ -2,14 +2,15 @@
 (the URL form of Cloudflare Image Resizing). Logic lives in services/delivery/cdn_paths.py.
 """
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 
-from pixhaven.dependencies import env_of, get_settings
 from pixhaven.models.serving import GENERATED, NOT_FOUND, R2_KEY, R2_OBJECT
+from pixhaven.routers.requests import EnvDep, SettingsDep
 from pixhaven.services.delivery import cdn_paths as cdn
-from pixhaven.settings import Settings
 
 router = APIRouter(tags=["Serving"], responses=NOT_FOUND)
 
@@ -23,10 +24,11 @@ router = APIRouter(tags=["Serving"], responses=NOT_FOUND)
 )
 async def r2_object(
     request: Request,
-    path: str = PathParam(json_schema_extra=R2_KEY),
-    settings: Settings = Depends(get_settings),
+    path: Annotated[str, PathParam(json_schema_extra=R2_KEY)],
+    settings: SettingsDep,
+    env: EnvDep,
 ):
-    return await cdn.serve_r2(env_of(request), request, path, settings)
+    return await cdn.serve_r2(env, request, path, settings)
 
 
 @router.head("/cdn-cgi/image/{options}/{source:path}", include_in_schema=False)
@@ -37,6 +39,6 @@ async def r2_object(
     responses=GENERATED,
 )
 async def cdn_cgi_image(
-    options: str, source: str, request: Request, settings: Settings = Depends(get_settings)
+    options: str, source: str, request: Request, settings: SettingsDep, env: EnvDep
 ):
-    return await cdn.serve_transformation(env_of(request), request, options, source, settings)
+    return await cdn.serve_transformation(env, request, options, source, settings)

@@ -1,14 +1,13 @@
 """CattoPic's public `GET /api/random`: a 302 to a random image (services/random_image.py)."""
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 
-from pixhaven.dependencies import env_of, get_settings
 from pixhaven.errors import ApiError
 from pixhaven.models.common import errors
+from pixhaven.routers.requests import EnvDep, SettingsDep
 from pixhaven.services.delivery import random_image
 from pixhaven.services.images.keys import base_url, object_url
-from pixhaven.settings import Settings
 from pixhaven.timeutil import now_iso
 
 router = APIRouter(tags=["CattoPic"])
@@ -43,7 +42,8 @@ FORMAT_SCHEMA = {
 )
 async def random(
     request: Request,
-    settings: Settings = Depends(get_settings),
+    settings: SettingsDep,
+    env: EnvDep,
     tags: str | None = Query(
         None, description="comma-separated; all must match", examples=["landscape,nature"]
     ),
@@ -64,7 +64,7 @@ async def random(
 ):
     query = random_image.parse_query(tags, exclude, orientation, request.headers.get("user-agent"))
     random_image.validate_format(format)
-    row = await random_image.pick(env_of(request).DB, query, now_iso())
+    row = await random_image.pick(env.DB, query, now_iso())
     if row is None:
         raise ApiError(
             404, "No images found matching criteria", headers={"Cache-Control": NO_CACHE}

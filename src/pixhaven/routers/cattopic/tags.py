@@ -2,13 +2,17 @@
 `POST /api/tags/batch`. Names in paths are URL-decoded; every name is normalised by
 services/tags.py (lowercase, trimmed, ≤ 50 letters/digits/-/_, CJK included)."""
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from pixhaven.dependencies import env_of
 from pixhaven.models.cattopic import BatchTagsBody, CreateTagBody, RenameTagBody
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
-from pixhaven.routers.cattopic.images import json_object
-from pixhaven.security.auth import Identity, require
+from pixhaven.routers.requests import (
+    PLAIN_BODY_ERRORS,
+    CanReadImages,
+    CanWriteImages,
+    EnvDep,
+    read_json,
+)
 from pixhaven.services.images import tags as tag_management
 
 router = APIRouter(prefix="/api/tags", tags=["CattoPic"], responses=ERROR_RESPONSES)
@@ -16,11 +20,8 @@ NO_TAG = errors(404, e404="No such tag")
 
 
 @router.get("", summary="List tags with the number of visible images using each")
-async def list_tags(request: Request, identity: Identity = Depends(require("images:read"))):
-    return {
-        "success": True,
-        "tags": await tag_management.list_tags(env_of(request).DB, identity.owner),
-    }
+async def list_tags(identity: CanReadImages, env: EnvDep):
+    return {"success": True, "tags": await tag_management.list_tags(env.DB, identity.owner)}
 
 
 @router.post(
@@ -28,9 +29,9 @@ async def list_tags(request: Request, identity: Identity = Depends(require("imag
     summary="Create a tag (an existing tag is answered as it is)",
     openapi_extra=request_body(CreateTagBody),
 )
-async def create_tag(request: Request, identity: Identity = Depends(require("images:write"))):
-    body = await json_object(request)
-    tag = await tag_management.create_tag(env_of(request).DB, identity.owner, body.get("name"))
+async def create_tag(request: Request, identity: CanWriteImages, env: EnvDep):
+    body = await read_json(request, PLAIN_BODY_ERRORS)
+    tag = await tag_management.create_tag(env.DB, identity.owner, body.get("name"))
     return {"success": True, "tag": tag}
 
 
@@ -40,9 +41,9 @@ async def create_tag(request: Request, identity: Identity = Depends(require("ima
     responses=errors(404, e404="Some images are not the caller's live images (nothing changed)"),
     openapi_extra=request_body(BatchTagsBody),
 )
-async def batch_update(request: Request, identity: Identity = Depends(require("images:write"))):
-    body = await json_object(request)
-    updated = await tag_management.batch_update(env_of(request).DB, identity.owner, body)
+async def batch_update(request: Request, identity: CanWriteImages, env: EnvDep):
+    body = await read_json(request, PLAIN_BODY_ERRORS)
+    updated = await tag_management.batch_update(env.DB, identity.owner, body)
     return {"success": True, "updatedCount": updated}
 
 
@@ -52,23 +53,17 @@ async def batch_update(request: Request, identity: Identity = Depends(require("i
     responses=NO_TAG,
     openapi_extra=request_body(RenameTagBody),
 )
-async def rename_tag(
-    name: str, request: Request, identity: Identity = Depends(require("images:write"))
-):
-    body = await json_object(request)
-    tag = await tag_management.rename_tag(
-        env_of(request).DB, identity.owner, name, body.get("newName")
-    )
+async def rename_tag(name: str, request: Request, identity: CanWriteImages, env: EnvDep):
+    body = await read_json(request, PLAIN_BODY_ERRORS)
+    tag = await tag_management.rename_tag(env.DB, identity.owner, name, body.get("newName"))
     return {"success": True, "tag": tag}
 
 
 @router.delete(
     "/{name}", summary="Delete a tag and the images carrying it (soft delete)", responses=NO_TAG
 )
-async def delete_tag(
-    name: str, request: Request, identity: Identity = Depends(require("images:write"))
-):
-    deleted = await tag_management.delete_tag(env_of(request).DB, identity.owner, name)
+async def delete_tag(name: str, identity: CanWriteImages, env: EnvDep):
+    deleted = await tag_management.delete_tag(env.DB, identity.owner, name)
     return {
         "success": True,
         "message": "Tag and associated images deleted",

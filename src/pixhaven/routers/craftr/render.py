@@ -5,15 +5,18 @@
 `RENDER_MONTHLY_LIMIT` renders per owner per month.
 """
 
-import json
+from fastapi import APIRouter, Request, Response
 
-from fastapi import APIRouter, Depends, Request, Response
-
-from pixhaven.dependencies import env_of, settings_of
 from pixhaven.errors import ApiError
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.render.document import Document
-from pixhaven.security.auth import Identity, require
+from pixhaven.routers.requests import (
+    FIELD_LIST_BODY_ERRORS,
+    CanRender,
+    EnvDep,
+    SettingsDep,
+    read_json,
+)
 from pixhaven.services.rendering.render import render_document
 from pixhaven.services.rendering.usage import check_monthly_quota, record_usage
 
@@ -85,18 +88,10 @@ def negotiate(accept: str | None) -> str:
     },
     openapi_extra=request_body(Document),
 )
-async def render_image(request: Request, identity: Identity = Depends(require("render"))):
-    try:
-        body = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(
-            400,
-            "The request body must be JSON",
-            details={"errors": [{"field": "", "message": "invalid JSON"}]},
-        ) from None
-    settings = settings_of(request)
+async def render_image(request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep):
+    # Any JSON value: render_document says what is wrong with one that is not a document.
+    body = await read_json(request, FIELD_LIST_BODY_ERRORS, object_only=False)
     media_type = negotiate(request.headers.get("accept"))
-    env = env_of(request)
     await check_monthly_quota(env, identity.owner, settings.render_monthly_limit)
     content, width, height = await render_document(env, settings, body, media_type)
     await record_usage(

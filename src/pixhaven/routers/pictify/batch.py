@@ -5,16 +5,20 @@ Scope `render` for all three.
 Owner-scoped. Logic lives in services/batch_render.py.
 """
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from pixhaven.dependencies import env_of, settings_of
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.pictify import IDEMPOTENCY_KEY, BatchRenderBody
-from pixhaven.routers.pictify.images import answer, json_body
-from pixhaven.security.auth import Identity, require
+from pixhaven.routers.pictify.rendering import idempotent_answer
+from pixhaven.routers.requests import (
+    FIELD_LIST_BODY_ERRORS,
+    CanRender,
+    EnvDep,
+    SettingsDep,
+    read_json,
+)
 from pixhaven.services.images.keys import base_url
 from pixhaven.services.rendering import batch as batch_render
-from pixhaven.services.rendering import idempotency
 
 router = APIRouter(tags=["Pictify batch"], responses=ERROR_RESPONSES)
 BATCH = {
@@ -30,24 +34,18 @@ BATCH = {
     responses={202: BATCH, **errors(404, e404="No such template (for this owner)")},
     openapi_extra={**request_body(BatchRenderBody), "parameters": [IDEMPOTENCY_KEY]},
 )
-async def start_batch(uid: str, request: Request, identity: Identity = Depends(require("render"))):
-    env, settings = env_of(request), settings_of(request)
-    body = await json_body(request)
+async def start_batch(
+    uid: str, request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep
+):
+    body = await read_json(request, FIELD_LIST_BODY_ERRORS)
 
     async def produce():
         return 202, await batch_render.start(
             env, settings, identity.owner, identity.key_id, base_url(request, settings), uid, body
         )
 
-    status, started, replayed = await idempotency.idempotent(
-        env,
-        identity.owner,
-        request.headers.get("idempotency-key"),
-        f"POST /templates/{uid}/batch-render",
-        body,
-        produce,
-    )
-    return answer(status, started, replayed)
+    route = f"POST /templates/{uid}/batch-render"
+    return await idempotent_answer(request, env, identity, route, body, produce)
 
 
 @router.get(
@@ -61,10 +59,8 @@ async def start_batch(uid: str, request: Request, identity: Identity = Depends(r
         **errors(404, e404="No such batch (for this owner)"),
     },
 )
-async def batch_results(
-    batch_id: str, request: Request, identity: Identity = Depends(require("render"))
-):
-    return await batch_render.results(env_of(request), identity.owner, batch_id)
+async def batch_results(batch_id: str, identity: CanRender, env: EnvDep):
+    return await batch_render.results(env, identity.owner, batch_id)
 
 
 @router.post(
@@ -72,7 +68,5 @@ async def batch_results(
     summary="Cancel a batch (Pictify)",
     responses={200: BATCH, **errors(404, e404="No such batch (for this owner)")},
 )
-async def cancel_batch(
-    batch_id: str, request: Request, identity: Identity = Depends(require("render"))
-):
-    return await batch_render.cancel(env_of(request), identity.owner, batch_id)
+async def cancel_batch(batch_id: str, identity: CanRender, env: EnvDep):
+    return await batch_render.cancel(env, identity.owner, batch_id)

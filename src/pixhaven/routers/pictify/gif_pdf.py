@@ -10,15 +10,22 @@ file itself in the response instead (200; rendered anew each time, nothing is st
 there is nothing to replay). Logic lives in services/gif_pdf.py.
 """
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from pixhaven.dependencies import env_of, settings_of
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.pictify import IDEMPOTENCY_KEY, GifBody, PdfPageBody, PdfPagesBody
-from pixhaven.routers.pictify.images import answer, json_body
-from pixhaven.security.auth import Identity, require
+from pixhaven.routers.pictify.rendering import idempotent_answer
+from pixhaven.routers.requests import (
+    FIELD_LIST_BODY_ERRORS,
+    CanRender,
+    EnvDep,
+    SettingsDep,
+    read_json,
+)
+from pixhaven.security.auth import Identity
 from pixhaven.services.images.keys import base_url
-from pixhaven.services.rendering import gif_pdf, idempotency
+from pixhaven.services.rendering import gif_pdf
+from pixhaven.settings import Settings
 
 router = APIRouter(tags=["Pictify"], responses=ERROR_RESPONSES)
 FILE_HEADERS = {"Cache-Control": "no-store"}
@@ -75,10 +82,8 @@ FILES = errors(
     },
     openapi_extra={**request_body(GifBody, example=GIF_EXAMPLE), "parameters": [IDEMPOTENCY_KEY]},
 )
-async def generate_gif(request: Request, identity: Identity = Depends(require("render"))):
-    settings = settings_of(request)
-    env = env_of(request)
-    body = await json_body(request)
+async def generate_gif(request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep):
+    body = await read_json(request, FIELD_LIST_BODY_ERRORS)
     documents, delays, loop = gif_pdf.parse_gif(body, settings.max_components)
 
     async def render():
@@ -97,12 +102,18 @@ async def generate_gif(request: Request, identity: Identity = Depends(require("r
         )
         return 201, {**stored, "frames": len(documents)}
 
-    return await _idempotent(request, identity, "POST /gif", body, produce)
+    return await idempotent_answer(request, env, identity, "POST /gif", body, produce)
 
 
-async def _pdf(request: Request, identity: Identity, route: str, body: dict, documents) -> Response:
-    settings = settings_of(request)
-    env = env_of(request)
+async def _pdf(
+    request: Request,
+    env,
+    settings: Settings,
+    identity: Identity,
+    route: str,
+    body: dict,
+    documents,
+) -> Response:
     if gif_pdf.wants_bytes(request.headers.get("accept"), "application/pdf"):
         content = await gif_pdf.render_pdf(env, settings, documents)
         await gif_pdf.record_file_usage(
@@ -116,19 +127,7 @@ async def _pdf(request: Request, identity: Identity, route: str, body: dict, doc
             env, identity, content, documents, base_url(request, settings)
         )
 
-    return await _idempotent(request, identity, route, body, produce)
-
-
-async def _idempotent(request: Request, identity: Identity, route: str, body: dict, produce):
-    status, stored, replayed = await idempotency.idempotent(
-        env_of(request),
-        identity.owner,
-        request.headers.get("idempotency-key"),
-        route,
-        body,
-        produce,
-    )
-    return answer(status, stored, replayed)
+    return await idempotent_answer(request, env, identity, route, body, produce)
 
 
 PDF_RESPONSES = {
@@ -147,10 +146,10 @@ PDF_RESPONSES = {
     responses=PDF_RESPONSES,
     openapi_extra={**request_body(PdfPageBody), "parameters": [IDEMPOTENCY_KEY]},
 )
-async def render_pdf(request: Request, identity: Identity = Depends(require("render"))):
-    body = await json_body(request)
-    documents = gif_pdf.parse_pdf_page(body, settings_of(request).max_components)
-    return await _pdf(request, identity, "POST /pdf/render", body, documents)
+async def render_pdf(request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep):
+    body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    documents = gif_pdf.parse_pdf_page(body, settings.max_components)
+    return await _pdf(request, env, settings, identity, "POST /pdf/render", body, documents)
 
 
 @router.post(
@@ -160,7 +159,9 @@ async def render_pdf(request: Request, identity: Identity = Depends(require("ren
     responses=PDF_RESPONSES,
     openapi_extra={**request_body(PdfPagesBody), "parameters": [IDEMPOTENCY_KEY]},
 )
-async def render_multi_page(request: Request, identity: Identity = Depends(require("render"))):
-    body = await json_body(request)
-    documents = gif_pdf.parse_pdf_pages(body, settings_of(request).max_components)
-    return await _pdf(request, identity, "POST /pdf/multi-page", body, documents)
+async def render_multi_page(
+    request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep
+):
+    body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    documents = gif_pdf.parse_pdf_pages(body, settings.max_components)
+    return await _pdf(request, env, settings, identity, "POST /pdf/multi-page", body, documents)

@@ -5,9 +5,8 @@ Scopes: `templates:read` to list and read, `templates:write` to create, update a
 `render` to render. Owner-scoped. Logic lives in services/templates.py.
 """
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
-from pixhaven.dependencies import env_of, settings_of
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.pictify import (
     IDEMPOTENCY_KEY,
@@ -15,8 +14,17 @@ from pixhaven.models.pictify import (
     RenderTemplateBody,
     UpdateTemplateBody,
 )
-from pixhaven.routers.pictify.images import ANSWER, generate, json_body
-from pixhaven.security.auth import Identity, require
+from pixhaven.routers.pictify.rendering import generate
+from pixhaven.routers.pictify.shapes import ANSWER
+from pixhaven.routers.requests import (
+    FIELD_LIST_BODY_ERRORS,
+    CanReadTemplates,
+    CanRender,
+    CanWriteTemplates,
+    EnvDep,
+    SettingsDep,
+    read_json,
+)
 from pixhaven.services.rendering import templates
 
 router = APIRouter(tags=["Pictify templates"], responses=ERROR_RESPONSES)
@@ -25,12 +33,12 @@ NOT_FOUND = errors(404, e404="No such template (for this owner)")
 
 @router.get("/templates", summary="List templates (Pictify)")
 async def list_templates(
-    request: Request,
+    identity: CanReadTemplates,
+    env: EnvDep,
     page: int = Query(1, ge=1, le=100_000),
     limit: int = Query(20, ge=1, le=100),
-    identity: Identity = Depends(require("templates:read")),
 ):
-    return await templates.list_page(env_of(request), identity.owner, page, limit)
+    return await templates.list_page(env, identity.owner, page, limit)
 
 
 @router.post(
@@ -40,21 +48,19 @@ async def list_templates(
     openapi_extra=request_body(CreateTemplateBody),
 )
 async def create_template(
-    request: Request, identity: Identity = Depends(require("templates:write"))
+    request: Request, identity: CanWriteTemplates, settings: SettingsDep, env: EnvDep
 ):
     return await templates.create(
-        env_of(request),
+        env,
         identity.owner,
-        await json_body(request),
-        settings_of(request).max_components,
+        await read_json(request, FIELD_LIST_BODY_ERRORS),
+        settings.max_components,
     )
 
 
 @router.get("/templates/{uid}", summary="Get a template (Pictify)", responses=NOT_FOUND)
-async def get_template(
-    uid: str, request: Request, identity: Identity = Depends(require("templates:read"))
-):
-    return templates.shape(await templates.get(env_of(request), identity.owner, uid))
+async def get_template(uid: str, identity: CanReadTemplates, env: EnvDep):
+    return templates.shape(await templates.get(env, identity.owner, uid))
 
 
 @router.put(
@@ -64,22 +70,20 @@ async def get_template(
     openapi_extra=request_body(UpdateTemplateBody),
 )
 async def update_template(
-    uid: str, request: Request, identity: Identity = Depends(require("templates:write"))
+    uid: str, request: Request, identity: CanWriteTemplates, settings: SettingsDep, env: EnvDep
 ):
     return await templates.update(
-        env_of(request),
+        env,
         identity.owner,
         uid,
-        await json_body(request),
-        settings_of(request).max_components,
+        await read_json(request, FIELD_LIST_BODY_ERRORS),
+        settings.max_components,
     )
 
 
 @router.delete("/templates/{uid}", summary="Delete a template (Pictify)", responses=NOT_FOUND)
-async def delete_template(
-    uid: str, request: Request, identity: Identity = Depends(require("templates:write"))
-):
-    await templates.delete(env_of(request), identity.owner, uid)
+async def delete_template(uid: str, identity: CanWriteTemplates, env: EnvDep):
+    await templates.delete(env, identity.owner, uid)
     return {"success": True, "uid": uid, "deleted": True}
 
 
@@ -88,10 +92,8 @@ async def delete_template(
     summary="Get a template's variables (Pictify)",
     responses=NOT_FOUND,
 )
-async def template_variables(
-    uid: str, request: Request, identity: Identity = Depends(require("templates:read"))
-):
-    row = await templates.get(env_of(request), identity.owner, uid)
+async def template_variables(uid: str, identity: CanReadTemplates, env: EnvDep):
+    row = await templates.get(env, identity.owner, uid)
     return {"success": True, "uid": uid, "variables": row["variables"]}
 
 
@@ -106,7 +108,15 @@ async def template_variables(
     },
 )
 async def render_template(
-    uid: str, request: Request, identity: Identity = Depends(require("render"))
+    uid: str, request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep
 ):
-    body = await json_body(request) if (await request.body()).strip() else {}
-    return await generate(request, identity, body, uid, f"POST /templates/{uid}/render")
+    body = await read_json(request, FIELD_LIST_BODY_ERRORS, optional=True)
+    return await generate(
+        request,
+        env,
+        settings,
+        identity,
+        body,
+        template_uid=uid,
+        route=f"POST /templates/{uid}/render",
+    )

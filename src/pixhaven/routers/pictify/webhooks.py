@@ -2,13 +2,11 @@
 Logic, events, signatures and deliveries: services/webhooks.py.
 """
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from pixhaven.dependencies import env_of
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.pictify import UpdateWebhookSubscriptionBody, WebhookSubscriptionBody
-from pixhaven.routers.pictify.images import json_body
-from pixhaven.security.auth import Identity, require
+from pixhaven.routers.requests import FIELD_LIST_BODY_ERRORS, CanManageWebhooks, EnvDep, read_json
 from pixhaven.services.jobs import webhooks
 
 router = APIRouter(tags=["Pictify webhooks"], responses=ERROR_RESPONSES)
@@ -16,8 +14,8 @@ NOT_FOUND = errors(404, e404="No such webhook subscription (for this owner)")
 
 
 @router.get("/webhook-subscriptions", summary="List webhook subscriptions (Pictify)")
-async def list_subscriptions(request: Request, identity: Identity = Depends(require("webhooks"))):
-    return await webhooks.list_all(env_of(request), identity.owner)
+async def list_subscriptions(identity: CanManageWebhooks, env: EnvDep):
+    return await webhooks.list_all(env, identity.owner)
 
 
 @router.post(
@@ -27,8 +25,9 @@ async def list_subscriptions(request: Request, identity: Identity = Depends(requ
     responses=errors(409, e409="Too many subscriptions"),
     openapi_extra=request_body(WebhookSubscriptionBody),
 )
-async def create_subscription(request: Request, identity: Identity = Depends(require("webhooks"))):
-    return await webhooks.create(env_of(request), identity.owner, await json_body(request))
+async def create_subscription(request: Request, identity: CanManageWebhooks, env: EnvDep):
+    body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    return await webhooks.create(env, identity.owner, body)
 
 
 @router.get(
@@ -36,13 +35,8 @@ async def create_subscription(request: Request, identity: Identity = Depends(req
     summary="Get a webhook subscription (Pictify)",
     responses=NOT_FOUND,
 )
-async def get_subscription(
-    uid: str, request: Request, identity: Identity = Depends(require("webhooks"))
-):
-    return {
-        "success": True,
-        **webhooks.shape(await webhooks.get(env_of(request), identity.owner, uid)),
-    }
+async def get_subscription(uid: str, identity: CanManageWebhooks, env: EnvDep):
+    return {"success": True, **webhooks.shape(await webhooks.get(env, identity.owner, uid))}
 
 
 @router.put(
@@ -51,10 +45,9 @@ async def get_subscription(
     responses=NOT_FOUND,
     openapi_extra=request_body(UpdateWebhookSubscriptionBody),
 )
-async def update_subscription(
-    uid: str, request: Request, identity: Identity = Depends(require("webhooks"))
-):
-    return await webhooks.update(env_of(request), identity.owner, uid, await json_body(request))
+async def update_subscription(uid: str, request: Request, identity: CanManageWebhooks, env: EnvDep):
+    body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    return await webhooks.update(env, identity.owner, uid, body)
 
 
 @router.delete(
@@ -62,8 +55,6 @@ async def update_subscription(
     summary="Delete a webhook subscription (Pictify)",
     responses=NOT_FOUND,
 )
-async def delete_subscription(
-    uid: str, request: Request, identity: Identity = Depends(require("webhooks"))
-):
-    await webhooks.delete(env_of(request), identity.owner, uid)
+async def delete_subscription(uid: str, identity: CanManageWebhooks, env: EnvDep):
+    await webhooks.delete(env, identity.owner, uid)
     return {"success": True, "uid": uid, "deleted": True}

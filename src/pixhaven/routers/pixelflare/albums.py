@@ -3,13 +3,17 @@
 Albums are the same rows Splinterpic calls collections (routers/splinterpic_collections.py).
 """
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from pixhaven.dependencies import env_of
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.pixelflare import CreateAlbumBody, UpdateAlbumBody
-from pixhaven.routers.cattopic.images import json_object
-from pixhaven.security.auth import Identity, require
+from pixhaven.routers.requests import (
+    PLAIN_BODY_ERRORS,
+    CanReadImages,
+    CanWriteImages,
+    EnvDep,
+    read_json,
+)
 from pixhaven.services.images import albums
 from pixhaven.services.images import tags as tag_management
 
@@ -19,14 +23,14 @@ SLUG_TAKEN = "An album with this slug exists"
 
 
 @router.get("/tags", summary="List tags with the number of visible images using each")
-async def list_tags(request: Request, identity: Identity = Depends(require("images:read"))):
-    tags = await tag_management.list_tags(env_of(request).DB, identity.owner)
+async def list_tags(identity: CanReadImages, env: EnvDep):
+    tags = await tag_management.list_tags(env.DB, identity.owner)
     return {"data": [{"tag": tag["name"], "count": tag["count"]} for tag in tags]}
 
 
 @router.get("/albums", summary="List albums")
-async def list_albums(request: Request, identity: Identity = Depends(require("images:read"))):
-    return {"data": await albums.list_albums(env_of(request).DB, identity.owner)}
+async def list_albums(identity: CanReadImages, env: EnvDep):
+    return {"data": await albums.list_albums(env.DB, identity.owner)}
 
 
 @router.post(
@@ -36,16 +40,14 @@ async def list_albums(request: Request, identity: Identity = Depends(require("im
     responses=errors(409, e409=SLUG_TAKEN),
     openapi_extra=request_body(CreateAlbumBody),
 )
-async def create_album(request: Request, identity: Identity = Depends(require("images:write"))):
-    body = await json_object(request)
-    return await albums.create_album(env_of(request).DB, identity.owner, body)
+async def create_album(request: Request, identity: CanWriteImages, env: EnvDep):
+    body = await read_json(request, PLAIN_BODY_ERRORS)
+    return await albums.create_album(env.DB, identity.owner, body)
 
 
 @router.get("/albums/{slug}", summary="Get an album", responses=NOT_FOUND)
-async def get_album(
-    slug: str, request: Request, identity: Identity = Depends(require("images:read"))
-):
-    db = env_of(request).DB
+async def get_album(slug: str, identity: CanReadImages, env: EnvDep):
+    db = env.DB
     return await albums.resource(
         db, identity.owner, await albums.find_by_slug(db, identity.owner, slug)
     )
@@ -57,20 +59,17 @@ async def get_album(
     responses=errors(404, 409, e404="No such album", e409=SLUG_TAKEN),
     openapi_extra=request_body(UpdateAlbumBody),
 )
-async def update_album(
-    slug: str, request: Request, identity: Identity = Depends(require("images:write"))
-):
-    db = env_of(request).DB
+async def update_album(slug: str, request: Request, identity: CanWriteImages, env: EnvDep):
+    db = env.DB
     row = await albums.find_by_slug(db, identity.owner, slug)
-    return await albums.update_album(db, identity.owner, row, await json_object(request))
+    body = await read_json(request, PLAIN_BODY_ERRORS)
+    return await albums.update_album(db, identity.owner, row, body)
 
 
 @router.delete(
     "/albums/{slug}", summary="Delete an album (its images stay, in no album)", responses=NOT_FOUND
 )
-async def delete_album(
-    slug: str, request: Request, identity: Identity = Depends(require("images:write"))
-):
-    db = env_of(request).DB
+async def delete_album(slug: str, identity: CanWriteImages, env: EnvDep):
+    db = env.DB
     row = await albums.find_by_slug(db, identity.owner, slug)
     return await albums.delete_album(db, identity.owner, row)

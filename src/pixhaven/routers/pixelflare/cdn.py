@@ -5,13 +5,12 @@ prefixes are also refused inside it (services/delivery/cdn_paths.RESERVED_PREFIX
 `/v1/anything` never becomes an image lookup. Logic lives in services/delivery/cdn_paths.py.
 """
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from pixhaven.dependencies import env_of, get_settings
 from pixhaven.models.serving import GENERATED, NOT_FOUND, OBJECT_RESPONSES, SHORT_ID_RESPONSES
+from pixhaven.routers.requests import EnvDep, SettingsDep
 from pixhaven.services.delivery import cdn_paths as cdn
-from pixhaven.settings import Settings
 
 cdn_router = APIRouter(tags=["PixelFlare CDN"], responses=NOT_FOUND)
 
@@ -28,11 +27,10 @@ async def cdn_original(
     album: str,
     filename: str,
     request: Request,
-    settings: Settings = Depends(get_settings),
+    settings: SettingsDep,
+    env: EnvDep,
 ):
-    return await cdn.serve_cdn_path(
-        env_of(request), request, owner, album, filename, None, settings
-    )
+    return await cdn.serve_cdn_path(env, request, owner, album, filename, None, settings)
 
 
 @cdn_router.head("/{owner}/{album}/{filename}/{variant}", include_in_schema=False)
@@ -48,11 +46,10 @@ async def cdn_variant(
     filename: str,
     variant: str,
     request: Request,
-    settings: Settings = Depends(get_settings),
+    settings: SettingsDep,
+    env: EnvDep,
 ):
-    return await cdn.serve_cdn_path(
-        env_of(request), request, owner, album, filename, variant, settings
-    )
+    return await cdn.serve_cdn_path(env, request, owner, album, filename, variant, settings)
 
 
 @cdn_router.head("/{short_id}", include_in_schema=False)
@@ -62,5 +59,5 @@ async def cdn_variant(
     response_class=JSONResponse,
     responses=SHORT_ID_RESPONSES,
 )
-async def cdn_short(short_id: str, request: Request):
-    return await cdn.serve_short_id(env_of(request), request, short_id)
+async def cdn_short(short_id: str, request: Request, env: EnvDep):
+    return await cdn.serve_short_id(env, request, short_id)

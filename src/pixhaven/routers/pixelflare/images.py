@@ -10,19 +10,21 @@ Choices where the PixelFlare document is silent (README documents them):
   ignore it, clients that read JSON get one.
 """
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
-from pixhaven.dependencies import env_of, get_settings
 from pixhaven.errors import ApiError
 from pixhaven.models.cattopic import IMAGE_ID
 from pixhaven.models.common import ERROR_RESPONSES, errors
 from pixhaven.models.pixelflare import CreateImageRequest, UpdateImageRequest
-from pixhaven.security.auth import Identity, require
+from pixhaven.routers.pixelflare.shapes import pixelflare_image, pixelflare_images, with_variants
+from pixhaven.routers.requests import CanReadImages, CanWriteImages, EnvDep, SettingsDep
 from pixhaven.services.delivery import cdn_paths
 from pixhaven.services.delivery.variants import VARIANTS
-from pixhaven.services.images import direct_uploads
+from pixhaven.services.images import direct_uploads, lookup
 from pixhaven.services.images import pixelflare_resource as service
 from pixhaven.services.images import updates as image_updates
 from pixhaven.services.images.keys import base_url
@@ -58,8 +60,14 @@ UPLOAD = {
 }
 
 
-async def _resource(request: Request, settings: Settings, row: dict) -> dict:
-    return (await service.shape(env_of(request).DB, [row], base_url(request, settings)))[0]
+async def _resources(env, request: Request, settings: Settings, rows: list[dict]) -> list[dict]:
+    """PixelFlare's image resource for each row (routers/pixelflare/shapes.py)."""
+    tags, album_slugs = await lookup.tags_and_album_slugs(env.DB, rows)
+    return pixelflare_images(rows, tags, album_slugs, base_url(request, settings))
+
+
+async def _resource(env, request: Request, settings: Settings, row: dict) -> dict:
+    return (await _resources(env, request, settings, [row]))[0]
 
 
 @router.post(
@@ -71,14 +79,14 @@ async def _resource(request: Request, settings: Settings, row: dict) -> dict:
 async def create_image(
     body: CreateImageRequest,
     request: Request,
-    identity: Identity = Depends(require("images:write")),
-    settings: Settings = Depends(get_settings),
+    identity: CanWriteImages,
+    settings: SettingsDep,
+    env: EnvDep,
 ):
     filename = service.check_filename(body.filename) if body.filename is not None else None
     slug = service.check_slug(body.album) if body.album is not None else None
     tags = service.check_tags(body.tags)
     alt = service.check_alt(body.alt)
-    env = env_of(request)
     base = base_url(request, settings)
     now = utcnow()
     # Validated: from here on writes happen (the album, if new, then the row).
@@ -94,7 +102,7 @@ async def create_image(
     )
     upload = make_upload_url(settings, base, row["id"], now)
     return {
-        **await _resource(request, settings, row),
+        **await _resource(env, request, settings, row),
         "upload_url": upload.url,
         "upload_expires_at": iso(upload.expires_at),
         "upload_method": "PUT",
@@ -120,7 +128,7 @@ async def create_image(
         e503="Uploads are not configured (no signing secret)",
     ),
 )
-async def upload_bytes(image_id: str, request: Request, settings: Settings = Depends(get_settings)):
+async def upload_bytes(image_id: str, request: Request, settings: SettingsDep, env: EnvDep):
     check_signature(
         settings,
         image_id,
@@ -128,7 +136,6 @@ async def upload_bytes(image_id: str, request: Request, settings: Settings = Dep
         request.query_params.get("signature"),
         utcnow(),
     )
-    env = env_of(request)
     row = await direct_uploads.waiting_upload(env.DB, image_id)
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > settings.max_upload_bytes:
@@ -137,18 +144,16 @@ async def upload_bytes(image_id: str, request: Request, settings: Settings = Dep
         )
     data = await request.body()
     completed, _created = await direct_uploads.complete_upload(env, settings, row, data)
-    return await _resource(request, settings, completed)
+    return await _resource(env, request, settings, completed)
 
 
 @router.get("/v1/images", summary="List images (cursor pagination, newest first)")
 async def list_images(
-    request: Request,
-    identity: Identity = Depends(require("images:read")),
-    settings: Settings = Depends(get_settings),
+    request: Request, identity: CanReadImages, settings: SettingsDep, env: EnvDep
 ):
     query = request.query_params
     rows, next_cursor = await service.list_images(
-        env_of(request).DB,
+        env.DB,
         identity.owner,
         limit=service.parse_limit(query.get("limit")),
         cursor=query.get("cursor") or None,
@@ -156,29 +161,29 @@ async def list_images(
         tag=query.get("tag") or None,
         include_deleted=service.parse_flag(query.get("include_deleted"), "include_deleted"),
     )
-    data = await service.shape(env_of(request).DB, rows, base_url(request, settings))
-    return {"data": data, "next_cursor": next_cursor}
+    return {"data": await _resources(env, request, settings, rows), "next_cursor": next_cursor}
 
 
 @router.get("/v1/images/{image_id}", summary="Get an image", responses=NOT_FOUND)
 async def get_image(
     image_id: str,
     request: Request,
-    identity: Identity = Depends(require("images:read")),
-    settings: Settings = Depends(get_settings),
+    identity: CanReadImages,
+    settings: SettingsDep,
+    env: EnvDep,
 ):
     include_deleted = service.parse_flag(
         request.query_params.get("include_deleted"), "include_deleted"
     )
     row = await service.owned_image(
-        env_of(request),
+        env,
         settings,
         identity.owner,
         image_id,
         include_deleted=include_deleted,
         complete_pending=True,
     )
-    return await _resource(request, settings, row)
+    return await _resource(env, request, settings, row)
 
 
 @router.patch(
@@ -190,15 +195,15 @@ async def update_image(
     image_id: str,
     body: UpdateImageRequest,
     request: Request,
-    identity: Identity = Depends(require("images:write")),
-    settings: Settings = Depends(get_settings),
+    identity: CanWriteImages,
+    settings: SettingsDep,
+    env: EnvDep,
 ):
-    env = env_of(request)
     row = await service.owned_image(env, settings, identity.owner, image_id)
     changes = await service.plan_update(env.DB, row, body.model_dump(), body.model_fields_set)
     if changes:
         row = await image_updates.update_image(env, row, **changes)
-    return await _resource(request, settings, row)
+    return await _resource(env, request, settings, row)
 
 
 @router.delete(
@@ -207,12 +212,12 @@ async def update_image(
 async def delete_image(
     image_id: str,
     request: Request,
-    identity: Identity = Depends(require("images:write")),
-    settings: Settings = Depends(get_settings),
+    identity: CanWriteImages,
+    settings: SettingsDep,
+    env: EnvDep,
 ):
-    env = env_of(request)
     row = await service.owned_image(env, settings, identity.owner, image_id)
-    return await _resource(request, settings, await service.soft_delete(env, row))
+    return await _resource(env, request, settings, await service.soft_delete(env, row))
 
 
 @router.post(
@@ -230,14 +235,13 @@ async def delete_image(
 async def restore_image(
     image_id: str,
     request: Request,
-    identity: Identity = Depends(require("images:write")),
-    settings: Settings = Depends(get_settings),
+    identity: CanWriteImages,
+    settings: SettingsDep,
+    env: EnvDep,
 ):
-    row = await service.owned_image(
-        env_of(request), settings, identity.owner, image_id, include_deleted=True
-    )
-    row = await image_updates.restore(env_of(request), row, settings.soft_delete_retention_days)
-    return await _resource(request, settings, row)
+    row = await service.owned_image(env, settings, identity.owner, image_id, include_deleted=True)
+    row = await image_updates.restore(env, row, settings.soft_delete_retention_days)
+    return await _resource(env, request, settings, row)
 
 
 class VariantsRequest(BaseModel):
@@ -266,15 +270,12 @@ class VariantsRequest(BaseModel):
 async def generate_variants(
     body: VariantsRequest,
     request: Request,
-    image_id: str = PathParam(json_schema_extra={"pattern": IMAGE_ID}),
-    identity: Identity = Depends(require("images:write")),
-    settings: Settings = Depends(get_settings),
+    image_id: Annotated[str, PathParam(json_schema_extra={"pattern": IMAGE_ID})],
+    identity: CanWriteImages,
+    settings: SettingsDep,
+    env: EnvDep,
 ):
-    return await cdn_paths.request_variants(
-        env_of(request),
-        identity.owner,
-        image_id,
-        body.variants,
-        base_url(request, settings),
-        settings,
-    )
+    queued = await cdn_paths.request_variants(env, identity.owner, image_id, body.variants)
+    base = base_url(request, settings)
+    resource = pixelflare_image(queued.row, queued.tags, base, queued.album_slug)
+    return with_variants(resource, queued.row, queued.names, base, settings)

@@ -4,13 +4,12 @@ A key sees only its owner's keys; the admin token sees all. A key may only grant
 it holds itself, so `keys:write` cannot be used to escalate.
 """
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 
-from pixhaven.dependencies import env_of
 from pixhaven.errors import ApiError
 from pixhaven.models.common import ERROR_RESPONSES, errors
 from pixhaven.models.pixelflare import ApiKey, ApiKeyList, CreatedApiKey, CreateKeyRequest
-from pixhaven.security.auth import Identity, require
+from pixhaven.routers.requests import CanReadKeys, CanWriteKeys, EnvDep
 from pixhaven.services import api_keys
 
 router = APIRouter(prefix="/v1/keys", tags=["PixelFlare"], responses=ERROR_RESPONSES)
@@ -30,9 +29,9 @@ def _public(row: dict) -> dict:
 
 
 @router.get("", response_model=ApiKeyList, summary="List API keys")
-async def list_keys(request: Request, identity: Identity = Depends(require("keys:read"))):
+async def list_keys(identity: CanReadKeys, env: EnvDep):
     owner = None if identity.is_admin else identity.owner
-    rows = await api_keys.list_keys(env_of(request).DB, owner)
+    rows = await api_keys.list_keys(env.DB, owner)
     return {"data": [_public(row) for row in rows]}
 
 
@@ -46,9 +45,7 @@ async def list_keys(request: Request, identity: Identity = Depends(require("keys
         e403="The key lacks keys:write, grants a scope it does not hold, or names another owner",
     ),
 )
-async def create(
-    body: CreateKeyRequest, request: Request, identity: Identity = Depends(require("keys:write"))
-):
+async def create(body: CreateKeyRequest, identity: CanWriteKeys, env: EnvDep):
     if body.owner is not None and not identity.is_admin and body.owner != identity.owner:
         raise ApiError(
             403,
@@ -56,7 +53,7 @@ async def create(
             details={"field": "owner"},
         )
     created = await api_keys.create_key(
-        env_of(request).DB,
+        env.DB,
         owner=body.owner or identity.owner,
         name=body.name,
         scopes=body.scopes,
@@ -73,8 +70,6 @@ async def create(
     summary="Revoke an API key",
     responses=errors(404, e404="No such key (or not the caller's)"),
 )
-async def revoke(
-    key_id: str, request: Request, identity: Identity = Depends(require("keys:write"))
-):
+async def revoke(key_id: str, identity: CanWriteKeys, env: EnvDep):
     owner = None if identity.is_admin else identity.owner
-    return _public(await api_keys.revoke_key(env_of(request).DB, key_id, owner))
+    return _public(await api_keys.revoke_key(env.DB, key_id, owner))

@@ -2,23 +2,23 @@
 `GET /api/models/{id}` (ids contain slashes: `@cf/black-forest-labs/flux-1-schnell`).
 Logic in services/ai_generation.py."""
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 
-from pixhaven.dependencies import env_of, get_settings
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.splinterpic import GenerateBody
-from pixhaven.routers.cattopic.images import json_object
-from pixhaven.routers.forms import query_int
-from pixhaven.security.auth import Identity, require
+from pixhaven.routers.api_images import shape_api_images
+from pixhaven.routers.requests import (
+    PLAIN_BODY_ERRORS,
+    CanGenerate,
+    EnvDep,
+    SettingsDep,
+    offset_params,
+    read_json,
+)
 from pixhaven.services.ai import catalogue
 from pixhaven.services.ai import generate as ai_generation
-from pixhaven.services.images import api_images
-from pixhaven.services.images.keys import base_url
-from pixhaven.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["Splinterpic"], responses=ERROR_RESPONSES)
-
-DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 
 
 @router.post(
@@ -36,26 +36,20 @@ DEFAULT_LIMIT, MAX_LIMIT = 20, 100
     ),
     openapi_extra=request_body(GenerateBody),
 )
-async def generate(
-    request: Request,
-    identity: Identity = Depends(require("generate")),
-    settings: Settings = Depends(get_settings),
-):
-    body = await json_object(request)
-    env = env_of(request)
+async def generate(request: Request, identity: CanGenerate, settings: SettingsDep, env: EnvDep):
+    body = await read_json(request, PLAIN_BODY_ERRORS)
     row, outcome = await ai_generation.generate(
         env, settings, identity.owner, identity.key_id, body
     )
-    image = (await api_images.shape(env.DB, [row], base_url(request, settings)))[0]
+    image = (await shape_api_images(request, settings, [row]))[0]
     # Splinterpic clients read the fields at the top level; `image` holds them too.
     return {**image, **outcome, "success": True, "image": image}
 
 
 @router.get("/models", summary="List the available AI models (limit/offset)")
-async def list_models(request: Request, identity: Identity = Depends(require("generate"))):
-    limit = min(query_int(request, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
-    offset = query_int(request, "offset", 0, 0)
-    models, total = await catalogue.list_models(env_of(request).DB, limit, offset)
+async def list_models(request: Request, identity: CanGenerate, env: EnvDep):
+    limit, offset = offset_params(request)
+    models, total = await catalogue.list_models(env.DB, limit, offset)
     return {
         "success": True,
         "models": models,
@@ -73,8 +67,6 @@ async def list_models(request: Request, identity: Identity = Depends(require("ge
     summary="Get one AI model by id",
     responses=errors(404, e404="No such model"),
 )
-async def get_model(
-    model_id: str, request: Request, identity: Identity = Depends(require("generate"))
-):
-    model = await catalogue.get_model(env_of(request).DB, model_id)
+async def get_model(model_id: str, identity: CanGenerate, env: EnvDep):
+    model = await catalogue.get_model(env.DB, model_id)
     return {**model, "success": True, "model": model}

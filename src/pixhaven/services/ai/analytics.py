@@ -12,14 +12,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from pixhaven.db import usage_events
-from pixhaven.errors import ApiError
+from pixhaven.errors import invalid_parameter
 from pixhaven.timeutil import iso, utcnow
 
 DEFAULT_DAYS, MAX_DAYS = 30, 366
-
-
-def _invalid(field: str, message: str) -> ApiError:
-    return ApiError(400, f"Invalid {field} parameter", details={"field": field, "message": message})
 
 
 def _moment(raw: str, field: str, *, end: bool) -> datetime:
@@ -31,7 +27,7 @@ def _moment(raw: str, field: str, *, end: bool) -> datetime:
             return moment + timedelta(days=1) if end else moment
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "+"))
     except ValueError:
-        raise _invalid(field, f"{field} must be an ISO 8601 date or date-time") from None
+        raise invalid_parameter(field, f"{field} must be an ISO 8601 date or date-time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -43,9 +39,9 @@ def period(query) -> tuple[datetime, datetime]:
         try:
             days = int(raw_days)
         except ValueError:
-            raise _invalid("days", "days must be an integer") from None
+            raise invalid_parameter("days", "days must be an integer") from None
         if not 1 <= days <= MAX_DAYS:
-            raise _invalid("days", f"days must be between 1 and {MAX_DAYS}")
+            raise invalid_parameter("days", f"days must be between 1 and {MAX_DAYS}")
     end = _moment(query["end"], "end", end=True) if query.get("end") else utcnow()
     start = (
         _moment(query["start"], "start", end=False)
@@ -53,9 +49,9 @@ def period(query) -> tuple[datetime, datetime]:
         else end - timedelta(days=days)
     )
     if start >= end:
-        raise _invalid("start", "start must be before end")
+        raise invalid_parameter("start", "start must be before end")
     if end - start > timedelta(days=MAX_DAYS):
-        raise _invalid("start", f"the period can be at most {MAX_DAYS} days")
+        raise invalid_parameter("start", f"the period can be at most {MAX_DAYS} days")
     return start, end
 
 

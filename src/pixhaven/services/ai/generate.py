@@ -29,7 +29,7 @@ import uuid
 
 from pixhaven.bindings.offline_ai import OFFLINE_MARKER_KEY, OFFLINE_MODEL
 from pixhaven.db import ai_models, usage_events
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid_parameter
 from pixhaven.imaging.containers import png_chunks
 from pixhaven.services.ai.catalogue import DEFAULT_MODEL, PROMPT_MAX, PROMPT_MIN
 from pixhaven.services.images import albums
@@ -42,26 +42,19 @@ GENERATE_TIMEOUT_SECONDS = 120.0
 TILE = 512
 
 
-def invalid(field: str, message: str, **extra) -> ApiError:
-    """Splinterpic's documented validation error: `Invalid {field} parameter`."""
-    return ApiError(
-        400, f"Invalid {field} parameter", details={"field": field, "message": message, **extra}
-    )
-
-
 def _prompt(body: dict, field: str, *, required: bool) -> str | None:
     value = body.get(field)
     if value is None and not required:
         return None
     label = "Prompt" if field == "prompt" else "Negative prompt"
     if not isinstance(value, str):
-        raise invalid(
+        raise invalid_parameter(
             field, f"{label} must be a string" if value is not None else "Prompt is required"
         )
     if required and len(value.strip()) < PROMPT_MIN:
-        raise invalid(field, f"{label} must be at least {PROMPT_MIN} characters")
+        raise invalid_parameter(field, f"{label} must be at least {PROMPT_MIN} characters")
     if len(value) > PROMPT_MAX:
-        raise invalid(field, f"{label} must be at most {PROMPT_MAX} characters")
+        raise invalid_parameter(field, f"{label} must be at most {PROMPT_MAX} characters")
     return value if required else (value.strip() or None)
 
 
@@ -70,7 +63,7 @@ def _integer(body: dict, field: str, default: int, low: int, high: int, model_id
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
-        raise invalid(field, f"{field.capitalize()} must be an integer")
+        raise invalid_parameter(field, f"{field.capitalize()} must be an integer")
     value = int(value)
     if not low <= value <= high:
         message = (
@@ -79,7 +72,7 @@ def _integer(body: dict, field: str, default: int, low: int, high: int, model_id
             else f"{field.capitalize()} must be between {low} and {high}"
             + (f" for model {model_id}" if field != "seed" else "")
         )
-        raise invalid(field, message)
+        raise invalid_parameter(field, message)
     return value
 
 
@@ -88,10 +81,10 @@ async def _model_row(db, body: dict) -> dict:
     if model_id is None or model_id == "":
         model_id = DEFAULT_MODEL
     if not isinstance(model_id, str):
-        raise invalid("model", "Model must be a string (a model id from GET /api/models)")
+        raise invalid_parameter("model", "Model must be a string (a model id from GET /api/models)")
     row = await ai_models.get(db, model_id)
     if row is None or not row["is_active"]:
-        raise invalid(
+        raise invalid_parameter(
             "model",
             f"Unknown model: {model_id[:200]} (see GET /api/models)",
             model_id=model_id[:200],
@@ -268,7 +261,9 @@ async def generate(env, settings, owner: str, key_id: str | None, body: dict) ->
     album_id = None
     if body.get("collection_id") is not None:
         if not isinstance(body["collection_id"], str) or not body["collection_id"]:
-            raise invalid("collection_id", "collection_id must be a collection's id or slug")
+            raise invalid_parameter(
+                "collection_id", "collection_id must be a collection's id or slug"
+            )
         album_id = (await albums.find_collection(db, owner, body["collection_id"]))["id"]
 
     result = await _run(env, row["id"], request["inputs"])

@@ -8,6 +8,7 @@ db/public_images.py, whose queries carry the full visibility rule.
 """
 
 import re
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -16,19 +17,17 @@ from fastapi.responses import Response
 from pixhaven.db import albums as album_table
 from pixhaven.db import images as image_table
 from pixhaven.db import public_images as public
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid
 from pixhaven.services.delivery import variants
 from pixhaven.services.delivery.objects import check_safe, not_found, object_response, parse_key
 from pixhaven.services.images.keys import (
     NO_ALBUM_SLUG,
-    invalid_id_error,
     not_found_error,
     object_keys,
     original_key,
     valid_image_id,
     variant_key,
 )
-from pixhaven.services.images.shapes import pixelflare_image
 from pixhaven.services.jobs.queue import enqueue
 from pixhaven.settings import Settings
 from pixhaven.timeutil import now_iso
@@ -186,12 +185,19 @@ async def serve_transformation(
     return await object_response(env, cached, request, on_missing=miss, extra_headers=extra)
 
 
-async def request_variants(
-    env, owner: str, image_id: str, names: list[str], base: str, settings: Settings
-) -> dict:
-    """`POST /v1/images/{id}/variants`: queue generation, answer the image resource."""
+class QueuedVariants(NamedTuple):
+    """What `POST /v1/images/{id}/variants` answers with (routers/pixelflare/shapes.py)."""
+
+    row: dict
+    tags: list[str]
+    album_slug: str | None
+    names: list[str]
+
+
+async def request_variants(env, owner: str, image_id: str, names: list[str]) -> QueuedVariants:
+    """`POST /v1/images/{id}/variants`: queue generation of the named variants."""
     if not valid_image_id(image_id):
-        raise invalid_id_error(image_id)
+        raise invalid("Invalid image ID", image_id=image_id)
     row = await image_table.get_for_owner(env.DB, image_id, owner)
     if row is None or row["deleted_at"] is not None:
         raise not_found_error(image_id)
@@ -214,6 +220,4 @@ async def request_variants(
     await enqueue(env, "variants.generate", {"image_id": image_id, "variants": names}, owner=owner)
     tags = (await image_table.tags_for(env.DB, [image_id]))[image_id]
     album = await album_table.get(env.DB, row["album_id"]) if row["album_id"] else None
-    resource = pixelflare_image(row, tags, base, album["slug"] if album else None)
-    resource["variants"] = {name: variants.variant_url(base, row, name, settings) for name in names}
-    return resource
+    return QueuedVariants(row, tags, album["slug"] if album else None, names)

@@ -38,7 +38,7 @@ from typing import NoReturn
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid
 from pixhaven.services.images.keys import IMMUTABLE
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -58,10 +58,6 @@ def not_found() -> ApiError:
     return ApiError(404, "Not found")
 
 
-def invalid_path() -> ApiError:
-    return ApiError(400, "Invalid path", code="INVALID_REQUEST")
-
-
 def check_safe(path: str, raw_path: str = "") -> None:
     """400 for anything that looks like traversal or smuggling, in the decoded path or the
     raw (still percent-encoded) one."""
@@ -71,10 +67,11 @@ def check_safe(path: str, raw_path: str = "") -> None:
         or ENCODED_TRAVERSAL.search(raw_path)
         or CONTROL.search(raw_path)
     ):
-        raise invalid_path()
+        raise invalid("Invalid path")
+
     segments = path.split("/")
     if any(segment in (".", "..") for segment in segments):
-        raise invalid_path()
+        raise invalid("Invalid path")
 
 
 def parse_key(path: str, raw_path: str = "") -> tuple[str, re.Match]:

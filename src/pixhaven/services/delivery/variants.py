@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from pixhaven.db import images as image_table
 from pixhaven.db.visibility import is_live
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid
 from pixhaven.services.delivery.random_image import accepts
 from pixhaven.services.images.keys import CONTENT_TYPES, IMMUTABLE, original_key, variant_key
 from pixhaven.services.jobs.registry import job_handler
@@ -199,12 +199,8 @@ def _int_option(name: str, value: str, low: int, high: int) -> int:
 
 
 def bad_option(name: str, value: str) -> ApiError:
-    return ApiError(
-        400,
-        f"Invalid image option {name}={value}",
-        code="INVALID_REQUEST",
-        details={"option": name, "value": value},
-    )
+    """A transformation option Cloudflare would refuse (the message is theirs)."""
+    return invalid(f"Invalid image option {name}={value}", option=name, value=value)
 
 
 def parse_transformation(options: str, row: dict, accept: str | None) -> Transformation:

@@ -10,7 +10,7 @@ import secrets
 
 from pixhaven.db import albums as table
 from pixhaven.db import images as image_table
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid
 from pixhaven.timeutil import now_iso
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9-]{1,64}$")
@@ -54,29 +54,30 @@ def conflict(slug: str) -> ApiError:
 # -- validation ---------------------------------------------------------------------------
 
 
-def _invalid(field: str, message: str) -> ApiError:
-    return ApiError(400, message, details={"field": field, "message": message})
+# Albums and collections answer a bad field with its problem twice: as the error and,
+# beside the field's name, as `details.message`.
 
 
 def valid_slug(value, field: str = "slug") -> str:
     if not isinstance(value, str) or not value:
-        raise _invalid(field, "slug is required")
-    if not SLUG_PATTERN.match(value):
-        raise _invalid(
-            field, "slug must be 1-64 characters of lowercase letters a-z, digits and '-'"
-        )
-    return value
+        problem = "slug is required"
+    elif not SLUG_PATTERN.match(value):
+        problem = "slug must be 1-64 characters of lowercase letters a-z, digits and '-'"
+    else:
+        return value
+    raise invalid(problem, field=field, explanation=problem)
 
 
 def _text(value, field: str, limit: int, *, required: bool) -> str | None:
     if value is None and not required:
         return None
     if not isinstance(value, str) or (required and not value.strip()):
-        raise _invalid(field, f"{field} is required" if required else f"{field} must be a string")
-    value = value.strip()
-    if len(value) > limit:
-        raise _invalid(field, f"{field} must be {limit} characters or less")
-    return value
+        problem = f"{field} is required" if required else f"{field} must be a string"
+    elif len(value.strip()) > limit:
+        problem = f"{field} must be {limit} characters or less"
+    else:
+        return value.strip()
+    raise invalid(problem, field=field, explanation=problem)
 
 
 def derive_slug(name: str) -> str:

@@ -1,12 +1,10 @@
 """`/api/images`, which serves CattoPic and Splinterpic clients at once (SPEC §4): offset
-pages with their totals, each image answered with its tags and album slug, and the upload
-that answers with the tags the image ends up with.
+pages with their totals, and the upload that answers with the tags the image ends up with.
+The answer's shape is the routers' (routers/api_images.py).
 """
 
-from pixhaven.db import albums as album_table
 from pixhaven.db import images as table
 from pixhaven.services.images.pipeline import ProcessedImage
-from pixhaven.services.images.shapes import api_image
 from pixhaven.services.images.store import NewImage, record_upload
 from pixhaven.timeutil import now_iso
 
@@ -27,10 +25,3 @@ async def list_page(
     rows = await table.list_page(db, owner, now, limit=limit, offset=offset, **filters)
     total = await table.count(db, owner, now, **filters)
     return rows, total
-
-
-async def shape(db, rows: list[dict], base: str) -> list[dict]:
-    """The rows as `/api/images` answers them (tags and album slugs read in one go each)."""
-    tags = await table.tags_for(db, [row["id"] for row in rows])
-    slugs = await album_table.slugs_for(db, {row["album_id"] for row in rows if row["album_id"]})
-    return [api_image(row, tags[row["id"]], base, slugs.get(row["album_id"])) for row in rows]

@@ -80,9 +80,5 @@ def cdn_url(base: str, row: dict, album_slug: str | None) -> str:
     return f"{base}/{row['owner']}/{album_slug or NO_ALBUM_SLUG}/{row['filename']}"
 
 
-def invalid_id_error(image_id: str) -> ApiError:
-    return ApiError(400, "Invalid image ID", code="INVALID_REQUEST", details={"image_id": image_id})
-
-
 def not_found_error(image_id: str) -> ApiError:
     return ApiError(404, "Image not found", details={"image_id": image_id})

@@ -7,10 +7,11 @@ those are parameters; the lookup, its order of checks and its 404 are shared.
 
 from collections.abc import Awaitable, Callable
 
+from pixhaven.db import albums as album_table
 from pixhaven.db import images as table
 from pixhaven.db.visibility import is_expired
-from pixhaven.errors import ApiError
-from pixhaven.services.images.keys import invalid_id_error, not_found_error, valid_image_id
+from pixhaven.errors import ApiError, invalid
+from pixhaven.services.images.keys import not_found_error, valid_image_id
 from pixhaven.timeutil import now_iso
 
 
@@ -19,7 +20,7 @@ async def owned_image(
     owner: str,
     image_id: str,
     *,
-    malformed_id_error: Callable[[str], ApiError] = invalid_id_error,
+    malformed_id_error: Callable[[str], ApiError] | None = None,
     include_deleted: bool = False,
     include_expired: bool = False,
     finish_upload: Callable[[dict], Awaitable[dict | None]] | None = None,
@@ -32,7 +33,9 @@ async def owned_image(
     first read). Someone else's image is a 404, exactly like a missing one.
     """
     if not valid_image_id(image_id):
-        raise malformed_id_error(image_id)
+        if malformed_id_error is not None:
+            raise malformed_id_error(image_id)
+        raise invalid("Invalid image ID", image_id=image_id)
     row = await table.get_for_owner(db, image_id.lower(), owner)
     if row is None:
         raise not_found_error(image_id)
@@ -46,3 +49,11 @@ async def owned_image(
     if not include_expired and is_expired(row, now_iso()):
         raise not_found_error(image_id)
     return row
+
+
+async def tags_and_album_slugs(db, rows: list[dict]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """What every image answer shows besides the rows: the images' tags by image id and
+    their albums' slugs by album id (one query each, whatever the number of rows)."""
+    tags = await table.tags_for(db, [row["id"] for row in rows])
+    slugs = await album_table.slugs_for(db, {row["album_id"] for row in rows if row["album_id"]})
+    return tags, slugs

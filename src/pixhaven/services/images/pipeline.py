@@ -71,7 +71,8 @@ class ProcessedImage:
 async def process_upload(
     env, data: bytes, settings, options: UploadOptions | None = None
 ) -> ProcessedImage:
-    options = options or UploadOptions()
+    if options is None:  # one default instance shared by every call would be mutable state
+        options = UploadOptions()
     quality, bounds = _check_options(options, settings)
     data = data if isinstance(data, bytes) else bytes(data)
     header = check_image_bytes(data, settings)

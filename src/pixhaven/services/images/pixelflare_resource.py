@@ -11,12 +11,11 @@ import secrets
 
 from pixhaven.db import albums as album_table
 from pixhaven.db import images as table
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid
 from pixhaven.services.images import direct_uploads, lookup
 from pixhaven.services.images import updates as image_updates
 from pixhaven.services.images.albums import SLUG_PATTERN
 from pixhaven.services.images.keys import UUID_PATTERN, not_found_error, safe_filename
-from pixhaven.services.images.shapes import pixelflare_image
 from pixhaven.services.images.tag_names import parse_tag_list
 from pixhaven.services.images.upload_urls import r2_direct
 from pixhaven.settings import Settings
@@ -28,27 +27,23 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 
 
-def bad_request(message: str, field: str, **details) -> ApiError:
-    return ApiError(400, message, code="INVALID_REQUEST", details={"field": field, **details})
-
-
 # -- validation ----------------------------------------------------------------------------------
 
 
 def check_slug(slug) -> str:
     if not isinstance(slug, str) or not SLUG_PATTERN.match(slug):
-        raise bad_request(
-            "album must be a slug: 1-64 lowercase letters a-z, digits or '-'", "album"
+        raise invalid(
+            "album must be a slug: 1-64 lowercase letters a-z, digits or '-'", field="album"
         )
     return slug
 
 
 def check_filename(name, field: str = "filename") -> str:
     if not isinstance(name, str) or not name.strip():
-        raise bad_request("filename must be a non-empty string", field)
+        raise invalid("filename must be a non-empty string", field=field)
     if len(name) > MAX_FILENAME_LENGTH or any(ord(ch) < 32 for ch in name):
-        raise bad_request(
-            f"filename must be at most {MAX_FILENAME_LENGTH} printable characters", field
+        raise invalid(
+            f"filename must be at most {MAX_FILENAME_LENGTH} printable characters", field=field
         )
     return name.strip()
 
@@ -57,7 +52,7 @@ def check_alt(alt) -> str | None:
     if alt is None:
         return None
     if not isinstance(alt, str) or len(alt) > MAX_ALT_LENGTH:
-        raise bad_request(f"alt must be a string of at most {MAX_ALT_LENGTH} characters", "alt")
+        raise invalid(f"alt must be a string of at most {MAX_ALT_LENGTH} characters", field="alt")
     return alt
 
 
@@ -140,18 +135,18 @@ def encode_cursor(row: dict) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[str, str]:
-    invalid = bad_request("Invalid cursor", "cursor")
+    malformed = invalid("Invalid cursor", field="cursor")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise invalid from None
+        raise malformed from None
     created_at, _, image_id = raw.partition("|")
     if not UUID_PATTERN.match(image_id):
-        raise invalid
+        raise malformed
     try:
         parse_iso(created_at)
     except ValueError:
-        raise invalid from None
+        raise malformed from None
     return created_at, image_id
 
 
@@ -161,9 +156,9 @@ def parse_limit(raw: str | None) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise bad_request("limit must be an integer", "limit") from None
+        raise invalid("limit must be an integer", field="limit") from None
     if value < 1:
-        raise bad_request("limit must be at least 1", "limit")
+        raise invalid("limit must be at least 1", field="limit")
     return min(value, MAX_LIMIT)
 
 
@@ -175,7 +170,7 @@ def parse_flag(raw: str | None, field: str) -> bool:
         return False
     if value in ("1", "true", "yes", "on"):
         return True
-    raise bad_request(f"{field} must be true or false", field)
+    raise invalid(f"{field} must be true or false", field=field)
 
 
 async def list_images(
@@ -206,14 +201,6 @@ async def list_images(
     return rows, None
 
 
-async def shape(db, rows: list[dict], base: str) -> list[dict]:
-    tags = await table.tags_for(db, [row["id"] for row in rows])
-    slugs = await album_table.slugs_for(db, {row["album_id"] for row in rows if row["album_id"]})
-    return [
-        pixelflare_image(row, tags[row["id"]], base, slugs.get(row["album_id"])) for row in rows
-    ]
-
-
 # -- edits ----------------------------------------------------------------------------------------
 
 
@@ -228,7 +215,7 @@ async def plan_update(db, row: dict, body: dict, present: set[str]) -> dict:
         fields["alt"] = check_alt(body.get("alt"))
     if "is_private" in present:
         if not isinstance(body.get("is_private"), bool):
-            raise bad_request("is_private must be true or false", "is_private")
+            raise invalid("is_private must be true or false", field="is_private")
         fields["is_private"] = int(body["is_private"])
     filename = row["filename"]
     if "filename" in present:

@@ -34,7 +34,7 @@ import time
 from typing import Any
 
 from pixhaven.db import webhooks as table
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid
 from pixhaven.net import fetch as remote_fetch
 from pixhaven.net.errors import BlockedDestination, InvalidURL, RemoteFetchError
 from pixhaven.services.jobs.queue import backoff, enqueue
@@ -49,12 +49,6 @@ MAX_ATTEMPTS = 6
 DELIVERY_TIMEOUT = 10.0
 MIN_SECRET, MAX_SECRET = 16, 256
 UID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
-
-
-def bad_request(message: str, field: str, **details: Any) -> ApiError:
-    return ApiError(
-        400, message, details={"errors": [{"field": field, "message": message}], **details}
-    )
 
 
 def new_uid() -> str:
@@ -91,12 +85,16 @@ def shape(row: dict, *, with_secret: bool = False) -> dict:
 
 async def check_url(url: Any) -> str:
     if not isinstance(url, str) or not url.strip():
-        raise bad_request("url is required: the http(s) URL events are POSTed to", "url")
+        raise invalid(
+            "url is required: the http(s) URL events are POSTed to", field="url", as_list=True
+        )
     url = url.strip()
     try:
         await remote_fetch.check_destination(url)
     except RemoteFetchError as exc:
-        raise bad_request(f"url is not allowed: {exc.message}", "url", reason=exc.reason) from None
+        raise invalid(
+            f"url is not allowed: {exc.message}", field="url", as_list=True, reason=exc.reason
+        ) from None
     return url
 
 
@@ -106,9 +104,10 @@ def check_events(events: Any) -> list[str]:
     if isinstance(events, str):
         events = [events]
     if not isinstance(events, list) or not events:
-        raise bad_request(
+        raise invalid(
             f"events must be a non-empty list of {', '.join(EVENTS)}",
-            "events",
+            field="events",
+            as_list=True,
             supported=list(EVENTS),
         )
     chosen = []
@@ -116,9 +115,10 @@ def check_events(events: Any) -> list[str]:
         if event == "*":
             return list(EVENTS)
         if event not in EVENTS:
-            raise bad_request(
+            raise invalid(
                 f"events[{index}] must be one of {', '.join(EVENTS)}",
-                f"events[{index}]",
+                field=f"events[{index}]",
+                as_list=True,
                 supported=list(EVENTS),
             )
         if event not in chosen:
@@ -135,27 +135,33 @@ def check_secret(secret: Any) -> str:
         or not secret.isprintable()
         or secret != secret.strip()
     ):
-        raise bad_request(
-            f"secret must be {MIN_SECRET}–{MAX_SECRET} printable characters", "secret"
+        raise invalid(
+            f"secret must be {MIN_SECRET}–{MAX_SECRET} printable characters",
+            field="secret",
+            as_list=True,
         )
     return secret
 
 
 def check_description(description: Any) -> str | None:
     if description is not None and (not isinstance(description, str) or len(description) > 500):
-        raise bad_request("description must be a string of at most 500 characters", "description")
+        raise invalid(
+            "description must be a string of at most 500 characters",
+            field="description",
+            as_list=True,
+        )
     return description
 
 
 def check_active(active: Any) -> bool:
     if not isinstance(active, bool):
-        raise bad_request("active must be true or false", "active")
+        raise invalid("active must be true or false", field="active", as_list=True)
     return active
 
 
 def _body(body: Any) -> dict:
     if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object", "")
+        raise invalid("The request body must be a JSON object", field="", as_list=True)
     return body
 
 

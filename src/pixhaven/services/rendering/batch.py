@@ -17,11 +17,10 @@ succeeded), `failed` (none did) or stays `cancelled`, and the webhook event `bat
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from pixhaven.db import batches as table
 from pixhaven.db import jobs as jobs_table
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid
 from pixhaven.render.document import DocumentError, validate_document
 from pixhaven.services.jobs import webhooks
 from pixhaven.services.jobs.queue import new_job_id
@@ -37,12 +36,6 @@ ITEM_KEYS = ("variables", "items", "data")
 EVENTS = {"completed": "batch.completed", "failed": "batch.failed", "cancelled": "batch.cancelled"}
 
 
-def bad_request(message: str, field: str, **details: Any) -> ApiError:
-    return ApiError(
-        400, message, details={"errors": [{"field": field, "message": message}], **details}
-    )
-
-
 def variable_sets_of(body: dict) -> list[dict]:
     """The list of variable sets: `variables`, `items` or `data`. An item may also be
     `{"variables": {...}}`."""
@@ -51,13 +44,22 @@ def variable_sets_of(body: dict) -> list[dict]:
             field, given = key, body[key]
             break
     else:
-        raise bad_request(
-            "Send variables: a list of variable sets (objects of name: value)", "variables"
+        raise invalid(
+            "Send variables: a list of variable sets (objects of name: value)",
+            field="variables",
+            as_list=True,
         )
     if not isinstance(given, list) or not given:
-        raise bad_request(f"{field} must be a non-empty list of variable sets", field)
+        raise invalid(
+            f"{field} must be a non-empty list of variable sets", field=field, as_list=True
+        )
     if len(given) > MAX_ITEMS:
-        raise bad_request(f"At most {MAX_ITEMS} variable sets per batch", field, limit=MAX_ITEMS)
+        raise invalid(
+            f"At most {MAX_ITEMS} variable sets per batch",
+            field=field,
+            as_list=True,
+            limit=MAX_ITEMS,
+        )
     sets = []
     for index, item in enumerate(given):
         if item is None:
@@ -69,9 +71,10 @@ def variable_sets_of(body: dict) -> list[dict]:
         ):
             item = item["variables"]
         if not isinstance(item, dict):
-            raise bad_request(
+            raise invalid(
                 f"{field}[{index}] must be an object of name: value",
-                f"{field}[{index}]",
+                field=f"{field}[{index}]",
+                as_list=True,
                 index=index,
             )
         sets.append(item)

@@ -19,7 +19,7 @@ documents only.
 import math
 from typing import Any
 
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid
 from pixhaven.render.document import Document, DocumentError, validate_document
 from pixhaven.services.rendering.render import render_errors
 
@@ -32,15 +32,9 @@ MAX_DELAY_MS = 655_350  # GIF stores centiseconds in 16 bits
 INHERITED = ("width", "height", "background")
 
 
-def _bad(message: str, field: str, **details: Any) -> ApiError:
-    return ApiError(
-        400, message, details={"errors": [{"field": field, "message": message}], **details}
-    )
-
-
 def _object(body: Any) -> dict:
     if not isinstance(body, dict):
-        raise _bad("The request body must be a JSON object", "")
+        raise invalid("The request body must be a JSON object", field="", as_list=True)
     for field in ("html", "url"):
         if body.get(field) not in (None, ""):
             # Same code as POST /image's (services/generation.py).
@@ -58,11 +52,12 @@ def _documents(
     body: dict, field: str, items: Any, limit: int, max_components: int | None, what: str
 ) -> list[Document]:
     if not isinstance(items, list) or not items:
-        raise _bad(f"`{field}` must be a non-empty list of documents", field)
+        raise invalid(f"`{field}` must be a non-empty list of documents", field=field, as_list=True)
     if len(items) > limit:
-        raise _bad(
+        raise invalid(
             f"Too many {what}s: {len(items)} (the limit is {limit})",
-            field,
+            field=field,
+            as_list=True,
             limit=limit,
             count=len(items),
         )
@@ -70,9 +65,10 @@ def _documents(
     documents = []
     for index, item in enumerate(items):
         if not isinstance(item, dict):
-            raise _bad(
+            raise invalid(
                 f"{field}[{index}] must be a JSON object (a component document)",
-                f"{field}[{index}]",
+                field=f"{field}[{index}]",
+                as_list=True,
             )
         try:
             documents.append(validate_document({**defaults, **item}, max_components))
@@ -90,7 +86,11 @@ def _delay(value: Any, field: str) -> float:
         or not math.isfinite(value)
         or not 0 <= value <= MAX_DELAY_MS
     ):
-        raise _bad(f"`{field}` must be a number of milliseconds from 0 to {MAX_DELAY_MS}", field)
+        raise invalid(
+            f"`{field}` must be a number of milliseconds from 0 to {MAX_DELAY_MS}",
+            field=field,
+            as_list=True,
+        )
     return float(value)
 
 
@@ -108,31 +108,36 @@ def parse_gif(body: Any, max_components: int | None) -> tuple[list[Document], li
     if loop is None:
         loop = 0
     if isinstance(loop, bool) or not isinstance(loop, int) or not 0 <= loop <= 0xFFFF:
-        raise _bad("`loop` must be an integer from 0 (forever) to 65535", "loop")
+        raise invalid(
+            "`loop` must be an integer from 0 (forever) to 65535", field="loop", as_list=True
+        )
     frames = body.get("frames")
     documents = _documents(body, "frames", frames, MAX_FRAMES, max_components, "frame")
     delays = [_frame_delay(item, f"frames[{index}].", default) for index, item in enumerate(frames)]
     width, height = documents[0].width, documents[0].height
     for index, document in enumerate(documents):
         if (document.width, document.height) != (width, height):
-            raise _bad(
+            raise invalid(
                 f"frames[{index}] is {document.width}x{document.height}; every frame "
                 f"must have the GIF's size, {width}x{height}",
-                f"frames[{index}]",
+                field=f"frames[{index}]",
+                as_list=True,
                 frame=index,
             )
     if width * height > MAX_GIF_FRAME_PIXELS:
-        raise _bad(
+        raise invalid(
             f"GIF frames too large: {width}x{height} pixels exceeds {MAX_GIF_FRAME_PIXELS} "
             "pixels per frame",
-            "width",
+            field="width",
+            as_list=True,
             maxFramePixels=MAX_GIF_FRAME_PIXELS,
         )
     if width * height * len(documents) > MAX_GIF_PIXELS:
-        raise _bad(
+        raise invalid(
             f"GIF too large: {width}x{height} pixels x {len(documents)} frames exceeds "
             f"{MAX_GIF_PIXELS} pixels in all",
-            "frames",
+            field="frames",
+            as_list=True,
             maxPixels=MAX_GIF_PIXELS,
         )
     return documents, delays, loop

@@ -25,7 +25,7 @@ import secrets
 from typing import Any
 
 from pixhaven.db import templates as table
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid
 from pixhaven.render.document import DocumentError, parse_color, validate_document
 from pixhaven.timeutil import now_iso
 
@@ -43,15 +43,6 @@ def new_uid() -> str:
     return "tpl_" + "".join(secrets.choice(UID_ALPHABET) for _ in range(20))
 
 
-def bad_request(message: str, field: str, **details: Any) -> ApiError:
-    return ApiError(
-        400,
-        message,
-        code="INVALID_REQUEST",
-        details={"errors": [{"field": field, "message": message}], **details},
-    )
-
-
 # -- values ---------------------------------------------------------------------------------
 
 
@@ -60,9 +51,10 @@ def coerce(variable: dict, value: Any) -> Any:
     name, kind = variable["name"], variable["type"]
 
     def fail(expected: str) -> ApiError:
-        return bad_request(
+        return invalid(
             f"Invalid value for variable {name!r} ({kind}): expected {expected}",
-            f"variables.{name}",
+            field=f"variables.{name}",
+            as_list=True,
             variable=name,
             type=kind,
         )
@@ -130,48 +122,59 @@ def validate_variables(raw: Any) -> list[dict]:
     if raw is None:
         return []
     if not isinstance(raw, list):
-        raise bad_request(
-            "variables must be a list of {name, type, default, required, description}", "variables"
+        raise invalid(
+            "variables must be a list of {name, type, default, required, description}",
+            field="variables",
+            as_list=True,
         )
     if len(raw) > MAX_VARIABLES:
-        raise bad_request(f"at most {MAX_VARIABLES} variables", "variables")
+        raise invalid(f"at most {MAX_VARIABLES} variables", field="variables", as_list=True)
     variables, seen = [], set()
     for index, item in enumerate(raw):
         if not isinstance(item, dict):
-            raise bad_request(f"variables[{index}] must be an object", f"variables.{index}")
+            raise invalid(
+                f"variables[{index}] must be an object", field=f"variables.{index}", as_list=True
+            )
         name = item.get("name")
         if not isinstance(name, str) or not NAME.fullmatch(name):
-            raise bad_request(
+            raise invalid(
                 f"variables[{index}].name must be an identifier (letters, "
                 "digits, _; at most 64 characters)",
-                f"variables.{index}.name",
+                field=f"variables.{index}.name",
+                as_list=True,
             )
         if name in seen:
-            raise bad_request(
-                f"Variable {name!r} is declared twice", f"variables.{index}.name", variable=name
+            raise invalid(
+                f"Variable {name!r} is declared twice",
+                field=f"variables.{index}.name",
+                as_list=True,
+                variable=name,
             )
         seen.add(name)
         kind = item.get("type", "text")
         if kind not in TYPES:
-            raise bad_request(
+            raise invalid(
                 f"Variable {name!r}: type must be one of {', '.join(TYPES)}",
-                f"variables.{index}.type",
+                field=f"variables.{index}.type",
+                as_list=True,
                 variable=name,
             )
         required = item.get("required", False)
         if not isinstance(required, bool):
-            raise bad_request(
+            raise invalid(
                 f"Variable {name!r}: required must be true or false",
-                f"variables.{index}.required",
+                field=f"variables.{index}.required",
+                as_list=True,
                 variable=name,
             )
         description = item.get("description")
         if description is not None and (
             not isinstance(description, str) or len(description) > 1000
         ):
-            raise bad_request(
+            raise invalid(
                 f"Variable {name!r}: description must be a string of at most 1000 characters",
-                f"variables.{index}.description",
+                field=f"variables.{index}.description",
+                as_list=True,
                 variable=name,
             )
         variable = {
@@ -194,8 +197,10 @@ def placeholders(
     budget = [MAX_DOCUMENT_NODES] if budget is None else budget
     budget[0] -= 1
     if budget[0] < 0:
-        raise bad_request(
-            f"The document is too large (more than {MAX_DOCUMENT_NODES} values)", "document"
+        raise invalid(
+            f"The document is too large (more than {MAX_DOCUMENT_NODES} values)",
+            field="document",
+            as_list=True,
         )
     if isinstance(node, str):
         found.update(PLACEHOLDER.findall(node))
@@ -215,10 +220,11 @@ def document_of(body: dict) -> dict:
     if document is None:
         document = {key: body[key] for key in CANVAS_KEYS if key in body}
     if not isinstance(document, dict) or not isinstance(document.get("components"), list):
-        raise bad_request(
+        raise invalid(
             "A template needs a document: {width, height, background, "
             "components: [...]} (as `document` or at the top level)",
-            "document",
+            field="document",
+            as_list=True,
         )
     return {key: document[key] for key in CANVAS_KEYS if key in document}
 
@@ -227,17 +233,19 @@ def check_definition(document: dict, variables: list[dict], max_components: int)
     declared = {v["name"] for v in variables}
     unknown = sorted(placeholders(document) - declared)
     if unknown:
-        raise bad_request(
+        raise invalid(
             f"Unknown placeholder(s) {', '.join('{{' + n + '}}' for n in unknown)}"
             ": declare them in variables",
-            "document",
+            field="document",
+            as_list=True,
             unknown=unknown,
         )
     if len(document["components"]) > max_components:
-        raise bad_request(
+        raise invalid(
             f"Too many components: {len(document['components'])} (the limit is "
             f"{max_components} per image)",
-            "document.components",
+            field="document.components",
+            as_list=True,
             limit=max_components,
         )
     # Whatever the values, the filled document must be renderable: check it now with each
@@ -274,7 +282,7 @@ def resolve_values(variables: list[dict], given: Any) -> dict[str, Any]:
     if given is None:
         given = {}
     if not isinstance(given, dict):
-        raise bad_request("variables must be an object of name: value", "variables")
+        raise invalid("variables must be an object of name: value", field="variables", as_list=True)
     values = {}
     for variable in variables:
         name = variable["name"]
@@ -283,8 +291,11 @@ def resolve_values(variables: list[dict], given: Any) -> dict[str, Any]:
         elif variable["default"] is not None:
             values[name] = variable["default"]
         elif variable["required"]:
-            raise bad_request(
-                f"Missing required variable {name!r}", f"variables.{name}", variable=name
+            raise invalid(
+                f"Missing required variable {name!r}",
+                field=f"variables.{name}",
+                as_list=True,
+                variable=name,
             )
         elif variable["type"] == "text":
             values[name] = ""
@@ -301,9 +312,10 @@ class _Missing:
 
     def error(self) -> ApiError:
         name = self.variable["name"]
-        return bad_request(
+        return invalid(
             f"Variable {name!r} ({self.variable['type']}) has no value and no default",
-            f"variables.{name}",
+            field=f"variables.{name}",
+            as_list=True,
             variable=name,
         )
 
@@ -363,20 +375,26 @@ def shape(row: dict) -> dict:
 def _name(body: dict, default: str | None = None) -> str:
     name = body.get("name", default)
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise bad_request("name must be a non-empty string of at most 200 characters", "name")
+        raise invalid(
+            "name must be a non-empty string of at most 200 characters", field="name", as_list=True
+        )
     return name.strip()
 
 
 def _description(body: dict, default: str | None = None) -> str | None:
     description = body.get("description", default)
     if description is not None and (not isinstance(description, str) or len(description) > 2000):
-        raise bad_request("description must be a string of at most 2000 characters", "description")
+        raise invalid(
+            "description must be a string of at most 2000 characters",
+            field="description",
+            as_list=True,
+        )
     return description
 
 
 def _body(body: Any) -> dict:
     if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object", "")
+        raise invalid("The request body must be a JSON object", field="", as_list=True)
     return body
 
 

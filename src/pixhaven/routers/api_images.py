@@ -1,6 +1,15 @@
-"""shapes: split from pixhaven.services.images."""
+"""The image as the `/api/*` routes answer it. CattoPic's `/api/images` routes serve
+Splinterpic clients too (SPEC §4), and Splinterpic's own routes that answer images
+(`POST /api/generate`, `GET /api/collections/{id}/images`) answer the same superset, so this
+answer is shared by two dialects' routers, like routers/requests.py.
+"""
 
-from pixhaven.services.images.keys import cdn_url, object_keys, object_url
+from fastapi import Request
+
+from pixhaven.dependencies import env_of
+from pixhaven.services.images.keys import base_url, cdn_url, object_keys, object_url
+from pixhaven.services.images.lookup import tags_and_album_slugs
+from pixhaven.settings import Settings
 
 
 def cattopic_image(row: dict, tags: list[str], base: str) -> dict:
@@ -28,8 +37,7 @@ def cattopic_image(row: dict, tags: list[str], base: str) -> dict:
 
 
 def api_image(row: dict, tags: list[str], base: str, album_slug: str | None = None) -> dict:
-    """`/api/images` serves CattoPic and Splinterpic clients at once (SPEC §4): CattoPic's
-    fields plus Splinterpic's snake_case ones."""
+    """CattoPic's fields plus Splinterpic's snake_case ones."""
     shaped = cattopic_image(row, tags, base)
     shaped.update(
         {
@@ -53,26 +61,8 @@ def api_image(row: dict, tags: list[str], base: str, album_slug: str | None = No
     return shaped
 
 
-def pixelflare_image(row: dict, tags: list[str], base: str, album_slug: str | None) -> dict:
-    """PixelFlare's image resource."""
-    return {
-        "id": row["id"],
-        "short_id": row["short_id"],
-        "filename": row["filename"],
-        "album": album_slug,
-        "owner": row["owner"],
-        "content_type": row["content_type"],
-        "size": row["size"],
-        "width": row["width"],
-        "height": row["height"],
-        "tags": tags,
-        "alt": row["alt"],
-        "is_private": bool(row["is_private"]),
-        "status": row["status"],
-        "placeholder": row["placeholder"],
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-        "deleted_at": row["deleted_at"],
-        "cdn_url": cdn_url(base, row, album_slug),
-        "short_url": f"{base}/{row['short_id']}",
-    }
+async def shape_api_images(request: Request, settings: Settings, rows: list[dict]) -> list[dict]:
+    """`api_image` for each row, with its tags and its album's slug."""
+    tags, slugs = await tags_and_album_slugs(env_of(request).DB, rows)
+    base = base_url(request, settings)
+    return [api_image(row, tags[row["id"]], base, slugs.get(row["album_id"])) for row in rows]

@@ -1,0 +1,67 @@
+"""What Pictify's rendering routes share: the Idempotency-Key replay every POST that stores
+something goes through (`idempotent_answer`), and the render-and-store flow `POST /image`
+and `POST /templates/{uid}/render` both answer with (`generate`)."""
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from pixhaven.routers.pictify.shapes import answer
+from pixhaven.security.auth import Identity
+from pixhaven.services.images.keys import base_url
+from pixhaven.services.rendering import idempotency, templates
+from pixhaven.services.rendering import render as generation
+from pixhaven.settings import Settings
+
+
+async def idempotent_answer(
+    request: Request,
+    env,
+    identity: Identity,
+    route: str,
+    body: dict,
+    produce: Callable[[], Awaitable[tuple[int, dict]]],
+) -> JSONResponse:
+    """`produce()`'s (status, body), or the stored answer to an earlier request with the same
+    `Idempotency-Key` (services/rendering/idempotency.py)."""
+    status, stored, replayed = await idempotency.idempotent(
+        env, identity.owner, request.headers.get("idempotency-key"), route, body, produce
+    )
+    return answer(status, stored, replayed)
+
+
+async def generate(
+    request: Request,
+    env,
+    settings: Settings,
+    identity: Identity,
+    body: dict,
+    *,
+    template_uid: str | None,
+    route: str,
+) -> JSONResponse:
+    """Render the body's document (or the template filled with its variables) and store it:
+    `201` with the stored image."""
+    media_type = generation.media_type_of(body.get("format"))
+
+    async def produce():
+        if template_uid is not None:
+            template = await templates.get(env, identity.owner, template_uid)
+            document = templates.fill(template, body.get("variables"))
+        else:
+            document = {key: body[key] for key in templates.CANVAS_KEYS if key in body}
+        document = generation.apply_size(document, body)
+        stored = await generation.render_and_store(
+            env,
+            settings,
+            identity.owner,
+            identity.key_id,
+            base_url(request, settings),
+            document,
+            media_type,
+            template_uid,
+        )
+        return 201, stored
+
+    return await idempotent_answer(request, env, identity, route, body, produce)

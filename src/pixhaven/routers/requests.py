@@ -1,0 +1,130 @@
+"""What every router reads from a request, in one place: the injected bindings, settings and
+caller (as `Annotated` aliases), JSON bodies, and integer query and paging parameters.
+Multipart upload forms are in routers/forms.py.
+
+The dialects word a bad body differently (their clients read those answers), so the one
+JSON reader takes the dialect's wording (`BodyErrors`) instead of there being one reader
+per dialect.
+
+The caller aliases put the scope check in the parameter's type: `identity: CanWriteImages`
+answers 401/403 before the handler runs, as `Depends(require("images:write"))` did, and
+keeps calls out of argument defaults.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from pixhaven.dependencies import get_env, get_settings
+from pixhaven.errors import ApiError, invalid
+from pixhaven.security.auth import Identity, authenticated, require
+from pixhaven.settings import Settings
+
+# -- injected values --------------------------------------------------------------------------
+
+EnvDep = Annotated[Any, Depends(get_env)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+Authenticated = Annotated[Identity, Depends(authenticated)]  # any valid key, whatever its scopes
+CanReadImages = Annotated[Identity, Depends(require("images:read"))]
+CanWriteImages = Annotated[Identity, Depends(require("images:write"))]
+CanRender = Annotated[Identity, Depends(require("render"))]
+CanGenerate = Annotated[Identity, Depends(require("generate"))]
+CanReadTemplates = Annotated[Identity, Depends(require("templates:read"))]
+CanWriteTemplates = Annotated[Identity, Depends(require("templates:write"))]
+CanManageWebhooks = Annotated[Identity, Depends(require("webhooks"))]
+CanReadAnalytics = Annotated[Identity, Depends(require("analytics:read"))]
+CanReadKeys = Annotated[Identity, Depends(require("keys:read"))]
+CanWriteKeys = Annotated[Identity, Depends(require("keys:write"))]
+
+
+# -- JSON bodies ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BodyErrors:
+    """How a dialect answers a body that is not JSON, or not the JSON object it expects."""
+
+    not_json: Callable[[], ApiError]
+    not_object: Callable[[], ApiError]
+
+
+# CattoPic, PixelFlare and Splinterpic: one message, the expectation as a bare string.
+PLAIN_BODY_ERRORS = BodyErrors(
+    not_json=lambda: invalid("Invalid request body", explanation="Expected a JSON object"),
+    not_object=lambda: invalid("Invalid request body", explanation="Expected a JSON object"),
+)
+# Pictify and Craftr: their list of field errors, on the body as a whole (field "").
+FIELD_LIST_BODY_ERRORS = BodyErrors(
+    not_json=lambda: invalid(
+        "The request body must be JSON", field="", explanation="invalid JSON", as_list=True
+    ),
+    not_object=lambda: invalid(
+        "The request body must be a JSON object",
+        field="",
+        explanation="expected an object",
+        as_list=True,
+    ),
+)
+
+
+async def read_json(
+    request: Request,
+    errors: BodyErrors,
+    *,
+    object_only: bool = True,
+    optional: bool = False,
+) -> Any:
+    """The request body parsed as JSON, or the dialect's 400. `object_only=False` accepts
+    any JSON value (the caller validates it); `optional=True` reads an empty or blank body
+    as `{}`."""
+    raw = await request.body()
+    if optional and not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:  # UnicodeDecodeError included
+        raise errors.not_json() from None
+    if object_only and not isinstance(body, dict):
+        raise errors.not_object()
+    return body
+
+
+# -- query parameters -------------------------------------------------------------------------
+
+DEFAULT_LIMIT, MAX_LIMIT = 20, 100  # Splinterpic's `limit`
+DEFAULT_PAGE_SIZE = 12  # CattoPic's `limit`
+
+
+def query_int(request: Request, name: str, default: int, low: int) -> int:
+    """An integer query parameter, `default` when absent, a 400 naming it when malformed."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid(f"{name} must be an integer", field=name) from None
+    if value < low:
+        raise invalid(f"{name} must be at least {low}", field=name)
+    return value
+
+
+def offset_params(request: Request) -> tuple[int, int]:
+    """(limit, offset): Splinterpic's pagination (`limit` default 20, at most 100)."""
+    limit = min(query_int(request, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
+    return limit, query_int(request, "offset", 0, 0)
+
+
+def page_params(request: Request) -> tuple[int, int, int]:
+    """(limit, offset, page) from CattoPic's `page`/`limit` (12 a page) or, when `offset` is
+    given, Splinterpic's `offset`/`limit`."""
+    if "offset" in request.query_params:
+        limit, offset = offset_params(request)
+        return limit, offset, offset // limit + 1
+    limit = min(query_int(request, "limit", DEFAULT_PAGE_SIZE, 1), MAX_LIMIT)
+    page = query_int(request, "page", 1, 1)
+    return limit, (page - 1) * limit, page
