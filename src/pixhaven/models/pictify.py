@@ -1,7 +1,8 @@
 """Pictify request bodies (`POST /image`, `/gif`, `/pdf/*`, `/templates*`).
 
-Documentation only: the handlers read the JSON themselves and services/generation.py,
-services/gif_pdf.py and services/templates.py check it (their messages are the API's). A
+Documentation only: the handlers read the JSON themselves and services/rendering/render.py,
+services/rendering/gif_pdf.py and services/rendering/templates.py check it (their messages
+are the API's). A
 component document is Craftr's (render/document.py); `html`/`url` inputs are accepted by
 Pictify but answered 422 here, so the only value these schemas allow for them is null.
 """
@@ -133,7 +134,7 @@ _COMMON = {
     "required": {"type": "boolean", "default": False},
     "description": {"anyOf": [{"type": "string", "maxLength": 1000}, {"type": "null"}]},
 }
-_DEFAULTS = {  # services/templates.coerce: what each type accepts
+_DEFAULTS = {  # services/rendering/templates.coerce: what each type accepts
     "text": {"anyOf": [{"type": "string", "maxLength": 5000}, {"type": "number"}]},
     "number": {"anyOf": [{"type": "number"}, {"type": "string", "pattern": NUMBER_TEXT}]},
     "color": {"type": "string", **HEX_SCHEMA},

@@ -118,7 +118,7 @@ class UpdateImageRequest(BaseModel):
     is_private: StrictBool | None = Field(None, json_schema_extra={"anyOf": [{"type": "boolean"}]})
 
 
-# -- bodies read by hand (documentation: services/albums.py checks them) --------------------
+# -- bodies read by hand (documentation: services/images/albums.py checks them) --------------------
 
 
 class CreateAlbumBody(DocumentedBody):

@@ -1,4 +1,4 @@
-"""Splinterpic (`/api/collections`) request bodies (documentation: services/albums.py checks
+"""Splinterpic (`/api/collections`) request bodies (documentation: services/images/albums.py checks
 them)."""
 
 from pydantic import Field
@@ -21,7 +21,7 @@ class CreateCollectionBody(DocumentedBody):
 
 
 class GenerateBody(DocumentedBody):
-    """`POST /api/generate` (services/ai_generation.py checks it against the model's limits,
+    """`POST /api/generate` (services/ai/generate.py checks it against the model's limits,
     see `GET /api/models/{id}`)."""
 
     prompt: str = Field(

@@ -29,7 +29,7 @@ Rules, all enforced before any byte is sent and again for every redirect hop:
   `max_bytes`; the whole fetch, redirects included, has one deadline (`timeout`).
   `post_json` checks its URL the same way and never follows a redirect.
 `fetch_image` then checks the bytes exactly as an upload is checked (type from magic
-bytes, byte and pixel limits from the header, a bounded decode: services/pipeline).
+bytes, byte and pixel limits from the header, a bounded decode: services/images/pipeline).
 
 Residual risk, accepted: DNS rebinding between our resolution and httpx's own (locally
 only; the connection is not pinned to the checked address). `trust_env=False`, so proxy
@@ -224,7 +224,7 @@ async def fetch_image(
     transport=None,
     resolver: Resolver | None = None,
 ) -> bytes:
-    """The bytes of a remote image, checked like an upload (pipeline.check_image_bytes:
+    """The bytes of a remote image, checked like an upload (inspect.check_image_bytes:
     magic-byte type allowlist, no SVG, byte and pixel limits, bounded decode). Raises
     RemoteFetchError or the pipeline's ApiError."""
     from types import SimpleNamespace

@@ -16,7 +16,7 @@ Two modes, decided here and never by the app:
 * offline, otherwise: `OfflineImageModel`, a deterministic procedural generator (Pillow
   gradients and shapes seeded by a hash of the inputs) that answers for any model id. It is
   not AI and says so: every image carries an "offline model" caption and PNG text chunks
-  naming `@pixhaven/offline-preview` (services/ai_generation.py reads them and records that
+  naming `@pixhaven/offline-preview` (services/ai/generate.py reads them and records that
   model name, never the requested one).
 """
 

@@ -70,7 +70,7 @@ async def build_local_env(
         ),
         RATE_LIMITER=LocalRateLimiter(config.rate_limit, config.rate_period),
         # Workers AI over the REST API with CLOUDFLARE_ACCOUNT_ID + CLOUDFLARE_API_TOKEN, else
-        # the offline preview model (local/ai.py).
+        # the offline preview model (local/bindings/ai.py).
         AI=build_ai(variables),
         # Not a Cloudflare binding: copies a missing font into the bucket on first use.
         FONT_INSTALLER=LocalFontInstaller(),

@@ -1,4 +1,5 @@
-"""CattoPic's public `GET /api/random`: a 302 to a random image (services/random_image.py)."""
+"""CattoPic's public `GET /api/random`: a 302 to a random image
+(services/delivery/random_image.py)."""
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
@@ -13,7 +14,7 @@ from pixhaven.timeutil import now_iso
 router = APIRouter(tags=["CattoPic"])
 
 NO_CACHE = "no-cache, no-store, must-revalidate"
-# Schema-only (services/random_image.py checks, case-insensitively; empty means unset).
+# Schema-only (services/delivery/random_image.py checks, case-insensitively; empty means unset).
 ORIENTATION_SCHEMA = {
     "anyOf": [{"type": "string", "enum": ["landscape", "portrait", "auto", ""]}, {"type": "null"}]
 }

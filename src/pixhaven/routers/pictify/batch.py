@@ -2,7 +2,7 @@
 `GET /templates/batch/{id}/results`, `POST /templates/batch/{id}/cancel`.
 
 Scope `render` for all three.
-Owner-scoped. Logic lives in services/batch_render.py.
+Owner-scoped. Logic lives in services/rendering/batch.py.
 """
 
 from fastapi import APIRouter, Request

@@ -1,13 +1,13 @@
 """Pictify: `POST /gif` (animated GIF from frames), `POST /pdf/render` (one page) and
 `POST /pdf/multi-page` (one page per document). Scope `render`.
 
-The answer is JSON with 201, as Pictify's `POST /image` answers (routers/pictify.py), and,
+The answer is JSON with 201, as Pictify's `POST /image` answers (routers/pictify/images.py), and,
 like it, replayed for a repeated `Idempotency-Key`: the GIF is stored as an image
 `{url, id, createdAt, width, height}` (plus `frames`), the PDF under `renders/{uuid}.pdf`
 `{url, id, createdAt, pages, width, height, pageSizes}`; the URLs are public. A client that
 sends `Accept: image/gif` / `Accept: application/pdf` (and not `application/json`) gets the
 file itself in the response instead (200; rendered anew each time, nothing is stored, so
-there is nothing to replay). Logic lives in services/gif_pdf.py.
+there is nothing to replay). Logic lives in services/rendering/gif_pdf.py.
 """
 
 from fastapi import APIRouter, Request, Response

@@ -2,7 +2,7 @@
 `POST /templates/{uid}/render` (the same answer as `POST /image`).
 
 Scopes: `templates:read` to list and read, `templates:write` to create, update and delete,
-`render` to render. Owner-scoped. Logic lives in services/templates.py.
+`render` to render. Owner-scoped. Logic lives in services/rendering/templates.py.
 """
 
 from fastapi import APIRouter, Query, Request

@@ -1,5 +1,5 @@
 """Pictify webhooks: `/webhook-subscriptions` CRUD (scope `webhooks`, owner-scoped).
-Logic, events, signatures and deliveries: services/webhooks.py.
+Logic, events, signatures and deliveries: services/jobs/webhooks.py.
 """
 
 from fastapi import APIRouter, Request

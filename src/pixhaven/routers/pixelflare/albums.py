@@ -1,6 +1,6 @@
 """PixelFlare albums (`/v1/albums`, addressed by slug) and `GET /v1/tags`.
 
-Albums are the same rows Splinterpic calls collections (routers/splinterpic_collections.py).
+Albums are the same rows Splinterpic calls collections (routers/splinterpic/collections.py).
 """
 
 from fastapi import APIRouter, Request

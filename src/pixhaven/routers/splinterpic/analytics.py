@@ -1,5 +1,5 @@
 """Splinterpic analytics: `GET /api/analytics/usage` and `GET /api/analytics/costs`, from the
-caller's usage events (services/analytics.py). Query: `start`, `end` (ISO 8601 date or
+caller's usage events (services/ai/analytics.py). Query: `start`, `end` (ISO 8601 date or
 date-time) or `days` (default 30)."""
 
 from fastapi import APIRouter, Request

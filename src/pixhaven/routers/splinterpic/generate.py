@@ -1,6 +1,6 @@
 """Splinterpic AI generation and models: `POST /api/generate`, `GET /api/models`,
 `GET /api/models/{id}` (ids contain slashes: `@cf/black-forest-labs/flux-1-schnell`).
-Logic in services/ai_generation.py."""
+Logic in services/ai/generate.py."""
 
 from fastapi import APIRouter, Request
 

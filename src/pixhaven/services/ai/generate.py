@@ -12,7 +12,7 @@
 3. The output is never trusted: it goes through the upload pipeline (type by magic bytes,
    pixel limits, full decode) like any upload; an output the pipeline refuses is a 502.
 4. Provenance: an image whose PNG text chunks say `pixhaven:model = @pixhaven/offline-preview`
-   (what the local offline stand-in writes, see local/ai.py) is recorded under that model
+   (what the local offline stand-in writes, see local/bindings/ai.py) is recorded under that model
    name at cost 0, never under the requested model: nobody mistakes it for AI output.
 5. Stored with `record_upload` (source "ai", prompt, model), then one usage event (kind
    "generate", model, cost in USD from the model's unit prices).

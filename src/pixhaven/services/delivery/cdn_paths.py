@@ -1,5 +1,6 @@
 """What the public serving routes do: resolve a path to a *public* image and an object key,
-then serve it (services/serving.py), generating variants on a miss (services/variants.py).
+then serve it (services/delivery/objects.py), generating variants on a miss
+(services/delivery/variants.py).
 
 Routes served: `/r2/{key}` (CattoPic), the PixelFlare CDN paths `/{owner}/{album}/{filename}`,
 `/{owner}/{album}/{filename}/{variant}` and `/{shortId}`, and `/cdn-cgi/image/{options}/{source}`.

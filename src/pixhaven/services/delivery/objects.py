@@ -1,6 +1,6 @@
 """Serving stored objects over HTTP: `/r2/{key}`, PixelFlare CDN paths, variants.
 
-Path safety. Object keys are derived by the server (services/images.py), so a servable key
+Path safety. Object keys are derived by the server (services/images/keys.py), so a servable key
 has one of two exact shapes, checked with anchored patterns:
 
     images/{landscape|portrait}/{uuid}.{jpg|png|gif|webp|avif}

@@ -75,7 +75,7 @@ from pixhaven.db import public_images as table
 from pixhaven.errors import ApiError
 from pixhaven.services.images.keys import original_key, version_key
 
-RAND_SPACE = 2**31  # `rand` is secrets.randbits(31) (services/images.py)
+RAND_SPACE = 2**31  # `rand` is secrets.randbits(31) (services/images/store.py)
 WINDOW_CAP = 64  # K: most matches a window may hold
 TARGET_PER_WINDOW = 24  # λ: matches expected in a window
 ROUNDS_PER_BATCH = 4

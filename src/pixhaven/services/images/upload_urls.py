@@ -11,7 +11,7 @@ Two kinds, chosen by configuration:
 - **R2 presigned PUT** (when R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY, R2_ACCOUNT_ID and
   R2_BUCKET_NAME are all set): an S3 SigV4 presigned URL for the object
   `uploads/{image_id}`, so the bytes never pass through the Worker. The image is completed
-  from that object (services/direct_uploads.py) when R2's event notification arrives on the
+  from that object (services/images/direct_uploads.py) when R2's event notification arrives on the
   queue, or on the first `GET /v1/images/{id}`.
 """
 

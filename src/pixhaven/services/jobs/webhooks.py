@@ -18,7 +18,7 @@ Receivers recompute the HMAC over the timestamp, a dot and the raw body, compare
 time, and refuse timestamps too far from their clock. Outcomes: 2xx delivered; 429, 5xx, a
 timeout or a network error is retried with the jobs' exponential backoff (30 s, 1 min, 2 min,
 …) up to MAX_ATTEMPTS; any other status (3xx included: redirects are never followed) fails at
-once. The URL is checked by services/remote_fetch (http(s) only, no private, loopback,
+once. The URL is checked by net/fetch (http(s) only, no private, loopback,
 link-local or metadata addresses) when the subscription is saved and again at every attempt;
 a refused destination fails the delivery without retry.
 """

@@ -4,7 +4,7 @@ background.
 `POST /templates/{uid}/batch-render` checks every variable set up front (a 400 names the
 first bad index), then writes the batch, its items and one durable job per item (kind
 `batch.render_item`) in one D1 transaction, wakes the jobs through the queue and answers
-202. Each job renders its item through services/generation.render_and_store (so a result is
+202. Each job renders its item through services/rendering/render.render_and_store (so a result is
 an ordinary Pictify render: an image, or an SVG download) and settles it; the batch's counts
 are recounted from its items in the same transaction. An item whose render fails with a
 client error (4xx) fails at once; a server error or an exception is retried by the job with

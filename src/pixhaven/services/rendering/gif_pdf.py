@@ -37,7 +37,7 @@ def _object(body: Any) -> dict:
         raise invalid("The request body must be a JSON object", field="", as_list=True)
     for field in ("html", "url"):
         if body.get(field) not in (None, ""):
-            # Same code as POST /image's (services/generation.py).
+            # Same code as POST /image's (services/rendering/render.py).
             raise ApiError(
                 422,
                 f"`{field}` is not supported: this deployment does not render "

@@ -2,7 +2,7 @@
 variables) and store the result, answering `{url, id, createdAt, width, height, format}`.
 
 - Raster formats (png, jpeg, webp, avif) become an *image* (`source = "render"`, `template`
-  = the template uid): they take the upload pipeline (services/pipeline) and
+  = the template uid): they take the upload pipeline (services/images/pipeline) and
   `record_upload`, so they get WebP/AVIF versions and a placeholder and appear in
   `/api/images` and `/v1/images` like any image. Rendering the same pixels twice answers
   the existing image (uploads deduplicate by content hash).
@@ -12,7 +12,7 @@ variables) and store the result, answering `{url, id, createdAt, width, height, 
   `Content-Disposition: attachment` and `nosniff`. Our SVGs carry no script (text is
   glyph paths), the headers make sure a browser never runs one anyway.
 - Every render records a usage event (kind `render`) and emits the webhook event
-  `render.completed` (services/webhooks) with the answer as its data.
+  `render.completed` (services/jobs/webhooks) with the answer as its data.
 - `Idempotency-Key`: the first answer for (owner, key) is kept for 24 hours and replayed for
   the same request (route + body); the same key with a different request is a 422, a
   request while the first is still running a 409 (after 5 minutes without an answer the
