@@ -16,11 +16,14 @@
 4. `purge_unfinished` (cron) removes rows whose bytes never arrived, with any objects.
 """
 
+from __future__ import annotations
+
 import json
 import logging
 import secrets
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from pixhaven.db import images as table
 from pixhaven.db import tags as tag_table
@@ -40,6 +43,9 @@ from pixhaven.services.jobs.registry import job_handler, message_handler
 from pixhaven.settings import Settings
 from pixhaven.timeutil import iso, utcnow
 
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
+
 log = logging.getLogger("pixhaven.uploads")
 
 # An attempt still 'uploading' after this long is presumed dead and may be retried.
@@ -58,7 +64,7 @@ def _guessed_extension(filename: str | None) -> str:
 
 
 async def create_pending(
-    env,
+    env: Env,
     *,
     owner: str,
     filename: str | None,
@@ -133,7 +139,9 @@ def not_pending_error(row: dict | None, image_id: str) -> ApiError:
     )
 
 
-async def complete_upload(env, settings: Settings, row: dict, data: bytes) -> tuple[dict, bool]:
+async def complete_upload(
+    env: Env, settings: Settings, row: dict, data: bytes
+) -> tuple[dict, bool]:
     """Process `data` and complete the pending `row`. Returns (row, created): created is
     False when the owner already had these bytes (the answer is then that image)."""
     db = env.DB
@@ -206,7 +214,7 @@ async def complete_upload(env, settings: Settings, row: dict, data: bytes) -> tu
     return await table.get(db, image_id), True
 
 
-async def _answer_with_duplicate(env, row: dict, existing: dict) -> dict:
+async def _answer_with_duplicate(env: Env, row: dict, existing: dict) -> dict:
     """Drop the claimed row, moving its tags onto the image that already has the bytes."""
     db = env.DB
     now = iso(utcnow())
@@ -224,7 +232,7 @@ async def _answer_with_duplicate(env, row: dict, existing: dict) -> dict:
 # -- R2 presigned uploads: completing from the bucket -----------------------------------------
 
 
-async def complete_from_bucket(env, settings: Settings, row: dict) -> dict | None:
+async def complete_from_bucket(env: Env, settings: Settings, row: dict) -> dict | None:
     """Complete a pending row from `uploads/{id}` if the client has put it there.
     Returns the image row (or the duplicate it turned out to be), None if not uploaded yet."""
     key = incoming_key(row["id"])
@@ -266,7 +274,7 @@ def is_r2_event(body) -> bool:
 
 
 @message_handler(is_r2_event)
-async def enqueue_r2_event(env, body: dict) -> None:
+async def enqueue_r2_event(env: Env, body: dict) -> None:
     """Turn an R2 event notification into a durable job (retried with backoff)."""
     key = body["object"].get("key") or ""
     if body["action"] in R2_CREATE_ACTIONS and image_id_of_incoming(key):
@@ -274,7 +282,7 @@ async def enqueue_r2_event(env, body: dict) -> None:
 
 
 @job_handler("upload.complete")
-async def complete_upload_job(env, payload: dict) -> None:
+async def complete_upload_job(env: Env, payload: dict) -> None:
     row = await table.get(env.DB, payload["image_id"])
     if row is None or row["status"] not in ("pending", "uploading"):
         await env.BUCKET.delete(incoming_key(payload["image_id"]))  # nothing waits for it
@@ -307,7 +315,7 @@ def _possible_keys(row: dict) -> list[str]:
     return keys
 
 
-async def purge_unfinished(env, settings: Settings, batch_size: int = 100) -> int:
+async def purge_unfinished(env: Env, settings: Settings, batch_size: int = 100) -> int:
     """Cron: delete two-step uploads whose URL expired without bytes, objects first."""
     cutoff = utcnow() - timedelta(seconds=settings.upload_url_ttl_seconds) - UNFINISHED_GRACE
     purged = 0

@@ -6,10 +6,13 @@ input: `images/{orientation}/{id}.{ext}` (CattoPic's layout) plus `.webp` / `.av
 and `variants/{id}/{variant}.{ext}` for on-demand variants.
 """
 
+from __future__ import annotations
+
 import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from pixhaven.db import images as table
 from pixhaven.db import tags as tag_table
@@ -23,6 +26,10 @@ from pixhaven.services.images.keys import (
 from pixhaven.services.jobs.queue import enqueue
 from pixhaven.services.jobs.registry import job_handler
 from pixhaven.timeutil import iso, utcnow
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
+    from pixhaven.bindings.env import Env
 
 
 @dataclass
@@ -43,7 +50,12 @@ class NewImage:
 
 
 async def unique_filename(
-    db, owner: str, album_id: str | None, filename: str, short_id: str, except_id: str = ""
+    db: D1Database,
+    owner: str,
+    album_id: str | None,
+    filename: str,
+    short_id: str,
+    except_id: str = "",
 ) -> str:
     """`filename`, or `{stem}-{short_id}.{ext}` if another live image of the owner's album
     (other than `except_id`) already has it: CDN paths must stay unambiguous."""
@@ -53,7 +65,7 @@ async def unique_filename(
     return f"{stem}-{short_id}.{extension}"
 
 
-def tag_statements(db, owner: str, image_id: str, tags: list[str], now: str) -> list:
+def tag_statements(db: D1Database, owner: str, image_id: str, tags: list[str], now: str) -> list:
     statements = []
     for name in tags:
         statements.append(tag_table.ensure_statement(db, owner, name, now))
@@ -61,7 +73,7 @@ def tag_statements(db, owner: str, image_id: str, tags: list[str], now: str) -> 
     return statements
 
 
-async def record_upload(env, processed, new: NewImage) -> tuple[dict, bool]:
+async def record_upload(env: Env, processed, new: NewImage) -> tuple[dict, bool]:
     """Store a processed upload: objects first, then the row and its tags in one D1 batch.
 
     Returns (row, created). The same owner uploading the same bytes gets the existing image
@@ -149,14 +161,14 @@ async def record_upload(env, processed, new: NewImage) -> tuple[dict, bool]:
     return row, True
 
 
-async def _merge_duplicate(env, existing: dict, new: NewImage) -> dict:
+async def _merge_duplicate(env: Env, existing: dict, new: NewImage) -> dict:
     if new.tags:
         now = iso(utcnow())
         await env.DB.batch(tag_statements(env.DB, existing["owner"], existing["id"], new.tags, now))
     return existing
 
 
-async def delete_objects_or_defer(env, keys: list[str], owner: str | None = None) -> None:
+async def delete_objects_or_defer(env: Env, keys: list[str], owner: str | None = None) -> None:
     """Delete objects now; if R2 fails, leave a durable job that retries until done."""
     if not keys:
         return
@@ -167,5 +179,5 @@ async def delete_objects_or_defer(env, keys: list[str], owner: str | None = None
 
 
 @job_handler("objects.delete")
-async def delete_objects_job(env, payload: dict) -> None:
+async def delete_objects_job(env: Env, payload: dict) -> None:
     await env.BUCKET.delete(list(payload["keys"]))

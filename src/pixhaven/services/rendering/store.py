@@ -10,13 +10,19 @@
   what and how big). Pictify `POST /image` (services/generation.py) stores through here too.
 """
 
+from __future__ import annotations
+
 import uuid
+from typing import TYPE_CHECKING
 
 from pixhaven.db import usage_events
 from pixhaven.services.images.keys import IMMUTABLE, object_url, original_key
 from pixhaven.services.images.pipeline import UploadOptions, process_upload
 from pixhaven.services.images.store import NewImage, record_upload
 from pixhaven.timeutil import now_iso
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
 
 PDF_CONTENT_TYPE = "application/pdf"
 
@@ -25,7 +31,7 @@ def pdf_key(render_id: str) -> str:
     return f"renders/{render_id}.pdf"
 
 
-async def record_usage(env, owner: str, key_id: str | None, detail: dict) -> None:
+async def record_usage(env: Env, owner: str, key_id: str | None, detail: dict) -> None:
     await usage_events.insert(
         env.DB,
         {
@@ -41,7 +47,7 @@ async def record_usage(env, owner: str, key_id: str | None, detail: dict) -> Non
 
 
 async def store_image_render(
-    env,
+    env: Env,
     settings,
     owner: str,
     key_id: str | None,
@@ -71,7 +77,13 @@ async def store_image_render(
 
 
 async def store_pdf_render(
-    env, owner: str, key_id: str | None, data: bytes, *, pages: list[tuple[int, int]], base: str
+    env: Env,
+    owner: str,
+    key_id: str | None,
+    data: bytes,
+    *,
+    pages: list[tuple[int, int]],
+    base: str,
 ) -> dict:
     """Store a PDF under `renders/{uuid}.pdf`; `{url, id, createdAt, pages, width, height}`
     (width and height: the first page's canvas, in pixels; every page in `pageSizes`)."""
