@@ -5,9 +5,12 @@ use (title = slug), as PixelFlare's upload example (`{"filename": "photo.jpg", "
 "photos"}`) uploads into an album it never created. An invalid slug is a 400.
 """
 
+from __future__ import annotations
+
 import base64
 import binascii
 import secrets
+from typing import TYPE_CHECKING
 
 from pixhaven.db import albums as album_table
 from pixhaven.db import images as table
@@ -17,6 +20,9 @@ from pixhaven.services.images.keys import UUID_PATTERN, safe_filename
 from pixhaven.services.images.shapes import pixelflare_image
 from pixhaven.services.images.tag_names import parse_tag_list
 from pixhaven.timeutil import iso, parse_iso, utcnow
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
 
 MAX_ALT_LENGTH = 1000
 MAX_FILENAME_LENGTH = 255
@@ -66,7 +72,7 @@ def check_tags(tags) -> list[str]:
         raise
 
 
-async def album_id_for(db, owner: str, slug: str | None) -> str | None:
+async def album_id_for(db: D1Database, owner: str, slug: str | None) -> str | None:
     """The owner's album with this slug, created on first use. Call after validation."""
     if slug is None:
         return None
@@ -86,6 +92,7 @@ async def album_id_for(db, owner: str, slug: str | None) -> str | None:
             },
         )
         found = await album_table.get_by_slug(db, owner, slug)
+        assert found is not None  # inserted just now, or by a concurrent request
     return found["id"]
 
 
@@ -137,7 +144,7 @@ def parse_flag(raw: str | None, field: str) -> bool:
 
 
 async def list_images(
-    db,
+    db: D1Database,
     owner: str,
     *,
     limit: int,
@@ -164,7 +171,7 @@ async def list_images(
     return rows, None
 
 
-async def shape(db, rows: list[dict], base: str) -> list[dict]:
+async def shape(db: D1Database, rows: list[dict], base: str) -> list[dict]:
     tags = await table.tags_for(db, [row["id"] for row in rows])
     slugs = await album_table.slugs_for(db, {row["album_id"] for row in rows if row["album_id"]})
     return [
@@ -175,7 +182,7 @@ async def shape(db, rows: list[dict], base: str) -> list[dict]:
 # -- edits ----------------------------------------------------------------------------------------
 
 
-async def plan_update(db, row: dict, body: dict, present: set[str]) -> dict:
+async def plan_update(db: D1Database, row: dict, body: dict, present: set[str]) -> dict:
     """Validate a PATCH body (nothing written) → keyword arguments for update_image."""
     owner = row["owner"]
     fields: dict = {}
