@@ -4,7 +4,7 @@ where each query spells out the public-visibility rule itself)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pixhaven.db.d1 import execute, fetch_all, fetch_one
 
@@ -204,7 +204,7 @@ async def _walk_tag(db: D1Database, owner: str, wanted: int, filters: dict) -> b
 
 
 async def list_page(
-    db: D1Database, owner: str, now: str, *, limit: int, offset: int, **filters
+    db: D1Database, owner: str, now: str, *, limit: int, offset: int, **filters: Any
 ) -> list[dict]:
     """Newest first, offset pagination (CattoPic pages, Splinterpic offsets)."""
     walk = await _walk_tag(db, owner, offset + limit, filters)
@@ -260,7 +260,7 @@ def _counted_dimension(owner: str, filters: dict) -> tuple[str, list, str, list]
     return "format", formats, f" AND i.format IN ({marks})", formats
 
 
-async def count(db: D1Database, owner: str, now: str, **filters) -> int:
+async def count(db: D1Database, owner: str, now: str, **filters: Any) -> int:
     """How many images `list_page` would list in all. With at most one filter this reads
     the image_counts counters (migration 0006: live images, kept by triggers) and takes
     off the live ones already expired, so it costs the same at 1k or 100k images; filters
@@ -286,7 +286,7 @@ async def count(db: D1Database, owner: str, now: str, **filters) -> int:
     return int(row["n"])
 
 
-async def count_rows(db: D1Database, owner: str, now: str, **filters) -> int:
+async def count_rows(db: D1Database, owner: str, now: str, **filters: Any) -> int:
     """The exact count from the rows themselves (what the counters must always agree with)."""
     where, params = _filters(owner, now, **filters)
     row = await fetch_one(db, f"SELECT COUNT(*) AS n FROM images i WHERE {where}", *params)
@@ -295,7 +295,13 @@ async def count_rows(db: D1Database, owner: str, now: str, **filters) -> int:
 
 
 async def list_after(
-    db: D1Database, owner: str, now: str, *, limit: int, cursor: tuple[str, str] | None, **filters
+    db: D1Database,
+    owner: str,
+    now: str,
+    *,
+    limit: int,
+    cursor: tuple[str, str] | None,
+    **filters: Any,
 ) -> list[dict]:
     """Newest first, keyset pagination on (created_at, id): rows inserted while a client
     pages are either before its cursor (not shown) or after it (shown once), never twice."""

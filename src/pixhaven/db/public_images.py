@@ -11,7 +11,7 @@ can prove the index applies; expiry is checked per row.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pixhaven.db.d1 import fetch_one, statement
 
@@ -63,14 +63,14 @@ def random_window_sql(
 
 
 def random_window_statement(
-    db: D1Database, now: str, low: int, high: int, limit: int, **filters
+    db: D1Database, now: str, low: int, high: int, limit: int, **filters: Any
 ) -> D1PreparedStatement:
     sql, params = random_window_sql(now, low, high, limit, **filters)
     return statement(db, sql, *params)
 
 
 async def random_windows(
-    db: D1Database, now: str, windows: list[tuple[int, int]], limit: int, **filters
+    db: D1Database, now: str, windows: list[tuple[int, int]], limit: int, **filters: Any
 ) -> list[list[dict]]:
     """Several windows in one D1 round trip (`batch`), results in the same order."""
     statements = [
