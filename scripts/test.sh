@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: creates .venv, installs Pixhaven with its
 # local runtime and test extras, installs wrangler (for the Miniflare contract tests and the
-# wrangler config checks) when npm is available, then runs pytest.
+# wrangler config checks) when npm is available, checks lint, formatting and types (ruff,
+# mypy; configured in pyproject.toml), then runs pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
@@ -9,5 +10,14 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q -e '.[local,test]'
 if command -v npm >/dev/null 2>&1; then
     npm ci --prefix tests/miniflare --no-audit --no-fund --loglevel=error
+fi
+# All three checks run (so one run reports every problem); any failure fails the script.
+checks=0
+.venv/bin/ruff check src tests bench scripts || checks=1
+.venv/bin/ruff format --check src tests bench scripts || checks=1
+.venv/bin/mypy src/pixhaven || checks=1
+if [ "$checks" -ne 0 ]; then
+    echo "scripts/test.sh: lint, format or type check failed (see above)" >&2
+    exit 1
 fi
 exec .venv/bin/python -m pytest "$@"

@@ -116,8 +116,9 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "bindings": ("bindings",),
     "errors": ("errors",),
     "timeutil": ("timeutil",),
-    "settings": ("settings",),
-    "dependencies": ("dependencies", "settings"),
+    # Both read the env; its type is the bindings' Env (imported for type checking only).
+    "settings": ("settings", "bindings"),
+    "dependencies": ("dependencies", "settings", "bindings"),
     # The local runtime: `local/__init__` is a plain package; the emulated bindings
     # implement the Cloudflare APIs (and may share their Python faces with the Worker);
     # the runtime (CLI, server, cron) drives everything. Nothing else imports `local`:

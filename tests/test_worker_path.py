@@ -106,6 +106,14 @@ def test_entry_imports_only_pyodide_packages_and_no_local_runtime():
     assert forbidden == []
 
 
+def test_binding_types_are_for_type_checking_only():
+    """The binding protocols (pixhaven.bindings, all but offline_ai) are imported under
+    `if TYPE_CHECKING:` only: the Worker never loads them."""
+    result = imported_by_entry()
+    loaded = [m for m in result["full"] if m.startswith("pixhaven.bindings.")]
+    assert loaded == ["pixhaven.bindings.offline_ai"]
+
+
 # What the app imports lazily, at request time, is held to the same package rule: these
 # are pure Python or in Pyodide's distribution too.
 PYODIDE_OK_AT_REQUEST_TIME = PYODIDE_OK | {

@@ -4,6 +4,8 @@
 I/O and draws no randomness, so it is safe at import time inside a Workers memory snapshot.
 """
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from pixhaven import __version__
@@ -54,11 +56,12 @@ def create_app() -> FastAPI:
     app.include_router(pixelflare.cdn_router)  # CDN catch-all paths: keep this include LAST
     app.add_middleware(PixhavenMiddleware)
 
-    def openapi() -> dict:
-        # Built on first request and cached by FastAPI, then completed once.
+    def openapi() -> dict[str, Any]:
+        # Built on first request and cached by FastAPI, then completed once (in place).
         if app.openapi_schema is None:
-            complete_openapi(FastAPI.openapi(app))
+            return complete_openapi(FastAPI.openapi(app))
         return app.openapi_schema
 
-    app.openapi = openapi
+    # FastAPI's documented way to customise the schema is to replace this method.
+    app.openapi = openapi  # type: ignore[method-assign]
     return app

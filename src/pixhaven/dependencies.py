@@ -4,12 +4,18 @@
 local server wraps the app so that it does the same. The app never asks where it runs.
 """
 
+from typing import TYPE_CHECKING
+
 from fastapi import Request
 
 from pixhaven.settings import Settings
 
+if TYPE_CHECKING:
+    # Never imported at runtime; FastAPI does not need the dependencies' return types.
+    from pixhaven.bindings.env import Env
 
-def env_of(request: Request):
+
+def env_of(request: Request) -> "Env":
     try:
         return request.scope["env"]
     except KeyError:
@@ -25,7 +31,7 @@ def settings_of(request: Request) -> Settings:
     return cached
 
 
-def get_env(request: Request):
+def get_env(request: Request) -> "Env":
     return env_of(request)
 
 

@@ -5,7 +5,13 @@ attributes from the same wrangler.toml and `.dev.vars`, so this module never nee
 where it runs. README.md ("Configuration") documents each one.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class Settings:
         return bool(self.access_team_domain and self.access_aud)
 
     @classmethod
-    def from_env(cls, env) -> "Settings":
+    def from_env(cls, env: Env) -> Settings:
         def text(name: str, default: str) -> str:
             value = getattr(env, name, None)
             return default if value is None else str(value)

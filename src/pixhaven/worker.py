@@ -4,8 +4,11 @@
 server calls the same functions from its cron loop and in-process queue.
 """
 
+from __future__ import annotations
+
 import json
 import logging
+from typing import TYPE_CHECKING
 
 from pixhaven.services.images.direct_uploads import purge_unfinished
 from pixhaven.services.images.updates import purge_due
@@ -13,10 +16,14 @@ from pixhaven.services.jobs import kinds  # noqa: F401  (registers every job kin
 from pixhaven.services.jobs.queue import dispatch_due_jobs, handle_queue_batch
 from pixhaven.settings import Settings
 
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
+    from pixhaven.bindings.queue import MessageBatch
+
 log = logging.getLogger("pixhaven")
 
 
-async def run_scheduled(env, cron: str = "") -> dict:
+async def run_scheduled(env: Env, cron: str = "") -> dict:
     """Housekeeping on the cron trigger: purge expired and long-deleted images, and wake
     jobs that are due again or were abandoned."""
     settings = Settings.from_env(env)
@@ -38,5 +45,5 @@ async def run_scheduled(env, cron: str = "") -> dict:
     return summary
 
 
-async def run_queue(env, batch) -> None:
+async def run_queue(env: Env, batch: MessageBatch) -> None:
     await handle_queue_batch(env, batch)

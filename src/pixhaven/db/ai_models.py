@@ -1,8 +1,14 @@
 """Queries for `ai_models`: the catalogue of image models (Splinterpic `/api/models`)."""
 
-import json
+from __future__ import annotations
 
-from pixhaven.db.d1 import fetch_all, fetch_one
+import json
+from typing import TYPE_CHECKING
+
+from pixhaven.db.d1 import MaybeRow, fetch_all, fetch_one
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
 
 COLUMNS = (
     "id, name, description, provider, type, cost_per_image, price_per_tile,"
@@ -10,16 +16,16 @@ COLUMNS = (
 )
 
 
-def _decoded(row: dict | None) -> dict | None:
+def _decoded(row: MaybeRow) -> MaybeRow:
     if row is None:
-        return None
+        return row
     for column in ("default_params", "limits"):
         row[column] = json.loads(row[column]) if row[column] else {}
     row["is_active"] = bool(row["is_active"])
     return row
 
 
-async def list_page(db, limit: int, offset: int) -> list[dict]:
+async def list_page(db: D1Database, limit: int, offset: int) -> list[dict]:
     rows = await fetch_all(
         db,
         f"SELECT {COLUMNS} FROM ai_models WHERE is_active = 1"
@@ -31,10 +37,11 @@ async def list_page(db, limit: int, offset: int) -> list[dict]:
     return [_decoded(row) for row in rows]
 
 
-async def count(db) -> int:
+async def count(db: D1Database) -> int:
     row = await fetch_one(db, "SELECT COUNT(*) AS n FROM ai_models WHERE is_active = 1")
+    assert row is not None  # COUNT(*) answers one row
     return int(row["n"])
 
 
-async def get(db, model_id: str) -> dict | None:
+async def get(db: D1Database, model_id: str) -> dict | None:
     return _decoded(await fetch_one(db, f"SELECT {COLUMNS} FROM ai_models WHERE id = ?", model_id))

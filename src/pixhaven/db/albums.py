@@ -1,7 +1,14 @@
 """Queries for `albums` (PixelFlare albums = Splinterpic collections)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from pixhaven.db import visibility
 from pixhaven.db.d1 import execute, fetch_all, fetch_one
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database, D1PreparedStatement
 
 COLUMNS = "id, owner, slug, title, description, created_at, updated_at"
 # An album's columns plus how many visible images it holds (walks images_by_album).
@@ -13,7 +20,7 @@ _WITH_COUNT = (
 )
 
 
-async def insert(db, row: dict) -> None:
+async def insert(db: D1Database, row: dict) -> None:
     await execute(
         db,
         f"INSERT INTO albums ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -27,13 +34,13 @@ async def insert(db, row: dict) -> None:
     )
 
 
-async def get_by_slug(db, owner: str, slug: str) -> dict | None:
+async def get_by_slug(db: D1Database, owner: str, slug: str) -> dict | None:
     return await fetch_one(
         db, f"SELECT {COLUMNS} FROM albums WHERE owner = ? AND slug = ?", owner, slug
     )
 
 
-async def get_by_id_or_slug(db, owner: str, key: str) -> dict | None:
+async def get_by_id_or_slug(db: D1Database, owner: str, key: str) -> dict | None:
     return await fetch_one(
         db,
         f"SELECT {COLUMNS} FROM albums WHERE owner = ? AND (id = ? OR slug = ?)"
@@ -45,17 +52,17 @@ async def get_by_id_or_slug(db, owner: str, key: str) -> dict | None:
     )
 
 
-async def get(db, album_id: str) -> dict | None:
+async def get(db: D1Database, album_id: str) -> dict | None:
     return await fetch_one(db, f"SELECT {COLUMNS} FROM albums WHERE id = ?", album_id)
 
 
-async def list_for_owner(db, owner: str) -> list[dict]:
+async def list_for_owner(db: D1Database, owner: str) -> list[dict]:
     return await fetch_all(
         db, f"SELECT {COLUMNS} FROM albums WHERE owner = ? ORDER BY created_at, id", owner
     )
 
 
-async def update_fields(db, album_id: str, fields: dict, updated_at: str) -> int:
+async def update_fields(db: D1Database, album_id: str, fields: dict, updated_at: str) -> int:
     assignments = ", ".join(f"{name} = ?" for name in fields)
     return await execute(
         db,
@@ -66,11 +73,11 @@ async def update_fields(db, album_id: str, fields: dict, updated_at: str) -> int
     )
 
 
-async def delete(db, album_id: str) -> int:
+async def delete(db: D1Database, album_id: str) -> int:
     return await execute(db, "DELETE FROM albums WHERE id = ?", album_id)
 
 
-async def slugs_for(db, album_ids: set[str]) -> dict[str, str]:
+async def slugs_for(db: D1Database, album_ids: set[str]) -> dict[str, str]:
     """album id → slug for a page of images."""
     ids = sorted(album_ids)
     slugs: dict[str, str] = {}
@@ -87,7 +94,7 @@ async def slugs_for(db, album_ids: set[str]) -> dict[str, str]:
 # -- with image counts (PixelFlare albums, Splinterpic collections) --------------------------
 
 
-def insert_statement(db, row: dict):
+def insert_statement(db: D1Database, row: dict) -> D1PreparedStatement:
     return db.prepare(f"INSERT INTO albums ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)").bind(
         row["id"],
         row["owner"],
@@ -99,11 +106,11 @@ def insert_statement(db, row: dict):
     )
 
 
-def delete_statement(db, album_id: str):
+def delete_statement(db: D1Database, album_id: str) -> D1PreparedStatement:
     return db.prepare("DELETE FROM albums WHERE id = ?").bind(album_id)
 
 
-async def get_counted(db, owner: str, album_id: str, now: str) -> dict | None:
+async def get_counted(db: D1Database, owner: str, album_id: str, now: str) -> dict | None:
     return await fetch_one(
         db,
         f"SELECT {_WITH_COUNT} FROM albums a WHERE a.owner = ? AND a.id = ?",
@@ -114,7 +121,13 @@ async def get_counted(db, owner: str, album_id: str, now: str) -> dict | None:
 
 
 async def list_counted(
-    db, owner: str, now: str, *, newest_first: bool = False, limit: int = -1, offset: int = 0
+    db: D1Database,
+    owner: str,
+    now: str,
+    *,
+    newest_first: bool = False,
+    limit: int = -1,
+    offset: int = 0,
 ) -> list[dict]:
     # rowid breaks ties between albums created in the same millisecond: creation order.
     order = "DESC" if newest_first else "ASC"
@@ -129,12 +142,13 @@ async def list_counted(
     )
 
 
-async def count_for_owner(db, owner: str) -> int:
+async def count_for_owner(db: D1Database, owner: str) -> int:
     row = await fetch_one(db, "SELECT COUNT(*) AS n FROM albums WHERE owner = ?", owner)
+    assert row is not None  # COUNT(*) answers one row
     return int(row["n"])
 
 
-async def slugs_like(db, owner: str, base: str) -> set[str]:
+async def slugs_like(db: D1Database, owner: str, base: str) -> set[str]:
     """The owner's slugs equal to `base` or of the form `base-…` (to pick a free one)."""
     rows = await fetch_all(
         db,
@@ -147,7 +161,7 @@ async def slugs_like(db, owner: str, base: str) -> set[str]:
     return {row["slug"] for row in rows}
 
 
-async def insert_if_missing(db, row: dict) -> None:
+async def insert_if_missing(db: D1Database, row: dict) -> None:
     """Create the album unless the owner already has one with this slug."""
     await execute(
         db,

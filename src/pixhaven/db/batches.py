@@ -6,10 +6,17 @@ finish in and however often a job is retried. `finish` sets `finished_at` once, 
 `finished_at IS NULL`: exactly one caller sees it change and emits the batch's event.
 """
 
+from __future__ import annotations
+
 import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pixhaven.db.d1 import execute, fetch_all, fetch_one, statement
 from pixhaven.timeutil import now_iso
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database, D1PreparedStatement
 
 BATCH_COLUMNS = (
     "id, owner, template_uid, key_id, format, base, status, total, completed,"
@@ -24,7 +31,7 @@ RECOUNT = (
 )
 
 
-def recount(db, batch_id: str, now: str):
+def recount(db: D1Database, batch_id: str, now: str) -> D1PreparedStatement:
     return statement(db, RECOUNT, batch_id, batch_id, batch_id, now, batch_id)
 
 
@@ -35,7 +42,12 @@ def _decode_item(row: dict) -> dict:
     return row
 
 
-async def insert(db, batch: dict, variable_sets: list[dict], extra: list = ()) -> None:
+async def insert(
+    db: D1Database,
+    batch: dict,
+    variable_sets: list[dict],
+    extra: Sequence[D1PreparedStatement] = (),
+) -> None:
     """The batch and all its items (and `extra` statements: their jobs), in one
     transaction."""
     now = batch["created_at"]
@@ -70,7 +82,7 @@ async def insert(db, batch: dict, variable_sets: list[dict], extra: list = ()) -
     await db.batch(statements + list(extra))
 
 
-async def get(db, batch_id: str, owner: str | None = None) -> dict | None:
+async def get(db: D1Database, batch_id: str, owner: str | None = None) -> dict | None:
     if owner is None:
         return await fetch_one(db, f"SELECT {BATCH_COLUMNS} FROM batch_jobs WHERE id = ?", batch_id)
     return await fetch_one(
@@ -78,14 +90,14 @@ async def get(db, batch_id: str, owner: str | None = None) -> dict | None:
     )
 
 
-async def items(db, batch_id: str) -> list[dict]:
+async def items(db: D1Database, batch_id: str) -> list[dict]:
     rows = await fetch_all(
         db, "SELECT * FROM batch_items WHERE batch_id = ? ORDER BY idx", batch_id
     )
     return [_decode_item(row) for row in rows]
 
 
-async def claim_item(db, batch_id: str, index: int) -> dict | None:
+async def claim_item(db: D1Database, batch_id: str, index: int) -> dict | None:
     """Mark an item running (again, after a retry); None when it is settled or cancelled."""
     now = now_iso()
     changed = await execute(
@@ -105,15 +117,20 @@ async def claim_item(db, batch_id: str, index: int) -> dict | None:
         now,
         batch_id,
     )
-    return _decode_item(
-        await fetch_one(
-            db, "SELECT * FROM batch_items WHERE batch_id = ? AND idx = ?", batch_id, index
-        )
+    row = await fetch_one(
+        db, "SELECT * FROM batch_items WHERE batch_id = ? AND idx = ?", batch_id, index
     )
+    assert row is not None  # the item just marked running
+    return _decode_item(row)
 
 
 async def settle_item(
-    db, batch_id: str, index: int, *, result: dict | None = None, error: dict | None = None
+    db: D1Database,
+    batch_id: str,
+    index: int,
+    *,
+    result: dict | None = None,
+    error: dict | None = None,
 ) -> None:
     """A running item becomes completed (with `result`) or failed (with `error`)."""
     now = now_iso()
@@ -135,7 +152,7 @@ async def settle_item(
     )
 
 
-async def cancel(db, batch_id: str) -> None:
+async def cancel(db: D1Database, batch_id: str) -> None:
     """Queued items become cancelled; running ones are left to finish."""
     now = now_iso()
     await db.batch(
@@ -159,7 +176,7 @@ async def cancel(db, batch_id: str) -> None:
     )
 
 
-async def finish(db, batch_id: str) -> bool:
+async def finish(db: D1Database, batch_id: str) -> bool:
     """Settle the batch once every item is; True only for the caller that did it."""
     now = now_iso()
     changed = await execute(

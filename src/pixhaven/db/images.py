@@ -2,8 +2,15 @@
 db/albums.py; the unauthenticated lookups — random, public serving — in db/public_images.py,
 where each query spells out the public-visibility rule itself)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from pixhaven.db import visibility
 from pixhaven.db.d1 import execute, fetch_all, fetch_one
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database, D1PreparedStatement
 
 # Columns written when an image is recorded; the row dict handed to `insert_statement`
 # must carry exactly these keys.
@@ -39,26 +46,26 @@ INSERT_COLUMNS = (
 )
 
 
-def insert_statement(db, row: dict):
+def insert_statement(db: D1Database, row: dict) -> D1PreparedStatement:
     placeholders = ", ".join("?" for _ in INSERT_COLUMNS)
     return db.prepare(
         f"INSERT INTO images ({', '.join(INSERT_COLUMNS)}) VALUES ({placeholders})"
     ).bind(*(row[column] for column in INSERT_COLUMNS))
 
 
-async def get(db, image_id: str) -> dict | None:
+async def get(db: D1Database, image_id: str) -> dict | None:
     return await fetch_one(db, "SELECT * FROM images WHERE id = ?", image_id)
 
 
-async def get_for_owner(db, image_id: str, owner: str) -> dict | None:
+async def get_for_owner(db: D1Database, image_id: str, owner: str) -> dict | None:
     return await fetch_one(db, "SELECT * FROM images WHERE id = ? AND owner = ?", image_id, owner)
 
 
-async def get_by_short_id(db, short_id: str) -> dict | None:
+async def get_by_short_id(db: D1Database, short_id: str) -> dict | None:
     return await fetch_one(db, "SELECT * FROM images WHERE short_id = ?", short_id)
 
 
-async def find_by_hash(db, owner: str, content_hash: str) -> dict | None:
+async def find_by_hash(db: D1Database, owner: str, content_hash: str) -> dict | None:
     """A live image of this owner with the same bytes (deduplication)."""
     return await fetch_one(
         db,
@@ -69,7 +76,7 @@ async def find_by_hash(db, owner: str, content_hash: str) -> dict | None:
     )
 
 
-async def update_fields(db, image_id: str, fields: dict, updated_at: str) -> int:
+async def update_fields(db: D1Database, image_id: str, fields: dict, updated_at: str) -> int:
     """Update the named columns (names come from code, never from requests)."""
     assignments = ", ".join(f"{name} = ?" for name in fields)
     return await execute(
@@ -81,7 +88,7 @@ async def update_fields(db, image_id: str, fields: dict, updated_at: str) -> int
     )
 
 
-async def soft_delete(db, image_id: str, when: str) -> int:
+async def soft_delete(db: D1Database, image_id: str, when: str) -> int:
     return await execute(
         db,
         "UPDATE images SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL",
@@ -91,7 +98,7 @@ async def soft_delete(db, image_id: str, when: str) -> int:
     )
 
 
-async def restore(db, image_id: str, when: str) -> int:
+async def restore(db: D1Database, image_id: str, when: str) -> int:
     return await execute(
         db,
         "UPDATE images SET deleted_at = NULL, updated_at = ? WHERE id = ?"
@@ -101,11 +108,11 @@ async def restore(db, image_id: str, when: str) -> int:
     )
 
 
-def delete_statement(db, image_id: str):
+def delete_statement(db: D1Database, image_id: str) -> D1PreparedStatement:
     return db.prepare("DELETE FROM images WHERE id = ?").bind(image_id)
 
 
-async def purgeable(db, now: str, deleted_before: str, limit: int = 100) -> list[dict]:
+async def purgeable(db: D1Database, now: str, deleted_before: str, limit: int = 100) -> list[dict]:
     """Expired images, and soft-deleted ones past retention."""
     return await fetch_all(
         db,
@@ -117,7 +124,7 @@ async def purgeable(db, now: str, deleted_before: str, limit: int = 100) -> list
     )
 
 
-async def tags_for(db, image_ids: list[str]) -> dict[str, list[str]]:
+async def tags_for(db: D1Database, image_ids: list[str]) -> dict[str, list[str]]:
     """image id → sorted tag names, in as few queries as D1's 100-parameter limit allows."""
     result: dict[str, list[str]] = {image_id: [] for image_id in image_ids}
     for start in range(0, len(image_ids), 90):
@@ -171,7 +178,7 @@ def _filters(
     return " AND ".join(clauses), params
 
 
-async def _walk_tag(db, owner: str, wanted: int, filters: dict) -> bool:
+async def _walk_tag(db: D1Database, owner: str, wanted: int, filters: dict) -> bool:
     """Whether to find a tag's images by walking the owner's images newest-first (about
     wanted × live / tagged rows visited) rather than collecting the tag's whole set (tagged
     rows). Both counts come from the image_counts counters, so deciding costs the same at
@@ -190,7 +197,9 @@ async def _walk_tag(db, owner: str, wanted: int, filters: dict) -> bool:
     return tagged > 0 and wanted * live < tagged * tagged
 
 
-async def list_page(db, owner: str, now: str, *, limit: int, offset: int, **filters) -> list[dict]:
+async def list_page(
+    db: D1Database, owner: str, now: str, *, limit: int, offset: int, **filters: Any
+) -> list[dict]:
     """Newest first, offset pagination (CattoPic pages, Splinterpic offsets)."""
     walk = await _walk_tag(db, owner, offset + limit, filters)
     where, params = _filters(owner, now, walk_tag=walk, **filters)
@@ -243,7 +252,7 @@ def _counted_dimension(owner: str, filters: dict) -> tuple[str, list, str, list]
     return "format", formats, f" AND i.format IN ({marks})", formats
 
 
-async def count(db, owner: str, now: str, **filters) -> int:
+async def count(db: D1Database, owner: str, now: str, **filters: Any) -> int:
     """How many images `list_page` would list in all. With at most one filter this reads
     the image_counts counters (migration 0006: live images, kept by triggers) and takes
     off the live ones already expired, so it costs the same at 1k or 100k images; filters
@@ -265,18 +274,26 @@ async def count(db, owner: str, now: str, **filters) -> int:
         now,
         *extra_params,
     )
+    assert row is not None  # a SELECT without FROM answers one row
     return int(row["n"])
 
 
-async def count_rows(db, owner: str, now: str, **filters) -> int:
+async def count_rows(db: D1Database, owner: str, now: str, **filters: Any) -> int:
     """The exact count from the rows themselves (what the counters must always agree with)."""
     where, params = _filters(owner, now, **filters)
     row = await fetch_one(db, f"SELECT COUNT(*) AS n FROM images i WHERE {where}", *params)
+    assert row is not None  # COUNT(*) answers one row
     return int(row["n"])
 
 
 async def list_after(
-    db, owner: str, now: str, *, limit: int, cursor: tuple[str, str] | None, **filters
+    db: D1Database,
+    owner: str,
+    now: str,
+    *,
+    limit: int,
+    cursor: tuple[str, str] | None,
+    **filters: Any,
 ) -> list[dict]:
     """Newest first, keyset pagination on (created_at, id): rows inserted while a client
     pages are either before its cursor (not shown) or after it (shown once), never twice."""
@@ -297,7 +314,7 @@ async def list_after(
 # parameter whatever the number of ids, within D1's 100-parameter limit) --------------------
 
 
-async def live_ids_among(db, owner: str, ids_json: str) -> set[str]:
+async def live_ids_among(db: D1Database, owner: str, ids_json: str) -> set[str]:
     """Which of the ids are this owner's live (not deleted, upload complete) images."""
     rows = await fetch_all(
         db,
@@ -309,14 +326,16 @@ async def live_ids_among(db, owner: str, ids_json: str) -> set[str]:
     return {row["id"] for row in rows}
 
 
-def touch_many_statement(db, owner: str, ids_json: str, now: str):
+def touch_many_statement(
+    db: D1Database, owner: str, ids_json: str, now: str
+) -> D1PreparedStatement:
     return db.prepare(
         "UPDATE images SET updated_at = ? WHERE owner = ? AND deleted_at IS NULL"
         " AND id IN (SELECT value FROM json_each(?))"
     ).bind(now, owner, ids_json)
 
 
-def detach_album_statement(db, album_id: str, now: str):
+def detach_album_statement(db: D1Database, album_id: str, now: str) -> D1PreparedStatement:
     """Images leave a deleted album and stay, in no album."""
     return db.prepare("UPDATE images SET album_id = NULL, updated_at = ? WHERE album_id = ?").bind(
         now, album_id
@@ -326,7 +345,7 @@ def detach_album_statement(db, album_id: str, now: str):
 # -- PixelFlare two-step uploads (rows with status 'pending' / 'uploading') -------------------
 
 
-async def claim_upload(db, image_id: str, now: str, stale_before: str) -> int:
+async def claim_upload(db: D1Database, image_id: str, now: str, stale_before: str) -> int:
     """Take a pending row for one upload attempt ('uploading'); an attempt that has been
     'uploading' since before `stale_before` is presumed dead and may be taken over."""
     return await execute(
@@ -339,7 +358,7 @@ async def claim_upload(db, image_id: str, now: str, stale_before: str) -> int:
     )
 
 
-async def release_upload(db, image_id: str, now: str) -> int:
+async def release_upload(db: D1Database, image_id: str, now: str) -> int:
     """Give a claimed row back (the attempt failed): pending again, retryable."""
     return await execute(
         db,
@@ -350,7 +369,7 @@ async def release_upload(db, image_id: str, now: str) -> int:
     )
 
 
-def complete_upload_statement(db, image_id: str, fields: dict):
+def complete_upload_statement(db: D1Database, image_id: str, fields: dict) -> D1PreparedStatement:
     """Turn a claimed row into a ready image (names come from code, never from requests)."""
     assignments = ", ".join(f"{name} = ?" for name in fields)
     return db.prepare(
@@ -358,13 +377,13 @@ def complete_upload_statement(db, image_id: str, fields: dict):
     ).bind(*fields.values(), image_id)
 
 
-def delete_unfinished_statement(db, image_id: str):
+def delete_unfinished_statement(db: D1Database, image_id: str) -> D1PreparedStatement:
     return db.prepare(
         "DELETE FROM images WHERE id = ? AND status IN ('pending', 'uploading')"
     ).bind(image_id)
 
 
-async def stale_unfinished(db, updated_before: str, limit: int = 100) -> list[dict]:
+async def stale_unfinished(db: D1Database, updated_before: str, limit: int = 100) -> list[dict]:
     """Two-step uploads whose bytes never arrived (or whose attempt died)."""
     return await fetch_all(
         db,
@@ -374,7 +393,9 @@ async def stale_unfinished(db, updated_before: str, limit: int = 100) -> list[di
     )
 
 
-async def path_taken(db, owner: str, album_id: str | None, filename: str, except_id: str) -> bool:
+async def path_taken(
+    db: D1Database, owner: str, album_id: str | None, filename: str, except_id: str
+) -> bool:
     """Whether another live (or pending) image of the owner has this album + filename."""
     row = await fetch_one(
         db,

@@ -1,19 +1,25 @@
 """Queries for the `jobs` table."""
 
-import json
+from __future__ import annotations
 
-from pixhaven.db.d1 import execute, fetch_all, fetch_one
+import json
+from typing import TYPE_CHECKING
+
+from pixhaven.db.d1 import MaybeRow, execute, fetch_all, fetch_one
 from pixhaven.timeutil import now_iso
 
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database, D1PreparedStatement
 
-def _decode(row: dict | None) -> dict | None:
+
+def _decode(row: MaybeRow) -> MaybeRow:
     if row is not None:
         row["payload"] = json.loads(row["payload"])
     return row
 
 
 def insert_statement(
-    db,
+    db: D1Database,
     *,
     job_id: str,
     kind: str,
@@ -21,7 +27,7 @@ def insert_statement(
     owner: str | None,
     max_attempts: int,
     run_after: str,
-):
+) -> D1PreparedStatement:
     """A prepared INSERT, so callers can put it in the same D1 batch as their own writes."""
     now = now_iso()
     return db.prepare(
@@ -30,11 +36,11 @@ def insert_statement(
     ).bind(job_id, kind, json.dumps(payload), owner, max_attempts, run_after, now, now)
 
 
-async def get(db, job_id: str) -> dict | None:
+async def get(db: D1Database, job_id: str) -> dict | None:
     return _decode(await fetch_one(db, "SELECT * FROM jobs WHERE id = ?", job_id))
 
 
-async def claim(db, job_id: str) -> bool:
+async def claim(db: D1Database, job_id: str) -> bool:
     """Mark a queued job running; False if another consumer got it first or it is done."""
     changed = await execute(
         db,
@@ -46,7 +52,7 @@ async def claim(db, job_id: str) -> bool:
     return changed == 1
 
 
-async def finish(db, job_id: str) -> None:
+async def finish(db: D1Database, job_id: str) -> None:
     await execute(
         db,
         "UPDATE jobs SET status = 'done', last_error = NULL, updated_at = ? WHERE id = ?",
@@ -55,7 +61,7 @@ async def finish(db, job_id: str) -> None:
     )
 
 
-async def fail(db, job_id: str, error: str, *, retry_at: str | None) -> None:
+async def fail(db: D1Database, job_id: str, error: str, *, retry_at: str | None) -> None:
     """Back to `queued` (to run after `retry_at`) or, with no retry left, `failed`."""
     if retry_at is None:
         await execute(
@@ -77,7 +83,7 @@ async def fail(db, job_id: str, error: str, *, retry_at: str | None) -> None:
         )
 
 
-async def due(db, now: str, stale_before: str, limit: int = 50) -> list[dict]:
+async def due(db: D1Database, now: str, stale_before: str, limit: int = 50) -> list[dict]:
     """Queued jobs whose time has come, and running jobs whose worker evidently died."""
     rows = await fetch_all(
         db,
@@ -90,7 +96,7 @@ async def due(db, now: str, stale_before: str, limit: int = 50) -> list[dict]:
     return [_decode(row) for row in rows]
 
 
-async def requeue_stale(db, job_id: str, stale_before: str) -> None:
+async def requeue_stale(db: D1Database, job_id: str, stale_before: str) -> None:
     await execute(
         db,
         "UPDATE jobs SET status = 'queued', updated_at = ? WHERE id = ?"

@@ -9,8 +9,15 @@ and `images_random_any (rand)` (migrations 0002/0003), term for term, so SQLite 
 the index applies; expiry is checked per row.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from pixhaven.db import visibility
 from pixhaven.db.d1 import fetch_one, statement
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database, D1PreparedStatement
 
 PUBLIC = visibility.public_live()
 NOT_EXPIRED = visibility.not_expired()
@@ -33,7 +40,8 @@ def random_window_sql(
     most `limit`. Walks images_random (orientation given) or images_random_any from `low`,
     so its cost is the number of index entries in the window, not the size of the table.
     Tag names match whoever owns the tag (random covers every owner's public images)."""
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[str | int] = []
     if orientation is not None:
         clauses.append("orientation = ?")
         params.append(orientation)
@@ -55,13 +63,15 @@ def random_window_sql(
     return sql, [*params, limit]
 
 
-def random_window_statement(db, now: str, low: int, high: int, limit: int, **filters):
+def random_window_statement(
+    db: D1Database, now: str, low: int, high: int, limit: int, **filters: Any
+) -> D1PreparedStatement:
     sql, params = random_window_sql(now, low, high, limit, **filters)
     return statement(db, sql, *params)
 
 
 async def random_windows(
-    db, now: str, windows: list[tuple[int, int]], limit: int, **filters
+    db: D1Database, now: str, windows: list[tuple[int, int]], limit: int, **filters: Any
 ) -> list[list[dict]]:
     """Several windows in one D1 round trip (`batch`), results in the same order."""
     statements = [
@@ -71,20 +81,20 @@ async def random_windows(
     return [[dict(row) for row in (result["results"] or [])] for result in results]
 
 
-async def get_public(db, image_id: str, now: str) -> dict | None:
+async def get_public(db: D1Database, image_id: str, now: str) -> dict | None:
     return await fetch_one(
         db, f"SELECT * FROM images WHERE id = ? AND {PUBLIC} AND {NOT_EXPIRED}", image_id, now
     )
 
 
-async def get_public_by_short_id(db, short_id: str, now: str) -> dict | None:
+async def get_public_by_short_id(db: D1Database, short_id: str, now: str) -> dict | None:
     return await fetch_one(
         db, f"SELECT * FROM images WHERE short_id = ? AND {PUBLIC} AND {NOT_EXPIRED}", short_id, now
     )
 
 
 async def get_public_by_path(
-    db, owner: str, album_id: str | None, names: list[str], now: str
+    db: D1Database, owner: str, album_id: str | None, names: list[str], now: str
 ) -> dict | None:
     """The public image at a PixelFlare CDN path; `names` are the file names to try (the
     exact one, or a stem with each known extension), the first listed wins."""

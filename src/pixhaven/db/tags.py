@@ -1,26 +1,33 @@
 """Queries for `tags` and `image_tags`. Counts only include visible images."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from pixhaven.db import visibility
 from pixhaven.db.d1 import execute, fetch_all, fetch_one
 
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database, D1PreparedStatement
 
-def ensure_statement(db, owner: str, name: str, now: str):
+
+def ensure_statement(db: D1Database, owner: str, name: str, now: str) -> D1PreparedStatement:
     return db.prepare("INSERT OR IGNORE INTO tags (owner, name, created_at) VALUES (?, ?, ?)").bind(
         owner, name, now
     )
 
 
-def attach_statement(db, owner: str, image_id: str, name: str):
+def attach_statement(db: D1Database, owner: str, image_id: str, name: str) -> D1PreparedStatement:
     return db.prepare(
         "INSERT OR IGNORE INTO image_tags (image_id, owner, tag) VALUES (?, ?, ?)"
     ).bind(image_id, owner, name)
 
 
-def detach_statement(db, image_id: str, name: str):
+def detach_statement(db: D1Database, image_id: str, name: str) -> D1PreparedStatement:
     return db.prepare("DELETE FROM image_tags WHERE image_id = ? AND tag = ?").bind(image_id, name)
 
 
-def clear_statement(db, image_id: str):
+def clear_statement(db: D1Database, image_id: str) -> D1PreparedStatement:
     return db.prepare("DELETE FROM image_tags WHERE image_id = ?").bind(image_id)
 
 
@@ -40,19 +47,19 @@ _COUNTED = (
 )
 
 
-async def list_with_counts(db, owner: str, now: str) -> list[dict]:
+async def list_with_counts(db: D1Database, owner: str, now: str) -> list[dict]:
     return await fetch_all(
         db, f"{_COUNTED} WHERE t.owner = ? ORDER BY count DESC, t.name", now, owner, owner
     )
 
 
-async def get_with_count(db, owner: str, name: str, now: str) -> dict | None:
+async def get_with_count(db: D1Database, owner: str, name: str, now: str) -> dict | None:
     return await fetch_one(
         db, f"{_COUNTED} WHERE t.owner = ? AND t.name = ?", now, owner, owner, name
     )
 
 
-async def list_with_counted_rows(db, owner: str, now: str) -> list[dict]:
+async def list_with_counted_rows(db: D1Database, owner: str, now: str) -> list[dict]:
     """The same list counted from the rows themselves (what the counters must agree with)."""
     return await fetch_all(
         db,
@@ -65,14 +72,14 @@ async def list_with_counted_rows(db, owner: str, now: str) -> list[dict]:
     )
 
 
-async def image_ids_with_tag(db, owner: str, name: str) -> list[str]:
+async def image_ids_with_tag(db: D1Database, owner: str, name: str) -> list[str]:
     rows = await fetch_all(
         db, "SELECT image_id FROM image_tags WHERE owner = ? AND tag = ?", owner, name
     )
     return [row["image_id"] for row in rows]
 
 
-async def delete(db, owner: str, name: str) -> int:
+async def delete(db: D1Database, owner: str, name: str) -> int:
     await execute(db, "DELETE FROM image_tags WHERE owner = ? AND tag = ?", owner, name)
     return await execute(db, "DELETE FROM tags WHERE owner = ? AND name = ?", owner, name)
 
@@ -82,14 +89,14 @@ async def delete(db, owner: str, name: str) -> int:
 # `json_each`, so any number of ids stays within D1's 100-bound-parameter limit.
 
 
-async def exists(db, owner: str, name: str) -> bool:
+async def exists(db: D1Database, owner: str, name: str) -> bool:
     return (
         await fetch_one(db, "SELECT 1 AS found FROM tags WHERE owner = ? AND name = ?", owner, name)
         is not None
     )
 
 
-def rename_statements(db, owner: str, old: str, new: str, now: str) -> list:
+def rename_statements(db: D1Database, owner: str, old: str, new: str, now: str) -> list:
     """Rename `old` to `new`, merging into `new` when it already exists (its images gain
     the tag once, the older creation time of the two is kept)."""
     return [
@@ -110,7 +117,7 @@ def rename_statements(db, owner: str, old: str, new: str, now: str) -> list:
     ]
 
 
-def soft_delete_tagged_statements(db, owner: str, name: str, now: str) -> list:
+def soft_delete_tagged_statements(db: D1Database, owner: str, name: str, now: str) -> list:
     """Soft-delete every live image carrying the tag. The first statement counts the
     *visible* images about to be deleted (what the tag's count showed; `meta.changes` of
     the updates cannot tell, D1 adds the counter rows the triggers write); the updates
@@ -133,21 +140,25 @@ def soft_delete_tagged_statements(db, owner: str, name: str, now: str) -> list:
     ]
 
 
-def delete_statements(db, owner: str, name: str) -> list:
+def delete_statements(db: D1Database, owner: str, name: str) -> list:
     return [
         db.prepare("DELETE FROM image_tags WHERE owner = ? AND tag = ?").bind(owner, name),
         db.prepare("DELETE FROM tags WHERE owner = ? AND name = ?").bind(owner, name),
     ]
 
 
-def ensure_many_statement(db, owner: str, names_json: str, now: str):
+def ensure_many_statement(
+    db: D1Database, owner: str, names_json: str, now: str
+) -> D1PreparedStatement:
     """Create the tags named in a JSON array (existing ones are left alone)."""
     return db.prepare(
         "INSERT OR IGNORE INTO tags (owner, name, created_at) SELECT ?, value, ? FROM json_each(?)"
     ).bind(owner, now, names_json)
 
 
-def attach_many_statement(db, owner: str, ids_json: str, names_json: str):
+def attach_many_statement(
+    db: D1Database, owner: str, ids_json: str, names_json: str
+) -> D1PreparedStatement:
     """Every tag of one JSON array on every image of another (the owner's images only)."""
     return db.prepare(
         "INSERT OR IGNORE INTO image_tags (image_id, owner, tag)"
@@ -156,7 +167,9 @@ def attach_many_statement(db, owner: str, ids_json: str, names_json: str):
     ).bind(names_json, owner, ids_json)
 
 
-def detach_many_statement(db, owner: str, ids_json: str, names_json: str):
+def detach_many_statement(
+    db: D1Database, owner: str, ids_json: str, names_json: str
+) -> D1PreparedStatement:
     return db.prepare(
         "DELETE FROM image_tags WHERE owner = ?"
         " AND image_id IN (SELECT value FROM json_each(?))"

@@ -1,20 +1,26 @@
 """Queries for `templates` (Pictify): a component document with typed variables."""
 
-import json
+from __future__ import annotations
 
-from pixhaven.db.d1 import execute, fetch_all, fetch_one
+import json
+from typing import TYPE_CHECKING
+
+from pixhaven.db.d1 import MaybeRow, execute, fetch_all, fetch_one
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
 
 COLUMNS = "uid, owner, name, description, document, variables, created_at, updated_at"
 
 
-def _decode(row: dict | None) -> dict | None:
+def _decode(row: MaybeRow) -> MaybeRow:
     if row is not None:
         row["document"] = json.loads(row["document"])
         row["variables"] = json.loads(row["variables"])
     return row
 
 
-async def insert(db, row: dict) -> None:
+async def insert(db: D1Database, row: dict) -> None:
     await execute(
         db,
         f"INSERT INTO templates ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -29,7 +35,7 @@ async def insert(db, row: dict) -> None:
     )
 
 
-async def get(db, owner: str, uid: str) -> dict | None:
+async def get(db: D1Database, owner: str, uid: str) -> dict | None:
     return _decode(
         await fetch_one(
             db, f"SELECT {COLUMNS} FROM templates WHERE owner = ? AND uid = ?", owner, uid
@@ -37,7 +43,7 @@ async def get(db, owner: str, uid: str) -> dict | None:
     )
 
 
-async def page(db, owner: str, limit: int, offset: int) -> list[dict]:
+async def page(db: D1Database, owner: str, limit: int, offset: int) -> list[dict]:
     rows = await fetch_all(
         db,
         f"SELECT {COLUMNS} FROM templates WHERE owner = ?"
@@ -49,12 +55,12 @@ async def page(db, owner: str, limit: int, offset: int) -> list[dict]:
     return [_decode(row) for row in rows]
 
 
-async def count(db, owner: str) -> int:
+async def count(db: D1Database, owner: str) -> int:
     row = await fetch_one(db, "SELECT COUNT(*) AS n FROM templates WHERE owner = ?", owner)
     return int(row["n"]) if row else 0
 
 
-async def update(db, owner: str, uid: str, row: dict) -> int:
+async def update(db: D1Database, owner: str, uid: str, row: dict) -> int:
     return await execute(
         db,
         "UPDATE templates SET name = ?, description = ?, document = ?, variables = ?,"
@@ -69,5 +75,5 @@ async def update(db, owner: str, uid: str, row: dict) -> int:
     )
 
 
-async def delete(db, owner: str, uid: str) -> int:
+async def delete(db: D1Database, owner: str, uid: str) -> int:
     return await execute(db, "DELETE FROM templates WHERE owner = ? AND uid = ?", owner, uid)

@@ -1,13 +1,19 @@
 """Queries for `usage_events`: what was generated, rendered or uploaded, by which key."""
 
+from __future__ import annotations
+
 import json
+from typing import TYPE_CHECKING
 
 from pixhaven.db.d1 import execute, fetch_all, fetch_one
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
 
 COLUMNS = "id, owner, key_id, kind, model, cost, detail, created_at"
 
 
-async def insert(db, row: dict) -> None:
+async def insert(db: D1Database, row: dict) -> None:
     await execute(
         db,
         f"INSERT INTO usage_events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -22,7 +28,9 @@ async def insert(db, row: dict) -> None:
     )
 
 
-async def list_for_owner(db, owner: str, kind: str | None = None, limit: int = 100) -> list[dict]:
+async def list_for_owner(
+    db: D1Database, owner: str, kind: str | None = None, limit: int = 100
+) -> list[dict]:
     sql = f"SELECT {COLUMNS} FROM usage_events WHERE owner = ?"
     params: list = [owner]
     if kind is not None:
@@ -34,7 +42,7 @@ async def list_for_owner(db, owner: str, kind: str | None = None, limit: int = 1
     return rows
 
 
-async def count_api_since(db, owner: str, kind: str, api: str, since: str) -> int:
+async def count_api_since(db: D1Database, owner: str, kind: str, api: str, since: str) -> int:
     """Events of one kind recorded for one API (`detail.api`) since a moment."""
     row = await fetch_one(
         db,
@@ -45,10 +53,11 @@ async def count_api_since(db, owner: str, kind: str, api: str, since: str) -> in
         kind,
         api,
     )
+    assert row is not None  # COUNT(*) answers one row
     return int(row["n"])
 
 
-async def totals_by_day(db, owner: str, start: str, end: str) -> list[dict]:
+async def totals_by_day(db: D1Database, owner: str, start: str, end: str) -> list[dict]:
     """`{day, kind, n, cost}` per UTC day and kind for events in [start, end)."""
     return await fetch_all(
         db,
@@ -62,7 +71,7 @@ async def totals_by_day(db, owner: str, start: str, end: str) -> list[dict]:
     )
 
 
-async def totals_by_model(db, owner: str, start: str, end: str) -> list[dict]:
+async def totals_by_model(db: D1Database, owner: str, start: str, end: str) -> list[dict]:
     """`{model, kind, n, cost}` per model (events without one left out) in [start, end)."""
     return await fetch_all(
         db,

@@ -1,29 +1,35 @@
 """Queries for `webhook_subscriptions` and `webhook_deliveries`."""
 
-import json
+from __future__ import annotations
 
-from pixhaven.db.d1 import execute, fetch_all, fetch_one
+import json
+from typing import TYPE_CHECKING
+
+from pixhaven.db.d1 import MaybeRow, execute, fetch_all, fetch_one
 from pixhaven.timeutil import now_iso
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
 
 SUBSCRIPTION_COLUMNS = (
     "uid, owner, url, events, secret, description, active, created_at, updated_at"
 )
 
 
-def _decode_subscription(row: dict | None) -> dict | None:
+def _decode_subscription(row: MaybeRow) -> MaybeRow:
     if row is not None:
         row["events"] = json.loads(row["events"])
         row["active"] = bool(row["active"])
     return row
 
 
-def _decode_delivery(row: dict | None) -> dict | None:
+def _decode_delivery(row: MaybeRow) -> MaybeRow:
     if row is not None:
         row["payload"] = json.loads(row["payload"])
     return row
 
 
-async def insert_subscription(db, row: dict) -> None:
+async def insert_subscription(db: D1Database, row: dict) -> None:
     await execute(
         db,
         f"INSERT INTO webhook_subscriptions ({SUBSCRIPTION_COLUMNS})"
@@ -40,7 +46,7 @@ async def insert_subscription(db, row: dict) -> None:
     )
 
 
-async def get_subscription(db, uid: str, owner: str | None = None) -> dict | None:
+async def get_subscription(db: D1Database, uid: str, owner: str | None = None) -> dict | None:
     if owner is None:
         return _decode_subscription(
             await fetch_one(
@@ -57,7 +63,7 @@ async def get_subscription(db, uid: str, owner: str | None = None) -> dict | Non
     )
 
 
-async def list_subscriptions(db, owner: str) -> list[dict]:
+async def list_subscriptions(db: D1Database, owner: str) -> list[dict]:
     rows = await fetch_all(
         db,
         f"SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions"
@@ -67,7 +73,7 @@ async def list_subscriptions(db, owner: str) -> list[dict]:
     return [_decode_subscription(row) for row in rows]
 
 
-async def active_subscriptions(db, owner: str) -> list[dict]:
+async def active_subscriptions(db: D1Database, owner: str) -> list[dict]:
     rows = await fetch_all(
         db,
         f"SELECT {SUBSCRIPTION_COLUMNS} FROM webhook_subscriptions"
@@ -77,7 +83,7 @@ async def active_subscriptions(db, owner: str) -> list[dict]:
     return [_decode_subscription(row) for row in rows]
 
 
-async def update_subscription(db, row: dict) -> None:
+async def update_subscription(db: D1Database, row: dict) -> None:
     await execute(
         db,
         "UPDATE webhook_subscriptions SET url = ?, events = ?, secret = ?,"
@@ -93,7 +99,7 @@ async def update_subscription(db, row: dict) -> None:
     )
 
 
-async def delete_subscription(db, uid: str, owner: str) -> bool:
+async def delete_subscription(db: D1Database, uid: str, owner: str) -> bool:
     return (
         await execute(
             db, "DELETE FROM webhook_subscriptions WHERE uid = ? AND owner = ?", uid, owner
@@ -103,7 +109,13 @@ async def delete_subscription(db, uid: str, owner: str) -> bool:
 
 
 async def insert_delivery(
-    db, *, delivery_id: str, subscription_uid: str, owner: str, event: str, payload: dict
+    db: D1Database,
+    *,
+    delivery_id: str,
+    subscription_uid: str,
+    owner: str,
+    event: str,
+    payload: dict,
 ) -> None:
     now = now_iso()
     await execute(
@@ -121,13 +133,13 @@ async def insert_delivery(
     )
 
 
-async def get_delivery(db, delivery_id: str) -> dict | None:
+async def get_delivery(db: D1Database, delivery_id: str) -> dict | None:
     return _decode_delivery(
         await fetch_one(db, "SELECT * FROM webhook_deliveries WHERE id = ?", delivery_id)
     )
 
 
-async def deliveries_of(db, subscription_uid: str, limit: int = 20) -> list[dict]:
+async def deliveries_of(db: D1Database, subscription_uid: str, limit: int = 20) -> list[dict]:
     rows = await fetch_all(
         db,
         "SELECT * FROM webhook_deliveries WHERE subscription_uid = ?"
@@ -139,7 +151,7 @@ async def deliveries_of(db, subscription_uid: str, limit: int = 20) -> list[dict
 
 
 async def record_attempt(
-    db,
+    db: D1Database,
     delivery_id: str,
     *,
     status: str,

@@ -8,7 +8,8 @@ or corrupt file raises FormatError instead of reading past the end.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 
 class FormatError(ValueError):
@@ -87,7 +88,7 @@ def png_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
         pos = end
 
 
-def gif_blocks(data: bytes) -> Iterator[tuple[str, int, int, object]]:
+def gif_blocks(data: bytes) -> Iterator[tuple[str, int, int, Any]]:
     """("screen"|"ext"|"image"|"trailer", start, end, extra). A GIF whose last block is
     complete but lacks the trailer byte ends without a "trailer" block."""
     n = len(data)
@@ -172,13 +173,19 @@ def _child(data: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | 
 
 def avif_meta(data: bytes) -> dict:
     """The parts of an AVIF we need: primary item size/rotation, item types, frame count."""
-    found = {"item_types": [], "width": None, "height": None, "rotated": False, "frames": 1}
+    found: dict[str, Any] = {
+        "item_types": [],
+        "width": None,
+        "height": None,
+        "rotated": False,
+        "frames": 1,
+    }
     top = {kind: (s, e) for kind, s, e in iso_boxes(data, 0, len(data))}
     if b"meta" in top:
         s, e = top[b"meta"]
         _avif_items(data, s + 4, e, found)  # meta is a FullBox: skip version/flags
     if b"moov" in top:
-        path = top[b"moov"]
+        path: tuple[int, int] | None = top[b"moov"]
         for kind in (b"trak", b"mdia", b"minf", b"stbl", b"stsz"):
             path = path and _child(data, path[0], path[1], kind)
         if path and path[1] - path[0] >= 12:
@@ -208,12 +215,12 @@ def _avif_items(data: bytes, start: int, end: int, found: dict) -> None:
     iprp = boxes[b"iprp"]
     ipco = _child(data, *iprp, b"ipco")
     props = list(iso_boxes(data, *ipco)) if ipco else []
-    wanted = range(1, len(props) + 1)
+    wanted: Sequence[int] = range(1, len(props) + 1)
     ipma = _child(data, *iprp, b"ipma")
     if ipma and primary is not None:
         wanted = _ipma_properties(data, *ipma, primary) or wanted
     for index in wanted:
-        kind, s, e = props[index - 1] if index <= len(props) else (None, 0, 0)
+        kind, s, e = props[index - 1] if index <= len(props) else (b"", 0, 0)
         if kind == b"ispe" and e - s >= 12:
             w, h = struct.unpack(">II", data[s + 4 : s + 12])
             if found["width"] is None or w * h > found["width"] * found["height"]:

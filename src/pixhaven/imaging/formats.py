@@ -179,7 +179,7 @@ def _webp_header(data: bytes) -> ImageHeader:
             width, height = (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
         elif fourcc == b"EXIF":
             orientation = exif_orientation(data[body:end])
-    if width is None:
+    if width is None or height is None:  # set together
         raise FormatError("WebP contains no image")
     return ImageHeader("webp", width, height, frame_count=max(1, frames), orientation=orientation)
 

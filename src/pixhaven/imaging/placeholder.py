@@ -124,4 +124,4 @@ def thumbhash_average_rgba(hash_bytes: bytes) -> tuple[float, float, float, floa
     b = lum - 2 / 3 * p
     r = (3 * lum - b + q) / 2
     g = r - q
-    return (*(min(1.0, max(0.0, c)) for c in (r, g, b)), alpha)
+    return min(1.0, max(0.0, r)), min(1.0, max(0.0, g)), min(1.0, max(0.0, b)), alpha

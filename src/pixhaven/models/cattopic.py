@@ -53,7 +53,7 @@ class UpdateImageBody(DocumentedBody):
         description="The new tag list (array or comma-separated string); replaces the old one",
         examples=[["nature", "outdoor"]],
     )
-    expiryMinutes: Annotated[float, Field(ge=0)] = Field(
+    expiryMinutes: Annotated[float, Field(ge=0)] = Field(  # type: ignore[assignment]  # optional, not nullable: the schema has no null
         None, description="Expiry in minutes from now; 0 removes the expiry", examples=[1440]
     )
 
@@ -85,21 +85,21 @@ class UploadForm(DocumentedBody):
         json_schema_extra={"oneOf": [{"required": ["image"]}, {"required": ["file"]}]}
     )
 
-    image: bytes = Field(
+    image: bytes = Field(  # type: ignore[assignment]  # optional, not nullable: the schema has no null
         None,
         json_schema_extra={"format": "binary", "minLength": 1},
         description="JPEG, PNG, GIF, WebP or AVIF (by content), at most MAX_UPLOAD_BYTES",
     )
-    file: bytes = Field(
+    file: bytes = Field(  # type: ignore[assignment]  # optional, not nullable: the schema has no null
         None,
         json_schema_extra={"format": "binary", "minLength": 1},
         description="The same, under CattoPic's other field name",
     )
-    tags: TagListString = None
-    expiryMinutes: Annotated[int, Field(ge=0)] = Field(None, description="0: never expires")
-    quality: Annotated[int, Field(ge=1, le=100)] = None
-    maxWidth: Annotated[int, Field(ge=1, le=12_000)] = None
-    maxHeight: Annotated[int, Field(ge=1, le=12_000)] = None
+    tags: TagListString = None  # type: ignore[assignment]  # optional, not nullable: the schema has no null
+    expiryMinutes: Annotated[int, Field(ge=0)] = Field(None, description="0: never expires")  # type: ignore[assignment]  # optional, not nullable: the schema has no null
+    quality: Annotated[int, Field(ge=1, le=100)] = None  # type: ignore[assignment]  # optional, not nullable: the schema has no null
+    maxWidth: Annotated[int, Field(ge=1, le=12_000)] = None  # type: ignore[assignment]  # optional, not nullable: the schema has no null
+    maxHeight: Annotated[int, Field(ge=1, le=12_000)] = None  # type: ignore[assignment]  # optional, not nullable: the schema has no null
     generateWebp: FormBool = "true"
     generateAvif: FormBool = "true"
     preserveAnimation: FormBool = "true"

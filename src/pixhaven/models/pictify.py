@@ -7,21 +7,24 @@ component document is Craftr's (render/document.py); `html`/`url` inputs are acc
 Pictify but answered 422 here, so the only value these schemas allow for them is null.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ConfigDict, Field
 
 from pixhaven.models.common import DocumentedBody
 from pixhaven.render.document import HEX_SCHEMA, Document
 
+if TYPE_CHECKING:
+    from pydantic.json_schema import JsonDict, JsonValue
+
 NOT_BLANK = r"\S"
 NUMBER_TEXT = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
-UNSUPPORTED = {
+UNSUPPORTED: "JsonDict" = {
     "type": "null",
     "description": "HTML/URL input: any value answers 422 "
     "HTML_RENDERING_NOT_SUPPORTED (this deployment renders component documents)",
 }
-FORMAT = {
+FORMAT: "JsonDict" = {
     "anyOf": [
         {"type": "string", "enum": ["png", "jpeg", "jpg", "webp", "avif", "svg"]},
         {"type": "null"},
@@ -90,7 +93,7 @@ class GifFrame(Document):
 class GifBody(DocumentedBody):
     width: int = Field(1200, ge=1, le=4096)
     height: int = Field(630, ge=1, le=4096)
-    background: str = Document.model_fields["background"]
+    background: str = Document.model_fields["background"]  # type: ignore[assignment]  # Document's own field (default, checks, docs)
     delay: float | None = Field(
         None, ge=0, le=655_350, description="default frame delay in milliseconds (100)"
     )
@@ -120,7 +123,7 @@ class PdfPagesBody(DocumentedBody):
 
     width: int = Field(1200, ge=1, le=4096)
     height: int = Field(630, ge=1, le=4096)
-    background: str = Document.model_fields["background"]
+    background: str = Document.model_fields["background"]  # type: ignore[assignment]  # Document's own field (default, checks, docs)
     pages: list[Document] = Field(min_length=1, max_length=50)
     html: Any = _unsupported()
     url: Any = _unsupported()
@@ -129,12 +132,12 @@ class PdfPagesBody(DocumentedBody):
 # -- templates ------------------------------------------------------------------------------
 
 VARIABLE_NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
-_COMMON = {
+_COMMON: dict[str, Any] = {
     "name": {"type": "string", "pattern": VARIABLE_NAME},
     "required": {"type": "boolean", "default": False},
     "description": {"anyOf": [{"type": "string", "maxLength": 1000}, {"type": "null"}]},
 }
-_DEFAULTS = {  # services/rendering/templates.coerce: what each type accepts
+_DEFAULTS: dict[str, Any] = {  # services/rendering/templates.coerce: what each type accepts
     "text": {"anyOf": [{"type": "string", "maxLength": 5000}, {"type": "number"}]},
     "number": {"anyOf": [{"type": "number"}, {"type": "string", "pattern": NUMBER_TEXT}]},
     "color": {"type": "string", **HEX_SCHEMA},
@@ -145,7 +148,7 @@ _DEFAULTS = {  # services/rendering/templates.coerce: what each type accepts
     },
     "boolean": {"anyOf": [{"type": "boolean"}, {"type": "string", "enum": ["true", "false"]}]},
 }
-TEMPLATE_VARIABLE = {
+TEMPLATE_VARIABLE: dict[str, Any] = {  # a JSON schema, built from _DEFAULTS
     "anyOf": [
         {
             "type": "object",
@@ -170,7 +173,7 @@ TEMPLATE_VARIABLE = {
     "description": "{name, type (text, number, color, image, boolean; default text), "
     "default, required, description}; names are unique",
 }
-TEMPLATE_DOCUMENT = {
+TEMPLATE_DOCUMENT: "JsonDict" = {
     "type": "object",
     "required": ["components"],
     "description": "width, height, background, components (Craftr's schema), with "
@@ -194,12 +197,14 @@ class CreateTemplateBody(DocumentedBody):
 
     name: str = Field(max_length=200, pattern=NOT_BLANK, examples=["Blog card"])
     description: str | None = Field(None, max_length=2000)
-    document: dict[str, Any] = Field(None, json_schema_extra=TEMPLATE_DOCUMENT)
+    document: dict[str, Any] = Field(None, json_schema_extra=TEMPLATE_DOCUMENT)  # type: ignore[arg-type]  # optional, not nullable: the schema has no null
     width: Any = None
     height: Any = None
     background: Any = None
     components: list[Any] = Field(
-        None, max_length=10, description="the document's components, at the top level"
+        None,  # type: ignore[arg-type]  # optional, not nullable: the schema has no null
+        max_length=10,
+        description="the document's components, at the top level",
     )
     variables: list[dict[str, Any]] | None = Field(
         None,
@@ -219,7 +224,7 @@ class UpdateTemplateBody(CreateTemplateBody):
 
     model_config = ConfigDict(json_schema_extra={})
 
-    name: str = Field(None, max_length=200, pattern=NOT_BLANK)
+    name: str = Field(None, max_length=200, pattern=NOT_BLANK)  # type: ignore[assignment]  # optional, not nullable: the schema has no null
 
 
 class RenderTemplateBody(DocumentedBody):
@@ -243,7 +248,12 @@ class BatchRenderBody(DocumentedBody):
     format: str | None = Field(None, json_schema_extra=FORMAT)
 
 
-WEBHOOK_EVENTS = ["render.completed", "batch.completed", "batch.failed", "batch.cancelled"]
+WEBHOOK_EVENTS: "list[JsonValue]" = [
+    "render.completed",
+    "batch.completed",
+    "batch.failed",
+    "batch.cancelled",
+]
 
 
 class WebhookSubscriptionBody(DocumentedBody):

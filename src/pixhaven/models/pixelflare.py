@@ -1,27 +1,32 @@
 """PixelFlare (`/v1/*`) schemas."""
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from pixhaven.models.cattopic import TAG_LIST, TAG_NAME
 from pixhaven.models.common import DocumentedBody
 from pixhaven.security.scopes import SCOPES
 
+if TYPE_CHECKING:
+    from pydantic.json_schema import JsonDict
+
 # Schema-only descriptions of what the services check by hand (json_schema_extra never
 # validates: the services' own messages stay the API's).
 SLUG = r"^[a-z0-9-]{1,64}$"
-FILENAME = {
+FILENAME: "JsonDict" = {
     "type": "string",
     "maxLength": 255,
     "pattern": r"^[^\x00-\x1f]*[^\s\x00-\x1f][^\x00-\x1f]*$",
 }
-TAGS = {
+TAGS: "JsonDict" = {
     "anyOf": [
         {"type": "array", "items": {"type": "string", "pattern": TAG_NAME}},
         {"type": "string", "pattern": TAG_LIST, "description": "comma-separated tag names"},
         {"type": "null"},
     ]
 }
-ALT = {"anyOf": [{"type": "string", "maxLength": 1000}, {"type": "null"}]}
+ALT: "JsonDict" = {"anyOf": [{"type": "string", "maxLength": 1000}, {"type": "null"}]}
 
 
 class CreateKeyRequest(BaseModel):
@@ -135,6 +140,6 @@ class UpdateAlbumBody(DocumentedBody):
     """`PATCH /v1/albums/{slug}`: only the fields present change; `description: null`
     clears it."""
 
-    slug: str = Field(None, pattern=SLUG, examples=["photos"])
-    title: str = Field(None, max_length=200, pattern=r"\S", examples=["Photos"])
+    slug: str = Field(None, pattern=SLUG, examples=["photos"])  # type: ignore[assignment]  # optional, not nullable: the schema has no null
+    title: str = Field(None, max_length=200, pattern=r"\S", examples=["Photos"])  # type: ignore[assignment]  # optional, not nullable: the schema has no null
     description: str | None = Field(None, max_length=2000)

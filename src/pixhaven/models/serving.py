@@ -1,7 +1,12 @@
 """OpenAPI documentation of the public serving routes' answers (CattoPic `/r2/`,
 `/cdn-cgi/image/`, PixelFlare CDN paths): object bodies, ranges, conditional requests."""
 
+from typing import Any
+
 from pixhaven.models.common import errors
+
+# `responses=` of the routes, as FastAPI types them.
+Responses = dict[int | str, dict[str, Any]]
 
 NOT_FOUND = errors(404, e404="Not found (or not public)")
 OBJECT = {
@@ -13,7 +18,7 @@ R2_OBJECT = {
     "content": {"image/*": {}, "application/pdf": {}},
 }
 # services/delivery/objects.object_response: ETag/If-None-Match, single byte ranges.
-OBJECT_RESPONSES = {
+OBJECT_RESPONSES: Responses = {
     200: OBJECT,
     206: {
         "description": "The requested byte range (Content-Range)",
@@ -24,7 +29,9 @@ OBJECT_RESPONSES = {
         400, 416, e400="Invalid path (traversal, control characters)", e416="Range not satisfiable"
     ),
 }
-SHORT_ID_RESPONSES = {key: value for key, value in OBJECT_RESPONSES.items() if key != 400}
+SHORT_ID_RESPONSES: Responses = {
+    key: value for key, value in OBJECT_RESPONSES.items() if key != 400
+}
 # The keys /r2/ serves (services/delivery/objects.parse_key); anything else is a 404, and traversal
 # or control characters a 400.
 _UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -37,7 +44,7 @@ R2_KEY = {
     "description": "The object key, slashes literal (an encoded %2F is refused: 400)",
 }
 # Variants made on first request are rate limited per client (services/delivery/variants.py).
-GENERATED = {
+GENERATED: Responses = {
     **OBJECT_RESPONSES,
     **errors(
         400,

@@ -108,7 +108,7 @@ async def system_resolver(host: str, port: int) -> list[str] | None:
         raise RemoteFetchError(f"the host {host} does not resolve") from None
     except Exception:
         return None
-    return sorted({info[4][0] for info in infos})
+    return sorted({str(info[4][0]) for info in infos})  # the address (a str for IPv4/IPv6)
 
 
 async def check_destination(url: str, resolver: Resolver | None = None) -> None:

@@ -9,7 +9,8 @@ whose message and details name the component index and the field.
 """
 
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -20,6 +21,9 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+
+if TYPE_CHECKING:
+    from pydantic.json_schema import JsonDict
 
 MAX_SIDE = 4096  # pixels per canvas side
 MAX_AREA = 4096 * 4096  # keeps a raster canvas well inside the Worker's 128 MB
@@ -51,14 +55,14 @@ DIVIDER_THICKNESS = {"thin": 1, "medium": 2, "thick": 4}
 
 _HEX = re.compile(r"#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})")
 # For /openapi.json only (json_schema_extra never validates; the validators below do).
-HEX_SCHEMA = {"pattern": r"^\s*#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})\s*$"}
-WEIGHT_SCHEMA = {
+HEX_SCHEMA: "JsonDict" = {"pattern": r"^\s*#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})\s*$"}
+WEIGHT_SCHEMA: "JsonDict" = {
     "anyOf": [
         {"type": "integer", "enum": list(range(100, 1000, 100))},
-        {"type": "string", "enum": [str(w) for w in range(100, 1000, 100)] + list(WEIGHT_NAMES)},
+        {"type": "string", "enum": [*(str(w) for w in range(100, 1000, 100)), *WEIGHT_NAMES]},
     ]
 }
-COORDINATE_SCHEMA = {"minimum": -100_000, "maximum": 100_000}
+COORDINATE_SCHEMA: "JsonDict" = {"minimum": -100_000, "maximum": 100_000}
 
 
 class DocumentError(ValueError):
@@ -81,7 +85,8 @@ def parse_color(value: str) -> tuple[int, int, int, int]:
         digits = "".join(c * 2 for c in digits)
     if len(digits) == 6:
         digits += "ff"
-    return tuple(int(digits[i : i + 2], 16) for i in range(0, 8, 2))  # type: ignore[return-value]
+    red, green, blue, alpha = (int(digits[i : i + 2], 16) for i in range(0, 8, 2))
+    return red, green, blue, alpha
 
 
 def _color(value: Any) -> str:
@@ -231,11 +236,11 @@ class Document(Canvas):
     )
 
 
-def _first(errors: list[dict]) -> dict:
+def _first(errors: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
     return errors[0]
 
 
-def _describe(err: dict) -> tuple[str, str]:
+def _describe(err: Mapping[str, Any]) -> tuple[str, str]:
     field = ".".join(str(part) for part in err.get("loc", ()))
     message = err.get("msg", "invalid").removeprefix("Value error, ")
     return field, message
@@ -282,7 +287,8 @@ def validate_document(data: Any, max_components: int | None = None) -> Document:
             f"Canvas too large: at most {MAX_AREA} pixels",
             {"errors": [{"field": "width", "message": "canvas too large"}]},
         )
-    components, problems = [], []
+    components = []
+    problems: list[dict[str, Any]] = []
     for index, raw in enumerate(raw_components):
         kind = raw.get("type") if isinstance(raw, dict) else None
         if kind not in COMPONENT_TYPES:

@@ -1,14 +1,21 @@
 """Render a validated document to one output type: one layout, then one drawing of it."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from pixhaven.render.document import Document
 from pixhaven.render.fonts import LIBRARY, FontLibrary
 from pixhaven.render.layout import build_layout
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
 
 MEDIA_TYPES = ("image/svg+xml", "image/png", "image/jpeg", "image/webp", "image/avif")
 
 
 async def render(
-    env,
+    env: Env,
     document: Document,
     media_type: str,
     *,

@@ -13,6 +13,8 @@ Metrics come from the font's own tables: `head`, `hhea` and `OS/2` through fontT
 fontTools' `glyf`, opened only when an SVG is drawn.
 """
 
+from __future__ import annotations
+
 import asyncio
 import bisect
 import io
@@ -20,8 +22,13 @@ import struct
 from array import array
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from pixhaven.render.document import FAMILIES
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env, FontInstaller
+    from pixhaven.bindings.js import JsBytes
 
 WEIGHT_SUFFIX = {
     100: "Thin",
@@ -160,7 +167,7 @@ class Face:
         self._metrics_count = hhea.numberOfHMetrics
         self._hmtx = data[offset : offset + 4 * self._metrics_count]
         self._paths: dict[int, str] = {}
-        self._glyph_set = None
+        self._glyph_set: Any = None  # fontTools' glyph set, made on first use
         self.extras: dict = {}  # per-output caches (Pillow font objects per size)
 
     def _tables(self) -> dict[bytes, tuple[int, int]]:
@@ -275,7 +282,7 @@ class FontLibrary:
             self._faces.move_to_end(key)
         return face
 
-    async def face(self, env, family: str, weight: int, italic: bool) -> Face:
+    async def face(self, env: Env, family: str, weight: int, italic: bool) -> Face:
         info = CATALOGUE[family]
         weight = closest_weight(info.weights, weight)
         italic = italic and info.italic
@@ -298,12 +305,13 @@ class FontLibrary:
             self._faces.popitem(last=False)
 
 
-async def _read(env, key: str) -> bytes:
+async def _read(env: Env, key: str) -> bytes:
     bucket = env.BUCKET
     obj = await bucket.get(key)
     if obj is None:
-        # The local runtime provides an installer (pixhaven.local.runtime.fonts); a Worker has none.
-        installer = getattr(env, "FONT_INSTALLER", None)
+        # Only the local runtime's env has an installer (`LocalHooks` in bindings/env.py:
+        # pixhaven.local.runtime.fonts); a Worker's env has no FONT_INSTALLER attribute.
+        installer: FontInstaller | None = getattr(env, "FONT_INSTALLER", None)
         if installer is not None:
             try:
                 await installer.install(bucket, key)
@@ -312,7 +320,7 @@ async def _read(env, key: str) -> bytes:
             obj = await bucket.get(key)
         if obj is None:
             raise FontsNotInstalled(key)
-    buffer = await obj.arrayBuffer()
+    buffer: JsBytes | bytes = await obj.arrayBuffer()
     return bytes(buffer.to_bytes()) if hasattr(buffer, "to_bytes") else bytes(buffer)
 
 

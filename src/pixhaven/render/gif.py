@@ -23,19 +23,27 @@ Delays are in milliseconds; GIF stores centiseconds, so they are rounded to 10 m
 `loop` is the NETSCAPE2.0 repeat count as written in the file: 0 = forever.
 """
 
+from __future__ import annotations
+
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pixhaven.render.document import Document
 from pixhaven.render.fonts import LIBRARY, FontLibrary
 from pixhaven.render.layout import Layout, RectItem, TextItem, build_layout
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from pixhaven.bindings.env import Env
 
 SNAP_DISTANCE = 24 * 24 * 3  # squared RGB distance within which a document colour is restored
 
 
 @dataclass
 class _Frame:
-    pixels: object  # PIL "P" image (indices into `palette`)
+    pixels: Image.Image  # PIL "P" image (indices into `palette`)
     palette: list[tuple[int, int, int]]
     transparent: int | None  # index of the transparent entry, if any
     delay_cs: int
@@ -49,7 +57,7 @@ def _document_colours(layout: Layout) -> list[tuple[int, int, int]]:
     seen: dict[tuple[int, int, int], None] = {}
     for colour in colours:
         if colour[3] == 255:
-            seen.setdefault(tuple(colour[:3]), None)
+            seen.setdefault(colour[:3], None)
     return list(seen)
 
 
@@ -130,7 +138,11 @@ def encode(frames: list[_Frame], width: int, height: int, loop: int) -> bytes:
         for frame in frames:
             lut = [0] * 256
             for index, colour in enumerate(frame.palette):
-                lut[index] = transparent_index if index == frame.transparent else union[colour]
+                if index == frame.transparent:
+                    assert transparent_index is not None  # this frame has a transparent entry
+                    lut[index] = transparent_index
+                else:
+                    lut[index] = union[colour]
             frame.pixels = frame.pixels.point(lut)
             frame.palette = global_palette
             frame.transparent = transparent_index if frame.transparent is not None else None
@@ -152,7 +164,8 @@ def encode(frames: list[_Frame], width: int, height: int, loop: int) -> bytes:
             + b"\x00"
         )
         out += _image_data(frame.pixels, frame.palette, local=not shared and number > 0)
-        frame.pixels = None  # release each frame as soon as it is written
+        # Release each frame as soon as it is written; nothing reads it afterwards.
+        frame.pixels = None  # type: ignore[assignment]
     out += b";"
     return bytes(out)
 
@@ -162,7 +175,7 @@ def delay_centiseconds(milliseconds: float) -> int:
 
 
 async def render_gif(
-    env,
+    env: Env,
     documents: list[Document],
     delays_ms: list[float],
     loop: int,

@@ -12,8 +12,10 @@ glyph positions, pill sizes, divider rectangles, image boxes. The outputs only d
   centred, cropped), corners clipped to `radius`.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pixhaven.render.document import (
     DividerComponent,
@@ -25,6 +27,9 @@ from pixhaven.render.document import (
 )
 from pixhaven.render.fonts import LIBRARY, FontLibrary
 from pixhaven.render.text import TextBlock, choose_faces, layout_text
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
 
 TAG_PADDING_X = 0.75
 TAG_PADDING_Y = 0.3
@@ -89,7 +94,7 @@ class Layout:
 
 
 async def build_layout(
-    env,
+    env: Env,
     document: Document,
     *,
     max_image_bytes: int,

@@ -22,11 +22,17 @@ document, each page its own size, drawn from the same layout as the PNG and the 
 fpdf2 is imported inside functions: the Worker's cold start never pays for it.
 """
 
+from __future__ import annotations
+
 import io
+from typing import TYPE_CHECKING, Any
 
 from pixhaven.render.document import Document
 from pixhaven.render.fonts import LIBRARY, FontLibrary
 from pixhaven.render.layout import ImageItem, Layout, RectItem, TextItem, cover_crop
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
 
 PT_PER_PX = 0.75
 EMBED_SCALE = 2
@@ -53,7 +59,9 @@ class PdfCanvas:
 
             name = self._fonts[face.key] = f"px{len(self._fonts)}"
             # What FPDF.add_font does once it has found the file (fontkey = family + style).
-            self.pdf.fonts[name] = TTFFont(self.pdf, io.BytesIO(face.data), name, "")
+            # fpdf 2.8 hands the file to fontTools, which reads a file object as well as a
+            # path; its annotation only names Path (pyproject.toml pins fpdf2 below 2.9).
+            self.pdf.fonts[name] = TTFFont(self.pdf, io.BytesIO(face.data), name, "")  # type: ignore[arg-type]
         return name
 
     def add(self, layout: Layout) -> None:
@@ -96,7 +104,7 @@ class PdfCanvas:
         if alpha == 0:
             return
         size_pt = block.font_size * PT_PER_PX
-        options = {"text_color": (red, green, blue)}
+        options: dict[str, Any] = {"text_color": (red, green, blue)}
         if alpha < 255:
             options["fill_opacity"] = alpha / 255
         with pdf.local_context(**options):
@@ -165,7 +173,7 @@ class PdfCanvas:
 
 
 async def render_pdf(
-    env,
+    env: Env,
     documents: list[Document],
     *,
     max_image_bytes: int = 70 * 1024 * 1024,

@@ -13,9 +13,15 @@
   characters in CJK ranges, so an emoji does not pull 20 MB of fonts into memory.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pixhaven.render.fonts import CATALOGUE, FALLBACKS, Face, FontLibrary
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
 
 NO_LINE_START = set("，。、！？：；）」』】》〉〕”’,.!?:;)]}%ー々〜・ゝゞヽヾ")
 
@@ -75,7 +81,7 @@ class FaceChooser:
 
 
 async def choose_faces(
-    env, library: FontLibrary, family: str, weight: int, italic: bool, text: str
+    env: Env, library: FontLibrary, family: str, weight: int, italic: bool, text: str
 ) -> FaceChooser:
     primary = await library.face(env, family, weight, italic)
     missing = {c for c in set(text) if not c.isspace() and not primary.has(c)}

@@ -14,7 +14,7 @@ keeps calls out of argument defaults.
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -23,9 +23,17 @@ from pixhaven.errors import ApiError, invalid
 from pixhaven.security.auth import Identity, authenticated, require
 from pixhaven.settings import Settings
 
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
+
 # -- injected values --------------------------------------------------------------------------
 
-EnvDep = Annotated[Any, Depends(get_env)]
+if TYPE_CHECKING:
+    # For the type checker a handler's `env` is the bindings; FastAPI reads the Annotated
+    # form below at runtime (the Protocols never load on the Worker).
+    EnvDep = Env
+else:
+    EnvDep = Annotated[Any, Depends(get_env)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 Authenticated = Annotated[Identity, Depends(authenticated)]  # any valid key, whatever its scopes

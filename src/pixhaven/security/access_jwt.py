@@ -35,6 +35,7 @@ import json
 import re
 import time
 from dataclasses import dataclass
+from typing import Literal, overload
 
 ALGORITHM = "RS256"
 LEEWAY_SECONDS = 60
@@ -80,7 +81,7 @@ class AccessClaims:
 # -- encoding --------------------------------------------------------------------------------
 
 
-def b64url_decode(text: str) -> bytes:
+def b64url_decode(text: object) -> bytes:
     """Unpadded base64url (RFC 7515 §2), strictly: other characters or padding are refused."""
     if not isinstance(text, str) or not _B64URL.fullmatch(text) or len(text) % 4 == 1:
         raise ValueError("not base64url")
@@ -90,7 +91,7 @@ def b64url_decode(text: str) -> bytes:
         raise ValueError("not base64url") from None
 
 
-def b64url_int(text: str) -> int:
+def b64url_int(text: object) -> int:
     raw = b64url_decode(text)
     if not raw:
         raise ValueError("empty integer")
@@ -224,6 +225,10 @@ def _json_object(segment: str, what: str) -> dict:
     return value
 
 
+@overload
+def _number(claims: dict, name: str, required: Literal[True]) -> float: ...
+@overload
+def _number(claims: dict, name: str, required: bool = False) -> float | None: ...
 def _number(claims: dict, name: str, required: bool = False) -> float | None:
     value = claims.get(name)
     if value is None and not required:

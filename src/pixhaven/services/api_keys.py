@@ -1,10 +1,17 @@
 """Creating, listing and revoking managed API keys (HTTP `/v1/keys` and the CLI)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from pixhaven.db import api_keys as table
 from pixhaven.errors import ApiError
 from pixhaven.security.scopes import ALL_SCOPES
 from pixhaven.security.tokens import display_prefix, hash_key, new_api_key, new_key_id
 from pixhaven.timeutil import now_iso
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
 
 
 def check_scopes(scopes: list[str], allowed: frozenset[str] = ALL_SCOPES) -> list[str]:
@@ -28,7 +35,12 @@ def check_scopes(scopes: list[str], allowed: frozenset[str] = ALL_SCOPES) -> lis
 
 
 async def create_key(
-    db, *, owner: str, name: str, scopes: list[str], allowed: frozenset[str] = ALL_SCOPES
+    db: D1Database,
+    *,
+    owner: str,
+    name: str,
+    scopes: list[str],
+    allowed: frozenset[str] = ALL_SCOPES,
 ) -> dict:
     """Returns the key record *with* the plaintext key: the only time it is ever shown."""
     name = name.strip()
@@ -36,7 +48,7 @@ async def create_key(
         raise ApiError(400, "Key name must be 1 to 100 characters", details={"field": "name"})
     scopes = check_scopes(scopes, allowed)
     key = new_api_key()
-    record = {
+    record: dict[str, Any] = {
         "id": new_key_id(),
         "owner": owner,
         "name": name,
@@ -59,15 +71,17 @@ async def create_key(
     return {**record, "key": key}
 
 
-async def list_keys(db, owner: str | None) -> list[dict]:
+async def list_keys(db: D1Database, owner: str | None) -> list[dict]:
     """The owner's keys, oldest first; `owner=None` (the admin) sees every key."""
     return await (table.list_all(db) if owner is None else table.list_for_owner(db, owner))
 
 
-async def revoke_key(db, key_id: str, owner: str | None) -> dict:
+async def revoke_key(db: D1Database, key_id: str, owner: str | None) -> dict:
     """Revoke a key the owner holds (`owner=None`: any key) and return it as it now is;
     404 if there is no such key for them. Revoking a revoked key changes nothing."""
     if await table.get_for_owner(db, key_id, owner) is None:
         raise ApiError(404, "API key not found", details={"key_id": key_id})
     await table.revoke(db, key_id)
-    return await table.get_for_owner(db, key_id, owner)
+    revoked = await table.get_for_owner(db, key_id, owner)
+    assert revoked is not None  # it was there a statement ago; keys are never deleted
+    return revoked

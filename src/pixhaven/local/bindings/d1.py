@@ -44,6 +44,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from pixhaven.local.bindings.d1_sql import (
     NO_STATEMENT_IN_CODE,
@@ -55,6 +56,11 @@ from pixhaven.local.bindings.d1_sql import (
     to_sqlite,
 )
 from pixhaven.local.bindings.jsvalues import JsDict
+
+if TYPE_CHECKING:
+    import os
+
+    from pixhaven.bindings.d1 import D1ExecResult, D1Result
 
 __all__ = ["LocalD1", "D1PreparedStatement", "D1Error"]
 
@@ -88,10 +94,10 @@ class D1PreparedStatement:
             self._database, self.statement, tuple(to_sqlite(v) for v in values)
         )
 
-    async def all(self) -> JsDict:
+    async def all(self) -> D1Result:
         return self._database._run_in_transaction([self])[0]
 
-    async def run(self) -> JsDict:
+    async def run(self) -> D1Result:
         return self._database._run_in_transaction([self])[0]
 
     async def first(self, colName: str | None = None):  # noqa: N803 - JS name
@@ -117,7 +123,7 @@ class D1PreparedStatement:
 class LocalD1:
     """A D1 database kept in the SQLite file at `path`."""
 
-    def __init__(self, path):
+    def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per
@@ -140,7 +146,7 @@ class LocalD1:
     def prepare(self, query: str) -> D1PreparedStatement:
         return D1PreparedStatement(self, query)
 
-    async def batch(self, statements) -> list[JsDict]:
+    async def batch(self, statements) -> list[D1Result]:
         statements = list(statements)
         if not statements:
             raise D1Error(NO_STATEMENTS)
@@ -149,7 +155,7 @@ class LocalD1:
                 raise D1Error("D1_ERROR: batch() expects prepared statements")
         return self._run_in_transaction(statements)
 
-    async def exec(self, query: str) -> JsDict:
+    async def exec(self, query: str) -> D1ExecResult:
         # workerd sends each line of the query as its own statement (all in one
         # transaction); a statement spanning several lines fails there, so here too.
         lines = query.strip().split("\n")
@@ -178,7 +184,8 @@ class LocalD1:
             except BaseException:
                 self._rollback()
                 raise
-        return JsDict(count=len(numbered), duration=sum(durations))
+        # A JsDict is what the SDK makes of the JS object; D1ExecResult names its keys.
+        return cast("D1ExecResult", JsDict(count=len(numbered), duration=sum(durations)))
 
     def close(self) -> None:
         with self._lock:

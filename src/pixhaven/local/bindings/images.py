@@ -39,12 +39,15 @@ import http.client
 import inspect
 import io
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PIL import Image, ImageCms, ImageColor, ImageFilter, ImageOps, ImageSequence
 
 from pixhaven.local.bindings.jsvalues import JsDict
 from pixhaven.local.bindings.r2_objects import BodyStream
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.images import ImageInfo
 
 FORMAT_TO_MIME = {
     "JPEG": "image/jpeg",
@@ -142,16 +145,21 @@ class LocalImages:
         self.max_animation_pixels = max_animation_pixels
         self.max_side = max_side
 
-    async def info(self, data: Any) -> dict:
+    async def info(self, data: Any) -> ImageInfo:
+        # A JsDict is what the SDK makes of the JS object; ImageInfo names its keys.
         raw = await self._read_input(data, operation="INFO")
         if _looks_like_svg(raw):
-            return JsDict(format="image/svg+xml")
+            return cast("ImageInfo", JsDict(format="image/svg+xml"))
         with self._open(raw, "INFO") as image:
-            return JsDict(
-                format=FORMAT_TO_MIME[image.format],
-                fileSize=len(raw),
-                width=image.width,
-                height=image.height,
+            assert image.format is not None  # _open accepts only INPUT_FORMATS
+            return cast(
+                "ImageInfo",
+                JsDict(
+                    format=FORMAT_TO_MIME[image.format],
+                    fileSize=len(raw),
+                    width=image.width,
+                    height=image.height,
+                ),
             )
 
     def input(self, data: Any) -> ImageTransformer:

@@ -61,7 +61,7 @@ class ArrayBuffer:
             return self._data == other._data
         return NotImplemented
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # equal by value, so not hashable
 
     def __repr__(self) -> str:
         return f"ArrayBuffer(byteLength={len(self._data)})"

@@ -196,13 +196,16 @@ class LocalQueue:
                 if self._closed:
                     raise RuntimeError(f"queue {self.name!r} was closed while draining")
                 self._ensure_running()
+                # _ensure_running made them (the queue is not closed)
+                assert self._task is not None and self._wakeup is not None
+                assert self._idle is not None
                 self._idle.clear()
                 self._wakeup.set()
                 idle = asyncio.ensure_future(self._idle.wait())
                 await asyncio.wait({idle, self._task}, return_when=asyncio.FIRST_COMPLETED)
                 idle.cancel()
-                if self._task.done() and self._task.exception() is not None:
-                    raise self._task.exception()  # a bug in the delivery loop, not the consumer
+                if self._task.done() and (failure := self._task.exception()) is not None:
+                    raise failure  # a bug in the delivery loop, not the consumer
         finally:
             self._flush = False
 
@@ -212,6 +215,7 @@ class LocalQueue:
         self._closed = True
         task, self._task = self._task, None
         if task is not None and not task.done() and task.get_loop() is asyncio.get_running_loop():
+            assert self._wakeup is not None  # made with the task
             self._wakeup.set()
             await task
 
@@ -253,9 +257,12 @@ class LocalQueue:
             # A new event loop (a new test, a restarted server) needs its own task and events.
             self._wakeup, self._idle = asyncio.Event(), asyncio.Event()
             self._task = loop.create_task(self._run(), name=f"queue:{self.name}")
+        assert self._wakeup is not None  # made with the task
         self._wakeup.set()
 
     async def _run(self) -> None:
+        # _ensure_running makes them before it starts this task
+        assert self._wakeup is not None and self._idle is not None
         while not self._closed:
             now = self.clock()
             ready = sorted(
@@ -282,6 +289,7 @@ class LocalQueue:
 
     async def _wait(self, seconds: float) -> None:
         """Sleep until `seconds` pass or someone sets the wakeup event, whichever is first."""
+        assert self._wakeup is not None  # made with the task that waits here
         sleeper = asyncio.ensure_future(self.sleep(max(seconds, 0)))
         waker = asyncio.ensure_future(self._wakeup.wait())
         try:
@@ -297,6 +305,7 @@ class LocalQueue:
         self._in_flight += len(envelopes)
         messages = [Message(e) for e in envelopes]
         error = None
+        assert self.consumer is not None  # delivery only starts once there is a consumer
         try:
             result = self.consumer(MessageBatch(self.name, messages))
             if inspect.isawaitable(result):

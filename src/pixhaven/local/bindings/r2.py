@@ -34,6 +34,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from pixhaven.local.bindings.jsvalues import JsDict
 from pixhaven.local.bindings.r2_objects import BodyStream, R2Error, R2Object, R2ObjectBody
@@ -48,6 +49,11 @@ from pixhaven.local.bindings.r2_options import (
 )
 from pixhaven.local.bindings.r2_storage import ObjectFiles
 
+if TYPE_CHECKING:
+    import os
+
+    from pixhaven.bindings.r2 import R2Objects
+
 __all__ = ["LocalR2", "R2Error", "R2Object", "R2ObjectBody", "BodyStream"]
 
 MAX_KEY_BYTES = 1024
@@ -58,7 +64,7 @@ MAX_LIST_LIMIT_WITH_METADATA = 100
 class LocalR2:
     """An R2 bucket stored in the folder `root_dir`."""
 
-    def __init__(self, root_dir):
+    def __init__(self, root_dir: str | os.PathLike[str]):
         self.root = Path(root_dir)
         self._files = ObjectFiles(self.root)
         self._write_lock = threading.Lock()
@@ -95,7 +101,7 @@ class LocalR2:
         offset, length = resolve_range(requested, metadata["size"])
         return R2ObjectBody(metadata, data, {"offset": offset, "length": length})
 
-    async def list(self, options: dict | None = None, **kwargs) -> JsDict:
+    async def list(self, options: dict | None = None, **kwargs) -> R2Objects:
         options = _merge_options(options, kwargs)
         prefix = options.get("prefix") or ""
         limit = options.get("limit")
@@ -115,13 +121,14 @@ class LocalR2:
         delimiter = options.get("delimiter") or None
         return await asyncio.to_thread(self._list, prefix, limit, start_after, delimiter, include)
 
-    def _list(self, prefix, limit, start_after, delimiter, include) -> JsDict:
+    def _list(self, prefix, limit, start_after, delimiter, include) -> R2Objects:
         keys = self._files.keys(prefix)
         if start_after is not None:
             keys = keys[bisect.bisect_right(keys, start_after) :]
         # Each entry is (key or delimited prefix, is_prefix, last key it covers); a
         # delimited prefix covers a contiguous run of keys, so the cursor can skip it.
-        entries, index = [], 0
+        entries: list[tuple[str, bool, str]] = []
+        index = 0
         while index < len(keys) and len(entries) <= limit:
             key = keys[index]
             position = key.find(delimiter, len(prefix)) if delimiter else -1
@@ -153,8 +160,10 @@ class LocalR2:
                 metadata["customMetadata"] = {}
             objects.append(R2Object(metadata))
         cursor = encode_cursor(entries[-1][2]) if truncated else None
-        return JsDict(
-            objects=objects, truncated=truncated, cursor=cursor, delimitedPrefixes=prefixes
+        # A JsDict is what the SDK makes of the JS object; R2Objects names its keys.
+        return cast(
+            "R2Objects",
+            JsDict(objects=objects, truncated=truncated, cursor=cursor, delimitedPrefixes=prefixes),
         )
 
     # -- writing -------------------------------------------------------------------------

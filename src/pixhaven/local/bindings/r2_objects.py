@@ -157,7 +157,7 @@ class R2ObjectBody(R2Object):
 
 def _http_metadata_from_record(stored: dict) -> JsDict:
     # workerd always returns all six fields, None where unset.
-    metadata = JsDict.fromkeys(HTTP_METADATA_FIELDS)
+    metadata = JsDict(dict.fromkeys(HTTP_METADATA_FIELDS))
     for field, value in stored.items():
         if value is not None:
             metadata[field] = js_date(value) if field == "cacheExpiry" else value

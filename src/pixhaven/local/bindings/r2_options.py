@@ -26,7 +26,7 @@ def stored_http_metadata(metadata) -> dict:
     for `cacheExpiry`; so copying `obj.httpMetadata` (all six fields, None where
     unset) into a new put() fails on Workers, and here too.
     """
-    stored = {}
+    stored: dict[str, int | str] = {}
     for field in HTTP_METADATA_FIELDS:
         if field not in (metadata or {}):
             continue

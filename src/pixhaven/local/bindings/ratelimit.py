@@ -17,8 +17,12 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from pixhaven.local.bindings.jsvalues import JsDict
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.ratelimit import RateLimitOutcome
 
 ALLOWED_PERIODS = (10, 60)
 # Forget idle keys now and then so a stream of distinct keys cannot grow memory without end.
@@ -37,7 +41,9 @@ class LocalRateLimiter:
         self._hits: dict[str, deque[float]] = {}
         self._calls = 0
 
-    async def limit(self, options: dict | None = None, *, key: str | None = None) -> JsDict:
+    async def limit(
+        self, options: dict | None = None, *, key: str | None = None
+    ) -> RateLimitOutcome:
         # The SDK turns limit(key=...) into the options object {key}; accept both spellings.
         if key is None and options:
             key = options.get("key")
@@ -51,12 +57,17 @@ class LocalRateLimiter:
         while hits and hits[0] <= now - self.period:
             hits.popleft()
         if len(hits) >= self.max_requests:
-            return JsDict(success=False)
+            return _outcome(False)
         hits.append(now)
-        return JsDict(success=True)
+        return _outcome(True)
 
     def _sweep(self, now: float) -> None:
         cutoff = now - self.period
         stale = [key for key, hits in self._hits.items() if not hits or hits[-1] <= cutoff]
         for key in stale:
             del self._hits[key]
+
+
+def _outcome(success: bool) -> RateLimitOutcome:
+    # A JsDict is what the SDK makes of the JS object; RateLimitOutcome names its keys.
+    return cast("RateLimitOutcome", JsDict(success=success))

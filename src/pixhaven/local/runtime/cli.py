@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from pixhaven.db import api_keys
-from pixhaven.local.runtime.config import load_config
+from pixhaven.local.runtime.config import LocalConfig, load_config
 from pixhaven.local.runtime.env import build_local_env
 from pixhaven.security.scopes import SCOPES
 from pixhaven.services.api_keys import create_key
@@ -90,7 +90,7 @@ def _configure_logging(level: str) -> None:
     logger.propagate = False
 
 
-async def _dev(args, config) -> int:
+async def _dev(args: argparse.Namespace, config: LocalConfig) -> int:
     from pixhaven.app import create_app
     from pixhaven.local.runtime.server import serve
 
@@ -112,7 +112,7 @@ async def _dev(args, config) -> int:
     return 0
 
 
-async def _migrate(args, config) -> int:
+async def _migrate(args: argparse.Namespace, config: LocalConfig) -> int:
     env = await build_local_env(config, args.state_dir)  # applies pending migrations
     rows = await env.DB.prepare("SELECT name, applied_at FROM d1_migrations ORDER BY id").all()
     for row in rows["results"]:
@@ -121,7 +121,7 @@ async def _migrate(args, config) -> int:
     return 0
 
 
-async def _keys(args, config) -> int:
+async def _keys(args: argparse.Namespace, config: LocalConfig) -> int:
     env = await build_local_env(config, args.state_dir)
     try:
         if args.keys_command == "create":
@@ -148,7 +148,7 @@ async def _keys(args, config) -> int:
         await env.close()
 
 
-async def _fonts(args, config) -> int:
+async def _fonts(args: argparse.Namespace, config: LocalConfig) -> int:
     from pixhaven.local.runtime import fonts
 
     families = fonts.parse_families(args.family)

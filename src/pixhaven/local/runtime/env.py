@@ -4,11 +4,14 @@ State lives in one folder (default `.pixhaven/` in the working directory): `d1.s
 `bucket/`, and `admin_token` when no ADMIN_TOKEN secret is configured.
 """
 
+from __future__ import annotations
+
 import os
 import secrets
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pixhaven.local.bindings.ai import build_ai
+from pixhaven.local.bindings.ai import OfflineImageModel, RestAi, build_ai
 from pixhaven.local.bindings.d1 import LocalD1
 from pixhaven.local.bindings.images import LocalImages
 from pixhaven.local.bindings.queue import LocalQueue
@@ -19,21 +22,65 @@ from pixhaven.local.runtime.fonts import LocalFontInstaller
 from pixhaven.local.runtime.migrations import apply_migrations
 from pixhaven.worker import run_queue
 
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env, LocalHooks
+    from pixhaven.bindings.queue import MessageBatch
+
 BINDING_NAMES = ("DB", "BUCKET", "IMAGES", "JOBS", "RATE_LIMITER", "AI")
 
 
 class LocalEnv:
-    """Settings as string attributes (like `[vars]`), bindings as emulation objects."""
+    """Settings as string attributes (like `[vars]`), bindings as emulation objects.
 
-    def __init__(self, variables: dict[str, str], **bindings):
+    The app sees it as `pixhaven.bindings.env.Env` (plus the local-only `LocalHooks`); the
+    local runtime also uses the emulations' own methods (closing the database, driving the
+    queue), so the bindings are declared with their local types."""
+
+    DB: LocalD1
+    BUCKET: LocalR2
+    IMAGES: LocalImages
+    JOBS: LocalQueue
+    RATE_LIMITER: LocalRateLimiter
+    AI: RestAi | OfflineImageModel
+    FONT_INSTALLER: LocalFontInstaller
+
+    def __init__(
+        self,
+        variables: dict[str, str],
+        *,
+        DB: LocalD1,
+        BUCKET: LocalR2,
+        IMAGES: LocalImages,
+        JOBS: LocalQueue,
+        RATE_LIMITER: LocalRateLimiter,
+        AI: RestAi | OfflineImageModel,
+        FONT_INSTALLER: LocalFontInstaller,
+    ):
         for name, value in variables.items():
             setattr(self, name, value)
-        for name, binding in bindings.items():
-            setattr(self, name, binding)
+        self.DB = DB
+        self.BUCKET = BUCKET
+        self.IMAGES = IMAGES
+        self.JOBS = JOBS
+        self.RATE_LIMITER = RATE_LIMITER
+        self.AI = AI
+        self.FONT_INSTALLER = FONT_INSTALLER
+
+    if TYPE_CHECKING:
+        # Every other attribute is a var from `variables` (a str), absent when not
+        # configured: what `EnvVars` promises, and why Settings reads vars with getattr.
+        def __getattr__(self, name: str) -> str: ...
 
     async def close(self) -> None:
         await self.JOBS.close()
         self.DB.close()
+
+
+if TYPE_CHECKING:
+    # mypy checks here that the local env (and so every emulation in it) is what the app
+    # is written against: the Worker's Env, and the hooks only the local runtime has.
+    _AS_ENV: type[Env] = LocalEnv
+    _AS_LOCAL: type[LocalHooks] = LocalEnv
 
 
 def admin_token_for(state_dir: Path, variables: dict[str, str]) -> str:
@@ -76,7 +123,7 @@ async def build_local_env(
         FONT_INSTALLER=LocalFontInstaller(),
     )
 
-    async def consume(batch):
+    async def consume(batch: MessageBatch) -> None:
         await run_queue(env, batch)
 
     env.JOBS.set_consumer(consume)

@@ -14,6 +14,8 @@ part that runs outside the Worker:
   with `--remote` the files go to the Cloudflare R2 bucket through `wrangler r2 object put`.
 """
 
+from __future__ import annotations
+
 import asyncio
 import os
 import shutil
@@ -22,8 +24,13 @@ import tarfile
 import tempfile
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pixhaven.render.fonts import CATALOGUE, all_faces, bucket_key, file_name, package_path
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.r2 import R2Bucket
+    from pixhaven.local.runtime.config import LocalConfig
 
 CONTENT_TYPE = "font/ttf"
 _FETCH_LOCK = threading.Lock()  # one npm pack at a time in this process
@@ -92,6 +99,7 @@ class FontCache:
                     if target is None or not member.isfile():
                         continue
                     source = archive.extractfile(member)
+                    assert source is not None  # a regular file has contents
                     with open(staging / target, "wb") as out:
                         shutil.copyfileobj(source, out)
             if wanted:
@@ -121,7 +129,7 @@ class LocalFontInstaller:
     def __init__(self, cache: FontCache | None = None):
         self.cache = cache or FontCache()
 
-    async def install(self, bucket, key: str) -> None:
+    async def install(self, bucket: R2Bucket, key: str) -> None:
         family, weight, italic = _face_for_key(key)
         await asyncio.to_thread(self.cache.ensure, family)
         data = await asyncio.to_thread(self.cache.path(family, weight, italic).read_bytes)
@@ -129,7 +137,10 @@ class LocalFontInstaller:
 
 
 async def install(
-    bucket, families: list[str] | None = None, cache: FontCache | None = None, progress=print
+    bucket: R2Bucket,
+    families: list[str] | None = None,
+    cache: FontCache | None = None,
+    progress=print,
 ) -> int:
     """Upload every face of `families` (default all) that the bucket lacks; returns count."""
     cache = cache or FontCache()
@@ -189,7 +200,7 @@ def install_remote(
     return count
 
 
-def bucket_name(config) -> str:
+def bucket_name(config: LocalConfig) -> str:
     """The R2 bucket bound as BUCKET in wrangler.toml."""
     import tomllib
 

@@ -5,8 +5,14 @@ Statements go through the D1 binding API (one atomic `batch` per migration), not
 sqlite3 directly, so the local runtime exercises the same interface as production.
 """
 
+from __future__ import annotations
+
 import sqlite3
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
 
 TRACKING_TABLE = (
     "CREATE TABLE IF NOT EXISTS d1_migrations ("
@@ -51,7 +57,7 @@ def split_statements(sql: str) -> list[str]:
     return [s for s in statements if s]
 
 
-async def apply_migrations(db, migrations_dir: Path) -> list[str]:
+async def apply_migrations(db: D1Database, migrations_dir: Path) -> list[str]:
     """Returns the names of the migrations applied now."""
     if not migrations_dir.is_dir():
         raise FileNotFoundError(f"migrations directory not found: {migrations_dir}")

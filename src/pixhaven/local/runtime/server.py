@@ -1,16 +1,23 @@
 """Serve the app locally: inject `env` into every ASGI scope, run the cron triggers."""
 
+from __future__ import annotations
+
 import asyncio
 import logging
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pixhaven.local.runtime.cron import CronSchedule
 from pixhaven.worker import run_scheduled
 
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
+    from pixhaven.local.runtime.env import LocalEnv
+
 log = logging.getLogger("pixhaven.local")
 
 
-def with_env(app, env):
+def with_env(app, env: Env):
     """What the Workers ASGI adapter does on Cloudflare: `scope["env"] = env`."""
 
     async def wrapped(scope, receive, send):
@@ -21,7 +28,7 @@ def with_env(app, env):
     return wrapped
 
 
-async def run_crons(env, expressions: list[str]) -> None:
+async def run_crons(env: Env, expressions: list[str]) -> None:
     """Fire `run_scheduled` at each cron time, like Cloudflare's cron triggers."""
     schedules = [CronSchedule(expr) for expr in expressions]
     if not schedules:
@@ -36,7 +43,7 @@ async def run_crons(env, expressions: list[str]) -> None:
             log.exception("scheduled handler failed")
 
 
-async def serve(app, env, *, host: str, port: int, crons: list[str]) -> None:
+async def serve(app, env: LocalEnv, *, host: str, port: int, crons: list[str]) -> None:
     import uvicorn
 
     config = uvicorn.Config(

@@ -1,7 +1,7 @@
 """`/api/images` and `/api/upload/single`: CattoPic's image endpoints, which also serve
 Splinterpic clients (SPEC §4: `page` or `offset`, superset answers, soft delete)."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, UploadFile
 
@@ -111,7 +111,7 @@ async def list_images(
 ):
     limit, offset, page = page_params(request)
     query = request.query_params
-    filters = {}
+    filters: dict[str, Any] = {}
     if query.get("tag"):
         filters["tag"] = query["tag"].strip().lower()
     if query.get("orientation"):
@@ -178,7 +178,7 @@ async def update_image(
 ):
     row = await owned_image(env.DB, identity.owner, image_id)
     body = await read_json(request, PLAIN_BODY_ERRORS)
-    changes = {}
+    changes: dict[str, Any] = {}
     if "tags" in body:
         changes["tags"] = parse_tag_list(body["tags"])
     if "expiryMinutes" in body:

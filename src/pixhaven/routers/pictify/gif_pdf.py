@@ -10,6 +10,10 @@ file itself in the response instead (200; rendered anew each time, nothing is st
 there is nothing to replay). Logic lives in services/rendering/gif_pdf.py.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from fastapi import APIRouter, Request, Response
 
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
@@ -26,6 +30,10 @@ from pixhaven.security.auth import Identity
 from pixhaven.services.images.keys import base_url
 from pixhaven.services.rendering import gif_pdf
 from pixhaven.settings import Settings
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
+
 
 router = APIRouter(tags=["Pictify"], responses=ERROR_RESPONSES)
 FILE_HEADERS = {"Cache-Control": "no-store"}
@@ -107,7 +115,7 @@ async def generate_gif(request: Request, identity: CanRender, settings: Settings
 
 async def _pdf(
     request: Request,
-    env,
+    env: Env,
     settings: Settings,
     identity: Identity,
     route: str,

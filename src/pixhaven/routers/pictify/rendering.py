@@ -2,7 +2,10 @@
 something goes through (`idempotent_answer`), and the render-and-store flow `POST /image`
 and `POST /templates/{uid}/render` both answer with (`generate`)."""
 
+from __future__ import annotations
+
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -14,10 +17,13 @@ from pixhaven.services.rendering import idempotency, templates
 from pixhaven.services.rendering import render as generation
 from pixhaven.settings import Settings
 
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
+
 
 async def idempotent_answer(
     request: Request,
-    env,
+    env: Env,
     identity: Identity,
     route: str,
     body: dict,
@@ -33,7 +39,7 @@ async def idempotent_answer(
 
 async def generate(
     request: Request,
-    env,
+    env: Env,
     settings: Settings,
     identity: Identity,
     body: dict,

@@ -10,7 +10,9 @@ Choices where the PixelFlare document is silent (README documents them):
   ignore it, clients that read JSON get one.
 """
 
-from typing import Annotated
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
@@ -31,6 +33,10 @@ from pixhaven.services.images.keys import base_url
 from pixhaven.services.images.upload_urls import check_signature, make_upload_url
 from pixhaven.settings import Settings
 from pixhaven.timeutil import iso, utcnow
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
+
 
 router = APIRouter(tags=["PixelFlare"], responses=ERROR_RESPONSES)
 NOT_FOUND = errors(404, e404="No such image (or not the caller's, pending, or deleted)")
@@ -60,13 +66,15 @@ UPLOAD = {
 }
 
 
-async def _resources(env, request: Request, settings: Settings, rows: list[dict]) -> list[dict]:
+async def _resources(
+    env: Env, request: Request, settings: Settings, rows: list[dict]
+) -> list[dict]:
     """PixelFlare's image resource for each row (routers/pixelflare/shapes.py)."""
     tags, album_slugs = await lookup.tags_and_album_slugs(env.DB, rows)
     return pixelflare_images(rows, tags, album_slugs, base_url(request, settings))
 
 
-async def _resource(env, request: Request, settings: Settings, row: dict) -> dict:
+async def _resource(env: Env, request: Request, settings: Settings, row: dict) -> dict:
     return (await _resources(env, request, settings, [row]))[0]
 
 

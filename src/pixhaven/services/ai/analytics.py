@@ -10,10 +10,14 @@ zeros included, so charts need no gap filling. Costs are USD.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from pixhaven.db import usage_events
 from pixhaven.errors import invalid_parameter
 from pixhaven.timeutil import iso, utcnow
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
 
 DEFAULT_DAYS, MAX_DAYS = 30, 366
 
@@ -64,20 +68,20 @@ def _period_body(start: datetime, end: datetime) -> dict:
     return {"start": iso(start), "end": iso(end), "days": len(_days(start, end))}
 
 
-async def _rows(db, owner: str, start: datetime, end: datetime):
+async def _rows(db: D1Database, owner: str, start: datetime, end: datetime):
     return (
         await usage_events.totals_by_day(db, owner, iso(start), iso(end)),
         await usage_events.totals_by_model(db, owner, iso(start), iso(end)),
     )
 
 
-async def usage(db, owner: str, query) -> dict:
+async def usage(db: D1Database, owner: str, query) -> dict:
     start, end = period(query)
     by_day_rows, by_model_rows = await _rows(db, owner, start, end)
-    days = {
+    days: dict[str, dict[str, Any]] = {
         day: {"date": day, "count": 0, "generations": 0, "by_kind": {}} for day in _days(start, end)
     }
-    totals = {"count": 0, "generations": 0, "by_kind": {}}
+    totals: dict[str, Any] = {"count": 0, "generations": 0, "by_kind": {}}
     for row in by_day_rows:
         n = int(row["n"])
         for bucket in (
@@ -107,10 +111,12 @@ async def usage(db, owner: str, query) -> dict:
     }
 
 
-async def costs(db, owner: str, query) -> dict:
+async def costs(db: D1Database, owner: str, query) -> dict:
     start, end = period(query)
     by_day_rows, by_model_rows = await _rows(db, owner, start, end)
-    days = {day: {"date": day, "cost": 0.0, "count": 0} for day in _days(start, end)}
+    days: dict[str, dict[str, Any]] = {
+        day: {"date": day, "cost": 0.0, "count": 0} for day in _days(start, end)
+    }
     total, count = 0.0, 0
     for row in by_day_rows:
         entry = days.setdefault(row["day"], {"date": row["day"], "cost": 0.0, "count": 0})

@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pixhaven.db import ai_models
 from pixhaven.errors import ApiError
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
 
 DEFAULT_MODEL = "@cf/black-forest-labs/flux-1-schnell"
 PROMPT_MIN, PROMPT_MAX = 3, 2048
@@ -44,12 +49,12 @@ def model_resource(row: dict) -> dict:
     }
 
 
-async def list_models(db, limit: int, offset: int) -> tuple[list[dict], int]:
+async def list_models(db: D1Database, limit: int, offset: int) -> tuple[list[dict], int]:
     rows = await ai_models.list_page(db, limit, offset)
     return [model_resource(row) for row in rows], await ai_models.count(db)
 
 
-async def get_model(db, model_id: str) -> dict:
+async def get_model(db: D1Database, model_id: str) -> dict:
     row = await ai_models.get(db, model_id)
     if row is None:
         raise model_not_found(model_id)

@@ -26,6 +26,7 @@ import binascii
 import math
 import secrets
 import uuid
+from typing import TYPE_CHECKING
 
 from pixhaven.bindings.offline_ai import OFFLINE_MARKER_KEY, OFFLINE_MODEL
 from pixhaven.db import ai_models, usage_events
@@ -36,6 +37,10 @@ from pixhaven.services.images import albums
 from pixhaven.services.images.pipeline import UploadOptions, process_upload
 from pixhaven.services.images.store import NewImage, record_upload
 from pixhaven.timeutil import now_iso
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
+    from pixhaven.bindings.env import Env
 
 SEED_MAX = 2**32 - 1
 GENERATE_TIMEOUT_SECONDS = 120.0
@@ -76,7 +81,7 @@ def _integer(body: dict, field: str, default: int, low: int, high: int, model_id
     return value
 
 
-async def _model_row(db, body: dict) -> dict:
+async def _model_row(db: D1Database, body: dict) -> dict:
     model_id = body.get("model")
     if model_id is None or model_id == "":
         model_id = DEFAULT_MODEL
@@ -147,7 +152,7 @@ def cost_of(row: dict, width: int, height: int, steps: int) -> float:
     return float(row["cost_per_image"] or 0)
 
 
-async def _run(env, model_id: str, inputs: dict):
+async def _run(env: Env, model_id: str, inputs: dict):
     try:
         return await asyncio.wait_for(env.AI.run(model_id, inputs), GENERATE_TIMEOUT_SECONDS)
     except TimeoutError as exc:
@@ -253,7 +258,9 @@ def declared_model(data: bytes) -> str | None:
     return None
 
 
-async def generate(env, settings, owner: str, key_id: str | None, body: dict) -> tuple[dict, dict]:
+async def generate(
+    env: Env, settings, owner: str, key_id: str | None, body: dict
+) -> tuple[dict, dict]:
     """Run the model, store the checked output as an image; (image row, what to report)."""
     db = env.DB
     row = await _model_row(db, body)

@@ -8,8 +8,10 @@ Private, deleted, expired and unfinished images are never served: every lookup g
 db/public_images.py, whose queries carry the full visibility rule.
 """
 
+from __future__ import annotations
+
 import re
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -32,6 +34,9 @@ from pixhaven.services.images.keys import (
 from pixhaven.services.jobs.queue import enqueue
 from pixhaven.settings import Settings
 from pixhaven.timeutil import now_iso
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
 
 # First path segments that belong to the API: never an owner in a CDN path, so a typo under
 # an API prefix is a 404 and never an image lookup.
@@ -68,7 +73,7 @@ def _raw_path(request: Request) -> str:
 
 
 async def serve_variant(
-    env, request: Request, row: dict, variant: str, settings: Settings
+    env: Env, request: Request, row: dict, variant: str, settings: Settings
 ) -> Response:
     """A named variant: from the R2 cache, or generated now (one rate-limited miss)."""
     key = variants.variant_object_key(row, variant)
@@ -83,7 +88,7 @@ async def serve_variant(
     return await object_response(env, key, request, on_missing=miss)
 
 
-async def serve_r2(env, request: Request, path: str, settings: Settings) -> Response:
+async def serve_r2(env: Env, request: Request, path: str, settings: Settings) -> Response:
     kind, match = parse_key(path, _raw_path(request))
     if kind == "render":  # a rendered PDF: public by its unguessable key, no image row
         return await object_response(env, path, request)
@@ -109,7 +114,7 @@ def _is_reserved(segment: str) -> bool:
 
 
 async def serve_cdn_path(
-    env,
+    env: Env,
     request: Request,
     owner: str,
     album: str,
@@ -140,7 +145,7 @@ async def serve_cdn_path(
     return await serve_variant(env, request, row, variant, settings)
 
 
-async def serve_short_id(env, request: Request, short_id: str) -> Response:
+async def serve_short_id(env: Env, request: Request, short_id: str) -> Response:
     if _is_reserved(short_id) or not SHORT_ID.fullmatch(short_id):
         raise not_found()
     row = await public.get_public_by_short_id(env.DB, short_id, now_iso())
@@ -165,7 +170,7 @@ def _source_key(source: str, request: Request) -> str:
 
 
 async def serve_transformation(
-    env, request: Request, options: str, source: str, settings: Settings
+    env: Env, request: Request, options: str, source: str, settings: Settings
 ) -> Response:
     key = _source_key(source, request)
     kind, match = parse_key(key, _raw_path(request))
@@ -195,7 +200,7 @@ class QueuedVariants(NamedTuple):
     names: list[str]
 
 
-async def request_variants(env, owner: str, image_id: str, names: list[str]) -> QueuedVariants:
+async def request_variants(env: Env, owner: str, image_id: str, names: list[str]) -> QueuedVariants:
     """`POST /v1/images/{id}/variants`: queue generation of the named variants."""
     if not valid_image_id(image_id):
         raise invalid("Invalid image ID", image_id=image_id)

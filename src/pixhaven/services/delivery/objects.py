@@ -29,17 +29,22 @@ several ranges are answered with the whole object (allowed by RFC 9110); `If-Ran
 different etag also gets the whole object. HEAD answers the same headers without a body.
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC
 from email.utils import format_datetime
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
 from pixhaven.errors import ApiError, invalid
 from pixhaven.services.images.keys import IMMUTABLE
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
 
 UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 EXTENSIONS = r"(?:jpg|png|gif|webp|avif)"
@@ -162,7 +167,7 @@ def _unsatisfiable(size: int, extra: dict | None) -> NoReturn:
 
 
 async def object_response(
-    env,
+    env: Env,
     key: str,
     request: Request,
     *,
@@ -206,7 +211,7 @@ async def object_response(
                 _unsatisfiable(meta.size, extra_headers)
             if if_range and if_range.strip() != meta.httpEtag:
                 wanted_range = None
-        options = {}
+        options: dict[str, Any] = {}
         if wanted_range is not None:
             options["range"] = wanted_range
         if len(inm) == 1 and inm != ["*"] and meta is None:

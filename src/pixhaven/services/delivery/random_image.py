@@ -67,13 +67,19 @@ window row is checked against image_tags — selective tags cost more, the table
 not).
 """
 
+from __future__ import annotations
+
 import re
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pixhaven.db import public_images as table
 from pixhaven.errors import ApiError
 from pixhaven.services.images.keys import original_key, version_key
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
 
 RAND_SPACE = 2**31  # `rand` is secrets.randbits(31) (services/images/store.py)
 WINDOW_CAP = 64  # K: most matches a window may hold
@@ -173,7 +179,12 @@ def key_for(row: dict, version: str) -> str:
 
 
 async def pick(
-    db, query: RandomQuery, now: str, *, cap: int = WINDOW_CAP, target: int = TARGET_PER_WINDOW
+    db: D1Database,
+    query: RandomQuery,
+    now: str,
+    *,
+    cap: int = WINDOW_CAP,
+    target: int = TARGET_PER_WINDOW,
 ) -> dict | None:
     """A uniformly random public image matching `query` (see the module docstring), as the
     row subset `RANDOM_COLUMNS`, or None when nothing matches. `cap`/`target` exist for

@@ -5,13 +5,19 @@ Both products see the same resource: PixelFlare's `slug`/`title`, Splinterpic's 
 images: they leave it (album_id NULL) in the same D1 batch that removes the album.
 """
 
+from __future__ import annotations
+
 import re
 import secrets
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from pixhaven.db import albums as table
 from pixhaven.db import images as image_table
 from pixhaven.errors import ApiError, invalid
 from pixhaven.timeutil import now_iso
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9-]{1,64}$")
 MAX_SLUG = 64
@@ -68,6 +74,10 @@ def valid_slug(value, field: str = "slug") -> str:
     raise invalid(problem, field=field, explanation=problem)
 
 
+@overload
+def _text(value: object, field: str, limit: int, *, required: Literal[True]) -> str: ...
+@overload
+def _text(value: object, field: str, limit: int, *, required: bool) -> str | None: ...
 def _text(value, field: str, limit: int, *, required: bool) -> str | None:
     if value is None and not required:
         return None
@@ -102,14 +112,14 @@ def _free_slug(base: str, taken: set[str]) -> str:
 # -- reading ------------------------------------------------------------------------------
 
 
-async def find_by_slug(db, owner: str, slug: str) -> dict:
+async def find_by_slug(db: D1Database, owner: str, slug: str) -> dict:
     row = await table.get_by_slug(db, owner, slug)
     if row is None:
         raise album_not_found(slug)
     return row
 
 
-async def find_collection(db, owner: str, key: str) -> dict:
+async def find_collection(db: D1Database, owner: str, key: str) -> dict:
     """A collection by id or slug (Splinterpic clients hold ids; slugs are friendlier)."""
     row = await table.get_by_id_or_slug(db, owner, key)
     if row is None:
@@ -117,18 +127,20 @@ async def find_collection(db, owner: str, key: str) -> dict:
     return row
 
 
-async def resource(db, owner: str, row: dict) -> dict:
+async def resource(db: D1Database, owner: str, row: dict) -> dict:
     counted = await table.get_counted(db, owner, row["id"], now_iso())
     if counted is None:  # deleted by a concurrent request meanwhile
         raise album_not_found(row["slug"])
     return album_resource(counted)
 
 
-async def list_albums(db, owner: str) -> list[dict]:
+async def list_albums(db: D1Database, owner: str) -> list[dict]:
     return [album_resource(row) for row in await table.list_counted(db, owner, now_iso())]
 
 
-async def list_collections(db, owner: str, limit: int, offset: int) -> tuple[list[dict], int]:
+async def list_collections(
+    db: D1Database, owner: str, limit: int, offset: int
+) -> tuple[list[dict], int]:
     rows = await table.list_counted(
         db, owner, now_iso(), newest_first=True, limit=limit, offset=offset
     )
@@ -142,7 +154,9 @@ def _is_unique_violation(exc: Exception) -> bool:
     return "UNIQUE" in str(exc).upper()
 
 
-async def _insert(db, owner: str, slug: str, title: str, description: str | None) -> dict:
+async def _insert(
+    db: D1Database, owner: str, slug: str, title: str, description: str | None
+) -> dict:
     now = now_iso()
     row = {
         "id": "col_" + secrets.token_hex(12),
@@ -157,7 +171,7 @@ async def _insert(db, owner: str, slug: str, title: str, description: str | None
     return row
 
 
-async def create_album(db, owner: str, body: dict) -> dict:
+async def create_album(db: D1Database, owner: str, body: dict) -> dict:
     """PixelFlare: the client chooses the slug; a taken slug is a 409."""
     slug = valid_slug(body.get("slug"))
     title = _text(body.get("title"), "title", MAX_TITLE, required=False) or slug
@@ -173,7 +187,7 @@ async def create_album(db, owner: str, body: dict) -> dict:
     return await resource(db, owner, row)
 
 
-async def create_collection(db, owner: str, body: dict) -> dict:
+async def create_collection(db: D1Database, owner: str, body: dict) -> dict:
     """Splinterpic: the slug is derived from the name and made unique for the owner."""
     name = _text(body.get("name"), "name", MAX_TITLE, required=True)
     description = _text(body.get("description"), "description", MAX_DESCRIPTION, required=False)
@@ -195,9 +209,9 @@ async def create_collection(db, owner: str, body: dict) -> dict:
     )
 
 
-async def update_album(db, owner: str, row: dict, body: dict) -> dict:
+async def update_album(db: D1Database, owner: str, row: dict, body: dict) -> dict:
     """PATCH: any of slug, title, description (null clears the description)."""
-    fields = {}
+    fields: dict[str, Any] = {}  # column → new value
     if "slug" in body:
         slug = valid_slug(body["slug"])
         if slug != row["slug"]:
@@ -220,7 +234,7 @@ async def update_album(db, owner: str, row: dict, body: dict) -> dict:
     return await resource(db, owner, row)
 
 
-async def delete_album(db, owner: str, row: dict) -> dict:
+async def delete_album(db: D1Database, owner: str, row: dict) -> dict:
     """Remove the album; its images stay, in no album. Returns the album as it was."""
     gone = await resource(db, owner, row)
     await db.batch(

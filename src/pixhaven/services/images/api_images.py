@@ -3,13 +3,21 @@ pages with their totals, and the upload that answers with the tags the image end
 The answer's shape is the routers' (routers/api_images.py).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from pixhaven.db import images as table
 from pixhaven.services.images.pipeline import ProcessedImage
 from pixhaven.services.images.store import NewImage, record_upload
 from pixhaven.timeutil import now_iso
 
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
+    from pixhaven.bindings.env import Env
 
-async def upload(env, processed: ProcessedImage, new: NewImage) -> tuple[dict, list[str]]:
+
+async def upload(env: Env, processed: ProcessedImage, new: NewImage) -> tuple[dict, list[str]]:
     """Record the upload; (row, its tags). The tags are read back after the write: a
     duplicate answers with its own tags merged with the new ones."""
     row, _created = await record_upload(env, processed, new)
@@ -17,7 +25,7 @@ async def upload(env, processed: ProcessedImage, new: NewImage) -> tuple[dict, l
 
 
 async def list_page(
-    db, owner: str, *, limit: int, offset: int, **filters
+    db: D1Database, owner: str, *, limit: int, offset: int, **filters
 ) -> tuple[list[dict], int]:
     """One newest-first page of the owner's visible images and how many match in all
     (filters: tag, orientation, formats, album_id, as db.images.list_page takes them)."""

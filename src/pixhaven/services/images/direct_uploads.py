@@ -16,11 +16,14 @@
 4. `purge_unfinished` (cron) removes rows whose bytes never arrived, with any objects.
 """
 
+from __future__ import annotations
+
 import json
 import logging
 import secrets
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from pixhaven.db import images as table
 from pixhaven.db import tags as tag_table
@@ -38,6 +41,11 @@ from pixhaven.services.jobs.queue import enqueue
 from pixhaven.services.jobs.registry import job_handler, message_handler
 from pixhaven.settings import Settings
 from pixhaven.timeutil import iso, utcnow
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
+    from pixhaven.bindings.env import Env
+
 
 log = logging.getLogger("pixhaven.uploads")
 
@@ -57,7 +65,7 @@ def _guessed_extension(filename: str | None) -> str:
 
 
 async def create_pending(
-    env,
+    env: Env,
     *,
     owner: str,
     filename: str | None,
@@ -112,7 +120,9 @@ async def create_pending(
     await db.batch(
         [table.insert_statement(db, row), *tag_statements(db, owner, image_id, tags, now)]
     )
-    return await table.get(db, image_id)
+    pending = await table.get(db, image_id)
+    assert pending is not None  # written by the batch above
+    return pending
 
 
 def not_pending_error(row: dict | None, image_id: str) -> ApiError:
@@ -132,7 +142,7 @@ def not_pending_error(row: dict | None, image_id: str) -> ApiError:
     )
 
 
-async def waiting_upload(db, image_id: str) -> dict:
+async def waiting_upload(db: D1Database, image_id: str) -> dict:
     """The row a signed upload URL names, while it still waits for its bytes; otherwise
     the error saying why the URL cannot be used (`not_pending_error`)."""
     row = await table.get(db, image_id)
@@ -141,7 +151,9 @@ async def waiting_upload(db, image_id: str) -> dict:
     return row
 
 
-async def complete_upload(env, settings: Settings, row: dict, data: bytes) -> tuple[dict, bool]:
+async def complete_upload(
+    env: Env, settings: Settings, row: dict, data: bytes
+) -> tuple[dict, bool]:
     """Process `data` and complete the pending `row`. Returns (row, created): created is
     False when the owner already had these bytes (the answer is then that image)."""
     db = env.DB
@@ -200,10 +212,12 @@ async def complete_upload(env, settings: Settings, row: dict, data: bytes) -> tu
     )
     if not created:
         return answer, False
-    return await table.get(db, image_id), True
+    completed = await table.get(db, image_id)
+    assert completed is not None  # made ready by the write above
+    return completed, True
 
 
-async def _answer_with_duplicate(env, row: dict, existing: dict) -> dict:
+async def _answer_with_duplicate(env: Env, row: dict, existing: dict) -> dict:
     """Drop the claimed row, moving its tags onto the image that already has the bytes."""
     db = env.DB
     now = iso(utcnow())
@@ -221,7 +235,7 @@ async def _answer_with_duplicate(env, row: dict, existing: dict) -> dict:
 # -- R2 presigned uploads: completing from the bucket -----------------------------------------
 
 
-async def complete_from_bucket(env, settings: Settings, row: dict) -> dict | None:
+async def complete_from_bucket(env: Env, settings: Settings, row: dict) -> dict | None:
     """Complete a pending row from `uploads/{id}` if the client has put it there.
     Returns the image row (or the duplicate it turned out to be), None if not uploaded yet."""
     key = incoming_key(row["id"])
@@ -263,7 +277,7 @@ def is_r2_event(body) -> bool:
 
 
 @message_handler(is_r2_event)
-async def enqueue_r2_event(env, body: dict) -> None:
+async def enqueue_r2_event(env: Env, body: dict) -> None:
     """Turn an R2 event notification into a durable job (retried with backoff)."""
     key = body["object"].get("key") or ""
     if body["action"] in R2_CREATE_ACTIONS and image_id_of_incoming(key):
@@ -271,7 +285,7 @@ async def enqueue_r2_event(env, body: dict) -> None:
 
 
 @job_handler("upload.complete")
-async def complete_upload_job(env, payload: dict) -> None:
+async def complete_upload_job(env: Env, payload: dict) -> None:
     row = await table.get(env.DB, payload["image_id"])
     if row is None or row["status"] not in ("pending", "uploading"):
         await env.BUCKET.delete(incoming_key(payload["image_id"]))  # nothing waits for it
@@ -304,7 +318,7 @@ def _possible_keys(row: dict) -> list[str]:
     return keys
 
 
-async def purge_unfinished(env, settings: Settings, batch_size: int = 100) -> int:
+async def purge_unfinished(env: Env, settings: Settings, batch_size: int = 100) -> int:
     """Cron: delete two-step uploads whose URL expired without bytes, objects first."""
     cutoff = utcnow() - timedelta(seconds=settings.upload_url_ttl_seconds) - UNFINISHED_GRACE
     purged = 0

@@ -5,7 +5,10 @@ The dialects differ only in what they may see and in how they refuse a malformed
 those are parameters; the lookup, its order of checks and its 404 are shared.
 """
 
+from __future__ import annotations
+
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from pixhaven.db import albums as album_table
 from pixhaven.db import images as table
@@ -14,9 +17,12 @@ from pixhaven.errors import ApiError, invalid
 from pixhaven.services.images.keys import not_found_error, valid_image_id
 from pixhaven.timeutil import now_iso
 
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
+
 
 async def owned_image(
-    db,
+    db: D1Database,
     owner: str,
     image_id: str,
     *,
@@ -51,7 +57,9 @@ async def owned_image(
     return row
 
 
-async def tags_and_album_slugs(db, rows: list[dict]) -> tuple[dict[str, list[str]], dict[str, str]]:
+async def tags_and_album_slugs(
+    db: D1Database, rows: list[dict]
+) -> tuple[dict[str, list[str]], dict[str, str]]:
     """What every image answer shows besides the rows: the images' tags by image id and
     their albums' slugs by album id (one query each, whatever the number of rows)."""
     tags = await table.tags_for(db, [row["id"] for row in rows])

@@ -22,7 +22,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from pixhaven.errors import ApiError
 from pixhaven.imaging.formats import (
@@ -36,6 +38,10 @@ from pixhaven.imaging.inspect import check_image_bytes, invalid_image_error
 from pixhaven.imaging.metadata import STRIPPERS
 from pixhaven.imaging.placeholder import MAX_SIDE as PLACEHOLDER_SIDE
 from pixhaven.imaging.placeholder import thumbhash_from_png
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
+    from pixhaven.bindings.images import ImageOutputOptions
 
 ORIGINAL_QUALITY = 92  # when the original itself has to be re-encoded
 MAX_OUTPUT_SIDE = 12_000  # Cloudflare Images' largest output side
@@ -69,7 +75,7 @@ class ProcessedImage:
 
 
 async def process_upload(
-    env, data: bytes, settings, options: UploadOptions | None = None
+    env: Env, data: bytes, settings, options: UploadOptions | None = None
 ) -> ProcessedImage:
     if options is None:  # one default instance shared by every call would be mutable state
         options = UploadOptions()
@@ -90,7 +96,7 @@ async def process_upload(
         (header.height, header.width) if header.rotated else (header.width, header.height)
     )
 
-    jobs = [_placeholder(env, original)]
+    jobs: list[Awaitable[str | bytes]] = [_placeholder(env, original)]
     wanted = [
         mime
         for flag, mime in (
@@ -103,7 +109,8 @@ async def process_upload(
         jobs += [
             _convert(env, original, bounds, {"format": mime, "quality": quality}) for mime in wanted
         ]
-    results = await asyncio.gather(*jobs, return_exceptions=True)
+    # The placeholder (str), then the versions (bytes); exceptions are raised just below.
+    results: list[Any] = await asyncio.gather(*jobs, return_exceptions=True)
     for result in results:
         if isinstance(result, BaseException):
             raise result
@@ -131,7 +138,7 @@ def _reread(data: bytes, fmt: str) -> ImageHeader:
     return read_header(data, fmt)
 
 
-async def _stored_original(env, data: bytes, header: ImageHeader):
+async def _stored_original(env: Env, data: bytes, header: ImageHeader):
     """The bytes to store as the original, and their header."""
     fmt = header.format
     if (
@@ -139,7 +146,7 @@ async def _stored_original(env, data: bytes, header: ImageHeader):
         or (fmt == "jpeg" and header.components == 4)
         or header.private_items
     ):
-        output = {"format": FORMATS[fmt][1]}
+        output: ImageOutputOptions = {"format": FORMATS[fmt][1]}
         if fmt in ("jpeg", "webp", "avif"):
             output["quality"] = ORIGINAL_QUALITY
         encoded = await _convert(env, data, None, output)
@@ -152,7 +159,7 @@ async def _stored_original(env, data: bytes, header: ImageHeader):
         raise invalid_image_error(fmt, exc) from None
 
 
-async def _placeholder(env, original: bytes) -> str:
+async def _placeholder(env: Env, original: bytes) -> str:
     side = PLACEHOLDER_SIDE
     png = await _convert(
         env, original, {"width": side, "height": side, "fit": "scale-down"}, {"format": "image/png"}
@@ -160,7 +167,7 @@ async def _placeholder(env, original: bytes) -> str:
     return thumbhash_from_png(png)
 
 
-async def _convert(env, data: bytes, transform: dict | None, output: dict) -> bytes:
+async def _convert(env: Env, data: bytes, transform: dict | None, output: dict) -> bytes:
     """One env.IMAGES call; its input errors become 4xx ApiErrors."""
     try:
         builder = env.IMAGES.input(data)

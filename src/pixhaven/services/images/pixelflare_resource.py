@@ -5,9 +5,12 @@ use (title = slug), as PixelFlare's upload example (`{"filename": "photo.jpg", "
 "photos"}`) uploads into an album it never created. An invalid slug is a 400.
 """
 
+from __future__ import annotations
+
 import base64
 import binascii
 import secrets
+from typing import TYPE_CHECKING
 
 from pixhaven.db import albums as album_table
 from pixhaven.db import images as table
@@ -20,6 +23,13 @@ from pixhaven.services.images.tag_names import parse_tag_list
 from pixhaven.services.images.upload_urls import r2_direct
 from pixhaven.settings import Settings
 from pixhaven.timeutil import iso, parse_iso, utcnow
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
+
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
 
 MAX_ALT_LENGTH = 1000
 MAX_FILENAME_LENGTH = 255
@@ -65,7 +75,7 @@ def check_tags(tags) -> list[str]:
         raise
 
 
-async def album_id_for(db, owner: str, slug: str | None) -> str | None:
+async def album_id_for(db: D1Database, owner: str, slug: str | None) -> str | None:
     """The owner's album with this slug, created on first use. Call after validation."""
     if slug is None:
         return None
@@ -85,6 +95,7 @@ async def album_id_for(db, owner: str, slug: str | None) -> str | None:
             },
         )
         found = await album_table.get_by_slug(db, owner, slug)
+        assert found is not None  # inserted just now, or by a concurrent request
     return found["id"]
 
 
@@ -92,7 +103,7 @@ async def album_id_for(db, owner: str, slug: str | None) -> str | None:
 
 
 async def owned_image(
-    env,
+    env: Env,
     settings: Settings,
     owner: str,
     image_id: str,
@@ -120,10 +131,12 @@ async def owned_image(
     )
 
 
-async def soft_delete(env, row: dict) -> dict:
+async def soft_delete(env: Env, row: dict) -> dict:
     """`DELETE /v1/images/{id}` answers the resource as it now is (`deleted_at` set)."""
     await image_updates.soft_delete(env, row)
-    return await table.get(env.DB, row["id"])
+    deleted = await table.get(env.DB, row["id"])
+    assert deleted is not None  # soft deletion keeps the row
+    return deleted
 
 
 # -- cursors and listing -------------------------------------------------------------------------
@@ -174,7 +187,7 @@ def parse_flag(raw: str | None, field: str) -> bool:
 
 
 async def list_images(
-    db,
+    db: D1Database,
     owner: str,
     *,
     limit: int,
@@ -204,7 +217,7 @@ async def list_images(
 # -- edits ----------------------------------------------------------------------------------------
 
 
-async def plan_update(db, row: dict, body: dict, present: set[str]) -> dict:
+async def plan_update(db: D1Database, row: dict, body: dict, present: set[str]) -> dict:
     """Validate a PATCH body (nothing written) → keyword arguments for update_image."""
     owner = row["owner"]
     fields: dict = {}

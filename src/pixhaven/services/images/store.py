@@ -6,11 +6,14 @@ objects; whatever fails in between is undone here, once for both paths. Object k
 from the row (services/images/keys.py), never from user input.
 """
 
+from __future__ import annotations
+
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from pixhaven.db import images as table
 from pixhaven.db import tags as tag_table
@@ -25,6 +28,10 @@ from pixhaven.services.images.pipeline import ProcessedImage
 from pixhaven.services.jobs.queue import enqueue
 from pixhaven.services.jobs.registry import job_handler
 from pixhaven.timeutil import iso, utcnow
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
+    from pixhaven.bindings.env import Env
 
 
 @dataclass
@@ -45,7 +52,12 @@ class NewImage:
 
 
 async def unique_filename(
-    db, owner: str, album_id: str | None, filename: str, short_id: str, except_id: str = ""
+    db: D1Database,
+    owner: str,
+    album_id: str | None,
+    filename: str,
+    short_id: str,
+    except_id: str = "",
 ) -> str:
     """`filename`, or `{stem}-{short_id}.{ext}` if another live image of the owner's album
     (other than `except_id`) already has it: CDN paths must stay unambiguous."""
@@ -55,7 +67,7 @@ async def unique_filename(
     return f"{stem}-{short_id}.{extension}"
 
 
-def tag_statements(db, owner: str, image_id: str, tags: list[str], now: str) -> list:
+def tag_statements(db: D1Database, owner: str, image_id: str, tags: list[str], now: str) -> list:
     statements = []
     for name in tags:
         statements.append(tag_table.ensure_statement(db, owner, name, now))
@@ -81,7 +93,7 @@ def processed_columns(processed: ProcessedImage) -> dict:
 
 
 async def write_image(
-    env,
+    env: Env,
     processed: ProcessedImage,
     owner: str,
     *,
@@ -125,7 +137,7 @@ async def write_image(
     return row, True
 
 
-async def _put_objects(env, processed: ProcessedImage, row: dict, written: list[str]) -> None:
+async def _put_objects(env: Env, processed: ProcessedImage, row: dict, written: list[str]) -> None:
     """Put the row's versions, each key appended to `written` as soon as it is stored."""
     bodies = {"original": processed.original, "webp": processed.webp, "avif": processed.avif}
     for version, key in object_keys(row).items():
@@ -141,7 +153,7 @@ async def _put_objects(env, processed: ProcessedImage, row: dict, written: list[
         written.append(key)
 
 
-async def record_upload(env, processed: ProcessedImage, new: NewImage) -> tuple[dict, bool]:
+async def record_upload(env: Env, processed: ProcessedImage, new: NewImage) -> tuple[dict, bool]:
     """Store a processed upload: objects first, then the row and its tags in one D1 batch.
 
     Returns (row, created). The same owner uploading the same bytes gets the existing image
@@ -209,14 +221,14 @@ async def record_upload(env, processed: ProcessedImage, new: NewImage) -> tuple[
     )
 
 
-async def _merge_duplicate(env, existing: dict, new: NewImage) -> dict:
+async def _merge_duplicate(env: Env, existing: dict, new: NewImage) -> dict:
     if new.tags:
         now = iso(utcnow())
         await env.DB.batch(tag_statements(env.DB, existing["owner"], existing["id"], new.tags, now))
     return existing
 
 
-async def delete_objects_or_defer(env, keys: list[str], owner: str | None = None) -> None:
+async def delete_objects_or_defer(env: Env, keys: list[str], owner: str | None = None) -> None:
     """Delete objects now; if R2 fails, leave a durable job that retries until done."""
     if not keys:
         return
@@ -227,5 +239,5 @@ async def delete_objects_or_defer(env, keys: list[str], owner: str | None = None
 
 
 @job_handler("objects.delete")
-async def delete_objects_job(env, payload: dict) -> None:
+async def delete_objects_job(env: Env, payload: dict) -> None:
     await env.BUCKET.delete(list(payload["keys"]))

@@ -6,7 +6,10 @@ Every write is one D1 batch, so it happens completely or not at all; everything 
 by owner. Counts include only visible images (not deleted, not expired, upload complete).
 """
 
+from __future__ import annotations
+
 import json
+from typing import TYPE_CHECKING
 
 from pixhaven.db import images as image_table
 from pixhaven.db import tags as table
@@ -14,6 +17,9 @@ from pixhaven.errors import ApiError
 from pixhaven.services.images.keys import valid_image_id
 from pixhaven.services.images.tag_names import normalize_tag, parse_tag_list
 from pixhaven.timeutil import now_iso
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.d1 import D1Database
 
 # One request may touch at most this many images (one D1 batch, bounded work).
 MAX_BATCH_IMAGES = 1000
@@ -29,21 +35,21 @@ def existing_name(raw: str) -> str:
     return raw.strip().lower()
 
 
-async def list_tags(db, owner: str) -> list[dict]:
+async def list_tags(db: D1Database, owner: str) -> list[dict]:
     return [
         {"name": row["name"], "count": int(row["count"])}
         for row in await table.list_with_counts(db, owner, now_iso())
     ]
 
 
-async def _counted(db, owner: str, name: str) -> dict:
+async def _counted(db: D1Database, owner: str, name: str) -> dict:
     row = await table.get_with_count(db, owner, name, now_iso())
     if row is None:  # deleted by a concurrent request meanwhile
         raise tag_not_found(name)
     return {"name": row["name"], "count": int(row["count"])}
 
 
-async def create_tag(db, owner: str, raw_name) -> dict:
+async def create_tag(db: D1Database, owner: str, raw_name) -> dict:
     """Create a tag; creating one that exists answers it as it is."""
     name = normalize_tag(raw_name)
     await table.ensure_statement(db, owner, name, now_iso()).run()
@@ -60,7 +66,7 @@ def _about(field: str, parse, value):
         raise
 
 
-async def rename_tag(db, owner: str, old_raw: str, new_raw) -> dict:
+async def rename_tag(db: D1Database, owner: str, old_raw: str, new_raw) -> dict:
     new = _about("newName", normalize_tag, new_raw)
     old = existing_name(old_raw)
     if new == old:
@@ -75,7 +81,7 @@ async def rename_tag(db, owner: str, old_raw: str, new_raw) -> dict:
     return await _counted(db, owner, new)
 
 
-async def delete_tag(db, owner: str, raw_name: str) -> int:
+async def delete_tag(db: D1Database, owner: str, raw_name: str) -> int:
     """Delete the tag and soft-delete its images (restorable like any deleted image).
     Returns how many visible images were deleted."""
     name = existing_name(raw_name)
@@ -119,7 +125,7 @@ def _image_ids(body: dict) -> list[str]:
     return list(dict.fromkeys(item.lower() for item in ids))
 
 
-async def batch_update(db, owner: str, body: dict) -> int:
+async def batch_update(db: D1Database, owner: str, body: dict) -> int:
     """Add and remove tags on many of the owner's images at once; returns how many images
     were updated. Every id must be one of the caller's live images, else nothing changes:
     malformed ids → 400, ids that are not the caller's (or are deleted) → 404, both naming

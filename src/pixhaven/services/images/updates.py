@@ -6,9 +6,12 @@ deleting the row leaves a row that the next purge finishes, never an orphaned ob
 Purges that fail are handed to a durable `image.purge` job and retried with backoff.
 """
 
+from __future__ import annotations
+
 import json
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from pixhaven.db import images as table
 from pixhaven.db import tags as tag_table
@@ -19,13 +22,16 @@ from pixhaven.services.jobs.queue import enqueue
 from pixhaven.services.jobs.registry import job_handler
 from pixhaven.timeutil import iso, utcnow
 
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
+
 log = logging.getLogger("pixhaven.images")
 
 _UNSET = object()
 
 
 async def update_image(
-    env,
+    env: Env,
     row: dict,
     *,
     tags: list[str] | None = None,
@@ -54,15 +60,17 @@ async def update_image(
         statements.append(tag_table.clear_statement(db, row["id"]))
         statements += tag_statements(db, row["owner"], row["id"], tags, now)
     await db.batch(statements)
-    return await table.get(db, row["id"])
+    updated = await table.get(db, row["id"])
+    assert updated is not None  # the row just updated
+    return updated
 
 
-async def soft_delete(env, row: dict) -> None:
+async def soft_delete(env: Env, row: dict) -> None:
     """Hidden at once from lists, random and serving; restorable until retention ends."""
     await table.soft_delete(env.DB, row["id"], iso(utcnow()))
 
 
-async def restore(env, row: dict, retention_days: int) -> dict:
+async def restore(env: Env, row: dict, retention_days: int) -> dict:
     if row["deleted_at"] is None:
         return row
     deadline = utcnow() - timedelta(days=retention_days)
@@ -83,10 +91,12 @@ async def restore(env, row: dict, retention_days: int) -> dict:
                 details={"image_id": row["id"]},
             ) from None
         raise
-    return await table.get(env.DB, row["id"])
+    restored = await table.get(env.DB, row["id"])
+    assert restored is not None  # the row just restored
+    return restored
 
 
-async def _keys_of(env, row: dict) -> list[str]:
+async def _keys_of(env: Env, row: dict) -> list[str]:
     """Every object of an image: its versions and any cached variants."""
     keys = list(object_keys(row).values())
     cursor = None
@@ -98,7 +108,7 @@ async def _keys_of(env, row: dict) -> list[str]:
         cursor = listing["cursor"]
 
 
-async def purge_image(env, image_id: str) -> bool:
+async def purge_image(env: Env, image_id: str) -> bool:
     """Delete an image's objects, then its row. Safe to repeat; False if already gone."""
     row = await table.get(env.DB, image_id)
     if row is None:
@@ -109,15 +119,16 @@ async def purge_image(env, image_id: str) -> bool:
 
 
 @job_handler("image.purge")
-async def purge_image_job(env, payload: dict) -> None:
+async def purge_image_job(env: Env, payload: dict) -> None:
     await purge_image(env, payload["image_id"])
 
 
-async def purge_due(env, retention_days: int, batch_size: int = 100) -> int:
+async def purge_due(env: Env, retention_days: int, batch_size: int = 100) -> int:
     """Purge expired images and soft-deleted ones past retention. Returns how many were
     removed now; any that fail are left to a durable retrying job."""
     now = utcnow()
-    purged, deferred = 0, set()
+    purged = 0
+    deferred: set[str] = set()
     while True:
         rows = await table.purgeable(
             env.DB, iso(now), iso(now - timedelta(days=retention_days)), batch_size + len(deferred)

@@ -7,14 +7,21 @@ cron handler (`dispatch_due_jobs`) re-sends messages for jobs whose retry time h
 whose consumer died mid-run, so a lost message or a crash loses no work.
 """
 
+from __future__ import annotations
+
 import json
 import logging
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from pixhaven.db import jobs as table
 from pixhaven.services.jobs.registry import HANDLERS, MESSAGE_HANDLERS
 from pixhaven.timeutil import iso, iso_in, utcnow
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
+    from pixhaven.bindings.queue import MessageBatch
 
 log = logging.getLogger("pixhaven.jobs")
 BACKOFF_BASE = timedelta(seconds=30)
@@ -30,7 +37,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 async def enqueue(
-    env, kind: str, payload: dict, *, owner: str | None = None, max_attempts: int = 5
+    env: Env, kind: str, payload: dict, *, owner: str | None = None, max_attempts: int = 5
 ) -> str:
     if kind not in HANDLERS:
         raise ValueError(f"no handler registered for job kind {kind!r}")
@@ -48,12 +55,13 @@ async def enqueue(
     return job_id
 
 
-async def run_job(env, job_id: str) -> str:
+async def run_job(env: Env, job_id: str) -> str:
     """Run one job by id. Returns its resulting status ('done', 'queued', 'failed', or
     'skipped' when it was not claimable)."""
     if not await table.claim(env.DB, job_id):
         return "skipped"
     job = await table.get(env.DB, job_id)
+    assert job is not None  # claimed just now
     handler = HANDLERS.get(job["kind"])
     try:
         if handler is None:
@@ -80,7 +88,7 @@ async def run_job(env, job_id: str) -> str:
     return "done"
 
 
-async def handle_queue_batch(env, batch) -> None:
+async def handle_queue_batch(env: Env, batch: MessageBatch) -> None:
     """The Worker's `queue` handler. Each message is acknowledged once its job has been run
     or recorded as failed: retries are scheduled by the job row, not by redelivery."""
     for message in batch.messages:
@@ -96,7 +104,7 @@ async def handle_queue_batch(env, batch) -> None:
         message.ack()
 
 
-async def dispatch_due_jobs(env) -> int:
+async def dispatch_due_jobs(env: Env) -> int:
     """Cron: wake up jobs that are due again or were abandoned mid-run."""
     now = utcnow()
     stale_before = iso(now - STALE_AFTER)

@@ -31,7 +31,7 @@ import json
 import logging
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pixhaven.db import webhooks as table
 from pixhaven.errors import ApiError, invalid
@@ -40,6 +40,9 @@ from pixhaven.net.errors import BlockedDestination, InvalidURL, RemoteFetchError
 from pixhaven.services.jobs.queue import backoff, enqueue
 from pixhaven.services.jobs.registry import job_handler
 from pixhaven.timeutil import iso_in, now_iso
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
 
 log = logging.getLogger("pixhaven.webhooks")
 
@@ -168,7 +171,7 @@ def _body(body: Any) -> dict:
 # -- CRUD -------------------------------------------------------------------------------------
 
 
-async def create(env, owner: str, body: Any) -> dict:
+async def create(env: Env, owner: str, body: Any) -> dict:
     body = _body(body)
     url = await check_url(body.get("url"))
     if len(await table.list_subscriptions(env.DB, owner)) >= MAX_SUBSCRIPTIONS:
@@ -193,19 +196,19 @@ async def create(env, owner: str, body: Any) -> dict:
     return {"success": True, **shape(row, with_secret=True)}
 
 
-async def get(env, owner: str, uid: str) -> dict:
+async def get(env: Env, owner: str, uid: str) -> dict:
     row = await table.get_subscription(env.DB, uid, owner)
     if row is None:
         raise ApiError(404, "Webhook subscription not found", details={"uid": uid})
     return row
 
 
-async def list_all(env, owner: str) -> dict:
+async def list_all(env: Env, owner: str) -> dict:
     rows = await table.list_subscriptions(env.DB, owner)
     return {"success": True, "subscriptions": [shape(row) for row in rows], "events": list(EVENTS)}
 
 
-async def update(env, owner: str, uid: str, body: Any) -> dict:
+async def update(env: Env, owner: str, uid: str, body: Any) -> dict:
     body = _body(body)
     row = await get(env, owner, uid)
     if body.get("url") is not None:
@@ -224,7 +227,7 @@ async def update(env, owner: str, uid: str, body: Any) -> dict:
     return {"success": True, **shape(row, with_secret=rotated)}
 
 
-async def delete(env, owner: str, uid: str) -> None:
+async def delete(env: Env, owner: str, uid: str) -> None:
     if not await table.delete_subscription(env.DB, uid, owner):
         raise ApiError(404, "Webhook subscription not found", details={"uid": uid})
 
@@ -232,7 +235,7 @@ async def delete(env, owner: str, uid: str) -> None:
 # -- events and deliveries ------------------------------------------------------------------
 
 
-async def emit(env, owner: str, event: str, data: dict) -> list[str]:
+async def emit(env: Env, owner: str, event: str, data: dict) -> list[str]:
     """Queue `event` for every active subscription of `owner` that wants it; the delivery
     ids. Never raises: an event that cannot be queued is logged, not the caller's failure."""
     ids = []
@@ -276,7 +279,7 @@ def _retryable(status_code: int) -> bool:
     return status_code == 429 or status_code >= 500
 
 
-async def deliver(env, delivery: dict, *, transport=None, resolver=None) -> str:
+async def deliver(env: Env, delivery: dict, *, transport=None, resolver=None) -> str:
     """One attempt at a delivery row; records it and answers 'delivered', 'failed' (for
     good) or 'retry' (a later attempt may succeed)."""
     attempt = int(delivery["attempts"]) + 1
@@ -350,10 +353,11 @@ class DeliveryRetry(Exception):
 
 
 @job_handler("webhook.deliver")
-async def deliver_job(env, payload: dict) -> None:
+async def deliver_job(env: Env, payload: dict) -> None:
     delivery = await table.get_delivery(env.DB, payload["delivery_id"])
     if delivery is None or delivery["status"] != "pending":
         return
     if await deliver(env, delivery) == "retry":
         delivery = await table.get_delivery(env.DB, delivery["id"])
+        assert delivery is not None  # deliveries are never deleted
         raise DeliveryRetry(delivery["last_error"])

@@ -17,6 +17,7 @@ succeeded), `failed` (none did) or stays `cancelled`, and the webhook event `bat
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 from pixhaven.db import batches as table
 from pixhaven.db import jobs as jobs_table
@@ -29,6 +30,9 @@ from pixhaven.services.rendering import render as generation
 from pixhaven.services.rendering import templates
 from pixhaven.settings import Settings
 from pixhaven.timeutil import iso, now_iso, utcnow
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
 
 MAX_ITEMS = 100
 ITEM_ATTEMPTS = 3
@@ -125,7 +129,7 @@ def item_result(item: dict) -> dict:
 
 
 async def start(
-    env, settings: Settings, owner: str, key_id: str | None, base: str, uid: str, body: dict
+    env: Env, settings: Settings, owner: str, key_id: str | None, base: str, uid: str, body: dict
 ) -> dict:
     template = await templates.get(env, owner, uid)
     media_type = generation.media_type_of(body.get("format"))
@@ -173,30 +177,31 @@ async def start(
     return shape(batch)
 
 
-async def get(env, owner: str, batch_id: str) -> dict:
+async def get(env: Env, owner: str, batch_id: str) -> dict:
     batch = await table.get(env.DB, batch_id, owner)
     if batch is None:
         raise ApiError(404, "Batch not found", details={"id": batch_id})
     return batch
 
 
-async def results(env, owner: str, batch_id: str) -> dict:
+async def results(env: Env, owner: str, batch_id: str) -> dict:
     batch = await get(env, owner, batch_id)
     items = await table.items(env.DB, batch_id)
     return {**shape(batch), "results": [item_result(item) for item in items]}
 
 
-async def cancel(env, owner: str, batch_id: str) -> dict:
+async def cancel(env: Env, owner: str, batch_id: str) -> dict:
     await get(env, owner, batch_id)
     await table.cancel(env.DB, batch_id)
     await settle(env, batch_id)
     return shape(await get(env, owner, batch_id))
 
 
-async def settle(env, batch_id: str) -> None:
+async def settle(env: Env, batch_id: str) -> None:
     """Finish the batch if every item is settled, and emit its event (once)."""
     if await table.finish(env.DB, batch_id):
         batch = await table.get(env.DB, batch_id)
+        assert batch is not None  # finished just now
         items = await table.items(env.DB, batch_id)
         await webhooks.emit(
             env,
@@ -218,7 +223,7 @@ def _error(exc: Exception) -> dict:
 
 
 @job_handler("batch.render_item")
-async def render_item(env, payload: dict) -> None:
+async def render_item(env: Env, payload: dict) -> None:
     batch_id, index = payload["batch_id"], int(payload["index"])
     batch = await table.get(env.DB, batch_id)
     if batch is None:

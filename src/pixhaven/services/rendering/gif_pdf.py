@@ -16,12 +16,17 @@ Pictify's HTML and URL inputs (`html`, `url`) answer 422: this deployment render
 documents only.
 """
 
+from __future__ import annotations
+
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pixhaven.errors import ApiError, invalid
 from pixhaven.render.document import Document, DocumentError, validate_document
 from pixhaven.services.rendering.render import render_errors
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
 
 MAX_FRAMES = 100
 MAX_GIF_PIXELS = 30_000_000  # width × height × frames: bounds the Worker's memory
@@ -156,7 +161,7 @@ def parse_pdf_pages(body: Any, max_components: int | None) -> list[Document]:
     return _documents(body, "pages", body.get("pages"), MAX_PAGES, max_components, "page")
 
 
-async def render_gif(env, settings, documents, delays, loop) -> bytes:
+async def render_gif(env: Env, settings, documents, delays, loop) -> bytes:
     from pixhaven.render.gif import render_gif as draw
 
     with render_errors():
@@ -170,7 +175,7 @@ async def render_gif(env, settings, documents, delays, loop) -> bytes:
         )
 
 
-async def render_pdf(env, settings, documents) -> bytes:
+async def render_pdf(env: Env, settings, documents) -> bytes:
     from pixhaven.render.pdf import render_pdf as draw
 
     with render_errors():
@@ -191,7 +196,7 @@ def wants_bytes(accept: str | None, media_type: str) -> bool:
     return media_type in types and "application/json" not in types
 
 
-async def store_gif(env, settings, identity, content: bytes, base: str, detail: dict) -> dict:
+async def store_gif(env: Env, settings, identity, content: bytes, base: str, detail: dict) -> dict:
     from pixhaven.services.rendering.store import store_image_render
 
     return await store_image_render(
@@ -206,7 +211,9 @@ async def store_gif(env, settings, identity, content: bytes, base: str, detail: 
     )
 
 
-async def store_pdf(env, identity, content: bytes, documents: list[Document], base: str) -> dict:
+async def store_pdf(
+    env: Env, identity, content: bytes, documents: list[Document], base: str
+) -> dict:
     from pixhaven.services.rendering.store import store_pdf_render
 
     return await store_pdf_render(
@@ -219,7 +226,7 @@ async def store_pdf(env, identity, content: bytes, documents: list[Document], ba
     )
 
 
-async def record_file_usage(env, identity, detail: dict) -> None:
+async def record_file_usage(env: Env, identity, detail: dict) -> None:
     from pixhaven.services.rendering.usage import record_usage
 
     await record_usage(env, identity.owner, identity.key_id, detail)

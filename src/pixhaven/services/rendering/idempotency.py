@@ -10,11 +10,14 @@ import hashlib
 import json
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pixhaven.db import idempotency as idem_table
 from pixhaven.errors import ApiError
 from pixhaven.timeutil import iso, utcnow
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 ABANDONED_AFTER = timedelta(minutes=5)  # an unanswered in-flight key is taken over after this
@@ -22,7 +25,7 @@ MAX_IDEMPOTENCY_KEY = 255
 
 
 async def idempotent(
-    env,
+    env: Env,
     owner: str,
     key: str | None,
     route: str,
@@ -84,6 +87,6 @@ def _in_progress(key: str) -> ApiError:
     )
 
 
-async def purge_idempotency_keys(env) -> int:
+async def purge_idempotency_keys(env: Env) -> int:
     """Drop keys older than the replay window (cron housekeeping)."""
     return await idem_table.delete_older_than(env.DB, iso(utcnow() - IDEMPOTENCY_WINDOW))

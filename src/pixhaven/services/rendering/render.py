@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import uuid
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pixhaven.errors import ApiError
 from pixhaven.render.document import DocumentError, validate_document
@@ -33,6 +33,9 @@ from pixhaven.services.rendering.store import store_image_render
 from pixhaven.services.rendering.usage import record_usage
 from pixhaven.settings import Settings
 from pixhaven.timeutil import now_iso
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
 
 FORMATS = {
     "png": "image/png",
@@ -106,7 +109,7 @@ def template_uid_of(body: dict) -> str | None:
     return None
 
 
-async def render_document(env, settings: Settings, raw: Any, media_type: str) -> tuple:
+async def render_document(env: Env, settings: Settings, raw: Any, media_type: str) -> tuple:
     """Validate and render; (bytes, width, height). Errors are ApiError with the document's
     own messages (component index and field)."""
     from pixhaven.render.engine import render
@@ -144,7 +147,7 @@ def render_errors():
 
 
 async def render_and_store(
-    env,
+    env: Env,
     settings: Settings,
     owner: str,
     key_id: str | None,
@@ -203,7 +206,7 @@ def svg_key(render_id: str) -> str:
     return f"renders/{render_id}.svg"
 
 
-async def serve_svg(env, render_id: str):
+async def serve_svg(env: Env, render_id: str):
     """(bytes, headers) of a stored SVG render, or a 404 ApiError."""
     try:
         render_id = str(uuid.UUID(render_id))

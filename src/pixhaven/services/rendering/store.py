@@ -11,13 +11,19 @@
   (services/rendering/render.py) stores through here too.
 """
 
+from __future__ import annotations
+
 import uuid
+from typing import TYPE_CHECKING
 
 from pixhaven.services.images.keys import IMMUTABLE, object_url, original_key
 from pixhaven.services.images.pipeline import UploadOptions, process_upload
 from pixhaven.services.images.store import NewImage, record_upload
 from pixhaven.services.rendering.usage import record_usage
 from pixhaven.timeutil import now_iso
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
 
 PDF_CONTENT_TYPE = "application/pdf"
 
@@ -27,7 +33,7 @@ def pdf_key(render_id: str) -> str:
 
 
 async def store_image_render(
-    env,
+    env: Env,
     settings,
     owner: str,
     key_id: str | None,
@@ -57,7 +63,13 @@ async def store_image_render(
 
 
 async def store_pdf_render(
-    env, owner: str, key_id: str | None, data: bytes, *, pages: list[tuple[int, int]], base: str
+    env: Env,
+    owner: str,
+    key_id: str | None,
+    data: bytes,
+    *,
+    pages: list[tuple[int, int]],
+    base: str,
 ) -> dict:
     """Store a PDF under `renders/{uuid}.pdf`; `{url, id, createdAt, pages, width, height}`
     (width and height: the first page's canvas, in pixels; every page in `pageSizes`)."""

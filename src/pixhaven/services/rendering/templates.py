@@ -22,12 +22,15 @@ from __future__ import annotations
 import math
 import re
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pixhaven.db import templates as table
 from pixhaven.errors import ApiError, invalid
 from pixhaven.render.document import DocumentError, parse_color, validate_document
 from pixhaven.timeutil import now_iso
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
 
 TYPES = ("text", "number", "color", "image", "boolean")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
@@ -398,7 +401,7 @@ def _body(body: Any) -> dict:
     return body
 
 
-async def create(env, owner: str, body: Any, max_components: int) -> dict:
+async def create(env: Env, owner: str, body: Any, max_components: int) -> dict:
     body = _body(body)
     variables = validate_variables(body.get("variables"))
     document = document_of(body)
@@ -418,14 +421,14 @@ async def create(env, owner: str, body: Any, max_components: int) -> dict:
     return shape(row)
 
 
-async def get(env, owner: str, uid: str) -> dict:
+async def get(env: Env, owner: str, uid: str) -> dict:
     row = await table.get(env.DB, owner, uid)
     if row is None:
         raise ApiError(404, "Template not found", details={"uid": uid})
     return row
 
 
-async def update(env, owner: str, uid: str, body: Any, max_components: int) -> dict:
+async def update(env: Env, owner: str, uid: str, body: Any, max_components: int) -> dict:
     """PUT: the fields present replace the stored ones; the result is checked as a whole."""
     body = _body(body)
     row = await get(env, owner, uid)
@@ -444,12 +447,12 @@ async def update(env, owner: str, uid: str, body: Any, max_components: int) -> d
     return shape(row)
 
 
-async def delete(env, owner: str, uid: str) -> None:
+async def delete(env: Env, owner: str, uid: str) -> None:
     if not await table.delete(env.DB, owner, uid):
         raise ApiError(404, "Template not found", details={"uid": uid})
 
 
-async def list_page(env, owner: str, page: int, limit: int) -> dict:
+async def list_page(env: Env, owner: str, page: int, limit: int) -> dict:
     total = await table.count(env.DB, owner)
     rows = await table.page(env.DB, owner, limit, (page - 1) * limit)
     total_pages = (total + limit - 1) // limit

@@ -1,15 +1,21 @@
 """Render usage: each render is a usage event (`kind = "render"`, `detail.api` naming the
 API that rendered), and Craftr's monthly quota is counted from those events."""
 
+from __future__ import annotations
+
 import uuid
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from pixhaven.db import usage_events
 from pixhaven.errors import ApiError
 from pixhaven.timeutil import iso, now_iso, utcnow
 
+if TYPE_CHECKING:
+    from pixhaven.bindings.env import Env
 
-async def record_usage(env, owner: str, key_id: str | None, detail: dict) -> None:
+
+async def record_usage(env: Env, owner: str, key_id: str | None, detail: dict) -> None:
     await usage_events.insert(
         env.DB,
         {
@@ -24,7 +30,7 @@ async def record_usage(env, owner: str, key_id: str | None, detail: dict) -> Non
     )
 
 
-async def check_monthly_quota(env, owner: str, limit: int) -> None:
+async def check_monthly_quota(env: Env, owner: str, limit: int) -> None:
     """Craftr's plans count renders per month; past `RENDER_MONTHLY_LIMIT` (0 = no limit)
     the answer is 429 with the documented `retryAfter`: the start of next month (UTC)."""
     if limit <= 0:
