@@ -3,7 +3,7 @@ caller's usage events, by day and by model, over a period; owner isolation; scop
 
 import base64
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from PIL import Image
@@ -59,10 +59,10 @@ async def test_usage_and_costs_after_a_few_generations(client, env, make_key):
             "kind": "render",
             "cost": 0,
             "detail": {},
-            "created_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
+            "created_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z"),
         },
     )
-    today = datetime.now(UTC).date().isoformat()
+    today = datetime.now(timezone.utc).date().isoformat()
 
     usage = await client.get("/api/analytics/usage", headers=alice)
     assert usage.status_code == 200, usage.text

@@ -49,7 +49,7 @@ async def test_create_collection(client, admin):
     body = response.json()
     assert body["success"] is True
     collection = body["collection"]
-    assert set(collection) >= FIELDS
+    assert FIELDS <= set(collection)
     assert {key: body[key] for key in collection} == collection  # also at the top level
     assert collection["id"].startswith("col_")
     assert collection["name"] == collection["title"] == "Landscapes"

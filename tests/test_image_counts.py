@@ -7,7 +7,7 @@ equal the exact COUNT over the rows, for every filter value. Then the same over 
 import json
 import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -25,7 +25,7 @@ from tests.imagegen import unique_jpeg, upload
 OWNERS = ("alice", "bob")
 TAGS = ("cat", "dog", "sea", "sky", "tree")
 FORMATS = ("jpg", "png", "gif", "webp", "avif")
-BASE = datetime(2026, 3, 1, tzinfo=UTC)
+BASE = datetime(2026, 3, 1, tzinfo=timezone.utc)
 
 # What the counters must hold: live images (deleted_at IS NULL AND status = 'ready').
 EXACT_COUNTERS = """

@@ -234,7 +234,7 @@ async def test_put_accepts_buffers_and_async_iterables(tmp_path):
 async def test_uploaded_is_naive_utc_now(tmp_path):
     obj = await LocalR2(tmp_path).put("t", b"x")
     assert obj.uploaded.tzinfo is None
-    now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
     assert abs((now - obj.uploaded).total_seconds()) < 5
 
 

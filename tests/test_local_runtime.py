@@ -1,6 +1,6 @@
 """The local runtime's own parts: config from wrangler.toml/.dev.vars, cron, CLI."""
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -33,9 +33,11 @@ def test_parse_dev_vars():
 
 
 def test_cron_next_fire_times():
-    start = datetime(2026, 1, 1, 10, 7, 30, tzinfo=UTC)
+    start = datetime(2026, 1, 1, 10, 7, 30, tzinfo=timezone.utc)
     assert CronSchedule("*/15 * * * *").next_after(start).minute == 15
-    assert CronSchedule("0 3 * * *").next_after(start) == datetime(2026, 1, 2, 3, 0, tzinfo=UTC)
+    assert CronSchedule("0 3 * * *").next_after(start) == datetime(
+        2026, 1, 2, 3, 0, tzinfo=timezone.utc
+    )
     # 2026-01-04 is a Sunday (0 and 7 both mean Sunday).
     for sunday in ("0 0 * * 0", "0 0 * * 7"):
         assert CronSchedule(sunday).next_after(start).day == 4

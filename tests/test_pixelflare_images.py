@@ -4,7 +4,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -553,7 +553,7 @@ def test_sigv4_presign_matches_aws_documented_example():
         secret_access_key=secret,
         region="us-east-1",
         expires_seconds=86400,
-        now=datetime(2013, 5, 24, tzinfo=UTC),
+        now=datetime(2013, 5, 24, tzinfo=timezone.utc),
     )
     documented = "aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404"
     assert url == (
@@ -590,7 +590,7 @@ def test_sigv4_put_encodes_key_and_uses_r2_region():
         secret_access_key="s",
         region="auto",
         expires_seconds=900,
-        now=datetime(2025, 1, 1, 12, 0, tzinfo=UTC),
+        now=datetime(2025, 1, 1, 12, 0, tzinfo=timezone.utc),
     )
     assert url.startswith("https://acct.r2.cloudflarestorage.com/bucket/uploads/a%20b%2Bc?")
     assert "X-Amz-Credential=k%2F20250101%2Fauto%2Fs3%2Faws4_request" in url

@@ -140,7 +140,7 @@ async def test_png_draws_every_component_where_the_document_says(client, admin):
     # Wrapped text: stays inside its 300 px frame and takes several lines.
     wrapped = ink_bbox(mask, (0, 115, 800, 290))
     assert wrapped is not None
-    assert wrapped[0] >= 39 and wrapped[2] <= 340 + 1
+    assert 39 <= wrapped[0] and wrapped[2] <= 340 + 1
     assert wrapped[3] - wrapped[1] > 2 * 24  # two lines of 24 px text, not one
 
     # Dividers: exact rectangles in their colours.

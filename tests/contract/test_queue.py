@@ -4,7 +4,7 @@ delays, batch timeouts and backoff elapse instantly and can be checked exactly."
 
 import asyncio
 import copy
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -84,7 +84,7 @@ async def test_send_delivers_a_message_with_its_metadata(make_queue, vtime):
 async def test_timestamp_is_naive_utc(make_queue):
     seen = []
     queue = make_queue(lambda batch: seen.extend(batch.messages))  # a plain function works too
-    sent_at = datetime.now(UTC).replace(tzinfo=None)
+    sent_at = datetime.now(timezone.utc).replace(tzinfo=None)
     await queue.send("hello")
     await queue.drain()
     assert abs(seen[0].timestamp - sent_at) < timedelta(seconds=5)

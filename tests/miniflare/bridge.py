@@ -232,7 +232,7 @@ def _encode(value: Any) -> Any:
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
             # Workers run in UTC, so the SDK's naive datetimes are UTC there.
-            value = value.replace(tzinfo=datetime.UTC)
+            value = value.replace(tzinfo=datetime.timezone.utc)
         return {"$date": value.timestamp() * 1000}
     if isinstance(value, dict):
         return {str(k): _encode(v) for k, v in value.items()}
