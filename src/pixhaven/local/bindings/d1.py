@@ -100,7 +100,7 @@ class D1PreparedStatement:
     async def run(self) -> D1Result:
         return self._database._run_in_transaction([self])[0]
 
-    async def first(self, colName: str | None = None):  # noqa: N803 - JS name
+    async def first(self, colName: str | None = None):
         results = self._database._run_in_transaction([self])[0]["results"]
         if not results:
             return None
@@ -111,7 +111,7 @@ class D1PreparedStatement:
             raise D1Error(f"D1_COLUMN_NOTFOUND: Column not found ({colName})")
         return row[colName]
 
-    async def raw(self, options: dict | None = None, *, columnNames: bool = False):  # noqa: N803
+    async def raw(self, options: dict | None = None, *, columnNames: bool = False):
         # The SDK passes keyword arguments as one trailing options object, so both
         # `raw(columnNames=True)` and `raw({"columnNames": True})` reach workerd alike.
         if options and options.get("columnNames"):

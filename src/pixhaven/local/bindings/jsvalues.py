@@ -38,7 +38,7 @@ class ArrayBuffer:
         self._data = bytes(data)
 
     @property
-    def byteLength(self) -> int:  # noqa: N802 - JavaScript property name
+    def byteLength(self) -> int:
         return len(self._data)
 
     def to_bytes(self) -> bytes:

@@ -86,7 +86,7 @@ class R2Checksums:
             return None if digest is None else ArrayBuffer(bytes.fromhex(digest))
         raise AttributeError(name)
 
-    def toJSON(self) -> JsDict:  # noqa: N802 - JavaScript method name
+    def toJSON(self) -> JsDict:
         return JsDict(self._hex)
 
     def __repr__(self) -> str:
@@ -96,7 +96,7 @@ class R2Checksums:
 class R2Object:
     """Metadata of a stored object (what `head`, `put` and `list` return)."""
 
-    def __init__(self, record: dict, range: dict | None = None):  # noqa: A002
+    def __init__(self, record: dict, range: dict | None = None):
         self.key: str = record["key"]
         self.version: str = record["version"]
         self.size: int = record["size"]
@@ -110,7 +110,7 @@ class R2Object:
         self.range = JsDict(range, suffix=None) if range is not None else None
         self.ssecKeyMd5 = None  # no SSE-C locally
 
-    def writeHttpMetadata(self, headers) -> None:  # noqa: N802 - JavaScript method name
+    def writeHttpMetadata(self, headers) -> None:
         """Copy httpMetadata into a mutable mapping of response headers."""
         for field, header in _HEADER_FOR_FIELD.items():
             if self.httpMetadata.get(field) is not None:
@@ -126,12 +126,12 @@ class R2Object:
 class R2ObjectBody(R2Object):
     """An object with its body (what `get` returns when the object exists)."""
 
-    def __init__(self, record: dict, data: bytes, range: dict):  # noqa: A002
+    def __init__(self, record: dict, data: bytes, range: dict):
         super().__init__(record, range)
         self.body = BodyStream(data)
 
     @property
-    def bodyUsed(self) -> bool:  # noqa: N802 - JavaScript property name
+    def bodyUsed(self) -> bool:
         return self.body.disturbed
 
     async def _consume(self) -> bytes:
@@ -142,7 +142,7 @@ class R2ObjectBody(R2Object):
             )
         return await self.body.read()
 
-    async def arrayBuffer(self) -> ArrayBuffer:  # noqa: N802 - JavaScript method name
+    async def arrayBuffer(self) -> ArrayBuffer:
         return ArrayBuffer(await self._consume())
 
     async def bytes(self) -> bytes:

@@ -58,8 +58,7 @@ async def random(
     ),
     format: str | None = Query(
         None,
-        description="original, webp or avif; "  # noqa: A002
-        "default: negotiated from Accept",
+        description="original, webp or avif; default: negotiated from Accept",
         json_schema_extra=FORMAT_SCHEMA,
     ),
 ):
