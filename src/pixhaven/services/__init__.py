@@ -1,1 +1,3 @@
-"""Logic shared by the dialect routers and the CLI."""
+"""What the API does, one package per domain (images, delivery, rendering, ai, jobs); the
+routers call it, and it is the only layer that combines the database, the renderer,
+outbound HTTP and the image engine."""
