@@ -66,3 +66,30 @@ async def shape_api_images(request: Request, settings: Settings, rows: list[dict
     tags, slugs = await tags_and_album_slugs(env_of(request).DB, rows)
     base = base_url(request, settings)
     return [api_image(row, tags[row["id"]], base, slugs.get(row["album_id"])) for row in rows]
+
+
+async def image_page(
+    request: Request,
+    settings: Settings,
+    rows: list[dict],
+    *,
+    total: int,
+    limit: int,
+    offset: int,
+    page: int,
+) -> dict:
+    """A page of images as `/api/images` answers it: CattoPic's `page`/`totalPages` and
+    Splinterpic's `pagination` side by side, so either client reads its own."""
+    return {
+        "images": await shape_api_images(request, settings, rows),
+        "page": page,
+        "limit": limit,
+        "total": total,
+        "totalPages": (total + limit - 1) // limit,
+        "pagination": {
+            "limit": limit,
+            "offset": offset,
+            "total": total,
+            "has_more": offset + len(rows) < total,
+        },
+    }

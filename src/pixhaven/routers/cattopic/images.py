@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request, UploadFile
 from pixhaven.errors import invalid
 from pixhaven.models.cattopic import IMAGE_ID, UpdateImageBody, UploadForm
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
-from pixhaven.routers.api_images import cattopic_image, shape_api_images
+from pixhaven.routers.api_images import cattopic_image, image_page, shape_api_images
 from pixhaven.routers.forms import form_bool, form_int, read_upload_form
 from pixhaven.routers.requests import (
     PLAIN_BODY_ERRORS,
@@ -128,21 +128,10 @@ async def list_images(
     rows, total = await api_images.list_page(
         env.DB, identity.owner, limit=limit, offset=offset, **filters
     )
-    images = await shape_api_images(request, settings, rows)
-    return {
-        "success": True,
-        "images": images,
-        "page": page,
-        "limit": limit,
-        "total": total,
-        "totalPages": (total + limit - 1) // limit,
-        "pagination": {
-            "limit": limit,
-            "offset": offset,
-            "total": total,
-            "has_more": offset + len(rows) < total,
-        },
-    }
+    answer = await image_page(
+        request, settings, rows, total=total, limit=limit, offset=offset, page=page
+    )
+    return {"success": True, **answer}
 
 
 async def _image_answer(request: Request, settings: Settings, row: dict) -> dict:

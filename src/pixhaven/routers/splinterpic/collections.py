@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.splinterpic import CreateCollectionBody
-from pixhaven.routers.api_images import shape_api_images
+from pixhaven.routers.api_images import image_page
 from pixhaven.routers.requests import (
     PLAIN_BODY_ERRORS,
     CanReadImages,
@@ -86,21 +86,10 @@ async def list_collection_images(
     rows, total = await api_images.list_page(
         db, identity.owner, limit=limit, offset=offset, album_id=row["id"]
     )
-    return {
-        "success": True,
-        "collection_id": row["id"],
-        "images": await shape_api_images(request, settings, rows),
-        "page": page,
-        "limit": limit,
-        "total": total,
-        "totalPages": (total + limit - 1) // limit,
-        "pagination": {
-            "limit": limit,
-            "offset": offset,
-            "total": total,
-            "has_more": offset + len(rows) < total,
-        },
-    }
+    answer = await image_page(
+        request, settings, rows, total=total, limit=limit, offset=offset, page=page
+    )
+    return {"success": True, "collection_id": row["id"], **answer}
 
 
 @router.delete(
