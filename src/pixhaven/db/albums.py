@@ -20,20 +20,6 @@ _WITH_COUNT = (
 )
 
 
-async def insert(db: D1Database, row: dict) -> None:
-    await execute(
-        db,
-        f"INSERT INTO albums ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        row["id"],
-        row["owner"],
-        row["slug"],
-        row["title"],
-        row["description"],
-        row["created_at"],
-        row["updated_at"],
-    )
-
-
 async def get_by_slug(db: D1Database, owner: str, slug: str) -> dict | None:
     return await fetch_one(
         db, f"SELECT {COLUMNS} FROM albums WHERE owner = ? AND slug = ?", owner, slug
