@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pixhaven.db import api_keys as table
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid
 from pixhaven.security.scopes import ALL_SCOPES
 from pixhaven.security.tokens import display_prefix, hash_key, new_api_key, new_key_id
 from pixhaven.timeutil import now_iso
@@ -18,11 +18,11 @@ def check_scopes(scopes: list[str], allowed: frozenset[str] = ALL_SCOPES) -> lis
     """Deduplicate, keep order, and refuse unknown scopes or scopes the creator lacks."""
     unknown = [s for s in scopes if s not in ALL_SCOPES]
     if unknown:
-        raise ApiError(
-            400,
+        raise invalid(
             f"Unknown scope: {unknown[0]}",
-            code="INVALID_REQUEST",
-            details={"field": "scopes", "unknown": unknown, "supported": sorted(ALL_SCOPES)},
+            field="scopes",
+            unknown=unknown,
+            supported=sorted(ALL_SCOPES),
         )
     beyond = [s for s in scopes if s not in allowed]
     if beyond:
@@ -45,7 +45,7 @@ async def create_key(
     """Returns the key record *with* the plaintext key: the only time it is ever shown."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise ApiError(400, "Key name must be 1 to 100 characters", details={"field": "name"})
+        raise invalid("Key name must be 1 to 100 characters", field="name")
     scopes = check_scopes(scopes, allowed)
     key = new_api_key()
     record: dict[str, Any] = {

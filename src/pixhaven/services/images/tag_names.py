@@ -3,7 +3,7 @@ letters (any script, CJK included), digits, `-` and `_`."""
 
 import re
 
-from pixhaven.errors import ApiError
+from pixhaven.errors import invalid
 
 MAX_TAG_LENGTH = 50
 # \w is Unicode-aware: letters of every script, digits and "_".
@@ -12,19 +12,15 @@ TAG_PATTERN = re.compile(r"^[\w-]+$")
 
 def normalize_tag(raw) -> str:
     if not isinstance(raw, str) or not raw.strip():
-        raise ApiError(400, "Tag name is required", details={"field": "name"})
+        raise invalid("Tag name is required", field="name")
     name = raw.strip().lower()
     if len(name) > MAX_TAG_LENGTH:
-        raise ApiError(
-            400,
-            f"Tag name must be {MAX_TAG_LENGTH} characters or less",
-            details={"field": "name", "tag": name},
+        raise invalid(
+            f"Tag name must be {MAX_TAG_LENGTH} characters or less", field="name", tag=name
         )
     if not TAG_PATTERN.match(name):
-        raise ApiError(
-            400,
-            "Tag name may only contain letters, digits, '-' and '_'",
-            details={"field": "name", "tag": name},
+        raise invalid(
+            "Tag name may only contain letters, digits, '-' and '_'", field="name", tag=name
         )
     return name
 
@@ -39,7 +35,5 @@ def parse_tag_list(value) -> list[str]:
     elif isinstance(value, list):
         items = value
     else:
-        raise ApiError(
-            400, "tags must be an array or a comma-separated string", details={"field": "tags"}
-        )
+        raise invalid("tags must be an array or a comma-separated string", field="tags")
     return list(dict.fromkeys(normalize_tag(item) for item in items))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from pixhaven.db import images as image_table
 from pixhaven.db import tags as table
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid
 from pixhaven.services.images.keys import valid_image_id
 from pixhaven.services.images.tag_names import normalize_tag, parse_tag_list
 from pixhaven.timeutil import now_iso
@@ -70,11 +70,7 @@ async def rename_tag(db: D1Database, owner: str, old_raw: str, new_raw) -> dict:
     new = _about("newName", normalize_tag, new_raw)
     old = existing_name(old_raw)
     if new == old:
-        raise ApiError(
-            400,
-            "New name must be different from old name",
-            details={"field": "newName", "tag": old},
-        )
+        raise invalid("New name must be different from old name", field="newName", tag=old)
     if not await table.exists(db, owner, old):
         raise tag_not_found(old)
     await db.batch(table.rename_statements(db, owner, old, new, now_iso()))
@@ -101,27 +97,23 @@ def _tag_array(body: dict, field: str) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, (list, str)):
-        raise ApiError(400, f"{field} must be an array of tag names", details={"field": field})
+        raise invalid(f"{field} must be an array of tag names", field=field)
     return _about(field, parse_tag_list, value)
 
 
 def _image_ids(body: dict) -> list[str]:
     ids = body.get("imageIds")
     if not isinstance(ids, list) or not ids:
-        raise ApiError(
-            400, "imageIds must be a non-empty array of image IDs", details={"field": "imageIds"}
-        )
+        raise invalid("imageIds must be a non-empty array of image IDs", field="imageIds")
     if len(ids) > MAX_BATCH_IMAGES:
-        raise ApiError(
-            400,
+        raise invalid(
             f"imageIds may name at most {MAX_BATCH_IMAGES} images",
-            details={"field": "imageIds", "max": MAX_BATCH_IMAGES},
+            field="imageIds",
+            max=MAX_BATCH_IMAGES,
         )
     malformed = [item for item in ids if not isinstance(item, str) or not valid_image_id(item)]
     if malformed:
-        raise ApiError(
-            400, "Invalid image ID", details={"field": "imageIds", "invalid_ids": malformed}
-        )
+        raise invalid("Invalid image ID", field="imageIds", invalid_ids=malformed)
     return list(dict.fromkeys(item.lower() for item in ids))
 
 
@@ -135,11 +127,7 @@ async def batch_update(db: D1Database, owner: str, body: dict) -> int:
     remove = _tag_array(body, "removeTags")
     both = sorted(set(add) & set(remove))
     if both:
-        raise ApiError(
-            400,
-            "A tag cannot be both added and removed",
-            details={"field": "addTags", "tags": both},
-        )
+        raise invalid("A tag cannot be both added and removed", field="addTags", tags=both)
     ids_json = json.dumps(ids)
     found = await image_table.live_ids_among(db, owner, ids_json)
     missing = [image_id for image_id in ids if image_id not in found]

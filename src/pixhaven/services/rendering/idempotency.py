@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from pixhaven.db import idempotency as idem_table
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, invalid
 from pixhaven.timeutil import iso, utcnow
 
 if TYPE_CHECKING:
@@ -38,10 +38,9 @@ async def idempotent(
         return status, answer, False
     key = key.strip()
     if not key or len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable():
-        raise ApiError(
-            400,
+        raise invalid(
             f"Idempotency-Key must be 1–{MAX_IDEMPOTENCY_KEY} printable characters",
-            details={"field": "Idempotency-Key"},
+            field="Idempotency-Key",
         )
     fingerprint = hashlib.sha256(
         (route + "\n" + json.dumps(body, sort_keys=True, separators=(",", ":"))).encode()
