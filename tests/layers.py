@@ -65,7 +65,6 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "bindings",
         "render.document",  # Craftr's request body is the document schema itself
         "routers.requests",  # request helpers shared by every dialect
-        "routers.forms",  # multipart form and query parsing shared by every dialect
         "routers.api_images",  # the /api/* image answer CattoPic and Splinterpic share
         OWN_PACKAGE,  # its own dialect; a dialect's __init__ declares its routers
     ),

@@ -39,7 +39,7 @@ TagListString = Annotated[
     Field(pattern=TAG_LIST, examples=["nature,outdoor"], description="comma-separated tag names"),
 ]
 Tags = list[TagName] | TagListString
-# A form field's text (routers/forms.form_bool; case-insensitive, empty = the default).
+# A form field's text (routers/cattopic/forms.form_bool; case-insensitive, empty = the default).
 FormBool = Annotated[
     str, Field(json_schema_extra={"enum": ["true", "false", "1", "0", "yes", "no", "on", "off"]})
 ]

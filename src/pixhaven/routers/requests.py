@@ -1,6 +1,6 @@
 """What every router reads from a request, in one place: the injected bindings, settings and
 caller (as `Annotated` aliases), JSON bodies, and integer query and paging parameters.
-Multipart upload forms are in routers/forms.py.
+(CattoPic's multipart upload form is its own: routers/cattopic/forms.py.)
 
 The dialects word a bad body differently (their clients read those answers), so the one
 JSON reader takes the dialect's wording (`BodyErrors`) instead of there being one reader

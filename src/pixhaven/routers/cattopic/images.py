@@ -9,7 +9,7 @@ from pixhaven.errors import invalid
 from pixhaven.models.cattopic import IMAGE_ID, UpdateImageBody, UploadForm
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.routers.api_images import cattopic_image, image_page, shape_api_images
-from pixhaven.routers.forms import form_bool, form_int, read_upload_form
+from pixhaven.routers.cattopic.forms import form_bool, form_int, read_upload_form
 from pixhaven.routers.requests import (
     PLAIN_BODY_ERRORS,
     CanReadImages,

@@ -95,6 +95,24 @@ def parse_key(path: str, raw_path: str = "") -> tuple[str, re.Match]:
 # -- responses ----------------------------------------------------------------------------------
 
 
+def accepts(accept: str, mime: str) -> bool:
+    """Whether an Accept header lists `mime` explicitly with q > 0 (a bare `*/*` does not
+    count: browsers that decode AVIF/WebP say so)."""
+    for part in accept.lower().split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        if media != mime:
+            continue
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip() == "q":
+                try:
+                    return float(value) > 0
+                except ValueError:
+                    return False
+        return True
+    return False
+
+
 def _etags(header: str) -> list[str]:
     """Entity tags of an If-None-Match header, without quotes or W/ (weak comparison)."""
     tags = []

@@ -76,6 +76,7 @@ from typing import TYPE_CHECKING
 
 from pixhaven.db import public_images as table
 from pixhaven.errors import ApiError
+from pixhaven.services.delivery.objects import accepts
 from pixhaven.services.images.keys import original_key, version_key
 
 if TYPE_CHECKING:
@@ -127,24 +128,6 @@ def parse_query(
             details={"orientation": orientation},
         )
     return RandomQuery(wanted, _tag_list(tags, "tags"), _tag_list(exclude, "exclude"))
-
-
-def accepts(accept: str, mime: str) -> bool:
-    """Whether an Accept header lists `mime` explicitly with q > 0 (a bare `*/*` does not
-    count: browsers that decode AVIF/WebP say so)."""
-    for part in accept.lower().split(","):
-        media, *params = [p.strip() for p in part.split(";")]
-        if media != mime:
-            continue
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip() == "q":
-                try:
-                    return float(value) > 0
-                except ValueError:
-                    return False
-        return True
-    return False
 
 
 def choose_version(row: dict, requested: str | None, accept: str | None) -> str:

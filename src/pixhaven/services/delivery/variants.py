@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 from pixhaven.db import images as image_table
 from pixhaven.db.visibility import is_live
 from pixhaven.errors import ApiError, invalid
-from pixhaven.services.delivery.random_image import accepts
+from pixhaven.services.delivery.objects import accepts
 from pixhaven.services.images.keys import CONTENT_TYPES, IMMUTABLE, original_key, variant_key
 from pixhaven.services.jobs.registry import job_handler
 from pixhaven.settings import Settings
