@@ -43,7 +43,7 @@ from pixhaven.settings import Settings
 from pixhaven.timeutil import iso, utcnow
 
 if TYPE_CHECKING:
-    from pixhaven.bindings.d1 import D1Database
+    from pixhaven.bindings.d1 import D1Database, D1PreparedStatement
     from pixhaven.bindings.env import Env
 
 
@@ -188,8 +188,10 @@ async def complete_upload(
         )
         return {**row, **fields, "status": "ready"}
 
-    async def make_ready(_completed: dict) -> None:
-        changed = await table.complete_upload_statement(db, image_id, fields).run()
+    async def make_ready(_completed: dict, ending: list[D1PreparedStatement]) -> None:
+        changed, *_ = await db.batch(
+            [table.complete_upload_statement(db, image_id, fields), *ending]
+        )
         if not int(changed["meta"]["changes"]):
             raise ApiError(
                 409, "This upload URL has already been used", details={"image_id": image_id}

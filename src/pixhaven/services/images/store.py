@@ -4,10 +4,18 @@ one-step upload on top of it (`record_upload`), and the helpers their rows share
 Objects are written first and the row last, so a reader never meets a row without its
 objects; whatever fails in between is undone here, once for both paths. Object keys come
 from the row (services/images/keys.py), never from user input.
+
+A write the process cannot undo itself (killed, or D1 unreachable) is not forgotten: before
+its first object is put, the keys are recorded in the `pending_writes` journal
+(db/pending_writes.py), and the batch that makes the row real also ends the entry. An entry
+that outlives the grace period is an interrupted write, which the cron gives up and removes
+(services/images/reconcile.py).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable
@@ -16,6 +24,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pixhaven.db import images as table
+from pixhaven.db import pending_writes as journal
 from pixhaven.db import tags as tag_table
 from pixhaven.services.images.keys import (
     CONTENT_TYPES,
@@ -30,8 +39,10 @@ from pixhaven.services.jobs.registry import job_handler
 from pixhaven.timeutil import iso, utcnow
 
 if TYPE_CHECKING:
-    from pixhaven.bindings.d1 import D1Database
+    from pixhaven.bindings.d1 import D1Database, D1PreparedStatement
     from pixhaven.bindings.env import Env
+
+log = logging.getLogger("pixhaven.images")
 
 
 @dataclass
@@ -98,35 +109,45 @@ async def write_image(
     owner: str,
     *,
     build_row: Callable[[], Awaitable[dict]],
-    commit: Callable[[dict], Awaitable[None]],
+    commit: Callable[[dict, list[D1PreparedStatement]], Awaitable[None]],
     answer_duplicate: Callable[[dict], Awaitable[dict]],
     release: Callable[[], Awaitable[None]] | None = None,
 ) -> tuple[dict, bool]:
     """Store one processed image of `owner`: the one writer behind both upload paths
     (`record_upload`, and PixelFlare's `direct_uploads.complete_upload`), so deduplication,
-    object metadata and undoing are decided in one place.
+    object metadata, undoing and the journal are decided in one place.
 
     In order: if the owner already has these bytes live, `answer_duplicate(existing)` is the
     answer and nothing is stored. Otherwise `build_row()` gives the row (with
-    `processed_columns`), its objects are put, and `commit(row)` runs the caller's D1
-    statement(s) that make the row real. If any step fails, the objects written are deleted
-    (or handed to a durable deletion job), so no object is left without its row; if the
-    failure is an identical upload having won the UNIQUE race on the content hash, the
-    winner answers; otherwise `release()` gives back whatever the caller holds, and the
-    error is raised.
+    `processed_columns`), the keys of its objects are recorded in the journal, the objects
+    are put, and `commit(row, ending)` runs the caller's D1 statement(s) that make the row
+    real in one batch with `ending`, the statements that end the journal entry (that batch
+    fails if the cron has given the write up). If any step fails, the objects written are
+    deleted (or handed to a durable deletion job) and the entry ended, so no object is left
+    without its row; should the process die instead, the entry tells the cron what to
+    delete. If the failure is an identical upload having won the UNIQUE race on the content
+    hash, the winner answers; otherwise `release()` gives back whatever the caller holds,
+    and the error is raised.
 
     Returns (row, True) when stored, (the duplicate's answer, False) otherwise.
     """
     written: list[str] = []
+    write_id: str | None = None
     try:
         existing = await table.find_by_hash(env.DB, owner, processed.content_hash)
         if existing is not None:
             return await answer_duplicate(existing), False
         row = await build_row()
+        write_id = "pw_" + secrets.token_hex(12)
+        await journal.insert(
+            env.DB, write_id, row["id"], owner, list(object_keys(row).values()), iso(utcnow())
+        )
         await _put_objects(env, processed, row, written)
-        await commit(row)
+        await commit(row, journal.commit_statements(env.DB, write_id))
     except Exception as exc:
         await delete_objects_or_defer(env, written, owner)
+        if write_id is not None:
+            await _end_journal_entry(env, write_id)
         duplicate = await table.find_by_hash(env.DB, owner, processed.content_hash)
         if duplicate is not None and "UNIQUE" in str(exc).upper():
             # Lost a race with an identical upload: answer with the winner.
@@ -135,6 +156,17 @@ async def write_image(
             await release()
         raise
     return row, True
+
+
+async def _end_journal_entry(env: Env, write_id: str) -> None:
+    """A failed write whose objects are gone (or left to a deletion job) is over; if even
+    this fails, the cron ends the entry later."""
+    try:
+        await journal.delete(env.DB, write_id)
+    except Exception as exc:
+        log.warning(
+            json.dumps({"event": "journal_entry_left", "write_id": write_id, "error": str(exc)})
+        )
 
 
 async def _put_objects(env: Env, processed: ProcessedImage, row: dict, written: list[str]) -> None:
@@ -200,11 +232,12 @@ async def record_upload(env: Env, processed: ProcessedImage, new: NewImage) -> t
             ),
         }
 
-    async def insert_with_tags(row: dict) -> None:
+    async def insert_with_tags(row: dict, ending: list[D1PreparedStatement]) -> None:
         await db.batch(
             [
                 table.insert_statement(db, row),
                 *tag_statements(db, new.owner, row["id"], new.tags, row["created_at"]),
+                *ending,
             ]
         )
 
