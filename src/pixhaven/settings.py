@@ -28,6 +28,7 @@ class Settings:
     image_quality: int = 80
     image_resizing: str = "binding"
     soft_delete_retention_days: int = 30
+    orphan_grace_seconds: int = 3600
     cors_allow_origin: str = "*"
     log_level: str = "info"
     upload_signing_secret: str = ""  # secret; empty: derived from admin_token
@@ -72,6 +73,9 @@ class Settings:
             image_resizing=text("IMAGE_RESIZING", defaults.image_resizing),
             soft_delete_retention_days=number(
                 "SOFT_DELETE_RETENTION_DAYS", defaults.soft_delete_retention_days
+            ),
+            orphan_grace_seconds=max(
+                0, number("ORPHAN_GRACE_SECONDS", defaults.orphan_grace_seconds)
             ),
             cors_allow_origin=text("CORS_ALLOW_ORIGIN", defaults.cors_allow_origin) or "*",
             log_level=text("LOG_LEVEL", defaults.log_level),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pixhaven.services.images.direct_uploads import purge_unfinished
@@ -24,22 +25,30 @@ log = logging.getLogger("pixhaven")
 
 
 async def run_scheduled(env: Env, cron: str = "") -> dict:
-    """Housekeeping on the cron trigger: purge expired and long-deleted images, and wake
-    jobs that are due again or were abandoned."""
-    settings = Settings.from_env(env)
-    purged = await purge_due(env, settings.soft_delete_retention_days)
-    unfinished = await purge_unfinished(env, settings)
-    dispatched = await dispatch_due_jobs(env)
+    """Housekeeping on the cron trigger: purge expired and long-deleted images, remove
+    interrupted writes, wake jobs that are due again or were abandoned, drop old
+    idempotency keys, and sweep a bounded part of the bucket for objects no row owns (last,
+    so that a failing listing cannot hold up the rest)."""
+    from pixhaven.services.images.reconcile import finish_interrupted_writes, sweep_orphans
     from pixhaven.services.rendering.idempotency import purge_idempotency_keys
 
+    settings = Settings.from_env(env)
+    grace = timedelta(seconds=settings.orphan_grace_seconds)
+    purged = await purge_due(env, settings.soft_delete_retention_days)
+    unfinished = await purge_unfinished(env, settings)
+    interrupted = await finish_interrupted_writes(env, grace)
+    dispatched = await dispatch_due_jobs(env)
     idempotency_keys = await purge_idempotency_keys(env)
+    orphans = await sweep_orphans(env, grace)
     summary = {
         "event": "scheduled",
         "cron": cron,
         "images_purged": purged,
         "unfinished_uploads_purged": unfinished,
+        "interrupted_writes_removed": interrupted,
         "jobs_dispatched": dispatched,
         "idempotency_keys_purged": idempotency_keys,
+        "orphaned_objects_deleted": orphans,
     }
     log.info(json.dumps(summary))
     return summary

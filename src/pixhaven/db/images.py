@@ -326,6 +326,17 @@ async def live_ids_among(db: D1Database, owner: str, ids_json: str) -> set[str]:
     return {row["id"] for row in rows}
 
 
+async def statuses_among(db: D1Database, ids_json: str) -> dict[str, str]:
+    """id → status of those of the ids that have a row, whoever owns it and whatever its
+    state (the cron's sweep of objects that no row owns)."""
+    rows = await fetch_all(
+        db,
+        "SELECT id, status FROM images WHERE id IN (SELECT value FROM json_each(?))",
+        ids_json,
+    )
+    return {row["id"]: row["status"] for row in rows}
+
+
 def touch_many_statement(
     db: D1Database, owner: str, ids_json: str, now: str
 ) -> D1PreparedStatement:
