@@ -29,6 +29,10 @@ log = logging.getLogger("pixhaven.images")
 
 _UNSET = object()
 
+# The longest expiry CattoPic's `expiryMinutes` may ask for, on upload and on update: 100 years
+# (0 means never). Far enough for any client, and the expiry time stays a date.
+MAX_EXPIRY_MINUTES = 100 * 365 * 24 * 60
+
 
 async def update_image(
     env: Env,
