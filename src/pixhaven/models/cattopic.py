@@ -27,7 +27,8 @@ class ValidateKeyResponse(BaseModel):
 # -- request bodies (documentation: routers/cattopic/images.py and services/images/tag_names.py
 # check them) --
 
-# services/images/tag_names.py: trimmed, then 1-50 letters (any script), digits, '-' or '_'.
+# services/images/tag_names.py: trimmed, NFKC and case-folded, then 1-50 letters (any script),
+# digits, '-' or '_'.
 TAG_NAME = r"^\s*[\w-]{1,50}\s*$"
 # The comma-separated form: empty entries are ignored.
 TAG_LIST = r"^\s*(?:[\w-]{1,50}\s*)?(?:,\s*(?:[\w-]{1,50}\s*)?)*$"

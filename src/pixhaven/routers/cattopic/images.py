@@ -25,7 +25,7 @@ from pixhaven.services.images.keys import base_url
 from pixhaven.services.images.lookup import owned_image
 from pixhaven.services.images.pipeline import MAX_OUTPUT_SIDE, UploadOptions, process_upload
 from pixhaven.services.images.store import NewImage
-from pixhaven.services.images.tag_names import parse_tag_list
+from pixhaven.services.images.tag_names import fold_tag_name, parse_tag_list
 from pixhaven.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["CattoPic", "Splinterpic"], responses=ERROR_RESPONSES)
@@ -113,7 +113,7 @@ async def list_images(
     query = request.query_params
     filters: dict[str, Any] = {}
     if query.get("tag"):
-        filters["tag"] = query["tag"].strip().lower()
+        filters["tag"] = fold_tag_name(query["tag"])
     if query.get("orientation"):
         if query["orientation"] not in ("landscape", "portrait"):
             raise invalid("orientation must be landscape or portrait", field="orientation")

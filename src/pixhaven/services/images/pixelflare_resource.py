@@ -19,7 +19,7 @@ from pixhaven.services.images import direct_uploads, lookup
 from pixhaven.services.images import updates as image_updates
 from pixhaven.services.images.albums import SLUG_PATTERN
 from pixhaven.services.images.keys import UUID_PATTERN, not_found_error, safe_filename
-from pixhaven.services.images.tag_names import parse_tag_list
+from pixhaven.services.images.tag_names import fold_tag_name, parse_tag_list
 from pixhaven.services.images.upload_urls import r2_direct
 from pixhaven.settings import Settings
 from pixhaven.timeutil import iso, parse_iso, utcnow
@@ -200,7 +200,7 @@ async def list_images(
     position = decode_cursor(cursor) if cursor else None
     filters: dict = {"include_deleted": include_deleted}
     if tag:
-        filters["tag"] = tag.strip().lower()
+        filters["tag"] = fold_tag_name(tag)
     if album:
         found = await album_table.get_by_slug(db, owner, album)
         if found is None:
