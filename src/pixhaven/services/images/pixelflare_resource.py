@@ -109,13 +109,14 @@ async def owned_image(
     image_id: str,
     *,
     include_deleted: bool = False,
+    include_unfinished: bool = False,
     complete_pending: bool = False,
 ) -> dict:
     """`/v1/images/{id}`'s image: a malformed id is a 404 like an unknown one (README);
     deleted images only with `include_deleted`; expiry is not checked here (it never was:
     an expired image stays addressable until the cron purges it). With `complete_pending`
     and R2 presigned uploads, a pending image whose bytes are in the bucket is completed
-    by this read."""
+    by this read. With `include_unfinished`, a pending upload is answered as it is."""
 
     async def complete_from_bucket(row: dict) -> dict | None:
         return await direct_uploads.complete_from_bucket(env, settings, row)
@@ -127,6 +128,7 @@ async def owned_image(
         malformed_id_error=not_found_error,
         include_deleted=include_deleted,
         include_expired=True,
+        include_unfinished=include_unfinished,
         finish_upload=complete_from_bucket if complete_pending and r2_direct(settings) else None,
     )
 
