@@ -352,6 +352,42 @@ async def test_cleanup_purges_expired_images_with_their_objects(client, admin, e
     assert await env.DB.prepare("SELECT COUNT(*) AS n FROM images").first("n") == 1
 
 
+async def test_cleanup_purges_only_the_callers_images_unless_admin(client, admin, env, make_key):
+    key, _ = await make_key(["images:read", "images:write"], owner="mallory")
+    mallory = bearer(key)
+    ids = {
+        "admin_expired": (await upload(client, admin, unique_jpeg(60), expiry_minutes=5)),
+        "admin_deleted": (await upload(client, admin, unique_jpeg(61))),
+        "mallory_expired": (await upload(client, mallory, unique_jpeg(62), expiry_minutes=5)),
+        "mallory_deleted": (await upload(client, mallory, unique_jpeg(63))),
+    }
+    ids = {name: response.json()["result"]["id"] for name, response in ids.items()}
+    for name, image_id in ids.items():
+        column = "expires_at" if name.endswith("expired") else "deleted_at"
+        await (
+            env.DB.prepare(f"UPDATE images SET {column} = '2000-01-01T00:00:00.000Z' WHERE id = ?")
+            .bind(image_id)
+            .run()
+        )
+
+    async def remaining() -> set[str]:
+        rows = await env.DB.prepare("SELECT id FROM images").all()
+        return {
+            name for name, image_id in ids.items() if image_id in {r["id"] for r in rows["results"]}
+        }
+
+    response = await client.post("/api/cleanup", headers=mallory)
+    assert response.json() == {"success": True, "deletedCount": 2}
+    assert await remaining() == {"admin_expired", "admin_deleted"}
+    keys = [obj.key for obj in (await env.BUCKET.list())["objects"]]
+    assert not any(ids["mallory_expired"] in key or ids["mallory_deleted"] in key for key in keys)
+    assert any(ids["admin_expired"] in key for key in keys)
+    # The admin's cleanup is the cron's: everyone's.
+    response = await client.post("/api/cleanup", headers=admin)
+    assert response.json() == {"success": True, "deletedCount": 2}
+    assert await remaining() == set()
+
+
 async def test_cron_purges_soft_deleted_images_past_retention(client, admin, env):
     from pixhaven.worker import run_scheduled
 
