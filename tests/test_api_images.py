@@ -147,10 +147,11 @@ async def test_a_text_part_is_not_the_image(client, admin, env):
             "/api/upload/single", headers=admin, files={field: (None, "abc"), "tags": (None, "x")}
         )
         body = assert_error_envelope(response, 400)
-        assert body["details"]["field"] == field
-        assert body["error"] == (
-            f"Form field '{field}' must be a file (a part with a filename), not text"
-        )
+        assert body["error"] == "No image file provided (form field 'image' or 'file')"
+        assert body["details"] == {
+            "field": field,
+            "message": "this part is text, not a file: send the image with a filename",
+        }
         response = await client.post(
             "/api/upload/single", headers=admin, files={field: ("", unique_jpeg(42))}
         )

@@ -55,13 +55,14 @@ async def read_upload_form(request: Request, settings: Settings) -> dict:
         else:
             fields[name] = value
     if "file" not in fields:
+        no_file = "No image file provided (form field 'image' or 'file')"
         if text_in_file_field:
             raise invalid(
-                f"Form field '{text_in_file_field}' must be a file (a part with a filename),"
-                " not text",
+                no_file,
                 field=text_in_file_field,
+                explanation="this part is text, not a file: send the image with a filename",
             )
-        raise invalid("No image file provided (form field 'image' or 'file')", field="image")
+        raise invalid(no_file, field="image")
     return fields
 
 
