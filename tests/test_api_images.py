@@ -2,6 +2,7 @@
 shows them: upload, list, details, update, delete, cleanup."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -93,6 +94,96 @@ async def test_upload_without_file_is_400(client, admin):
         "/api/upload/single", headers=admin, data={"tags": "x"}, files={"other": ("a.txt", b"abc")}
     )
     assert_error_envelope(response, 400)
+
+
+@pytest.mark.parametrize(
+    "field,value,expected",
+    [
+        ("quality", "inf", "quality must be between 1 and 100"),
+        ("quality", "1e309", "quality must be between 1 and 100"),
+        ("quality", "-inf", "quality must be between 1 and 100"),
+        ("quality", "nan", "quality must be a number"),
+        ("quality", "101", "quality must be between 1 and 100"),
+        ("maxWidth", "1e309", "maxWidth must be between 1 and 12000"),
+        ("maxWidth", "20000", "maxWidth must be between 1 and 12000"),
+        ("maxHeight", "9" * 5000, "maxHeight must be between 1 and 12000"),
+        ("expiryMinutes", "1e15", "expiryMinutes must be between 0 and 52560000"),
+        ("expiryMinutes", "1e309", "expiryMinutes must be between 0 and 52560000"),
+        ("expiryMinutes", "99999999999999999999", "expiryMinutes must be between 0 and 52560000"),
+        ("expiryMinutes", "-1", "expiryMinutes must be between 0 and 52560000"),
+        ("expiryMinutes", "soon", "expiryMinutes must be a number"),
+    ],
+)
+async def test_upload_numbers_out_of_range_are_400_naming_the_field(
+    client, admin, env, field, value, expected
+):
+    response = await upload(client, admin, unique_jpeg(40), **{field: value})
+    body = assert_error_envelope(response, 400, "INVALID_REQUEST")
+    assert body["error"] == expected
+    assert body["details"]["field"] == field
+    assert await env.DB.prepare("SELECT COUNT(*) AS n FROM images").first("n") == 0
+
+
+async def test_upload_numbers_at_the_ends_of_their_ranges(client, admin):
+    response = await upload(
+        client,
+        admin,
+        unique_jpeg(41),
+        quality="100",
+        maxWidth="12000",
+        maxHeight="1e1",
+        expiryMinutes="52560000",
+    )
+    assert response.status_code == 200, response.text
+    expires = datetime.fromisoformat(response.json()["result"]["expiryTime"])
+    assert expires - datetime.now(UTC) > timedelta(days=100 * 365 - 1)
+
+
+async def test_a_text_part_is_not_the_image(client, admin, env):
+    """`-F file=abc`, and a file part sent without a filename (httpx, curl `;filename=`), are
+    text: 400 naming the field, never the image."""
+    for field in ("file", "image"):
+        response = await client.post(
+            "/api/upload/single", headers=admin, files={field: (None, "abc"), "tags": (None, "x")}
+        )
+        body = assert_error_envelope(response, 400)
+        assert body["error"] == "No image file provided (form field 'image' or 'file')"
+        assert body["details"] == {
+            "field": field,
+            "message": "this part is text, not a file: send the image with a filename",
+        }
+        response = await client.post(
+            "/api/upload/single", headers=admin, files={field: ("", unique_jpeg(42))}
+        )
+        assert_error_envelope(response, 400)
+        assert response.json()["details"]["field"] == field
+    # With a real file beside it, the text part is ignored.
+    response = await client.post(
+        "/api/upload/single",
+        headers=admin,
+        files={"file": (None, "abc"), "image": ("photo.jpg", unique_jpeg(43), "image/jpeg")},
+    )
+    assert response.status_code == 200, response.text
+    assert await env.DB.prepare("SELECT COUNT(*) AS n FROM images").first("n") == 1
+
+
+async def test_a_file_part_with_an_empty_filename_is_a_file(client, admin):
+    boundary = "pixhaven-test-boundary"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename=""\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + unique_jpeg(44)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    response = await client.post(
+        "/api/upload/single",
+        headers={**admin, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        content=body,
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["result"]["format"] == "jpg"
 
 
 async def test_upload_needs_write_scope(client, make_key):
@@ -193,6 +284,36 @@ async def test_update_tags_and_expiry(client, admin):
     assert still["tags"] == ["a", "b", "c"]
 
 
+async def test_update_expiry_past_the_range_is_400_naming_the_field(client, admin):
+    image_id = (await upload(client, admin, unique_jpeg(45))).json()["result"]["id"]
+    for body in ('{"expiryMinutes":1e308}', '{"expiryMinutes":18446744073709551616}'):
+        response = await client.put(
+            f"/api/images/{image_id}",
+            headers={**admin, "Content-Type": "application/json"},
+            content=body,
+        )
+        answer = assert_error_envelope(response, 400, "INVALID_REQUEST")
+        assert answer["error"] == "expiryMinutes must be between 0 and 52560000"
+        assert answer["details"]["field"] == "expiryMinutes"
+    # The documented range still reads as before at both ends.
+    for minutes in (52_560_000, 0.5):
+        response = await client.put(
+            f"/api/images/{image_id}", headers=admin, json={"expiryMinutes": minutes}
+        )
+        assert response.status_code == 200, response.text
+    negative = await client.put(
+        f"/api/images/{image_id}", headers=admin, json={"expiryMinutes": -1}
+    )
+    assert assert_error_envelope(negative, 400)["error"] == (
+        "expiryMinutes must be a non-negative number"
+    )
+    # The documented range is the one enforced.
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    for body in ("UpdateImageBody", "UploadForm"):
+        documented = schemas[body]["properties"]["expiryMinutes"]
+        assert (documented["minimum"], documented["maximum"]) == (0, 52_560_000)
+
+
 async def test_delete_hides_everywhere_at_once(client, admin):
     image_id = (await upload(client, admin, unique_jpeg(9))).json()["result"]["id"]
     response = await client.delete(f"/api/images/{image_id}", headers=admin)
@@ -230,6 +351,42 @@ async def test_cleanup_purges_expired_images_with_their_objects(client, admin, e
     keys = [obj.key for obj in (await env.BUCKET.list())["objects"]]
     assert keys and all(keep in key for key in keys)
     assert await env.DB.prepare("SELECT COUNT(*) AS n FROM images").first("n") == 1
+
+
+async def test_cleanup_purges_only_the_callers_images_unless_admin(client, admin, env, make_key):
+    key, _ = await make_key(["images:read", "images:write"], owner="mallory")
+    mallory = bearer(key)
+    ids = {
+        "admin_expired": (await upload(client, admin, unique_jpeg(60), expiry_minutes=5)),
+        "admin_deleted": (await upload(client, admin, unique_jpeg(61))),
+        "mallory_expired": (await upload(client, mallory, unique_jpeg(62), expiry_minutes=5)),
+        "mallory_deleted": (await upload(client, mallory, unique_jpeg(63))),
+    }
+    ids = {name: response.json()["result"]["id"] for name, response in ids.items()}
+    for name, image_id in ids.items():
+        column = "expires_at" if name.endswith("expired") else "deleted_at"
+        await (
+            env.DB.prepare(f"UPDATE images SET {column} = '2000-01-01T00:00:00.000Z' WHERE id = ?")
+            .bind(image_id)
+            .run()
+        )
+
+    async def remaining() -> set[str]:
+        rows = await env.DB.prepare("SELECT id FROM images").all()
+        return {
+            name for name, image_id in ids.items() if image_id in {r["id"] for r in rows["results"]}
+        }
+
+    response = await client.post("/api/cleanup", headers=mallory)
+    assert response.json() == {"success": True, "deletedCount": 2}
+    assert await remaining() == {"admin_expired", "admin_deleted"}
+    keys = [obj.key for obj in (await env.BUCKET.list())["objects"]]
+    assert not any(ids["mallory_expired"] in key or ids["mallory_deleted"] in key for key in keys)
+    assert any(ids["admin_expired"] in key for key in keys)
+    # The admin's cleanup is the cron's: everyone's.
+    response = await client.post("/api/cleanup", headers=admin)
+    assert response.json() == {"success": True, "deletedCount": 2}
+    assert await remaining() == set()
 
 
 async def test_cron_purges_soft_deleted_images_past_retention(client, admin, env):

@@ -448,6 +448,40 @@ async def test_delete_and_restore(client, admin, env):
     )
 
 
+async def test_deleting_a_pending_upload_cancels_it(client, admin, env):
+    created = await create(client, admin, tags=["waiting"], alt="Soon")
+    response = await client.delete(f"/v1/images/{created['id']}", headers=admin)
+    assert response.status_code == 200, response.text
+    cancelled = response.json()
+    assert cancelled["id"] == created["id"] and cancelled["status"] == "pending"
+    assert cancelled["deleted_at"] is not None and cancelled["tags"] == ["waiting"]
+    # Its upload URL now answers what a URL whose image no longer exists answers.
+    put = await put_bytes(client, created, unique_jpeg(45))
+    body = assert_error_envelope(put, 410, "GONE")
+    assert body["error"] == "This upload URL is no longer valid"
+    # Gone at once, with its tag link: nothing to show, restore or delete again.
+    assert await count_rows(env) == 0
+    assert await count_rows(env, "SELECT COUNT(*) AS n FROM image_tags") == 0
+    assert await bucket_keys(env) == []
+    for response in (
+        await client.get(f"/v1/images/{created['id']}?include_deleted=true", headers=admin),
+        await client.post(f"/v1/images/{created['id']}/restore", headers=admin),
+        await client.delete(f"/v1/images/{created['id']}", headers=admin),
+    ):
+        assert_error_envelope(response, 404)
+    assert (await client.get("/v1/tags", headers=admin)).json()["data"] == [
+        {"tag": "waiting", "count": 0}
+    ]
+
+
+async def test_another_owner_cannot_cancel_a_pending_upload(client, admin, make_key):
+    created = await create(client, admin)
+    key, _ = await make_key(["images:write"], owner="mallory")
+    response = await client.delete(f"/v1/images/{created['id']}", headers=bearer(key))
+    assert_error_envelope(response, 404)
+    assert (await put_bytes(client, created, unique_jpeg(46))).status_code == 200
+
+
 async def test_unfinished_uploads_are_purged_by_cron(client, admin, env):
     from pixhaven.worker import run_scheduled
 
@@ -493,6 +527,25 @@ async def test_r2_presigned_upload_completed_on_first_read(client, admin, env):
     assert [i["id"] for i in (await client.get("/v1/images", headers=admin)).json()["data"]] == [
         created["id"]
     ]
+
+
+@pytest.mark.parametrize("settings_overrides", [R2_SETTINGS])
+async def test_r2_presigned_upload_cancelled_before_it_is_read(client, admin, env):
+    """DELETE cancels even when the bytes already sit in the bucket: they go too, and the
+    image is never completed from them."""
+    from pixhaven.services.jobs.queue import enqueue, run_job
+
+    created = await create(client, admin)
+    await env.BUCKET.put(f"uploads/{created['id']}", unique_jpeg(47))
+    response = await client.delete(f"/v1/images/{created['id']}", headers=admin)
+    assert response.status_code == 200, response.text
+    assert response.json()["deleted_at"] is not None
+    assert await bucket_keys(env) == []
+    assert_error_envelope(await client.get(f"/v1/images/{created['id']}", headers=admin), 404)
+    # A completion queued by R2's event finds nothing to complete.
+    job_id = await enqueue(env, "upload.complete", {"image_id": created["id"]})
+    await run_job(env, job_id)
+    assert await count_rows(env) == 0
 
 
 @pytest.mark.parametrize("settings_overrides", [R2_SETTINGS])

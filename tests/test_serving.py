@@ -125,6 +125,32 @@ async def test_ranges(client, photo):
     assert other.status_code == 200 and other.content == data
 
 
+async def test_ranges_with_numbers_of_any_length(client, photo):
+    """Positions past any object (even 4,301 digits, more than Python converts) are past the
+    end: a start is a 416, an end or a suffix means "to the end"."""
+    url = path_of(photo["urls"]["original"])
+    data, size = photo["bytes"], len(photo["bytes"])
+    nines = "9" * 4301
+    for path in (url, f"/{photo['short_id']}", f"/default_user/_/{photo['filename']}"):
+        for header in (
+            f"bytes={nines}-",
+            f"bytes={nines}-{nines}",
+            f"bytes=0{nines}-",
+            f"bytes={2**53}-",
+        ):
+            response = await client.get(path, headers={"Range": header})
+            assert_error_envelope(response, 416, "RANGE_NOT_SATISFIABLE")
+            assert response.headers["content-range"] == f"bytes */{size}"
+        for header in (f"bytes=0-{nines}", f"bytes=-{nines}"):
+            response = await client.get(path, headers={"Range": header})
+            assert response.status_code == 206, header
+            assert response.content == data
+            assert response.headers["content-range"] == f"bytes 0-{size - 1}/{size}"
+    # Leading zeros are only zeros.
+    response = await client.get(url, headers={"Range": f"bytes={'0' * 5000}2-{'0' * 5000}5"})
+    assert response.status_code == 206 and response.content == data[2:6]
+
+
 async def test_deleted_private_and_expired_images_are_not_served(client, admin, env):
     deleted = await publish(client, admin, unique_jpeg(1))
     private = await publish(client, admin, unique_jpeg(2))

@@ -112,14 +112,18 @@ def delete_statement(db: D1Database, image_id: str) -> D1PreparedStatement:
     return db.prepare("DELETE FROM images WHERE id = ?").bind(image_id)
 
 
-async def purgeable(db: D1Database, now: str, deleted_before: str, limit: int = 100) -> list[dict]:
-    """Expired images, and soft-deleted ones past retention."""
+async def purgeable(
+    db: D1Database, now: str, deleted_before: str, limit: int = 100, *, owner: str | None = None
+) -> list[dict]:
+    """Expired images, and soft-deleted ones past retention; only `owner`'s when given."""
+    of_owner = " AND owner = ?" if owner is not None else ""
     return await fetch_all(
         db,
-        f"SELECT * FROM images WHERE ({visibility.expired()})"
-        " OR (deleted_at IS NOT NULL AND deleted_at <= ?) LIMIT ?",
+        f"SELECT * FROM images WHERE (({visibility.expired()})"
+        f" OR (deleted_at IS NOT NULL AND deleted_at <= ?)){of_owner} LIMIT ?",
         now,
         deleted_before,
+        *([owner] if owner is not None else []),
         limit,
     )
 

@@ -27,10 +27,13 @@ class ValidateKeyResponse(BaseModel):
 # -- request bodies (documentation: routers/cattopic/images.py and services/images/tag_names.py
 # check them) --
 
-# services/images/tag_names.py: trimmed, then 1-50 letters (any script), digits, '-' or '_'.
+# services/images/tag_names.py: trimmed, NFKC and case-folded, then 1-50 letters (any script),
+# digits, '-' or '_'.
 TAG_NAME = r"^\s*[\w-]{1,50}\s*$"
 # The comma-separated form: empty entries are ignored.
 TAG_LIST = r"^\s*(?:[\w-]{1,50}\s*)?(?:,\s*(?:[\w-]{1,50}\s*)?)*$"
+# services/images/updates.MAX_EXPIRY_MINUTES: 100 years.
+MAX_EXPIRY_MINUTES = 52_560_000
 IMAGE_ID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 TagName = Annotated[str, Field(pattern=TAG_NAME, examples=["nature"])]
@@ -53,7 +56,7 @@ class UpdateImageBody(DocumentedBody):
         description="The new tag list (array or comma-separated string); replaces the old one",
         examples=[["nature", "outdoor"]],
     )
-    expiryMinutes: Annotated[float, Field(ge=0)] = Field(  # type: ignore[assignment]  # optional, not nullable: the schema has no null
+    expiryMinutes: Annotated[float, Field(ge=0, le=MAX_EXPIRY_MINUTES)] = Field(  # type: ignore[assignment]  # optional, not nullable: the schema has no null
         None, description="Expiry in minutes from now; 0 removes the expiry", examples=[1440]
     )
 
@@ -96,7 +99,9 @@ class UploadForm(DocumentedBody):
         description="The same, under CattoPic's other field name",
     )
     tags: TagListString = None  # type: ignore[assignment]  # optional, not nullable: the schema has no null
-    expiryMinutes: Annotated[int, Field(ge=0)] = Field(None, description="0: never expires")  # type: ignore[assignment]  # optional, not nullable: the schema has no null
+    expiryMinutes: Annotated[int, Field(ge=0, le=MAX_EXPIRY_MINUTES)] = Field(
+        None, description="0: never expires"
+    )  # type: ignore[assignment]  # optional, not nullable: the schema has no null
     quality: Annotated[int, Field(ge=1, le=100)] = None  # type: ignore[assignment]  # optional, not nullable: the schema has no null
     maxWidth: Annotated[int, Field(ge=1, le=12_000)] = None  # type: ignore[assignment]  # optional, not nullable: the schema has no null
     maxHeight: Annotated[int, Field(ge=1, le=12_000)] = None  # type: ignore[assignment]  # optional, not nullable: the schema has no null

@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 MAX_SIDE = 4096  # pixels per canvas side
 MAX_AREA = 4096 * 4096  # keeps a raster canvas well inside the Worker's 128 MB
 MAX_FONT_SIZE = 1000
+# render/raster.py MIN_GLYPH_SIZE, render/pdf.py MIN_RADIUS: tiny sizes are drawn, not refused.
+FONT_SIZE_DESCRIPTION = (
+    "in pixels, any positive number up to 1000 (text under half a pixel leaves no ink)"
+)
 MAX_TEXT_CHARS = 5000
 
 FAMILIES = (
@@ -154,7 +158,7 @@ class _Component(BaseModel):
 
 
 class _Font(BaseModel):
-    fontSize: Number = Field(32, gt=0, le=MAX_FONT_SIZE)
+    fontSize: Number = Field(32, gt=0, le=MAX_FONT_SIZE, description=FONT_SIZE_DESCRIPTION)
     fontWeight: int | str = Field(
         "400", description='"100" … "900"', json_schema_extra=WEIGHT_SCHEMA
     )
@@ -187,7 +191,7 @@ class TagComponent(_Component, _Font):
     type: Literal["tag"]
     text: str = Field(max_length=500)
     fontWeight: int | str = Field("600", json_schema_extra=WEIGHT_SCHEMA)
-    fontSize: Number = Field(16, gt=0, le=MAX_FONT_SIZE)
+    fontSize: Number = Field(16, gt=0, le=MAX_FONT_SIZE, description=FONT_SIZE_DESCRIPTION)
     color: Colour = "#ffffff"
     backgroundColor: Colour = Field("#000000", description="hex colour of the pill")
 

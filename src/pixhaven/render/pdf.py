@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 PT_PER_PX = 0.75
 EMBED_SCALE = 2
 KAPPA = 0.5522847498  # Bézier control distance for a quarter circle
+# Corners rounder than this are drawn square: no viewer shows a thousandth of a pixel, and
+# fpdf2's arc approximation divides by zero for radii of 1e-20 px and less (the pill of a tag
+# with a tiny fontSize).
+MIN_RADIUS = 0.001
 
 
 class PdfCanvas:
@@ -95,6 +99,8 @@ class PdfCanvas:
             path.style.stroke_color = None
             if alpha < 255:
                 path.style.fill_opacity = alpha / 255
+            if radius < MIN_RADIUS:
+                radius = 0
             path.rectangle(x, y, width, height, radius, radius)
 
     def _text(self, item: TextItem) -> None:

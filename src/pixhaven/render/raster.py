@@ -18,6 +18,10 @@ from pixhaven.render.layout import ImageItem, Layout, RectItem, TextItem, cover_
 SUPERSAMPLE = 4
 FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
 _PIL_FONTS_PER_FACE = 8
+# FreeType has no size below half a pixel (Pillow answers "invalid ppem value"); a glyph that
+# small leaves no ink worth a pixel, so text below it is laid out but not drawn (the SVG's
+# outlines at that scale draw nothing either).
+MIN_GLYPH_SIZE = 0.5
 
 
 def _pil_font(face, size: float) -> ImageFont.FreeTypeFont:
@@ -96,8 +100,10 @@ def _rounded_mask(width: int, height: int, radius: float, offset: tuple[float, f
     scale = SUPERSAMPLE
     big = Image.new("L", (width * scale, height * scale), 0)
     dx, dy = offset
+    right, bottom = width * scale - 1, height * scale - 1
+    # A box narrower than a quarter pixel near its pixel's right edge still covers a sample.
     ImageDraw.Draw(big).rounded_rectangle(
-        (round(dx * scale), round(dy * scale), width * scale - 1, height * scale - 1),
+        (min(round(dx * scale), right), min(round(dy * scale), bottom), right, bottom),
         radius=radius * scale,
         fill=255,
     )
@@ -126,6 +132,8 @@ def _draw_rect(canvas: Image.Image, item: RectItem) -> None:
         return
     left, top = int(box.x // 1), int(box.y // 1)
     right, bottom = int(-(-box.right // 1)), int(-(-box.bottom // 1))
+    if right <= left or bottom <= top:  # no area at all (a pill of a 1e-87 px tag at x = 10)
+        return
     mask = _rounded_mask(right - left, bottom - top, item.radius, (box.x - left, box.y - top))
     _composite_clipped(canvas, _layer(item.color, mask), left, top)
 
@@ -142,6 +150,8 @@ def _composite_clipped(canvas: Image.Image, layer: Image.Image, left: int, top: 
 def _draw_text(canvas: Image.Image, item: TextItem) -> None:
     """Glyph coverage into a mask over the block, then the colour composited through it."""
     block = item.block
+    if block.font_size < MIN_GLYPH_SIZE:
+        return
     left = max(0, int(item.x // 1) - 2 - int(block.font_size))
     top = max(0, int(item.y // 1) - 2)
     right = min(canvas.width, int(item.x + block.content_width) + 2 + int(block.font_size))

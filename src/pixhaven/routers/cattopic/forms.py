@@ -2,6 +2,8 @@
 before the body is parsed, the file under either field name, and the text fields around it
 read as integers and booleans. JSON bodies and query parameters: routers/requests.py."""
 
+import math
+
 from fastapi import Request
 from starlette.datastructures import UploadFile
 
@@ -42,31 +44,47 @@ async def read_upload_form(request: Request, settings: Settings) -> dict:
     except Exception as exc:  # malformed multipart, too many parts
         raise invalid(f"Invalid multipart form: {exc}", field="image") from None
     fields: dict = {}
+    text_in_file_field = None
     for name, value in form.multi_items():
         if isinstance(value, UploadFile):
             if name in FILE_FIELDS and "file" not in fields:
                 fields["file"] = value
+        elif name in FILE_FIELDS:
+            # A part without a filename is text (`-F file=abc`): never the image.
+            text_in_file_field = text_in_file_field or name
         else:
             fields[name] = value
     if "file" not in fields:
-        raise invalid("No image file provided (form field 'image' or 'file')", field="image")
+        no_file = "No image file provided (form field 'image' or 'file')"
+        if text_in_file_field:
+            raise invalid(
+                no_file,
+                field=text_in_file_field,
+                explanation="this part is text, not a file: send the image with a filename",
+            )
+        raise invalid(no_file, field="image")
     return fields
 
 
-def form_int(
-    form: dict, name: str, *, low: int | None = None, high: int | None = None
-) -> int | None:
+def form_int(form: dict, name: str, *, low: int, high: int) -> int | None:
+    """A number field as an integer (a fraction is cut off), None when absent or empty.
+    Any text is answered: not a number (or NaN) is "must be a number"; anything outside
+    low..high — infinities, 1e309 and numbers of thousands of digits included — is "must be
+    between low and high"."""
     raw = form.get(name)
     if raw is None or str(raw).strip() == "":
         return None
     try:
-        value = int(float(str(raw).strip()))
+        # float() reads any length of digits (too large is inf); int() of text would refuse
+        # more than 4,300 digits and int() of inf raises.
+        number = float(str(raw).strip())
     except ValueError:
         raise invalid(f"{name} must be a number", field=name) from None
-    if (low is not None and value < low) or (high is not None and value > high):
-        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise invalid(f"{name} must be {bounds}", field=name)
-    return value
+    if math.isnan(number):
+        raise invalid(f"{name} must be a number", field=name)
+    if not low <= number < high + 1:
+        raise invalid(f"{name} must be between {low} and {high}", field=name)
+    return int(number)
 
 
 def form_bool(form: dict, name: str, default: bool) -> bool:

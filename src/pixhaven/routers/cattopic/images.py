@@ -23,9 +23,9 @@ from pixhaven.services.images import api_images
 from pixhaven.services.images import updates as image_updates
 from pixhaven.services.images.keys import base_url
 from pixhaven.services.images.lookup import owned_image
-from pixhaven.services.images.pipeline import UploadOptions, process_upload
+from pixhaven.services.images.pipeline import MAX_OUTPUT_SIDE, UploadOptions, process_upload
 from pixhaven.services.images.store import NewImage
-from pixhaven.services.images.tag_names import parse_tag_list
+from pixhaven.services.images.tag_names import fold_tag_name, parse_tag_list
 from pixhaven.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["CattoPic", "Splinterpic"], responses=ERROR_RESPONSES)
@@ -66,14 +66,14 @@ async def upload_single(
     upload: UploadFile = form["file"]
     options = UploadOptions(
         quality=form_int(form, "quality", low=1, high=100),
-        max_width=form_int(form, "maxWidth", low=1),
-        max_height=form_int(form, "maxHeight", low=1),
+        max_width=form_int(form, "maxWidth", low=1, high=MAX_OUTPUT_SIDE),
+        max_height=form_int(form, "maxHeight", low=1, high=MAX_OUTPUT_SIDE),
         generate_webp=form_bool(form, "generateWebp", True),
         generate_avif=form_bool(form, "generateAvif", True),
         preserve_animation=form_bool(form, "preserveAnimation", True),
     )
     tags = parse_tag_list(form.get("tags"))
-    expiry = form_int(form, "expiryMinutes", low=0)
+    expiry = form_int(form, "expiryMinutes", low=0, high=image_updates.MAX_EXPIRY_MINUTES)
     data = await upload.read()
     processed = await process_upload(env, data, settings, options)
     row, tags_now = await api_images.upload(
@@ -113,7 +113,7 @@ async def list_images(
     query = request.query_params
     filters: dict[str, Any] = {}
     if query.get("tag"):
-        filters["tag"] = query["tag"].strip().lower()
+        filters["tag"] = fold_tag_name(query["tag"])
     if query.get("orientation"):
         if query["orientation"] not in ("landscape", "portrait"):
             raise invalid("orientation must be landscape or portrait", field="orientation")
@@ -174,6 +174,11 @@ async def update_image(
         minutes = body["expiryMinutes"]
         if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes < 0:
             raise invalid("expiryMinutes must be a non-negative number", field="expiryMinutes")
+        if not minutes <= image_updates.MAX_EXPIRY_MINUTES:  # NaN too
+            raise invalid(
+                f"expiryMinutes must be between 0 and {image_updates.MAX_EXPIRY_MINUTES}",
+                field="expiryMinutes",
+            )
         changes["expiry_minutes"] = minutes
     row = await image_updates.update_image(env, row, **changes)
     return await _image_answer(request, settings, row)

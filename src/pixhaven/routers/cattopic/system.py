@@ -35,7 +35,12 @@ async def validate_api_key(_: Authenticated):
     return {"success": True, "valid": True}
 
 
-@router.post("/cleanup", summary="Purge expired images now (and deleted ones past retention)")
-async def cleanup(_: CanWriteImages, settings: SettingsDep, env: EnvDep):
-    deleted = await purge_due(env, settings.soft_delete_retention_days)
+@router.post(
+    "/cleanup",
+    summary="Purge the caller's expired images now (and deleted ones past retention);"
+    " the admin's purges everyone's",
+)
+async def cleanup(identity: CanWriteImages, settings: SettingsDep, env: EnvDep):
+    owner = None if identity.is_admin else identity.owner
+    deleted = await purge_due(env, settings.soft_delete_retention_days, owner=owner)
     return {"success": True, "deletedCount": deleted}

@@ -1,6 +1,7 @@
 """CattoPic tag management: `GET/POST /api/tags`, `PUT/DELETE /api/tags/{name}`,
 `POST /api/tags/batch`. Names in paths are URL-decoded; every name is normalised by
-services/images/tag_names.py (lowercase, trimmed, ≤ 50 letters/digits/-/_, CJK included)."""
+services/images/tag_names.py (NFKC and case-folded, trimmed, ≤ 50 letters/digits/-/_, CJK
+included)."""
 
 from fastapi import APIRouter, Request
 

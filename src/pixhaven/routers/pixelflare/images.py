@@ -215,7 +215,9 @@ async def update_image(
 
 
 @router.delete(
-    "/v1/images/{image_id}", summary="Soft delete an image (restorable)", responses=NOT_FOUND
+    "/v1/images/{image_id}",
+    summary="Soft delete an image (restorable), or cancel a pending upload",
+    responses=NOT_FOUND,
 )
 async def delete_image(
     image_id: str,
@@ -224,7 +226,17 @@ async def delete_image(
     settings: SettingsDep,
     env: EnvDep,
 ):
-    row = await service.owned_image(env, settings, identity.owner, image_id)
+    row = await service.owned_image(
+        env, settings, identity.owner, image_id, include_unfinished=True
+    )
+    if row["status"] != "ready":
+        # Cancelled: gone at once, its upload URL answers 410. The answer is the upload as
+        # it was (its tags included), deleted.
+        answer = await _resource(env, request, settings, row)
+        cancelled_at = await direct_uploads.cancel_upload(env, row)
+        if cancelled_at is not None:
+            return {**answer, "deleted_at": cancelled_at}
+        row = await service.owned_image(env, settings, identity.owner, image_id)  # completed
     return await _resource(env, request, settings, await service.soft_delete(env, row))
 
 

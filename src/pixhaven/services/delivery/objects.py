@@ -24,7 +24,8 @@ would need a fast path in src/entry.py in front of the ASGI app.)
 
 HTTP semantics: `ETag` is R2's `httpEtag`; `If-None-Match` (one etag: R2 `onlyIf`, a list
 or `*`: compared after a `head`) answers 304; a single `Range` (`a-b`, `a-`, `-n`) answers
-206 with `Content-Range`, an unsatisfiable one 416 with `Content-Range: bytes */size`;
+206 with `Content-Range`, an unsatisfiable one 416 with `Content-Range: bytes */size`
+(positions may have any number of digits: one past any object is past the end of this one);
 several ranges are answered with the whole object (allowed by RFC 9110); `If-Range` with a
 different etag also gets the whole object. HEAD answers the same headers without a body.
 """
@@ -57,6 +58,9 @@ RENDER_KEY = re.compile(rf"renders/(?P<id>{UUID})\.pdf")
 ENCODED_TRAVERSAL = re.compile(r"%(?:2e|2f|5c|00)", re.IGNORECASE)
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+# No object is this large (R2 holds at most 5 TiB, and a JavaScript number counts bytes exactly
+# only up to here): a position past it is past the end of every object.
+MAX_POSITION = 2**53 - 1
 
 
 def not_found() -> ApiError:
@@ -137,15 +141,32 @@ def _range_option(header: str | None) -> dict | None | str:
     if not first and not last:
         return None
     if not first:  # the last n bytes
-        n = int(last)
+        n = _position(last)
+        if n is None:  # more than the object holds: all of it (RFC 9110 §14.1.2)
+            return {"offset": 0}
         return "unsatisfiable" if n == 0 else {"suffix": n}
-    start = int(first)
+    start = _position(first)
+    if start is None:
+        return "unsatisfiable"
     if last:
-        end = int(last)
+        end = _position(last)
+        if end is None:  # past the end: up to the end
+            return {"offset": start}
         if end < start:
             return None  # syntactically invalid: ignore (RFC 9110 §14.2)
         return {"offset": start, "length": end - start + 1}
     return {"offset": start}
+
+
+def _position(digits: str) -> int | None:
+    """A byte position of a Range header, or None when it is past MAX_POSITION. Any number of
+    digits is allowed; only short ones are converted (Python refuses int() of more than 4,300
+    digits, and no object needs more than 16)."""
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > len(str(MAX_POSITION)):
+        return None
+    value = int(significant)
+    return value if value <= MAX_POSITION else None
 
 
 def _headers(obj, *, extra: dict[str, str] | None = None) -> dict[str, str]:

@@ -78,6 +78,7 @@ from pixhaven.db import public_images as table
 from pixhaven.errors import ApiError
 from pixhaven.services.delivery.objects import accepts
 from pixhaven.services.images.keys import original_key, version_key
+from pixhaven.services.images.tag_names import fold_tag_name
 
 if TYPE_CHECKING:
     from pixhaven.bindings.d1 import D1Database
@@ -105,7 +106,7 @@ class RandomQuery:
 
 
 def _tag_list(raw: str | None, name: str) -> tuple[str, ...]:
-    tags = tuple(dict.fromkeys(t.strip().lower() for t in (raw or "").split(",") if t.strip()))
+    tags = tuple(dict.fromkeys(fold_tag_name(t) for t in (raw or "").split(",") if t.strip()))
     if len(tags) > MAX_TAGS:
         raise ApiError(
             400, f"Too many tags in {name} (at most {MAX_TAGS})", details={"parameter": name}

@@ -14,6 +14,8 @@
 3. The same owner already having the same bytes live: the pending row is deleted (its tags
    merged into the existing image) and the existing image is the answer.
 4. `purge_unfinished` (cron) removes rows whose bytes never arrived, with any objects.
+5. `cancel_upload` (DELETE /v1/images/{id} on a pending image) removes the row at once: its
+   upload URL then answers 410 like any URL whose image no longer exists.
 """
 
 from __future__ import annotations
@@ -334,3 +336,17 @@ async def purge_unfinished(env: Env, settings: Settings, batch_size: int = 100) 
         )
         purged += 1
     return purged
+
+
+async def cancel_upload(env: Env, row: dict) -> str | None:
+    """Cancel a two-step upload that has not completed: the row goes at once (there is
+    nothing to restore; its tags go with it, schema.sql's delete trigger), then any object
+    an attempt or an R2 presigned PUT left. Its URL then answers 410 (`not_pending_error`),
+    an attempt still running fails to commit and removes what it wrote, and a queued
+    completion finds nothing to complete. Returns when it was cancelled, or None when the
+    upload completed meanwhile (the image is then ready, to be deleted like any other)."""
+    deleted = await table.delete_unfinished_statement(env.DB, row["id"]).run()
+    if not int(deleted["meta"]["changes"]):
+        return None
+    await env.BUCKET.delete(_possible_keys(row))
+    return iso(utcnow())

@@ -29,6 +29,7 @@ async def owned_image(
     malformed_id_error: Callable[[str], ApiError] | None = None,
     include_deleted: bool = False,
     include_expired: bool = False,
+    include_unfinished: bool = False,
     finish_upload: Callable[[dict], Awaitable[dict | None]] | None = None,
 ) -> dict:
     """The owner's image `image_id`, or the ApiError to answer with.
@@ -36,7 +37,8 @@ async def owned_image(
     With the defaults this is what lists show (`db/visibility.is_visible`: complete, not deleted,
     not expired), and a malformed id is a 400. An image whose upload is not complete is a
     404 unless `finish_upload(row)` completes it (PixelFlare's R2 presigned uploads, on
-    first read). Someone else's image is a 404, exactly like a missing one.
+    first read), or answered as it is with `include_unfinished` (to cancel it). Someone
+    else's image is a 404, exactly like a missing one.
     """
     if not valid_image_id(image_id):
         if malformed_id_error is not None:
@@ -45,7 +47,7 @@ async def owned_image(
     row = await table.get_for_owner(db, image_id.lower(), owner)
     if row is None:
         raise not_found_error(image_id)
-    if row["status"] != "ready":
+    if row["status"] != "ready" and not include_unfinished:
         completed = await finish_upload(row) if finish_upload is not None else None
         if completed is None:
             raise not_found_error(image_id)

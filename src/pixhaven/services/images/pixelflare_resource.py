@@ -19,7 +19,7 @@ from pixhaven.services.images import direct_uploads, lookup
 from pixhaven.services.images import updates as image_updates
 from pixhaven.services.images.albums import SLUG_PATTERN
 from pixhaven.services.images.keys import UUID_PATTERN, not_found_error, safe_filename
-from pixhaven.services.images.tag_names import parse_tag_list
+from pixhaven.services.images.tag_names import fold_tag_name, parse_tag_list
 from pixhaven.services.images.upload_urls import r2_direct
 from pixhaven.settings import Settings
 from pixhaven.timeutil import iso, parse_iso, utcnow
@@ -109,13 +109,14 @@ async def owned_image(
     image_id: str,
     *,
     include_deleted: bool = False,
+    include_unfinished: bool = False,
     complete_pending: bool = False,
 ) -> dict:
     """`/v1/images/{id}`'s image: a malformed id is a 404 like an unknown one (README);
     deleted images only with `include_deleted`; expiry is not checked here (it never was:
     an expired image stays addressable until the cron purges it). With `complete_pending`
     and R2 presigned uploads, a pending image whose bytes are in the bucket is completed
-    by this read."""
+    by this read. With `include_unfinished`, a pending upload is answered as it is."""
 
     async def complete_from_bucket(row: dict) -> dict | None:
         return await direct_uploads.complete_from_bucket(env, settings, row)
@@ -127,6 +128,7 @@ async def owned_image(
         malformed_id_error=not_found_error,
         include_deleted=include_deleted,
         include_expired=True,
+        include_unfinished=include_unfinished,
         finish_upload=complete_from_bucket if complete_pending and r2_direct(settings) else None,
     )
 
@@ -200,7 +202,7 @@ async def list_images(
     position = decode_cursor(cursor) if cursor else None
     filters: dict = {"include_deleted": include_deleted}
     if tag:
-        filters["tag"] = tag.strip().lower()
+        filters["tag"] = fold_tag_name(tag)
     if album:
         found = await album_table.get_by_slug(db, owner, album)
         if found is None:

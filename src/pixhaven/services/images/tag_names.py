@@ -1,7 +1,18 @@
-"""Tag names (SPEC §2, CattoPic's rules): lowercase, trimmed, at most 50 characters of
-letters (any script, CJK included), digits, `-` and `_`."""
+"""Tag names (SPEC §2, CattoPic's rules): trimmed, at most 50 characters of letters (any
+script, CJK included), digits, `-` and `_`, compared and stored in one folded form.
+
+Folding (`fold_tag_name`) is Unicode NFKC, then case folding, then NFKC again, so that
+width, compatibility and case variants name the same tag: full-width `ＡＢＣ` is `abc`, a
+decomposed `é` (e + U+0301) is the composed `é`, `Straße` is `strasse`. Case folding can
+introduce a combining mark NFKC cannot compose back: only `İ` (U+0130), which folds to
+`i` + U+0307; a mark that folding added to a character that had none is dropped, so
+`İstanbul` is `istanbul` (marks the name itself carries are kept). Every path that names a
+tag — creating, renaming, deleting, upload and image tags, batch updates, list `tag=`
+filters, random `tags=`/`exclude=` — folds the name with this one function.
+"""
 
 import re
+import unicodedata
 
 from pixhaven.errors import invalid
 
@@ -10,10 +21,28 @@ MAX_TAG_LENGTH = 50
 TAG_PATTERN = re.compile(r"^[\w-]+$")
 
 
+def _is_mark(char: str) -> bool:
+    return unicodedata.category(char).startswith("M")
+
+
+def fold_tag_name(raw: str) -> str:
+    """The folded, trimmed form of a tag name (see the module docstring); no validation: a
+    name that could never be stored simply matches nothing."""
+    folded = []
+    for char in unicodedata.normalize("NFKC", raw).strip():
+        lower = unicodedata.normalize("NFKC", char.casefold())
+        if not _is_mark(char) and any(_is_mark(c) for c in lower):
+            lower = "".join(c for c in lower if not _is_mark(c))  # İ → i, not i + U+0307
+        folded.append(lower)
+    return unicodedata.normalize("NFKC", "".join(folded)).strip()
+
+
 def normalize_tag(raw) -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise invalid("Tag name is required", field="name")
-    name = raw.strip().lower()
+    name = fold_tag_name(raw)
+    if not name:
+        raise invalid("Tag name is required", field="name")
     if len(name) > MAX_TAG_LENGTH:
         raise invalid(
             f"Tag name must be {MAX_TAG_LENGTH} characters or less", field="name", tag=name

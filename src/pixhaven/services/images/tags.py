@@ -15,7 +15,7 @@ from pixhaven.db import images as image_table
 from pixhaven.db import tags as table
 from pixhaven.errors import ApiError, invalid
 from pixhaven.services.images.keys import valid_image_id
-from pixhaven.services.images.tag_names import normalize_tag, parse_tag_list
+from pixhaven.services.images.tag_names import fold_tag_name, normalize_tag, parse_tag_list
 from pixhaven.timeutil import now_iso
 
 if TYPE_CHECKING:
@@ -29,10 +29,19 @@ def tag_not_found(name: str) -> ApiError:
     return ApiError(404, "Tag not found", details={"tag": name})
 
 
-def existing_name(raw: str) -> str:
-    """A tag named in a path: trimmed and lowercased as names are stored. A name that
-    could never have been stored simply matches nothing (404), it is not a 400."""
-    return raw.strip().lower()
+async def stored_name(db: D1Database, owner: str, raw: str) -> str | None:
+    """The owner's tag a path names, or None. The name is folded as names are stored
+    (services/images/tag_names.py); a name that could never have been stored simply matches
+    nothing (404), it is not a 400. A tag stored before names were folded (`straße`, `ａｂｃ`:
+    lowercased only) is still found by the name it was stored under, so it can be renamed
+    into its folded name or deleted."""
+    name = fold_tag_name(raw)
+    if await table.exists(db, owner, name):
+        return name
+    legacy = raw.strip().lower()
+    if legacy != name and await table.exists(db, owner, legacy):
+        return legacy
+    return None
 
 
 async def list_tags(db: D1Database, owner: str) -> list[dict]:
@@ -68,11 +77,11 @@ def _about(field: str, parse, value):
 
 async def rename_tag(db: D1Database, owner: str, old_raw: str, new_raw) -> dict:
     new = _about("newName", normalize_tag, new_raw)
-    old = existing_name(old_raw)
-    if new == old:
-        raise invalid("New name must be different from old name", field="newName", tag=old)
-    if not await table.exists(db, owner, old):
-        raise tag_not_found(old)
+    old = await stored_name(db, owner, old_raw)
+    if new == (old or fold_tag_name(old_raw)):
+        raise invalid("New name must be different from old name", field="newName", tag=new)
+    if old is None:
+        raise tag_not_found(fold_tag_name(old_raw))
     await db.batch(table.rename_statements(db, owner, old, new, now_iso()))
     return await _counted(db, owner, new)
 
@@ -80,9 +89,9 @@ async def rename_tag(db: D1Database, owner: str, old_raw: str, new_raw) -> dict:
 async def delete_tag(db: D1Database, owner: str, raw_name: str) -> int:
     """Delete the tag and soft-delete its images (restorable like any deleted image).
     Returns how many visible images were deleted."""
-    name = existing_name(raw_name)
-    if not await table.exists(db, owner, name):
-        raise tag_not_found(name)
+    name = await stored_name(db, owner, raw_name)
+    if name is None:
+        raise tag_not_found(fold_tag_name(raw_name))
     results = await db.batch(
         [
             *table.soft_delete_tagged_statements(db, owner, name, now_iso()),

@@ -29,6 +29,10 @@ log = logging.getLogger("pixhaven.images")
 
 _UNSET = object()
 
+# The longest expiry CattoPic's `expiryMinutes` may ask for, on upload and on update: 100 years
+# (0 means never). Far enough for any client, and the expiry time stays a date.
+MAX_EXPIRY_MINUTES = 100 * 365 * 24 * 60
+
 
 async def update_image(
     env: Env,
@@ -123,15 +127,22 @@ async def purge_image_job(env: Env, payload: dict) -> None:
     await purge_image(env, payload["image_id"])
 
 
-async def purge_due(env: Env, retention_days: int, batch_size: int = 100) -> int:
-    """Purge expired images and soft-deleted ones past retention. Returns how many were
-    removed now; any that fail are left to a durable retrying job."""
+async def purge_due(
+    env: Env, retention_days: int, batch_size: int = 100, *, owner: str | None = None
+) -> int:
+    """Purge expired images and soft-deleted ones past retention (only `owner`'s when given:
+    POST /api/cleanup by anyone but the admin). Returns how many were removed now; any that
+    fail are left to a durable retrying job."""
     now = utcnow()
     purged = 0
     deferred: set[str] = set()
     while True:
         rows = await table.purgeable(
-            env.DB, iso(now), iso(now - timedelta(days=retention_days)), batch_size + len(deferred)
+            env.DB,
+            iso(now),
+            iso(now - timedelta(days=retention_days)),
+            batch_size + len(deferred),
+            owner=owner,
         )
         rows = [row for row in rows if row["id"] not in deferred]
         if not rows:
