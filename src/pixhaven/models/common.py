@@ -113,8 +113,16 @@ def request_body(
     return {"requestBody": body}
 
 
+# Every route that takes a body: its size is limited while it arrives (middleware.body_limit).
+BODY_TOO_LARGE = (
+    "Request body too large: past MAX_JSON_BYTES (uploads: MAX_UPLOAD_BYTES), "
+    "counted as it arrives, chunked or not"
+)
+
+
 def complete_openapi(schema: dict[str, Any]) -> dict[str, Any]:
-    """Finish FastAPI's document: add the hand-read bodies' schemas, and drop the automatic
+    """Finish FastAPI's document: add the hand-read bodies' schemas, document the body size
+    limit's 413 on every operation that takes a body, and drop the automatic
     `422 Validation Error` FastAPI adds to routes with parameters (validation errors answer
     400 with the envelope here; the routes that do answer 422 document it themselves)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -124,9 +132,12 @@ def complete_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             components.setdefault(def_name, definition)
         components[name] = model_schema
     automatic = {"$ref": "#/components/schemas/HTTPValidationError"}
+    envelope = {"application/json": {"schema": {"$ref": SCHEMA_REF.format(model="ErrorEnvelope")}}}
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.get("responses", {})
+            if "requestBody" in operation and "413" not in responses:
+                responses["413"] = {"description": BODY_TOO_LARGE, "content": envelope}
             if (
                 responses.get("422", {})
                 .get("content", {})
