@@ -7,6 +7,7 @@ Splinterpic clients read `error`/`details`. The one exception is the IP allowlis
 `Forbidden` (see security/ip_allowlist.py), as the Splinterpic document shows it.
 """
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -134,6 +135,16 @@ def error_body(status: int, error: str, code: str | None = None, details: Any = 
     }
 
 
+class EnvelopeResponse(JSONResponse):
+    """The error envelope as JSON. Its text may quote the request (a name, a field), and a
+    lone surrogate such a quote can hold cannot be encoded as UTF-8: it is answered as `?`
+    rather than failing the error answer itself."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8", "replace")
+
+
 def error_response(
     status: int,
     error: str,
@@ -145,7 +156,7 @@ def error_response(
     body = error_body(status, error, code, details)
     if extra:
         body.update(extra)
-    return JSONResponse(body, status_code=status, headers=headers)
+    return EnvelopeResponse(body, status_code=status, headers=headers)
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict]:

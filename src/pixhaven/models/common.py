@@ -9,7 +9,7 @@ Their JSON schemas are built only when /openapi.json is first asked for
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class DocumentedBody(BaseModel):
@@ -18,6 +18,46 @@ class DocumentedBody(BaseModel):
     validator for it at import, which was a third of the app's import time."""
 
     model_config = ConfigDict(defer_build=True)
+
+
+# -- Unicode text in request bodies ----------------------------------------------------------
+
+NOT_UNICODE = "a string is not Unicode text (an unpaired surrogate, \\ud800-\\udfff)"
+
+
+def all_unicode(value: Any) -> bool:
+    """Every string in a parsed JSON value (object keys included) is Unicode text, i.e.
+    encodes as UTF-8: a JSON `\\ud800` escape parses into an unpaired surrogate, which can be
+    neither stored nor answered. Walks without recursion: the value may be nested as deeply
+    as the parser allows."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
+
+
+class ParsedBody(BaseModel):
+    """A request body FastAPI itself parses and validates with this model (PixelFlare's):
+    as in the bodies read by hand (`routers/requests.read_json`), a string that is not
+    Unicode text is refused (400) before any field sees it."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unicode_text_only(cls, data: Any) -> Any:
+        if not all_unicode(data):
+            raise ValueError(NOT_UNICODE)
+        return data
 
 
 class ErrorEnvelope(BaseModel):

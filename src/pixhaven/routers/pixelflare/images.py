@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from pixhaven.models.cattopic import IMAGE_ID
-from pixhaven.models.common import ERROR_RESPONSES, errors
+from pixhaven.models.common import ERROR_RESPONSES, ParsedBody, errors
 from pixhaven.models.pixelflare import CreateImageRequest, UpdateImageRequest
 from pixhaven.routers.pixelflare.shapes import pixelflare_image, pixelflare_images, with_variants
 from pixhaven.routers.requests import CanReadImages, CanWriteImages, EnvDep, SettingsDep
@@ -246,7 +246,7 @@ async def restore_image(
     return await _resource(env, request, settings, row)
 
 
-class VariantsRequest(BaseModel):
+class VariantsRequest(ParsedBody):
     variants: list[str] = Field(
         min_length=1,
         max_length=16,
