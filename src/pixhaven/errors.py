@@ -7,6 +7,8 @@ Splinterpic clients read `error`/`details`. The one exception is the IP allowlis
 `Forbidden` (see security/ip_allowlist.py), as the Splinterpic document shows it.
 """
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -53,7 +55,7 @@ class ApiError(Exception):
         *,
         code: str | None = None,
         details: Any = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         extra: dict[str, Any] | None = None,
     ):
         super().__init__(error)
@@ -63,6 +65,18 @@ class ApiError(Exception):
         self.details = {} if details is None else details
         self.headers = headers
         self.extra = extra or {}
+
+
+class BodyTooLarge(ApiError, StarletteHTTPException):
+    """A 413 raised while the request body arrives, once it is past its route's limit (see
+    `middleware.body_limit`). Also a Starlette `HTTPException`, because readers that turn
+    any other read failure into a 400 (FastAPI's own JSON body parsing) re-raise those; the
+    `ApiError` handler answers it with the envelope."""
+
+    def __init__(self, error: str, *, code: str, max_bytes: int):
+        ApiError.__init__(self, 413, error, code=code, details={"max_bytes": max_bytes})
+        self.status_code = 413
+        self.detail = error
 
 
 def invalid(
@@ -121,18 +135,28 @@ def error_body(status: int, error: str, code: str | None = None, details: Any = 
     }
 
 
+class EnvelopeResponse(JSONResponse):
+    """The error envelope as JSON. Its text may quote the request (a name, a field), and a
+    lone surrogate such a quote can hold cannot be encoded as UTF-8: it is answered as `?`
+    rather than failing the error answer itself."""
+
+    def render(self, content: Any) -> bytes:
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        return text.encode("utf-8", "replace")
+
+
 def error_response(
     status: int,
     error: str,
     code: str | None = None,
     details: Any = None,
-    headers: dict[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body = error_body(status, error, code, details)
     if extra:
         body.update(extra)
-    return JSONResponse(body, status_code=status, headers=headers)
+    return EnvelopeResponse(body, status_code=status, headers=headers)
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict]:

@@ -1,5 +1,5 @@
 """ASGI middleware around the whole app: response headers, logging, the IP allowlist,
-CORS preflight, and the last-resort 500.
+CORS preflight, request body limits, and the last-resort 500.
 
 Written as plain ASGI (not Starlette's BaseHTTPMiddleware) so it is cheap, streams bodies
 untouched, and wraps even the responses FastAPI never sees.
@@ -10,8 +10,9 @@ import logging
 import time
 import traceback
 import uuid
+from dataclasses import dataclass
 
-from pixhaven.errors import error_body
+from pixhaven.errors import BodyTooLarge, error_body
 from pixhaven.security.ip_allowlist import is_allowed, parse_allowlist
 from pixhaven.settings import Settings
 
@@ -54,7 +55,9 @@ class PixhavenMiddleware:
     2. one structured log line per request;
     3. the IP allowlist (plain-text 403 `Forbidden`, as Splinterpic documents);
     4. CORS preflight (`OPTIONS`) answered without reaching the routes;
-    5. any unhandled exception becomes the JSON 500 envelope, never a stack trace.
+    5. the request body counted as the app reads it: past its route's limit (`body_limit`)
+       the read fails with the 413 envelope, chunked or not;
+    6. any unhandled exception becomes the JSON 500 envelope, never a stack trace.
     """
 
     def __init__(self, app):
@@ -80,9 +83,13 @@ class PixhavenMiddleware:
             (b"x-content-type-options", b"nosniff"),
         ]
         extra_headers += _cors_headers(settings.cors_allow_origin)
+        limited_receive = LimitedReceive(
+            receive, body_limit(scope["method"], scope.get("path", ""), settings), scope
+        )
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
+                limited_receive.responding = True
                 status_seen["status"] = message["status"]
                 status_seen["started"] = True
                 names = {name.lower() for name, _ in message.get("headers", [])}
@@ -101,7 +108,7 @@ class PixhavenMiddleware:
             elif scope["method"] == "OPTIONS":
                 await _send_simple(send_with_headers, 204, b"", b"text/plain; charset=utf-8")
             else:
-                await self.app(scope, receive, send_with_headers)
+                await self.app(scope, limited_receive, send_with_headers)
         except Exception as exc:  # the last line of defence: log it, answer JSON
             log.error(
                 json.dumps(
@@ -131,6 +138,87 @@ class PixhavenMiddleware:
                     }
                 )
             )
+
+
+# -- request body limits ----------------------------------------------------------------------
+
+# Multipart framing and the small text fields around an uploaded file.
+UPLOAD_FRAMING = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """How many bytes a request's body may have, and the 413 past them."""
+
+    max_bytes: int
+    error: str
+    code: str
+    documented_limit: int  # the setting the answer names (`details.max_bytes`)
+
+    def exceeded(self) -> BodyTooLarge:
+        return BodyTooLarge(self.error, code=self.code, max_bytes=self.documented_limit)
+
+
+def is_upload(method: str, path: str) -> bool:
+    """The routes whose body is an image file: CattoPic's multipart upload and PixelFlare's
+    signed PUT of the raw bytes. Every other route's body is JSON (or nothing)."""
+    return (method == "POST" and path == "/api/upload/single") or (
+        method == "PUT" and path.startswith("/v1/uploads/")
+    )
+
+
+def body_limit(method: str, path: str, settings: Settings) -> BodyLimit:
+    """The one place that decides how large a request body may be: uploads up to
+    `MAX_UPLOAD_BYTES` (plus the multipart framing; the file itself is held to the setting
+    by the upload pipeline), JSON bodies up to `MAX_JSON_BYTES`."""
+    if is_upload(method, path):
+        limit = settings.max_upload_bytes
+        return BodyLimit(
+            limit + UPLOAD_FRAMING,
+            f"File exceeds maximum size of {limit / (1024 * 1024):g}MB",
+            "FILE_TOO_LARGE",
+            limit,
+        )
+    limit = settings.max_json_bytes
+    return BodyLimit(
+        limit, f"Request body exceeds maximum size of {limit} bytes", "PAYLOAD_TOO_LARGE", limit
+    )
+
+
+class LimitedReceive:
+    """The app's `receive`, counting the request body as it arrives. A read that takes the
+    body past its limit raises the limit's 413 (an `ApiError`, answered as the envelope), so
+    no reader ever holds more than the limit plus one chunk, however the body is sent. A
+    declared `Content-Length` over the limit fails the first read the same way, before a
+    byte is taken: the same answer at the same point of the handler as the streamed count.
+    Once the response has started nothing is counted (a streaming response's disconnect
+    watcher reads and drops what is left)."""
+
+    def __init__(self, receive, limit: BodyLimit, scope):
+        self.receive = receive
+        self.limit = limit
+        self.declared = _declared_length(scope)
+        self.received = 0
+        self.responding = False
+
+    async def __call__(self):
+        if self.responding:
+            return await self.receive()
+        if self.declared is not None and self.declared > self.limit.max_bytes:
+            raise self.limit.exceeded()
+        message = await self.receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.limit.max_bytes:
+                raise self.limit.exceeded()
+        return message
+
+
+def _declared_length(scope) -> int | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
 
 
 def _settings_for(scope) -> Settings:

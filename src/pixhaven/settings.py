@@ -21,6 +21,7 @@ class Settings:
     allowed_ips: str = ""
     default_owner: str = "default_user"
     max_upload_bytes: int = 70 * 1024 * 1024
+    max_json_bytes: int = 5 * 1024 * 1024
     max_upload_pixels: int = 100_000_000
     max_upload_count: int = 50
     max_components: int = 10
@@ -65,6 +66,7 @@ class Settings:
             allowed_ips=text("ALLOWED_IPS", defaults.allowed_ips),
             default_owner=text("DEFAULT_OWNER", defaults.default_owner) or defaults.default_owner,
             max_upload_bytes=number("MAX_UPLOAD_BYTES", defaults.max_upload_bytes),
+            max_json_bytes=number("MAX_JSON_BYTES", defaults.max_json_bytes),
             max_upload_pixels=number("MAX_UPLOAD_PIXELS", defaults.max_upload_pixels),
             max_upload_count=number("MAX_UPLOAD_COUNT", defaults.max_upload_count),
             max_components=number("MAX_COMPONENTS", defaults.max_components),

@@ -9,7 +9,7 @@ Their JSON schemas are built only when /openapi.json is first asked for
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class DocumentedBody(BaseModel):
@@ -18,6 +18,46 @@ class DocumentedBody(BaseModel):
     validator for it at import, which was a third of the app's import time."""
 
     model_config = ConfigDict(defer_build=True)
+
+
+# -- Unicode text in request bodies ----------------------------------------------------------
+
+NOT_UNICODE = "a string is not Unicode text (an unpaired surrogate, \\ud800-\\udfff)"
+
+
+def all_unicode(value: Any) -> bool:
+    """Every string in a parsed JSON value (object keys included) is Unicode text, i.e.
+    encodes as UTF-8: a JSON `\\ud800` escape parses into an unpaired surrogate, which can be
+    neither stored nor answered. Walks without recursion: the value may be nested as deeply
+    as the parser allows."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
+
+
+class ParsedBody(BaseModel):
+    """A request body FastAPI itself parses and validates with this model (PixelFlare's):
+    as in the bodies read by hand (`routers/requests.read_json`), a string that is not
+    Unicode text is refused (400) before any field sees it."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unicode_text_only(cls, data: Any) -> Any:
+        if not all_unicode(data):
+            raise ValueError(NOT_UNICODE)
+        return data
 
 
 class ErrorEnvelope(BaseModel):
@@ -113,8 +153,16 @@ def request_body(
     return {"requestBody": body}
 
 
+# Every route that takes a body: its size is limited while it arrives (middleware.body_limit).
+BODY_TOO_LARGE = (
+    "Request body too large: past MAX_JSON_BYTES (uploads: MAX_UPLOAD_BYTES), "
+    "counted as it arrives, chunked or not"
+)
+
+
 def complete_openapi(schema: dict[str, Any]) -> dict[str, Any]:
-    """Finish FastAPI's document: add the hand-read bodies' schemas, and drop the automatic
+    """Finish FastAPI's document: add the hand-read bodies' schemas, document the body size
+    limit's 413 on every operation that takes a body, and drop the automatic
     `422 Validation Error` FastAPI adds to routes with parameters (validation errors answer
     400 with the envelope here; the routes that do answer 422 document it themselves)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -124,9 +172,12 @@ def complete_openapi(schema: dict[str, Any]) -> dict[str, Any]:
             components.setdefault(def_name, definition)
         components[name] = model_schema
     automatic = {"$ref": "#/components/schemas/HTTPValidationError"}
+    envelope = {"application/json": {"schema": {"$ref": SCHEMA_REF.format(model="ErrorEnvelope")}}}
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.get("responses", {})
+            if "requestBody" in operation and "413" not in responses:
+                responses["413"] = {"description": BODY_TOO_LARGE, "content": envelope}
             if (
                 responses.get("422", {})
                 .get("content", {})

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from pixhaven.models.cattopic import TAG_LIST, TAG_NAME
-from pixhaven.models.common import DocumentedBody
+from pixhaven.models.common import DocumentedBody, ParsedBody
 from pixhaven.security.scopes import SCOPES
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ TAGS: "JsonDict" = {
 ALT: "JsonDict" = {"anyOf": [{"type": "string", "maxLength": 1000}, {"type": "null"}]}
 
 
-class CreateKeyRequest(BaseModel):
+class CreateKeyRequest(ParsedBody):
     model_config = ConfigDict(extra="ignore")
 
     name: str = Field(
@@ -76,7 +76,7 @@ class ApiKeyList(BaseModel):
     data: list[ApiKey]
 
 
-class CreateImageRequest(BaseModel):
+class CreateImageRequest(ParsedBody):
     """`POST /v1/images`: the metadata; the bytes follow by PUT to `upload_url`."""
 
     model_config = ConfigDict(extra="ignore")
@@ -102,7 +102,7 @@ class CreateImageRequest(BaseModel):
     )
 
 
-class UpdateImageRequest(BaseModel):
+class UpdateImageRequest(ParsedBody):
     """`PATCH /v1/images/{id}`: only the fields present change; `album: null` removes the
     image from its album."""
 

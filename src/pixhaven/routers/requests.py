@@ -20,6 +20,7 @@ from fastapi import Depends, Request
 
 from pixhaven.dependencies import get_env, get_settings
 from pixhaven.errors import ApiError, invalid
+from pixhaven.models.common import NOT_UNICODE, all_unicode
 from pixhaven.security.auth import Identity, authenticated, require
 from pixhaven.settings import Settings
 
@@ -54,21 +55,28 @@ CanWriteKeys = Annotated[Identity, Depends(require("keys:write"))]
 
 @dataclass(frozen=True)
 class BodyErrors:
-    """How a dialect answers a body that is not JSON, or not the JSON object it expects."""
+    """How a dialect answers a body that is not JSON (or JSON it will not take: nested too
+    deeply, or a string that is not Unicode; the reason is then given), or not the JSON
+    object it expects."""
 
-    not_json: Callable[[], ApiError]
+    not_json: Callable[[str | None], ApiError]
     not_object: Callable[[], ApiError]
 
 
 # CattoPic, PixelFlare and Splinterpic: one message, the expectation as a bare string.
 PLAIN_BODY_ERRORS = BodyErrors(
-    not_json=lambda: invalid("Invalid request body", explanation="Expected a JSON object"),
+    not_json=lambda reason: invalid(
+        "Invalid request body", explanation=reason or "Expected a JSON object"
+    ),
     not_object=lambda: invalid("Invalid request body", explanation="Expected a JSON object"),
 )
 # Pictify and Craftr: their list of field errors, on the body as a whole (field "").
 FIELD_LIST_BODY_ERRORS = BodyErrors(
-    not_json=lambda: invalid(
-        "The request body must be JSON", field="", explanation="invalid JSON", as_list=True
+    not_json=lambda reason: invalid(
+        "The request body must be JSON",
+        field="",
+        explanation=f"invalid JSON: {reason}" if reason else "invalid JSON",
+        as_list=True,
     ),
     not_object=lambda: invalid(
         "The request body must be a JSON object",
@@ -77,6 +85,8 @@ FIELD_LIST_BODY_ERRORS = BodyErrors(
         as_list=True,
     ),
 )
+
+TOO_DEEP = "nested too deeply"
 
 
 async def read_json(
@@ -88,14 +98,24 @@ async def read_json(
 ) -> Any:
     """The request body parsed as JSON, or the dialect's 400. `object_only=False` accepts
     any JSON value (the caller validates it); `optional=True` reads an empty or blank body
-    as `{}`."""
+    as `{}`. The body arrives within its size limit (`pixhaven.middleware.body_limit`).
+
+    Refused as not JSON besides malformed text: nesting deeper than the parser's recursion
+    limit, and strings with an unpaired surrogate (`"\\ud800"`), which parse but can be
+    neither stored nor answered as UTF-8."""
     raw = await request.body()
     if optional and not raw.strip():
         return {}
     try:
         body = json.loads(raw)
+    except RecursionError:
+        raise errors.not_json(TOO_DEEP) from None
     except ValueError:  # UnicodeDecodeError included
-        raise errors.not_json() from None
+        raise errors.not_json(None) from None
+    # A lone surrogate comes from a `\u` escape or from raw bytes (the json module decodes
+    # with "surrogatepass"): an ASCII body without a backslash has none to look for.
+    if (b"\\" in raw or not raw.isascii()) and not all_unicode(body):
+        raise errors.not_json(NOT_UNICODE)
     if object_only and not isinstance(body, dict):
         raise errors.not_object()
     return body

@@ -53,6 +53,10 @@ async def serve(app, env: LocalEnv, *, host: str, port: int, crons: list[str]) -
         lifespan="off",
         log_level="warning",
         access_log=False,
+        # The client is the socket's address, nothing a request says about itself: uvicorn
+        # would otherwise take X-Forwarded-For/-Proto from 127.0.0.1, and anyone could pass
+        # the IP allowlist, lock a local client out or spend another's variant misses.
+        proxy_headers=False,
     )
     server = uvicorn.Server(config)
     cron_task = asyncio.create_task(run_crons(env, crons))

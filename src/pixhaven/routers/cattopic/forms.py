@@ -1,6 +1,7 @@
-"""Multipart upload forms (CattoPic's `POST /api/upload/single`): the size limit applied
-before the body is parsed, the file under either field name, and the text fields around it
-read as integers and booleans. JSON bodies and query parameters: routers/requests.py."""
+"""Multipart upload forms (CattoPic's `POST /api/upload/single`): the file under either field
+name, and the text fields around it read as integers and booleans. JSON bodies and query
+parameters: routers/requests.py. The body's size is limited while it arrives, by the
+middleware (`pixhaven.middleware.body_limit`)."""
 
 import math
 
@@ -8,39 +9,20 @@ from fastapi import Request
 from starlette.datastructures import UploadFile
 
 from pixhaven.errors import ApiError, invalid
-from pixhaven.settings import Settings
 
-# Multipart framing and the small text fields around the file.
-FORM_OVERHEAD = 1024 * 1024
 FILE_FIELDS = ("image", "file")
 
 
-def too_large(settings: Settings) -> ApiError:
-    megabytes = settings.max_upload_bytes / (1024 * 1024)
-    return ApiError(
-        413,
-        f"File exceeds maximum size of {megabytes:g}MB",
-        code="FILE_TOO_LARGE",
-        details={"max_bytes": settings.max_upload_bytes},
-    )
-
-
-async def read_upload_form(request: Request, settings: Settings) -> dict:
+async def read_upload_form(request: Request) -> dict:
     """The form's fields, with the uploaded file under "file" (CattoPic accepts the field
-    name `image` or `file`). Oversized bodies are refused from Content-Length, before any
-    parsing."""
-    declared = request.headers.get("content-length")
-    if (
-        declared
-        and declared.isdigit()
-        and int(declared) > settings.max_upload_bytes + FORM_OVERHEAD
-    ):
-        raise too_large(settings)
+    name `image` or `file`)."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise invalid("Expected multipart/form-data with an image file", field="image")
     try:
         form = await request.form(max_files=1, max_fields=50)
+    except ApiError:  # the body past its size limit (413), not a malformed form
+        raise
     except Exception as exc:  # malformed multipart, too many parts
         raise invalid(f"Invalid multipart form: {exc}", field="image") from None
     fields: dict = {}

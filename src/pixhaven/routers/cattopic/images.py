@@ -62,7 +62,7 @@ NOT_FOUND = errors(404, e404="No such image (or not the caller's, or deleted/exp
 async def upload_single(
     request: Request, identity: CanWriteImages, settings: SettingsDep, env: EnvDep
 ):
-    form = await read_upload_form(request, settings)
+    form = await read_upload_form(request)
     upload: UploadFile = form["file"]
     options = UploadOptions(
         quality=form_int(form, "quality", low=1, high=100),

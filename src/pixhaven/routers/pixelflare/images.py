@@ -16,11 +16,10 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from pixhaven.errors import ApiError
 from pixhaven.models.cattopic import IMAGE_ID
-from pixhaven.models.common import ERROR_RESPONSES, errors
+from pixhaven.models.common import ERROR_RESPONSES, ParsedBody, errors
 from pixhaven.models.pixelflare import CreateImageRequest, UpdateImageRequest
 from pixhaven.routers.pixelflare.shapes import pixelflare_image, pixelflare_images, with_variants
 from pixhaven.routers.requests import CanReadImages, CanWriteImages, EnvDep, SettingsDep
@@ -145,12 +144,7 @@ async def upload_bytes(image_id: str, request: Request, settings: SettingsDep, e
         utcnow(),
     )
     row = await direct_uploads.waiting_upload(env.DB, image_id)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > settings.max_upload_bytes:
-        raise ApiError(
-            413, f"File exceeds the {settings.max_upload_bytes} byte limit", code="FILE_TOO_LARGE"
-        )
-    data = await request.body()
+    data = await request.body()  # its size is limited as it arrives (middleware.body_limit)
     completed, _created = await direct_uploads.complete_upload(env, settings, row, data)
     return await _resource(env, request, settings, completed)
 
@@ -264,7 +258,7 @@ async def restore_image(
     return await _resource(env, request, settings, row)
 
 
-class VariantsRequest(BaseModel):
+class VariantsRequest(ParsedBody):
     variants: list[str] = Field(
         min_length=1,
         max_length=16,
