@@ -133,6 +133,20 @@ async def test_107_mb_json_body_to_render_is_413_before_it_is_read(client, admin
     assert body.sent <= (0 if declared else JSON_LIMIT + CHUNK)
 
 
+@pytest.mark.parametrize(
+    "path, content_type",
+    [
+        ("/api/v1/image", "application/json"),
+        ("/api/upload/single", "multipart/form-data; boundary=x"),
+    ],
+)
+async def test_a_content_length_of_4301_digits_is_413(client, admin, path, content_type):
+    """int() refuses strings past 4,300 digits; such a length is simply too large."""
+    headers = {**admin, "Content-Type": content_type, "Content-Length": "9" * 4301}
+    response = await client.post(path, content=b"{}", headers=headers)
+    assert_error_envelope(response, 413, None)
+
+
 # -- one answer, wherever the body is read ---------------------------------------------------
 
 
