@@ -156,6 +156,18 @@ async def test_other_parameters_are_checked(client, admin, extra, field):
     assert error["error"] == f"Invalid {field} parameter" and error["details"]["field"] == field
 
 
+@pytest.mark.parametrize("field", ["width", "height", "steps", "seed"])
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "Infinity", "NaN"])
+async def test_numbers_json_cannot_make_integers_are_a_400(client, admin, field, number):
+    """1e400 parses as inf (and Python's JSON reads Infinity and NaN): not an integer."""
+    body = f'{{"prompt": "a fine prompt", "{field}": {number}}}'
+    response = await client.post(
+        "/api/generate", headers={**admin, "Content-Type": "application/json"}, content=body
+    )
+    error = assert_error_envelope(response, 400)
+    assert error["error"] == f"Invalid {field} parameter" and error["details"]["field"] == field
+
+
 async def test_body_must_be_json(client, admin):
     response = await client.post("/api/generate", headers=admin, content=b"nope")
     assert assert_error_envelope(response, 400)["error"] == "Invalid request body"

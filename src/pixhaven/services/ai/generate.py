@@ -67,7 +67,12 @@ def _integer(body: dict, field: str, default: int, low: int, high: int, model_id
     value = body.get(field)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)  # JSON's 1e400 is inf, which int() refuses
+        or value != int(value)
+    ):
         raise invalid_parameter(field, f"{field.capitalize()} must be an integer")
     value = int(value)
     if not low <= value <= high:
