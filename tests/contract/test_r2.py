@@ -1,7 +1,7 @@
 """R2 contract: what app code may rely on from `env.BUCKET`, on every implementation.
 
 Only the binding surface of docs/BINDINGS.md is used. Values are compared in
-JSON-representable form (bytes via `arrayBuffer().to_bytes()`, `uploaded` only as a
+JSON-representable form (bytes via `bytes(await obj.arrayBuffer())`, `uploaded` only as a
 datetime), so the same test runs against Miniflare through the bridge.
 """
 
@@ -16,7 +16,7 @@ def md5_hex(data: bytes) -> str:
 
 
 async def read_bytes(obj) -> bytes:
-    return (await obj.arrayBuffer()).to_bytes()
+    return bytes(await obj.arrayBuffer())  # a memoryview, as the SDK converts an ArrayBuffer
 
 
 async def test_put_returns_object_metadata(r2):

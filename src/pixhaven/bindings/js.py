@@ -10,8 +10,9 @@ from typing import Any, Protocol, TypeAlias
 
 
 class JsBytes(Protocol):
-    """A JS `ArrayBuffer` or `Uint8Array` as a Pyodide proxy: `to_bytes()` copies it into
-    Python (the local bindings return `jsvalues.ArrayBuffer`, which does the same)."""
+    """A JS `ArrayBuffer` or `Uint8Array` as a Pyodide proxy, such as a chunk read from a
+    stream: `to_bytes()` copies it into Python. What a binding *returns* as an ArrayBuffer
+    the SDK converts to a `memoryview` instead; `pixhaven.interop.as_bytes` takes both."""
 
     def to_bytes(self) -> bytes: ...
 
