@@ -119,7 +119,11 @@ class R2Objects(TypedDict):
 
 class R2Bucket(Protocol):
     """An R2 bucket. Failures raise an exception whose text carries R2's error code, e.g.
-    `(10039)` for an unsatisfiable range."""
+    `(10039)` for an unsatisfiable range.
+
+    No option takes None: the SDK sends it as JS null, which workerd refuses (`TypeError:
+    Incorrect type for the 'cursor' field on 'ListOptions'`) or reads as 0 or "null". Leave
+    an absent option out (`**pixhaven.interop.given(...)`)."""
 
     def head(self, key: str, /) -> Awaitable[R2Object | None]: ...
 
@@ -152,7 +156,7 @@ class R2Bucket(Protocol):
         *,
         prefix: str = ...,
         limit: int = ...,
-        cursor: str | None = ...,
+        cursor: str = ...,
         delimiter: str = ...,
         startAfter: str = ...,
         include: Sequence[str] = ...,

@@ -41,3 +41,18 @@ def epoch_ms(value: datetime.datetime) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=datetime.UTC)
     return int(value.timestamp() * 1000)
+
+
+def check_sendable(value) -> None:
+    """Refuse what the SDK refuses to send to a binding. Its `python_to_rpc` raises
+    `TypeError: <class 'tuple'> cannot be sent over RPC.` for a tuple or a bytearray, at
+    any depth of a dict or list, before workerd sees the call; a memoryview or bytes goes
+    on as a Uint8Array."""
+    if isinstance(value, (tuple, bytearray)):
+        raise TypeError(f"{type(value)} cannot be sent over RPC.")
+    if isinstance(value, dict):
+        for item in value.values():
+            check_sendable(item)
+    elif isinstance(value, list):
+        for item in value:
+            check_sendable(item)
