@@ -25,8 +25,9 @@ class ReadableStream(Protocol):
     """A JS `ReadableStream` of bytes: an R2 object's `body`, an Images result's `image()`,
     a Workers AI answer. It can be read once, with `async for chunk in stream`, or handed
     unread to another binding (`env.BUCKET.put`, `env.IMAGES.input`), which on Workers keeps
-    the bytes out of Python. (The local `BodyStream` also has an async `read()`; a JS stream
-    does not.)"""
+    the bytes out of Python; `pixhaven.interop.byte_stream(data)` makes one from bytes. (The
+    local `BodyStream`, `pixhaven.interop.ByteStream`, also has an async `read()`; a JS
+    stream does not.)"""
 
     def __aiter__(self) -> AsyncIterator[ByteChunk]: ...
 
