@@ -16,7 +16,8 @@ adjusted to look like the local bindings; where the two differ, the contract tes
 
 Python -> JS follows the SDK's `python_to_rpc` too: None is null (the bridge sends JSON null,
 so Miniflare sees exactly what a Worker's binding would), a tuple or bytearray is refused
-before anything is sent.
+before anything is sent, an int of magnitude 2**53 - 1 or more is a BigInt (Pyodide 0.28's
+rule: Number.MAX_SAFE_INTEGER itself already goes as a BigInt).
 
 Known limits of the transport (not of Miniflare):
 - `bind()` is checked in the Worker right away (one synchronous round trip), so a value JS
@@ -185,7 +186,7 @@ def _encode(value: Any) -> Any:
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
-        if abs(value) > _MAX_SAFE_INTEGER:
+        if abs(value) >= _MAX_SAFE_INTEGER:  # Pyodide 0.28: a BigInt from here on
             return {"$bigint": str(value)}
         return value
     if isinstance(value, float):
