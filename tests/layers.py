@@ -38,6 +38,7 @@ WORKER_LAYERS = (
     "imaging",
     "db",
     "bindings",
+    "interop",
     "dependencies",
     "errors",
     "settings",
@@ -81,6 +82,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "settings",
         "timeutil",
         "bindings",
+        "interop",  # binding values in the shapes the Worker runtime gives and takes
     ),
     # Who is calling: API keys are looked up in the database, Cloudflare Access signing
     # keys fetched over HTTP; `dependencies` gives it the request's env.
@@ -102,7 +104,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "errors",
     ),
     # The renderer: documents to SVG/PNG/GIF/PDF, fetching remote images and fonts.
-    "render": ("render", "net", "imaging", "errors", "bindings"),
+    "render": ("render", "net", "imaging", "errors", "bindings", "interop"),
     # Outbound HTTP, with the address checks; it sniffs the format of fetched images.
     "net": ("net", "imaging", "errors"),
     # The image-format engine: bytes in, bytes out.
@@ -113,6 +115,9 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     # bindings, the error type, the clock, the settings, and the FastAPI dependencies
     # (which build the settings from the request's env).
     "bindings": ("bindings",),
+    # Binding values at runtime: bytes out of array buffers and chunks, a stream out of
+    # bytes for env.IMAGES, options without absent fields (typed by bindings).
+    "interop": ("interop", "bindings"),
     "errors": ("errors",),
     "timeutil": ("timeutil",),
     # Both read the env; its type is the bindings' Env (imported for type checking only).
@@ -123,7 +128,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     # the runtime (CLI, server, cron) drives everything. Nothing else imports `local`:
     # the Worker must never load it.
     "local": (),
-    "local.bindings": ("local.bindings", "bindings"),
+    "local.bindings": ("local.bindings", "bindings", "interop"),
     "local.runtime": (*WORKER_LAYERS, "local"),
 }
 

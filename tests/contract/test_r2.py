@@ -1,7 +1,7 @@
 """R2 contract: what app code may rely on from `env.BUCKET`, on every implementation.
 
 Only the binding surface of docs/BINDINGS.md is used. Values are compared in
-JSON-representable form (bytes via `arrayBuffer().to_bytes()`, `uploaded` only as a
+JSON-representable form (bytes via `bytes(await obj.arrayBuffer())`, `uploaded` only as a
 datetime), so the same test runs against Miniflare through the bridge.
 """
 
@@ -16,7 +16,7 @@ def md5_hex(data: bytes) -> str:
 
 
 async def read_bytes(obj) -> bytes:
-    return (await obj.arrayBuffer()).to_bytes()
+    return bytes(await obj.arrayBuffer())  # a memoryview, as the SDK converts an ArrayBuffer
 
 
 async def test_put_returns_object_metadata(r2):
@@ -356,3 +356,149 @@ async def test_a_read_body_cannot_be_read_or_put_again(r2):
         await obj.arrayBuffer()
     with pytest.raises(TypeError):
         await r2.put("again", obj.body)
+
+
+# -- None in options: the SDK sends it as JS null, and workerd's option structs refuse null
+# for most fields. These are the exact calls; the Miniflare side is workerd's own check (the
+# bridge sends JSON null as null), so the messages below are workerd's, word for word.
+
+
+def js_error_name(error: BaseException) -> str:
+    """The JS error's name: MiniflareError carries it, a local error is its Python type."""
+    return getattr(error, "name", type(error).__name__)
+
+
+def refused_null(field: str, struct: str, js_type: str) -> str:
+    return (
+        f"Incorrect type for the '{field}' field on '{struct}': "
+        f"the provided value is not of type '{js_type}'."
+    )
+
+
+async def test_list_with_cursor_none_is_refused_as_on_workers(r2):
+    # What services/images/updates.py sent on its first page: soft-deleted images were never
+    # purged on Cloudflare.
+    await r2.put("variants/x/thumb.webp", b"x")
+    with pytest.raises(Exception) as caught:
+        await r2.list(prefix="variants/x/", cursor=None)
+    assert str(caught.value) == refused_null("cursor", "ListOptions", "string")
+    assert js_error_name(caught.value) == "TypeError"
+
+
+async def test_list_with_absent_options_left_out_pages_through_everything(r2):
+    from pixhaven.interop import given
+
+    for i in range(5):
+        await r2.put(f"variants/x/{i}", b"x")
+    keys, cursor = [], None
+    while True:
+        page = await r2.list(**given(prefix="variants/x/", limit=2, cursor=cursor))
+        keys += [o.key for o in page["objects"]]
+        if not page["truncated"]:
+            break
+        cursor = page["cursor"]
+    assert keys == [f"variants/x/{i}" for i in range(5)]
+
+
+@pytest.mark.parametrize(
+    ("field", "js_type"),
+    [
+        ("prefix", "string"),
+        ("cursor", "string"),
+        ("delimiter", "string"),
+        ("startAfter", "string"),
+        ("include", "Array"),
+    ],
+)
+async def test_list_option_none_is_a_type_error(r2, field, js_type):
+    with pytest.raises(Exception) as caught:
+        await r2.list(**{field: None})
+    assert str(caught.value) == refused_null(field, "ListOptions", js_type)
+    assert js_error_name(caught.value) == "TypeError"
+
+
+async def test_list_limit_none_reads_as_zero(r2):
+    with pytest.raises(Exception, match=r"10022"):
+        await r2.list(limit=None)
+
+
+@pytest.mark.parametrize(
+    ("field", "js_type"),
+    [
+        ("etagMatches", "string"),
+        ("etagDoesNotMatch", "string"),
+        ("uploadedBefore", "date"),
+        ("uploadedAfter", "date"),
+    ],
+)
+async def test_only_if_field_none_is_a_type_error_on_get_and_put(r2, field, js_type):
+    await r2.put("c", b"x")
+    for call in (
+        lambda: r2.get("c", onlyIf={field: None}),
+        lambda: r2.put("c", b"y", onlyIf={field: None}),
+    ):
+        with pytest.raises(Exception) as caught:
+            await call()
+        assert str(caught.value) == refused_null(field, "Conditional", js_type)
+        assert js_error_name(caught.value) == "TypeError"
+    assert await read_bytes(await r2.get("c")) == b"x"
+
+
+@pytest.mark.parametrize(
+    ("field", "js_type"),
+    [
+        ("customMetadata", "object"),
+        ("md5", "JsBufferSource or string"),
+        ("sha1", "JsBufferSource or string"),
+        ("sha256", "JsBufferSource or string"),
+    ],
+)
+async def test_put_option_none_is_a_type_error(r2, field, js_type):
+    with pytest.raises(Exception) as caught:
+        await r2.put("p", b"x", **{field: None})
+    assert str(caught.value) == refused_null(field, "PutOptions", js_type)
+    assert js_error_name(caught.value) == "TypeError"
+    assert await r2.head("p") is None
+
+
+async def test_null_where_workerd_takes_it(r2):
+    # workerd reads null as "no options" for these, so None is harmless here (Miniflare).
+    await r2.put("t", b"0123456789", None)
+    await r2.put("t", b"0123456789", onlyIf=None, httpMetadata=None)
+    assert await read_bytes(await r2.get("t", None)) == b"0123456789"
+    assert await read_bytes(await r2.get("t", onlyIf=None, range=None)) == b"0123456789"
+    got = await r2.get("t", onlyIf={"etagDoesNotMatch": "other", "secondsGranularity": None})
+    assert await read_bytes(got) == b"0123456789"
+    assert [o.key for o in (await r2.list(None))["objects"]] == ["t"]
+
+
+async def test_range_numbers_none_read_as_zero(r2):
+    await r2.put("t", b"0123456789")
+    assert await read_bytes(await r2.get("t", range={"offset": None})) == b"0123456789"
+    for bad in ({"offset": 2, "length": None}, {"suffix": None}):
+        with pytest.raises(Exception, match=r"10039"):
+            await r2.get("t", range=bad)
+
+
+# -- What the SDK refuses before workerd sees it (python_to_rpc): on the Miniflare side this is
+# the bridge's model of the SDK, not Miniflare.
+
+
+async def test_tuples_and_bytearrays_cannot_be_sent(r2):
+    with pytest.raises(TypeError, match=r"^<class 'bytearray'> cannot be sent over RPC\.$"):
+        await r2.put("k", bytearray(b"x"))
+    with pytest.raises(TypeError, match=r"^<class 'tuple'> cannot be sent over RPC\.$"):
+        await r2.list(include=("httpMetadata",))
+    with pytest.raises(TypeError, match=r"^<class 'tuple'> cannot be sent over RPC\.$"):
+        await r2.delete(("a", "b"))
+    assert await r2.head("k") is None
+
+
+async def test_array_buffers_come_back_as_memoryviews(r2):
+    # workers-runtime-sdk 1.9.5 converts a returned ArrayBuffer with Pyodide's to_py():
+    # `.to_bytes()` does not exist on it. (On the Miniflare side: the bridge's conversion.)
+    put = await r2.put("m", b"data")
+    buffer = await (await r2.get("m")).arrayBuffer()
+    assert isinstance(buffer, memoryview) and bytes(buffer) == b"data"
+    assert isinstance(put.checksums.md5, memoryview)
+    assert bytes(put.checksums.md5) == hashlib.md5(b"data").digest()

@@ -10,9 +10,14 @@ Pixhaven's local emulation.
 This is a pass-through, not an emulation: every call is made on the real Miniflare binding
 and its answer is converted to Python the way the SDK converts JS values (plain objects ->
 `JsDict`, `null`/`undefined` -> None, `Date` -> naive UTC `datetime`, runtime class instances
-such as R2Object -> objects with attribute access, ArrayBuffer -> an object with
-`.to_bytes()`). Nothing is adjusted to look like the local bindings; where the two differ,
-the contract tests show it.
+such as R2Object -> objects with attribute access, ArrayBuffer and typed arrays ->
+`memoryview`, as the SDK's `python_from_rpc` makes them with Pyodide's `to_py()`). Nothing is
+adjusted to look like the local bindings; where the two differ, the contract tests show it.
+
+Python -> JS follows the SDK's `python_to_rpc` too: None is null (the bridge sends JSON null,
+so Miniflare sees exactly what a Worker's binding would), a tuple or bytearray is refused
+before anything is sent, an int of magnitude 2**53 - 1 or more is a BigInt (Pyodide 0.28's
+rule: Number.MAX_SAFE_INTEGER itself already goes as a BigInt).
 
 Known limits of the transport (not of Miniflare):
 - `bind()` is checked in the Worker right away (one synchronous round trip), so a value JS
@@ -73,36 +78,6 @@ class MiniflareError(Exception):
 # ---------------------------------------------------------------------------------------
 
 
-class JsArrayBuffer:
-    """An ArrayBuffer (or typed array) as Pyodide presents it: `.to_bytes()` gives bytes."""
-
-    def __init__(self, data: bytes, js_type: str = "ArrayBuffer"):
-        self._data = bytes(data)
-        self.js_type = js_type
-
-    def to_bytes(self) -> bytes:
-        return self._data
-
-    def to_memoryview(self) -> memoryview:
-        return memoryview(self._data)
-
-    def to_string(self, encoding: str = "utf-8") -> str:
-        return self._data.decode(encoding)
-
-    @property
-    def byteLength(self) -> int:
-        return len(self._data)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __bytes__(self) -> bytes:
-        return self._data
-
-    def __repr__(self) -> str:
-        return f"<{self.js_type} {self._data[:32]!r}{'…' if len(self._data) > 32 else ''}>"
-
-
 class JsObject:
     """An instance of a runtime class (R2Object, Checksums, …): its properties as attributes."""
 
@@ -154,11 +129,11 @@ class MiniflareR2ObjectBody(MiniflareR2Object):
         super().__init__(js_class, fields)
         self.body = MiniflareStream(body, self)
 
-    async def arrayBuffer(self) -> JsArrayBuffer:
-        return JsArrayBuffer(self.body._take())
+    async def arrayBuffer(self) -> memoryview:
+        return memoryview(self.body._take())
 
-    async def bytes(self) -> JsArrayBuffer:
-        return JsArrayBuffer(self.body._take(), "Uint8Array")
+    async def bytes(self) -> memoryview:
+        return memoryview(self.body._take())
 
     async def text(self) -> str:
         return self.body._take().decode("utf-8", errors="replace")
@@ -187,7 +162,7 @@ def _decode(value: Any) -> Any:
         return value
     keys = set(value)
     if keys == {"$bytes", "$type"} or keys == {"$bytes"}:
-        return JsArrayBuffer(base64.b64decode(value["$bytes"]), value.get("$type", "ArrayBuffer"))
+        return memoryview(base64.b64decode(value["$bytes"]))
     if keys == {"$date"}:
         return _EPOCH + datetime.timedelta(milliseconds=value["$date"])
     if keys == {"$bigint"}:
@@ -211,7 +186,7 @@ def _encode(value: Any) -> Any:
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
-        if abs(value) > _MAX_SAFE_INTEGER:
+        if abs(value) >= _MAX_SAFE_INTEGER:  # Pyodide 0.28: a BigInt from here on
             return {"$bigint": str(value)}
         return value
     if isinstance(value, float):
@@ -225,8 +200,6 @@ def _encode(value: Any) -> Any:
         raise TypeError(f"{type(value)} cannot be sent over RPC.")
     if isinstance(value, (bytes, memoryview)):
         return {"$bytes": base64.b64encode(bytes(value)).decode("ascii")}
-    if isinstance(value, JsArrayBuffer):
-        return {"$bytes": base64.b64encode(value.to_bytes()).decode("ascii")}
     if isinstance(value, MiniflareStream):
         return {"$stream": base64.b64encode(value._take(_STREAM_LOCKED)).decode("ascii")}
     if isinstance(value, datetime.datetime):

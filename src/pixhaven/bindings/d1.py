@@ -11,7 +11,9 @@ from typing import Any, Protocol, TypeAlias, TypedDict, overload
 
 D1Value: TypeAlias = int | float | str | bytes | None
 """What `bind` takes: None is NULL, a bool is an int (stored as 1/0), bytes are a BLOB.
-D1 binds every number as REAL; INTEGER columns still store integers."""
+D1 binds every number as REAL; INTEGER columns still store integers. An int of magnitude
+2**53 - 1 or more reaches D1 as a BigInt, which it refuses (D1_TYPE_ERROR); a bytearray or
+tuple the SDK will not send at all (TypeError)."""
 
 D1Row: TypeAlias = dict[str, Any]
 """One row (a `JsDict`): column name → None, int, float, str, or a BLOB as a list of ints.

@@ -12,9 +12,10 @@ from typing import Any, NotRequired, Protocol, TypeAlias, TypedDict
 
 from pixhaven.bindings.js import JsObject, ReadableStream
 
-ImageSource: TypeAlias = bytes | ReadableStream
-"""An image to read: bytes, or a stream such as an R2 object's `body` (on Workers a stream
-goes to the binding without entering Python)."""
+ImageSource: TypeAlias = ReadableStream
+"""An image to read: a stream, such as an R2 object's `body` (on Workers it goes to the
+binding without entering Python), or bytes made one with `pixhaven.interop.byte_stream`.
+Never bytes: workerd reads a source that is not a `ReadableStream` as text."""
 
 ImageTransform: TypeAlias = JsObject
 """One `.transform()` step: `width`, `height`, `fit` (scale-down, contain, cover, crop, pad),

@@ -10,8 +10,9 @@ from typing import Any, Protocol, TypeAlias
 
 
 class JsBytes(Protocol):
-    """A JS `ArrayBuffer` or `Uint8Array` as a Pyodide proxy: `to_bytes()` copies it into
-    Python (the local bindings return `jsvalues.ArrayBuffer`, which does the same)."""
+    """A JS `ArrayBuffer` or `Uint8Array` as a Pyodide proxy, such as a chunk read from a
+    stream: `to_bytes()` copies it into Python. What a binding *returns* as an ArrayBuffer
+    the SDK converts to a `memoryview` instead; `pixhaven.interop.as_bytes` takes both."""
 
     def to_bytes(self) -> bytes: ...
 
@@ -24,8 +25,9 @@ class ReadableStream(Protocol):
     """A JS `ReadableStream` of bytes: an R2 object's `body`, an Images result's `image()`,
     a Workers AI answer. It can be read once, with `async for chunk in stream`, or handed
     unread to another binding (`env.BUCKET.put`, `env.IMAGES.input`), which on Workers keeps
-    the bytes out of Python. (The local `BodyStream` also has an async `read()`; a JS stream
-    does not.)"""
+    the bytes out of Python; `pixhaven.interop.byte_stream(data)` makes one from bytes. (The
+    local `BodyStream`, `pixhaven.interop.ByteStream`, also has an async `read()`; a JS
+    stream does not.)"""
 
     def __aiter__(self) -> AsyncIterator[ByteChunk]: ...
 

@@ -10,7 +10,7 @@ import datetime
 from collections.abc import Awaitable, Sequence
 from typing import Any, NotRequired, Protocol, TypeAlias, TypedDict, overload
 
-from pixhaven.bindings.js import JsBytes, JsObject, ReadableStream
+from pixhaven.bindings.js import JsObject, ReadableStream
 
 R2PutValue: TypeAlias = bytes | str | ReadableStream | None
 """What `put` stores: bytes, text, nothing, or a stream such as another object's `body`."""
@@ -48,10 +48,11 @@ class R2Conditional(TypedDict, total=False):
 
 
 class R2Checksums(Protocol):
-    """Digests as array buffers (None when not stored); `toJSON()` gives them as hex."""
+    """Digests as array buffers, which the SDK hands over as `memoryview`s (None when not
+    stored); `toJSON()` gives them as hex."""
 
     @property
-    def md5(self) -> JsBytes | None: ...
+    def md5(self) -> memoryview | None: ...
 
     def toJSON(self) -> dict[str, str]: ...
 
@@ -93,13 +94,14 @@ class R2Object(Protocol):
 
 class R2ObjectBody(R2Object, Protocol):
     """An object with its body, read once: `arrayBuffer()`, `text()`, `json()`, or `body`
-    (a stream another binding can take unread)."""
+    (a stream another binding can take unread). `arrayBuffer()` is a `memoryview`, as the SDK
+    converts an ArrayBuffer: `pixhaven.interop.body_bytes(obj)` gives bytes."""
 
     @property
     def body(self) -> ReadableStream: ...
     @property
     def bodyUsed(self) -> bool: ...
-    def arrayBuffer(self) -> Awaitable[JsBytes]: ...
+    def arrayBuffer(self) -> Awaitable[memoryview]: ...
     def text(self) -> Awaitable[str]: ...
     def json(self) -> Awaitable[Any]: ...
 
@@ -117,7 +119,11 @@ class R2Objects(TypedDict):
 
 class R2Bucket(Protocol):
     """An R2 bucket. Failures raise an exception whose text carries R2's error code, e.g.
-    `(10039)` for an unsatisfiable range."""
+    `(10039)` for an unsatisfiable range.
+
+    No option takes None: the SDK sends it as JS null, which workerd refuses (`TypeError:
+    Incorrect type for the 'cursor' field on 'ListOptions'`) or reads as 0 or "null". Leave
+    an absent option out (`**pixhaven.interop.given(...)`)."""
 
     def head(self, key: str, /) -> Awaitable[R2Object | None]: ...
 
@@ -150,7 +156,7 @@ class R2Bucket(Protocol):
         *,
         prefix: str = ...,
         limit: int = ...,
-        cursor: str | None = ...,
+        cursor: str = ...,
         delimiter: str = ...,
         startAfter: str = ...,
         include: Sequence[str] = ...,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from pixhaven.interop import byte_stream
 from pixhaven.render.document import Document
 from pixhaven.render.fonts import LIBRARY, FontLibrary
 from pixhaven.render.layout import build_layout
@@ -44,5 +45,6 @@ async def render(
         return raster.encode(canvas, media_type, quality, layout.opaque)
     # AVIF: Pillow in Pyodide has no AVIF encoder, the Images binding has one.
     png = raster.encode(canvas, "image/png", quality, layout.opaque)
-    result = await env.IMAGES.input(png).output({"format": "image/avif", "quality": quality})
+    avif = env.IMAGES.input(byte_stream(png))  # a stream: workerd reads bytes as text
+    result = await avif.output({"format": "image/avif", "quality": quality})
     return bytes(await result.response().bytes())

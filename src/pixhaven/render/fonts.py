@@ -24,11 +24,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pixhaven.interop import body_bytes
 from pixhaven.render.document import FAMILIES
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env, FontInstaller
-    from pixhaven.bindings.js import JsBytes
 
 WEIGHT_SUFFIX = {
     100: "Thin",
@@ -320,8 +320,7 @@ async def _read(env: Env, key: str) -> bytes:
             obj = await bucket.get(key)
         if obj is None:
             raise FontsNotInstalled(key)
-    buffer: JsBytes | bytes = await obj.arrayBuffer()
-    return bytes(buffer.to_bytes()) if hasattr(buffer, "to_bytes") else bytes(buffer)
+    return await body_bytes(obj)
 
 
 LIBRARY = FontLibrary()

@@ -5,9 +5,11 @@
 object, which is what `wrangler dev` runs:
 
 * `prepare(sql).bind(*values)`: values are checked at `bind` time like workerd does:
-  `None`, `int`, `float`, `str`, `bool` (as 1/0), `bytes`-likes and lists of ints
-  0..255 (both stored as BLOB). Anything else, and ints beyond ±(2**53-1) (the SDK
-  would turn those into a JS BigInt), raise `D1_TYPE_ERROR`. Numbers are bound as
+  `None`, `int`, `float`, `str`, `bool` (as 1/0), `bytes`, `memoryview` and lists of
+  ints 0..255 (all stored as BLOB). Anything else, and ints of magnitude 2**53 - 1 or
+  more (Pyodide 0.28 turns those into a JS BigInt), raise `D1_TYPE_ERROR: Type 'bigint'
+  not supported for value '…'`; a tuple or bytearray is the SDK's `TypeError` ("…
+  cannot be sent over RPC."). Numbers are bound as
   REAL, as workerd binds every JS number (`typeof(?)` is 'real'; INTEGER-affinity
   columns still store integers, but `? / 2` with 5 gives 2.5).
 * A prepare() may hold several statements: all run, the values bind to the last one
@@ -147,6 +149,8 @@ class LocalD1:
         return D1PreparedStatement(self, query)
 
     async def batch(self, statements) -> list[D1Result]:
+        if isinstance(statements, tuple):  # the SDK will not send one (python_to_rpc)
+            raise TypeError(f"{type(statements)} cannot be sent over RPC.")
         statements = list(statements)
         if not statements:
             raise D1Error(NO_STATEMENTS)

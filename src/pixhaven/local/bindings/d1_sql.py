@@ -10,12 +10,17 @@ from __future__ import annotations
 import re
 import sqlite3
 
+from pixhaven.local.bindings.jsvalues import check_sendable
+
 
 class D1Error(Exception):
     """A failed D1 call; `str(error)` starts with D1's error prefix."""
 
 
 MAX_SAFE_INTEGER = 2**53 - 1
+# Pyodide 0.28 hands a Python int to JavaScript as a Number only below this magnitude
+# (Number.MAX_SAFE_INTEGER itself already becomes a BigInt), and D1 refuses a BigInt.
+BIGINT_FROM = MAX_SAFE_INTEGER
 NO_STATEMENTS = "D1_ERROR: No SQL statements detected."
 NO_STATEMENT_IN_CODE = "D1_ERROR: SQL code did not contain a statement."
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
@@ -47,16 +52,21 @@ def _js_string(value) -> str:
 
 
 def to_sqlite(value):
-    """Check and convert one bound value the way workerd's `bind` does."""
+    """Check and convert one bound value the way the SDK and workerd's `bind` do."""
+    # The SDK refuses a tuple or bytearray before D1 sees it (TypeError, "cannot be sent
+    # over RPC.").
+    check_sendable(value)
     if value is None or isinstance(value, (str, float)):
         return value
     # A Python int reaches workerd as a JS number, which it binds as REAL (as Miniflare
     # shows: `typeof(?)` is 'real'); INTEGER-affinity columns still store an integer.
     if isinstance(value, bool):
         return 1.0 if value else 0.0
-    if isinstance(value, int) and -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+    if isinstance(value, int) and -BIGINT_FROM < value < BIGINT_FROM:
         return float(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
+    # A larger int is a BigInt, refused below with D1's own message: a JS number would
+    # not hold it exactly.
+    if isinstance(value, (bytes, memoryview)):
         return bytes(value)
     if hasattr(value, "to_bytes") and not isinstance(value, int):
         return bytes(value.to_bytes())  # an ArrayBuffer from R2 or fetch

@@ -8,8 +8,12 @@ Surface (as the Workers Python SDK exposes it):
     result.image()                             # BodyStream: `await s.read()`, `async for`
     result.response()                          # ImageResponse: .status, .headers, .body (bytes)
 
-`data` is bytes-like, anything with an async `read()` (the local R2 body stream, another
-result's `image()`), an object with `to_bytes()`, or an async iterable of byte chunks.
+`data` is a stream, as workerd's binding takes a `ReadableStream`: the local R2 body stream,
+another result's `image()`, `pixhaven.interop.byte_stream(data)` (all `BodyStream`s), or any
+async iterable of byte chunks or object with an async `read()`. Bytes, or anything else that
+is not a stream, fail as on workerd, which reads such a source as text: `info()` and
+`output()` raise ImagesError 9412 (a bytearray or tuple is a TypeError at the call, as the
+SDK refuses to send one).
 
 Semantics follow developers.cloudflare.com/images (transform-images, partials/fit, gravity,
 rotate, flip, metadata, anim):
@@ -43,7 +47,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from PIL import Image, ImageCms, ImageColor, ImageFilter, ImageOps, ImageSequence
 
-from pixhaven.local.bindings.jsvalues import JsDict
+from pixhaven.local.bindings.jsvalues import JsDict, check_sendable
 from pixhaven.local.bindings.r2_objects import BodyStream
 
 if TYPE_CHECKING:
@@ -123,10 +127,27 @@ class ImageTransformer:
         return self
 
     async def output(self, options: dict | None = None, **kwargs) -> ImageTransformationResult:
+        _require_stream(self._data, "TRANSFORM")
         options = {**(options or {}), **kwargs}
         data = await self._images._read_input(self._data)
         encoded, mime = await asyncio.to_thread(self._images._render, data, self._steps, options)
         return ImageTransformationResult(encoded, mime)
+
+
+def _require_stream(data: Any, operation: str) -> None:
+    """What workerd does with a source that is not a `ReadableStream`: it reads it as text,
+    which the Images service cannot decode, so the call fails with 9412 where it reports input
+    errors (`info()`, `output()`)."""
+    if isinstance(data, (bytes, bytearray, memoryview, str)) or not (
+        hasattr(data, "__aiter__") or hasattr(data, "read")
+    ):
+        raise ImagesError(
+            9412,
+            f"Input is not an image: a {type(data).__name__} source is not a ReadableStream "
+            "and is read as text (pass a stream: an R2 body, or "
+            "pixhaven.interop.byte_stream(data))",
+            operation,
+        )
 
 
 class LocalImages:
@@ -146,6 +167,8 @@ class LocalImages:
         self.max_side = max_side
 
     async def info(self, data: Any) -> ImageInfo:
+        check_sendable(data)
+        _require_stream(data, "INFO")
         # A JsDict is what the SDK makes of the JS object; ImageInfo names its keys.
         raw = await self._read_input(data, operation="INFO")
         if _looks_like_svg(raw):
@@ -163,6 +186,7 @@ class LocalImages:
             )
 
     def input(self, data: Any) -> ImageTransformer:
+        check_sendable(data)
         return ImageTransformer(self, data)
 
     # -- input ------------------------------------------------------------------------------

@@ -3,8 +3,8 @@
 On Cloudflare, binding results cross from JavaScript into Python through
 `workers/rpc.py`: plain JS objects become `JsDict` (a dict with attribute access),
 `Date` becomes a naive `datetime` (the isolate's clock is UTC), and an `ArrayBuffer`
-stays a Pyodide `JsProxy` whose `.to_bytes()` copies it into Python. The local
-bindings return these look-alikes so app code cannot tell the two runtimes apart.
+becomes a `memoryview` (Pyodide's `to_py()`). The local bindings return these
+look-alikes so app code cannot tell the two runtimes apart.
 """
 
 from __future__ import annotations
@@ -25,48 +25,6 @@ class JsDict(dict):
         self[name] = value
 
 
-class ArrayBuffer:
-    """Bytes wrapped like Pyodide's `JsProxy` of a JS `ArrayBuffer`.
-
-    App code calls `.to_bytes()` (the Pyodide API); `bytes(buffer)` and `len(buffer)`
-    also work so that local-only code does not need to know about the wrapper.
-    """
-
-    __slots__ = ("_data",)
-
-    def __init__(self, data: bytes):
-        self._data = bytes(data)
-
-    @property
-    def byteLength(self) -> int:
-        return len(self._data)
-
-    def to_bytes(self) -> bytes:
-        return self._data
-
-    def to_memoryview(self) -> memoryview:
-        return memoryview(self._data)
-
-    def to_py(self) -> memoryview:
-        return memoryview(self._data)
-
-    def __bytes__(self) -> bytes:
-        return self._data
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def __eq__(self, other) -> bool:
-        if isinstance(other, ArrayBuffer):
-            return self._data == other._data
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]  # equal by value, so not hashable
-
-    def __repr__(self) -> str:
-        return f"ArrayBuffer(byteLength={len(self._data)})"
-
-
 def js_date(epoch_ms: int | float) -> datetime.datetime:
     """A JS `Date` as the SDK converts it: naive, in the isolate's time zone (UTC)."""
     moment = datetime.datetime.fromtimestamp(epoch_ms / 1000, datetime.UTC)
@@ -83,3 +41,18 @@ def epoch_ms(value: datetime.datetime) -> int:
     if value.tzinfo is None:
         value = value.replace(tzinfo=datetime.UTC)
     return int(value.timestamp() * 1000)
+
+
+def check_sendable(value) -> None:
+    """Refuse what the SDK refuses to send to a binding. Its `python_to_rpc` raises
+    `TypeError: <class 'tuple'> cannot be sent over RPC.` for a tuple or a bytearray, at
+    any depth of a dict or list, before workerd sees the call; a memoryview or bytes goes
+    on as a Uint8Array."""
+    if isinstance(value, (tuple, bytearray)):
+        raise TypeError(f"{type(value)} cannot be sent over RPC.")
+    if isinstance(value, dict):
+        for item in value.values():
+            check_sendable(item)
+    elif isinstance(value, list):
+        for item in value:
+            check_sendable(item)

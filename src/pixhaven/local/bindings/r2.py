@@ -18,6 +18,10 @@
   custom metadata is limited to 2048 bytes.
 * Errors are `R2Error` with workerd-like messages (`get: ... (10039)`); argument
   errors workerd reports as TypeError are TypeError here too.
+* An option set to None is JS null, as the SDK sends it, and is refused where workerd
+  refuses null (`list(cursor=None)`: "Incorrect type for the 'cursor' field on
+  'ListOptions': ..."; see `r2_options.refuse_nulls`); a tuple or bytearray anywhere in
+  the arguments is refused as the SDK refuses it ("... cannot be sent over RPC.").
 
 Storage (one file per object, atomic replace, key → file-name escaping) lives in
 r2_storage.py, option parsing (metadata, ranges, onlyIf, cursors) in r2_options.py.
@@ -36,13 +40,15 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from pixhaven.local.bindings.jsvalues import JsDict
+from pixhaven.local.bindings.jsvalues import JsDict, check_sendable
 from pixhaven.local.bindings.r2_objects import BodyStream, R2Error, R2Object, R2ObjectBody
 from pixhaven.local.bindings.r2_options import (
     checksums,
     condition_holds,
     decode_cursor,
     encode_cursor,
+    js_number,
+    refuse_nulls,
     resolve_range,
     stored_custom_metadata,
     stored_http_metadata,
@@ -81,6 +87,7 @@ class LocalR2:
 
     async def get(self, key: str, options: dict | None = None, **kwargs):
         options = _merge_options(options, kwargs)
+        refuse_nulls("Conditional", options.get("onlyIf"))
         _check_key("get", key)
         condition = options.get("onlyIf")
         requested = options.get("range")
@@ -103,9 +110,9 @@ class LocalR2:
 
     async def list(self, options: dict | None = None, **kwargs) -> R2Objects:
         options = _merge_options(options, kwargs)
+        refuse_nulls("ListOptions", options)
         prefix = options.get("prefix") or ""
-        limit = options.get("limit")
-        limit = MAX_LIST_LIMIT if limit is None else limit
+        limit = js_number(options["limit"]) if "limit" in options else MAX_LIST_LIMIT
         if not isinstance(limit, int) or not 1 <= limit <= MAX_LIST_LIMIT:
             raise R2Error("list: MaxKeys params must be positive integer <= 1000. (10022)")
         include = list(options.get("include") or [])
@@ -169,7 +176,10 @@ class LocalR2:
     # -- writing -------------------------------------------------------------------------
 
     async def put(self, key: str, value, options: dict | None = None, **kwargs):
+        check_sendable(value)
         options = _merge_options(options, kwargs)
+        refuse_nulls("Conditional", options.get("onlyIf"))
+        refuse_nulls("PutOptions", options)
         _check_key("put", key)
         data = await _value_bytes(value)
         http_metadata = stored_http_metadata(options.get("httpMetadata"))
@@ -200,6 +210,7 @@ class LocalR2:
         return True
 
     async def delete(self, keys) -> None:
+        check_sendable(keys)
         keys = [keys] if isinstance(keys, str) else list(keys)
         for key in keys:
             _check_key("delete", key)
@@ -217,9 +228,12 @@ class LocalR2:
 
 def _merge_options(options: dict | None, keywords: dict) -> dict:
     # The SDK turns keyword arguments into one trailing options object, so an options
-    # dict and keyword arguments mean the same thing.
+    # dict and keyword arguments mean the same thing. None stays: it is sent as JS null,
+    # and the callers refuse it where workerd does. A null options object is no options.
+    check_sendable(options)
+    check_sendable(keywords)
     merged = dict(options or {})
-    merged.update({k: v for k, v in keywords.items() if v is not None})
+    merged.update(keywords)
     return merged
 
 

@@ -3,10 +3,12 @@
 Attribute names are Cloudflare's (`key, version, size, etag, httpEtag, uploaded,
 httpMetadata, customMetadata, checksums, storageClass, range`) and values have the
 types the Workers Python SDK gives app code: dicts are `JsDict`, `uploaded` and
-`httpMetadata["cacheExpiry"]` are naive UTC datetimes, `arrayBuffer()` returns an
-`ArrayBuffer` look-alike with `.to_bytes()`.
+`httpMetadata["cacheExpiry"]` are naive UTC datetimes, and an ArrayBuffer
+(`arrayBuffer()`, `checksums.md5`) is a `memoryview`, as the SDK converts it (Pyodide's
+`to_py()`), so there is no `.to_bytes()` on it.
 
-`BodyStream` stands in for the JS `ReadableStream` in `R2ObjectBody.body`:
+`BodyStream` stands in for the JS `ReadableStream` in `R2ObjectBody.body`; it is
+`pixhaven.interop.ByteStream`, the stream app code makes from bytes where there is no JS:
 
 * `await stream.read(size=-1)` returns up to `size` bytes (everything left when
   `size < 0`), `b""` at the end;
@@ -22,9 +24,11 @@ from __future__ import annotations
 
 import json
 
-from pixhaven.local.bindings.jsvalues import ArrayBuffer, JsDict, js_date
+from pixhaven.interop import ByteStream
+from pixhaven.local.bindings.jsvalues import JsDict, js_date
 
-STREAM_CHUNK_SIZE = 64 * 1024
+# One stream type for every local body: the app's `byte_stream` fallback is the same class.
+BodyStream = ByteStream
 HTTP_METADATA_FIELDS = (
     "contentType",
     "contentLanguage",
@@ -46,36 +50,9 @@ class R2Error(Exception):
     """A failed R2 call, with workerd's wording and R2's error code."""
 
 
-class BodyStream:
-    """A read-once byte stream over an object's (already snapshotted) bytes."""
-
-    def __init__(self, data: bytes):
-        self._data = memoryview(bytes(data))
-        self._position = 0
-        self.disturbed = False  # the ReadableStream term for "reading has started"
-
-    async def read(self, size: int = -1) -> bytes:
-        self.disturbed = True
-        end = len(self._data) if size is None or size < 0 else self._position + size
-        chunk = self._data[self._position : end]
-        self._position += len(chunk)
-        return bytes(chunk)
-
-    def __aiter__(self):
-        return self
-
-    async def __anext__(self) -> bytes:
-        chunk = await self.read(STREAM_CHUNK_SIZE)
-        if not chunk:
-            raise StopAsyncIteration
-        return chunk
-
-    def __repr__(self) -> str:
-        return f"BodyStream(remaining={len(self._data) - self._position})"
-
-
 class R2Checksums:
-    """Like workerd's R2Checksums: digests as array buffers, hex via `toJSON()`."""
+    """Like workerd's R2Checksums through the SDK: digests as `memoryview`s (the SDK's
+    conversion of an ArrayBuffer), hex via `toJSON()`."""
 
     def __init__(self, hex_digests: dict[str, str]):
         self._hex = dict(hex_digests)
@@ -83,7 +60,7 @@ class R2Checksums:
     def __getattr__(self, name):
         if name in ("md5", "sha1", "sha256", "sha384", "sha512"):
             digest = self._hex.get(name)
-            return None if digest is None else ArrayBuffer(bytes.fromhex(digest))
+            return None if digest is None else memoryview(bytes.fromhex(digest))
         raise AttributeError(name)
 
     def toJSON(self) -> JsDict:
@@ -142,8 +119,9 @@ class R2ObjectBody(R2Object):
             )
         return await self.body.read()
 
-    async def arrayBuffer(self) -> ArrayBuffer:
-        return ArrayBuffer(await self._consume())
+    async def arrayBuffer(self) -> memoryview:
+        # The SDK converts the JS ArrayBuffer with Pyodide's to_py(): a memoryview.
+        return memoryview(await self._consume())
 
     async def bytes(self) -> bytes:
         return await self._consume()

@@ -17,6 +17,49 @@ from pixhaven.local.bindings.r2_objects import HTTP_METADATA_FIELDS, R2Error
 MAX_CUSTOM_METADATA_BYTES = 2048
 CHECKSUM_ALGORITHMS = ("md5", "sha1", "sha256", "sha384", "sha512")
 
+# workerd's option structs (r2-bucket.h) in declaration order: the fields for which JS null
+# (what the SDK makes of None) is a TypeError, with the type its message names. Miniflare
+# shows the rest: `onlyIf`, `range`, `httpMetadata` and the options object itself take null
+# as absent, `limit` and the range numbers read it as 0, `secondsGranularity` as false.
+_NULL_REFUSED = {
+    "ListOptions": {
+        "prefix": "string",
+        "cursor": "string",
+        "delimiter": "string",
+        "startAfter": "string",
+        "include": "Array",
+    },
+    "PutOptions": {
+        "customMetadata": "object",
+        **dict.fromkeys(CHECKSUM_ALGORITHMS, "JsBufferSource or string"),
+    },
+    "Conditional": {
+        "etagMatches": "string",
+        "etagDoesNotMatch": "string",
+        "uploadedBefore": "date",
+        "uploadedAfter": "date",
+    },
+}
+
+
+def refuse_nulls(struct: str, options) -> None:
+    """Raise workerd's TypeError for the first field of `struct` that is None, e.g.
+    `Incorrect type for the 'cursor' field on 'ListOptions': the provided value is not of
+    type 'string'.` (`list(cursor=None)` on Workers)."""
+    if not isinstance(options, dict):
+        return
+    for field, type_name in _NULL_REFUSED[struct].items():
+        if field in options and options[field] is None:
+            raise TypeError(
+                f"Incorrect type for the '{field}' field on '{struct}': "
+                f"the provided value is not of type '{type_name}'."
+            )
+
+
+def js_number(value):
+    """A number option as workerd reads it: null (None) is 0."""
+    return 0 if value is None else value
+
 
 def stored_http_metadata(metadata) -> dict:
     """httpMetadata as workerd reads it from the options object.
@@ -89,8 +132,11 @@ def resolve_range(requested, size: int) -> tuple[int, int]:
     """(offset, length) of a get's range, validated and clamped like R2 does."""
     if requested is None:
         return 0, size
-    offset, length = requested.get("offset"), requested.get("length")
-    suffix = requested.get("suffix")
+    # A field left out is absent; one set to None is JS null, which workerd reads as 0.
+    offset, length, suffix = (
+        js_number(requested[field]) if field in requested else None
+        for field in ("offset", "length", "suffix")
+    )
     if suffix is not None:
         if suffix <= 0:
             raise R2Error("get: The requested range is not satisfiable (10039)")

@@ -32,6 +32,7 @@ from pixhaven.bindings.offline_ai import OFFLINE_MARKER_KEY, OFFLINE_MODEL
 from pixhaven.db import ai_models, usage_events
 from pixhaven.errors import ApiError, invalid_parameter
 from pixhaven.imaging.containers import png_chunks
+from pixhaven.interop import as_bytes
 from pixhaven.services.ai.catalogue import DEFAULT_MODEL, PROMPT_MAX, PROMPT_MIN
 from pixhaven.services.images import albums
 from pixhaven.services.images.pipeline import UploadOptions, process_upload
@@ -200,9 +201,12 @@ def _bad_output(model_id: str, reason: str) -> ApiError:
 
 async def output_bytes(result, model_id: str, limit: int) -> bytes:
     """The image bytes of a text-to-image answer: `{"image": base64}`, bytes, an array
-    buffer, or a stream (async-iterable chunks, or an async `read()`)."""
-    if isinstance(result, (bytes, bytearray, memoryview)):
-        data = bytes(result)
+    buffer (a `memoryview` through the SDK, or a JS proxy), or a stream (async-iterable
+    chunks, or an async `read()`)."""
+    if isinstance(result, (bytes, bytearray, memoryview)) or (
+        hasattr(result, "to_bytes") and not isinstance(result, int)  # a JS buffer proxy
+    ):
+        data = as_bytes(result)
     elif isinstance(result, dict) or hasattr(result, "keys"):
         encoded = result.get("image") if hasattr(result, "get") else None
         if not isinstance(encoded, str):
@@ -213,10 +217,8 @@ async def output_bytes(result, model_id: str, limit: int) -> bytes:
             data = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             raise _bad_output(model_id, "`image` is not valid base64") from None
-    elif hasattr(result, "to_bytes"):
-        data = bytes(result.to_bytes())
     elif hasattr(result, "arrayBuffer"):
-        data = bytes((await result.arrayBuffer()).to_bytes())
+        data = as_bytes(await result.arrayBuffer())
     elif hasattr(result, "__aiter__") or hasattr(result, "read"):
         data = await _read_stream(result, model_id, limit)
     else:
@@ -232,18 +234,13 @@ async def _read_stream(stream, model_id: str, limit: int) -> bytes:
     chunks, size = [], 0
     if hasattr(stream, "__aiter__"):
         async for chunk in stream:
-            chunk = (
-                chunk
-                if isinstance(chunk, bytes)
-                else bytes(chunk.to_bytes() if hasattr(chunk, "to_bytes") else chunk)
-            )
+            chunk = as_bytes(chunk)
             size += len(chunk)
             if size > limit:
                 raise _bad_output(model_id, "the image is larger than MAX_UPLOAD_BYTES")
             chunks.append(chunk)
         return b"".join(chunks)
-    data = await stream.read()
-    return bytes(data.to_bytes() if hasattr(data, "to_bytes") else data)
+    return as_bytes(await stream.read())
 
 
 def declared_model(data: bytes) -> str | None:

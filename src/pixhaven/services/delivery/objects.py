@@ -42,6 +42,7 @@ from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
 from pixhaven.errors import ApiError, invalid
+from pixhaven.interop import as_bytes
 from pixhaven.services.images.keys import IMMUTABLE
 
 if TYPE_CHECKING:
@@ -187,13 +188,9 @@ def _headers(obj, *, extra: dict[str, str] | None = None) -> dict[str, str]:
 
 async def iter_body(body):
     """Chunks of an R2 body stream as bytes: local chunks are bytes already, Workers chunks
-    are Uint8Array proxies (`to_bytes()` copies one chunk, never the whole object)."""
+    are Uint8Array proxies (`as_bytes` copies one chunk, never the whole object)."""
     async for chunk in body:
-        yield (
-            chunk
-            if isinstance(chunk, bytes)
-            else bytes(chunk.to_bytes() if hasattr(chunk, "to_bytes") else chunk)
-        )
+        yield as_bytes(chunk)
 
 
 def _unsatisfiable(size: int, extra: dict | None) -> NoReturn:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from pixhaven.db import images as table
 from pixhaven.db import tags as tag_table
 from pixhaven.errors import ApiError
+from pixhaven.interop import body_bytes
 from pixhaven.services.images.keys import CONTENT_TYPES, new_short_id, safe_filename
 from pixhaven.services.images.pipeline import UploadOptions, process_upload
 from pixhaven.services.images.store import (
@@ -257,7 +258,7 @@ async def complete_from_bucket(env: Env, settings: Settings, row: dict) -> dict 
     obj = await env.BUCKET.get(key)
     if obj is None:
         return None
-    data = (await obj.arrayBuffer()).to_bytes()
+    data = await body_bytes(obj)
     try:
         completed, _created = await complete_upload(env, settings, row, data)
     except ApiError as exc:

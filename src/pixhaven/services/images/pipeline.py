@@ -38,6 +38,7 @@ from pixhaven.imaging.inspect import check_image_bytes, invalid_image_error
 from pixhaven.imaging.metadata import STRIPPERS
 from pixhaven.imaging.placeholder import MAX_SIDE as PLACEHOLDER_SIDE
 from pixhaven.imaging.placeholder import thumbhash_from_png
+from pixhaven.interop import byte_stream
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
@@ -170,7 +171,7 @@ async def _placeholder(env: Env, original: bytes) -> str:
 async def _convert(env: Env, data: bytes, transform: dict | None, output: dict) -> bytes:
     """One env.IMAGES call; its input errors become 4xx ApiErrors."""
     try:
-        builder = env.IMAGES.input(data)
+        builder = env.IMAGES.input(byte_stream(data))  # a stream: workerd reads bytes as text
         if transform:
             builder = builder.transform(transform)
         result = await builder.output(output)

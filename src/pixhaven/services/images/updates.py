@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from pixhaven.db import images as table
 from pixhaven.db import tags as tag_table
 from pixhaven.errors import ApiError
+from pixhaven.interop import given
 from pixhaven.services.images.keys import object_keys
 from pixhaven.services.images.store import tag_statements
 from pixhaven.services.jobs.queue import enqueue
@@ -105,7 +106,8 @@ async def _keys_of(env: Env, row: dict) -> list[str]:
     keys = list(object_keys(row).values())
     cursor = None
     while True:
-        listing = await env.BUCKET.list(prefix=f"variants/{row['id']}/", cursor=cursor)
+        # No `cursor` on the first page: workerd refuses `cursor: null`.
+        listing = await env.BUCKET.list(**given(prefix=f"variants/{row['id']}/", cursor=cursor))
         keys += [obj.key for obj in listing["objects"]]
         if not listing["truncated"]:
             return keys

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from pixhaven.errors import ApiError
+from pixhaven.interop import body_bytes
 from pixhaven.render.document import DocumentError, validate_document
 from pixhaven.services.jobs import webhooks
 from pixhaven.services.rendering.store import store_image_render
@@ -215,5 +216,5 @@ async def serve_svg(env: Env, render_id: str):
     obj = await env.BUCKET.get(svg_key(render_id))
     if obj is None:
         raise ApiError(404, "Render not found")
-    data = (await obj.arrayBuffer()).to_bytes()
+    data = await body_bytes(obj)
     return data, {**SVG_HEADERS, "ETag": obj.httpEtag}

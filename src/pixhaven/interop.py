@@ -1,0 +1,109 @@
+"""Values at the binding boundary, in the shapes the Worker runtime really gives and takes.
+
+On Cloudflare, binding calls cross into JavaScript through Pyodide and the Workers Python SDK,
+and a few Python shapes do not survive the crossing (docs/BINDINGS.md, "Shapes at the
+boundary"). Every call site goes through the helpers here instead of guessing:
+
+- Binary data comes back in several shapes: `await obj.arrayBuffer()` is a `memoryview` on
+  Workers, a stream chunk a `Uint8Array` proxy (`to_bytes()`), locally often plain `bytes`.
+  `as_bytes(value)` takes any of them; `body_bytes(obj)` reads an R2 object's body.
+- An option set to None is sent as JS `null`, which workerd refuses (`list(cursor=None)`:
+  "Incorrect type for the 'cursor' field on 'ListOptions'"). `given(...)` keeps only the
+  options that have a value: `await env.BUCKET.list(**given(prefix=p, cursor=cursor))`.
+- `env.IMAGES.input()` and `info()` take a `ReadableStream`, not bytes. `byte_stream(data)`
+  makes one: a JS `ReadableStream` where there is a JavaScript runtime to make it in (the
+  Worker), else a `ByteStream`, the Python stream the local bindings use for every body.
+  It picks by capability (is the `js` module there?), never by asking where it runs.
+
+Nothing here imports `js` or `pyodide` at import time: both exist only inside Pyodide, and
+`byte_stream` imports them when it is called.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pixhaven.bindings.js import JsBytes, ReadableStream
+    from pixhaven.bindings.r2 import R2ObjectBody
+
+STREAM_CHUNK_SIZE = 64 * 1024
+
+
+def as_bytes(value: bytes | bytearray | memoryview | JsBytes) -> bytes:
+    """The bytes of binary data a binding handed back: `bytes`; a `memoryview` (what
+    `await obj.arrayBuffer()` is on Workers) or `bytearray`; a JS `ArrayBuffer`/`Uint8Array`
+    proxy (a stream chunk on Workers), copied with `to_bytes()`."""
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
+    to_bytes = getattr(value, "to_bytes", None)
+    if callable(to_bytes) and not isinstance(value, int):  # int.to_bytes is something else
+        return bytes(to_bytes())
+    raise TypeError(f"expected binary data from a binding, got {type(value).__name__}")
+
+
+async def body_bytes(obj: R2ObjectBody) -> bytes:
+    """An R2 object's whole body as bytes (it can be read once)."""
+    return as_bytes(await obj.arrayBuffer())
+
+
+def given(**options: Any) -> dict[str, Any]:
+    """The options that have a value, for `**` into a binding call. None means "not given"
+    here; sent on, it would reach workerd as JS null, which its option structs refuse. One
+    level only: inside `httpMetadata`, `onlyIf` and the like, leave a field out yourself."""
+    return {name: value for name, value in options.items() if value is not None}
+
+
+def byte_stream(data: bytes) -> ReadableStream:
+    """`data` as a read-once `ReadableStream<Uint8Array>`, the input `env.IMAGES.input()` and
+    `info()` take (workerd reads any other source as text). In Pyodide it is a JS stream over
+    a copy of the bytes, so the binding reads it without calling back into Python; elsewhere
+    a `ByteStream`, which is what the local bindings take and give as a stream."""
+    try:
+        # The JavaScript global scope and Pyodide's converters: only inside Pyodide.
+        from js import Blob  # type: ignore[import-not-found]
+        from pyodide.ffi import to_js  # type: ignore[import-not-found]
+    except ImportError:
+        return ByteStream(data)
+    # to_js copies the bytes into a Uint8Array (it converts buffers, and lists to Arrays);
+    # a Blob's stream() is a ReadableStream<Uint8Array> of known length.
+    stream: ReadableStream = Blob.new(to_js([data])).stream()
+    return stream
+
+
+class ByteStream:
+    """A read-once byte stream in Python: what `byte_stream` gives without a JS runtime, and
+    the stream the local bindings give and take (an R2 object's `body`, an Images result's
+    `image()`, a Workers AI answer; `pixhaven.local.bindings.r2_objects.BodyStream`).
+
+    * `async for chunk in stream` yields the bytes in chunks, as a JS stream can be read;
+    * `await stream.read(size=-1)` returns up to `size` bytes (everything left when
+      `size < 0`), `b""` at the end (local only: a JS stream has no `read()`);
+    * like a `ReadableStream` it can be read once: `disturbed` turns true on the first read.
+    """
+
+    def __init__(self, data: bytes):
+        self._data = memoryview(bytes(data))
+        self._position = 0
+        self.disturbed = False  # the ReadableStream term for "reading has started"
+
+    async def read(self, size: int = -1) -> bytes:
+        self.disturbed = True
+        end = len(self._data) if size is None or size < 0 else self._position + size
+        chunk = self._data[self._position : end]
+        self._position += len(chunk)
+        return bytes(chunk)
+
+    def __aiter__(self) -> ByteStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = await self.read(STREAM_CHUNK_SIZE)
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(remaining={len(self._data) - self._position})"
