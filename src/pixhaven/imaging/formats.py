@@ -188,6 +188,12 @@ def _avif_header(data: bytes) -> ImageHeader:
     meta = avif_meta(data)
     if not meta["width"] or not meta["height"]:
         raise FormatError("AVIF has no image size (ispe) for its primary image")
+    for (width, height), (coded_width, coded_height) in meta["av1_sizes"]:
+        if width > coded_width or height > coded_height:
+            raise FormatError(
+                f"AVIF declares {width}x{height} pixels but its AV1 data holds at most "
+                f"{coded_width}x{coded_height}"
+            )
     return ImageHeader(
         "avif",
         meta["width"],
