@@ -42,6 +42,7 @@ WORKER_LAYERS = (
     "errors",
     "settings",
     "timeutil",
+    "decode_budget",
 )
 
 MAY_IMPORT: dict[str, tuple[str, ...]] = {
@@ -102,7 +103,8 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "errors",
     ),
     # The renderer: documents to SVG/PNG/GIF/PDF, fetching remote images and fonts.
-    "render": ("render", "net", "imaging", "errors", "bindings"),
+    # Image sources are decoded in process: they take their pixels from the decode budget.
+    "render": ("render", "net", "imaging", "errors", "bindings", "decode_budget"),
     # Outbound HTTP, with the address checks; it sniffs the format of fetched images.
     "net": ("net", "imaging", "errors"),
     # The image-format engine: bytes in, bytes out.
@@ -114,6 +116,8 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     # (which build the settings from the request's env).
     "bindings": ("bindings",),
     "errors": ("errors",),
+    # The process's decoded-pixel budget; its refusals are API errors (413, 503).
+    "decode_budget": ("decode_budget", "errors"),
     "timeutil": ("timeutil",),
     # Both read the env; its type is the bindings' Env (imported for type checking only).
     "settings": ("settings", "bindings"),
@@ -123,7 +127,9 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     # the runtime (CLI, server, cron) drives everything. Nothing else imports `local`:
     # the Worker must never load it.
     "local": (),
-    "local.bindings": ("local.bindings", "bindings"),
+    # The Images emulation decodes in this process, so it draws on the same decoded-pixel
+    # budget as the app's own decodes (on Cloudflare the binding decodes elsewhere).
+    "local.bindings": ("local.bindings", "bindings", "decode_budget"),
     "local.runtime": (*WORKER_LAYERS, "local"),
 }
 
