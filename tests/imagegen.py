@@ -62,12 +62,12 @@ async def upload(
 # -- images that cost memory: the cases of the bounded-memory issue ---------------------------
 
 
-def lying_jpeg(width: int = 9000, height: int = 9000) -> bytes:
-    """A real 120x80 baseline JPEG whose frame header (SOF) claims width x height."""
+def lying_jpeg(width: int = 9000, height: int = 9000, progressive: bool = False) -> bytes:
+    """A real 120x80 JPEG whose frame header (SOF) claims width x height."""
     import struct
 
-    data = image_bytes(120, 80, "JPEG", quality=75)
-    at = data.index(b"\xff\xc0")
+    data = image_bytes(120, 80, "JPEG", quality=75, progressive=progressive)
+    at = data.index(b"\xff\xc2" if progressive else b"\xff\xc0")
     return data[: at + 5] + struct.pack(">HH", height, width) + data[at + 9 :]
 
 

@@ -82,6 +82,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "settings",
         "timeutil",
         "bindings",
+        "decode_budget",  # the upload's decode check leases its pixels
     ),
     # Who is calling: API keys are looked up in the database, Cloudflare Access signing
     # keys fetched over HTTP; `dependencies` gives it the request's env.

@@ -58,6 +58,13 @@ async def test_jpeg_whose_frame_header_claims_more_than_its_data_is_400(client, 
     assert "truncated" in body["error"]
 
 
+async def test_progressive_jpeg_claiming_more_than_its_data_is_400_before_any_budget(client, admin):
+    # 81 MP would be past the decode budget: the coded-data bound answers first, and right.
+    response = await upload(client, admin, lying_jpeg(9000, 9000, progressive=True), "p.jpg")
+    body = assert_error_envelope(response, 400)
+    assert "Invalid JPEG image" in body["error"] and "9000x9000" in body["error"]
+
+
 async def test_jpeg_claiming_a_little_more_than_its_data_is_400_not_grey_padding(client, admin):
     # Close enough to pass the size bound: the decode check notices the data running out.
     response = await upload(client, admin, lying_jpeg(128, 88), "lying.jpg")

@@ -54,6 +54,22 @@ class TooLargeToDecode(Exception):
     """Pillow's own decompression-bomb guard tripped (only when limits are set above it)."""
 
 
+def decode_check_pixels(header: ImageHeader) -> int:
+    """About how many pixels' worth of memory verify_decodes holds for this image: none for
+    PNG (streamed), 1/64 for a baseline JPEG (draft), the whole frame for a progressive one
+    (libjpeg keeps every coefficient until the last scan), one frame for the others when
+    Pillow decodes them here."""
+    if header.format == "png":
+        return 0
+    if header.format == "jpeg":
+        if header.progressive:
+            return header.width * header.height
+        return _ceil(header.width, 8) * _ceil(header.height, 8)
+    if header.frame_pixels <= IN_ISOLATE_DECODE_PIXELS and _pillow_has(header.format):
+        return header.frame_pixels
+    return 0
+
+
 def verify_decodes(data: bytes, header: ImageHeader) -> None:
     """Raise FormatError unless the whole image decodes."""
     if header.format == "png":
@@ -93,6 +109,18 @@ def _pillow_decode(data: bytes, fmt: str, frames: range | None = None) -> None:
 
 def verify_jpeg(data: bytes) -> None:
     """The coded-data bound, then the decode check (module docstring)."""
+    checked = jpeg_decode_input(data)
+    _pillow_decode(checked, "jpeg", range(1))
+    others = _other_frames(data)  # a multi-picture (MPO) JPEG's further images
+    if others:
+        _pillow_decode(data, "jpeg", others)
+
+
+def jpeg_decode_input(data: bytes) -> bytes:
+    """The bytes the decode check feeds libjpeg: for a single-scan image, the data without
+    its end-of-image marker (module docstring), else the file. Raises FormatError when a
+    scan is shorter than any coding of the pixels the frame header declares: a check
+    without decoding, so it runs before anything is budgeted or decoded."""
     sof = width = height = 0
     components: dict[int, tuple[int, int]] = {}  # id → (horizontal, vertical) sampling
     sos_start = None
@@ -128,13 +156,8 @@ def verify_jpeg(data: bytes) -> None:
             eoi = start
     single_scan = sof in JPEG_SEQUENTIAL_HUFFMAN and len(scans) == 1
     if single_scan and set(scans[0]) == set(components):
-        checked = data[:eoi] + JPEG_LOOKAHEAD_PAD
-    else:
-        checked = data
-    _pillow_decode(checked, "jpeg", range(1))
-    others = _other_frames(data)  # a multi-picture (MPO) JPEG's further images
-    if others:
-        _pillow_decode(data, "jpeg", others)
+        return data[:eoi] + JPEG_LOOKAHEAD_PAD
+    return data
 
 
 def _other_frames(data: bytes) -> range:

@@ -91,7 +91,10 @@ async def decode(
             need = None
             if box is not None:
                 need = (max(1, round(box[0] * EMBED_SCALE)), max(1, round(box[1] * EMBED_SCALE)))
-                turned = image.getexif().get(0x0112, 1) in (5, 6, 7, 8)  # stored at 90°
+                # Stored turned by 90°? (Pillow's PNG getexif() would decode the whole
+                # image looking for an eXIf chunk after the pixels: only one before counts.)
+                exif = image.format != "PNG" or "exif" in image.info
+                turned = exif and image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
                 if image.format == "JPEG":  # libjpeg decodes at 1/2, 1/4 or 1/8
                     image.draft(image.mode, (need[1], need[0]) if turned else need)
             lease = None
@@ -99,12 +102,7 @@ async def decode(
                 try:
                     lease = await pixels.lease(image.width * image.height, "image component")
                 except DecodeTooLarge as exc:
-                    raise _error(
-                        index,
-                        f"image needs {exc.pixels} decoded pixels, more than this server "
-                        f"decodes at once ({exc.limit}, MAX_DECODED_PIXELS)",
-                        413,
-                    ) from None
+                    raise _too_large(index, exc) from None
             image.load()
             ImageOps.exif_transpose(image, in_place=True)
             # Shrink before converting (a 100 MP RGB image is never also made RGBA in full);
@@ -155,19 +153,43 @@ async def remote_bytes(src: str, index: int, max_bytes: int, max_pixels: int) ->
         ) from None
 
 
-def check_bytes(data: bytes, index: int, max_bytes: int, max_pixels: int) -> None:
+async def check_bytes(
+    data: bytes, index: int, max_bytes: int, max_pixels: int, pixels: Account | None = None
+) -> None:
     """A data URL's or base64 source's bytes, checked like an upload (remote ones are
-    checked by net/fetch.py): 413 past a limit, 400 for anything else refused."""
+    checked by net/fetch.py): 413 past a limit, 400 for anything else refused. What the
+    decode check holds is leased from `pixels` while it runs."""
     from types import SimpleNamespace
 
-    from pixhaven.imaging.inspect import check_image_bytes
+    from pixhaven.imaging import inspect
 
     try:
-        check_image_bytes(
+        header = inspect.inspect_image_bytes(
             data, SimpleNamespace(max_upload_bytes=max_bytes, max_upload_pixels=max_pixels)
         )
+        lease = None
+        if pixels is not None:
+            lease = await pixels.lease(inspect.decode_check_pixels(header), "image component")
+        try:
+            inspect.check_decodes(data, header)
+        finally:
+            if lease is not None:
+                lease.release()
+    except DecodeTooLarge as exc:
+        raise _too_large(index, exc) from None
     except ApiError as exc:
+        if exc.status == 503:
+            raise
         raise _error(index, exc.error, 413 if exc.status == 413 else 400) from None
+
+
+def _too_large(index: int, exc: DecodeTooLarge) -> DocumentError:
+    return _error(
+        index,
+        f"image needs {exc.pixels} decoded pixels, more than this server decodes at once "
+        f"({exc.limit}, MAX_DECODED_PIXELS)",
+        413,
+    )
 
 
 async def load_source(
@@ -184,5 +206,5 @@ async def load_source(
         data = await remote_bytes(src, index, max_bytes, max_pixels)
     else:
         data = source_bytes(src, index, max_bytes)
-        check_bytes(data, index, max_bytes, max_pixels)
+        await check_bytes(data, index, max_bytes, max_pixels, pixels)
     return await decode(data, index, max_pixels, box=box, pixels=pixels)

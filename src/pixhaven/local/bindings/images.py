@@ -494,6 +494,11 @@ def _larger(a: tuple[int, int] | None, b: tuple[int, int] | None) -> tuple[int, 
 
 
 def _swaps_axes(image: Image.Image) -> bool:
+    """EXIF orientation 5–8, read without decoding: Pillow's PNG `getexif()` decodes the
+    whole image to look for an eXIf chunk after the pixel data, so for a PNG only one
+    before it counts here (as for the header reader)."""
+    if image.format == "PNG" and "exif" not in image.info:
+        return False
     return image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
 
 
