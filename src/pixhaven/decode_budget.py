@@ -119,7 +119,7 @@ class PixelBudget:
 
     async def acquire(self, pixels: int, *, limit: int, wait: float, what: str) -> Lease:
         pixels = max(0, int(pixels))
-        if limit <= 0:  # no budget configured: count nothing
+        if limit <= 0 or pixels == 0:  # no budget configured, or nothing to count
             return Lease(self, 0)
         if pixels > limit:
             raise DecodeTooLarge(pixels, limit, what)
@@ -163,7 +163,7 @@ class PixelBudget:
                 return
             self._waiters.popleft()
             try:
-                head.loop.call_soon_threadsafe(_resolve, head.future)
+                _on_loop(head.loop, head.future)
             except RuntimeError:  # its event loop is closed: nobody is waiting any more
                 continue
             head.granted = True
@@ -195,6 +195,19 @@ class Account:
 
     async def __aexit__(self, *exc_info) -> None:
         self.release()
+
+
+def _on_loop(loop: asyncio.AbstractEventLoop, future: asyncio.Future) -> None:
+    """Resolve `future` on its loop: directly scheduled from that loop's own thread (the
+    only case on a Worker), through call_soon_threadsafe from any other thread."""
+    try:
+        current = asyncio.get_running_loop()
+    except RuntimeError:
+        current = None
+    if current is loop:
+        loop.call_soon(_resolve, future)
+    else:
+        loop.call_soon_threadsafe(_resolve, future)
 
 
 def _resolve(future: asyncio.Future) -> None:
