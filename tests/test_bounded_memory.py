@@ -254,6 +254,16 @@ async def test_budget_refuses_at_once_what_can_never_fit_and_busy_when_not_waiti
     unlimited.release()
 
 
+async def test_an_account_needing_more_than_the_budget_at_once_is_413_not_a_wait():
+    budget = PixelBudget()
+    async with budget.account(limit=100, wait=60) as pixels:
+        await pixels.lease(60, "image component")
+        with pytest.raises(DecodeTooLarge) as exc:
+            await pixels.lease(60, "image component")  # would wait for its own 60
+        assert exc.value.details["decodedPixels"] == 120
+    assert budget.in_use == 0
+
+
 async def test_a_cancelled_waiter_leaves_the_queue():
     budget = PixelBudget()
     held = await budget.acquire(100, limit=100, wait=0, what="test")

@@ -181,6 +181,10 @@ class Account:
         self._leases: list[Lease] = []
 
     async def lease(self, pixels: int, what: str) -> Lease:
+        held = sum(lease.pixels for lease in self._leases)
+        if self.limit > 0 and held + pixels > self.limit:
+            # Waiting could only end in a 503: what it waits for is this work's own pixels.
+            raise DecodeTooLarge(held + pixels, self.limit, what)
         lease = await self._budget.acquire(pixels, limit=self.limit, wait=self.wait, what=what)
         self._leases.append(lease)
         return lease
