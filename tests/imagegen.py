@@ -57,3 +57,52 @@ async def upload(
         data=fields,
         files={field: (filename, data, "application/octet-stream")},
     )
+
+
+# -- images that cost memory: the cases of the bounded-memory issue ---------------------------
+
+
+def lying_jpeg(width: int = 9000, height: int = 9000, progressive: bool = False) -> bytes:
+    """A real 120x80 JPEG whose frame header (SOF) claims width x height."""
+    import struct
+
+    data = image_bytes(120, 80, "JPEG", quality=75, progressive=progressive)
+    at = data.index(b"\xff\xc2" if progressive else b"\xff\xc0")
+    return data[: at + 5] + struct.pack(">HH", height, width) + data[at + 9 :]
+
+
+def lying_avif(width: int = 9000, height: int = 9000) -> bytes:
+    """A real 8x8 AVIF whose image size property (ispe) claims width x height."""
+    import struct
+
+    data = image_bytes(8, 8, "AVIF", quality=50)
+    at = data.index(b"ispe") + 8  # past the box type and the FullBox version/flags
+    return data[:at] + struct.pack(">II", width, height) + data[at + 8 :]
+
+
+def zero_png(width: int = 10000, height: int = 10000) -> bytes:
+    """A legal all-black RGB PNG of any size, made row by row (10000x10000 is 292 KB)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body)
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    compressor = zlib.compressobj(9)
+    row = b"\0" * (1 + 3 * width)  # filter type 0, then the row's zero samples
+    idat = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def progressive_jpeg(width: int, height: int) -> bytes:
+    """A progressive JPEG with some detail (a gradient with a noise band)."""
+    gradient = Image.linear_gradient("L").resize((width, height))
+    noise = Image.effect_noise((width, max(1, height // 8)), 40)
+    gradient.paste(noise, (0, height // 2))
+    buffer = io.BytesIO()
+    Image.merge(
+        "RGB", (gradient, gradient.transpose(Image.Transpose.FLIP_LEFT_RIGHT), gradient)
+    ).save(buffer, "JPEG", quality=80, progressive=True)
+    return buffer.getvalue()

@@ -43,6 +43,7 @@ WORKER_LAYERS = (
     "errors",
     "settings",
     "timeutil",
+    "decode_budget",
 )
 
 MAY_IMPORT: dict[str, tuple[str, ...]] = {
@@ -83,6 +84,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "timeutil",
         "bindings",
         "interop",  # binding values in the shapes the Worker runtime gives and takes
+        "decode_budget",  # the upload's decode check leases its pixels
     ),
     # Who is calling: API keys are looked up in the database, Cloudflare Access signing
     # keys fetched over HTTP; `dependencies` gives it the request's env.
@@ -104,7 +106,8 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "errors",
     ),
     # The renderer: documents to SVG/PNG/GIF/PDF, fetching remote images and fonts.
-    "render": ("render", "net", "imaging", "errors", "bindings", "interop"),
+    # Image sources are decoded in process: they take their pixels from the decode budget.
+    "render": ("render", "net", "imaging", "errors", "bindings", "interop", "decode_budget"),
     # Outbound HTTP, with the address checks; it sniffs the format of fetched images.
     "net": ("net", "imaging", "errors"),
     # The image-format engine: bytes in, bytes out.
@@ -119,6 +122,8 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     # bytes for env.IMAGES, options without absent fields (typed by bindings).
     "interop": ("interop", "bindings"),
     "errors": ("errors",),
+    # The process's decoded-pixel budget; its refusals are API errors (413, 503).
+    "decode_budget": ("decode_budget", "errors"),
     "timeutil": ("timeutil",),
     # Both read the env; its type is the bindings' Env (imported for type checking only).
     "settings": ("settings", "bindings"),
@@ -128,7 +133,9 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     # the runtime (CLI, server, cron) drives everything. Nothing else imports `local`:
     # the Worker must never load it.
     "local": (),
-    "local.bindings": ("local.bindings", "bindings", "interop"),
+    # The Images emulation decodes in this process, so it draws on the same decoded-pixel
+    # budget as the app's own decodes (on Cloudflare the binding decodes elsewhere).
+    "local.bindings": ("local.bindings", "bindings", "interop", "decode_budget"),
     "local.runtime": (*WORKER_LAYERS, "local"),
 }
 

@@ -23,6 +23,9 @@ class Settings:
     max_upload_bytes: int = 70 * 1024 * 1024
     max_json_bytes: int = 5 * 1024 * 1024
     max_upload_pixels: int = 100_000_000
+    # Pixels this process may hold decoded at once (decode_budget.py); 0: no budget.
+    max_decoded_pixels: int = 48_000_000
+    decode_wait_seconds: int = 30  # how long work waits for the budget before a 503
     max_upload_count: int = 50
     max_components: int = 10
     render_monthly_limit: int = 0
@@ -68,6 +71,8 @@ class Settings:
             max_upload_bytes=number("MAX_UPLOAD_BYTES", defaults.max_upload_bytes),
             max_json_bytes=number("MAX_JSON_BYTES", defaults.max_json_bytes),
             max_upload_pixels=number("MAX_UPLOAD_PIXELS", defaults.max_upload_pixels),
+            max_decoded_pixels=number("MAX_DECODED_PIXELS", defaults.max_decoded_pixels),
+            decode_wait_seconds=number("DECODE_WAIT_SECONDS", defaults.decode_wait_seconds),
             max_upload_count=number("MAX_UPLOAD_COUNT", defaults.max_upload_count),
             max_components=number("MAX_COMPONENTS", defaults.max_components),
             render_monthly_limit=number("RENDER_MONTHLY_LIMIT", defaults.render_monthly_limit),

@@ -31,6 +31,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 AVIF_BRANDS = {b"avif", b"avis"}
 # SOFn markers carry the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range.
 JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+JPEG_PROGRESSIVE = {0xC2, 0xC6, 0xCA, 0xCE}
 
 
 @dataclass
@@ -43,6 +44,7 @@ class ImageHeader:
     components: int = 3  # JPEG colour components (4 = CMYK/YCCK)
     orientation: int = 1  # EXIF orientation (1–8), 1 when absent
     rotated: bool = False  # AVIF `irot` of 90/270: displayed with width and height swapped
+    progressive: bool = False  # JPEG: progressive coding (decoders buffer the whole frame)
     private_items: bool = False  # AVIF carrying EXIF/XMP as `Exif`/`mime` items
 
     @property
@@ -84,6 +86,7 @@ def _jpeg_header(data: bytes) -> ImageHeader:
             need(data, start + 10, "JPEG")
             height, width = struct.unpack(">HH", data[start + 5 : start + 9])
             header = ImageHeader("jpeg", width, height, components=data[start + 9])
+            header.progressive = marker in JPEG_PROGRESSIVE
         elif marker == 0xE1 and not orientation and data[start + 4 : start + 10] == b"Exif\0\0":
             orientation = exif_orientation(data[start + 10 : end])
     if header is None:
@@ -188,6 +191,12 @@ def _avif_header(data: bytes) -> ImageHeader:
     meta = avif_meta(data)
     if not meta["width"] or not meta["height"]:
         raise FormatError("AVIF has no image size (ispe) for its primary image")
+    for (width, height), (coded_width, coded_height) in meta["av1_sizes"]:
+        if width > coded_width or height > coded_height:
+            raise FormatError(
+                f"AVIF declares {width}x{height} pixels but its AV1 data holds at most "
+                f"{coded_width}x{coded_height}"
+            )
     return ImageHeader(
         "avif",
         meta["width"],

@@ -12,7 +12,14 @@ from pixhaven.imaging.formats import (
     read_header,
     sniff,
 )
-from pixhaven.imaging.verify import TooLargeToDecode, verify_decodes
+from pixhaven.imaging.verify import (
+    TooLargeToDecode,
+    decode_check_pixels,
+    jpeg_decode_input,
+    verify_decodes,
+)
+
+__all__ = ["check_decodes", "check_image_bytes", "decode_check_pixels", "inspect_image_bytes"]
 
 NAMES = {"jpeg": "JPEG", "png": "PNG", "gif": "GIF", "webp": "WebP", "avif": "AVIF"}
 ALLOWED = "JPEG, PNG, GIF, WebP and AVIF"
@@ -21,6 +28,15 @@ ALLOWED = "JPEG, PNG, GIF, WebP and AVIF"
 def check_image_bytes(data: bytes, settings) -> ImageHeader:
     """Steps 1–3 alone, for image bytes that arrive other than by upload (remote component
     images): `settings` needs `max_upload_bytes` and `max_upload_pixels`. Raises ApiError."""
+    header = inspect_image_bytes(data, settings)
+    check_decodes(data, header)
+    return header
+
+
+def inspect_image_bytes(data: bytes, settings) -> ImageHeader:
+    """Everything short of the decode check: limits, magic bytes, header, pixel limit. A
+    caller holding a decode budget leases `decode_check_pixels(header)` before calling
+    check_decodes."""
     if not data:
         raise ApiError(400, "The uploaded file is empty", code="INVALID_REQUEST")
     limit = settings.max_upload_bytes
@@ -62,17 +78,26 @@ def check_image_bytes(data: bytes, settings) -> ImageHeader:
                 "maxPixels": max_pixels,
             },
         )
+    if fmt == "jpeg":
+        try:  # the bound on coded data: no decode, so before any decode budget is asked
+            jpeg_decode_input(data)
+        except FormatError as exc:
+            raise invalid_image_error(fmt, exc) from None
+    return header
+
+
+def check_decodes(data: bytes, header: ImageHeader) -> None:
+    """The bounded decode check (verify.py) as ApiErrors: 400 corrupt, 413 too large."""
     try:
         verify_decodes(data, header)
     except FormatError as exc:
-        raise invalid_image_error(fmt, exc) from None
+        raise invalid_image_error(header.format, exc) from None
     except TooLargeToDecode:
         raise ApiError(
             413,
             f"Image too large to decode: {header.width}x{header.height} pixels",
             code="FILE_TOO_LARGE",
         ) from None
-    return header
 
 
 def parse_header(data: bytes, fmt: str) -> ImageHeader:

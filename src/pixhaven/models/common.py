@@ -116,10 +116,16 @@ def errors(*codes: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
     return responses
 
 
-# Every route: the allowlist's plain 403 and the last-resort JSON 500 (app.py).
+# Every route: the allowlist's plain 403, the last-resort JSON 500 (app.py), and the 503 of
+# a route that decodes images while the decoded-pixel budget is taken (decode_budget.py).
 APP_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": f"Forbidden ({PLAIN_FORBIDDEN})", "content": PLAIN_FORBIDDEN_CONTENT},
     500: {"model": ErrorEnvelope, "description": ERROR_DESCRIPTIONS[500]},
+    503: {
+        "model": ErrorEnvelope,
+        "description": "Busy (`BUSY`, routes that decode images): this server's "
+        "decoded-pixel budget stayed taken for DECODE_WAIT_SECONDS; retry after Retry-After",
+    },
 }
 # Every route that needs a bearer token.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = errors(400, 401, 403)

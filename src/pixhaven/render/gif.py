@@ -29,6 +29,7 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pixhaven.decode_budget import BUDGET
 from pixhaven.render.document import Document
 from pixhaven.render.fonts import LIBRARY, FontLibrary
 from pixhaven.render.layout import Layout, RectItem, TextItem, build_layout
@@ -182,9 +183,12 @@ async def render_gif(
     *,
     max_image_bytes: int = 70 * 1024 * 1024,
     max_image_pixels: int = 100_000_000,
+    max_decoded_pixels: int = 0,
+    decode_wait_seconds: float = 0,
     library: FontLibrary = LIBRARY,
 ) -> bytes:
-    """Every document must have the same width and height (the GIF's)."""
+    """Every document must have the same width and height (the GIF's). A frame's image
+    sources hold their decode budget until that frame is drawn."""
     from pixhaven.render import raster
 
     if not documents:
@@ -194,15 +198,19 @@ async def render_gif(
     for document, delay in zip(documents, delays_ms, strict=True):
         if (document.width, document.height) != (width, height):
             raise ValueError("every frame must have the GIF's width and height")
-        layout = await build_layout(
-            env,
-            document,
-            max_image_bytes=max_image_bytes,
-            max_image_pixels=max_image_pixels,
-            library=library,
-        )
-        canvas = raster.draw(layout)
-        pixels, palette, transparent = _quantise(canvas, layout.opaque, _document_colours(layout))
-        del canvas, layout
+        async with BUDGET.account(max_decoded_pixels, decode_wait_seconds) as account:
+            layout = await build_layout(
+                env,
+                document,
+                max_image_bytes=max_image_bytes,
+                max_image_pixels=max_image_pixels,
+                library=library,
+                pixels=account,
+            )
+            canvas = raster.draw(layout)
+            opaque, colours = layout.opaque, _document_colours(layout)
+            del layout
+        pixels, palette, transparent = _quantise(canvas, opaque, colours)
+        del canvas
         frames.append(_Frame(pixels, palette, transparent, delay_centiseconds(delay)))
     return encode(frames, width, height, loop)

@@ -30,6 +30,7 @@ from pixhaven.render.text import TextBlock, choose_faces, layout_text
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
+    from pixhaven.decode_budget import Account
 
 TAG_PADDING_X = 0.75
 TAG_PADDING_Y = 0.3
@@ -100,7 +101,10 @@ async def build_layout(
     max_image_bytes: int,
     max_image_pixels: int,
     library: FontLibrary = LIBRARY,
+    pixels: Account | None = None,
 ) -> Layout:
+    """`pixels`: the decode-budget account image sources lease from (released by the caller
+    once the layout is drawn)."""
     layout = Layout(document.width, document.height, parse_color(document.background))
     for index, component in enumerate(document.components):
         if isinstance(component, TextComponent):
@@ -154,12 +158,17 @@ async def build_layout(
         elif isinstance(component, ImageComponent):
             from pixhaven.render import sources
 
-            pixels = await sources.load_source(
-                component.src, index, max_image_bytes, max_image_pixels
+            image = await sources.load_source(
+                component.src,
+                index,
+                max_image_bytes,
+                max_image_pixels,
+                box=(component.width, component.height),
+                pixels=pixels,
             )
             box = Box(component.x, component.y, component.width, component.height)
             radius = min(component.radius, component.width / 2, component.height / 2)
-            layout.items.append(ImageItem(box, radius, pixels))
+            layout.items.append(ImageItem(box, radius, image))
             layout.boxes.append(box)
     return layout
 

@@ -184,21 +184,27 @@ async def render_pdf(
     *,
     max_image_bytes: int = 70 * 1024 * 1024,
     max_image_pixels: int = 100_000_000,
+    max_decoded_pixels: int = 0,
+    decode_wait_seconds: float = 0,
     library: FontLibrary = LIBRARY,
 ) -> bytes:
     """One page per document, each the size of its canvas. Layouts are built and drawn one
-    at a time, so only one page's decoded images are in memory at once."""
+    at a time, so only one page's decoded images are in memory (and leased from the decode
+    budget) at once."""
+    from pixhaven.decode_budget import BUDGET
     from pixhaven.render.layout import build_layout
 
     canvas = PdfCanvas()
     for document in documents:
-        layout = await build_layout(
-            env,
-            document,
-            max_image_bytes=max_image_bytes,
-            max_image_pixels=max_image_pixels,
-            library=library,
-        )
-        canvas.add(layout)
-        del layout
+        async with BUDGET.account(max_decoded_pixels, decode_wait_seconds) as pixels:
+            layout = await build_layout(
+                env,
+                document,
+                max_image_bytes=max_image_bytes,
+                max_image_pixels=max_image_pixels,
+                library=library,
+                pixels=pixels,
+            )
+            canvas.add(layout)
+            del layout
     return canvas.output()

@@ -2,24 +2,36 @@
 upload limits.
 
 Remote URLs go through net/fetch.py (http(s) only, no private, loopback,
-link-local, CGNAT or metadata addresses, re-checked on each redirect, size and time limits)
-and are then checked like uploads (magic-byte type, byte and pixel limits, bounded decode).
+link-local, CGNAT or metadata addresses, re-checked on each redirect, size and time limits);
+the bytes of every source are then checked like uploads (magic-byte type, byte and pixel
+limits, bounded decode check: a truncated or lying image is a 400).
 Only raster formats are accepted (JPEG, PNG, GIF, WebP, AVIF, recognised from their bytes);
-an SVG is never embedded. Errors name the component: 400 for an unusable URL, 422 for a
-refused destination or a failed fetch, 413 past the byte or pixel limit.
+an SVG is never embedded. Errors name the component: 400 for an unusable URL or image, 422
+for a refused destination or a failed fetch, 413 past the byte or pixel limit.
+
+Decoding happens here, in process on both runtimes, so it leases its pixels from the
+decode budget (pixhaven.decode_budget) of the render first, and decodes no larger than the
+component's box needs (drawn at most EMBED_SCALE times its size): a JPEG through libjpeg's
+DCT scaling (`draft`), other formats `reduce`d right after decoding.
 """
 
 import base64
 import binascii
 import io
 import re
+import warnings
 from urllib.parse import unquote_to_bytes
 
 from PIL import Image, ImageOps
 
+from pixhaven.decode_budget import Account, DecodeTooLarge
+from pixhaven.errors import ApiError
 from pixhaven.render.document import DocumentError
 
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "AVIF")
+# The largest scale a source is drawn at: SVG and PDF embed it at twice its box.
+EMBED_SCALE = 2
+REDUCIBLE_MODES = ("L", "LA", "RGB", "RGBA")
 _DATA_URL = re.compile(
     r"data:([\w.+-]+/[\w.+-]+)?((?:;[\w-]+=[\w.-]+)*)(;base64)?,(.*)", re.DOTALL | re.IGNORECASE
 )
@@ -56,18 +68,53 @@ def source_bytes(src: str, index: int, max_bytes: int) -> bytes:
     return data
 
 
-def decode(data: bytes, index: int, max_pixels: int) -> Image.Image:
-    """First frame, EXIF orientation applied, as RGBA; metadata is not carried over."""
+async def decode(
+    data: bytes,
+    index: int,
+    max_pixels: int,
+    *,
+    box: tuple[float, float] | None = None,
+    pixels: Account | None = None,
+) -> Image.Image:
+    """First frame, EXIF orientation applied, as RGBA; metadata is not carried over. With a
+    `box`, no larger than drawing it there needs; with `pixels`, the decode is leased from
+    that account (kept until the account is released: the image lives as long)."""
     try:
-        with Image.open(io.BytesIO(data), formats=FORMATS) as image:
+        with warnings.catch_warnings():  # the pixel limits are ours, checked right below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=FORMATS)
+        with image:
             frames = getattr(image, "n_frames", 1)
             if image.width * image.height * frames > max_pixels:
                 raise _error(index, f"image larger than {max_pixels} pixels", 413)
             image.seek(0)
+            need = None
+            if box is not None:
+                need = (max(1, round(box[0] * EMBED_SCALE)), max(1, round(box[1] * EMBED_SCALE)))
+                # Stored turned by 90°? (Pillow's PNG getexif() would decode the whole
+                # image looking for an eXIf chunk after the pixels: only one before counts.)
+                exif = image.format != "PNG" or "exif" in image.info
+                turned = exif and image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+                if image.format == "JPEG":  # libjpeg decodes at 1/2, 1/4 or 1/8
+                    image.draft(image.mode, (need[1], need[0]) if turned else need)
+            lease = None
+            if pixels is not None:
+                try:
+                    lease = await pixels.lease(image.width * image.height, "image component")
+                except DecodeTooLarge as exc:
+                    raise _too_large(index, exc) from None
             image.load()
-            oriented = ImageOps.exif_transpose(image)
-            return oriented.convert("RGBA")
-    except DocumentError:
+            ImageOps.exif_transpose(image, in_place=True)
+            # Shrink before converting (a 100 MP RGB image is never also made RGBA in full);
+            # palette and 16-bit images have to be converted first.
+            decoded = image if image.mode in REDUCIBLE_MODES else image.convert("RGBA")
+            decoded = _reduced(decoded, need)
+            keep = decoded.mode == "RGBA" and decoded is not image  # else: a new RGBA image
+            rgba = decoded if keep else decoded.convert("RGBA")
+            if lease is not None:
+                lease.shrink(rgba.width * rgba.height)
+            return rgba
+    except (DocumentError, ApiError):
         raise
     except Image.DecompressionBombError:
         raise _error(index, f"image larger than {max_pixels} pixels", 413) from None
@@ -75,8 +122,12 @@ def decode(data: bytes, index: int, max_pixels: int) -> Image.Image:
         raise _error(index, "not a supported image (JPEG, PNG, GIF, WebP or AVIF)") from None
 
 
-def load(src: str, index: int, max_bytes: int, max_pixels: int) -> Image.Image:
-    return decode(source_bytes(src, index, max_bytes), index, max_pixels)
+def _reduced(image: Image.Image, need: tuple[int, int] | None) -> Image.Image:
+    """Shrunk by the largest whole factor that keeps both sides at least `need`."""
+    if need is None:
+        return image
+    factor = min(image.width // need[0], image.height // need[1])
+    return image.reduce(factor) if factor >= 2 else image
 
 
 def is_remote(src: str) -> bool:
@@ -84,7 +135,6 @@ def is_remote(src: str) -> bool:
 
 
 async def remote_bytes(src: str, index: int, max_bytes: int, max_pixels: int) -> bytes:
-    from pixhaven.errors import ApiError
     from pixhaven.net import fetch as remote_fetch
     from pixhaven.net.errors import RemoteFetchError
 
@@ -103,10 +153,58 @@ async def remote_bytes(src: str, index: int, max_bytes: int, max_pixels: int) ->
         ) from None
 
 
-async def load_source(src: str, index: int, max_bytes: int, max_pixels: int) -> Image.Image:
-    """Any source (remote, data URL, base64) → decoded first frame, RGBA."""
+async def check_bytes(
+    data: bytes, index: int, max_bytes: int, max_pixels: int, pixels: Account | None = None
+) -> None:
+    """A data URL's or base64 source's bytes, checked like an upload (remote ones are
+    checked by net/fetch.py): 413 past a limit, 400 for anything else refused. What the
+    decode check holds is leased from `pixels` while it runs."""
+    from types import SimpleNamespace
+
+    from pixhaven.imaging import inspect
+
+    try:
+        header = inspect.inspect_image_bytes(
+            data, SimpleNamespace(max_upload_bytes=max_bytes, max_upload_pixels=max_pixels)
+        )
+        lease = None
+        if pixels is not None:
+            lease = await pixels.lease(inspect.decode_check_pixels(header), "image component")
+        try:
+            inspect.check_decodes(data, header)
+        finally:
+            if lease is not None:
+                lease.release()
+    except DecodeTooLarge as exc:
+        raise _too_large(index, exc) from None
+    except ApiError as exc:
+        if exc.status == 503:
+            raise
+        raise _error(index, exc.error, 413 if exc.status == 413 else 400) from None
+
+
+def _too_large(index: int, exc: DecodeTooLarge) -> DocumentError:
+    return _error(
+        index,
+        f"image needs {exc.pixels} decoded pixels, more than this server decodes at once "
+        f"({exc.limit}, MAX_DECODED_PIXELS)",
+        413,
+    )
+
+
+async def load_source(
+    src: str,
+    index: int,
+    max_bytes: int,
+    max_pixels: int,
+    *,
+    box: tuple[float, float] | None = None,
+    pixels: Account | None = None,
+) -> Image.Image:
+    """Any source (remote, data URL, base64) → decoded first frame, RGBA (see decode)."""
     if is_remote(src):
         data = await remote_bytes(src, index, max_bytes, max_pixels)
     else:
         data = source_bytes(src, index, max_bytes)
-    return decode(data, index, max_pixels)
+        await check_bytes(data, index, max_bytes, max_pixels, pixels)
+    return await decode(data, index, max_pixels, box=box, pixels=pixels)

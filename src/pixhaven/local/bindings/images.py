@@ -34,19 +34,37 @@ Gaussian blur of radius n/2; perceptual qualities map to 90/80/65/50; PNG stays 
 Deviations: gravity `auto`/`entropy`/`face` crop around the centre; `draw()`, `trim`,
 `sharpen`, `brightness`, `contrast`, `gamma`, `border`, `zoom` and raw `rgb`/`rgba` output
 are not emulated and raise 9401 rather than being silently ignored.
+
+Memory (Cloudflare decodes outside the Worker; here it is this process):
+- Conversions of the same input asked for together (an upload's placeholder, WebP and AVIF)
+  share one decode: oriented, in sRGB, at the largest size any of them needs. A JPEG is
+  decoded reduced by libjpeg's DCT scaling (`draft`) when every output is smaller, other
+  formats are `reduce`d right after decoding.
+- Each decode leases its pixels from the process's decoded-pixel budget
+  (pixhaven.decode_budget, `max_decoded_pixels`): past it the call waits, then raises the
+  budget's 503; an input needing more than the whole budget raises its 413.
+- Decodes and conversions run on at most CONVERSION_THREADS threads, one per core, so
+  concurrent uploads queue for the CPU instead of all holding encoders at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import hashlib
 import http.client
 import inspect
 import io
+import math
+import os
 import re
+import warnings
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from PIL import Image, ImageCms, ImageColor, ImageFilter, ImageOps, ImageSequence
 
+from pixhaven.decode_budget import BUDGET, Lease
 from pixhaven.local.bindings.jsvalues import JsDict, check_sendable
 from pixhaven.local.bindings.r2_objects import BodyStream
 
@@ -69,6 +87,18 @@ TRANSFORM_KEYS = {"width", "height", "fit", "gravity", "rotate", "flip", "blur",
 # Cloudflare's perceptual quality levels have no published numbers; these are our choice.
 PERCEPTUAL_QUALITY = {"high": 90, "medium-high": 80, "medium-low": 65, "low": 50}
 DEFAULT_QUALITY = 85  # Cloudflare's documented default
+# Decodes and encodes are CPU-bound: more threads than cores only adds encoders in memory.
+CONVERSION_THREADS = max(1, min(4, os.cpu_count() or 1))
+_POOL: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+def _pool() -> concurrent.futures.ThreadPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        _POOL = concurrent.futures.ThreadPoolExecutor(
+            CONVERSION_THREADS, thread_name_prefix="pixhaven-images"
+        )
+    return _POOL
 
 
 class ImagesError(Exception):
@@ -130,8 +160,31 @@ class ImageTransformer:
         _require_stream(self._data, "TRANSFORM")
         options = {**(options or {}), **kwargs}
         data = await self._images._read_input(self._data)
-        encoded, mime = await asyncio.to_thread(self._images._render, data, self._steps, options)
+        encoded, mime = await self._images._render(data, self._steps, options)
         return ImageTransformationResult(encoded, mime)
+
+
+@dataclass(eq=False)
+class _Decode:
+    """One decode of one input, shared by the conversions that ask for it together."""
+
+    key: tuple[bytes, bool]
+    need: tuple[int, int] | None  # the largest size a user needs (None: full size)
+    users: int = 0
+    started: bool = False  # past it, a user needing more makes its own decode
+    task: asyncio.Future | None = None
+    lease: Lease | None = None
+    frames: list[Image.Image] = field(default_factory=list)
+    durations: list[int] = field(default_factory=list)
+    loop: Any = None  # the animation's loop count
+
+    def covers(self, need: tuple[int, int] | None) -> bool:
+        return _larger(self.need, need) == self.need
+
+    def release(self) -> None:
+        self.frames = []
+        if self.lease is not None:
+            self.lease.release()
 
 
 def _require_stream(data: Any, operation: str) -> None:
@@ -157,6 +210,9 @@ class LocalImages:
         max_pixels: int = 100_000_000,
         max_animation_pixels: int = 50_000_000,
         max_side: int = 12_000,
+        *,
+        max_decoded_pixels: int = 0,
+        decode_wait_seconds: float = 30,
     ):
         # Defaults are Cloudflare's published limits (70 MB, 100 MP, 50 MP for all frames of
         # an animation, 12,000 px per output side). Checking them from the header, before any
@@ -165,6 +221,10 @@ class LocalImages:
         self.max_pixels = max_pixels
         self.max_animation_pixels = max_animation_pixels
         self.max_side = max_side
+        # This process's share: the decoded-pixel budget (0: none) and how long to wait.
+        self.max_decoded_pixels = max_decoded_pixels
+        self.decode_wait_seconds = decode_wait_seconds
+        self._decodes: dict[tuple[bytes, bool], _Decode] = {}
 
     async def info(self, data: Any) -> ImageInfo:
         check_sendable(data)
@@ -218,7 +278,9 @@ class LocalImages:
 
     def _open(self, raw: bytes, operation: str) -> Image.Image:
         try:
-            image = Image.open(io.BytesIO(raw), formats=INPUT_FORMATS)
+            with warnings.catch_warnings():  # the area limits are checked right below
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                image = Image.open(io.BytesIO(raw), formats=INPUT_FORMATS)
         except Image.DecompressionBombError as exc:
             raise ImagesError(9413, f"Input image is too large: {exc}", operation) from None
         except Exception:
@@ -228,9 +290,9 @@ class LocalImages:
             raise ImagesError(9413, "Input image exceeds the maximum area", operation)
         return image
 
-    # -- rendering (runs in a worker thread) ------------------------------------------------
+    # -- rendering: one shared decode, then the conversion, both on the pool ------------------
 
-    def _render(self, raw: bytes, steps: list[dict], options: dict) -> tuple[bytes, str]:
+    async def _render(self, raw: bytes, steps: list[dict], options: dict) -> tuple[bytes, str]:
         target = _output_format(options)
         quality = _quality(options.get("quality"))
         if _looks_like_svg(raw):
@@ -242,19 +304,109 @@ class LocalImages:
             )
             if animate and frame_count * source.width * source.height > self.max_animation_pixels:
                 raise ImagesError(9413, "Animation exceeds the maximum total area")
-            frames, durations = [], []
+            upright = _upright_size(source)
+        decode = self._join_decode(raw, animate, _needed_size(steps, upright))
+        try:
+            assert decode.task is not None  # set by _join_decode
+            await asyncio.shield(decode.task)
+            frames = [_view(frame) for frame in decode.frames]  # each conversion its own
+            return await asyncio.get_running_loop().run_in_executor(
+                _pool(),
+                self._convert,
+                frames,
+                decode.durations,
+                decode.loop,
+                steps,
+                target,
+                quality,
+                options.get("background"),
+            )
+        finally:
+            self._leave_decode(decode)
+
+    def _join_decode(self, raw: bytes, animate: bool, need: tuple[int, int] | None) -> _Decode:
+        """The decode this conversion shares: the one being gathered for the same input (its
+        size raised to this need), one already made that is large enough, or a new one."""
+        key = (hashlib.sha256(raw).digest(), animate)
+        decode = self._decodes.get(key)
+        if decode is not None and not decode.started:
+            decode.need = _larger(decode.need, need)
+        elif decode is None or not decode.covers(need):
+            decode = _Decode(key, need)
+            self._decodes[key] = decode
+            decode.task = asyncio.ensure_future(self._decode(decode, raw, animate))
+        decode.users += 1
+        return decode
+
+    def _leave_decode(self, decode: _Decode) -> None:
+        decode.users -= 1
+        if decode.users:
+            return
+        if self._decodes.get(decode.key) is decode:
+            del self._decodes[decode.key]
+        assert decode.task is not None
+        if decode.task.done():
+            decode.release()
+        else:  # every user was cancelled: give the pixels back when the decode ends
+            decode.task.add_done_callback(lambda task: _settle(task, decode))
+
+    async def _decode(self, decode: _Decode, raw: bytes, animate: bool) -> None:
+        # Conversions asked for in the same breath (asyncio.gather) join before it starts.
+        await asyncio.sleep(0)
+        decode.started = True
+        with self._open(raw, "TRANSFORM") as source:
+            frames = getattr(source, "n_frames", 1) if animate else 1
+            width, height = _decoded_size(source, decode.need)
+        decode.lease = await BUDGET.acquire(
+            frames * width * height,
+            limit=self.max_decoded_pixels,
+            wait=self.decode_wait_seconds,
+            what="image",
+        )
+        loop = asyncio.get_running_loop()
+        decode.frames, decode.durations, decode.loop = await loop.run_in_executor(
+            _pool(), self._decode_frames, raw, decode.need, animate
+        )
+        decode.lease.shrink(sum(frame.width * frame.height for frame in decode.frames))
+
+    def _decode_frames(
+        self, raw: bytes, need: tuple[int, int] | None, animate: bool
+    ) -> tuple[list[Image.Image], list[int], Any]:
+        """Frames oriented and in sRGB, no larger than `need` asks (runs on the pool)."""
+        frames, durations = [], []
+        with self._open(raw, "TRANSFORM") as source:
             try:
+                if source.format == "JPEG" and need is not None:
+                    source.draft(source.mode, _stored_size(source, need))
                 for frame in ImageSequence.Iterator(source):
-                    frames.append(self._apply(frame.copy(), steps))
+                    # An animation's frame is the decoder's canvas for the next one: copy it.
+                    # A still image is ours alone, so orientation is applied in place.
+                    image = frame.copy() if animate else frame
+                    image.load()
+                    ImageOps.exif_transpose(image, in_place=True)
+                    image = _to_srgb(image, "RGBA" if _has_alpha(image) else "RGB")
+                    # A view: closing the source must not take the pixels with it.
+                    frames.append(_view(_reduced(image, need)))
                     durations.append(frame.info.get("duration", 100))
                     if not animate:
                         break
             except (OSError, SyntaxError, ValueError):
                 # Truncated or corrupt pixel data only shows up when it is decoded.
                 raise ImagesError(9412, "Input image could not be decoded") from None
-            loop = source.info.get("loop")
-        background = options.get("background")
-        frames = [_for_output(frame, target, background) for frame in frames]
+            return frames, durations, source.info.get("loop")
+
+    def _convert(
+        self,
+        frames: list[Image.Image],
+        durations: list[int],
+        loop: Any,
+        steps: list[dict],
+        target: str,
+        quality: int,
+        background: Any,
+    ) -> tuple[bytes, str]:
+        """The transform steps and the encode of one output (runs on the pool)."""
+        frames = [_for_output(self._apply(frame, steps), target, background) for frame in frames]
         buffer = io.BytesIO()
         save_args: dict[str, Any] = {}
         if target in ("JPEG", "WEBP", "AVIF"):
@@ -265,12 +417,11 @@ class LocalImages:
                 save_args["loop"] = loop
             if target == "GIF":
                 save_args["disposal"] = 2
-        frames[0].save(buffer, target, **save_args)
+        _view(frames[0]).save(buffer, target, **save_args)
         return buffer.getvalue(), FORMAT_TO_MIME[target]
 
     def _apply(self, image: Image.Image, steps: list[dict]) -> Image.Image:
-        image = ImageOps.exif_transpose(image)
-        image = _to_srgb(image, "RGBA" if _has_alpha(image) else "RGB")
+        """Every step returns a new image: the decoded frame it starts from is shared."""
         for step in steps:
             image = self._apply_step(image, {k: v for k, v in step.items() if v is not None})
         return image
@@ -345,6 +496,100 @@ def _looks_like_svg(raw: bytes) -> bool:
     return head.startswith(b"<") and b"<svg" in raw[:4096].lower()
 
 
+def _settle(task: asyncio.Future, decode: _Decode) -> None:
+    """Release a decode nobody waits for any more (its error, if any, is nobody's now)."""
+    if not task.cancelled():
+        task.exception()  # retrieved: no "exception was never retrieved" warning
+    decode.release()
+
+
+def _view(image: Image.Image) -> Image.Image:
+    """Another Image over the same pixels: `save()` stores its options on the Image object,
+    so two threads encoding one shared decode must not share the object (pixels are only
+    read)."""
+    return image._new(image.im)
+
+
+def _larger(a: tuple[int, int] | None, b: tuple[int, int] | None) -> tuple[int, int] | None:
+    """The larger of two needs, None (full size) being the largest."""
+    if a is None or b is None:
+        return None
+    return (max(a[0], b[0]), max(a[1], b[1]))
+
+
+def _swaps_axes(image: Image.Image) -> bool:
+    """EXIF orientation 5–8, read without decoding: Pillow's PNG `getexif()` decodes the
+    whole image to look for an eXIf chunk after the pixel data, so for a PNG only one
+    before it counts here (as for the header reader)."""
+    if image.format == "PNG" and "exif" not in image.info:
+        return False
+    return image.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+
+
+def _upright_size(image: Image.Image) -> tuple[int, int]:
+    width, height = image.size
+    return (height, width) if _swaps_axes(image) else (width, height)
+
+
+def _stored_size(image: Image.Image, need: tuple[int, int]) -> tuple[int, int]:
+    """An upright size as the file stores it (before EXIF orientation)."""
+    return (need[1], need[0]) if _swaps_axes(image) else need
+
+
+def _decoded_size(image: Image.Image, need: tuple[int, int] | None) -> tuple[int, int]:
+    """What _decode_frames will hold while decoding: a JPEG at its draft scale (Pillow picks
+    the largest of 1/2, 1/4, 1/8 that keeps both sides at least `need`), others in full."""
+    width, height = image.size
+    if image.format != "JPEG" or need is None:
+        return width, height
+    want = _stored_size(image, need)
+    scale = min(width // max(1, want[0]), height // max(1, want[1]))
+    scale = next(s for s in (8, 4, 2, 1) if scale >= s or s == 1)
+    return -(-width // scale), -(-height // scale)
+
+
+def _reduced(image: Image.Image, need: tuple[int, int] | None) -> Image.Image:
+    """`image` shrunk by the largest whole factor that keeps both sides at least `need`."""
+    if need is None:
+        return image
+    factor = min(image.width // max(1, need[0]), image.height // max(1, need[1]))
+    return image.reduce(factor) if factor >= 2 else image
+
+
+def _needed_size(steps: list[dict], upright: tuple[int, int]) -> tuple[int, int] | None:
+    """The smallest upright size the decode can have without changing what the first step
+    resizes to (later steps start from its output); None when it needs every pixel."""
+    if not steps:
+        return None
+    step = {k: v for k, v in steps[0].items() if v is not None}
+    width, height = step.get("width"), step.get("height")
+    if step.get("rotate", 0) in (90, 270):
+        upright = (upright[1], upright[0])  # width/height name the axes after rotation
+    try:
+        ratios = [
+            float(side) / full
+            for side, full in ((width, upright[0]), (height, upright[1]))
+            if side is not None and not isinstance(side, bool) and float(side) >= 1
+        ]
+    except (TypeError, ValueError):
+        return None  # the step itself will refuse these options
+    fit = step.get("fit", "scale-down")
+    if not ratios or fit not in FITS:
+        return None
+    if fit == "squeeze" and len(ratios) == 2:
+        scales = ratios
+    elif fit in ("cover", "crop") and len(ratios) == 2:
+        scales = [max(ratios)] * 2
+    else:
+        scales = [min(ratios)] * 2
+    if max(scales) >= 1:
+        return None
+    need = (math.ceil(upright[0] * scales[0]), math.ceil(upright[1] * scales[1]))
+    if step.get("rotate", 0) in (90, 270):
+        need = (need[1], need[0])
+    return need
+
+
 def _to_srgb(image: Image.Image, mode: str) -> Image.Image:
     """Apply an embedded colour profile (as Cloudflare does), then work in plain RGB(A)."""
     if image.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N"):
@@ -361,7 +606,7 @@ def _to_srgb(image: Image.Image, mode: str) -> Image.Image:
                 return converted
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # an unusable profile: fall back to reading the numbers as sRGB
-    return image.convert(mode)
+    return image if image.mode == mode else image.convert(mode)
 
 
 def _has_alpha(image: Image.Image) -> bool:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, cast
 
 from pixhaven.local.bindings.ai import OfflineImageModel, RestAi, build_ai
 from pixhaven.local.bindings.d1 import LocalD1
@@ -20,6 +21,7 @@ from pixhaven.local.bindings.ratelimit import LocalRateLimiter
 from pixhaven.local.runtime.config import LocalConfig
 from pixhaven.local.runtime.fonts import LocalFontInstaller
 from pixhaven.local.runtime.migrations import apply_migrations
+from pixhaven.settings import Settings
 from pixhaven.worker import run_queue
 
 if TYPE_CHECKING:
@@ -104,11 +106,17 @@ async def build_local_env(
     state_dir.mkdir(parents=True, exist_ok=True)
     variables = {**config.vars, **(overrides or {})}
     variables["ADMIN_TOKEN"] = admin_token_for(state_dir, variables)
+    # The emulated Images binding decodes in this process: it draws on the same decoded-pixel
+    # budget, with the same setting, as the app's own decodes.
+    settings = Settings.from_env(cast("Env", SimpleNamespace(**variables)))
     env = LocalEnv(
         variables,
         DB=LocalD1(state_dir / "d1.sqlite3"),
         BUCKET=LocalR2(state_dir / "bucket"),
-        IMAGES=LocalImages(),
+        IMAGES=LocalImages(
+            max_decoded_pixels=settings.max_decoded_pixels,
+            decode_wait_seconds=settings.decode_wait_seconds,
+        ),
         JOBS=LocalQueue(
             name=config.queue_name,
             max_batch_size=config.queue_max_batch_size,

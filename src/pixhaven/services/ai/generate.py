@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 from pixhaven.bindings.offline_ai import OFFLINE_MARKER_KEY, OFFLINE_MODEL
 from pixhaven.db import ai_models, usage_events
+from pixhaven.decode_budget import DecodeBusy, DecodeTooLarge
 from pixhaven.errors import ApiError, invalid_parameter
 from pixhaven.imaging.containers import png_chunks
 from pixhaven.interop import as_bytes
@@ -280,6 +281,8 @@ async def generate(
     offline = declared_model(data) == OFFLINE_MODEL
     try:
         processed = await process_upload(env, data, settings, UploadOptions())
+    except (DecodeBusy, DecodeTooLarge):
+        raise  # this server's decode budget, not a fault of the output: its own answer
     except ApiError as exc:
         raise _bad_output(row["id"], f"{exc.error} ({exc.status})") from None
     model = OFFLINE_MODEL if offline else row["id"]

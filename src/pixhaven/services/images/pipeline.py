@@ -7,7 +7,8 @@ Steps, cheapest first, so hostile input is refused before it costs anything:
    WebP, AVIF (415 INVALID_FILE_TYPE; SVG is named in the message);
 2. header parse without decoding (image_formats): dimensions and frame count; the pixel
    limit counts every frame (413), so a decompression bomb never reaches a decoder;
-3. full decode check with bounded memory (image_verify): truncated or corrupt → 400;
+3. full decode check with bounded memory (image_verify): truncated or corrupt → 400; what
+   it holds decoded is leased from the decoded-pixel budget (decode_budget) meanwhile;
 4. the stored original: private metadata stripped losslessly (image_metadata) when the
    pixels can stay as they are; re-encoded through env.IMAGES (which applies the EXIF
    orientation and drops all metadata) when the orientation is not 1, for CMYK JPEGs and
@@ -26,6 +27,7 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pixhaven.decode_budget import BUDGET
 from pixhaven.errors import ApiError
 from pixhaven.imaging.formats import (
     FORMATS,
@@ -34,7 +36,12 @@ from pixhaven.imaging.formats import (
     read_header,
     sniff,
 )
-from pixhaven.imaging.inspect import check_image_bytes, invalid_image_error
+from pixhaven.imaging.inspect import (
+    check_decodes,
+    decode_check_pixels,
+    inspect_image_bytes,
+    invalid_image_error,
+)
 from pixhaven.imaging.metadata import STRIPPERS
 from pixhaven.imaging.placeholder import MAX_SIDE as PLACEHOLDER_SIDE
 from pixhaven.imaging.placeholder import thumbhash_from_png
@@ -82,7 +89,11 @@ async def process_upload(
         options = UploadOptions()
     quality, bounds = _check_options(options, settings)
     data = data if isinstance(data, bytes) else bytes(data)
-    header = check_image_bytes(data, settings)
+    header = inspect_image_bytes(data, settings)
+    # The decode check runs in process (on the Worker too): its pixels come from the budget.
+    async with BUDGET.account(settings.max_decoded_pixels, settings.decode_wait_seconds) as pixels:
+        await pixels.lease(decode_check_pixels(header), "image")
+        check_decodes(data, header)
     content_hash = hashlib.sha256(data).hexdigest()
     fmt = header.format
     extension, content_type = FORMATS[fmt]

@@ -172,6 +172,8 @@ async def render_gif(env: Env, settings, documents, delays, loop) -> bytes:
             loop,
             max_image_bytes=settings.max_upload_bytes,
             max_image_pixels=settings.max_upload_pixels,
+            max_decoded_pixels=settings.max_decoded_pixels,
+            decode_wait_seconds=settings.decode_wait_seconds,
         )
 
 
@@ -184,6 +186,8 @@ async def render_pdf(env: Env, settings, documents) -> bytes:
             documents,
             max_image_bytes=settings.max_upload_bytes,
             max_image_pixels=settings.max_upload_pixels,
+            max_decoded_pixels=settings.max_decoded_pixels,
+            decode_wait_seconds=settings.decode_wait_seconds,
         )
 
 

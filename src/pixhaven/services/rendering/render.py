@@ -124,6 +124,8 @@ async def render_document(env: Env, settings: Settings, raw: Any, media_type: st
             quality=settings.image_quality,
             max_image_bytes=settings.max_upload_bytes,
             max_image_pixels=settings.max_upload_pixels,
+            max_decoded_pixels=settings.max_decoded_pixels,
+            decode_wait_seconds=settings.decode_wait_seconds,
         )
     return content, document.width, document.height
 
