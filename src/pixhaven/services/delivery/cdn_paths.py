@@ -127,17 +127,7 @@ async def serve_cdn_path(
     check_safe(f"{owner}/{album}/{filename}", _raw_path(request))
     if variant is not None and variant not in variants.VARIANTS:
         raise not_found()
-    album_id = None
-    if album != NO_ALBUM_SLUG:
-        found = await album_table.get_by_slug(env.DB, owner, album)
-        if found is None:
-            raise not_found()
-        album_id = found["id"]
-    # `.../photos/photo` (PixelFlare's own example) names the file without its extension.
-    names = [filename]
-    if filename.rsplit(".", 1)[-1].lower() not in EXTENSIONS or "." not in filename:
-        names += [f"{filename}.{extension}" for extension in EXTENSIONS]
-    row = await public.get_public_by_path(env.DB, owner, album_id, names, now_iso())
+    row = await public_at_cdn_path(env, owner, album, filename)
     if row is None:
         raise not_found()
     if variant is None:
@@ -145,10 +135,33 @@ async def serve_cdn_path(
     return await serve_variant(env, request, row, variant, settings)
 
 
-async def serve_short_id(env: Env, request: Request, short_id: str) -> Response:
+async def public_at_cdn_path(env: Env, owner: str, album: str, filename: str) -> dict | None:
+    """The public image at `/{owner}/{album}/{filename}`, or None (also for a reserved or
+    malformed path: never an image lookup)."""
+    if _is_reserved(owner) or not all(SEGMENT.fullmatch(s) for s in (owner, album, filename)):
+        return None
+    album_id = None
+    if album != NO_ALBUM_SLUG:
+        found = await album_table.get_by_slug(env.DB, owner, album)
+        if found is None:
+            return None
+        album_id = found["id"]
+    # `.../photos/photo` (PixelFlare's own example) names the file without its extension.
+    names = [filename]
+    if filename.rsplit(".", 1)[-1].lower() not in EXTENSIONS or "." not in filename:
+        names += [f"{filename}.{extension}" for extension in EXTENSIONS]
+    return await public.get_public_by_path(env.DB, owner, album_id, names, now_iso())
+
+
+async def public_by_short_id(env: Env, short_id: str) -> dict | None:
+    """The public image `/{shortId}` names, or None (also for a reserved or malformed id)."""
     if _is_reserved(short_id) or not SHORT_ID.fullmatch(short_id):
-        raise not_found()
-    row = await public.get_public_by_short_id(env.DB, short_id, now_iso())
+        return None
+    return await public.get_public_by_short_id(env.DB, short_id, now_iso())
+
+
+async def serve_short_id(env: Env, request: Request, short_id: str) -> Response:
+    row = await public_by_short_id(env, short_id)
     if row is None:
         raise not_found()
     return await object_response(env, original_key(row), request)
