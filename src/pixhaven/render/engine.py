@@ -12,6 +12,7 @@ from pixhaven.render.layout import build_layout
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
+    from pixhaven.render.sources import OwnSource
 
 MEDIA_TYPES = ("image/svg+xml", "image/png", "image/jpeg", "image/webp", "image/avif")
 
@@ -27,6 +28,7 @@ async def render(
     max_decoded_pixels: int = 0,
     decode_wait_seconds: float = 0,
     library: FontLibrary = LIBRARY,
+    own: OwnSource | None = None,
 ) -> bytes:
     """`max_decoded_pixels`/`decode_wait_seconds`: the decode budget the image sources
     lease from (pixhaven.decode_budget; 0: none), held until the canvas is drawn."""
@@ -42,6 +44,7 @@ async def render(
             max_image_pixels=max_image_pixels,
             library=library,
             pixels=pixels,
+            own=own,
         )
         if media_type == "image/svg+xml":
             from pixhaven.render.svg import render_svg

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from pixhaven.bindings.env import Env
+    from pixhaven.render.sources import OwnSource
 
 SNAP_DISTANCE = 24 * 24 * 3  # squared RGB distance within which a document colour is restored
 
@@ -186,6 +187,7 @@ async def render_gif(
     max_decoded_pixels: int = 0,
     decode_wait_seconds: float = 0,
     library: FontLibrary = LIBRARY,
+    own: OwnSource | None = None,
 ) -> bytes:
     """Every document must have the same width and height (the GIF's). A frame's image
     sources hold their decode budget until that frame is drawn."""
@@ -206,6 +208,7 @@ async def render_gif(
                 max_image_pixels=max_image_pixels,
                 library=library,
                 pixels=account,
+                own=own,
             )
             canvas = raster.draw(layout)
             opaque, colours = layout.opaque, _document_colours(layout)

@@ -31,6 +31,7 @@ from pixhaven.render.text import TextBlock, choose_faces, layout_text
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
     from pixhaven.decode_budget import Account
+    from pixhaven.render.sources import OwnSource
 
 TAG_PADDING_X = 0.75
 TAG_PADDING_Y = 0.3
@@ -102,9 +103,11 @@ async def build_layout(
     max_image_pixels: int,
     library: FontLibrary = LIBRARY,
     pixels: Account | None = None,
+    own: OwnSource | None = None,
 ) -> Layout:
     """`pixels`: the decode-budget account image sources lease from (released by the caller
-    once the layout is drawn)."""
+    once the layout is drawn); `own`: reads URLs of this deployment's own images (see
+    render/sources.load_source)."""
     layout = Layout(document.width, document.height, parse_color(document.background))
     for index, component in enumerate(document.components):
         if isinstance(component, TextComponent):
@@ -165,6 +168,7 @@ async def build_layout(
                 max_image_pixels,
                 box=(component.width, component.height),
                 pixels=pixels,
+                own=own,
             )
             box = Box(component.x, component.y, component.width, component.height)
             radius = min(component.radius, component.width / 2, component.height / 2)

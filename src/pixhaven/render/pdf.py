@@ -33,6 +33,7 @@ from pixhaven.render.layout import ImageItem, Layout, RectItem, TextItem, cover_
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
+    from pixhaven.render.sources import OwnSource
 
 PT_PER_PX = 0.75
 EMBED_SCALE = 2
@@ -187,6 +188,7 @@ async def render_pdf(
     max_decoded_pixels: int = 0,
     decode_wait_seconds: float = 0,
     library: FontLibrary = LIBRARY,
+    own: OwnSource | None = None,
 ) -> bytes:
     """One page per document, each the size of its canvas. Layouts are built and drawn one
     at a time, so only one page's decoded images are in memory (and leased from the decode
@@ -204,6 +206,7 @@ async def render_pdf(
                 max_image_pixels=max_image_pixels,
                 library=library,
                 pixels=pixels,
+                own=own,
             )
             canvas.add(layout)
             del layout

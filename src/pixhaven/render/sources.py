@@ -20,6 +20,7 @@ import binascii
 import io
 import re
 import warnings
+from collections.abc import Awaitable, Callable
 from urllib.parse import unquote_to_bytes
 
 from PIL import Image, ImageOps
@@ -32,9 +33,19 @@ FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "AVIF")
 # The largest scale a source is drawn at: SVG and PDF embed it at twice its box.
 EMBED_SCALE = 2
 REDUCIBLE_MODES = ("L", "LA", "RGB", "RGBA")
+# Reads an http(s) URL that names one of this deployment's own images: its bytes, None for a
+# URL that is not one of ours (fetched as a remote one), or a DocumentError (the component's
+# index) for one of ours that serves nothing. Given by the caller (services/rendering), since
+# the renderer knows neither the database nor the serving rules.
+OwnSource = Callable[[str, int], Awaitable[bytes | None]]
 _DATA_URL = re.compile(
     r"data:([\w.+-]+/[\w.+-]+)?((?:;[\w-]+=[\w.-]+)*)(;base64)?,(.*)", re.DOTALL | re.IGNORECASE
 )
+
+
+def source_error(index: int, message: str, status: int = 400) -> DocumentError:
+    """The error of component `index`'s `src`, in the document's error shape."""
+    return _error(index, message, status)
 
 
 def _error(index: int, message: str, status: int = 400) -> DocumentError:
@@ -200,9 +211,16 @@ async def load_source(
     *,
     box: tuple[float, float] | None = None,
     pixels: Account | None = None,
+    own: OwnSource | None = None,
 ) -> Image.Image:
-    """Any source (remote, data URL, base64) → decoded first frame, RGBA (see decode)."""
-    if is_remote(src):
+    """Any source (remote, data URL, base64) → decoded first frame, RGBA (see decode).
+    A URL `own` recognises as one of this deployment's images is read through it (never
+    fetched over the network) and its bytes are checked like a data URL's."""
+    own_data = await own(src.strip(), index) if own is not None and is_remote(src) else None
+    if own_data is not None:
+        data = own_data
+        await check_bytes(data, index, max_bytes, max_pixels, pixels)
+    elif is_remote(src):
         data = await remote_bytes(src, index, max_bytes, max_pixels)
     else:
         data = source_bytes(src, index, max_bytes)

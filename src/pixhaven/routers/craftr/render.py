@@ -17,6 +17,7 @@ from pixhaven.routers.requests import (
     SettingsDep,
     read_json,
 )
+from pixhaven.services.rendering.own_sources import own_images
 from pixhaven.services.rendering.render import render_document
 from pixhaven.services.rendering.usage import check_monthly_quota, record_usage
 
@@ -93,7 +94,9 @@ async def render_image(request: Request, identity: CanRender, settings: Settings
     body = await read_json(request, FIELD_LIST_BODY_ERRORS, object_only=False)
     media_type = negotiate(request.headers.get("accept"))
     await check_monthly_quota(env, identity.owner, settings.render_monthly_limit)
-    content, width, height = await render_document(env, settings, body, media_type)
+    content, width, height = await render_document(
+        env, settings, body, media_type, own_images(env, settings, request)
+    )
     await record_usage(
         env,
         identity.owner,

@@ -29,6 +29,7 @@ from pixhaven.routers.requests import (
 from pixhaven.security.auth import Identity
 from pixhaven.services.images.keys import base_url
 from pixhaven.services.rendering import gif_pdf
+from pixhaven.services.rendering.own_sources import own_images
 from pixhaven.settings import Settings
 
 if TYPE_CHECKING:
@@ -95,7 +96,9 @@ async def generate_gif(request: Request, identity: CanRender, settings: Settings
     documents, delays, loop = gif_pdf.parse_gif(body, settings.max_components)
 
     async def render():
-        content = await gif_pdf.render_gif(env, settings, documents, delays, loop)
+        content = await gif_pdf.render_gif(
+            env, settings, documents, delays, loop, own_images(env, settings, request)
+        )
         return content, {"output": "gif", "frames": len(documents), "bytes": len(content)}
 
     if gif_pdf.wants_bytes(request.headers.get("accept"), "image/gif"):
@@ -123,14 +126,18 @@ async def _pdf(
     documents,
 ) -> Response:
     if gif_pdf.wants_bytes(request.headers.get("accept"), "application/pdf"):
-        content = await gif_pdf.render_pdf(env, settings, documents)
+        content = await gif_pdf.render_pdf(
+            env, settings, documents, own_images(env, settings, request)
+        )
         await gif_pdf.record_file_usage(
             env, identity, {"output": "pdf", "pages": len(documents), "bytes": len(content)}
         )
         return _file(content, "application/pdf", "render.pdf")
 
     async def produce():
-        content = await gif_pdf.render_pdf(env, settings, documents)
+        content = await gif_pdf.render_pdf(
+            env, settings, documents, own_images(env, settings, request)
+        )
         return 201, await gif_pdf.store_pdf(
             env, identity, content, documents, base_url(request, settings)
         )

@@ -15,6 +15,7 @@ from pixhaven.security.auth import Identity
 from pixhaven.services.images.keys import base_url
 from pixhaven.services.rendering import idempotency, templates
 from pixhaven.services.rendering import render as generation
+from pixhaven.services.rendering.own_sources import own_images
 from pixhaven.settings import Settings
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ async def generate(
             document,
             media_type,
             template_uid,
+            own_images(env, settings, request),
         )
         return 201, stored
 

@@ -235,15 +235,19 @@ async def render_item(env: Env, payload: dict) -> None:
     try:
         template = await templates.get(env, batch["owner"], batch["template_uid"])
         document = templates.fill(template, item["variables"])
+        from pixhaven.services.rendering.own_sources import OwnImages
+
+        settings = Settings.from_env(env)
         answer = await generation.render_and_store(
             env,
-            Settings.from_env(env),
+            settings,
             batch["owner"],
             batch["key_id"],
             batch["base"],
             document,
             batch["format"],
             batch["template_uid"],
+            OwnImages(env, settings, [settings.public_base_url, batch["base"]]),
         )
     except Exception as exc:
         client_error = isinstance(exc, ApiError) and exc.status < 500

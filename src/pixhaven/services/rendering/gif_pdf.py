@@ -161,7 +161,7 @@ def parse_pdf_pages(body: Any, max_components: int | None) -> list[Document]:
     return _documents(body, "pages", body.get("pages"), MAX_PAGES, max_components, "page")
 
 
-async def render_gif(env: Env, settings, documents, delays, loop) -> bytes:
+async def render_gif(env: Env, settings, documents, delays, loop, own=None) -> bytes:
     from pixhaven.render.gif import render_gif as draw
 
     with render_errors():
@@ -174,10 +174,11 @@ async def render_gif(env: Env, settings, documents, delays, loop) -> bytes:
             max_image_pixels=settings.max_upload_pixels,
             max_decoded_pixels=settings.max_decoded_pixels,
             decode_wait_seconds=settings.decode_wait_seconds,
+            own=own,
         )
 
 
-async def render_pdf(env: Env, settings, documents) -> bytes:
+async def render_pdf(env: Env, settings, documents, own=None) -> bytes:
     from pixhaven.render.pdf import render_pdf as draw
 
     with render_errors():
@@ -188,6 +189,7 @@ async def render_pdf(env: Env, settings, documents) -> bytes:
             max_image_pixels=settings.max_upload_pixels,
             max_decoded_pixels=settings.max_decoded_pixels,
             decode_wait_seconds=settings.decode_wait_seconds,
+            own=own,
         )
 
 

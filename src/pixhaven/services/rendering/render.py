@@ -37,6 +37,7 @@ from pixhaven.timeutil import now_iso
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
+    from pixhaven.render.sources import OwnSource
 
 FORMATS = {
     "png": "image/png",
@@ -110,9 +111,12 @@ def template_uid_of(body: dict) -> str | None:
     return None
 
 
-async def render_document(env: Env, settings: Settings, raw: Any, media_type: str) -> tuple:
+async def render_document(
+    env: Env, settings: Settings, raw: Any, media_type: str, own: OwnSource | None = None
+) -> tuple:
     """Validate and render; (bytes, width, height). Errors are ApiError with the document's
-    own messages (component index and field)."""
+    own messages (component index and field). `own` reads image sources that are this
+    deployment's own images (services/rendering/own_sources.py)."""
     from pixhaven.render.engine import render
 
     with render_errors():
@@ -126,6 +130,7 @@ async def render_document(env: Env, settings: Settings, raw: Any, media_type: st
             max_image_pixels=settings.max_upload_pixels,
             max_decoded_pixels=settings.max_decoded_pixels,
             decode_wait_seconds=settings.decode_wait_seconds,
+            own=own,
         )
     return content, document.width, document.height
 
@@ -158,8 +163,9 @@ async def render_and_store(
     raw_document: Any,
     media_type: str,
     template_uid: str | None = None,
+    own: OwnSource | None = None,
 ) -> dict:
-    content, width, height = await render_document(env, settings, raw_document, media_type)
+    content, width, height = await render_document(env, settings, raw_document, media_type, own)
     extension = EXTENSIONS[media_type]
     detail = {
         "api": "pictify",
