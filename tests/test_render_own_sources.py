@@ -14,7 +14,7 @@ from PIL import Image
 from pixhaven.net import fetch as remote_fetch
 from tests.conftest import assert_error_envelope
 from tests.imagegen import image_bytes
-from tests.serving_support import publish, set_column
+from tests.serving_support import key_of, publish, set_column
 from tests.test_remote_fetch import fake_dns, network
 
 COLOR = (230, 120, 10)
@@ -280,3 +280,17 @@ async def test_pictify_image_templates_and_batches_read_own_urls(
     for result in done.json()["results"]:
         assert (await stored_pixels(client, result["url"])).getpixel((60, 40)) == COLOR
     assert no_network.requested == [] and no_network.seen == []
+
+
+@pytest.mark.parametrize("settings_overrides", [{"MAX_UPLOAD_BYTES": "4000"}])
+async def test_an_own_object_past_the_byte_limit_is_413_before_it_is_read(
+    client, admin, env, no_network, settings_overrides
+):
+    made = await publish(client, admin, image_bytes(40, 30, "PNG", COLOR), "small.png")
+    src = made["urls"]["original"]
+    # The object grew past the limit after its upload (a state no endpoint makes).
+    stored = await env.BUCKET.get(key_of(src))
+    await env.BUCKET.put(key_of(src), await stored.bytes() + b"\0" * 5000)
+    body = assert_error_envelope(await render_png(client, admin, src), 413)
+    assert "4000 bytes" in body["error"] and body["details"]["errors"][0]["component"] == 0
+    assert no_network.requested == []
