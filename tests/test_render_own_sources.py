@@ -294,3 +294,20 @@ async def test_an_own_object_past_the_byte_limit_is_413_before_it_is_read(
     body = assert_error_envelope(await render_png(client, admin, src), 413)
     assert "4000 bytes" in body["error"] and body["details"]["errors"][0]["component"] == 0
     assert no_network.requested == []
+
+
+async def test_public_base_url_under_a_path_prefix(client, admin, env, no_network):
+    env.PUBLIC_BASE_URL = "https://img.example.com/pix"
+    try:
+        made = await publish(client, admin, image_bytes(120, 80, "PNG", COLOR), "prefix.png")
+        src = made["urls"]["original"]
+        assert src.startswith("https://img.example.com/pix/r2/")
+        response = await render_png(client, admin, src)
+        assert response.status_code == 200, response.text
+        assert_photo_drawn(response.content)
+        # Our host, but outside the prefix: not a serving route of ours, and not fetched.
+        outside = src.replace("/pix/", "/", 1)
+        assert_refused(await render_png(client, admin, outside), outside)
+        assert no_network.requested == [] and no_network.seen == []
+    finally:
+        env.PUBLIC_BASE_URL = ""

@@ -1,9 +1,10 @@
 """Image component sources that are this deployment's own images, read from the bucket.
 
-A component `src` whose origin (scheme, host, port) is `PUBLIC_BASE_URL`'s or the origin the
-request came to is never fetched over the network (net/fetch.py would refuse it anyway: it is
-usually a loopback or private address). Its path is resolved with the public serving rules
-instead, and the object's bytes are read from `env.BUCKET`:
+A component `src` whose origin (scheme, host, port) is `PUBLIC_BASE_URL`'s (below its path,
+if it has one) or the origin the request came to is never fetched over the network
+(net/fetch.py would refuse it anyway: it is usually a loopback or private address). Its path
+is resolved with the public serving rules instead, and the object's bytes are read from
+`env.BUCKET`:
 
 - `/r2/{key}`: an image's original or one of its stored versions, a named variant
   (generated on a miss, like the CDN does, under the same per-client miss limit), or a
@@ -28,7 +29,7 @@ to net/fetch.py unchanged. The bytes are then checked like a data URL's
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pixhaven.db import public_images as public
 from pixhaven.errors import ApiError
@@ -79,13 +80,24 @@ class OwnImages:
         self.env = env
         self.settings = settings
         self.client_ip = client_ip
-        self.origins = {o for o in (origin_of(base) for base in bases if base) if o is not None}
+        # (origin, path prefix): a PUBLIC_BASE_URL may sit under a path (a proxy's prefix);
+        # the longest prefix is tried first.
+        self.bases: list[tuple[Origin, str]] = []
+        for base in bases:
+            origin = origin_of(base) if base else None
+            if origin is not None:
+                self.bases.append((origin, urlsplit(base.strip()).path.rstrip("/")))
+        self.bases.sort(key=lambda pair: -len(pair[1]))
 
     async def __call__(self, src: str, index: int) -> bytes | None:
-        if origin_of(src) not in self.origins:
+        origin = origin_of(src)
+        prefixes = [prefix for own, prefix in self.bases if own == origin]
+        if not prefixes:
             return None
         parts = urlsplit(src.strip())
-        key = await self._key(parts)
+        prefix = next((p for p in prefixes if parts.path.startswith(p + "/")), None)
+        path = parts.path[len(prefix) :] if prefix is not None else ""
+        key = await self._key(path)
         obj = await self.env.BUCKET.get(key) if key is not None else None
         if obj is None:
             raise self._refused(src, index)
@@ -101,9 +113,9 @@ class OwnImages:
             422,
         )
 
-    async def _key(self, parts: SplitResult) -> str | None:
-        """The object key the path serves, or None when it serves no public image."""
-        raw = parts.path
+    async def _key(self, raw: str) -> str | None:
+        """The object key the (still percent-encoded) path serves, or None when it serves no
+        public image."""
         path = unquote(raw)
         try:
             if path.startswith("/r2/"):
