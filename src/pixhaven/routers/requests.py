@@ -21,7 +21,7 @@ from fastapi import Depends, Request
 from pixhaven.dependencies import get_env, get_settings
 from pixhaven.errors import ApiError, invalid
 from pixhaven.models.common import NOT_UNICODE, all_unicode
-from pixhaven.security.auth import Identity, authenticated, require
+from pixhaven.security.auth import Identity, authenticated, forbidden_key, require
 from pixhaven.settings import Settings
 
 if TYPE_CHECKING:
@@ -41,6 +41,8 @@ Authenticated = Annotated[Identity, Depends(authenticated)]  # any valid key, wh
 CanReadImages = Annotated[Identity, Depends(require("images:read"))]
 CanWriteImages = Annotated[Identity, Depends(require("images:write"))]
 CanRender = Annotated[Identity, Depends(require("render"))]
+# Craftr's render: its document answers an invalid API key 403 (a missing header stays 401).
+CraftrCanRender = Annotated[Identity, Depends(require("render", invalid_key=forbidden_key))]
 CanGenerate = Annotated[Identity, Depends(require("generate"))]
 CanReadTemplates = Annotated[Identity, Depends(require("templates:read"))]
 CanWriteTemplates = Annotated[Identity, Depends(require("templates:write"))]
