@@ -29,6 +29,9 @@ class Settings:
     max_upload_count: int = 50
     max_components: int = 10
     render_monthly_limit: int = 0
+    # PixelFlare's documented upload limits, per owner (POST /v1/images); 0: no limit.
+    upload_rate_per_minute: int = 10
+    upload_daily_limit: int = 1000
     image_quality: int = 80
     image_resizing: str = "binding"
     soft_delete_retention_days: int = 30
@@ -76,6 +79,10 @@ class Settings:
             max_upload_count=number("MAX_UPLOAD_COUNT", defaults.max_upload_count),
             max_components=number("MAX_COMPONENTS", defaults.max_components),
             render_monthly_limit=number("RENDER_MONTHLY_LIMIT", defaults.render_monthly_limit),
+            upload_rate_per_minute=number(
+                "UPLOAD_RATE_PER_MINUTE", defaults.upload_rate_per_minute
+            ),
+            upload_daily_limit=number("UPLOAD_DAILY_LIMIT", defaults.upload_daily_limit),
             image_quality=number("IMAGE_QUALITY", defaults.image_quality),
             image_resizing=text("IMAGE_RESIZING", defaults.image_resizing),
             soft_delete_retention_days=number(

@@ -32,6 +32,8 @@ class EnvVars(Protocol):
     MAX_UPLOAD_COUNT: str
     MAX_COMPONENTS: str
     RENDER_MONTHLY_LIMIT: str
+    UPLOAD_RATE_PER_MINUTE: str
+    UPLOAD_DAILY_LIMIT: str
     IMAGE_QUALITY: str
     IMAGE_RESIZING: str
     SOFT_DELETE_RETENTION_DAYS: str
