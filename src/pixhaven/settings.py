@@ -21,6 +21,8 @@ class Settings:
     allowed_ips: str = ""
     default_owner: str = "default_user"
     max_upload_bytes: int = 70 * 1024 * 1024
+    # PixelFlare's "File exceeds 100MB limit", for bytes put straight into R2 (presigned).
+    direct_upload_max_bytes: int = 100 * 1024 * 1024
     max_json_bytes: int = 5 * 1024 * 1024
     max_upload_pixels: int = 100_000_000
     # Pixels this process may hold decoded at once (decode_budget.py); 0: no budget.
@@ -72,6 +74,9 @@ class Settings:
             allowed_ips=text("ALLOWED_IPS", defaults.allowed_ips),
             default_owner=text("DEFAULT_OWNER", defaults.default_owner) or defaults.default_owner,
             max_upload_bytes=number("MAX_UPLOAD_BYTES", defaults.max_upload_bytes),
+            direct_upload_max_bytes=number(
+                "DIRECT_UPLOAD_MAX_BYTES", defaults.direct_upload_max_bytes
+            ),
             max_json_bytes=number("MAX_JSON_BYTES", defaults.max_json_bytes),
             max_upload_pixels=number("MAX_UPLOAD_PIXELS", defaults.max_upload_pixels),
             max_decoded_pixels=number("MAX_DECODED_PIXELS", defaults.max_decoded_pixels),

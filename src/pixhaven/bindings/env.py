@@ -28,6 +28,7 @@ class EnvVars(Protocol):
     ALLOWED_IPS: str
     DEFAULT_OWNER: str
     MAX_UPLOAD_BYTES: str
+    DIRECT_UPLOAD_MAX_BYTES: str
     MAX_UPLOAD_PIXELS: str
     MAX_UPLOAD_COUNT: str
     MAX_COMPONENTS: str
