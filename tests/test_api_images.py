@@ -261,6 +261,15 @@ async def test_get_image_errors(client, admin):
     assert body["error"] == "Image not found"
 
 
+async def test_splinterpic_id_is_the_documented_404(client, admin):
+    # Splinterpic's overview: "Resource Not Found (404)" for GET /api/images/img_invalid
+    for method in ("GET", "DELETE"):
+        response = await client.request(method, "/api/images/img_invalid", headers=admin)
+        body = assert_error_envelope(response, 404)
+        assert body["error"] == "Image not found"
+        assert body["details"] == {"image_id": "img_invalid"}
+
+
 async def test_update_tags_and_expiry(client, admin):
     image_id = (await upload(client, admin, unique_jpeg(8), tags="old")).json()["result"]["id"]
     response = await client.put(

@@ -133,6 +133,15 @@ async def test_collection_images(client, admin):
     assert body["total"] == 2
 
 
+async def test_collection_images_default_to_the_documented_20_a_page(client, admin):
+    # "limit: integer, default 20" for every list endpoint (the overview's pagination table)
+    collection = await create(client, admin)
+    await image_in(client, admin, 7, collection)
+    body = (await client.get(f"/api/collections/{collection['id']}/images", headers=admin)).json()
+    assert body["pagination"] == {"limit": 20, "offset": 0, "total": 1, "has_more": False}
+    assert body["limit"] == 20
+
+
 async def test_delete_collection(client, admin):
     # DELETE /api/collections/:id
     collection = await create(client, admin)
@@ -191,6 +200,30 @@ async def test_invalid_bodies_are_400_and_create_nothing(client, admin, body, fi
     body = assert_error_envelope(response, 400, "INVALID_REQUEST")
     assert body["details"]["field"] == field
     assert (await client.get("/api/collections", headers=admin)).json()["collections"] == []
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Content-Type": "text/plain"}, {"Content-Type": "application/x-www-form-urlencoded"}, {}],
+)
+async def test_non_json_content_type_is_the_documented_400(client, admin, headers):
+    # "All POST and PUT requests must include a Content-Type: application/json header."
+    for path in ("/api/collections", "/api/generate"):
+        response = await client.post(
+            path, headers={**admin, **headers}, content=b'{"name": "x", "prompt": "a lake"}'
+        )
+        body = assert_error_envelope(response, 400)
+        assert body["error"] == "Invalid request body"
+        assert body["details"] == "Expected JSON content-type"
+
+
+async def test_json_content_type_with_parameters_is_json(client, admin):
+    response = await client.post(
+        "/api/collections",
+        headers={**admin, "Content-Type": "application/json; charset=utf-8"},
+        content=b'{"name": "Charset"}',
+    )
+    assert response.status_code == 201, response.text
 
 
 async def test_non_json_body_is_400(client, admin):

@@ -15,6 +15,9 @@ from pixhaven.timeutil import iso, utcnow
 from .conftest import assert_error_envelope, bearer
 from .imagegen import image_bytes, unique_jpeg
 
+# For tests that create more images than PixelFlare's 10-a-minute upload burst.
+NO_UPLOAD_LIMITS = {"UPLOAD_RATE_PER_MINUTE": "0", "UPLOAD_DAILY_LIMIT": "0"}
+
 
 async def create(client, headers, **body):
     body.setdefault("filename", "photo.jpg")
@@ -266,6 +269,7 @@ async def test_list_validation(client, admin):
     assert response.status_code == 200
 
 
+@pytest.mark.parametrize("settings_overrides", [NO_UPLOAD_LIMITS])  # more than the burst
 async def test_cursor_pagination_under_concurrent_inserts(client, admin):
     originals = [(await upload(client, admin, unique_jpeg(100 + n)))["id"] for n in range(7)]
     seen, cursor, inserted = [], None, []
@@ -301,6 +305,7 @@ async def test_pending_upload_completed_while_paging_is_not_skipped(client, admi
     assert fresh["data"][0]["id"] == early["id"]
 
 
+@pytest.mark.parametrize("settings_overrides", [NO_UPLOAD_LIMITS])  # more than the burst
 async def test_parallel_inserts_while_paging(client, admin):
     originals = {(await upload(client, admin, unique_jpeg(500 + n)))["id"] for n in range(9)}
     seen, cursor = [], None

@@ -282,6 +282,22 @@ async def test_default_and_wildcard_accept_give_svg(client, admin):
 
 async def test_auth_and_scope(client, make_key):
     assert_error_envelope(await client.post("/api/v1/image", json=SEED_EXAMPLE), 401)
+    # "401 Unauthorized - missing or invalid Authorization header; 403 Forbidden - invalid
+    # API key": a header that is not `Bearer <token>` is a 401, an unknown key a 403.
+    for header in ("Basic dXNlcjpwYXNz", "Bearer ", "pxf_nobearer"):
+        response = await client.post(
+            "/api/v1/image", json=SEED_EXAMPLE, headers={"Authorization": header}
+        )
+        assert_error_envelope(response, 401)
+    response = await client.post(
+        "/api/v1/image", json=SEED_EXAMPLE, headers=bearer("pxf_not_a_real_key")
+    )
+    body = assert_error_envelope(response, 403)
+    assert body["details"] == {"reason": "unknown or revoked API key"}
+    # The other dialects keep their 401 for an unknown key.
+    for method, path in (("GET", "/api/images"), ("GET", "/v1/images"), ("GET", "/templates")):
+        response = await client.request(method, path, headers=bearer("pxf_not_a_real_key"))
+        assert_error_envelope(response, 401)
     key, _ = await make_key(["images:read"])
     assert_error_envelope(
         await client.post("/api/v1/image", json=SEED_EXAMPLE, headers=bearer(key)), 403

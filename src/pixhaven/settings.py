@@ -21,6 +21,8 @@ class Settings:
     allowed_ips: str = ""
     default_owner: str = "default_user"
     max_upload_bytes: int = 70 * 1024 * 1024
+    # PixelFlare's "File exceeds 100MB limit", for bytes put straight into R2 (presigned).
+    direct_upload_max_bytes: int = 100 * 1024 * 1024
     max_json_bytes: int = 5 * 1024 * 1024
     max_upload_pixels: int = 100_000_000
     # Pixels this process may hold decoded at once (decode_budget.py); 0: no budget.
@@ -29,6 +31,9 @@ class Settings:
     max_upload_count: int = 50
     max_components: int = 10
     render_monthly_limit: int = 0
+    # PixelFlare's documented upload limits, per owner (POST /v1/images); 0: no limit.
+    upload_rate_per_minute: int = 10
+    upload_daily_limit: int = 1000
     image_quality: int = 80
     image_resizing: str = "binding"
     soft_delete_retention_days: int = 30
@@ -69,6 +74,9 @@ class Settings:
             allowed_ips=text("ALLOWED_IPS", defaults.allowed_ips),
             default_owner=text("DEFAULT_OWNER", defaults.default_owner) or defaults.default_owner,
             max_upload_bytes=number("MAX_UPLOAD_BYTES", defaults.max_upload_bytes),
+            direct_upload_max_bytes=number(
+                "DIRECT_UPLOAD_MAX_BYTES", defaults.direct_upload_max_bytes
+            ),
             max_json_bytes=number("MAX_JSON_BYTES", defaults.max_json_bytes),
             max_upload_pixels=number("MAX_UPLOAD_PIXELS", defaults.max_upload_pixels),
             max_decoded_pixels=number("MAX_DECODED_PIXELS", defaults.max_decoded_pixels),
@@ -76,6 +84,10 @@ class Settings:
             max_upload_count=number("MAX_UPLOAD_COUNT", defaults.max_upload_count),
             max_components=number("MAX_COMPONENTS", defaults.max_components),
             render_monthly_limit=number("RENDER_MONTHLY_LIMIT", defaults.render_monthly_limit),
+            upload_rate_per_minute=number(
+                "UPLOAD_RATE_PER_MINUTE", defaults.upload_rate_per_minute
+            ),
+            upload_daily_limit=number("UPLOAD_DAILY_LIMIT", defaults.upload_daily_limit),
             image_quality=number("IMAGE_QUALITY", defaults.image_quality),
             image_resizing=text("IMAGE_RESIZING", defaults.image_resizing),
             soft_delete_retention_days=number(

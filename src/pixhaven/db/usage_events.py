@@ -57,6 +57,22 @@ async def count_api_since(db: D1Database, owner: str, kind: str, api: str, since
     return int(row["n"])
 
 
+async def count_and_oldest_since(
+    db: D1Database, owner: str, kind: str, since: str
+) -> tuple[int, str | None]:
+    """Events of one kind since a moment, and the time of the oldest of them."""
+    row = await fetch_one(
+        db,
+        "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM usage_events"
+        " WHERE owner = ? AND created_at >= ? AND kind = ?",
+        owner,
+        since,
+        kind,
+    )
+    assert row is not None  # an aggregate answers one row
+    return int(row["n"]), row["oldest"]
+
+
 async def totals_by_day(db: D1Database, owner: str, start: str, end: str) -> list[dict]:
     """`{day, kind, n, cost}` per UTC day and kind for events in [start, end)."""
     return await fetch_all(

@@ -13,7 +13,7 @@ keeps calls out of argument defaults.
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
@@ -21,7 +21,7 @@ from fastapi import Depends, Request
 from pixhaven.dependencies import get_env, get_settings
 from pixhaven.errors import ApiError, invalid
 from pixhaven.models.common import NOT_UNICODE, all_unicode
-from pixhaven.security.auth import Identity, authenticated, require
+from pixhaven.security.auth import Identity, authenticated, forbidden_key, require
 from pixhaven.settings import Settings
 
 if TYPE_CHECKING:
@@ -41,6 +41,8 @@ Authenticated = Annotated[Identity, Depends(authenticated)]  # any valid key, wh
 CanReadImages = Annotated[Identity, Depends(require("images:read"))]
 CanWriteImages = Annotated[Identity, Depends(require("images:write"))]
 CanRender = Annotated[Identity, Depends(require("render"))]
+# Craftr's render: its document answers an invalid API key 403 (a missing header stays 401).
+CraftrCanRender = Annotated[Identity, Depends(require("render", invalid_key=forbidden_key))]
 CanGenerate = Annotated[Identity, Depends(require("generate"))]
 CanReadTemplates = Annotated[Identity, Depends(require("templates:read"))]
 CanWriteTemplates = Annotated[Identity, Depends(require("templates:write"))]
@@ -61,6 +63,9 @@ class BodyErrors:
 
     not_json: Callable[[str | None], ApiError]
     not_object: Callable[[], ApiError]
+    # A dialect whose document requires `Content-Type: application/json` refuses any other
+    # (or none) with this answer; the others read the body whatever it is labelled.
+    not_json_content_type: Callable[[], ApiError] | None = None
 
 
 # CattoPic, PixelFlare and Splinterpic: one message, the expectation as a bare string.
@@ -69,6 +74,14 @@ PLAIN_BODY_ERRORS = BodyErrors(
         "Invalid request body", explanation=reason or "Expected a JSON object"
     ),
     not_object=lambda: invalid("Invalid request body", explanation="Expected a JSON object"),
+)
+# Splinterpic: the same, and "All POST and PUT requests must include a Content-Type:
+# application/json header", refused in the document's own words.
+SPLINTERPIC_BODY_ERRORS = replace(
+    PLAIN_BODY_ERRORS,
+    not_json_content_type=lambda: invalid(
+        "Invalid request body", explanation="Expected JSON content-type"
+    ),
 )
 # Pictify and Craftr: their list of field errors, on the body as a whole (field "").
 FIELD_LIST_BODY_ERRORS = BodyErrors(
@@ -89,6 +102,16 @@ FIELD_LIST_BODY_ERRORS = BodyErrors(
 TOO_DEEP = "nested too deeply"
 
 
+def is_json_content_type(header: str | None) -> bool:
+    """`application/json` or a `+json` type, parameters (`; charset=utf-8`) aside."""
+    if header is None:
+        return False
+    media_type = header.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
 async def read_json(
     request: Request,
     errors: BodyErrors,
@@ -103,6 +126,10 @@ async def read_json(
     Refused as not JSON besides malformed text: nesting deeper than the parser's recursion
     limit, and strings with an unpaired surrogate (`"\\ud800"`), which parse but can be
     neither stored nor answered as UTF-8."""
+    if errors.not_json_content_type is not None and not is_json_content_type(
+        request.headers.get("content-type")
+    ):
+        raise errors.not_json_content_type()
     raw = await request.body()
     if optional and not raw.strip():
         return {}
@@ -147,12 +174,13 @@ def offset_params(request: Request) -> tuple[int, int]:
     return limit, query_int(request, "offset", 0, 0)
 
 
-def page_params(request: Request) -> tuple[int, int, int]:
-    """(limit, offset, page) from CattoPic's `page`/`limit` (12 a page) or, when `offset` is
-    given, Splinterpic's `offset`/`limit`."""
+def page_params(request: Request, default_limit: int = DEFAULT_PAGE_SIZE) -> tuple[int, int, int]:
+    """(limit, offset, page) from CattoPic's `page`/`limit` (`default_limit` a page: 12 on
+    CattoPic's `/api/images`) or, when `offset` is given, Splinterpic's `offset`/`limit`
+    (20 by default)."""
     if "offset" in request.query_params:
         limit, offset = offset_params(request)
         return limit, offset, offset // limit + 1
-    limit = min(query_int(request, "limit", DEFAULT_PAGE_SIZE, 1), MAX_LIMIT)
+    limit = min(query_int(request, "limit", default_limit, 1), MAX_LIMIT)
     page = query_int(request, "page", 1, 1)
     return limit, (page - 1) * limit, page

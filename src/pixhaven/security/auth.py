@@ -6,9 +6,15 @@ scopes come from the row) or, when `ACCESS_TEAM_DOMAIN` and `ACCESS_AUD` are set
 Cloudflare Access let through (`Cf-Access-Jwt-Assertion`, verified by access_jwt; owner the
 token's email, scopes `ACCESS_SCOPES`). A bearer token, when present, always decides.
 Handlers receive an `Identity` and must scope every query by `identity.owner`.
+
+A missing or malformed `Authorization` header is a 401 everywhere. A well-formed bearer token
+that is no key (unknown, revoked, not the admin token) is a 401 too, except where a dialect
+documents otherwise: Craftr answers it 403 ("401 missing or invalid Authorization header,
+403 invalid API key"), so its routes pass `invalid_key=forbidden_key`.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -53,9 +59,17 @@ def unauthorized(reason: str) -> ApiError:
     )
 
 
-async def identify(request: Request) -> Identity:
+def forbidden_key(reason: str) -> ApiError:
+    """Craftr's answer to a bearer token that is not a valid key."""
+    return ApiError(403, "Forbidden", details={"reason": reason})
+
+
+async def identify(
+    request: Request, invalid_key: Callable[[str], ApiError] = unauthorized
+) -> Identity:
     """The caller behind the request's bearer token (or, without one, its Cloudflare Access
-    token when Access is configured), or a 401 ApiError."""
+    token when Access is configured), or a 401 ApiError (`invalid_key(reason)` for a bearer
+    token that is no valid key)."""
     cached = getattr(request.state, "identity", None)
     if cached is not None:
         return cached
@@ -74,7 +88,7 @@ async def identify(request: Request) -> Identity:
         db = env_of(request).DB
         row = await api_keys.find_active_by_hash(db, hash_key(token))
         if row is None or not same_secret(hash_key(token), row["key_hash"]):
-            raise unauthorized("unknown or revoked API key")
+            raise invalid_key("unknown or revoked API key")
         identity = Identity(owner=row["owner"], scopes=frozenset(row["scopes"]), key_id=row["id"])
         now = utcnow()
         last = row["last_used_at"]
@@ -97,11 +111,12 @@ async def access_identity(assertion: str, settings) -> Identity:
     return Identity(owner=verified.owner, scopes=frozenset(settings.access_scopes) & ALL_SCOPES)
 
 
-def require(scope: str):
-    """Dependency factory: the caller must be authenticated and hold `scope`."""
+def require(scope: str, invalid_key: Callable[[str], ApiError] = unauthorized):
+    """Dependency factory: the caller must be authenticated and hold `scope`; a bearer token
+    that is no valid key is `invalid_key(reason)` (a 401 unless the dialect says otherwise)."""
 
     async def dependency(request: Request) -> Identity:
-        identity = await identify(request)
+        identity = await identify(request, invalid_key)
         if not identity.has(scope):
             raise ApiError(403, "Forbidden", details={"required_scope": scope})
         return identity

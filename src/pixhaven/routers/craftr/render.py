@@ -12,7 +12,7 @@ from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.render.document import Document
 from pixhaven.routers.requests import (
     FIELD_LIST_BODY_ERRORS,
-    CanRender,
+    CraftrCanRender,
     EnvDep,
     SettingsDep,
     read_json,
@@ -89,7 +89,9 @@ def negotiate(accept: str | None) -> str:
     },
     openapi_extra=request_body(Document),
 )
-async def render_image(request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep):
+async def render_image(
+    request: Request, identity: CraftrCanRender, settings: SettingsDep, env: EnvDep
+):
     # Any JSON value: render_document says what is wrong with one that is not a document.
     body = await read_json(request, FIELD_LIST_BODY_ERRORS, object_only=False)
     media_type = negotiate(request.headers.get("accept"))

@@ -25,7 +25,7 @@ from pixhaven.routers.pixelflare.shapes import pixelflare_image, pixelflare_imag
 from pixhaven.routers.requests import CanReadImages, CanWriteImages, EnvDep, SettingsDep
 from pixhaven.services.delivery import cdn_paths
 from pixhaven.services.delivery.variants import VARIANTS
-from pixhaven.services.images import direct_uploads, lookup
+from pixhaven.services.images import direct_uploads, lookup, upload_limits
 from pixhaven.services.images import pixelflare_resource as service
 from pixhaven.services.images import updates as image_updates
 from pixhaven.services.images.keys import base_url
@@ -81,7 +81,12 @@ async def _resource(env: Env, request: Request, settings: Settings, row: dict) -
     "/v1/images",
     status_code=201,
     summary="Create an image and get its upload URL",
-    responses=errors(503, e503="Uploads are not configured (no signing secret)"),
+    responses=errors(
+        429,
+        503,
+        e429="Upload rate limit (UPLOAD_RATE_PER_MINUTE, UPLOAD_DAILY_LIMIT); see Retry-After",
+        e503="Uploads are not configured (no signing secret)",
+    ),
 )
 async def create_image(
     body: CreateImageRequest,
@@ -96,7 +101,9 @@ async def create_image(
     alt = service.check_alt(body.alt)
     base = base_url(request, settings)
     now = utcnow()
-    # Validated: from here on writes happen (the album, if new, then the row).
+    # Validated: the upload is counted against the owner's limits (or refused with 429),
+    # then writes happen (the album, if new, then the row).
+    await upload_limits.spend_upload(env, settings, identity.owner, identity.key_id)
     album_id = await service.album_id_for(env.DB, identity.owner, slug)
     row = await direct_uploads.create_pending(
         env,

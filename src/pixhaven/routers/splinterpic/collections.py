@@ -12,7 +12,8 @@ from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.splinterpic import CreateCollectionBody
 from pixhaven.routers.api_images import image_page
 from pixhaven.routers.requests import (
-    PLAIN_BODY_ERRORS,
+    DEFAULT_LIMIT,
+    SPLINTERPIC_BODY_ERRORS,
     CanReadImages,
     CanWriteImages,
     EnvDep,
@@ -57,7 +58,7 @@ async def list_collections(request: Request, identity: CanReadImages, env: EnvDe
     openapi_extra=request_body(CreateCollectionBody),
 )
 async def create_collection(request: Request, identity: CanWriteImages, env: EnvDep):
-    body = await read_json(request, PLAIN_BODY_ERRORS)
+    body = await read_json(request, SPLINTERPIC_BODY_ERRORS)
     return _one(await albums.create_collection(env.DB, identity.owner, body))
 
 
@@ -82,7 +83,7 @@ async def list_collection_images(
 ):
     db = env.DB
     row = await albums.find_collection(db, identity.owner, collection_id)
-    limit, offset, page = page_params(request)
+    limit, offset, page = page_params(request, DEFAULT_LIMIT)  # Splinterpic's 20
     rows, total = await api_images.list_page(
         db, identity.owner, limit=limit, offset=offset, album_id=row["id"]
     )

@@ -8,7 +8,7 @@ from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.splinterpic import GenerateBody
 from pixhaven.routers.api_images import shape_api_images
 from pixhaven.routers.requests import (
-    PLAIN_BODY_ERRORS,
+    SPLINTERPIC_BODY_ERRORS,
     CanGenerate,
     EnvDep,
     SettingsDep,
@@ -37,7 +37,7 @@ router = APIRouter(prefix="/api", tags=["Splinterpic"], responses=ERROR_RESPONSE
     openapi_extra=request_body(GenerateBody),
 )
 async def generate(request: Request, identity: CanGenerate, settings: SettingsDep, env: EnvDep):
-    body = await read_json(request, PLAIN_BODY_ERRORS)
+    body = await read_json(request, SPLINTERPIC_BODY_ERRORS)
     row, outcome = await ai_generation.generate(
         env, settings, identity.owner, identity.key_id, body
     )

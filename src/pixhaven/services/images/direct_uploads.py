@@ -24,6 +24,7 @@ import json
 import logging
 import secrets
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -247,14 +248,18 @@ async def complete_from_bucket(env: Env, settings: Settings, row: dict) -> dict 
     head = await env.BUCKET.head(key)
     if head is None:
         return None
-    if head.size > settings.max_upload_bytes:
+    # Bytes that went straight to R2 have PixelFlare's documented limit (100 MB,
+    # DIRECT_UPLOAD_MAX_BYTES), not MAX_UPLOAD_BYTES, which is for bytes the Worker receives.
+    limit = settings.direct_upload_max_bytes
+    if head.size > limit:
         await env.BUCKET.delete(key)
         raise ApiError(
             413,
-            f"File exceeds the {settings.max_upload_bytes} byte limit",
+            f"File exceeds the {limit} byte limit",
             code="FILE_TOO_LARGE",
-            details={"image_id": row["id"]},
+            details={"image_id": row["id"], "max_bytes": limit},
         )
+    settings = replace(settings, max_upload_bytes=limit)  # the pipeline's byte check
     obj = await env.BUCKET.get(key)
     if obj is None:
         return None

@@ -15,6 +15,9 @@ from pixhaven.errors import ApiError
 from pixhaven.settings import Settings
 
 UUID_PATTERN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Splinterpic's ids as its document writes them (`img_abc123`, `img_invalid`): never one of
+# ours (ours are UUIDs), so such an id is an image that does not exist, not a malformed one.
+SPLINTERPIC_ID_PATTERN = re.compile(r"^img_[A-Za-z0-9_-]+$")
 SHORT_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 NO_ALBUM_SLUG = "_"  # the album path component of images in no album
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -29,6 +32,10 @@ CONTENT_TYPES = {
 
 def valid_image_id(image_id: str) -> bool:
     return bool(UUID_PATTERN.match(image_id.lower()))
+
+
+def splinterpic_image_id(image_id: str) -> bool:
+    return bool(SPLINTERPIC_ID_PATTERN.match(image_id))
 
 
 def new_short_id() -> str:

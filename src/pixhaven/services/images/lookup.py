@@ -14,7 +14,11 @@ from pixhaven.db import albums as album_table
 from pixhaven.db import images as table
 from pixhaven.db.visibility import is_expired
 from pixhaven.errors import ApiError, invalid
-from pixhaven.services.images.keys import not_found_error, valid_image_id
+from pixhaven.services.images.keys import (
+    not_found_error,
+    splinterpic_image_id,
+    valid_image_id,
+)
 from pixhaven.timeutil import now_iso
 
 if TYPE_CHECKING:
@@ -35,14 +39,19 @@ async def owned_image(
     """The owner's image `image_id`, or the ApiError to answer with.
 
     With the defaults this is what lists show (`db/visibility.is_visible`: complete, not deleted,
-    not expired), and a malformed id is a 400. An image whose upload is not complete is a
-    404 unless `finish_upload(row)` completes it (PixelFlare's R2 presigned uploads, on
-    first read), or answered as it is with `include_unfinished` (to cancel it). Someone
-    else's image is a 404, exactly like a missing one.
+    not expired), and a malformed id is CattoPic's 400 "Invalid image ID" — except an id of
+    Splinterpic's shape (`img_…`), which is Splinterpic's 404 "Image not found" with the id,
+    as its document answers `GET /api/images/img_invalid` (its clients branch on the 404).
+    An image whose upload is not complete is a 404 unless `finish_upload(row)` completes it
+    (PixelFlare's R2 presigned uploads, on first read), or answered as it is with
+    `include_unfinished` (to cancel it). Someone else's image is a 404, exactly like a
+    missing one.
     """
     if not valid_image_id(image_id):
         if malformed_id_error is not None:
             raise malformed_id_error(image_id)
+        if splinterpic_image_id(image_id):
+            raise not_found_error(image_id)
         raise invalid("Invalid image ID", image_id=image_id)
     row = await table.get_for_owner(db, image_id.lower(), owner)
     if row is None:
