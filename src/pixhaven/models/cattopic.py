@@ -103,8 +103,12 @@ class UploadForm(DocumentedBody):
         None, description="0: never expires"
     )  # type: ignore[assignment]  # optional, not nullable: the schema has no null
     quality: Annotated[int, Field(ge=1, le=100)] = None  # type: ignore[assignment]  # optional, not nullable: the schema has no null
-    maxWidth: Annotated[int, Field(ge=1, le=12_000)] = None  # type: ignore[assignment]  # optional, not nullable: the schema has no null
-    maxHeight: Annotated[int, Field(ge=1, le=12_000)] = None  # type: ignore[assignment]  # optional, not nullable: the schema has no null
+    maxWidth: Annotated[int, Field(ge=0, le=12_000)] = Field(
+        None, description="0: no limit (CattoPic's default)"
+    )  # type: ignore[assignment]  # optional, not nullable: the schema has no null
+    maxHeight: Annotated[int, Field(ge=0, le=12_000)] = Field(
+        None, description="0: no limit (CattoPic's default)"
+    )  # type: ignore[assignment]  # optional, not nullable: the schema has no null
     generateWebp: FormBool = "true"
     generateAvif: FormBool = "true"
     preserveAnimation: FormBool = "true"

@@ -66,8 +66,9 @@ async def upload_single(
     upload: UploadFile = form["file"]
     options = UploadOptions(
         quality=form_int(form, "quality", low=1, high=100),
-        max_width=form_int(form, "maxWidth", low=1, high=MAX_OUTPUT_SIDE),
-        max_height=form_int(form, "maxHeight", low=1, high=MAX_OUTPUT_SIDE),
+        # CattoPic's "no limit" (its app's default size option) is 0: no bound, like absent.
+        max_width=form_int(form, "maxWidth", low=0, high=MAX_OUTPUT_SIDE) or None,
+        max_height=form_int(form, "maxHeight", low=0, high=MAX_OUTPUT_SIDE) or None,
         generate_webp=form_bool(form, "generateWebp", True),
         generate_avif=form_bool(form, "generateAvif", True),
         preserve_animation=form_bool(form, "preserveAnimation", True),

@@ -1,0 +1,69 @@
+"""CattoPic's own web app against Pixhaven: each test replays a request exactly as the app
+sends it (method, path, form fields, headers; the app file is named in a comment) and
+asserts the fields the app reads from the answer."""
+
+from io import BytesIO
+
+from PIL import Image
+
+from tests.imagegen import image_bytes, unique_jpeg
+
+
+async def app_upload(
+    client,
+    headers: dict,
+    data: bytes,
+    filename: str = "photo.jpg",
+    content_type: str = "image/jpeg",
+    *,
+    tags: str = "",
+    quality: int = 90,
+    max_width: int = 0,
+    output_format: str = "both",
+) -> dict:
+    """POST /api/upload/single as app/utils/concurrentUpload.ts builds it, with the app's
+    defaults (app/page.tsx: quality 90, size "no limit" = 0, output "both", animation kept);
+    app/utils/request.ts adds only the bearer token."""
+    response = await client.post(
+        "/api/upload/single",
+        headers=headers,
+        data={
+            "tags": tags,
+            "expiryMinutes": "0",
+            "quality": str(quality),
+            "maxWidth": str(max_width),
+            "maxHeight": str(max_width),
+            "preserveAnimation": "true",
+            "generateWebp": str(output_format in ("webp", "both")).lower(),
+            "generateAvif": str(output_format in ("avif", "both")).lower(),
+        },
+        files={"image": (filename, data, content_type)},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # app/utils/concurrentUpload.ts: success and result; app/page.tsx primeImagesListCache
+    # reads result.status, urls.original, orientation, format.
+    assert body["success"] is True
+    assert body["result"]["status"] == "success"
+    return body["result"]
+
+
+async def test_upload_with_the_apps_default_options(client, admin):
+    """The default size option "no limit" sends maxWidth=0&maxHeight=0: no bound, as in
+    CattoPic's server (its 0 default), not a 400."""
+    result = await app_upload(client, admin, image_bytes(900, 600))
+    assert result["urls"]["original"].endswith(f"/r2/images/landscape/{result['id']}.jpg")
+    assert result["urls"]["webp"].endswith(".webp")
+    assert result["urls"]["avif"].endswith(".avif")
+    assert result["orientation"] == "landscape" and result["format"] == "jpg"
+    assert (result["width"], result["height"]) == (900, 600)
+    details = (await client.get(f"/api/images/{result['id']}", headers=admin)).json()
+    assert details["image"]["sizes"]["webp"] > 0
+
+
+async def test_upload_with_a_size_preset_bounds_the_converted_versions(client, admin, env):
+    # app/components/upload/CompressionSettings.tsx: a preset width, sent as both bounds.
+    result = await app_upload(client, admin, unique_jpeg(7, 800, 400), max_width=400)
+    key = result["urls"]["webp"].split("/r2/", 1)[1]
+    data = bytes(await (await env.BUCKET.get(key)).arrayBuffer())
+    assert Image.open(BytesIO(data)).size == (400, 200)
