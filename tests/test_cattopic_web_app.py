@@ -67,3 +67,41 @@ async def test_upload_with_a_size_preset_bounds_the_converted_versions(client, a
     key = result["urls"]["webp"].split("/r2/", 1)[1]
     data = bytes(await (await env.BUCKET.get(key)).arrayBuffer())
     assert Image.open(BytesIO(data)).size == (400, 200)
+
+
+BROWSER_IMAGE_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
+
+
+def app_thumbnail_url(url: str, width: int, quality: int) -> str:
+    """app/utils/cdnImage.ts toCdnCgiImageUrl: the options before the URL's own path."""
+    path = url.split("http://testserver", 1)[1]
+    return f"/cdn-cgi/image/width={width},fit=scale-down,quality={quality},format=auto{path}"
+
+
+async def test_gallery_thumbnails_load(client, admin):
+    """app/components/ImageCard.tsx (quality 75) and ImageSidebar.tsx (quality 70) transform
+    `urls.webp || urls.original` as read from GET /api/images (app/hooks/useImages.ts)."""
+    uploaded = await app_upload(client, admin, image_bytes(1200, 600))
+    listing = await client.get("/api/images", params={"page": "1", "limit": "20"}, headers=admin)
+    image = listing.json()["images"][0]
+    assert image["id"] == uploaded["id"]
+    base = image["urls"]["webp"] or image["urls"]["original"]
+    assert base.endswith(".webp")
+    for width, quality in ((592, 75), (296, 70)):
+        response = await client.get(
+            app_thumbnail_url(base, width, quality), headers={"Accept": BROWSER_IMAGE_ACCEPT}
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("image/")
+        assert Image.open(BytesIO(response.content)).size == (width, width // 2)
+    # The AVIF version and the original name the same image too.
+    for version in ("avif", "original"):
+        response = await client.get(app_thumbnail_url(image["urls"][version], 592, 75))
+        assert response.status_code == 200, response.text
+
+
+async def test_thumbnails_of_a_version_that_is_not_stored_are_404(client, admin):
+    uploaded = await app_upload(client, admin, unique_jpeg(3), output_format="webp")
+    avif = uploaded["urls"]["original"].replace(".jpg", ".avif")
+    response = await client.get(app_thumbnail_url(avif, 592, 75))
+    assert response.status_code == 404
