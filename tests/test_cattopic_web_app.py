@@ -6,7 +6,7 @@ from io import BytesIO
 
 from PIL import Image
 
-from tests.imagegen import image_bytes, unique_jpeg
+from tests.imagegen import animated_gif, image_bytes, unique_jpeg
 
 
 async def app_upload(
@@ -105,3 +105,33 @@ async def test_thumbnails_of_a_version_that_is_not_stored_are_404(client, admin)
     avif = uploaded["urls"]["original"].replace(".jpg", ".avif")
     response = await client.get(app_thumbnail_url(avif, 592, 75))
     assert response.status_code == 404
+
+
+async def test_versions_that_do_not_exist_are_empty(client, admin):
+    """app/components/ImageCard.tsx disables "copy WebP/AVIF" for an empty URL and shows
+    `urls.webp || urls.original`; app/hooks/useImages.ts filters on `!!urls.webp`. A missing
+    version answers "" (path, URL) and size 0, like CattoPic's server, never the original."""
+    gif = await app_upload(client, admin, animated_gif(), "cat.gif", "image/gif")
+    webp_only = await app_upload(client, admin, unique_jpeg(11), output_format="webp")
+    avif_only = await app_upload(client, admin, unique_jpeg(12), output_format="avif")
+    webp_original = await app_upload(
+        client, admin, image_bytes(60, 40, "WEBP"), "a.webp", "image/webp", output_format="webp"
+    )
+    assert gif["urls"]["webp"] == gif["urls"]["avif"] == ""
+    assert gif["sizes"]["webp"] == gif["sizes"]["avif"] == 0
+    assert webp_only["urls"]["webp"].endswith(".webp") and webp_only["urls"]["avif"] == ""
+    assert avif_only["urls"]["webp"] == "" and avif_only["urls"]["avif"].endswith(".avif")
+    assert webp_only["sizes"]["avif"] == 0 and avif_only["sizes"]["webp"] == 0
+    # A WebP original is the WebP version (CattoPic: "treat upload as best format").
+    assert webp_original["urls"]["webp"] == webp_original["urls"]["original"]
+    assert webp_original["urls"]["original"].endswith(".webp")
+
+    listing = await client.get("/api/images", params={"page": "1", "limit": "20"}, headers=admin)
+    shown = {image["id"]: image for image in listing.json()["images"]}
+    image = shown[gif["id"]]
+    assert image["paths"]["webp"] == image["paths"]["avif"] == ""
+    assert image["urls"]["webp"] == image["urls"]["avif"] == ""
+    assert image["urls"]["original"].endswith(".gif")
+    assert shown[webp_only["id"]]["paths"]["avif"] == ""
+    details = await client.get(f"/api/images/{avif_only['id']}", headers=admin)
+    assert details.json()["image"]["urls"]["webp"] == ""
