@@ -135,3 +135,33 @@ async def test_versions_that_do_not_exist_are_empty(client, admin):
     assert shown[webp_only["id"]]["paths"]["avif"] == ""
     details = await client.get(f"/api/images/{avif_only['id']}", headers=admin)
     assert details.json()["image"]["urls"]["webp"] == ""
+
+
+async def test_format_filter_means_which_versions_an_image_has(client, admin):
+    """app/hooks/useImages.ts sends `format` (gif, webp, avif, original; never "all") with
+    page and limit; its own cache filter (the same file) keeps `!!urls.webp` for webp,
+    `!!urls.avif` for avif and neither for original — the server answers the same sets."""
+    both = await app_upload(client, admin, unique_jpeg(21))
+    webp_only = await app_upload(client, admin, unique_jpeg(22), output_format="webp")
+    avif_only = await app_upload(client, admin, unique_jpeg(23), output_format="avif")
+    gif = await app_upload(client, admin, animated_gif(), "cat.gif", "image/gif")
+    webp_original = await app_upload(
+        client, admin, image_bytes(60, 40, "WEBP"), "a.webp", "image/webp", output_format="webp"
+    )
+
+    async def listed(fmt: str) -> tuple[set[str], int]:
+        params = {"page": "1", "limit": "24", "format": fmt}
+        body = (await client.get("/api/images", params=params, headers=admin)).json()
+        return {image["id"] for image in body["images"]}, body["total"]
+
+    expected = {
+        "webp": {both["id"], webp_only["id"], webp_original["id"]},
+        "avif": {both["id"], avif_only["id"]},
+        "original": {gif["id"]},
+        "gif": {gif["id"]},
+        "bmp": {i["id"] for i in (both, webp_only, avif_only, gif, webp_original)},  # ignored
+    }
+    for fmt, ids in expected.items():
+        assert await listed(fmt) == (ids, len(ids)), fmt
+    body = (await client.get("/api/images?format=webp", headers=admin)).json()
+    assert all(image["urls"]["webp"] for image in body["images"])

@@ -30,14 +30,18 @@ from pixhaven.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["CattoPic", "Splinterpic"], responses=ERROR_RESPONSES)
 
-FORMAT_FILTERS = {
-    "gif": ("gif",),
-    "webp": ("webp",),
-    "avif": ("avif",),
-    "original": ("jpg", "png"),
-    "jpeg": ("jpg",),
-    "jpg": ("jpg",),
-    "png": ("png",),
+# CattoPic's `format` filter (its app's "all / gif / webp / avif / original"): gif is the
+# stored type; webp and avif mean "has that version", original "has neither", as in CattoPic's
+# server. jpeg, jpg and png filter on the stored type (Pixhaven's own, for Splinterpic clients).
+# Any other value is ignored, as CattoPic's server ignores it.
+FORMAT_FILTERS: dict[str, dict[str, Any]] = {
+    "gif": {"formats": ("gif",)},
+    "webp": {"version": "webp"},
+    "avif": {"version": "avif"},
+    "original": {"version": "none"},
+    "jpeg": {"formats": ("jpg",)},
+    "jpg": {"formats": ("jpg",)},
+    "png": {"formats": ("png",)},
 }
 
 
@@ -119,11 +123,7 @@ async def list_images(
         if query["orientation"] not in ("landscape", "portrait"):
             raise invalid("orientation must be landscape or portrait", field="orientation")
         filters["orientation"] = query["orientation"]
-    format_filter = (query.get("format") or "all").lower()
-    if format_filter != "all":
-        if format_filter not in FORMAT_FILTERS:
-            raise invalid("format must be one of all, gif, webp, avif, original", field="format")
-        filters["formats"] = FORMAT_FILTERS[format_filter]
+    filters.update(FORMAT_FILTERS.get((query.get("format") or "all").lower(), {}))
     if query.get("collection_id"):
         filters["album_id"] = query["collection_id"]
     rows, total = await api_images.list_page(
