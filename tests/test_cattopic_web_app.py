@@ -165,3 +165,19 @@ async def test_format_filter_means_which_versions_an_image_has(client, admin):
         assert await listed(fmt) == (ids, len(ids)), fmt
     body = (await client.get("/api/images?format=webp", headers=admin)).json()
     assert all(image["urls"]["webp"] for image in body["images"])
+
+
+async def test_random_link_for_auto_orientation_chooses_by_user_agent(client, admin):
+    """app/components/RandomApiModal/index.tsx leaves `orientation` out for "Auto" (its
+    default): CattoPic's server then picks portrait for mobile User-Agents, else landscape.
+    The link is public: no Authorization header."""
+    wide = await app_upload(client, admin, unique_jpeg(31, 80, 40))
+    tall = await app_upload(client, admin, unique_jpeg(32, 40, 80))
+    phone = {"User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile"}
+    desktop = {"User-Agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0"}
+    for headers, expected, other in ((phone, tall, wide), (desktop, wide, tall)):
+        for _ in range(12):
+            response = await client.get("/api/random", headers=headers)
+            assert response.status_code == 302
+            assert expected["id"] in response.headers["location"]
+            assert other["id"] not in response.headers["location"]

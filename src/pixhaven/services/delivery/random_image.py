@@ -118,8 +118,9 @@ def parse_query(
     tags: str | None, exclude: str | None, orientation: str | None, user_agent: str | None
 ) -> RandomQuery:
     """The documented parameters; `orientation=auto` reads the User-Agent: mobile devices
-    get portrait images, everything else landscape."""
-    wanted = (orientation or "").strip().lower() or None
+    get portrait images, everything else landscape. No orientation (or an empty one) is
+    `auto`, as in CattoPic's server: its app's link for "Auto" leaves the parameter out."""
+    wanted = (orientation or "").strip().lower() or "auto"
     if wanted == "auto":
         wanted = "portrait" if MOBILE_UA.search(user_agent or "") else "landscape"
     elif wanted is not None and wanted not in ORIENTATIONS:
