@@ -181,3 +181,26 @@ async def test_random_link_for_auto_orientation_chooses_by_user_agent(client, ad
             assert response.status_code == 302
             assert expected["id"] in response.headers["location"]
             assert other["id"] not in response.headers["location"]
+
+
+async def test_tag_list_is_by_name_and_deleting_an_unknown_tag_deletes_nothing(client, admin):
+    """app/hooks/useTags.ts: GET /api/tags reads `success` and `tags` ({name, count});
+    DELETE /api/tags/{encodeURIComponent(name)} reads `success`. CattoPic's server lists by
+    name and answers 200 {deletedImages: 0} for a tag that is gone (another tab deleted it)."""
+    await app_upload(client, admin, unique_jpeg(41), tags="zebra,mango")
+    await app_upload(client, admin, unique_jpeg(42), tags="zebra")
+    json_headers = {**admin, "Content-Type": "application/json"}
+    created = await client.post("/api/tags", headers=json_headers, content=b'{"name":"apple"}')
+    assert created.json()["success"] is True
+    listed = (await client.get("/api/tags", headers=admin)).json()
+    assert listed["success"] is True
+    assert listed["tags"] == [
+        {"name": "apple", "count": 0},
+        {"name": "mango", "count": 1},
+        {"name": "zebra", "count": 2},
+    ]
+    response = await client.delete("/api/tags/gone", headers=admin)
+    assert response.status_code == 200
+    assert response.json()["success"] is True and response.json()["deletedImages"] == 0
+    after = (await client.get("/api/tags", headers=admin)).json()["tags"]
+    assert [tag["name"] for tag in after] == ["apple", "mango", "zebra"]

@@ -88,10 +88,11 @@ async def rename_tag(db: D1Database, owner: str, old_raw: str, new_raw) -> dict:
 
 async def delete_tag(db: D1Database, owner: str, raw_name: str) -> int:
     """Delete the tag and soft-delete its images (restorable like any deleted image).
-    Returns how many visible images were deleted."""
+    Returns how many visible images were deleted: 0 for a tag the owner does not have, as
+    CattoPic's server answers (deleting is idempotent: a second click, another tab)."""
     name = await stored_name(db, owner, raw_name)
     if name is None:
-        raise tag_not_found(fold_tag_name(raw_name))
+        return 0
     results = await db.batch(
         [
             *table.soft_delete_tagged_statements(db, owner, name, now_iso()),
