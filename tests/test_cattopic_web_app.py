@@ -204,3 +204,43 @@ async def test_tag_list_is_by_name_and_deleting_an_unknown_tag_deletes_nothing(c
     assert response.json()["success"] is True and response.json()["deletedImages"] == 0
     after = (await client.get("/api/tags", headers=admin)).json()["tags"]
     assert [tag["name"] for tag in after] == ["apple", "mango", "zebra"]
+
+
+async def test_tag_names_are_cleaned_not_refused(client, admin):
+    """The names a person types into the app: app/hooks/useTags.ts (POST /api/tags {name},
+    PUT /api/tags/{encodeURIComponent(oldName)} {newName}), app/utils/concurrentUpload.ts
+    (`tags` joined with ","), app/hooks/useImages.ts (PUT /api/images/{id} {tags}); JSON
+    bodies with Content-Type application/json (app/utils/request.ts). CattoPic's server
+    cleans the names (lowercase, other characters removed) and refuses only what cleans to
+    nothing."""
+    json_headers = {**admin, "Content-Type": "application/json"}
+    created = await client.post("/api/tags", headers=json_headers, json={"name": "My Cat"})
+    assert created.status_code == 200, created.text
+    assert created.json()["success"] is True and created.json()["tag"]["name"] == "mycat"
+
+    uploaded = await app_upload(client, admin, unique_jpeg(51), tags="My Cat,Hello.World")
+    assert sorted(uploaded["tags"]) == ["helloworld", "mycat"]
+
+    renamed = await client.put(
+        "/api/tags/mycat", headers=json_headers, json={"newName": "New Name"}
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert renamed.json()["tag"] == {"name": "newname", "count": 1}
+
+    updated = await client.put(
+        f"/api/images/{uploaded['id']}", headers=json_headers, json={"tags": ["Mixed Case"]}
+    )
+    assert updated.status_code == 200, updated.text
+    assert updated.json()["success"] is True and updated.json()["image"]["tags"] == ["mixedcase"]
+
+    # The list filter and the random link clean the name the same way.
+    listing = await client.get(
+        "/api/images", params={"page": "1", "limit": "24", "tag": "Mixed Case"}, headers=admin
+    )
+    assert [image["id"] for image in listing.json()["images"]] == [uploaded["id"]]
+    drawn = await client.get("/api/random", params={"tags": "Mixed Case"})
+    assert drawn.status_code == 302 and uploaded["id"] in drawn.headers["location"]
+
+    refused = await client.post("/api/tags", headers=json_headers, json={"name": "!!!"})
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "Tag name must contain a letter, a digit, '-' or '_'"

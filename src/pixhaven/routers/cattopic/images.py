@@ -25,7 +25,7 @@ from pixhaven.services.images.keys import base_url
 from pixhaven.services.images.lookup import owned_image
 from pixhaven.services.images.pipeline import MAX_OUTPUT_SIDE, UploadOptions, process_upload
 from pixhaven.services.images.store import NewImage
-from pixhaven.services.images.tag_names import fold_tag_name, parse_tag_list
+from pixhaven.services.images.tag_names import clean_tag_list, clean_tag_name
 from pixhaven.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["CattoPic", "Splinterpic"], responses=ERROR_RESPONSES)
@@ -77,7 +77,7 @@ async def upload_single(
         generate_avif=form_bool(form, "generateAvif", True),
         preserve_animation=form_bool(form, "preserveAnimation", True),
     )
-    tags = parse_tag_list(form.get("tags"))
+    tags = clean_tag_list(form.get("tags"))
     expiry = form_int(form, "expiryMinutes", low=0, high=image_updates.MAX_EXPIRY_MINUTES)
     data = await upload.read()
     processed = await process_upload(env, data, settings, options)
@@ -117,8 +117,8 @@ async def list_images(
     limit, offset, page = page_params(request)
     query = request.query_params
     filters: dict[str, Any] = {}
-    if query.get("tag"):
-        filters["tag"] = fold_tag_name(query["tag"])
+    if query.get("tag") and (tag := clean_tag_name(query["tag"])):  # cleans to nothing: ignored
+        filters["tag"] = tag
     if query.get("orientation"):
         if query["orientation"] not in ("landscape", "portrait"):
             raise invalid("orientation must be landscape or portrait", field="orientation")
@@ -170,7 +170,7 @@ async def update_image(
     body = await read_json(request, PLAIN_BODY_ERRORS)
     changes: dict[str, Any] = {}
     if "tags" in body:
-        changes["tags"] = parse_tag_list(body["tags"])
+        changes["tags"] = clean_tag_list(body["tags"])
     if "expiryMinutes" in body:
         minutes = body["expiryMinutes"]
         if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes < 0:

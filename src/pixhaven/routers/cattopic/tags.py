@@ -1,7 +1,8 @@
 """CattoPic tag management: `GET/POST /api/tags`, `PUT/DELETE /api/tags/{name}`,
-`POST /api/tags/batch`. Names in paths are URL-decoded; every name is normalised by
-services/images/tag_names.py (NFKC and case-folded, trimmed, ≤ 50 letters/digits/-/_, CJK
-included)."""
+`POST /api/tags/batch`. Names in paths are URL-decoded and folded; names in bodies are
+cleaned as CattoPic's server cleans them (services/images/tag_names.py: NFKC and case-folded,
+every character other than letters of any script, digits, '-' and '_' removed, cut to 50),
+and only a name that cleans to nothing is a 400."""
 
 from fastapi import APIRouter, Request
 
