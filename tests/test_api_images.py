@@ -104,9 +104,9 @@ async def test_upload_without_file_is_400(client, admin):
         ("quality", "-inf", "quality must be between 1 and 100"),
         ("quality", "nan", "quality must be a number"),
         ("quality", "101", "quality must be between 1 and 100"),
-        ("maxWidth", "1e309", "maxWidth must be between 1 and 12000"),
-        ("maxWidth", "20000", "maxWidth must be between 1 and 12000"),
-        ("maxHeight", "9" * 5000, "maxHeight must be between 1 and 12000"),
+        ("maxWidth", "1e309", "maxWidth must be between 0 and 12000"),
+        ("maxWidth", "20000", "maxWidth must be between 0 and 12000"),
+        ("maxHeight", "9" * 5000, "maxHeight must be between 0 and 12000"),
         ("expiryMinutes", "1e15", "expiryMinutes must be between 0 and 52560000"),
         ("expiryMinutes", "1e309", "expiryMinutes must be between 0 and 52560000"),
         ("expiryMinutes", "99999999999999999999", "expiryMinutes must be between 0 and 52560000"),
@@ -239,8 +239,10 @@ async def test_list_images_pages_and_filters(client, admin):
 
 
 async def test_list_rejects_bad_parameters(client, admin):
-    for query in ("page=0", "limit=abc", "orientation=sideways", "format=bmp", "offset=-1"):
+    for query in ("page=0", "limit=abc", "orientation=sideways", "offset=-1"):
         assert_error_envelope(await client.get(f"/api/images?{query}", headers=admin), 400)
+    # An unknown format is ignored, as CattoPic's server ignores it.
+    assert (await client.get("/api/images?format=bmp", headers=admin)).status_code == 200
 
 
 async def test_get_image_details(client, admin):
@@ -287,10 +289,15 @@ async def test_update_tags_and_expiry(client, admin):
     assert image["tags"] == ["a", "b", "c"] and image["expiryTime"] is None
     bad = await client.put(f"/api/images/{image_id}", headers=admin, json={"expiryMinutes": -1})
     assert_error_envelope(bad, 400)
-    bad = await client.put(f"/api/images/{image_id}", headers=admin, json={"tags": ["no spaces"]})
+    bad = await client.put(f"/api/images/{image_id}", headers=admin, json={"tags": [7]})
     assert_error_envelope(bad, 400)
     still = (await client.get(f"/api/images/{image_id}", headers=admin)).json()["image"]
     assert still["tags"] == ["a", "b", "c"]
+    # Names are cleaned as CattoPic's server cleans them; what cleans to nothing is dropped.
+    cleaned = await client.put(
+        f"/api/images/{image_id}", headers=admin, json={"tags": ["no spaces", "!!"]}
+    )
+    assert cleaned.json()["image"]["tags"] == ["nospaces"]
 
 
 async def test_update_expiry_past_the_range_is_400_naming_the_field(client, admin):

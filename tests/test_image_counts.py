@@ -271,7 +271,7 @@ class World:
                 {"tag": "cat", "orientation": "portrait"},  # combined: counted rows
                 {"include_deleted": True},
             ]
-            cases += [{"formats": formats} for formats in set(FORMAT_FILTERS.values())]
+            cases += [dict(format_filter) for format_filter in FORMAT_FILTERS.values()]
             cases += [{"album_id": album_id} for album_id in self.albums[owner]]
             cases += [{"tag": tag} for tag in TAGS]
             for filters in cases:

@@ -144,6 +144,15 @@ async def tags_for(db: D1Database, image_ids: list[str]) -> dict[str, list[str]]
     return result
 
 
+# `version`: which stored versions an image has (CattoPic's `format` filter). An original that
+# is itself a WebP (AVIF) counts as that version; "none" is an image with neither.
+VERSION_CLAUSES = {
+    "webp": "(i.format = 'webp' OR i.webp_size IS NOT NULL)",
+    "avif": "(i.format = 'avif' OR i.avif_size IS NOT NULL)",
+    "none": ("(i.webp_size IS NULL AND i.avif_size IS NULL AND i.format NOT IN ('webp', 'avif'))"),
+}
+
+
 def _filters(
     owner: str,
     now: str,
@@ -151,6 +160,7 @@ def _filters(
     tag: str | None = None,
     orientation: str | None = None,
     formats: tuple[str, ...] | None = None,
+    version: str | None = None,
     album_id: str | None = None,
     include_deleted: bool = False,
     walk_tag: bool = False,
@@ -176,6 +186,8 @@ def _filters(
     if formats:
         clauses.append(f"i.format IN ({', '.join('?' for _ in formats)})")
         params.extend(formats)
+    if version is not None:
+        clauses.append(VERSION_CLAUSES[version])
     if album_id is not None:
         clauses.append("i.album_id = ?")
         params.append(album_id)
@@ -226,8 +238,8 @@ def _counted_dimension(owner: str, filters: dict) -> tuple[str, list, str, list]
     """For a list with at most one filter: (counter dimension, counter values, extra clause
     on the live expired images, its parameters). None when the counters cannot answer
     (several filters at once, or deleted images included): count the rows then."""
-    if filters.get("include_deleted"):
-        return None
+    if filters.get("include_deleted") or filters.get("version") is not None:
+        return None  # no counter per stored version: count the rows
     active = [name for name in ("tag", "orientation", "album_id") if filters.get(name) is not None]
     if filters.get("formats"):
         active.append("formats")

@@ -36,10 +36,25 @@ TAG_LIST = r"^\s*(?:[\w-]{1,50}\s*)?(?:,\s*(?:[\w-]{1,50}\s*)?)*$"
 MAX_EXPIRY_MINUTES = 52_560_000
 IMAGE_ID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
-TagName = Annotated[str, Field(pattern=TAG_NAME, examples=["nature"])]
+# CattoPic's routes clean names instead (tag_names.clean_tag_name: folded, characters other
+# than letters, digits, '-' and '_' removed, cut to 50): a name needs one such character, a
+# list's names that clean to nothing are dropped. TAG_NAME and TAG_LIST are PixelFlare's rule.
+CLEANED_TAG_NAME = r"[\w-]"
+TagName = Annotated[
+    str,
+    Field(
+        pattern=CLEANED_TAG_NAME,
+        examples=["nature"],
+        description="cleaned: 'My Cat' is 'mycat'; only a name that cleans to nothing is a 400",
+    ),
+]
 TagListString = Annotated[
     str,
-    Field(pattern=TAG_LIST, examples=["nature,outdoor"], description="comma-separated tag names"),
+    Field(
+        examples=["nature,outdoor"],
+        description="comma-separated tag names, each cleaned (names that clean to nothing are"
+        " dropped)",
+    ),
 ]
 Tags = list[TagName] | TagListString
 # A form field's text (routers/cattopic/forms.form_bool; case-insensitive, empty = the default).
@@ -103,8 +118,12 @@ class UploadForm(DocumentedBody):
         None, description="0: never expires"
     )  # type: ignore[assignment]  # optional, not nullable: the schema has no null
     quality: Annotated[int, Field(ge=1, le=100)] = None  # type: ignore[assignment]  # optional, not nullable: the schema has no null
-    maxWidth: Annotated[int, Field(ge=1, le=12_000)] = None  # type: ignore[assignment]  # optional, not nullable: the schema has no null
-    maxHeight: Annotated[int, Field(ge=1, le=12_000)] = None  # type: ignore[assignment]  # optional, not nullable: the schema has no null
+    maxWidth: Annotated[int, Field(ge=0, le=12_000)] = Field(
+        None, description="0: no limit (CattoPic's default)"
+    )  # type: ignore[assignment]  # optional, not nullable: the schema has no null
+    maxHeight: Annotated[int, Field(ge=0, le=12_000)] = Field(
+        None, description="0: no limit (CattoPic's default)"
+    )  # type: ignore[assignment]  # optional, not nullable: the schema has no null
     generateWebp: FormBool = "true"
     generateAvif: FormBool = "true"
     preserveAnimation: FormBool = "true"

@@ -13,13 +13,19 @@ from pixhaven.settings import Settings
 
 
 def cattopic_image(row: dict, tags: list[str], base: str) -> dict:
-    """CattoPic's ImageMetadata. Missing versions keep the documented keys: the path and URL
-    fall back to the original and the size is 0, so clients indexing them never break."""
+    """CattoPic's ImageMetadata. As CattoPic's server answers: a version that does not exist
+    (a GIF's WebP and AVIF, one the upload did not ask for) has path and URL `""` and size 0;
+    an original that is itself a WebP or AVIF is that version too."""
     keys = object_keys(row)
-    paths = {
-        version: keys.get(version, keys["original"]) for version in ("original", "webp", "avif")
-    }
-    sizes = {"original": row["size"], "webp": row["webp_size"] or 0, "avif": row["avif_size"] or 0}
+    paths = {"original": keys["original"]}
+    sizes = {"original": row["size"]}
+    for version in ("webp", "avif"):
+        if version in keys:
+            paths[version], sizes[version] = keys[version], row[f"{version}_size"]
+        elif row["format"] == version:
+            paths[version], sizes[version] = keys["original"], row["size"]
+        else:
+            paths[version], sizes[version] = "", 0
     return {
         "id": row["id"],
         "originalName": row["original_name"],
@@ -32,7 +38,7 @@ def cattopic_image(row: dict, tags: list[str], base: str) -> dict:
         "height": row["height"],
         "paths": paths,
         "sizes": sizes,
-        "urls": {version: object_url(base, key) for version, key in paths.items()},
+        "urls": {version: key and object_url(base, key) for version, key in paths.items()},
     }
 
 

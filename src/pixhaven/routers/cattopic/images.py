@@ -25,19 +25,23 @@ from pixhaven.services.images.keys import base_url
 from pixhaven.services.images.lookup import owned_image
 from pixhaven.services.images.pipeline import MAX_OUTPUT_SIDE, UploadOptions, process_upload
 from pixhaven.services.images.store import NewImage
-from pixhaven.services.images.tag_names import fold_tag_name, parse_tag_list
+from pixhaven.services.images.tag_names import clean_tag_list, clean_tag_name
 from pixhaven.settings import Settings
 
 router = APIRouter(prefix="/api", tags=["CattoPic", "Splinterpic"], responses=ERROR_RESPONSES)
 
-FORMAT_FILTERS = {
-    "gif": ("gif",),
-    "webp": ("webp",),
-    "avif": ("avif",),
-    "original": ("jpg", "png"),
-    "jpeg": ("jpg",),
-    "jpg": ("jpg",),
-    "png": ("png",),
+# CattoPic's `format` filter (its app's "all / gif / webp / avif / original"): gif is the
+# stored type; webp and avif mean "has that version", original "has neither", as in CattoPic's
+# server. jpeg, jpg and png filter on the stored type (Pixhaven's own, for Splinterpic clients).
+# Any other value is ignored, as CattoPic's server ignores it.
+FORMAT_FILTERS: dict[str, dict[str, Any]] = {
+    "gif": {"formats": ("gif",)},
+    "webp": {"version": "webp"},
+    "avif": {"version": "avif"},
+    "original": {"version": "none"},
+    "jpeg": {"formats": ("jpg",)},
+    "jpg": {"formats": ("jpg",)},
+    "png": {"formats": ("png",)},
 }
 
 
@@ -66,13 +70,14 @@ async def upload_single(
     upload: UploadFile = form["file"]
     options = UploadOptions(
         quality=form_int(form, "quality", low=1, high=100),
-        max_width=form_int(form, "maxWidth", low=1, high=MAX_OUTPUT_SIDE),
-        max_height=form_int(form, "maxHeight", low=1, high=MAX_OUTPUT_SIDE),
+        # CattoPic's "no limit" (its app's default size option) is 0: no bound, like absent.
+        max_width=form_int(form, "maxWidth", low=0, high=MAX_OUTPUT_SIDE) or None,
+        max_height=form_int(form, "maxHeight", low=0, high=MAX_OUTPUT_SIDE) or None,
         generate_webp=form_bool(form, "generateWebp", True),
         generate_avif=form_bool(form, "generateAvif", True),
         preserve_animation=form_bool(form, "preserveAnimation", True),
     )
-    tags = parse_tag_list(form.get("tags"))
+    tags = clean_tag_list(form.get("tags"))
     expiry = form_int(form, "expiryMinutes", low=0, high=image_updates.MAX_EXPIRY_MINUTES)
     data = await upload.read()
     processed = await process_upload(env, data, settings, options)
@@ -112,17 +117,13 @@ async def list_images(
     limit, offset, page = page_params(request)
     query = request.query_params
     filters: dict[str, Any] = {}
-    if query.get("tag"):
-        filters["tag"] = fold_tag_name(query["tag"])
+    if query.get("tag") and (tag := clean_tag_name(query["tag"])):  # cleans to nothing: ignored
+        filters["tag"] = tag
     if query.get("orientation"):
         if query["orientation"] not in ("landscape", "portrait"):
             raise invalid("orientation must be landscape or portrait", field="orientation")
         filters["orientation"] = query["orientation"]
-    format_filter = (query.get("format") or "all").lower()
-    if format_filter != "all":
-        if format_filter not in FORMAT_FILTERS:
-            raise invalid("format must be one of all, gif, webp, avif, original", field="format")
-        filters["formats"] = FORMAT_FILTERS[format_filter]
+    filters.update(FORMAT_FILTERS.get((query.get("format") or "all").lower(), {}))
     if query.get("collection_id"):
         filters["album_id"] = query["collection_id"]
     rows, total = await api_images.list_page(
@@ -169,7 +170,7 @@ async def update_image(
     body = await read_json(request, PLAIN_BODY_ERRORS)
     changes: dict[str, Any] = {}
     if "tags" in body:
-        changes["tags"] = parse_tag_list(body["tags"])
+        changes["tags"] = clean_tag_list(body["tags"])
     if "expiryMinutes" in body:
         minutes = body["expiryMinutes"]
         if isinstance(minutes, bool) or not isinstance(minutes, (int, float)) or minutes < 0:

@@ -53,7 +53,7 @@ async def random(
     ),
     orientation: str | None = Query(
         None,
-        description="landscape, portrait or auto (portrait for mobile User-Agents)",
+        description="landscape, portrait or auto (portrait for mobile User-Agents); default auto",
         json_schema_extra=ORIENTATION_SCHEMA,
     ),
     format: str | None = Query(

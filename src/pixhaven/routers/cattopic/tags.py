@@ -1,7 +1,8 @@
 """CattoPic tag management: `GET/POST /api/tags`, `PUT/DELETE /api/tags/{name}`,
-`POST /api/tags/batch`. Names in paths are URL-decoded; every name is normalised by
-services/images/tag_names.py (NFKC and case-folded, trimmed, ≤ 50 letters/digits/-/_, CJK
-included)."""
+`POST /api/tags/batch`. Names in paths are URL-decoded and folded; names in bodies are
+cleaned as CattoPic's server cleans them (services/images/tag_names.py: NFKC and case-folded,
+every character other than letters of any script, digits, '-' and '_' removed, cut to 50),
+and only a name that cleans to nothing is a 400."""
 
 from fastapi import APIRouter, Request
 
@@ -20,9 +21,11 @@ router = APIRouter(prefix="/api/tags", tags=["CattoPic"], responses=ERROR_RESPON
 NO_TAG = errors(404, e404="No such tag")
 
 
-@router.get("", summary="List tags with the number of visible images using each")
+@router.get("", summary="List tags with the number of visible images using each, by name")
 async def list_tags(identity: CanReadImages, env: EnvDep):
-    return {"success": True, "tags": await tag_management.list_tags(env.DB, identity.owner)}
+    tags = await tag_management.list_tags(env.DB, identity.owner)
+    # By name, as CattoPic's server sorts them (SQLite's binary order: code points, as here).
+    return {"success": True, "tags": sorted(tags, key=lambda tag: tag["name"])}
 
 
 @router.post(
@@ -61,7 +64,8 @@ async def rename_tag(name: str, request: Request, identity: CanWriteImages, env:
 
 
 @router.delete(
-    "/{name}", summary="Delete a tag and the images carrying it (soft delete)", responses=NO_TAG
+    "/{name}",
+    summary="Delete a tag and the images carrying it (soft delete); an unknown tag deletes 0",
 )
 async def delete_tag(name: str, identity: CanWriteImages, env: EnvDep):
     deleted = await tag_management.delete_tag(env.DB, identity.owner, name)

@@ -190,7 +190,9 @@ async def serve_transformation(
     if kind != "original":
         raise not_found()
     row = await public.get_public(env.DB, match["id"], now_iso())
-    if row is None or key != original_key(row):
+    # Any stored version of the image names it (CattoPic's app transforms the `.webp` URL
+    # for its gallery thumbnails); the transformation is always made from the original.
+    if row is None or key not in object_keys(row).values():
         raise not_found()
     spec = variants.parse_transformation(options, row, request.headers.get("accept"))
     cached = variant_key(row, spec.cache_name, spec.extension)

@@ -78,7 +78,7 @@ from pixhaven.db import public_images as table
 from pixhaven.errors import ApiError
 from pixhaven.services.delivery.objects import accepts
 from pixhaven.services.images.keys import original_key, version_key
-from pixhaven.services.images.tag_names import fold_tag_name
+from pixhaven.services.images.tag_names import clean_tag_name
 
 if TYPE_CHECKING:
     from pixhaven.bindings.d1 import D1Database
@@ -106,7 +106,8 @@ class RandomQuery:
 
 
 def _tag_list(raw: str | None, name: str) -> tuple[str, ...]:
-    tags = tuple(dict.fromkeys(fold_tag_name(t) for t in (raw or "").split(",") if t.strip()))
+    cleaned = (clean_tag_name(t) for t in (raw or "").split(","))
+    tags = tuple(dict.fromkeys(name for name in cleaned if name))
     if len(tags) > MAX_TAGS:
         raise ApiError(
             400, f"Too many tags in {name} (at most {MAX_TAGS})", details={"parameter": name}
@@ -118,8 +119,9 @@ def parse_query(
     tags: str | None, exclude: str | None, orientation: str | None, user_agent: str | None
 ) -> RandomQuery:
     """The documented parameters; `orientation=auto` reads the User-Agent: mobile devices
-    get portrait images, everything else landscape."""
-    wanted = (orientation or "").strip().lower() or None
+    get portrait images, everything else landscape. No orientation (or an empty one) is
+    `auto`, as in CattoPic's server: its app's link for "Auto" leaves the parameter out."""
+    wanted = (orientation or "").strip().lower() or "auto"
     if wanted == "auto":
         wanted = "portrait" if MOBILE_UA.search(user_agent or "") else "landscape"
     elif wanted is not None and wanted not in ORIENTATIONS:

@@ -15,7 +15,7 @@ from pixhaven.db import images as image_table
 from pixhaven.db import tags as table
 from pixhaven.errors import ApiError, invalid
 from pixhaven.services.images.keys import valid_image_id
-from pixhaven.services.images.tag_names import fold_tag_name, normalize_tag, parse_tag_list
+from pixhaven.services.images.tag_names import clean_tag, clean_tag_list, fold_tag_name
 from pixhaven.timeutil import now_iso
 
 if TYPE_CHECKING:
@@ -60,23 +60,13 @@ async def _counted(db: D1Database, owner: str, name: str) -> dict:
 
 async def create_tag(db: D1Database, owner: str, raw_name) -> dict:
     """Create a tag; creating one that exists answers it as it is."""
-    name = normalize_tag(raw_name)
+    name = clean_tag(raw_name)
     await table.ensure_statement(db, owner, name, now_iso()).run()
     return await _counted(db, owner, name)
 
 
-def _about(field: str, parse, value):
-    """Run a tag parser, naming `field` in any error it raises."""
-    try:
-        return parse(value)
-    except ApiError as exc:
-        if isinstance(exc.details, dict):
-            exc.details = {**exc.details, "field": field}
-        raise
-
-
 async def rename_tag(db: D1Database, owner: str, old_raw: str, new_raw) -> dict:
-    new = _about("newName", normalize_tag, new_raw)
+    new = clean_tag(new_raw, field="newName")
     old = await stored_name(db, owner, old_raw)
     if new == (old or fold_tag_name(old_raw)):
         raise invalid("New name must be different from old name", field="newName", tag=new)
@@ -88,10 +78,11 @@ async def rename_tag(db: D1Database, owner: str, old_raw: str, new_raw) -> dict:
 
 async def delete_tag(db: D1Database, owner: str, raw_name: str) -> int:
     """Delete the tag and soft-delete its images (restorable like any deleted image).
-    Returns how many visible images were deleted."""
+    Returns how many visible images were deleted: 0 for a tag the owner does not have, as
+    CattoPic's server answers (deleting is idempotent: a second click, another tab)."""
     name = await stored_name(db, owner, raw_name)
     if name is None:
-        raise tag_not_found(fold_tag_name(raw_name))
+        return 0
     results = await db.batch(
         [
             *table.soft_delete_tagged_statements(db, owner, name, now_iso()),
@@ -107,7 +98,7 @@ def _tag_array(body: dict, field: str) -> list[str]:
         return []
     if not isinstance(value, (list, str)):
         raise invalid(f"{field} must be an array of tag names", field=field)
-    return _about(field, parse_tag_list, value)
+    return clean_tag_list(value, field=field)
 
 
 def _image_ids(body: dict) -> list[str]:
