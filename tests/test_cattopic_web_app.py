@@ -244,3 +244,16 @@ async def test_tag_names_are_cleaned_not_refused(client, admin):
     refused = await client.post("/api/tags", headers=json_headers, json={"name": "!!!"})
     assert refused.status_code == 400
     assert refused.json()["error"] == "Tag name must contain a letter, a digit, '-' or '_'"
+
+
+async def test_a_webp_or_avif_original_is_kept_as_uploaded(client, admin, env):
+    """A version in the original's own format shares the original's key: making one (here
+    bounded by a size preset) used to replace the stored original with a smaller re-encode
+    while the row still described the upload."""
+    for fmt, mime, extension in (("WEBP", "image/webp", "webp"), ("AVIF", "image/avif", "avif")):
+        upload = image_bytes(800, 400, fmt)
+        result = await app_upload(client, admin, upload, f"wide.{extension}", mime, max_width=200)
+        key = result["urls"]["original"].split("/r2/", 1)[1]
+        stored = bytes(await (await env.BUCKET.get(key)).arrayBuffer())
+        assert Image.open(BytesIO(stored)).size == (800, 400)
+        assert result["sizes"]["original"] == len(stored)

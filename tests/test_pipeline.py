@@ -215,8 +215,12 @@ async def test_happy_path_per_format(env, settings, fmt, extension):
     assert not result.animated and result.frame_count == 1
     assert result.content_hash == hashlib.sha256(data).hexdigest()
     assert decode(result.original).size == (320, 200)
-    assert decode(result.webp).format == "WEBP" and decode(result.webp).size == (320, 200)
-    assert decode(result.avif).format == "AVIF" and decode(result.avif).size == (320, 200)
+    # A version in the original's own format is not made: it would take the original's key.
+    for version, name in ((result.webp, "WEBP"), (result.avif, "AVIF")):
+        if name == fmt:
+            assert version is None
+        else:
+            assert decode(version).format == name and decode(version).size == (320, 200)
     assert all(abs(a - b) < 25 for a, b in zip(average(result.placeholder), (30, 120, 200)))
 
 

@@ -109,13 +109,15 @@ async def process_upload(
     )
 
     jobs: list[Awaitable[str | bytes]] = [_placeholder(env, original)]
+    # A version in the original's own format would be stored under the original's key
+    # (images/{orientation}/{id}.{ext}) and replace it: the original stands for that version.
     wanted = [
         mime
         for flag, mime in (
             (options.generate_webp, "image/webp"),
             (options.generate_avif, "image/avif"),
         )
-        if flag
+        if flag and mime != content_type
     ]
     if not animated:
         jobs += [
