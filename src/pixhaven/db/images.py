@@ -409,13 +409,22 @@ async def stale_unfinished(db: D1Database, updated_before: str, limit: int = 100
 
 
 async def path_taken(
-    db: D1Database, owner: str, album_id: str | None, filename: str, except_id: str
+    db: D1Database,
+    owner: str,
+    album_id: str | None,
+    filename: str,
+    except_id: str,
+    *,
+    ready_only: bool = False,
 ) -> bool:
-    """Whether another live (or pending) image of the owner has this album + filename."""
+    """Whether another live (or, unless `ready_only`, pending) image of the owner has this
+    album + filename."""
     row = await fetch_one(
         db,
         "SELECT id FROM images WHERE owner = ? AND album_id IS ? AND filename = ?"
-        " AND deleted_at IS NULL AND id != ? LIMIT 1",
+        " AND deleted_at IS NULL AND id != ?"
+        + (" AND status = 'ready'" if ready_only else "")
+        + " LIMIT 1",
         owner,
         album_id,
         filename,

@@ -60,7 +60,8 @@ RESERVED_PREFIXES = frozenset(
 )
 SHORT_ID = re.compile(r"[A-Za-z0-9]{4,32}")
 SEGMENT = re.compile(r"[A-Za-z0-9._@-]{1,200}")
-EXTENSIONS = ("jpg", "png", "gif", "webp", "avif")
+# A stored filename keeps the extension its client sent (`photo.jpeg` stays `photo.jpeg`).
+EXTENSIONS = ("jpg", "jpeg", "png", "gif", "webp", "avif")
 
 
 def client_ip(request: Request) -> str | None:
