@@ -2,6 +2,8 @@
 `/{owner}/{album}/{filename}` (or without the extension, the document's upload example),
 serves what it uploaded, or the request fails with a 409 saying why."""
 
+import asyncio
+
 from .conftest import assert_error_envelope
 from .imagegen import image_bytes, unique_jpeg
 from .test_pixelflare_images import count_rows, create, put_bytes, upload
@@ -92,3 +94,37 @@ async def test_without_an_album_a_taken_name_still_gets_a_suffix(client, admin):
     assert second["filename"] != "loose.jpg" and second["filename"].startswith("loose-")
     path = second["cdn_url"].removeprefix("http://testserver")
     assert (await served(client, path)).content == second_bytes
+
+
+async def test_two_completions_racing_for_one_name_leave_one_winner(client, admin):
+    one = await create(client, admin, filename="both.jpg", album="photos")
+    two = await create(client, admin, filename="both.jpg", album="photos")
+    payloads = {one["id"]: unique_jpeg(941), two["id"]: unique_jpeg(942)}
+    responses = await asyncio.gather(
+        put_bytes(client, one, payloads[one["id"]]), put_bytes(client, two, payloads[two["id"]])
+    )
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200, 409], [response.text for response in responses]
+    winner = next(response.json() for response in responses if response.status_code == 200)
+    loser = next(response for response in responses if response.status_code == 409)
+    assert_error_envelope(loser, 409, "CONFLICT")
+    served_bytes = (await served(client, "/default_user/photos/both.jpg")).content
+    assert served_bytes == payloads[winner["id"]]
+    listed = (await client.get("/v1/images?album=photos", headers=admin)).json()["data"]
+    assert [item["id"] for item in listed] == [winner["id"]]
+
+
+async def test_patch_keeps_the_extension_the_client_sent(client, admin):
+    data = image_bytes(30, 20, fmt="PNG")
+    image = await upload(client, admin, data, filename="cat.png", album="pets")
+    response = await client.patch(
+        f"/v1/images/{image['id']}", headers=admin, json={"filename": "kitten.jpg"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["filename"] == "kitten.jpg"
+    assert (await served(client, "/default_user/pets/kitten.jpg")).content == data
+    taken = await upload(client, admin, unique_jpeg(951), filename="dog.jpg", album="pets")
+    clash = await client.patch(
+        f"/v1/images/{taken['id']}", headers=admin, json={"filename": "kitten.jpg"}
+    )
+    assert_error_envelope(clash, 409)

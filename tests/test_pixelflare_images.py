@@ -377,10 +377,11 @@ async def test_patch_fields(client, admin):
     )
     assert response.status_code == 200, response.text
     patched = response.json()
-    assert patched["filename"] == "beach-sunset.jpg"  # sanitised, real extension kept
+    # Sanitised; the client's image extension is kept (its CDN URL is built from it).
+    assert patched["filename"] == "beach-sunset.png" and patched["content_type"] == "image/jpeg"
     assert patched["album"] == "photos" and patched["tags"] == ["beach", "sunset"]
     assert patched["alt"] == "Beautiful sunset"
-    assert patched["cdn_url"].endswith("/default_user/photos/beach-sunset.jpg")
+    assert patched["cdn_url"].endswith("/default_user/photos/beach-sunset.png")
 
     patched = (
         await client.patch(

@@ -384,12 +384,26 @@ async def release_upload(db: D1Database, image_id: str, now: str) -> int:
     )
 
 
-def complete_upload_statement(db: D1Database, image_id: str, fields: dict) -> D1PreparedStatement:
-    """Turn a claimed row into a ready image (names come from code, never from requests)."""
+def complete_upload_statement(
+    db: D1Database, image_id: str, fields: dict, *, path_unique: bool = False
+) -> D1PreparedStatement:
+    """Turn a claimed row into a ready image (names come from code, never from requests).
+    With `path_unique`, only if no other ready, live image of the owner has the row's album
+    and `fields["filename"]` by then (checked in the same statement: two completions racing
+    for one name cannot both win)."""
     assignments = ", ".join(f"{name} = ?" for name in fields)
+    guard = (
+        " AND NOT EXISTS (SELECT 1 FROM images AS other WHERE other.owner = images.owner"
+        " AND other.album_id IS images.album_id AND other.filename = ?"
+        " AND other.status = 'ready' AND other.deleted_at IS NULL AND other.id != images.id)"
+        if path_unique
+        else ""
+    )
+    params = [*fields.values(), image_id] + ([fields["filename"]] if path_unique else [])
     return db.prepare(
-        f"UPDATE images SET {assignments}, status = 'ready' WHERE id = ? AND status = 'uploading'"
-    ).bind(*fields.values(), image_id)
+        f"UPDATE images SET {assignments}, status = 'ready'"
+        f" WHERE id = ? AND status = 'uploading'{guard}"
+    ).bind(*params)
 
 
 def delete_unfinished_statement(db: D1Database, image_id: str) -> D1PreparedStatement:

@@ -33,7 +33,12 @@ from pixhaven.db import images as table
 from pixhaven.db import tags as tag_table
 from pixhaven.errors import ApiError
 from pixhaven.interop import body_bytes
-from pixhaven.services.images.keys import CONTENT_TYPES, new_short_id, safe_filename
+from pixhaven.services.images.keys import (
+    CONTENT_TYPES,
+    client_extension,
+    new_short_id,
+    safe_filename,
+)
 from pixhaven.services.images.pipeline import UploadOptions, process_upload
 from pixhaven.services.images.store import (
     processed_columns,
@@ -62,16 +67,9 @@ FORMATS = ("jpg", "png", "gif", "webp", "avif")
 EXTENSION_ALIASES = {"jpeg": "jpg", "jpe": "jpg"}
 
 
-def _client_extension(filename: str | None) -> str | None:
-    """The image extension the client's filename ends with (lowercased, as written: `jpeg`
-    stays `jpeg`), or None when it has none or one that names no image format."""
-    suffix = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
-    return suffix if suffix in FORMATS or suffix in EXTENSION_ALIASES else None
-
-
 def _guessed_extension(filename: str | None) -> str:
     """The format a pending row shows until the bytes tell the real one."""
-    suffix = _client_extension(filename) or "jpg"
+    suffix = client_extension(filename) or "jpg"
     return EXTENSION_ALIASES.get(suffix, suffix)
 
 
@@ -80,7 +78,7 @@ def _pending_filename(filename: str | None, default_stem: str) -> str:
     client's image extension, whatever the bytes turn out to be, because PixelFlare clients
     build the CDN URL `/{owner}/{album}/{filename}` from the name they sent. A name without
     an image extension shows `.jpg` until completion gives it the real format's."""
-    return safe_filename(filename, default_stem, _client_extension(filename) or "jpg")
+    return safe_filename(filename, default_stem, client_extension(filename) or "jpg")
 
 
 def _named_by_client(row: dict) -> bool:
@@ -226,16 +224,16 @@ async def complete_upload(
     async def completed_row() -> dict:
         filename = row["filename"]
         named = _named_by_client(row)
-        if not (named and _client_extension(row["original_name"])):
+        if not (named and client_extension(row["original_name"])):
             stem = filename.rpartition(".")[0] or image_id[:8]
             filename = f"{stem}.{processed.extension}"
         if row["album_id"] is not None and named:
-            # Another upload into the album may have completed with this name meanwhile.
+            # Another upload into the album may have completed with this name meanwhile
+            # (checked again, atomically, by the UPDATE that makes the row ready).
             if await table.path_taken(
                 db, row["owner"], row["album_id"], filename, image_id, ready_only=True
             ):
-                album = await album_table.get(db, row["album_id"])
-                raise filename_taken_error(filename, album["slug"] if album else None)
+                raise await taken_meanwhile(filename)
         else:
             filename = await unique_filename(
                 db, row["owner"], row["album_id"], filename, row["short_id"], except_id=image_id
@@ -251,11 +249,23 @@ async def complete_upload(
         )
         return {**row, **fields, "status": "ready"}
 
+    async def taken_meanwhile(filename: str) -> ApiError:
+        album = await album_table.get(db, row["album_id"])
+        return filename_taken_error(filename, album["slug"] if album else None)
+
     async def make_ready(_completed: dict, ending: list[D1PreparedStatement]) -> None:
+        path_unique = row["album_id"] is not None and _named_by_client(row)
         changed, *_ = await db.batch(
-            [table.complete_upload_statement(db, image_id, fields), *ending]
+            [
+                table.complete_upload_statement(db, image_id, fields, path_unique=path_unique),
+                *ending,
+            ]
         )
         if not int(changed["meta"]["changes"]):
+            if path_unique and await table.path_taken(
+                db, row["owner"], row["album_id"], fields["filename"], image_id, ready_only=True
+            ):
+                raise await taken_meanwhile(fields["filename"])
             raise ApiError(
                 409, "This upload URL has already been used", details={"image_id": image_id}
             )
