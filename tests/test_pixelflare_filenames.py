@@ -128,3 +128,22 @@ async def test_patch_keeps_the_extension_the_client_sent(client, admin):
         f"/v1/images/{taken['id']}", headers=admin, json={"filename": "kitten.jpg"}
     )
     assert_error_envelope(clash, 409)
+
+
+async def test_restoring_an_image_whose_name_was_taken_meanwhile_is_a_409(client, admin):
+    old = await upload(client, admin, unique_jpeg(961), filename="back.jpg", album="photos")
+    assert (await client.delete(f"/v1/images/{old['id']}", headers=admin)).status_code == 200
+    new_bytes = unique_jpeg(962)
+    new = await upload(client, admin, new_bytes, filename="back.jpg", album="photos")
+    response = await client.post(f"/v1/images/{old['id']}/restore", headers=admin)
+    body = assert_error_envelope(response, 409, "CONFLICT")
+    assert "back.jpg" in body["message"] and body["details"]["album"] == "photos"
+    assert (await served(client, "/default_user/photos/back.jpg")).content == new_bytes
+    # Once the name is free again, the restore succeeds.
+    renamed = await client.patch(
+        f"/v1/images/{new['id']}", headers=admin, json={"filename": "front.jpg"}
+    )
+    assert renamed.status_code == 200, renamed.text
+    restored = await client.post(f"/v1/images/{old['id']}/restore", headers=admin)
+    assert restored.status_code == 200, restored.text
+    assert restored.json()["deleted_at"] is None

@@ -98,11 +98,20 @@ async def soft_delete(db: D1Database, image_id: str, when: str) -> int:
     )
 
 
-async def restore(db: D1Database, image_id: str, when: str) -> int:
+async def restore(db: D1Database, image_id: str, when: str, *, path_unique: bool = False) -> int:
+    """Undelete; with `path_unique`, only if no other ready, live image of the owner has the
+    row's album + filename (in the same statement, so nothing takes it in between)."""
+    guard = (
+        " AND NOT EXISTS (SELECT 1 FROM images AS other WHERE other.owner = images.owner"
+        " AND other.album_id IS images.album_id AND other.filename = images.filename"
+        " AND other.status = 'ready' AND other.deleted_at IS NULL AND other.id != images.id)"
+        if path_unique
+        else ""
+    )
     return await execute(
         db,
         "UPDATE images SET deleted_at = NULL, updated_at = ? WHERE id = ?"
-        " AND deleted_at IS NOT NULL",
+        " AND deleted_at IS NOT NULL" + guard,
         when,
         image_id,
     )

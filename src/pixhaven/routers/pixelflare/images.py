@@ -254,7 +254,8 @@ async def delete_image(
         409,
         410,
         e404="No such image (or not the caller's)",
-        e409="An identical image exists; delete it first",
+        e409="An identical image exists, or another image of the album now has this "
+        "filename (CONFLICT); rename or delete it first",
         e410="Past the retention period: purged",
     ),
 )
