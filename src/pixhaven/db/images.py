@@ -98,11 +98,20 @@ async def soft_delete(db: D1Database, image_id: str, when: str) -> int:
     )
 
 
-async def restore(db: D1Database, image_id: str, when: str) -> int:
+async def restore(db: D1Database, image_id: str, when: str, *, path_unique: bool = False) -> int:
+    """Undelete; with `path_unique`, only if no other ready, live image of the owner has the
+    row's album + filename (in the same statement, so nothing takes it in between)."""
+    guard = (
+        " AND NOT EXISTS (SELECT 1 FROM images AS other WHERE other.owner = images.owner"
+        " AND other.album_id IS images.album_id AND other.filename = images.filename"
+        " AND other.status = 'ready' AND other.deleted_at IS NULL AND other.id != images.id)"
+        if path_unique
+        else ""
+    )
     return await execute(
         db,
         "UPDATE images SET deleted_at = NULL, updated_at = ? WHERE id = ?"
-        " AND deleted_at IS NOT NULL",
+        " AND deleted_at IS NOT NULL" + guard,
         when,
         image_id,
     )
@@ -396,12 +405,26 @@ async def release_upload(db: D1Database, image_id: str, now: str) -> int:
     )
 
 
-def complete_upload_statement(db: D1Database, image_id: str, fields: dict) -> D1PreparedStatement:
-    """Turn a claimed row into a ready image (names come from code, never from requests)."""
+def complete_upload_statement(
+    db: D1Database, image_id: str, fields: dict, *, path_unique: bool = False
+) -> D1PreparedStatement:
+    """Turn a claimed row into a ready image (names come from code, never from requests).
+    With `path_unique`, only if no other ready, live image of the owner has the row's album
+    and `fields["filename"]` by then (checked in the same statement: two completions racing
+    for one name cannot both win)."""
     assignments = ", ".join(f"{name} = ?" for name in fields)
+    guard = (
+        " AND NOT EXISTS (SELECT 1 FROM images AS other WHERE other.owner = images.owner"
+        " AND other.album_id IS images.album_id AND other.filename = ?"
+        " AND other.status = 'ready' AND other.deleted_at IS NULL AND other.id != images.id)"
+        if path_unique
+        else ""
+    )
+    params = [*fields.values(), image_id] + ([fields["filename"]] if path_unique else [])
     return db.prepare(
-        f"UPDATE images SET {assignments}, status = 'ready' WHERE id = ? AND status = 'uploading'"
-    ).bind(*fields.values(), image_id)
+        f"UPDATE images SET {assignments}, status = 'ready'"
+        f" WHERE id = ? AND status = 'uploading'{guard}"
+    ).bind(*params)
 
 
 def delete_unfinished_statement(db: D1Database, image_id: str) -> D1PreparedStatement:
@@ -421,13 +444,22 @@ async def stale_unfinished(db: D1Database, updated_before: str, limit: int = 100
 
 
 async def path_taken(
-    db: D1Database, owner: str, album_id: str | None, filename: str, except_id: str
+    db: D1Database,
+    owner: str,
+    album_id: str | None,
+    filename: str,
+    except_id: str,
+    *,
+    ready_only: bool = False,
 ) -> bool:
-    """Whether another live (or pending) image of the owner has this album + filename."""
+    """Whether another live (or, unless `ready_only`, pending) image of the owner has this
+    album + filename."""
     row = await fetch_one(
         db,
         "SELECT id FROM images WHERE owner = ? AND album_id IS ? AND filename = ?"
-        " AND deleted_at IS NULL AND id != ? LIMIT 1",
+        " AND deleted_at IS NULL AND id != ?"
+        + (" AND status = 'ready'" if ready_only else "")
+        + " LIMIT 1",
         owner,
         album_id,
         filename,

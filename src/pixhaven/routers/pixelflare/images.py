@@ -82,8 +82,10 @@ async def _resource(env: Env, request: Request, settings: Settings, row: dict) -
     status_code=201,
     summary="Create an image and get its upload URL",
     responses=errors(
+        409,
         429,
         503,
+        e409="Another image in this album already has this filename (CONFLICT)",
         e429="Upload rate limit (UPLOAD_RATE_PER_MINUTE, UPLOAD_DAILY_LIMIT); see Retry-After",
         e503="Uploads are not configured (no signing secret)",
     ),
@@ -101,6 +103,8 @@ async def create_image(
     alt = service.check_alt(body.alt)
     base = base_url(request, settings)
     now = utcnow()
+    # A filename the album already has is refused (409) before the upload is counted.
+    await direct_uploads.refuse_taken_filename(env.DB, identity.owner, filename, slug)
     # Validated: the upload is counted against the owner's limits (or refused with 429),
     # then writes happen (the album, if new, then the row).
     await upload_limits.spend_upload(env, settings, identity.owner, identity.key_id)
@@ -135,7 +139,8 @@ async def create_image(
         415,
         503,
         e403="Invalid or expired upload URL",
-        e409="Already uploaded, or an upload is in progress",
+        e409="Already uploaded, an upload is in progress, or another image completed into "
+        "the album with this filename meanwhile (CONFLICT)",
         e410="This upload URL is no longer valid",
         e413="File or image too large",
         e415="Not a JPEG, PNG, GIF, WebP or AVIF image (by content)",
@@ -249,7 +254,8 @@ async def delete_image(
         409,
         410,
         e404="No such image (or not the caller's)",
-        e409="An identical image exists; delete it first",
+        e409="An identical image exists, or another image of the album now has this "
+        "filename (CONFLICT); rename or delete it first",
         e410="Past the retention period: purged",
     ),
 )

@@ -24,6 +24,7 @@ from pixhaven.errors import ApiError, invalid
 from pixhaven.services.delivery import variants
 from pixhaven.services.delivery.objects import check_safe, not_found, object_response, parse_key
 from pixhaven.services.images.keys import (
+    NAME_EXTENSIONS,
     NO_ALBUM_SLUG,
     not_found_error,
     object_keys,
@@ -60,7 +61,6 @@ RESERVED_PREFIXES = frozenset(
 )
 SHORT_ID = re.compile(r"[A-Za-z0-9]{4,32}")
 SEGMENT = re.compile(r"[A-Za-z0-9._@-]{1,200}")
-EXTENSIONS = ("jpg", "png", "gif", "webp", "avif")
 
 
 def client_ip(request: Request) -> str | None:
@@ -148,8 +148,8 @@ async def public_at_cdn_path(env: Env, owner: str, album: str, filename: str) ->
         album_id = found["id"]
     # `.../photos/photo` (PixelFlare's own example) names the file without its extension.
     names = [filename]
-    if filename.rsplit(".", 1)[-1].lower() not in EXTENSIONS or "." not in filename:
-        names += [f"{filename}.{extension}" for extension in EXTENSIONS]
+    if filename.rsplit(".", 1)[-1].lower() not in NAME_EXTENSIONS or "." not in filename:
+        names += [f"{filename}.{extension}" for extension in NAME_EXTENSIONS]
     return await public.get_public_by_path(env.DB, owner, album_id, names, now_iso())
 
 

@@ -28,11 +28,17 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from pixhaven.db import albums as album_table
 from pixhaven.db import images as table
 from pixhaven.db import tags as tag_table
 from pixhaven.errors import ApiError
 from pixhaven.interop import body_bytes
-from pixhaven.services.images.keys import CONTENT_TYPES, new_short_id, safe_filename
+from pixhaven.services.images.keys import (
+    CONTENT_TYPES,
+    client_extension,
+    new_short_id,
+    safe_filename,
+)
 from pixhaven.services.images.pipeline import UploadOptions, process_upload
 from pixhaven.services.images.store import (
     processed_columns,
@@ -62,10 +68,48 @@ EXTENSION_ALIASES = {"jpeg": "jpg", "jpe": "jpg"}
 
 
 def _guessed_extension(filename: str | None) -> str:
-    """The extension a pending row shows until the bytes tell the real format."""
-    suffix = (filename or "").rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
-    suffix = EXTENSION_ALIASES.get(suffix, suffix)
-    return suffix if suffix in FORMATS else "jpg"
+    """The format a pending row shows until the bytes tell the real one."""
+    suffix = client_extension(filename) or "jpg"
+    return EXTENSION_ALIASES.get(suffix, suffix)
+
+
+def _pending_filename(filename: str | None, default_stem: str) -> str:
+    """The stored filename of a two-step upload: the client's name (sanitised) keeps the
+    client's image extension, whatever the bytes turn out to be, because PixelFlare clients
+    build the CDN URL `/{owner}/{album}/{filename}` from the name they sent. A name without
+    an image extension shows `.jpg` until completion gives it the real format's."""
+    return safe_filename(filename, default_stem, client_extension(filename) or "jpg")
+
+
+def _named_by_client(row: dict) -> bool:
+    """Whether the client gave the filename (else `create_pending` made `{id}.{ext}`)."""
+    return row["original_name"].rpartition(".")[0] != row["id"]
+
+
+def filename_taken_error(filename: str, album: str | None) -> ApiError:
+    return ApiError(
+        409,
+        f"An image named {filename} already exists in album {album}: choose another "
+        "filename, or delete or rename (PATCH) that image first",
+        code="CONFLICT",
+        details={"field": "filename", "filename": filename, "album": album},
+    )
+
+
+async def refuse_taken_filename(
+    db: D1Database, owner: str, filename: str | None, album_slug: str | None
+) -> None:
+    """POST /v1/images into an album: a filename a ready image there already has is a 409,
+    never a silently renamed file (its CDN URL would keep serving the other image). Runs
+    before anything is written or counted; completion checks again (`complete_upload`)."""
+    if filename is None or album_slug is None:
+        return
+    album = await album_table.get_by_slug(db, owner, album_slug)
+    name = _pending_filename(filename, "")
+    if album is None or name.startswith("."):  # no album yet, or a stem made up later
+        return
+    if await table.path_taken(db, owner, album["id"], name, "", ready_only=True):
+        raise filename_taken_error(name, album_slug)
 
 
 async def create_pending(
@@ -89,13 +133,19 @@ async def create_pending(
         "short_id": short_id,
         "owner": owner,
         "album_id": album_id,
-        "filename": await unique_filename(
-            db,
-            owner,
-            album_id,
-            safe_filename(filename, image_id[:8], extension),
-            short_id,
-            except_id=image_id,
+        # Into an album (PixelFlare's CDN path) the client's name is kept exactly
+        # (`refuse_taken_filename` ran before); elsewhere a taken name gets a suffix.
+        "filename": (
+            _pending_filename(filename, image_id[:8])
+            if album_id is not None and filename is not None
+            else await unique_filename(
+                db,
+                owner,
+                album_id,
+                _pending_filename(filename, image_id[:8]),
+                short_id,
+                except_id=image_id,
+            )
         ),
         "original_name": filename or f"{image_id}.{extension}",
         "content_type": CONTENT_TYPES[extension],
@@ -172,15 +222,22 @@ async def complete_upload(
     fields: dict = {}  # the columns completion sets: built with the row, then the UPDATE's
 
     async def completed_row() -> dict:
-        stem = row["filename"].rpartition(".")[0] or image_id[:8]
-        filename = await unique_filename(
-            db,
-            row["owner"],
-            row["album_id"],
-            f"{stem}.{processed.extension}",
-            row["short_id"],
-            except_id=image_id,
-        )
+        filename = row["filename"]
+        named = _named_by_client(row)
+        if not (named and client_extension(row["original_name"])):
+            stem = filename.rpartition(".")[0] or image_id[:8]
+            filename = f"{stem}.{processed.extension}"
+        if row["album_id"] is not None and named:
+            # Another upload into the album may have completed with this name meanwhile
+            # (checked again, atomically, by the UPDATE that makes the row ready).
+            if await table.path_taken(
+                db, row["owner"], row["album_id"], filename, image_id, ready_only=True
+            ):
+                raise await taken_meanwhile(filename)
+        else:
+            filename = await unique_filename(
+                db, row["owner"], row["album_id"], filename, row["short_id"], except_id=image_id
+            )
         # Completion time, not creation time: see the module's docstring.
         fields.update(
             {
@@ -192,11 +249,23 @@ async def complete_upload(
         )
         return {**row, **fields, "status": "ready"}
 
+    async def taken_meanwhile(filename: str) -> ApiError:
+        album = await album_table.get(db, row["album_id"])
+        return filename_taken_error(filename, album["slug"] if album else None)
+
     async def make_ready(_completed: dict, ending: list[D1PreparedStatement]) -> None:
+        path_unique = row["album_id"] is not None and _named_by_client(row)
         changed, *_ = await db.batch(
-            [table.complete_upload_statement(db, image_id, fields), *ending]
+            [
+                table.complete_upload_statement(db, image_id, fields, path_unique=path_unique),
+                *ending,
+            ]
         )
         if not int(changed["meta"]["changes"]):
+            if path_unique and await table.path_taken(
+                db, row["owner"], row["album_id"], fields["filename"], image_id, ready_only=True
+            ):
+                raise await taken_meanwhile(fields["filename"])
             raise ApiError(
                 409, "This upload URL has already been used", details={"image_id": image_id}
             )

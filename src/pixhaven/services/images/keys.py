@@ -42,9 +42,21 @@ def new_short_id() -> str:
     return "".join(secrets.choice(SHORT_ID_ALPHABET) for _ in range(10))
 
 
+# Extensions a client's filename keeps as sent (services/images/direct_uploads.py), and the
+# ones a CDN path without an extension is tried with (services/delivery/cdn_paths.py).
+NAME_EXTENSIONS = ("jpg", "jpeg", "png", "gif", "webp", "avif")
+
+
+def client_extension(name: str | None) -> str | None:
+    """The image extension a client's filename ends with (lowercased, as written: `jpeg`
+    stays `jpeg`), or None when it has none or one that names no image format."""
+    suffix = (name or "").rsplit(".", 1)[-1].lower() if "." in (name or "") else ""
+    return suffix if suffix in NAME_EXTENSIONS else None
+
+
 def safe_filename(name: str | None, default_stem: str, extension: str) -> str:
-    """A CDN-safe file name: the stem of the uploaded name reduced to [a-z0-9._-], with the
-    extension of the *detected* format (a PNG named photo.jpg is served as photo.png)."""
+    """A CDN-safe file name: the stem of the uploaded name reduced to [a-z0-9._-], with
+    `extension` (the caller decides: the client's, or the detected format's)."""
     stem = (name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
     stem = stem.rsplit(".", 1)[0] if "." in stem else stem
     stem = re.sub(r"[^a-z0-9._-]+", "-", stem.lower()).strip("-._")[:100]

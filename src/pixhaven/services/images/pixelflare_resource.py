@@ -18,7 +18,12 @@ from pixhaven.errors import ApiError, invalid
 from pixhaven.services.images import direct_uploads, lookup
 from pixhaven.services.images import updates as image_updates
 from pixhaven.services.images.albums import SLUG_PATTERN
-from pixhaven.services.images.keys import UUID_PATTERN, not_found_error, safe_filename
+from pixhaven.services.images.keys import (
+    UUID_PATTERN,
+    client_extension,
+    not_found_error,
+    safe_filename,
+)
 from pixhaven.services.images.tag_names import fold_tag_name, parse_tag_list
 from pixhaven.services.images.upload_urls import r2_direct
 from pixhaven.settings import Settings
@@ -235,8 +240,12 @@ async def plan_update(db: D1Database, row: dict, body: dict, present: set[str]) 
     filename = row["filename"]
     if "filename" in present:
         name = check_filename(body.get("filename"))
+        # As at upload: the client's image extension is kept (its CDN URL is built from
+        # it), else the stored format's.
         filename = safe_filename(
-            name, row["filename"].rpartition(".")[0] or row["id"][:8], row["format"]
+            name,
+            row["filename"].rpartition(".")[0] or row["id"][:8],
+            client_extension(name) or row["format"],
         )
     slug = None
     if "album" in present and body.get("album") is not None:

@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from pixhaven.db import albums as album_table
 from pixhaven.db import images as table
 from pixhaven.db import tags as tag_table
 from pixhaven.errors import ApiError
@@ -86,8 +87,13 @@ async def restore(env: Env, row: dict, retention_days: int) -> dict:
             code="GONE",
             details={"image_id": row["id"], "deleted_at": row["deleted_at"]},
         )
+    # An album image's CDN path may have been taken while it was deleted (its name was
+    # free for a new upload or a rename): restoring it would make the path ambiguous.
+    path_unique = row["album_id"] is not None
     try:
-        await table.restore(env.DB, row["id"], iso(utcnow()))
+        restored_rows = await table.restore(
+            env.DB, row["id"], iso(utcnow()), path_unique=path_unique
+        )
     except Exception as exc:
         if "UNIQUE" in str(exc).upper():
             raise ApiError(
@@ -96,9 +102,26 @@ async def restore(env: Env, row: dict, retention_days: int) -> dict:
                 details={"image_id": row["id"]},
             ) from None
         raise
+    if not restored_rows and path_unique:
+        await _refuse_taken_path(env, row)
     restored = await table.get(env.DB, row["id"])
     assert restored is not None  # the row just restored
     return restored
+
+
+async def _refuse_taken_path(env: Env, row: dict) -> None:
+    if await table.path_taken(
+        env.DB, row["owner"], row["album_id"], row["filename"], row["id"], ready_only=True
+    ):
+        album = await album_table.get(env.DB, row["album_id"])
+        slug = album["slug"] if album else None
+        raise ApiError(
+            409,
+            f"Another image in album {slug} now has the filename {row['filename']}: rename "
+            "(PATCH) or delete it before restoring this one",
+            code="CONFLICT",
+            details={"image_id": row["id"], "filename": row["filename"], "album": slug},
+        )
 
 
 async def _keys_of(env: Env, row: dict) -> list[str]:
