@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pixhaven.decode_budget import BUDGET
 from pixhaven.interop import byte_stream
 from pixhaven.render.document import Document
 from pixhaven.render.fonts import LIBRARY, FontLibrary
-from pixhaven.render.layout import build_layout
+from pixhaven.render.layout import SourceRules, laid_out
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
-    from pixhaven.render.sources import OwnSource
 
 MEDIA_TYPES = ("image/svg+xml", "image/png", "image/jpeg", "image/webp", "image/avif")
 
@@ -23,29 +21,16 @@ async def render(
     media_type: str,
     *,
     quality: int = 80,
-    max_image_bytes: int = 70 * 1024 * 1024,
-    max_image_pixels: int = 100_000_000,
-    max_decoded_pixels: int = 0,
-    decode_wait_seconds: float = 0,
+    sources: SourceRules | None = None,
     library: FontLibrary = LIBRARY,
-    own: OwnSource | None = None,
 ) -> bytes:
-    """`max_decoded_pixels`/`decode_wait_seconds`: the decode budget the image sources
-    lease from (pixhaven.decode_budget; 0: none), held until the canvas is drawn."""
+    """`sources`: what image sources may cost (render/layout.SourceRules); their decoded
+    pixels are held until the canvas is drawn."""
     if media_type not in MEDIA_TYPES:
         raise ValueError(f"unsupported output type {media_type!r}")
     from pixhaven.render import raster
 
-    async with BUDGET.account(max_decoded_pixels, decode_wait_seconds) as pixels:
-        layout = await build_layout(
-            env,
-            document,
-            max_image_bytes=max_image_bytes,
-            max_image_pixels=max_image_pixels,
-            library=library,
-            pixels=pixels,
-            own=own,
-        )
+    async with laid_out(env, document, sources or SourceRules(), library) as layout:
         if media_type == "image/svg+xml":
             from pixhaven.render.svg import render_svg
 

@@ -29,16 +29,14 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pixhaven.decode_budget import BUDGET
 from pixhaven.render.document import Document
 from pixhaven.render.fonts import LIBRARY, FontLibrary
-from pixhaven.render.layout import Layout, RectItem, TextItem, build_layout
+from pixhaven.render.layout import Layout, RectItem, SourceRules, TextItem, laid_out
 
 if TYPE_CHECKING:
     from PIL import Image
 
     from pixhaven.bindings.env import Env
-    from pixhaven.render.sources import OwnSource
 
 SNAP_DISTANCE = 24 * 24 * 3  # squared RGB distance within which a document colour is restored
 
@@ -182,12 +180,8 @@ async def render_gif(
     delays_ms: list[float],
     loop: int,
     *,
-    max_image_bytes: int = 70 * 1024 * 1024,
-    max_image_pixels: int = 100_000_000,
-    max_decoded_pixels: int = 0,
-    decode_wait_seconds: float = 0,
+    sources: SourceRules | None = None,
     library: FontLibrary = LIBRARY,
-    own: OwnSource | None = None,
 ) -> bytes:
     """Every document must have the same width and height (the GIF's). A frame's image
     sources hold their decode budget until that frame is drawn."""
@@ -200,16 +194,7 @@ async def render_gif(
     for document, delay in zip(documents, delays_ms, strict=True):
         if (document.width, document.height) != (width, height):
             raise ValueError("every frame must have the GIF's width and height")
-        async with BUDGET.account(max_decoded_pixels, decode_wait_seconds) as account:
-            layout = await build_layout(
-                env,
-                document,
-                max_image_bytes=max_image_bytes,
-                max_image_pixels=max_image_pixels,
-                library=library,
-                pixels=account,
-                own=own,
-            )
+        async with laid_out(env, document, sources or SourceRules(), library) as layout:
             canvas = raster.draw(layout)
             opaque, colours = layout.opaque, _document_colours(layout)
             del layout

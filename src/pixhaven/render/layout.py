@@ -14,9 +14,12 @@ glyph positions, pill sizes, divider rectangles, image boxes. The outputs only d
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from pixhaven.decode_budget import BUDGET
 from pixhaven.render.document import (
     DividerComponent,
     Document,
@@ -93,6 +96,39 @@ class Layout:
     @property
     def opaque(self) -> bool:
         return self.background[3] == 255
+
+
+@dataclass(frozen=True)
+class SourceRules:
+    """What a document's image sources may cost, the same for every renderer: bytes and
+    pixels of one source (the upload limits), the decode budget their decoded pixels lease
+    from (pixhaven.decode_budget; 0: none) and how long to wait for it, and `own`, which
+    reads URLs of this deployment's own images (render/sources.load_source)."""
+
+    max_image_bytes: int = 70 * 1024 * 1024
+    max_image_pixels: int = 100_000_000
+    max_decoded_pixels: int = 0
+    decode_wait_seconds: float = 0
+    own: OwnSource | None = None
+
+
+@asynccontextmanager
+async def laid_out(
+    env: Env, document: Document, sources: SourceRules, library: FontLibrary = LIBRARY
+) -> AsyncIterator[Layout]:
+    """The document's layout, its image sources' pixels leased from the decode budget until
+    the block ends. Drop the layout (`del`) inside the block once it is drawn, so the pixels
+    go back with the memory they stood for."""
+    async with BUDGET.account(sources.max_decoded_pixels, sources.decode_wait_seconds) as pixels:
+        yield await build_layout(
+            env,
+            document,
+            max_image_bytes=sources.max_image_bytes,
+            max_image_pixels=sources.max_image_pixels,
+            library=library,
+            pixels=pixels,
+            own=sources.own,
+        )
 
 
 async def build_layout(

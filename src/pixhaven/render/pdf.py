@@ -29,11 +29,18 @@ from typing import TYPE_CHECKING, Any
 
 from pixhaven.render.document import Document
 from pixhaven.render.fonts import LIBRARY, FontLibrary
-from pixhaven.render.layout import ImageItem, Layout, RectItem, TextItem, cover_crop
+from pixhaven.render.layout import (
+    ImageItem,
+    Layout,
+    RectItem,
+    SourceRules,
+    TextItem,
+    cover_crop,
+    laid_out,
+)
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
-    from pixhaven.render.sources import OwnSource
 
 PT_PER_PX = 0.75
 EMBED_SCALE = 2
@@ -183,31 +190,16 @@ async def render_pdf(
     env: Env,
     documents: list[Document],
     *,
-    max_image_bytes: int = 70 * 1024 * 1024,
-    max_image_pixels: int = 100_000_000,
-    max_decoded_pixels: int = 0,
-    decode_wait_seconds: float = 0,
+    sources: SourceRules | None = None,
     library: FontLibrary = LIBRARY,
-    own: OwnSource | None = None,
 ) -> bytes:
     """One page per document, each the size of its canvas. Layouts are built and drawn one
     at a time, so only one page's decoded images are in memory (and leased from the decode
     budget) at once."""
-    from pixhaven.decode_budget import BUDGET
-    from pixhaven.render.layout import build_layout
 
     canvas = PdfCanvas()
     for document in documents:
-        async with BUDGET.account(max_decoded_pixels, decode_wait_seconds) as pixels:
-            layout = await build_layout(
-                env,
-                document,
-                max_image_bytes=max_image_bytes,
-                max_image_pixels=max_image_pixels,
-                library=library,
-                pixels=pixels,
-                own=own,
-            )
+        async with laid_out(env, document, sources or SourceRules(), library) as layout:
             canvas.add(layout)
             del layout
     return canvas.output()

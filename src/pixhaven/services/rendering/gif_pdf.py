@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from pixhaven.errors import ApiError, invalid
 from pixhaven.render.document import Document, DocumentError, validate_document
-from pixhaven.services.rendering.render import render_errors
+from pixhaven.services.rendering.render import render_errors, source_rules
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
@@ -170,11 +170,7 @@ async def render_gif(env: Env, settings, documents, delays, loop, own=None) -> b
             documents,
             delays,
             loop,
-            max_image_bytes=settings.max_upload_bytes,
-            max_image_pixels=settings.max_upload_pixels,
-            max_decoded_pixels=settings.max_decoded_pixels,
-            decode_wait_seconds=settings.decode_wait_seconds,
-            own=own,
+            sources=source_rules(settings, own),
         )
 
 
@@ -185,11 +181,7 @@ async def render_pdf(env: Env, settings, documents, own=None) -> bytes:
         return await draw(
             env,
             documents,
-            max_image_bytes=settings.max_upload_bytes,
-            max_image_pixels=settings.max_upload_pixels,
-            max_decoded_pixels=settings.max_decoded_pixels,
-            decode_wait_seconds=settings.decode_wait_seconds,
-            own=own,
+            sources=source_rules(settings, own),
         )
 
 

@@ -37,6 +37,7 @@ from pixhaven.timeutil import now_iso
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
+    from pixhaven.render.layout import SourceRules
     from pixhaven.render.sources import OwnSource
 
 FORMATS = {
@@ -126,13 +127,23 @@ async def render_document(
             document,
             media_type,
             quality=settings.image_quality,
-            max_image_bytes=settings.max_upload_bytes,
-            max_image_pixels=settings.max_upload_pixels,
-            max_decoded_pixels=settings.max_decoded_pixels,
-            decode_wait_seconds=settings.decode_wait_seconds,
-            own=own,
+            sources=source_rules(settings, own),
         )
     return content, document.width, document.height
+
+
+def source_rules(settings: Settings, own: OwnSource | None = None) -> SourceRules:
+    """What image sources may cost in every render: an upload's byte and pixel limits, the
+    process's decode budget, and `own` for this deployment's own image URLs."""
+    from pixhaven.render.layout import SourceRules
+
+    return SourceRules(
+        max_image_bytes=settings.max_upload_bytes,
+        max_image_pixels=settings.max_upload_pixels,
+        max_decoded_pixels=settings.max_decoded_pixels,
+        decode_wait_seconds=settings.decode_wait_seconds,
+        own=own,
+    )
 
 
 @contextmanager
