@@ -80,16 +80,16 @@ async def slugs_for(db: D1Database, album_ids: set[str]) -> dict[str, str]:
 # -- with image counts (PixelFlare albums, Splinterpic collections) --------------------------
 
 
+_INSERT = f"INSERT INTO albums ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+
+def _values(row: dict) -> tuple:
+    """An album row's values in COLUMNS order."""
+    return tuple(row[column] for column in COLUMNS.split(", "))
+
+
 def insert_statement(db: D1Database, row: dict) -> D1PreparedStatement:
-    return db.prepare(f"INSERT INTO albums ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)").bind(
-        row["id"],
-        row["owner"],
-        row["slug"],
-        row["title"],
-        row["description"],
-        row["created_at"],
-        row["updated_at"],
-    )
+    return db.prepare(_INSERT).bind(*_values(row))
 
 
 def delete_statement(db: D1Database, album_id: str) -> D1PreparedStatement:
@@ -149,15 +149,4 @@ async def slugs_like(db: D1Database, owner: str, base: str) -> set[str]:
 
 async def insert_if_missing(db: D1Database, row: dict) -> None:
     """Create the album unless the owner already has one with this slug."""
-    await execute(
-        db,
-        f"INSERT INTO albums ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (owner, slug) DO NOTHING",
-        row["id"],
-        row["owner"],
-        row["slug"],
-        row["title"],
-        row["description"],
-        row["created_at"],
-        row["updated_at"],
-    )
+    await execute(db, _INSERT + " ON CONFLICT (owner, slug) DO NOTHING", *_values(row))
