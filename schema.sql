@@ -105,7 +105,7 @@ CREATE TABLE IF NOT EXISTS images (
     size          INTEGER NOT NULL DEFAULT 0,  -- bytes of the stored original
     webp_size     INTEGER,                   -- NULL when no WebP version exists
     avif_size     INTEGER,
-    content_hash  TEXT,                      -- sha256 of the uploaded bytes (deduplication)
+    content_hash  TEXT,                      -- sha256 of the uploaded bytes
     placeholder   TEXT,                      -- ThumbHash, base64
     alt           TEXT,
     is_private    INTEGER NOT NULL DEFAULT 0,
@@ -119,13 +119,19 @@ CREATE TABLE IF NOT EXISTS images (
     updated_at    TEXT NOT NULL,
     expires_at    TEXT,
     deleted_at    TEXT
-);
+    -- Added by migration 0010 (ALTER TABLE, hence this layout). object_id: the image whose
+    -- object keys (images/{orientation}/{object_id}.{ext} and its .webp/.avif) hold this
+    -- image's bytes: its own id, or an earlier image's of the same owner whose objects it
+    -- shares; NULL (rows older than 0010) means its own id. objects_digest: sha256 of the
+    -- uploaded bytes and of the processing options that made the objects from them.
+, object_id TEXT, objects_digest TEXT);
 CREATE INDEX IF NOT EXISTS images_by_owner ON images (owner, created_at, id);
 CREATE INDEX IF NOT EXISTS images_by_album ON images (album_id, created_at, id);
--- Deduplication: one live image per owner and content; a racing duplicate upload fails
--- here and gets the existing image instead.
-CREATE UNIQUE INDEX IF NOT EXISTS images_by_hash ON images (owner, content_hash)
-    WHERE deleted_at IS NULL AND content_hash IS NOT NULL;
+-- Identical uploads are separate images that share their objects (migration 0010): which
+-- rows refer to an object set, and which of the owner's images may share with a new one.
+CREATE INDEX IF NOT EXISTS images_by_object ON images (object_id) WHERE object_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS images_by_digest ON images (owner, objects_digest)
+    WHERE objects_digest IS NOT NULL;
 CREATE INDEX IF NOT EXISTS images_by_path ON images (owner, album_id, filename);
 CREATE INDEX IF NOT EXISTS images_expiring ON images (expires_at) WHERE expires_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS images_deleted ON images (deleted_at) WHERE deleted_at IS NOT NULL;

@@ -25,7 +25,7 @@ import pytest
 
 from pixhaven.local.runtime.config import load_config
 from pixhaven.local.runtime.env import build_local_env
-from pixhaven.services.images.keys import object_keys
+from pixhaven.services.images.keys import stored_keys
 from pixhaven.worker import run_scheduled
 from tests.imagegen import unique_jpeg
 
@@ -172,7 +172,7 @@ async def test_kill_9_mid_uploads_loses_no_acknowledged_upload_and_leaves_no_orp
             await env.close()
 
         # No orphan: every object under images/ is one of a row's, and the journal is empty.
-        owned = {key for row in rows for key in object_keys(row).values()}
+        owned = {key for row in rows for key in stored_keys(row).values()}
         assert stored == owned
         assert journal == []
 
@@ -183,7 +183,7 @@ async def test_kill_9_mid_uploads_loses_no_acknowledged_upload_and_leaves_no_orp
             assert set(acknowledged) <= listed
             for image_id in acknowledged:
                 row = next(row for row in rows if row["id"] == image_id)
-                for key in object_keys(row).values():
+                for key in stored_keys(row).values():
                     served = await client.get(f"/r2/{key}")
                     assert served.status_code == 200, key
     finally:

@@ -304,8 +304,10 @@ async def test_migration_backfills_existing_rows(tmp_path):
     root = Path(__file__).resolve().parents[1] / "migrations"
     before = tmp_path / "before"
     before.mkdir()
+    # Every migration but 0006 (the rows are written with today's columns; the others
+    # do not touch the counters).
     for path in sorted(root.glob("*.sql")):
-        if path.name < "0006":
+        if not path.name.startswith("0006"):
             (before / path.name).write_text(path.read_text())
     db = LocalD1(tmp_path / "d1.sqlite3")
     try:

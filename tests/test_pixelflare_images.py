@@ -180,19 +180,21 @@ async def test_invalid_bytes_leave_row_pending_and_no_objects(client, admin, env
     assert (await put_bytes(client, created, unique_jpeg(3))).status_code == 200
 
 
-async def test_same_bytes_answer_the_existing_image(client, admin, env):
+async def test_same_bytes_complete_their_own_image(client, admin, env):
     data = unique_jpeg(4)
     first = await upload(client, admin, data, tags=["one"])
     created = await create(client, admin, filename="copy.jpg", tags=["two"])
     response = await put_bytes(client, created, data)
     assert response.status_code == 200
-    assert response.json()["id"] == first["id"]
-    assert sorted(response.json()["tags"]) == ["one", "two"]
-    assert await count_rows(env) == 1
+    second = response.json()
+    assert second["id"] == created["id"] != first["id"]
+    assert second["filename"] == "copy.jpg" and second["tags"] == ["two"]
+    assert await count_rows(env) == 2
     listed = (await client.get("/v1/images", headers=admin)).json()["data"]
-    assert [item["id"] for item in listed] == [first["id"]]
-    # The pending row is gone: its URL is no longer valid.
-    assert_error_envelope(await put_bytes(client, created, unique_jpeg(5)), 410)
+    assert [item["id"] for item in listed] == [second["id"], first["id"]]
+    assert len([key for key in await bucket_keys(env) if key.startswith("images/")]) == 3
+    # The upload URL was used like any other.
+    assert_error_envelope(await put_bytes(client, created, unique_jpeg(5)), 409)
 
 
 async def test_upload_route_needs_signature_not_bearer(client, admin):

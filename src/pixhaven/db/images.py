@@ -31,6 +31,8 @@ INSERT_COLUMNS = (
     "webp_size",
     "avif_size",
     "content_hash",
+    "objects_digest",
+    "object_id",
     "placeholder",
     "alt",
     "is_private",
@@ -65,15 +67,64 @@ async def get_by_short_id(db: D1Database, short_id: str) -> dict | None:
     return await fetch_one(db, "SELECT * FROM images WHERE short_id = ?", short_id)
 
 
-async def find_by_hash(db: D1Database, owner: str, content_hash: str) -> dict | None:
-    """A live image of this owner with the same bytes (deduplication)."""
+async def find_shareable(db: D1Database, owner: str, objects_digest: str) -> dict | None:
+    """The owner's earliest completed image whose objects were made from the same bytes with
+    the same options (migration 0010), whatever its visibility: while its row exists, so do
+    its objects. The write that shares them re-checks that in its commit
+    (`objects_kept_statements`)."""
     return await fetch_one(
         db,
-        "SELECT * FROM images WHERE owner = ? AND content_hash = ?"
-        f" AND {visibility.live()} ORDER BY created_at LIMIT 1",
+        "SELECT * FROM images WHERE owner = ? AND objects_digest = ? AND status = 'ready'"
+        " ORDER BY created_at LIMIT 1",
         owner,
-        content_hash,
+        objects_digest,
     )
+
+
+# The rows whose bytes are stored under the keys of `?` (a storage id; a NULL object_id
+# means the row's own id), whatever their state: each is a reference to those objects.
+_REFERS_TO = "(object_id = ? OR (id = ? AND object_id IS NULL))"
+
+
+async def referring(db: D1Database, storage_id: str, limit: int = 10) -> list[dict]:
+    """Rows whose objects are stored under `storage_id`'s keys (some of them)."""
+    return await fetch_all(
+        db, f"SELECT * FROM images WHERE {_REFERS_TO} LIMIT ?", storage_id, storage_id, limit
+    )
+
+
+def objects_kept_statements(
+    db: D1Database, marker_id: str, storage_id: str, image_id: str
+) -> list[D1PreparedStatement]:
+    """For the batch that makes `image_id` share the objects under `storage_id`: the first
+    statement fails — and so aborts the batch — unless another completed row still refers
+    to them. It copies that row's owner into a marker row of `pending_writes` (the pattern
+    of db/pending_writes.commit_statements), and no such row means a NULL owner, which NOT
+    NULL refuses. A purge deletes the row before the objects and looks for references
+    after (services/images/updates.py), so either it sees the new row or the new row never
+    commits. The second statement deletes the marker."""
+    return [
+        db.prepare(
+            "INSERT INTO pending_writes (id, image_id, owner, keys, created_at)"
+            f" VALUES (?, '', (SELECT owner FROM images WHERE {_REFERS_TO}"
+            " AND status = 'ready' AND id != ? LIMIT 1), '[]', '')"
+        ).bind(marker_id, storage_id, storage_id, image_id),
+        db.prepare("DELETE FROM pending_writes WHERE id = ?").bind(marker_id),
+    ]
+
+
+async def storage_ids_among(db: D1Database, ids_json: str) -> set[str]:
+    """Which of the ids (one JSON array) some row, whatever its state, stores its bytes
+    under (the cron's sweep of objects that no row owns)."""
+    rows = await fetch_all(
+        db,
+        "SELECT object_id AS sid FROM images WHERE object_id IN (SELECT value FROM json_each(?))"
+        " UNION SELECT id FROM images WHERE object_id IS NULL"
+        " AND id IN (SELECT value FROM json_each(?))",
+        ids_json,
+        ids_json,
+    )
+    return {row["sid"] for row in rows}
 
 
 async def update_fields(db: D1Database, image_id: str, fields: dict, updated_at: str) -> int:

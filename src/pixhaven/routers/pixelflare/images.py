@@ -157,7 +157,7 @@ async def upload_bytes(image_id: str, request: Request, settings: SettingsDep, e
     )
     row = await direct_uploads.waiting_upload(env.DB, image_id)
     data = await request.body()  # its size is limited as it arrives (middleware.body_limit)
-    completed, _created = await direct_uploads.complete_upload(env, settings, row, data)
+    completed = await direct_uploads.complete_upload(env, settings, row, data)
     return await _resource(env, request, settings, completed)
 
 
@@ -254,8 +254,8 @@ async def delete_image(
         409,
         410,
         e404="No such image (or not the caller's)",
-        e409="An identical image exists, or another image of the album now has this "
-        "filename (CONFLICT); rename or delete it first",
+        e409="Another image of the album now has this filename (CONFLICT); rename or "
+        "delete it first",
         e410="Past the retention period: purged",
     ),
 )

@@ -287,7 +287,7 @@ async def generate(
         raise _bad_output(row["id"], f"{exc.error} ({exc.status})") from None
     model = OFFLINE_MODEL if offline else row["id"]
     cost = 0.0 if offline else cost_of(row, processed.width, processed.height, request["steps"])
-    image, created = await record_upload(
+    image = await record_upload(
         env,
         processed,
         NewImage(
@@ -318,7 +318,6 @@ async def generate(
                 "height": processed.height,
                 "steps": request["steps"],
                 "seed": request["seed"],
-                "new_image": created,
             },
         },
     )

@@ -29,6 +29,8 @@ from pixhaven.services.images.keys import (
     not_found_error,
     object_keys,
     original_key,
+    stored_key_of,
+    stored_original_key,
     valid_image_id,
     variant_key,
 )
@@ -78,7 +80,7 @@ async def serve_variant(
     """A named variant: from the R2 cache, or generated now (one rate-limited miss)."""
     key = variants.variant_object_key(row, variant)
     if key == original_key(row):
-        return await object_response(env, key, request)
+        return await object_response(env, stored_original_key(row), request)
 
     async def miss() -> bool:
         await variants.spend_miss(env, client_ip(request))
@@ -98,7 +100,8 @@ async def serve_r2(env: Env, request: Request, path: str, settings: Settings) ->
     if kind == "original":
         if path not in object_keys(row).values():
             raise not_found()
-        return await object_response(env, path, request)
+        # The image's own address, read where its bytes are (shared or not).
+        return await object_response(env, stored_key_of(row, path), request)
     name, extension = match["name"], match["ext"]
     if name in variants.VARIANTS:
         if extension != row["format"]:
@@ -131,7 +134,7 @@ async def serve_cdn_path(
     if row is None:
         raise not_found()
     if variant is None:
-        return await object_response(env, original_key(row), request)
+        return await object_response(env, stored_original_key(row), request)
     return await serve_variant(env, request, row, variant, settings)
 
 
@@ -164,7 +167,7 @@ async def serve_short_id(env: Env, request: Request, short_id: str) -> Response:
     row = await public_by_short_id(env, short_id)
     if row is None:
         raise not_found()
-    return await object_response(env, original_key(row), request)
+    return await object_response(env, stored_original_key(row), request)
 
 
 def _source_key(source: str, request: Request) -> str:

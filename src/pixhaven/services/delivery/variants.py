@@ -39,7 +39,13 @@ from pixhaven.db import images as image_table
 from pixhaven.db.visibility import is_live
 from pixhaven.errors import ApiError, invalid
 from pixhaven.services.delivery.objects import accepts
-from pixhaven.services.images.keys import CONTENT_TYPES, IMMUTABLE, original_key, variant_key
+from pixhaven.services.images.keys import (
+    CONTENT_TYPES,
+    IMMUTABLE,
+    original_key,
+    stored_original_key,
+    variant_key,
+)
 from pixhaven.services.jobs.registry import job_handler
 from pixhaven.settings import Settings
 
@@ -124,7 +130,7 @@ async def generate(
     enters Python). The result is read as bytes before `put`: R2 needs a known length and
     the Images result stream has none; variants are bounded (≤ 2048 px wide for named
     ones), so this is one small buffer."""
-    source = await env.BUCKET.get(original_key(row))
+    source = await env.BUCKET.get(stored_original_key(row))
     if source is None:
         raise ApiError(404, "Not found")
     output: ImageOutputOptions = {"format": CONTENT_TYPES[extension]}

@@ -18,9 +18,8 @@ if TYPE_CHECKING:
 
 
 async def upload(env: Env, processed: ProcessedImage, new: NewImage) -> tuple[dict, list[str]]:
-    """Record the upload; (row, its tags). The tags are read back after the write: a
-    duplicate answers with its own tags merged with the new ones."""
-    row, _created = await record_upload(env, processed, new)
+    """Record the upload; (row, its tags as stored)."""
+    row = await record_upload(env, processed, new)
     return row, (await table.tags_for(env.DB, [row["id"]]))[row["id"]]
 
 

@@ -11,8 +11,9 @@
    pending (the same URL may be retried until it expires). `created_at` is set to the
    completion time, so an image enters the newest-first keyset order when it becomes
    visible and a client paging through GET /v1/images never misses it.
-3. The same owner already having the same bytes live: the pending row is deleted (its tags
-   merged into the existing image) and the existing image is the answer.
+3. Bytes the owner has stored before complete the row like any others (its album,
+   filename, tags stay its own): the row then shares the earlier image's objects
+   (services/images/store.py, write_image).
 4. `purge_unfinished` (cron) removes rows whose bytes never arrived, with any objects.
 5. `cancel_upload` (DELETE /v1/images/{id} on a pending image) removes the row at once: its
    upload URL then answers 410 like any URL whose image no longer exists.
@@ -41,6 +42,7 @@ from pixhaven.services.images.keys import (
 )
 from pixhaven.services.images.pipeline import UploadOptions, process_upload
 from pixhaven.services.images.store import (
+    PROCESSED_COLUMNS,
     processed_columns,
     tag_statements,
     unique_filename,
@@ -65,6 +67,14 @@ STALE_ATTEMPT = timedelta(minutes=5)
 UNFINISHED_GRACE = timedelta(hours=1)
 FORMATS = ("jpg", "png", "gif", "webp", "avif")
 EXTENSION_ALIASES = {"jpeg": "jpg", "jpe": "jpg"}
+# What completing a pending row sets: its final name, what its bytes decide, and the
+# completion time.
+COMPLETED_COLUMNS = (
+    "filename",
+    *PROCESSED_COLUMNS,
+    "created_at",
+    "updated_at",
+)
 
 
 def _guessed_extension(filename: str | None) -> str:
@@ -158,6 +168,8 @@ async def create_pending(
         "webp_size": None,
         "avif_size": None,
         "content_hash": None,
+        "objects_digest": None,
+        "object_id": None,
         "placeholder": None,
         "alt": alt,
         "is_private": int(is_private),
@@ -205,11 +217,8 @@ async def waiting_upload(db: D1Database, image_id: str) -> dict:
     return row
 
 
-async def complete_upload(
-    env: Env, settings: Settings, row: dict, data: bytes
-) -> tuple[dict, bool]:
-    """Process `data` and complete the pending `row`. Returns (row, created): created is
-    False when the owner already had these bytes (the answer is then that image)."""
+async def complete_upload(env: Env, settings: Settings, row: dict, data: bytes) -> dict:
+    """Process `data` and complete the pending `row`. Returns the completed row."""
     db = env.DB
     image_id = row["id"]
     processed = await process_upload(env, data, settings, UploadOptions())
@@ -218,8 +227,6 @@ async def complete_upload(
     now = iso(moment)
     if not await table.claim_upload(db, image_id, now, iso(moment - STALE_ATTEMPT)):
         raise not_pending_error(await table.get(db, image_id), image_id)
-
-    fields: dict = {}  # the columns completion sets: built with the row, then the UPDATE's
 
     async def completed_row() -> dict:
         filename = row["filename"]
@@ -239,21 +246,22 @@ async def complete_upload(
                 db, row["owner"], row["album_id"], filename, row["short_id"], except_id=image_id
             )
         # Completion time, not creation time: see the module's docstring.
-        fields.update(
-            {
-                "filename": filename,
-                **processed_columns(processed),
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        return {**row, **fields, "status": "ready"}
+        return {
+            **row,
+            "filename": filename,
+            **processed_columns(processed),
+            "created_at": now,
+            "updated_at": now,
+            "status": "ready",
+        }
 
     async def taken_meanwhile(filename: str) -> ApiError:
         album = await album_table.get(db, row["album_id"])
         return filename_taken_error(filename, album["slug"] if album else None)
 
-    async def make_ready(_completed: dict, ending: list[D1PreparedStatement]) -> None:
+    async def make_ready(completed: dict, ending: list[D1PreparedStatement]) -> None:
+        # The columns completion sets (write_image decides the ones describing objects).
+        fields = {name: completed[name] for name in COMPLETED_COLUMNS}
         path_unique = row["album_id"] is not None and _named_by_client(row)
         changed, *_ = await db.batch(
             [
@@ -270,41 +278,15 @@ async def complete_upload(
                 409, "This upload URL has already been used", details={"image_id": image_id}
             )
 
-    async def drop_into(existing: dict) -> dict:
-        return await _answer_with_duplicate(env, row, existing)
-
     async def release() -> None:
         await table.release_upload(db, image_id, iso(utcnow()))
 
-    answer, created = await write_image(
-        env,
-        processed,
-        row["owner"],
-        build_row=completed_row,
-        commit=make_ready,
-        answer_duplicate=drop_into,
-        release=release,
+    await write_image(
+        env, processed, row["owner"], build_row=completed_row, commit=make_ready, release=release
     )
-    if not created:
-        return answer, False
     completed = await table.get(db, image_id)
     assert completed is not None  # made ready by the write above
-    return completed, True
-
-
-async def _answer_with_duplicate(env: Env, row: dict, existing: dict) -> dict:
-    """Drop the claimed row, moving its tags onto the image that already has the bytes."""
-    db = env.DB
-    now = iso(utcnow())
-    tags = (await table.tags_for(db, [row["id"]]))[row["id"]]
-    await db.batch(
-        [
-            *tag_statements(db, existing["owner"], existing["id"], tags, now),
-            tag_table.clear_statement(db, row["id"]),
-            table.delete_unfinished_statement(db, row["id"]),
-        ]
-    )
-    return existing
+    return completed
 
 
 # -- R2 presigned uploads: completing from the bucket -----------------------------------------
@@ -312,7 +294,7 @@ async def _answer_with_duplicate(env: Env, row: dict, existing: dict) -> dict:
 
 async def complete_from_bucket(env: Env, settings: Settings, row: dict) -> dict | None:
     """Complete a pending row from `uploads/{id}` if the client has put it there.
-    Returns the image row (or the duplicate it turned out to be), None if not uploaded yet."""
+    Returns the image row, None if not uploaded yet."""
     key = incoming_key(row["id"])
     head = await env.BUCKET.head(key)
     if head is None:
@@ -334,7 +316,7 @@ async def complete_from_bucket(env: Env, settings: Settings, row: dict) -> dict 
         return None
     data = await body_bytes(obj)
     try:
-        completed, _created = await complete_upload(env, settings, row, data)
+        completed = await complete_upload(env, settings, row, data)
     except ApiError as exc:
         if exc.status < 500 and exc.status != 409:
             await env.BUCKET.delete(key)  # rejected bytes: the URL may be used again

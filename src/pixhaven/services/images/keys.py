@@ -4,6 +4,15 @@ the errors for a malformed or unknown id.
 Object keys are derived here from the image's id, orientation and format, never from user
 input: `images/{orientation}/{id}.{ext}` (CattoPic's layout) plus `.webp` / `.avif` versions
 and `variants/{id}/{variant}.{ext}` for on-demand variants.
+
+Two kinds of keys, for identical uploads sharing their bytes (migration 0010):
+- an image's *address* keys (`original_key`, `version_key`, `object_keys`) name it in its
+  URLs (`/r2/{key}`) and are always built from its own id: what a client is given and
+  asks for, looked up by that id, so visibility is checked per image;
+- its *stored* keys (`stored_original_key`, `stored_keys`, `stored_key_of`) are where its
+  bytes are, built from `object_id`: its own id, or that of the earlier image of the owner
+  whose objects it shares. Reads go to stored keys, resolved through the image's row; a
+  stored key is never served by itself, so knowing one gives access to nothing.
 """
 
 import re
@@ -76,12 +85,34 @@ def variant_key(row: dict, variant: str, extension: str) -> str:
 
 
 def object_keys(row: dict) -> dict[str, str]:
-    """The stored versions of an image: original, and webp/avif when they exist."""
+    """The address keys of an image's versions: original, and webp/avif when they exist."""
     keys = {"original": original_key(row)}
     for version, size_column in (("webp", "webp_size"), ("avif", "avif_size")):
         if row.get(size_column) is not None:
             keys[version] = version_key(row, version)
     return keys
+
+
+def storage_id(row: dict) -> str:
+    """The id whose keys hold the image's bytes (NULL `object_id`: rows older than 0010)."""
+    return row.get("object_id") or row["id"]
+
+
+def stored_keys(row: dict) -> dict[str, str]:
+    """Where the versions `object_keys` names are stored."""
+    return object_keys({**row, "id": storage_id(row)})
+
+
+def stored_original_key(row: dict) -> str:
+    return original_key({**row, "id": storage_id(row)})
+
+
+def stored_key_of(row: dict, key: str) -> str:
+    """The stored key of one of the row's address keys (`key` must be one of them)."""
+    for version, address in object_keys(row).items():
+        if address == key:
+            return stored_keys(row)[version]
+    raise ValueError(f"{key} is not a version of image {row['id']}")
 
 
 def base_url(request: Request, settings: Settings) -> str:

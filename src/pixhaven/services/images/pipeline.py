@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import re
 from collections.abc import Awaitable
 from dataclasses import dataclass
@@ -76,7 +77,10 @@ class ProcessedImage:
     animated: bool
     frame_count: int
     original: bytes  # stored original: upright, private metadata removed
-    content_hash: str  # sha256 hex of the bytes as uploaded (deduplication key)
+    content_hash: str  # sha256 hex of the bytes as uploaded
+    # sha256 hex of the bytes as uploaded and of the options that made the stored objects
+    # from them: uploads with the same digest may share their objects (see `_digest`).
+    objects_digest: str
     placeholder: str  # ThumbHash, base64
     webp: bytes | None  # None for animated images or when not requested
     avif: bytes | None
@@ -140,10 +144,29 @@ async def process_upload(
         frame_count=header.frame_count,
         original=original,
         content_hash=content_hash,
+        objects_digest=_digest(content_hash, options, quality, bounds),
         placeholder=results[0],
         webp=versions.get("image/webp"),
         avif=versions.get("image/avif"),
     )
+
+
+def _digest(content_hash: str, options: UploadOptions, quality: int, bounds: dict) -> str:
+    """What decides the stored objects: the bytes and every option the steps above read
+    (quality as resolved from the settings). Same digest, same objects — up to an encoder
+    that is not byte-for-byte deterministic, which is why uploads share by this recipe and
+    not by comparing encoder outputs (services/images/store.py). Bump `v` whenever the
+    pipeline changes what it stores."""
+    recipe = {
+        "v": 1,
+        "bytes": content_hash,
+        "quality": quality,
+        "bounds": bounds,
+        "webp": options.generate_webp,
+        "avif": options.generate_avif,
+        "animation": options.preserve_animation,
+    }
+    return hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()
 
 
 def _reread(data: bytes, fmt: str) -> ImageHeader:

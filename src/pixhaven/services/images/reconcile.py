@@ -12,15 +12,18 @@ a write still in progress is never touched:
    first marked abandoned — from then on the write can no longer commit
    (db/pending_writes.commit_statements) — then its objects are deleted, except keys that a
    committed row or another entry of the same image still claims (two attempts at one
-   two-step upload put the same keys), then the entry. A crash in between leaves the
-   entry, and the next run repeats the step.
+   two-step upload put the same keys; images sharing the objects of an identical upload
+   refer to its keys), then the entry. A crash in between leaves the entry, and the next
+   run repeats the step.
 2. `sweep_orphans`: lists `images/`, `uploads/` and `variants/` in key order and deletes
-   objects older than the grace period whose image has no row (for `uploads/{id}`: no
-   row still waiting for its bytes) and no journal entry. This catches what the journal
-   cannot know about: objects of writes made before the journal existed, variants cached
-   while their image was being purged, an incoming upload whose row is gone. Keys of any
-   other shape are left alone, and so are `renders/` (stored renders have no row by
-   design: their URL is their only handle) and `fonts/`.
+   objects older than the grace period that no row refers to (`images/{o}/{id}.{ext}`: no
+   row stores its bytes under `id`, its own or one it shares; `variants/{id}/`: no row
+   `id`; `uploads/{id}`: no row still waiting for its bytes) and no journal entry names.
+   This catches what the journal cannot know about: objects of writes made before the
+   journal existed, variants cached while their image was being purged, objects whose last
+   referring row was purged by a process that died before deleting them, an incoming
+   upload whose row is gone. Keys of any other shape are left alone, and so are `renders/`
+   (stored renders have no row by design: their URL is their only handle) and `fonts/`.
 
 The sweep's work per run is bounded (`SWEEP_PAGES` listings of `SWEEP_PAGE_SIZE` keys).
 Where it stopped is kept in D1 (`cron_state`, as the last key examined) and the next run
@@ -41,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 from pixhaven.db import cron_state
 from pixhaven.db import images as table
 from pixhaven.db import pending_writes as journal
-from pixhaven.services.images.keys import object_keys
+from pixhaven.services.images.keys import stored_keys
 from pixhaven.timeutil import iso, utcnow
 
 if TYPE_CHECKING:
@@ -76,9 +79,11 @@ async def finish_interrupted_writes(
         try:
             await journal.abandon(db, entry["id"], iso(utcnow()))
             claimed = await journal.keys_of_other_writes(db, entry["image_id"], entry["id"])
-            row = await table.get(db, entry["image_id"])
-            if row is not None and row["status"] not in UNFINISHED:
-                claimed |= set(object_keys(row).values())
+            # A write stores under its image's own id: rows referring to that id (the image
+            # itself once completed, and any sharing its objects) claim their keys.
+            for row in await table.referring(db, entry["image_id"]):
+                if row["status"] not in UNFINISHED:
+                    claimed |= set(stored_keys(row).values())
             keys = [key for key in entry["keys"] if key not in claimed]
             if keys:
                 await env.BUCKET.delete(keys)
@@ -147,7 +152,7 @@ async def sweep_orphans(
 async def _delete_unowned(
     env: Env, objects: list[R2Object], shape: re.Pattern[str], cutoff: datetime
 ) -> int:
-    candidates: dict[str, str] = {}  # key → image id
+    candidates: dict[str, str] = {}  # key → image id (for images/: a storage id)
     for obj in objects:
         match = shape.fullmatch(obj.key)
         if match is not None and _naive_utc(obj.uploaded) <= cutoff:
@@ -156,12 +161,13 @@ async def _delete_unowned(
         return 0
     ids_json = json.dumps(sorted(set(candidates.values())))
     statuses = await table.statuses_among(env.DB, ids_json)
+    stored = await table.storage_ids_among(env.DB, ids_json)
     journaled = await journal.image_ids_among(env.DB, ids_json)
     orphans = [
         key
         for key, image_id in candidates.items()
         # A journaled image is an interrupted write: finish_interrupted_writes decides.
-        if image_id not in journaled and not _owned(key, statuses.get(image_id))
+        if image_id not in journaled and not _owned(key, statuses.get(image_id), image_id in stored)
     ]
     if orphans:
         await env.BUCKET.delete(orphans)
@@ -171,9 +177,14 @@ async def _delete_unowned(
     return len(orphans)
 
 
-def _owned(key: str, status: str | None) -> bool:
-    """Whether a row with `status` (None: no row) owns the object `key` of its image.
-    Incoming bytes (`uploads/{id}`) belong to a row still waiting for them only."""
+def _owned(key: str, status: str | None, stored: bool) -> bool:
+    """Whether the object `key` of image `id` is owned: `status` is the row `id`'s (None: no
+    row), `stored` whether any row stores its bytes under `id`. A version (`images/`) is
+    owned while some row refers to it — the image's own, or one sharing its objects;
+    incoming bytes (`uploads/{id}`) belong to a row still waiting for them only; variants
+    to their image's row."""
+    if key.startswith("images/"):
+        return stored
     if key.startswith("uploads/"):
         return status in UNFINISHED
     return status is not None

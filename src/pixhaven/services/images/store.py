@@ -5,11 +5,18 @@ Objects are written first and the row last, so a reader never meets a row withou
 objects; whatever fails in between is undone here, once for both paths. Object keys come
 from the row (services/images/keys.py), never from user input.
 
+Identical uploads (migration 0010): an upload whose bytes and options the owner has stored
+before is a new image like any other — own id, tags, album, filename, expiry, visibility —
+whose row points at the earlier image's objects (`object_id`) instead of storing them
+again. Every row pointing at objects is a reference to them; the last one purged deletes
+them (services/images/updates.py, purge_image).
+
 A write the process cannot undo itself (killed, or D1 unreachable) is not forgotten: before
 its first object is put, the keys are recorded in the `pending_writes` journal
 (db/pending_writes.py), and the batch that makes the row real also ends the entry. An entry
 that outlives the grace period is an interrupted write, which the cron gives up and removes
-(services/images/reconcile.py).
+(services/images/reconcile.py). A write that shares objects puts none: it has no entry,
+and nothing of it is left to remove.
 """
 
 from __future__ import annotations
@@ -30,8 +37,9 @@ from pixhaven.services.images.keys import (
     CONTENT_TYPES,
     IMMUTABLE,
     new_short_id,
-    object_keys,
     safe_filename,
+    storage_id,
+    stored_keys,
 )
 from pixhaven.services.images.pipeline import ProcessedImage
 from pixhaven.services.jobs.queue import enqueue
@@ -87,7 +95,8 @@ def tag_statements(db: D1Database, owner: str, image_id: str, tags: list[str], n
 
 
 def processed_columns(processed: ProcessedImage) -> dict:
-    """The `images` columns that an upload's processed bytes decide (both upload paths)."""
+    """The `images` columns that an upload's processed bytes decide (both upload paths).
+    `object_id` is decided by `write_image`."""
     return {
         "content_type": processed.content_type,
         "format": processed.extension,
@@ -99,8 +108,45 @@ def processed_columns(processed: ProcessedImage) -> dict:
         "webp_size": len(processed.webp) if processed.webp is not None else None,
         "avif_size": len(processed.avif) if processed.avif is not None else None,
         "content_hash": processed.content_hash,
+        "objects_digest": processed.objects_digest,
+        "object_id": None,
         "placeholder": processed.placeholder,
     }
+
+
+# The columns `processed_columns` sets.
+PROCESSED_COLUMNS = (
+    "content_type",
+    "format",
+    "width",
+    "height",
+    "orientation",
+    "animated",
+    "size",
+    "webp_size",
+    "avif_size",
+    "content_hash",
+    "objects_digest",
+    "object_id",
+    "placeholder",
+)
+
+
+# The columns that describe stored objects: an image sharing another's objects takes them
+# from that image's row, so that it describes exactly the bytes it serves.
+OBJECT_COLUMNS = (
+    "content_type",
+    "format",
+    "width",
+    "height",
+    "orientation",
+    "animated",
+    "size",
+    "webp_size",
+    "avif_size",
+    "placeholder",
+    "object_id",
+)
 
 
 async def write_image(
@@ -110,52 +156,59 @@ async def write_image(
     *,
     build_row: Callable[[], Awaitable[dict]],
     commit: Callable[[dict, list[D1PreparedStatement]], Awaitable[None]],
-    answer_duplicate: Callable[[dict], Awaitable[dict]],
     release: Callable[[], Awaitable[None]] | None = None,
-) -> tuple[dict, bool]:
+) -> dict:
     """Store one processed image of `owner`: the one writer behind both upload paths
-    (`record_upload`, and PixelFlare's `direct_uploads.complete_upload`), so deduplication,
-    object metadata, undoing and the journal are decided in one place.
+    (`record_upload`, and PixelFlare's `direct_uploads.complete_upload`), so sharing,
+    object metadata, undoing and the journal are decided in one place. Returns the row.
 
-    In order: if the owner already has these bytes live, `answer_duplicate(existing)` is the
-    answer and nothing is stored. Otherwise `build_row()` gives the row (with
-    `processed_columns`), the keys of its objects are recorded in the journal, the objects
-    are put, and `commit(row, ending)` runs the caller's D1 statement(s) that make the row
-    real in one batch with `ending`, the statements that end the journal entry (that batch
-    fails if the cron has given the write up). If any step fails, the objects written are
-    deleted (or handed to a durable deletion job) and the entry ended, so no object is left
-    without its row; should the process die instead, the entry tells the cron what to
-    delete. If the failure is an identical upload having won the UNIQUE race on the content
-    hash, the winner answers; otherwise `release()` gives back whatever the caller holds,
-    and the error is raised.
-
-    Returns (row, True) when stored, (the duplicate's answer, False) otherwise.
+    `build_row()` gives the row (with `processed_columns`). If the owner has an image whose
+    objects were made from the same bytes with the same options, the row shares them:
+    `commit(row, guard)` runs the caller's D1 statement(s) that make the row real in one
+    batch with `guard`, which fails unless a row still refers to those objects. Should it
+    fail that way (the other image was purged meanwhile), or if there is nothing to share,
+    the bytes are stored: the keys of the row's objects are recorded in the journal, the
+    objects are put, and `commit(row, ending)` runs with `ending`, the statements that end
+    the journal entry (that batch fails if the cron has given the write up). If any step
+    fails, the objects written are deleted (or handed to a durable deletion job) and the
+    entry ended, so no object is left without its row; should the process die instead, the
+    entry tells the cron what to delete. Then `release()` gives back whatever the caller
+    holds, and the error is raised.
     """
     written: list[str] = []
     write_id: str | None = None
     try:
-        existing = await table.find_by_hash(env.DB, owner, processed.content_hash)
-        if existing is not None:
-            return await answer_duplicate(existing), False
         row = await build_row()
+        shared = await table.find_shareable(env.DB, owner, processed.objects_digest)
+        if shared is not None:
+            sharing = {**row, **{column: shared[column] for column in OBJECT_COLUMNS}}
+            sharing["object_id"] = storage_id(shared)
+            guard = table.objects_kept_statements(
+                env.DB, "pw_" + secrets.token_hex(12) + ".share", sharing["object_id"], row["id"]
+            )
+            try:
+                await commit(sharing, guard)
+                return sharing
+            except Exception:
+                referring = await table.referring(env.DB, sharing["object_id"])
+                if any(other["status"] == "ready" for other in referring):
+                    raise  # not the guard: the objects are still there
+                # The image shared with was purged meanwhile: store the bytes after all.
+        row = {**row, "object_id": row["id"]}
         write_id = "pw_" + secrets.token_hex(12)
         await journal.insert(
-            env.DB, write_id, row["id"], owner, list(object_keys(row).values()), iso(utcnow())
+            env.DB, write_id, row["id"], owner, list(stored_keys(row).values()), iso(utcnow())
         )
         await _put_objects(env, processed, row, written)
         await commit(row, journal.commit_statements(env.DB, write_id))
-    except Exception as exc:
+    except Exception:
         await delete_objects_or_defer(env, written, owner)
         if write_id is not None:
             await _end_journal_entry(env, write_id)
-        duplicate = await table.find_by_hash(env.DB, owner, processed.content_hash)
-        if duplicate is not None and "UNIQUE" in str(exc).upper():
-            # Lost a race with an identical upload: answer with the winner.
-            return await answer_duplicate(duplicate), False
         if release is not None:
             await release()
         raise
-    return row, True
+    return row
 
 
 async def _end_journal_entry(env: Env, write_id: str) -> None:
@@ -172,7 +225,7 @@ async def _end_journal_entry(env: Env, write_id: str) -> None:
 async def _put_objects(env: Env, processed: ProcessedImage, row: dict, written: list[str]) -> None:
     """Put the row's versions, each key appended to `written` as soon as it is stored."""
     bodies = {"original": processed.original, "webp": processed.webp, "avif": processed.avif}
-    for version, key in object_keys(row).items():
+    for version, key in stored_keys(row).items():
         await env.BUCKET.put(
             key,
             bodies[version],
@@ -185,13 +238,12 @@ async def _put_objects(env: Env, processed: ProcessedImage, row: dict, written: 
         written.append(key)
 
 
-async def record_upload(env: Env, processed: ProcessedImage, new: NewImage) -> tuple[dict, bool]:
-    """Store a processed upload: objects first, then the row and its tags in one D1 batch.
+async def record_upload(env: Env, processed: ProcessedImage, new: NewImage) -> dict:
+    """Store a processed upload: objects first (unless it shares an identical upload's),
+    then the row and its tags in one D1 batch. Returns the row.
 
-    Returns (row, created). The same owner uploading the same bytes gets the existing image
-    back (its tags merged with the new ones) and nothing new is stored. If the batch fails,
-    the objects just written are deleted — or, should that fail too, handed to a durable
-    deletion job — so no object is left without its row.
+    If the batch fails, the objects just written are deleted — or, should that fail too,
+    handed to a durable deletion job — so no object is left without its row.
     """
     db = env.DB
 
@@ -241,24 +293,9 @@ async def record_upload(env: Env, processed: ProcessedImage, new: NewImage) -> t
             ]
         )
 
-    async def merge_into(existing: dict) -> dict:
-        return await _merge_duplicate(env, existing, new)
-
     return await write_image(
-        env,
-        processed,
-        new.owner,
-        build_row=build_row,
-        commit=insert_with_tags,
-        answer_duplicate=merge_into,
+        env, processed, new.owner, build_row=build_row, commit=insert_with_tags
     )
-
-
-async def _merge_duplicate(env: Env, existing: dict, new: NewImage) -> dict:
-    if new.tags:
-        now = iso(utcnow())
-        await env.DB.batch(tag_statements(env.DB, existing["owner"], existing["id"], new.tags, now))
-    return existing
 
 
 async def delete_objects_or_defer(env: Env, keys: list[str], owner: str | None = None) -> None:

@@ -1,8 +1,13 @@
 """Changing images after upload: metadata edits, soft delete and restore, and the purge
 that finally removes rows and objects.
 
-Purging is idempotent and ordered objects-first: a crash between deleting the objects and
-deleting the row leaves a row that the next purge finishes, never an orphaned object.
+Purging is idempotent. An image's stored objects may be shared with other images of the
+owner (identical uploads, services/images/store.py): the row is deleted first, and the
+objects only when no row refers to them any more — checked after the row is gone, so a
+write that starts sharing them meanwhile either commits before (and is seen) or cannot
+commit at all (db/images.objects_kept_statements). Its cached variants are its own and go
+before the row. A crash between deleting the row and deleting the objects leaves objects
+that no row refers to, which the cron's sweep deletes (services/images/reconcile.py).
 Purges that fail are handed to a durable `image.purge` job and retried with backoff.
 """
 
@@ -18,8 +23,8 @@ from pixhaven.db import images as table
 from pixhaven.db import tags as tag_table
 from pixhaven.errors import ApiError
 from pixhaven.interop import given
-from pixhaven.services.images.keys import object_keys
-from pixhaven.services.images.store import tag_statements
+from pixhaven.services.images.keys import storage_id, stored_keys
+from pixhaven.services.images.store import delete_objects_or_defer, tag_statements
 from pixhaven.services.jobs.queue import enqueue
 from pixhaven.services.jobs.registry import job_handler
 from pixhaven.timeutil import iso, utcnow
@@ -90,18 +95,7 @@ async def restore(env: Env, row: dict, retention_days: int) -> dict:
     # An album image's CDN path may have been taken while it was deleted (its name was
     # free for a new upload or a rename): restoring it would make the path ambiguous.
     path_unique = row["album_id"] is not None
-    try:
-        restored_rows = await table.restore(
-            env.DB, row["id"], iso(utcnow()), path_unique=path_unique
-        )
-    except Exception as exc:
-        if "UNIQUE" in str(exc).upper():
-            raise ApiError(
-                409,
-                "An identical image exists; delete it before restoring this one",
-                details={"image_id": row["id"]},
-            ) from None
-        raise
+    restored_rows = await table.restore(env.DB, row["id"], iso(utcnow()), path_unique=path_unique)
     if not restored_rows and path_unique:
         await _refuse_taken_path(env, row)
     restored = await table.get(env.DB, row["id"])
@@ -124,9 +118,9 @@ async def _refuse_taken_path(env: Env, row: dict) -> None:
         )
 
 
-async def _keys_of(env: Env, row: dict) -> list[str]:
-    """Every object of an image: its versions and any cached variants."""
-    keys = list(object_keys(row).values())
+async def _variant_keys(env: Env, row: dict) -> list[str]:
+    """The image's cached variants (`variants/{id}/`: never shared)."""
+    keys: list[str] = []
     cursor = None
     while True:
         # No `cursor` on the first page: workerd refuses `cursor: null`.
@@ -138,12 +132,18 @@ async def _keys_of(env: Env, row: dict) -> list[str]:
 
 
 async def purge_image(env: Env, image_id: str) -> bool:
-    """Delete an image's objects, then its row. Safe to repeat; False if already gone."""
+    """Delete an image's variants, its row, then its stored objects unless another row
+    still refers to them. Safe to repeat; False if already gone."""
     row = await table.get(env.DB, image_id)
     if row is None:
         return False
-    await env.BUCKET.delete(await _keys_of(env, row))
+    variant_keys = await _variant_keys(env, row)
+    if variant_keys:
+        await env.BUCKET.delete(variant_keys)
     await env.DB.batch([table.delete_statement(env.DB, image_id)])
+    if not await table.referring(env.DB, storage_id(row), limit=1):
+        # The last reference is gone: no write can start sharing these objects any more.
+        await delete_objects_or_defer(env, list(stored_keys(row).values()), row["owner"])
     return True
 
 

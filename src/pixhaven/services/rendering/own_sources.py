@@ -36,7 +36,12 @@ from pixhaven.errors import ApiError
 from pixhaven.interop import body_bytes
 from pixhaven.services.delivery import cdn_paths, variants
 from pixhaven.services.delivery.objects import check_safe, parse_key
-from pixhaven.services.images.keys import object_keys, original_key
+from pixhaven.services.images.keys import (
+    object_keys,
+    original_key,
+    stored_key_of,
+    stored_original_key,
+)
 from pixhaven.settings import Settings
 from pixhaven.timeutil import now_iso
 
@@ -114,7 +119,7 @@ class OwnImages:
         )
 
     async def _key(self, raw: str) -> str | None:
-        """The object key the (still percent-encoded) path serves, or None when it serves no
+        """The stored key of what the (still percent-encoded) path serves, or None when it serves no
         public image."""
         path = unquote(raw)
         try:
@@ -123,7 +128,7 @@ class OwnImages:
             segments = path[1:].split("/")
             if len(segments) == 1:
                 row = await cdn_paths.public_by_short_id(self.env, segments[0])
-                return original_key(row) if row is not None else None
+                return stored_original_key(row) if row is not None else None
             if len(segments) in (3, 4):
                 owner, album, filename = segments[:3]
                 variant = segments[3] if len(segments) == 4 else None
@@ -133,7 +138,7 @@ class OwnImages:
                 row = await cdn_paths.public_at_cdn_path(self.env, owner, album, filename)
                 if row is None:
                     return None
-                return await self._variant(row, variant) if variant else original_key(row)
+                return await self._variant(row, variant) if variant else stored_original_key(row)
         except ApiError as exc:  # a malformed or unsafe path: served by nothing
             if exc.status in (400, 404):
                 return None
@@ -148,7 +153,7 @@ class OwnImages:
         if row is None:
             return None
         if kind == "original":
-            return key if key in object_keys(row).values() else None
+            return stored_key_of(row, key) if key in object_keys(row).values() else None
         name, extension = match["name"], match["ext"]
         if name in variants.VARIANTS:
             return await self._variant(row, name) if extension == row["format"] else None
@@ -158,7 +163,9 @@ class OwnImages:
         """A named variant's key, generated now if it is not cached (one rate-limited miss,
         as on the CDN)."""
         key = variants.variant_object_key(row, name)
-        if key == original_key(row) or await self.env.BUCKET.head(key) is not None:
+        if key == original_key(row):
+            return stored_original_key(row)
+        if await self.env.BUCKET.head(key) is not None:
             return key
         await variants.spend_miss(self.env, self.client_ip)
         return await variants.generate_variant(self.env, row, name, self.settings)

@@ -4,8 +4,8 @@ variables) and store the result, answering `{url, id, createdAt, width, height, 
 - Raster formats (png, jpeg, webp, avif) become an *image* (`source = "render"`, `template`
   = the template uid): they take the upload pipeline (services/images/pipeline) and
   `record_upload`, so they get WebP/AVIF versions and a placeholder and appear in
-  `/api/images` and `/v1/images` like any image. Rendering the same pixels twice answers
-  the existing image (uploads deduplicate by content hash).
+  `/api/images` and `/v1/images` like any image. Rendering the same pixels twice makes two
+  images that share their stored objects (as identical uploads do).
 - `svg` is never stored as an image (SPEC §3): it is kept as a download-only object under
   `renders/{id}.svg` and served by `GET /image/renders/{id}.svg` with
   `Content-Type: image/svg+xml`, `Content-Security-Policy: default-src 'none'`,

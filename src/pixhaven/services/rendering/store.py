@@ -47,7 +47,7 @@ async def store_image_render(
     """Store rendered image bytes as an image; Pictify's `{url, id, createdAt, width,
     height}`."""
     processed = await process_upload(env, data, settings, UploadOptions())
-    row, _ = await record_upload(
+    row = await record_upload(
         env,
         processed,
         NewImage(owner=owner, original_name=name, source="render", template=template),
