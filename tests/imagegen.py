@@ -23,7 +23,7 @@ def image_bytes(
 
 
 def unique_jpeg(seed: int, width: int = 64, height: int = 48) -> bytes:
-    """Different bytes for each seed (uploads of the same bytes are deduplicated)."""
+    """Different bytes for each seed (uploads of the same bytes share their objects)."""
     return image_bytes(width, height, "JPEG", color=(seed * 37 % 256, seed * 91 % 256, 128))
 
 
