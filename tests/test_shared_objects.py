@@ -150,6 +150,27 @@ async def test_cattopic_identical_uploads_are_two_images_sharing_one_copy(client
     await assert_nothing_left(env)
 
 
+async def test_tags_of_sharing_images_are_renamed_counted_and_deleted_per_image(client, admin, env):
+    data = unique_jpeg(314)
+    first = await cattopic_upload(client, admin, data, tags="sea")
+    second = await cattopic_upload(client, admin, data, tags="sky,sea")
+    renamed = await client.put("/api/tags/sky", json={"newName": "clouds"}, headers=admin)
+    assert renamed.status_code == 200, renamed.text
+    tags = (await client.get("/api/tags", headers=admin)).json()["tags"]
+    assert {tag["name"]: tag["count"] for tag in tags} == {"clouds": 1, "sea": 2}
+    for image, expected in ((first, ["sea"]), (second, ["clouds", "sea"])):
+        details = (await client.get(f"/api/images/{image['id']}", headers=admin)).json()
+        assert sorted(details["image"]["tags"]) == expected
+    # Deleting a tag deletes the images carrying it: here only the second.
+    deleted = await client.delete("/api/tags/clouds", headers=admin)
+    assert deleted.json()["deletedImages"] == 1
+    assert await cleanup(client, admin) == 1
+    await run_scheduled(env)
+    for url in urls_of(first):
+        await served(client, url)
+    assert (await client.get("/api/images", headers=admin)).json()["total"] == 1
+
+
 async def test_the_cron_purges_expired_sharing_images_one_by_one(client, admin, env):
     data = unique_jpeg(302)
     first = await cattopic_upload(client, admin, data, expiry_minutes=5)
