@@ -461,3 +461,26 @@ async def test_a_reupload_whose_first_image_is_purged_meanwhile_stores_its_bytes
     await run_scheduled(env)
     assert len(await keys_in(env, "images/")) == 3
     assert await count(env, "SELECT COUNT(*) AS n FROM pending_writes") == 0
+
+
+async def test_images_stored_before_migration_0010_keep_working(client, admin, env):
+    """Rows from before sharing existed have no object_id (their objects are under their own
+    id) and no digest: they serve, are not shared with, and are purged as before."""
+    data = unique_jpeg(315)
+    old = await cattopic_upload(client, admin, data)
+    await (
+        env.DB.prepare("UPDATE images SET object_id = NULL, objects_digest = NULL WHERE id = ?")
+        .bind(old["id"])
+        .run()
+    )
+    for url in urls_of(old):
+        await served(client, url)
+    new = await cattopic_upload(client, admin, data)
+    assert len(await keys_in(env, "images/")) == 6  # the old row's objects are not shared
+    await run_scheduled(env)
+    assert len(await keys_in(env, "images/")) == 6
+    assert (await client.delete(f"/api/images/{old['id']}", headers=admin)).status_code == 200
+    assert await cleanup(client, admin) == 1
+    assert await keys_in(env, "images/") == {
+        urlsplit(url).path.removeprefix("/r2/") for url in urls_of(new)
+    }
