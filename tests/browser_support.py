@@ -24,9 +24,9 @@ def require_browser() -> None:
     except ImportError:
         missing = "Playwright is not installed (pip install -e '.[test]')"
     else:
-        if find_executable(os.environ.get("BROWSER_EXECUTABLE")) is not None:
+        if find_executable() is not None:
             return
-        missing = "no Chromium found (apt-get install chromium, or set BROWSER_EXECUTABLE)"
+        missing = "no Chromium on PATH (apt-get install chromium)"
     if os.environ.get("PIXHAVEN_REQUIRE_BROWSER") == "1":
         pytest.fail(missing)
     pytest.skip(missing)

@@ -57,6 +57,15 @@ def split_frames(body: bytes) -> list[bytes]:
     return frames
 
 
+def test_the_app_client_speaks_this_contract():
+    from pixhaven.services.rendering import browser as client
+
+    assert (client.CONTRACT_ORIGIN, client.FRAMES_MEDIA_TYPE) == (
+        CONTRACT_ORIGIN,
+        FRAMES_MEDIA_TYPE,
+    )
+
+
 async def test_screenshot_size_background_and_text(browser):
     headers, body = await shot(browser, html=CARD, width=300, height=200)
     assert headers.get("content-type") == "image/png"
