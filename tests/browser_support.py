@@ -97,6 +97,44 @@ class RecordingServer(ThreadingHTTPServer):
         self.server_close()
 
 
+class RawListener:
+    """A loopback TCP listener and UDP socket that record anything arriving (WebRTC's STUN
+    and TURN do not speak HTTP)."""
+
+    def __init__(self):
+        import socket
+
+        self.tcp = socket.create_server(("127.0.0.1", 0))
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", 0))
+        self.tcp_port, self.udp_port = self.tcp.getsockname()[1], self.udp.getsockname()[1]
+        self.received: list[str] = []
+        for sock, kind in ((self.tcp, "tcp"), (self.udp, "udp")):
+            threading.Thread(target=self._listen, args=(sock, kind), daemon=True).start()
+
+    def _listen(self, sock, kind: str) -> None:
+        while True:
+            try:
+                if kind == "tcp":
+                    connection, _ = sock.accept()
+                    connection.close()
+                else:
+                    sock.recvfrom(2048)
+            except OSError:  # closed by stop()
+                return
+            self.received.append(kind)
+
+    def stop(self) -> None:
+        import socket
+
+        for sock in (self.tcp, self.udp):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+
+
 def private_address() -> str | None:
     """This machine's own address on its network when that is a private one (as in most
     containers and LANs), for a listener a page must not reach even with the loopback

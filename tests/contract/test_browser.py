@@ -11,7 +11,14 @@ from pypdf import PdfReader
 
 from pixhaven.bindings.browser import CONTRACT_ORIGIN, FRAMES_MEDIA_TYPE
 from pixhaven.interop import as_bytes
-from tests.browser_support import RecordingServer, dark_pixels, image, near, private_address
+from tests.browser_support import (
+    RawListener,
+    RecordingServer,
+    dark_pixels,
+    image,
+    near,
+    private_address,
+)
 
 WHITE, RED, GREEN, BLUE = (255, 255, 255), (255, 0, 0), (0, 255, 0), (0, 0, 255)
 CARD = (
@@ -273,6 +280,9 @@ async def test_page_cannot_reach_private_destinations(browser):
         f"fetch('{v4.url}/fetch').catch(() => 0);"
         f"const x = new XMLHttpRequest(); x.open('GET', '{v6.url}/xhr'); x.send();"
         f"try {{ new WebSocket('ws://127.0.0.1:{v4.server_address[1]}/ws') }} catch (e) {{}}"
+        f"navigator.sendBeacon('{v4.url}/beacon', 'x'); new EventSource('{v4.url}/events');"
+        "new Worker(URL.createObjectURL(new Blob(["
+        f"\"fetch('{v4.url}/worker').catch(() => 0)\"])));"
         f"setTimeout(() => {{ location.href = '{v4.url}/navigate' }}, 50);"
         "</script>" + (f"<img src='{private.url}/private'>" if private else "") + "</body>"
     )
@@ -315,3 +325,37 @@ async def test_redirects_to_private_addresses_are_blocked(loopback_browser):
         server.stop()
         if private is not None:
             private.stop()
+
+
+async def test_webrtc_cannot_reach_private_destinations(browser):
+    """STUN (UDP) and TURN (TCP) go around request interception: from the page itself and
+    from a fresh iframe's realm, nothing arrives at the test's loopback listeners."""
+    listener = RawListener()
+    servers = (
+        f"[{{urls: 'stun:127.0.0.1:{listener.udp_port}'}}, "
+        f"{{urls: 'turn:127.0.0.1:{listener.tcp_port}?transport=tcp', "
+        "username: 'u', credential: 'p'}]"
+    )
+    page = (
+        "<body><script>"
+        "function gather(realm) {"
+        f"  const pc = new realm.RTCPeerConnection({{iceServers: {servers}}});"
+        "  pc.createDataChannel('x');"
+        "  return pc.createOffer().then((offer) => pc.setLocalDescription(offer)).then(() =>"
+        "    new Promise((done) => { pc.onicegatheringstatechange = () =>"
+        "      pc.iceGatheringState === 'complete' && done(); }));"
+        "}"
+        "const frame = document.createElement('iframe'); document.body.appendChild(frame);"
+        "Promise.allSettled([window, frame.contentWindow].map((realm) =>"
+        "  new Promise((go) => go(gather(realm)))))"
+        "  .then((results) => { window.outcome = results.map((r) => r.status).join(); });"
+        "</script></body>"
+    )
+    try:
+        _, body = await shot(
+            browser, html=page, width=50, height=50, waitForFunction="window.outcome"
+        )
+        assert image(body).size == (50, 50)
+        assert listener.received == []
+    finally:
+        listener.stop()

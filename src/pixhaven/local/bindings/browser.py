@@ -48,6 +48,7 @@ ARGS = [
     "--disable-sync",
     "--dns-prefetch-disable",
     "--disable-threaded-animation",
+    "--force-webrtc-ip-handling-policy=disable_non_proxied_udp",
 ]
 INSTALL_HINT = (
     "install Chromium (`apt-get install chromium`, or `playwright install chromium`) or set "
@@ -249,6 +250,7 @@ class LocalBrowser:
         try:
             await context.route("**/*", guard.handle)
             await context.route_web_socket("**/*", lambda socket: socket.close())
+            await context.add_init_script(script=pages.NO_WEBRTC)
             for code in scripts:
                 await context.add_init_script(script=pages.library_script(code))
             page = await context.new_page()

@@ -43,6 +43,18 @@ LIBRARY_LOADER = """(() => {
   });
   observer.observe(document, { childList: true });
 })();"""
+# WebRTC opens its own UDP and TCP connections (STUN, TURN), which no request interception
+# sees: a page could reach private addresses with them. Every frame loses the API before
+# its own scripts run (Chromium also gets --force-webrtc-ip-handling-policy).
+NO_WEBRTC = """(() => {
+  for (const name of ["RTCPeerConnection", "webkitRTCPeerConnection", "RTCDataChannel",
+                      "RTCIceTransport", "RTCRtpSender", "RTCRtpReceiver", "WebTransport"]) {
+    try {
+      Object.defineProperty(globalThis, name, { value: undefined, writable: false,
+                                                configurable: false });
+    } catch (e) {}
+  }
+})();"""
 PAGE_SIZE = "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
 
 
