@@ -5,17 +5,21 @@ The page's document, images, fonts, CSS, scripts, XHR/fetch and iframes are fetc
 this process with httpx after `pixhaven.net.fetch.check_destination` (scheme, host name,
 address literals, and every address the name resolves to), and handed to Chromium with
 `route.fulfill`. Redirects are followed here, one hop at a time, each hop checked again:
-Chromium never follows a redirect itself, because it never sees one (Playwright does not
-route redirect hops of a request it let through). A refused request is aborted, so it fails
-inside the page and never reaches its destination. Other schemes (`file:`, `ftp:`,
+Chromium never follows a redirect itself, because it never sees one. That matters twice
+over: Playwright routes no redirect hop of a request it let through (`route.continue_`),
+and a 3xx handed over with `route.fulfill` is followed by Chromium without routing the next
+request either (checked: it went straight to DNS). So no answer is fulfilled with a
+`Location`. A navigation that was redirected keeps its first URL as the page's address.
+A refused request is aborted, so it fails inside the page and never reaches its
+destination. Other schemes (`file:`, `ftp:`,
 `chrome:` …) are aborted; `data:` and `blob:` never leave the browser and are not routed.
 
 `allow_loopback` (the test-only BROWSER_TEST_ALLOW_LOOPBACK) lets loopback address
 literals (127.0.0.0/8, ::1) through for the test suite's own servers; nothing else changes.
 
 Residual risk, accepted: as in `remote_fetch`, DNS rebinding between our check and httpx's
-own resolution. Request bodies and headers are passed on; cookies stay in the context,
-which lives for one render.
+own resolution. Request bodies and headers (cookies included: Chromium scopes them to
+their site, and the context lives for one render) are passed on.
 """
 
 from __future__ import annotations
@@ -34,8 +38,15 @@ MAX_RESPONSE_BYTES = 25_000_000  # one sub-resource
 MAX_PAGE_BYTES = 100_000_000  # everything one render fetches
 MAX_REDIRECTS = 5
 # Hop-by-hop, or describing the encoded body httpx has already decoded.
-DROP_RESPONSE_HEADERS = {"content-encoding", "content-length", "transfer-encoding", "connection"}
-DROP_REQUEST_HEADERS = {"host", "content-length", "connection", "accept-encoding", "cookie"}
+# (`location`: see above.)
+DROP_RESPONSE_HEADERS = {
+    "content-encoding",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "location",
+}
+DROP_REQUEST_HEADERS = {"host", "content-length", "connection", "accept-encoding"}
 
 
 class PageGuard:
