@@ -321,6 +321,19 @@ async def test_redirects_to_private_addresses_are_blocked(loopback_browser):
         assert server.requests.count("/after-redirect") == 1
         if private is not None:
             assert private.requests == []
+        # The page's own navigation: a redirect to a loopback page is followed, one to a
+        # private address fails the render.
+        hop = server.url + "/redirect-to?"
+        _, body = await shot(loopback_browser, url=hop + server.url + "/page", width=50, height=50)
+        assert near(image(body).convert("RGB").getpixel((10, 10)), GREEN)
+        status, _, body = await call(loopback_browser, "screenshot", url=hop + "http://10.0.0.1/")
+        error_of(status, body, 422, "NAVIGATION_FAILED")
+        if private is not None:
+            status, _, body = await call(
+                loopback_browser, "screenshot", url=hop + private.url + "/private"
+            )
+            error_of(status, body, 422, "NAVIGATION_FAILED")
+            assert private.requests == []
     finally:
         server.stop()
         if private is not None:
