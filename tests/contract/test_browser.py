@@ -243,6 +243,21 @@ async def test_endless_script_times_out_and_the_browser_recovers(browser):
     assert image(body).size == (64, 48)
 
 
+async def test_concurrent_calls_each_get_their_own_page(browser):
+    import asyncio
+
+    colours = ["#ff0000", "#00ff00", "#0000ff", "#ffffff"]
+    answers = await asyncio.gather(
+        *(
+            shot(browser, html=f"<body style='background:{c}'></body>", width=40, height=30)
+            for c in colours
+        )
+    )
+    for colour, (_, body) in zip(colours, answers, strict=True):
+        expected = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+        assert near(image(body).convert("RGB").getpixel((20, 15)), expected)
+
+
 async def test_url_source_through_the_test_loopback_allowance(loopback_browser, browser):
     server = RecordingServer()
     try:
