@@ -24,12 +24,21 @@ def require_browser() -> None:
     except ImportError:
         missing = "Playwright is not installed (pip install -e '.[test]')"
     else:
-        if find_executable() is not None:
+        if find_executable() is not None or playwright_download():
             return
-        missing = "no Chromium on PATH (apt-get install chromium)"
+        missing = "no Chromium on PATH (apt-get install chromium) or from playwright install"
     if os.environ.get("PIXHAVEN_REQUIRE_BROWSER") == "1":
         pytest.fail(missing)
     pytest.skip(missing)
+
+
+def playwright_download() -> bool:
+    """Whether `playwright install chromium` put a browser where Playwright looks (what
+    LocalBrowser launches when no Chromium is on PATH)."""
+    from pathlib import Path
+
+    root = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache/ms-playwright")
+    return any(root.glob("chromium*/chrome-linux*/chrome"))
 
 
 PAGE = (
