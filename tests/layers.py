@@ -134,8 +134,9 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     # the Worker must never load it.
     "local": (),
     # The Images emulation decodes in this process, so it draws on the same decoded-pixel
-    # budget as the app's own decodes (on Cloudflare the binding decodes elsewhere).
-    "local.bindings": ("local.bindings", "bindings", "interop", "decode_budget"),
+    # budget as the app's own decodes (on Cloudflare the binding decodes elsewhere). The
+    # browser emulation fetches what its pages load under the app's outbound rules (`net`).
+    "local.bindings": ("local.bindings", "bindings", "interop", "decode_budget", "net"),
     "local.runtime": (*WORKER_LAYERS, "local"),
 }
 

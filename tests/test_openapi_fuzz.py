@@ -19,6 +19,7 @@ from fastapi.routing import APIRoute
 
 from pixhaven import routers
 from pixhaven.app import create_app
+from pixhaven.local.bindings.browser import find_executable
 from pixhaven.local.runtime.server import with_env
 
 from .conftest import ADMIN_TOKEN
@@ -66,6 +67,9 @@ SLOW = {
     "POST /pdf/multi-page",
     "POST /templates/{uid}/render",
 }
+# Answered by the browser binding (`html`/`url`): where no Chromium is installed that is a
+# documented 503 BROWSER_NOT_AVAILABLE, so there the no-5xx check is left out for them.
+NEEDS_BROWSER = {"POST /image"}
 READS_BODY = re.compile(
     r"json_object\(request\)|json_body\(request\)|_json\(request\)|"
     r"read_upload_form\(|request\.body\(\)|request\.json\(\)"
@@ -149,6 +153,8 @@ def test_openapi_document_matches_the_app(fuzz_schema, label):
     method, path = label.split(" ", 1)
     operation = fuzz_schema[path][method]
     checks = [not_a_server_error, status_code_conformance]
+    if label in NEEDS_BROWSER and find_executable() is None:
+        checks.remove(not_a_server_error)
     if label not in VALID_BUT_REFUSED:
         checks.append(positive_data_acceptance)
 

@@ -170,19 +170,6 @@ async def test_expired_idempotency_keys_are_forgotten(client, admin, env):
     assert (await run_scheduled(env))["idempotency_keys_purged"] == 1
 
 
-@pytest.mark.parametrize(
-    "body,what",
-    [
-        ({"html": "<h1>Hi</h1>"}, "html"),
-        ({"url": "https://example.com"}, "url"),
-        ({**CARD, "html": "<p>x</p>"}, "html"),
-    ],
-)
-async def test_html_and_url_inputs_are_refused(client, admin, body, what):
-    error = assert_error_envelope(await client.post("/image", json=body, headers=admin), 422)
-    assert "does not render HTML" in error["error"] and what in error["error"]
-
-
 @pytest.mark.parametrize("path", ["/image/canvas", "/image/agent-screenshot", "/gif/capture"])
 async def test_html_routes_are_refused(client, admin, path):
     error = assert_error_envelope(

@@ -7,17 +7,13 @@ because the header handling in question is uvicorn's (`proxy_headers`, trusted f
 127.0.0.1 by default), which an in-process ASGI client never exercises.
 """
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from .conftest import ADMIN_TOKEN, ROOT
+from .conftest import ADMIN_TOKEN
+from .dev_server import run_dev_server
 from .imagegen import image_bytes
 
 # One header a proxy would set, each, claiming the same client.
@@ -35,59 +31,6 @@ def spoofed(ip: str) -> list[dict[str, str]]:
     return [{name: value.format(ip=ip)} for name, value in SPOOFS.items()] + [
         {name: value.format(ip=ip) for name, value in SPOOFS.items()}  # all at once
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def write_config(folder: Path, dev_vars: dict[str, str], rate_limit: int) -> Path:
-    """The repository's wrangler.toml with the migrations found from `folder` and the rate
-    limit lowered; `dev_vars` as .dev.vars beside it (they override [vars])."""
-    text = (ROOT / "wrangler.toml").read_text()
-    text = text.replace(
-        'migrations_dir = "migrations"', f'migrations_dir = "{ROOT / "migrations"}"'
-    )
-    limiter = "simple = { limit = 100, period = 60 }"
-    assert limiter in text
-    text = text.replace(limiter, f"simple = {{ limit = {rate_limit}, period = 60 }}")
-    (folder / "wrangler.toml").write_text(text)
-    (folder / ".dev.vars").write_text("".join(f'{k}="{v}"\n' for k, v in dev_vars.items()))
-    return folder / "wrangler.toml"
-
-
-def run_dev_server(folder: Path, allowed_ips: str, rate_limit: int = 100) -> Iterator[str]:
-    config = write_config(
-        folder, {"ADMIN_TOKEN": ADMIN_TOKEN, "ALLOWED_IPS": allowed_ips}, rate_limit
-    )
-    port = free_port()
-    command = [sys.executable, "-m", "pixhaven.local.runtime.cli"]
-    command += ["--state-dir", str(folder / "state"), "--config", str(config)]
-    command += ["dev", "--host", "127.0.0.1", "--port", str(port)]
-    log = folder / "server.log"  # a file, not a pipe: a full pipe would stall the server
-    with log.open("w") as output:
-        server = subprocess.Popen(command, cwd=folder, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_DEADLINE
-        while True:
-            assert server.poll() is None, log.read_text()
-            try:
-                httpx.get(f"{url}/health", timeout=5, trust_env=False)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "pixhaven dev did not start"
-                time.sleep(0.1)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 @pytest.fixture(scope="module")

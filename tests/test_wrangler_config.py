@@ -52,6 +52,7 @@ def test_deploy_dry_run_lists_every_binding(tmp_path):
         ("env.AI", "AI"),
         ("env.JOBS", "Queue"),
         ("env.RATE_LIMITER", "Rate Limit"),
+        ("env.BROWSER", "Worker"),  # service binding to the companion browser Worker
     ]:
         line = next((l for l in output.splitlines() if l.startswith(binding + " ")), None)
         assert line is not None and kind in line, f"{binding} missing:\n{output}"

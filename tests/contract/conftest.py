@@ -45,3 +45,41 @@ async def r2(request, tmp_path):
     else:
         bridge = request.getfixturevalue("miniflare")
         yield await bridge.fresh_r2()
+
+
+# The browser binding (`env.BROWSER`): every test takes an object with the contract's
+# `fetch(url, method=, body=)` shape. "local" is LocalBrowser (Playwright + Chromium); the
+# companion Worker's page logic, driven over HTTP, plugs in here as a second name whose
+# fixture yields an adapter with the same `fetch`.
+BROWSER_IMPLEMENTATIONS = ["local"]
+
+
+@pytest.fixture(scope="session")
+def local_browsers():
+    """(strict, loopback-allowed) LocalBrowsers shared by the session: each launches its
+    Chromium once, on first use."""
+    import asyncio
+
+    from pixhaven.local.bindings.browser import LocalBrowser
+    from pixhaven.local.runtime.browser_scripts import ScriptCache
+    from tests.browser_support import require_browser
+
+    require_browser()
+    scripts = ScriptCache().ensure
+    strict = LocalBrowser(None, allow_loopback=False, script_path=scripts)
+    loopback = LocalBrowser(None, allow_loopback=True, script_path=scripts)
+    yield strict, loopback
+    for browser in (strict, loopback):
+        asyncio.run(browser.close())
+
+
+@pytest.fixture(params=BROWSER_IMPLEMENTATIONS)
+def browser(request):
+    """A browser with the default outbound rules (no loopback)."""
+    return request.getfixturevalue("local_browsers")[0]
+
+
+@pytest.fixture(params=BROWSER_IMPLEMENTATIONS)
+def loopback_browser(request):
+    """A browser told (test-only) to let loopback destinations through."""
+    return request.getfixturevalue("local_browsers")[1]

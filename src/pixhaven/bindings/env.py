@@ -11,6 +11,7 @@ from collections.abc import Awaitable
 from typing import Protocol
 
 from pixhaven.bindings.ai import Ai
+from pixhaven.bindings.browser import Browser
 from pixhaven.bindings.d1 import D1Database
 from pixhaven.bindings.images import ImagesBinding
 from pixhaven.bindings.queue import Queue
@@ -53,8 +54,8 @@ class EnvVars(Protocol):
 
 class Env(EnvVars, Protocol):
     """The bindings of wrangler.toml, plus the vars. Code reads a binding as
-    `env.DB`; `RATE_LIMITER` is also read with `getattr(env, "RATE_LIMITER", None)`, so an
-    env without one still serves."""
+    `env.DB`; `RATE_LIMITER` and `BROWSER` are read with `getattr(env, NAME, None)`, so an
+    env without them still serves (without a browser the HTML routes answer 503)."""
 
     @property
     def DB(self) -> D1Database: ...
@@ -68,6 +69,8 @@ class Env(EnvVars, Protocol):
     def RATE_LIMITER(self) -> RateLimiter: ...
     @property
     def AI(self) -> Ai: ...
+    @property
+    def BROWSER(self) -> Browser: ...
 
 
 class FontInstaller(Protocol):

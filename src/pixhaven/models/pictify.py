@@ -3,11 +3,12 @@
 Documentation only: the handlers read the JSON themselves and services/rendering/render.py,
 services/rendering/gif_pdf.py and services/rendering/templates.py check it (their messages
 are the API's). A
-component document is Craftr's (render/document.py); `html`/`url` inputs are accepted by
-Pictify but answered 422 here, so the only value these schemas allow for them is null.
+component document is Craftr's (render/document.py). `POST /image` renders `html`/`url`
+with the browser binding; the other routes' `html`/`url` inputs are answered 422 here, so
+the only value their schemas allow for them is null.
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -54,13 +55,17 @@ def _template_uid() -> Any:
 
 
 class GenerateImageBody(Document):
-    """A component document (as Craftr's `POST /api/v1/image`), or a template uid with
-    variables (`width`/`height` then override the template's canvas)."""
+    """`html` or `url`, screenshot by the browser binding (services/rendering/html.py: width
+    and height default to 1200 x 630 there); or a component document (as Craftr's
+    `POST /api/v1/image`), or a template uid with variables (`width`/`height` then override
+    the template's canvas)."""
 
     model_config = ConfigDict(
         defer_build=True,
         json_schema_extra={
             "anyOf": [
+                {"required": ["html"]},
+                {"required": ["url"]},
                 {"required": ["components"]},
                 {"required": ["template"]},
                 {"required": ["templateUid"]},
@@ -76,8 +81,18 @@ class GenerateImageBody(Document):
     templateId: str | None = _template_uid()
     variables: dict[str, Any] | None = Field(None, description="name: value, for a template")
     format: str | None = Field(None, json_schema_extra=FORMAT)
-    html: Any = _unsupported()
-    url: Any = _unsupported()
+    html: str | None = Field(None, description="HTML to render (a document or a fragment)")
+    url: str | None = Field(None, description="http(s) URL to screenshot; not with html")
+    fileExtension: Literal["png", "jpg", "jpeg", "webp"] | None = Field(
+        None, description="html/url output type (default png); `format` is accepted too"
+    )
+    quality: int | None = Field(None, ge=1, le=100, description="jpeg/webp, default 85")
+    deviceScaleFactor: float | None = Field(None, ge=1, le=3, description="default 1")
+    transparent: bool | None = Field(None, description="transparent background (png/webp)")
+    selector: str | None = Field(None, description="crop to the first matching element")
+    fullPage: bool | None = Field(None, description="the whole scrollable page")
+    waitForSelector: str | None = Field(None, description="wait for this element first")
+    waitForTimeout: int | None = Field(None, ge=0, le=30_000, description="ms after load")
 
 
 class GifFrame(Document):

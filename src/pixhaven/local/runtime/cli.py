@@ -6,6 +6,8 @@
     pixhaven keys list
     pixhaven keys revoke KEY_ID
     pixhaven fonts install [--family NAME] [--remote]
+    pixhaven browser check
+    pixhaven browser install-scripts
 
 All commands work on the state folder (`--state-dir`, default `.pixhaven`) and read
 settings from wrangler.toml / .dev.vars (`--config`).
@@ -77,6 +79,14 @@ def _parser() -> argparse.ArgumentParser:
         "--remote",
         action="store_true",
         help="upload to the Cloudflare R2 bucket with wrangler instead",
+    )
+
+    browser = commands.add_parser("browser", help="the local headless browser").add_subparsers(
+        dest="browser_command", required=True
+    )
+    browser.add_parser("check", help="start the browser and render a test page")
+    browser.add_parser(
+        "install-scripts", help="fetch the scripts pages may ask for (fabric.js) with npm"
     )
     return parser
 
@@ -166,12 +176,44 @@ async def _fonts(args: argparse.Namespace, config: LocalConfig) -> int:
     return 0
 
 
+async def _browser(args: argparse.Namespace, config: LocalConfig) -> int:
+    import json
+
+    from pixhaven.bindings.browser import CONTRACT_ORIGIN
+    from pixhaven.local.runtime import browser_scripts
+    from pixhaven.local.runtime.env import build_browser
+    from pixhaven.settings import Settings
+
+    if args.browser_command == "install-scripts":
+        await asyncio.to_thread(browser_scripts.install_all)
+        return 0
+    browser = build_browser(config.vars, Settings())
+    page = {"html": "<p>Pixhaven</p>", "width": 200, "height": 100}
+    try:
+        response = await browser.fetch(
+            CONTRACT_ORIGIN + "/screenshot", method="POST", body=json.dumps(page)
+        )
+        if response.status != 200:
+            print(f"pixhaven: {json.loads(await response.text())['error']['message']}")
+            return 2
+        print(f"The browser works: rendered a {len(await response.arrayBuffer())}-byte PNG.")
+        return 0
+    finally:
+        await browser.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     config = load_config(args.config)
     from pixhaven.errors import ApiError
 
-    runner = {"dev": _dev, "migrate": _migrate, "keys": _keys, "fonts": _fonts}[args.command]
+    runner = {
+        "dev": _dev,
+        "migrate": _migrate,
+        "keys": _keys,
+        "fonts": _fonts,
+        "browser": _browser,
+    }[args.command]
     try:
         return asyncio.run(runner(args, config))
     except KeyboardInterrupt:

@@ -13,11 +13,13 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, cast
 
 from pixhaven.local.bindings.ai import OfflineImageModel, RestAi, build_ai
+from pixhaven.local.bindings.browser import LocalBrowser
 from pixhaven.local.bindings.d1 import LocalD1
 from pixhaven.local.bindings.images import LocalImages
 from pixhaven.local.bindings.queue import LocalQueue
 from pixhaven.local.bindings.r2 import LocalR2
 from pixhaven.local.bindings.ratelimit import LocalRateLimiter
+from pixhaven.local.runtime.browser_scripts import ScriptCache
 from pixhaven.local.runtime.config import LocalConfig
 from pixhaven.local.runtime.fonts import LocalFontInstaller
 from pixhaven.local.runtime.migrations import apply_migrations
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from pixhaven.bindings.env import Env, LocalHooks
     from pixhaven.bindings.queue import MessageBatch
 
-BINDING_NAMES = ("DB", "BUCKET", "IMAGES", "JOBS", "RATE_LIMITER", "AI")
+BINDING_NAMES = ("DB", "BUCKET", "IMAGES", "JOBS", "RATE_LIMITER", "AI", "BROWSER")
 
 
 class LocalEnv:
@@ -44,6 +46,7 @@ class LocalEnv:
     JOBS: LocalQueue
     RATE_LIMITER: LocalRateLimiter
     AI: RestAi | OfflineImageModel
+    BROWSER: LocalBrowser
     FONT_INSTALLER: LocalFontInstaller
 
     def __init__(
@@ -56,6 +59,7 @@ class LocalEnv:
         JOBS: LocalQueue,
         RATE_LIMITER: LocalRateLimiter,
         AI: RestAi | OfflineImageModel,
+        BROWSER: LocalBrowser,
         FONT_INSTALLER: LocalFontInstaller,
     ):
         for name, value in variables.items():
@@ -66,6 +70,7 @@ class LocalEnv:
         self.JOBS = JOBS
         self.RATE_LIMITER = RATE_LIMITER
         self.AI = AI
+        self.BROWSER = BROWSER
         self.FONT_INSTALLER = FONT_INSTALLER
 
     if TYPE_CHECKING:
@@ -75,6 +80,7 @@ class LocalEnv:
 
     async def close(self) -> None:
         await self.JOBS.close()
+        await self.BROWSER.close()
         self.DB.close()
 
 
@@ -97,6 +103,19 @@ def admin_token_for(state_dir: Path, variables: dict[str, str]) -> str:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(token + "\n")
     return token
+
+
+def build_browser(variables: dict[str, str], settings: Settings) -> LocalBrowser:
+    """The local browser, from local-only settings (README, "HTML rendering"):
+    BROWSER_EXECUTABLE names the Chromium; BROWSER_TEST_ALLOW_LOOPBACK (test suite only) lets
+    pages reach loopback addresses, where the tests' own HTTP servers listen."""
+    allow = (variables.get("BROWSER_TEST_ALLOW_LOOPBACK") or "").strip().lower()
+    return LocalBrowser(
+        (variables.get("BROWSER_EXECUTABLE") or "").strip() or None,
+        allow_loopback=allow in ("1", "true", "yes"),
+        max_pixels=settings.max_decoded_pixels or settings.max_upload_pixels,
+        script_path=ScriptCache().ensure,
+    )
 
 
 async def build_local_env(
@@ -127,6 +146,7 @@ async def build_local_env(
         # Workers AI over the REST API with CLOUDFLARE_ACCOUNT_ID + CLOUDFLARE_API_TOKEN, else
         # the offline preview model (local/bindings/ai.py).
         AI=build_ai(variables),
+        BROWSER=build_browser(variables, settings),
         # Not a Cloudflare binding: copies a missing font into the bucket on first use.
         FONT_INSTALLER=LocalFontInstaller(),
     )

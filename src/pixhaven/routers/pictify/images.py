@@ -1,18 +1,20 @@
-"""Pictify generation: `POST /image` (a component document, or a template uid with
-variables), and the HTML/URL inputs this deployment refuses with a 422
-(`html`/`url` on /image, `/image/canvas`, `/image/agent-screenshot`, `/gif/capture`).
+"""Pictify generation: `POST /image` (`html` or `url` through the browser binding, a
+component document, or a template uid with variables), and the browser inputs this
+deployment still refuses with a 422 (`/image/canvas`, `/image/agent-screenshot`,
+`/gif/capture`).
 
 Answer: `201 Created` with `{url, id, createdAt, width, height, format}` — a stored image is
 a new resource (Pictify's document lists both 200 and 201; 201 is what "created" means).
-Scope `render`. Logic lives in services/rendering/render.py; the render-and-store flow this
-shares with `POST /templates/{uid}/render` in routers/pictify/rendering.py.
+Scope `render`. Logic lives in services/rendering/render.py (documents) and
+services/rendering/html.py (html/url); the render-and-store flow this shares with
+`POST /templates/{uid}/render` in routers/pictify/rendering.py.
 """
 
 from fastapi import APIRouter, Request, Response
 
 from pixhaven.errors import invalid
 from pixhaven.models.common import ERROR_RESPONSES, errors
-from pixhaven.routers.pictify.rendering import generate
+from pixhaven.routers.pictify.rendering import generate, generate_from_html
 from pixhaven.routers.pictify.shapes import ANSWER, GENERATE_BODY
 from pixhaven.routers.requests import (
     FIELD_LIST_BODY_ERRORS,
@@ -30,14 +32,30 @@ router = APIRouter(tags=["Pictify"], responses=ERROR_RESPONSES)
     "/image",
     summary="Generate an image (Pictify)",
     status_code=201,
-    responses=ANSWER,
+    responses={
+        **ANSWER,
+        **errors(
+            413,
+            422,
+            502,
+            503,
+            504,
+            e413="A remote image is too large, or the screenshot has too many pixels",
+            e422="The page could not be loaded or its URL is not allowed (NAVIGATION_FAILED), "
+            "`selector` matched nothing (SELECTOR_NOT_FOUND), a refused remote image, or an "
+            "Idempotency-Key reused with another request",
+            e502="The browser failed (BROWSER_FAILED)",
+            e503="Fonts are not installed in the bucket, or no browser is available "
+            "for html/url (BROWSER_NOT_AVAILABLE; README, HTML rendering)",
+            e504="The page did not render within its time limit (RENDER_TIMEOUT)",
+        ),
+    },
     openapi_extra=GENERATE_BODY,
 )
 async def create_image(request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep):
     body = await read_json(request, FIELD_LIST_BODY_ERRORS)
-    for field in generation.HTML_INPUTS:
-        if body.get(field) is not None:
-            raise generation.html_not_supported(f"The `{field}` input")
+    if any(body.get(field) is not None for field in generation.HTML_INPUTS):
+        return await generate_from_html(request, env, settings, identity, body, "POST /image")
     template_uid = generation.template_uid_of(body)
     if template_uid is None and not isinstance(body.get("components"), list):
         raise invalid(

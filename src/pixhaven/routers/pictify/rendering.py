@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
+from pixhaven.errors import invalid
 from pixhaven.routers.pictify.shapes import answer
 from pixhaven.security.auth import Identity
 from pixhaven.services.images.keys import base_url
-from pixhaven.services.rendering import idempotency, templates
+from pixhaven.services.rendering import html, idempotency, templates
 from pixhaven.services.rendering import render as generation
 from pixhaven.services.rendering.own_sources import own_images
 from pixhaven.settings import Settings
@@ -69,6 +70,27 @@ async def generate(
             media_type,
             template_uid,
             own_images(env, settings, request),
+        )
+        return 201, stored
+
+    return await idempotent_answer(request, env, identity, route, body, produce)
+
+
+async def generate_from_html(
+    request: Request, env: Env, settings: Settings, identity: Identity, body: dict, route: str
+) -> JSONResponse:
+    """Screenshot the body's `html` or `url` with the browser and store it: `201`."""
+    if body.get("components") is not None or generation.template_uid_of(body):
+        raise invalid(
+            "Send html or url, or a component document or template, not both",
+            field="html",
+            explanation="html/url cannot be combined with components or a template",
+            as_list=True,
+        )
+
+    async def produce():
+        stored = await html.render_and_store(
+            env, settings, identity.owner, identity.key_id, base_url(request, settings), body
         )
         return 201, stored
 
