@@ -11,6 +11,9 @@ Benchmarks so far:
 - latency (bench/latency.py): /api/random and list pages at 1k vs 100k images. Target: flat.
 - render card (bench/render_card.py): a 1200x630 card to PNG by Pixhaven vs satori +
   resvg-js (npm, bench/node_modules). SPEC §5 target: at least 1.5x faster.
+- HTML card (bench/html_card.py): the same card as HTML through the warm local browser
+  binding, printed as ratios to the component renderer and to satori + resvg-js (no target:
+  it says what a Pictify HTML render costs next to a component document). Needs Chromium.
 - memory (bench/memory.py): peak RSS of `pixhaven dev` above idle for each image of the
   bounded-memory issue, one request and four at once. Target: 600 MB and 1.2 GB.
 """
@@ -53,6 +56,7 @@ def bench_import(runs: int = 7) -> dict:
 
 
 def main() -> int:
+    from html_card import bench_html_card
     from latency import bench_latency
     from memory import bench_memory, over_target
     from render_card import bench_render_card
@@ -69,6 +73,8 @@ def main() -> int:
             f"(min {result['min_ms']:.1f} ms), target {result['target_ms']:.0f} ms, "
             f"ratio {ratio:.2f} -> {verdict}"
         )
+    print()
+    bench_html_card()
     print()
     failed |= over_target(bench_memory())
     return 1 if failed else 0
