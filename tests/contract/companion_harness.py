@@ -125,3 +125,20 @@ class Harness:
             self.process.kill()
             self.process.wait(timeout=10)
         self.errors.close()
+
+
+def node_script(script: str, stdin: str) -> str:
+    """The output of a Node script of browser/test/ given `stdin`; skipped without Node."""
+    node = shutil.which("node")
+    if node is None:
+        skip_or_fail("node is not installed")
+    completed = subprocess.run(
+        [str(node), str(BROWSER_DIR / "test" / script)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=BROWSER_DIR,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout

@@ -25,7 +25,7 @@ from PIL import Image
 
 from pixhaven.bindings.browser import CONTRACT_ORIGIN, FRAMES_MEDIA_TYPE
 from pixhaven.interop import as_bytes
-from tests.contract.companion_harness import Harness
+from tests.contract.companion_harness import Harness, node_script
 
 BLUE = (51, 102, 204)
 RED = (255, 0, 0)
@@ -465,3 +465,99 @@ async def test_navigation_redirected_to_a_private_address_fails(browser, pages, 
         "NAVIGATION_FAILED",
     )
     assert secret.requests == []
+
+
+URLS = [
+    "http://example.com/",
+    "https://images.example.org:8443/a.png?x=1",
+    "http://8.8.8.8/",
+    "http://[2606:4700:4700::1111]/",
+    "http://[::ffff:8.8.8.8]/",
+    "http://[64:ff9b::808:808]/",
+    "http://127.0.0.1/",
+    "http://127.1/",
+    "http://0x7f.1/",
+    "http://0x7f000001/",
+    "http://2130706433/",
+    "http://017700000001/",
+    "http://0177.0.0.1/",
+    "http://0/",
+    "http://0.0.0.0/",
+    "http://10.1.2.3/",
+    "http://172.16.0.1/",
+    "http://172.31.255.255/",
+    "http://172.32.0.1/",
+    "http://192.168.1.1/",
+    "http://100.64.0.1/",
+    "http://100.127.255.255/",
+    "http://100.128.0.1/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://169.254.1.1/",
+    "http://100.100.100.200/",
+    "http://168.63.129.16/",
+    "http://192.0.0.192/",
+    "http://192.0.2.1/",
+    "http://198.18.0.1/",
+    "http://203.0.113.9/",
+    "http://224.0.0.1/",
+    "http://239.255.255.250/",
+    "http://240.0.0.1/",
+    "http://255.255.255.255/",
+    "http://[::1]/",
+    "http://[::]/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://[::ffff:7f00:1]/",
+    "http://[::ffff:169.254.169.254]/",
+    "http://[::127.0.0.1]/",
+    "http://[64:ff9b::a00:1]/",
+    "http://[2002:7f00:1::]/",
+    "http://[2002:a9fe:a9fe::]/",
+    "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+    "http://[fe80::1]/",
+    "http://[fc00::1]/",
+    "http://[fd00:ec2::254]/",
+    "http://[ff02::1]/",
+    "http://[2001:db8::1]/",
+    "http://localhost/",
+    "http://LOCALHOST./",
+    "http://api.localhost/",
+    "http://printer.local/",
+    "http://metadata.google.internal/",
+    "http://metadata/",
+    "http://intranet/",
+    "http://router.lan/",
+    "http://nas.home.arpa/",
+    "http://user:secret@example.com/",
+    "file:///etc/passwd",
+    "ftp://example.com/",
+    "gopher://example.com/",
+]
+
+
+def test_the_companion_refuses_what_remote_fetch_refuses():
+    """src/addresses.js and pixhaven.net.addresses agree on every URL above."""
+    from pixhaven.net.addresses import split_url
+    from pixhaven.net.errors import RemoteFetchError
+
+    answers = json.loads(node_script("refusals.mjs", json.dumps(URLS)))
+    disagreements = []
+    for url, why in zip(URLS, answers):
+        try:
+            split_url(url)
+            python_refuses = False
+        except RemoteFetchError:
+            python_refuses = True
+        if python_refuses != (why is not None):
+            disagreements.append((url, why))
+    assert disagreements == []
+    loaded = [url for url, why in zip(URLS, answers) if why is None]
+    assert loaded == [*URLS[:6], "http://172.32.0.1/", "http://100.128.0.1/"]  # public ones
+
+
+def test_data_urls_are_loaded_and_other_schemes_are_not():
+    answers = json.loads(
+        node_script(
+            "refusals.mjs", json.dumps(["data:image/png;base64,AAAA", "blob:x", "ws://a.b/"])
+        )
+    )
+    assert answers[0] is None and answers[1] and answers[2]
