@@ -60,11 +60,9 @@ async function withCloudflareBrowser(env, use) {
     return await use(browser);
   } finally {
     // disconnect, not close: the session stays open for the next call to reuse.
-    try {
-      browser.disconnect();
-    } catch {
-      // already gone
-    }
+    await Promise.resolve()
+      .then(() => browser.disconnect())
+      .catch(() => {}); // already gone
   }
 }
 
