@@ -22,6 +22,7 @@ const timeoutError = (ms) => new ContractError(504, "RENDER_TIMEOUT", `the rende
  * `libraries: ["fabric"]`); `options.allowLoopbackPorts` the test harness's exception.
  */
 export async function render(browser, request, options = {}) {
+  await guardBrowser(browser, options);
   const context = await (browser.createBrowserContext
     ? browser.createBrowserContext()
     : browser.createIncognitoBrowserContext());
@@ -38,6 +39,39 @@ export async function render(browser, request, options = {}) {
     // Closing the context ends its pages and every script still running in them.
     await context.close().catch(() => {});
   }
+}
+
+const guardedBrowsers = new WeakMap();
+
+/**
+ * The browser-wide net under the per-page interception (guardRequests): a page can open
+ * windows (`window.open`, a link or form with `target="_blank"`), and a new window's
+ * requests are not the opener page's, so page-level interception never sees them. DevTools'
+ * Fetch domain enabled on the browser target pauses every request that no page-level
+ * interception takes, whatever window or worker it comes from; the same rules apply. Once
+ * per connected Browser (the Worker connects per call, the test harness once).
+ */
+async function guardBrowser(browser, options) {
+  if (!guardedBrowsers.has(browser)) {
+    const ready = (async () => {
+      const session = await browser.target().createCDPSession();
+      session.on("Fetch.requestPaused", ({ requestId, request }) => {
+        const refused = request.url.startsWith(DOCUMENT_URL) || urlRefusal(request.url, options);
+        const reply = refused
+          ? session.send("Fetch.failRequest", { requestId, errorReason: "BlockedByClient" })
+          : session.send("Fetch.continueRequest", { requestId });
+        reply.catch(() => {});
+      });
+      await session.send("Fetch.enable", { patterns: [{ urlPattern: "*" }] });
+    })();
+    guardedBrowsers.set(browser, ready);
+    ready.catch((error) => {
+      // Where the browser target refuses (a browser we do not control), pages keep their own
+      // interception; new windows there leave from Cloudflare's network (README.md).
+      console.warn("no browser-wide request guard:", error?.message ?? error);
+    });
+  }
+  await guardedBrowsers.get(browser).catch(() => {});
 }
 
 async function renderIn(context, request, options, deadline) {

@@ -431,10 +431,15 @@ async def test_nothing_the_page_loads_reaches_private_addresses(browser, pages, 
         <iframe src="data:text/html,<script>new WebSocket('ws://127.0.0.1:{s}/data-frame')</script>">
         </iframe>
         <iframe src="http://127.0.0.1:{p}/redirect?to=http://127.0.0.1:{s}/frame-redirect"></iframe>
+        <a id="popup" target="_blank" href="http://127.0.0.1:{s}/popup-link">x</a>
+        <form id="form" target="_blank" action="http://127.0.0.1:{s}/popup-form"></form>
         <link rel="stylesheet" href="http://127.0.0.1:{s}/style.css">
         <div style="background:url(http://127.0.0.1:{s}/background.png)">x</div>
         <script>
           fetch("http://127.0.0.1:{s}/fetch").catch(() => {{}});
+          window.open("http://127.0.0.1:{s}/popup-open");
+          document.getElementById("popup").dispatchEvent(new MouseEvent("click"));
+          document.getElementById("form").submit();
           navigator.sendBeacon && navigator.sendBeacon("http://127.0.0.1:{s}/beacon");
           try {{ new WebSocket("ws://127.0.0.1:{s}/socket"); }} catch (e) {{}}
           try {{
