@@ -22,22 +22,28 @@ const timeoutError = (ms) => new ContractError(504, "RENDER_TIMEOUT", `the rende
  * `libraries: ["fabric"]`); `options.allowLoopbackPorts` the test harness's exception.
  */
 export async function render(browser, request, options = {}) {
-  await guardBrowser(browser, options);
-  const context = await (browser.createBrowserContext
-    ? browser.createBrowserContext()
-    : browser.createIncognitoBrowserContext());
   let timer;
   const expired = new Promise((_, reject) => {
     timer = setTimeout(() => reject(timeoutError(request.timeout)), request.timeout);
   });
-  const work = renderIn(context, request, options, Date.now() + request.timeout);
+  const opened = (async () => {
+    await guardBrowser(browser, options);
+    return browser.createBrowserContext
+      ? browser.createBrowserContext()
+      : browser.createIncognitoBrowserContext();
+  })();
+  let contextOpen = false;
+  opened.then(() => (contextOpen = true)).catch(() => {});
+  const work = opened.then((context) => renderIn(context, request, options, Date.now() + request.timeout));
   work.catch(() => {}); // after a timeout its rejection (the context closing) is expected
   try {
     return await Promise.race([work, expired]);
   } finally {
     clearTimeout(timer);
-    // Closing the context ends its pages and every script still running in them.
-    await context.close().catch(() => {});
+    // Closing the context ends its pages and every script still running in them. One still
+    // being opened when time ran out is closed when it arrives.
+    const closing = opened.then((context) => context.close()).catch(() => {});
+    if (contextOpen) await closing;
   }
 }
 

@@ -417,6 +417,7 @@ async def test_scripts_are_time_boxed(browser):
 async def test_nothing_the_page_loads_reaches_private_addresses(browser, pages, secret):
     s, p = secret.port, pages.server_address[1]
     html = f"""
+        <meta http-equiv="refresh" content="0;url=http://127.0.0.1:{s}/refresh">
         <body style="margin:0">
         <div style="position:fixed;z-index:1;right:0;bottom:0;width:20px;height:20px;
                     background:rgb(255,0,0)"></div>
