@@ -417,7 +417,6 @@ async def test_scripts_are_time_boxed(browser):
 async def test_nothing_the_page_loads_reaches_private_addresses(browser, pages, secret):
     s, p = secret.port, pages.server_address[1]
     html = f"""
-        <meta http-equiv="refresh" content="0;url=http://127.0.0.1:{s}/refresh">
         <body style="margin:0">
         <div style="position:fixed;z-index:1;right:0;bottom:0;width:20px;height:20px;
                     background:rgb(255,0,0)"></div>
@@ -460,6 +459,16 @@ async def test_nothing_the_page_loads_reaches_private_addresses(browser, pages, 
     assert near(picture.convert("RGB").getpixel((290, 190)), RED)  # the page itself rendered
     assert secret.requests == []
     assert f"/redirect?to=http://127.0.0.1:{s}/redirected" in pages.requests  # type: ignore[attr-defined]
+
+
+async def test_the_page_cannot_navigate_itself_to_a_private_address(browser, secret):
+    for html in [
+        f'<meta http-equiv="refresh" content="0;url=http://127.0.0.1:{secret.port}/refresh">',
+        f'<script>location.href = "http://127.0.0.1:{secret.port}/location";</script>',
+    ]:
+        status, _, _ = await call(browser, "screenshot", html=html, waitUntil="networkidle")
+        assert status in (200, 422)  # the page, or its failed navigation; never the secret
+    assert secret.requests == []
 
 
 async def test_navigation_redirected_to_a_private_address_fails(browser, pages, secret):
