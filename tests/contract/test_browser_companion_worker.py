@@ -99,7 +99,7 @@ def worker() -> Iterator[str]:
             process.wait(timeout=10)
         log.close()
         shutil.rmtree(scratch, ignore_errors=True)
-        shutil.rmtree(BROWSER_DIR / ".wrangler", ignore_errors=True)
+        shutil.rmtree(BROWSER_DIR / ".wrangler", ignore_errors=True)  # wrangler dev's scratch
 
 
 def post(base: str, path: str, body: object, method: str = "POST") -> httpx.Response:
