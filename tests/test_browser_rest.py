@@ -185,6 +185,26 @@ async def test_pdf_with_a_preset_and_with_a_paper_size():
     }
 
 
+async def test_defaults_and_fields_that_do_not_apply():
+    cloudflare = Cloudflare(
+        lambda request: httpx.Response(
+            200, content=png_bytes(), headers={"content-type": "image/png"}
+        )
+    )
+    await call(cloudflare, "screenshot", html="<p>", quality=50, fullPage=True, selector="#a")
+    await call(cloudflare, "screenshot", html="<p>", type="jpeg", omitBackground=True, width=800.0)
+    first, second = cloudflare.bodies
+    assert first["viewport"] == {"width": 1280, "height": 720, "deviceScaleFactor": 1}
+    assert first["screenshotOptions"] == {"type": "png", "omitBackground": False, "fullPage": False}
+    assert first["selector"] == "#a"
+    assert second["viewport"]["width"] == 800
+    assert second["screenshotOptions"] == {
+        "type": "jpeg",
+        "omitBackground": False,
+        "fullPage": False,
+    }
+
+
 def never_called(request: httpx.Request) -> httpx.Response:
     raise AssertionError(f"Cloudflare should not have been asked: {request.url}")
 
@@ -212,7 +232,7 @@ async def test_what_the_rest_api_cannot_do_needs_the_companion(name, fields, nee
         ({"html": "x", "url": "https://example.com/"}, (400, "INVALID_REQUEST")),
         ({"html": "x", "width": 5001}, (400, "INVALID_REQUEST")),
         ({"html": "x", "type": "gif"}, (400, "INVALID_REQUEST")),
-        ({"html": "x", "quality": 80}, (400, "INVALID_REQUEST")),  # png has no quality
+        ({"html": "x", "type": "jpeg", "quality": 101}, (400, "INVALID_REQUEST")),
         ({"url": "file:///etc/passwd"}, (400, "INVALID_REQUEST")),
         ({"url": "http://169.254.169.254/latest/meta-data/"}, (422, "NAVIGATION_FAILED")),
         ({"url": "http://2130706433/"}, (422, "NAVIGATION_FAILED")),

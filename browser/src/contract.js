@@ -11,8 +11,10 @@ export const LIBRARIES = ["fabric"];
 export const PAPER_FORMATS = ["A4", "A3", "A5", "Letter", "Legal", "Tabloid"];
 const WAIT_UNTIL = ["load", "domcontentloaded", "networkidle"];
 const SCREENSHOT_TYPES = ["png", "jpeg", "webp"];
-const DEFAULT_WIDTH = 800;
-const DEFAULT_HEIGHT = 600;
+const DEFAULT_WIDTH = 1280;
+const DEFAULT_HEIGHT = 720;
+const DEFAULT_FPS = 10;
+const DEFAULT_FRAME_COUNT = 10;
 const DEFAULT_TIMEOUT_MS = 15000;
 const MAX_TIMEOUT_MS = 60000;
 // Output limits (413 OUTPUT_TOO_LARGE): a Worker holds the whole answer in its 128 MB, and
@@ -165,13 +167,13 @@ export function validate(call, body, options = {}) {
   };
   if (call === "screenshot") {
     request.type = choice(body, "type", SCREENSHOT_TYPES, "png");
-    request.quality = integer(body, "quality", 1, 100, null);
-    if (request.quality !== null && request.type === "png") throw invalid("quality applies to jpeg and webp only");
-    request.omitBackground = flag(body, "omitBackground", false);
-    if (request.omitBackground && request.type === "jpeg") throw invalid("omitBackground needs png or webp (jpeg has no alpha)");
-    request.fullPage = flag(body, "fullPage", false);
+    // quality means nothing to png, a transparent background nothing to jpeg (no alpha), and
+    // fullPage nothing once a selector crops: they are checked, then left out.
+    const quality = integer(body, "quality", 1, 100, null);
+    request.quality = request.type === "png" ? null : quality;
+    request.omitBackground = flag(body, "omitBackground", false) && request.type !== "jpeg";
     request.selector = text(body, "selector");
-    if (request.fullPage && request.selector) throw invalid("give fullPage or selector, not both");
+    request.fullPage = flag(body, "fullPage", false) && !request.selector;
   } else if (call === "pdf") {
     const paperWidth = length(body.paperWidth, "paperWidth", MAX_PAPER_PX);
     const paperHeight = length(body.paperHeight, "paperHeight", MAX_PAPER_PX);
@@ -185,9 +187,8 @@ export function validate(call, body, options = {}) {
     request.margin = margin(body);
     request.printBackground = flag(body, "printBackground", true);
   } else {
-    request.fps = integer(body, "fps", 1, 50, null);
-    request.frameCount = integer(body, "frameCount", 1, 300, null);
-    if (request.fps === null || request.frameCount === null) throw invalid("frames needs fps and frameCount");
+    request.fps = integer(body, "fps", 1, 50, DEFAULT_FPS);
+    request.frameCount = integer(body, "frameCount", 1, 300, DEFAULT_FRAME_COUNT);
     request.type = choice(body, "type", ["png"], "png");
   }
   const pixels = request.width * request.height * request.deviceScaleFactor ** 2;

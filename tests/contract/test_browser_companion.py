@@ -239,6 +239,17 @@ async def test_full_page_captures_beyond_the_viewport(browser):
     assert near(picture.convert("RGB").getpixel((100, 850)), BLUE)
 
 
+async def test_defaults_and_fields_that_do_not_apply(browser):
+    assert (await image(browser, html=CARD)).size == (1280, 720)  # the default viewport
+    # quality means nothing to png, fullPage nothing once a selector crops: both left out.
+    cropped = await image(
+        browser, html=CARD, width=400, height=200, quality=50, fullPage=True, selector="#card"
+    )
+    assert cropped.format == "PNG" and cropped.size == (120, 80)
+    status, headers, _ = await call(browser, "frames", html=CARD, width=40, height=30)
+    assert status == 200 and headers.get("x-frame-count") == "10"  # fps and frameCount: 10
+
+
 async def test_fabric_is_injected_before_the_page_scripts(browser):
     html = (
         '<canvas id="c" width="200" height="100"></canvas><script>'
@@ -378,7 +389,8 @@ async def test_frames_step_the_animations_deterministically(browser):
         ("pdf", {"html": "x", "margin": {"top": "1 furlong"}}, (400, "INVALID_REQUEST")),
         ("frames", {"html": "x", "fps": 51, "frameCount": 2}, (400, "INVALID_REQUEST")),
         ("frames", {"html": "x", "fps": 10, "frameCount": 301}, (400, "INVALID_REQUEST")),
-        ("frames", {"html": "x", "fps": 10}, (400, "INVALID_REQUEST")),
+        ("frames", {"html": "x", "fps": 0}, (400, "INVALID_REQUEST")),
+        ("screenshot", {"html": "x", "quality": 0, "type": "webp"}, (400, "INVALID_REQUEST")),
         (
             "screenshot",
             {"html": "x", "width": 5000, "height": 5000, "deviceScaleFactor": 4},

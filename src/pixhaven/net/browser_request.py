@@ -19,7 +19,8 @@ LIBRARIES = ("fabric",)
 PAPER_FORMATS = ("A4", "A3", "A5", "Letter", "Legal", "Tabloid")
 WAIT_UNTIL = ("load", "domcontentloaded", "networkidle")
 SCREENSHOT_TYPES = ("png", "jpeg", "webp")
-DEFAULT_WIDTH, DEFAULT_HEIGHT = 800, 600
+DEFAULT_WIDTH, DEFAULT_HEIGHT = 1280, 720
+DEFAULT_FPS, DEFAULT_FRAME_COUNT = 10, 10
 DEFAULT_TIMEOUT_MS, MAX_TIMEOUT_MS = 15000, 60000
 MAX_OUTPUT_PIXELS = 40_000_000  # per image, device pixels (as the companion)
 MAX_OUTPUT_BYTES = 50 * 1024 * 1024
@@ -56,6 +57,8 @@ def _integer(body: dict, name: str, low: int, high: int, default: int | None) ->
     value = body.get(name)
     if value is None:
         return default
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON has one number type: 800.0 is 800
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise invalid(f"{name} must be an integer from {low} to {high}")
     return value
@@ -137,20 +140,16 @@ def _source(body: dict) -> dict[str, str | None]:
 
 def _screenshot(body: dict) -> dict[str, Any]:
     kind = _choice(body, "type", SCREENSHOT_TYPES, "png")
+    # quality means nothing to png, a transparent background nothing to jpeg (no alpha), and
+    # fullPage nothing once a selector crops: they are checked, then left out.
     quality = _integer(body, "quality", 1, 100, None)
-    if quality is not None and kind == "png":
-        raise invalid("quality applies to jpeg and webp only")
     omit_background = _flag(body, "omitBackground", False)
-    if omit_background and kind == "jpeg":
-        raise invalid("omitBackground needs png or webp (jpeg has no alpha)")
     full_page, selector = _flag(body, "fullPage", False), _text(body, "selector")
-    if full_page and selector:
-        raise invalid("give fullPage or selector, not both")
     return {
         "type": kind,
-        "quality": quality,
-        "omitBackground": omit_background,
-        "fullPage": full_page,
+        "quality": None if kind == "png" else quality,
+        "omitBackground": omit_background and kind != "jpeg",
+        "fullPage": full_page and not selector,
         "selector": selector,
     }
 
@@ -183,11 +182,11 @@ def _pdf(body: dict) -> dict[str, Any]:
 
 
 def _frames(body: dict) -> dict[str, Any]:
-    fps = _integer(body, "fps", 1, 50, None)
-    frame_count = _integer(body, "frameCount", 1, 300, None)
-    if fps is None or frame_count is None:
-        raise invalid("frames needs fps and frameCount")
-    return {"fps": fps, "frameCount": frame_count, "type": _choice(body, "type", ("png",), "png")}
+    return {
+        "fps": _integer(body, "fps", 1, 50, DEFAULT_FPS),
+        "frameCount": _integer(body, "frameCount", 1, 300, DEFAULT_FRAME_COUNT),
+        "type": _choice(body, "type", ("png",), "png"),
+    }
 
 
 def parse_call(path: str, body_text: str) -> Call:
