@@ -96,6 +96,7 @@ async function renderIn(context, request, options, deadline) {
   }
   await load(page, request, blocked, remaining);
   if (request.call === "pdf") return pdf(page, request, remaining);
+  await hideCaret(page);
   if (request.call === "frames") return frames(page, request);
   return screenshot(page, request);
 }
@@ -218,6 +219,17 @@ function pageError(error, request) {
     return new ContractError(400, "INVALID_REQUEST", `not a valid selector or expression: ${message.split("\n")[0]}`);
   }
   return new ContractError(422, "NAVIGATION_FAILED", `the page failed: ${message.split("\n")[0]}`);
+}
+
+/**
+ * A text caret blinks on a clock of its own: hidden, so an image does not depend on when it
+ * was taken (as Playwright's screenshots hide it). A page whose CSP refuses the style keeps
+ * its caret.
+ */
+async function hideCaret(page) {
+  await page
+    .addStyleTag({ content: "*, *::before, *::after { caret-color: transparent !important; }" })
+    .catch(() => {});
 }
 
 function checkPixels(width, height, request) {

@@ -250,6 +250,15 @@ async def test_defaults_and_fields_that_do_not_apply(browser):
     assert status == 200 and headers.get("x-frame-count") == "10"  # fps and frameCount: 10
 
 
+async def test_a_focused_field_shows_no_caret(browser):
+    html = (
+        '<body style="margin:0;background:#fff"><input autofocus style="border:0;outline:0;'
+        'width:100px;height:40px;font-size:30px;background:#fff"></body>'
+    )
+    picture = (await image(browser, html=html, width=100, height=40)).convert("L")
+    assert min(picture.get_flattened_data()) > 240  # all white: the caret is hidden
+
+
 async def test_fabric_is_injected_before_the_page_scripts(browser):
     html = (
         '<canvas id="c" width="200" height="100"></canvas><script>'
@@ -361,6 +370,25 @@ async def test_frames_step_the_animations_deterministically(browser):
     for shade, expected in zip(shades, [0, 62.5, 125, 187.5]):
         assert abs(shade - expected) <= 4, shades
     assert await capture() == first
+
+
+async def test_frames_step_compositor_animations_too(browser):
+    """transform runs on the compositor thread: a seek must reach it before each shot."""
+    html = (
+        "<style>body{margin:0;background:#fff}"
+        "#box{width:10px;height:10px;background:rgb(255,0,0);"
+        "animation:move 1s linear infinite;will-change:transform}"
+        "@keyframes move{from{transform:translateX(0)}to{transform:translateX(80px)}}</style>"
+        '<div id="box"></div>'
+    )
+    status, _, body = await call(
+        browser, "frames", html=html, width=100, height=10, fps=4, frameCount=4
+    )
+    assert status == 200
+    for index, frame in enumerate(frames_of(body)):
+        row = Image.open(io.BytesIO(frame)).convert("RGB")
+        red = [x for x in range(100) if near(row.getpixel((x, 5)), RED, 40)]
+        assert red and abs(red[0] - 20 * index) <= 1, (index, red[:3])
 
 
 # -- errors --------------------------------------------------------------------------------
