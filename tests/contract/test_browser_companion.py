@@ -37,7 +37,21 @@ TIMEOUT_MS = 45000
 
 
 class Recorder(BaseHTTPRequestHandler):
-    """Records every request; answers pages, a PNG, redirects and 404s."""
+    """Records every request, and every connection that sends anything at all (a TURN
+    client speaks no HTTP); answers pages, a PNG, redirects and 404s."""
+
+    def handle(self):
+        # A connection that says nothing is a browser's speculative preconnect: Chromium
+        # opens one for an iframe navigation before that navigation is intercepted and
+        # refused. It carries no request, so it is not counted.
+        self.request.settimeout(3)
+        try:
+            first = self.request.recv(1, socket.MSG_PEEK)
+        except OSError:
+            first = b""
+        if first:
+            self.server.talkers.append(first)  # type: ignore[attr-defined]
+            super().handle()
 
     def do_GET(self):
         self.server.requests.append(self.path)  # type: ignore[attr-defined]
@@ -77,6 +91,7 @@ class IPv6Server(ThreadingHTTPServer):
 def serve(server_class, address) -> ThreadingHTTPServer:
     server = server_class(address, Recorder)
     server.requests = []  # type: ignore[attr-defined]
+    server.talkers = []  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -96,6 +111,11 @@ class Secret:
     @property
     def requests(self) -> list[str]:
         return [path for server in self.servers for path in server.requests]  # type: ignore[attr-defined]
+
+    @property
+    def talkers(self) -> list[bytes]:
+        """The first byte of every connection that sent anything, HTTP or not."""
+        return [first for server in self.servers for first in server.talkers]  # type: ignore[attr-defined]
 
     def close(self) -> None:
         for server in self.servers:
@@ -473,6 +493,9 @@ async def test_nothing_the_page_loads_reaches_private_addresses(browser, pages, 
         <iframe src="http://127.0.0.1:{p}/redirect?to=http://127.0.0.1:{s}/frame-redirect"></iframe>
         <a id="popup" target="_blank" href="http://127.0.0.1:{s}/popup-link">x</a>
         <form id="form" target="_blank" action="http://127.0.0.1:{s}/popup-form"></form>
+        <link rel="preconnect" href="http://127.0.0.1:{s}">
+        <link rel="dns-prefetch" href="http://127.0.0.1:{s}">
+        <link rel="prefetch" href="http://127.0.0.1:{s}/prefetch">
         <link rel="stylesheet" href="http://127.0.0.1:{s}/style.css">
         <div style="background:url(http://127.0.0.1:{s}/background.png)">x</div>
         <script>
@@ -492,12 +515,19 @@ async def test_nothing_the_page_loads_reaches_private_addresses(browser, pages, 
               + 'fetch("http://127.0.0.1:{s}/worker-fetch")';
             new Worker(URL.createObjectURL(new Blob([code])));
           }} catch (e) {{}}
+          try {{
+            const peer = new RTCPeerConnection({{iceServers: [{{
+              urls: "turn:127.0.0.1:{s}?transport=tcp", username: "u", credential: "p"}}]}});
+            peer.createDataChannel("x");
+            peer.createOffer().then((offer) => peer.setLocalDescription(offer));
+          }} catch (e) {{}}
           const xhr = new XMLHttpRequest();
           xhr.open("GET", "http://127.0.0.1:{s}/xhr"); xhr.send();
         </script></body>"""
     picture = await image(browser, html=html, width=300, height=200, waitUntil="networkidle")
     assert near(picture.convert("RGB").getpixel((290, 190)), RED)  # the page itself rendered
     assert secret.requests == []
+    assert secret.talkers == []  # nor any other protocol (TURN over TCP)
     assert f"/redirect?to=http://127.0.0.1:{s}/redirected" in pages.requests  # type: ignore[attr-defined]
 
 
