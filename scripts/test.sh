@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: creates .venv, installs Pixhaven with its
 # local runtime and test extras, installs wrangler (for the Miniflare contract tests and the
-# wrangler config checks) when npm is available, checks lint, formatting and types (ruff,
-# mypy; configured in pyproject.toml), then runs pytest.
+# wrangler config checks) and the companion browser Worker's packages (browser/) when npm is
+# available, checks lint, formatting and types (ruff, mypy; configured in pyproject.toml),
+# then runs pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
@@ -10,6 +11,8 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q -e '.[local,test]'
 if command -v npm >/dev/null 2>&1; then
     npm ci --prefix tests/miniflare --no-audit --no-fund --loglevel=error
+    # The companion Worker (browser/): its page logic runs under Node in the contract tests.
+    npm ci --prefix browser --no-audit --no-fund --loglevel=error
 fi
 # All three checks run (so one run reports every problem); any failure fails the script.
 checks=0

@@ -108,8 +108,9 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     # The renderer: documents to SVG/PNG/GIF/PDF, fetching remote images and fonts.
     # Image sources are decoded in process: they take their pixels from the decode budget.
     "render": ("render", "net", "imaging", "errors", "bindings", "interop", "decode_budget"),
-    # Outbound HTTP, with the address checks; it sniffs the format of fetched images.
-    "net": ("net", "imaging", "errors"),
+    # Outbound HTTP, with the address checks; it sniffs the format of fetched images. The
+    # Browser Rendering REST client implements the browser binding's Protocol (types only).
+    "net": ("net", "imaging", "errors", "bindings.browser"),
     # The image-format engine: bytes in, bytes out.
     "imaging": ("imaging", "errors"),
     # SQL, one module per table; it knows the D1 binding and the clock, nothing above.

@@ -4,6 +4,7 @@ Uses the wrangler installed for the Miniflare contract tests (tests/miniflare). 
 where it is not installed, unless PIXHAVEN_REQUIRE_MINIFLARE=1 (CI), where that fails.
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,17 +15,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 WRANGLER = ROOT / "tests" / "miniflare" / "node_modules" / ".bin" / "wrangler"
+# The companion browser Worker's own copy (same version, pinned in browser/package.json).
+COMPANION_WRANGLER = ROOT / "browser" / "node_modules" / ".bin" / "wrangler"
 
 
-def wrangler(*args: str, cwd: Path = ROOT, timeout: int = 180) -> str:
-    if not WRANGLER.exists() or shutil.which("node") is None:
-        message = "wrangler is not installed (npm ci --prefix tests/miniflare)"
+def wrangler(*args: str, cwd: Path = ROOT, timeout: int = 180, binary: Path = WRANGLER) -> str:
+    if not binary.exists() or shutil.which("node") is None:
+        message = (
+            f"wrangler is not installed (npm ci --prefix {binary.parents[2].relative_to(ROOT)})"
+        )
         if os.environ.get("PIXHAVEN_REQUIRE_MINIFLARE") == "1":
             pytest.fail(message)
         pytest.skip(message)
     environment = {**os.environ, "WRANGLER_SEND_METRICS": "false", "CI": "true"}
     completed = subprocess.run(
-        [str(WRANGLER), *args],
+        [str(binary), *args],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -67,3 +72,30 @@ def test_d1_migrations_apply_locally(tmp_path):
     )
     assert "0001_initial.sql" in output
     assert "✅" in output
+
+
+def test_companion_browser_worker_deploys_with_its_browser_binding(tmp_path):
+    """browser/wrangler.toml: the companion Worker bundles (fabric.js as a text module) and
+    binds Cloudflare's browser; it is private (no workers.dev URL, no routes)."""
+    config = tomllib.loads((ROOT / "browser" / "wrangler.toml").read_text())
+    assert config["name"] == "pixhaven-browser"
+    assert config["browser"] == {"binding": "MYBROWSER"}
+    assert "nodejs_compat" in config["compatibility_flags"]
+    assert config["workers_dev"] is False and "routes" not in config and "route" not in config
+    miniflare = json.loads((ROOT / "tests" / "miniflare" / "package.json").read_text())
+    companion = json.loads((ROOT / "browser" / "package.json").read_text())
+    assert companion["devDependencies"]["wrangler"] == miniflare["devDependencies"]["wrangler"]
+    output = wrangler(
+        "deploy",
+        "--dry-run",
+        "--config",
+        str(ROOT / "browser" / "wrangler.toml"),
+        "--outdir",
+        str(tmp_path / "out"),
+        binary=COMPANION_WRANGLER,  # it bundles browser/node_modules (puppeteer, fabric)
+    )
+    line = next((l for l in output.splitlines() if l.startswith("env.MYBROWSER ")), None)
+    assert line is not None and "Browser" in line, output
+    bundled = {path.name for path in (tmp_path / "out").iterdir()}
+    assert any(name.endswith("fabric.min.js") for name in bundled), bundled
+    assert "index.js" in bundled

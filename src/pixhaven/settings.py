@@ -49,6 +49,10 @@ class Settings:
     access_team_domain: str = ""  # with access_aud: Cloudflare Access JWTs accepted
     access_aud: str = ""
     access_scopes: tuple[str, ...] = ("images:read", "images:write")
+    # Cloudflare's Browser Rendering REST API, where no companion browser Worker is bound:
+    # with both set it renders screenshots and PDFs (net/browser_rest.py).
+    browser_rendering_account_id: str = ""
+    browser_rendering_api_token: str = ""  # secret
 
     @property
     def access_enabled(self) -> bool:
@@ -114,6 +118,8 @@ class Settings:
                 if scope
             )
             or defaults.access_scopes,
+            browser_rendering_account_id=text("BROWSER_RENDERING_ACCOUNT_ID", "").strip(),
+            browser_rendering_api_token=text("BROWSER_RENDERING_API_TOKEN", "").strip(),
         )
 
 

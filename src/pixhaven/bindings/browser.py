@@ -58,6 +58,8 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Protocol
 
+from pixhaven.bindings.js import JsBytes
+
 CONTRACT_ORIGIN = "https://browser"
 FRAMES_MEDIA_TYPE = "application/vnd.pixhaven.frames"
 
@@ -73,7 +75,7 @@ class BrowserResponse(Protocol):
     def status(self) -> int: ...
     @property
     def headers(self) -> BrowserHeaders: ...
-    def arrayBuffer(self) -> Awaitable[object]:
+    def arrayBuffer(self) -> Awaitable[bytes | memoryview | JsBytes]:
         """The body; read it with `pixhaven.interop.as_bytes`."""
 
     def text(self) -> Awaitable[str]: ...

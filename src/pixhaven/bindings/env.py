@@ -50,6 +50,8 @@ class EnvVars(Protocol):
     ACCESS_TEAM_DOMAIN: str
     ACCESS_AUD: str
     ACCESS_SCOPES: str
+    BROWSER_RENDERING_ACCOUNT_ID: str
+    BROWSER_RENDERING_API_TOKEN: str  # secret
 
 
 class Env(EnvVars, Protocol):

@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from pixhaven.errors import ApiError
 from pixhaven.interop import as_bytes
+from pixhaven.net.browser_rest import rest_browser
+from pixhaven.settings import Settings
 
 if TYPE_CHECKING:
+    from pixhaven.bindings.browser import Browser
     from pixhaven.bindings.env import Env
 
 # The contract's values (pixhaven.bindings.browser, which the Worker never loads: binding
@@ -39,9 +42,20 @@ def unavailable(message: str = INSTALL_HINT) -> ApiError:
     return ApiError(503, message, code="BROWSER_NOT_AVAILABLE", details={"hint": INSTALL_HINT})
 
 
+def browser_of(env: Env) -> Browser | None:
+    """Which browser renders, by configuration: the `BROWSER` binding where the deployment
+    has one (the companion Worker on Cloudflare, `LocalBrowser` locally), else Cloudflare's
+    Browser Rendering REST API when BROWSER_RENDERING_ACCOUNT_ID and its token are set
+    (screenshots and PDFs only), else none."""
+    bound = getattr(env, "BROWSER", None)
+    if bound is not None:
+        return bound
+    return rest_browser(Settings.from_env(env))
+
+
 async def call(env: Env, name: str, fields: dict[str, Any]) -> tuple[str, bytes]:
     """POST one call ("screenshot", "pdf", "frames"): (content type, body) of a 200."""
-    browser = getattr(env, "BROWSER", None)
+    browser = browser_of(env)
     if browser is None:
         raise unavailable()
     request = {key: value for key, value in fields.items() if value is not None}
