@@ -177,8 +177,9 @@ function isLoopback(hostname) {
  * Why the browser may not request `url`, or null when it may.
  *
  * `allowLoopbackPorts` is the test-only exception (the test suite's own servers): a
- * loopback literal on one of these ports is allowed. It is empty unless the Node test
- * harness is started with `--allow-loopback-port`; the Worker never sets it.
+ * loopback literal on one of these ports is allowed, on any port when it holds "any". It
+ * is empty unless the Node test harness is started with `--allow-loopback-port`; the
+ * Worker never sets it.
  */
 export function urlRefusal(url, { allowLoopbackPorts = [] } = {}) {
   let parsed;
@@ -193,7 +194,8 @@ export function urlRefusal(url, { allowLoopbackPorts = [] } = {}) {
   }
   if (parsed.username || parsed.password) return "URLs with user information are not loaded";
   const port = Number(parsed.port || (parsed.protocol === "https:" ? 443 : 80));
-  if (allowLoopbackPorts.includes(port) && isLoopback(parsed.hostname)) return null;
+  const portAllowed = allowLoopbackPorts.includes("any") || allowLoopbackPorts.includes(port);
+  if (portAllowed && isLoopback(parsed.hostname)) return null;
   const why = hostRefusal(parsed.hostname);
   return why ? `${parsed.hostname}: ${why}` : null;
 }

@@ -302,16 +302,25 @@ async function pdf(page, request, remaining) {
  * screenshot of the viewport. The clock is set, not waited for, so the same input gives
  * the same frames. Body: each frame as a 4-byte big-endian length and its PNG bytes.
  */
+// Seek, then let two animation frames pass: Cloudflare's Chromium runs transform and
+// opacity animations on the compositor thread (no flag of ours can turn that off there),
+// and a screenshot taken before the paused time reaches it may show the previous one.
+function seekAnimations(time) {
+  for (const animation of document.getAnimations()) {
+    animation.pause();
+    animation.currentTime = time;
+  }
+  return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+}
+
 async function frames(page, request) {
   const parts = [];
   let total = 0;
+  // Pause everything once first: the first seek would otherwise also be the moment the
+  // compositor stops running the animations, and frame 0 could differ by a pixel.
+  await page.evaluate(seekAnimations, 0);
   for (let index = 0; index < request.frameCount; index++) {
-    await page.evaluate((time) => {
-      for (const animation of document.getAnimations()) {
-        animation.pause();
-        animation.currentTime = time;
-      }
-    }, (index * 1000) / request.fps);
+    await page.evaluate(seekAnimations, (index * 1000) / request.fps);
     const frame = new Uint8Array(await page.screenshot({ type: "png" }));
     total += 4 + frame.length;
     checkBytes(total);

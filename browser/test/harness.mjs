@@ -4,11 +4,12 @@
 // standing where the Worker has Cloudflare's Browser Rendering.
 //
 //   node browser/test/harness.mjs [--port 0] [--chromium /usr/bin/chromium]
-//                                 [--allow-loopback-port PORT ...]
+//                                 [--allow-loopback-port PORT|any ...]
 //
 // Prints one JSON line, {"port": N}, once it answers. --allow-loopback-port is the
 // test-only exception for the suite's own servers: loopback addresses on those ports may
-// be loaded. Without it (the default) loopback is refused like every private address.
+// be loaded ("any": on every port, as the local implementation's test-only switch does).
+// Without it (the default) loopback is refused like every private address.
 
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -40,7 +41,10 @@ function options(argv) {
     const value = argv[i + 1];
     if (argv[i] === "--port") parsed.port = Number(argv[++i]);
     else if (argv[i] === "--chromium") parsed.chromium = argv[++i];
-    else if (argv[i] === "--allow-loopback-port") parsed.allowLoopbackPorts.push(Number(value)), i++;
+    else if (argv[i] === "--allow-loopback-port") {
+      parsed.allowLoopbackPorts.push(value === "any" ? "any" : Number(value));
+      i++;
+    }
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   return parsed;

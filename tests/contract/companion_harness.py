@@ -75,7 +75,7 @@ class Harness:
         self.browser = CompanionBrowser(port)
 
     @classmethod
-    def start_or_skip(cls, allow_loopback_ports: list[int]) -> Harness:
+    def start_or_skip(cls, allow_loopback_ports: list[int | str]) -> Harness:
         node = shutil.which("node")
         if node is None:
             skip_or_fail("node is not installed")

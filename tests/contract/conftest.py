@@ -48,10 +48,12 @@ async def r2(request, tmp_path):
 
 
 # The browser binding (`env.BROWSER`): every test takes an object with the contract's
-# `fetch(url, method=, body=)` shape. "local" is LocalBrowser (Playwright + Chromium); the
-# companion Worker's page logic, driven over HTTP, plugs in here as a second name whose
-# fixture yields an adapter with the same `fetch`.
-BROWSER_IMPLEMENTATIONS = ["local"]
+# `fetch(url, method=, body=)` shape. "local" is LocalBrowser (Playwright + Chromium);
+# "companion" is the companion Worker's page logic (browser/src/) under Node with the same
+# Chromium, driven over HTTP as the service binding carries it (tests/contract/
+# companion_harness.py). Each has a strict instance and one told, test-only, to let
+# loopback destinations through.
+BROWSER_IMPLEMENTATIONS = ["local", "companion"]
 
 
 @pytest.fixture(scope="session")
@@ -73,13 +75,36 @@ def local_browsers():
         asyncio.run(browser.close())
 
 
+@pytest.fixture(scope="session")
+def companion_browsers():
+    """(strict, loopback-allowed) harnesses of the companion's page logic."""
+    from tests.contract.companion_harness import Harness
+
+    strict = Harness.start_or_skip(allow_loopback_ports=[])
+    try:
+        loopback = Harness.start_or_skip(allow_loopback_ports=["any"])
+    except BaseException:
+        strict.stop()
+        raise
+    yield strict.browser, loopback.browser
+    strict.stop()
+    loopback.stop()
+
+
 @pytest.fixture(params=BROWSER_IMPLEMENTATIONS)
-def browser(request):
+def browser_implementation(request):
+    """(strict, loopback-allowed) of one implementation: a test that takes both `browser`
+    and `loopback_browser` gets the two of the same implementation."""
+    return request.getfixturevalue(f"{request.param}_browsers")
+
+
+@pytest.fixture
+def browser(browser_implementation):
     """A browser with the default outbound rules (no loopback)."""
-    return request.getfixturevalue("local_browsers")[0]
+    return browser_implementation[0]
 
 
-@pytest.fixture(params=BROWSER_IMPLEMENTATIONS)
-def loopback_browser(request):
+@pytest.fixture
+def loopback_browser(browser_implementation):
     """A browser told (test-only) to let loopback destinations through."""
-    return request.getfixturevalue("local_browsers")[1]
+    return browser_implementation[1]

@@ -215,12 +215,18 @@ def reddish(picture) -> int:
         ("pdf", {"html": "<p>x</p>", "format": "B7"}),
         ("pdf", {"html": "<p>x</p>", "paperWidth": "10mm"}),
         ("frames", {"html": "<p>x</p>", "frameCount": 1000}),
-        ("print", {"html": "<p>x</p>"}),
     ],
 )
 async def test_invalid_requests_are_400(browser, name, fields):
     status, _, body = await call(browser, name, **fields)
     error_of(status, body, 400, "INVALID_REQUEST")
+
+
+async def test_anything_but_a_post_to_a_call_is_404(browser):
+    status, _, body = await call(browser, "print", html="<p>x</p>")
+    error_of(status, body, 404, "NOT_FOUND")
+    response = await browser.fetch(f"{CONTRACT_ORIGIN}/screenshot", method="GET", body="")
+    error_of(response.status, as_bytes(await response.arrayBuffer()), 404, "NOT_FOUND")
 
 
 async def test_selector_not_found_output_too_large_and_blocked_url(browser):
@@ -268,11 +274,13 @@ async def test_url_source_through_the_test_loopback_allowance(loopback_browser, 
             loopback_browser, url=server.url + "/page", width=200, height=100, selector="#card"
         )
         assert image(body).size == (150, 60)
-        assert server.requests == ["/page", "/page"]
+        # Puppeteer's Chromium also asks for the page's icon; it is the same allowed origin.
+        assert [path for path in server.requests if path != "/favicon.ico"] == ["/page", "/page"]
         # Without the allowance the same URL is refused before any request is made.
         status, _, body = await call(browser, "screenshot", url=server.url + "/page")
         error_of(status, body, 422, "NAVIGATION_FAILED")
-        assert server.requests == ["/page", "/page"]
+        # Puppeteer's Chromium also asks for the page's icon; it is the same allowed origin.
+        assert [path for path in server.requests if path != "/favicon.ico"] == ["/page", "/page"]
     finally:
         server.stop()
 

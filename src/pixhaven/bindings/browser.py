@@ -39,6 +39,7 @@ the page's scripts run; only "fabric" = fabric.js 5.3.x, exposed as `window.fabr
   `X-Frame-Count` header says how many.
 
 Errors are non-2xx answers with `{"error": {"code": "...", "message": "..."}}`:
+404 NOT_FOUND (anything but a POST to one of the three calls),
 400 INVALID_REQUEST (a field out of range, both or neither of html/url, unknown library),
 422 NAVIGATION_FAILED (the page could not be loaded, or its URL is not allowed),
 422 SELECTOR_NOT_FOUND, 413 OUTPUT_TOO_LARGE, 504 RENDER_TIMEOUT, 503 BROWSER_NOT_AVAILABLE

@@ -29,7 +29,7 @@ from typing import Any
 from pixhaven.bindings.browser import CONTRACT_ORIGIN
 from pixhaven.local.bindings import browser_pages as pages
 from pixhaven.local.bindings.browser_guard import PageGuard
-from pixhaven.local.bindings.browser_request import ContractError, RenderRequest, parse
+from pixhaven.local.bindings.browser_request import CALLS, ContractError, RenderRequest, parse
 
 log = logging.getLogger("pixhaven.local.browser")
 
@@ -130,8 +130,11 @@ class LocalBrowser:
     # -- the contract -------------------------------------------------------------------
     async def fetch(self, url: str, /, *, method: str, body: str) -> LocalBrowserResponse:
         try:
-            if method.upper() != "POST" or not url.startswith(CONTRACT_ORIGIN + "/"):
-                raise ContractError(400, "INVALID_REQUEST", "POST to " + CONTRACT_ORIGIN)
+            name = url[len(CONTRACT_ORIGIN) + 1 :] if url.startswith(CONTRACT_ORIGIN + "/") else ""
+            if method.upper() != "POST" or name not in CALLS:
+                raise ContractError(
+                    404, "NOT_FOUND", "the browser answers POST /screenshot, /pdf and /frames"
+                )
             request = parse(url[len(CONTRACT_ORIGIN) + 1 :], body)
             scripts = [await asyncio.to_thread(self._script, name) for name in request.libraries]
             content_type, data = await self._on_browser_thread(self._render(request, scripts))
