@@ -105,22 +105,63 @@ class GifFrame(Document):
     duration: float | None = Field(None, ge=0, le=655_350, description="alias of delay")
 
 
+GIF_QUALITY = Field(
+    None,
+    description="html/url: low (10 fps, 64 colours), medium (15 fps, 128 colours; the "
+    "default) or high (24 fps, 256 colours)",
+)
+GIF_SECONDS = Field(
+    None,
+    ge=1,
+    le=30,
+    description="html/url: the span recorded, in seconds (at most 10 / 15 / 30 for low / "
+    "medium / high); default: one iteration of the page's longest animation (at most 10 s; "
+    "1 s without animations)",
+)
+
+
 class GifBody(DocumentedBody):
-    width: int = Field(1200, ge=1, le=4096)
-    height: int = Field(630, ge=1, le=4096)
+    """`html` or `url` (the page's CSS and Web Animations stepped frame by frame by the
+    browser; services/rendering/html_gif.py: width x height default to 800 x 600, at most
+    2000 each), or `frames` of component documents (a Pixhaven extension)."""
+
+    model_config = ConfigDict(
+        defer_build=True,
+        json_schema_extra={
+            "anyOf": [{"required": ["html"]}, {"required": ["url"]}, {"required": ["frames"]}]
+        },
+    )
+
+    html: str | None = Field(None, description="HTML with CSS animations")
+    url: str | None = Field(None, description="http(s) URL of a page with animations")
+    quality: Literal["low", "medium", "high"] | None = GIF_QUALITY
+    frameDurationSeconds: float | None = GIF_SECONDS
+    waitForSelector: str | None = Field(None, description="html/url: wait for this element")
+    width: int = Field(1200, ge=1, le=4096, description="frames default 1200; html/url 800")
+    height: int = Field(630, ge=1, le=4096, description="frames default 630; html/url 600")
     background: str = Document.model_fields["background"]  # type: ignore[assignment]  # Document's own field (default, checks, docs)
     delay: float | None = Field(
         None, ge=0, le=655_350, description="default frame delay in milliseconds (100)"
     )
     duration: float | None = Field(None, ge=0, le=655_350, description="alias of delay")
     loop: int | None = Field(0, ge=0, le=65_535, description="repeat count, 0 = forever")
-    frames: list[GifFrame] = Field(
+    frames: list[GifFrame] | None = Field(
+        None,
         min_length=1,
         max_length=100,
         description="at most 2048x2048 pixels per frame, 30 million pixels in all",
     )
-    html: Any = _unsupported()
-    url: Any = _unsupported()
+
+
+class GifCaptureBody(DocumentedBody):
+    """`POST /gif/capture`: a live page's animations recorded for `frameDurationSeconds`."""
+
+    url: str = Field(description="http(s) URL to record")
+    width: int = Field(800, ge=1, le=2000)
+    height: int = Field(600, ge=1, le=2000)
+    quality: Literal["low", "medium", "high"] | None = GIF_QUALITY
+    frameDurationSeconds: float | None = GIF_SECONDS
+    waitForSelector: str | None = Field(None, description="wait for this element first")
 
 
 class PdfPageBody(Document):

@@ -168,11 +168,15 @@ def parse(call: str, text: str) -> RenderRequest:
     else:
         request.fps = _int(body, "fps", 1, 50, 10)
         request.frame_count = (
-            _int(body, "frameCount", 1, MAX_FRAMES, 10) if body.get("frameCount") is not None else None
+            _int(body, "frameCount", 1, MAX_FRAMES, 10)
+            if body.get("frameCount") is not None
+            else None
         )
         if request.frame_count is None:
             request.duration_ms = (
-                _int(body, "duration", 1, MAX_DURATION_MS, 1) if body.get("duration") is not None else None
+                _int(body, "duration", 1, MAX_DURATION_MS, 1)
+                if body.get("duration") is not None
+                else None
             )
             request.max_duration_ms = _int(
                 body, "maxDuration", 1, MAX_DURATION_MS, DEFAULT_MAX_DURATION_MS

@@ -16,8 +16,15 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 
+from pixhaven.errors import invalid
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
-from pixhaven.models.pictify import IDEMPOTENCY_KEY, GifBody, PdfPageBody, PdfPagesBody
+from pixhaven.models.pictify import (
+    IDEMPOTENCY_KEY,
+    GifBody,
+    GifCaptureBody,
+    PdfPageBody,
+    PdfPagesBody,
+)
 from pixhaven.routers.pictify.rendering import idempotent_answer
 from pixhaven.routers.requests import (
     FIELD_LIST_BODY_ERRORS,
@@ -28,7 +35,7 @@ from pixhaven.routers.requests import (
 )
 from pixhaven.security.auth import Identity
 from pixhaven.services.images.keys import base_url
-from pixhaven.services.rendering import gif_pdf
+from pixhaven.services.rendering import gif_pdf, html_gif
 from pixhaven.services.rendering.own_sources import own_images
 from pixhaven.settings import Settings
 
@@ -72,12 +79,32 @@ FILES = errors(
     409,
     413,
     422,
+    502,
     503,
+    504,
     e409="A request with this Idempotency-Key is still running",
-    e413="A remote image is too large",
-    e422="HTML or URL input (not rendered by this deployment), a refused "
-    "remote image, or an Idempotency-Key reused with another request",
-    e503="Fonts are not installed in the bucket",
+    e413="A remote image is too large, or the browser's output has too many pixels",
+    e422="The page could not be loaded or its URL is not allowed (NAVIGATION_FAILED), a "
+    "refused remote image, or an Idempotency-Key reused with another request",
+    e502="The browser failed (BROWSER_FAILED)",
+    e503="Fonts are not installed in the bucket, or no browser is available for html/url "
+    "(BROWSER_NOT_AVAILABLE; README, HTML rendering)",
+    e504="The page did not render within its time limit (RENDER_TIMEOUT)",
+)
+BROWSER_FILES = errors(
+    409,
+    413,
+    422,
+    502,
+    503,
+    504,
+    e409="A request with this Idempotency-Key is still running",
+    e413="The frames together have too many pixels",
+    e422="The page could not be loaded or its URL is not allowed (NAVIGATION_FAILED), or an "
+    "Idempotency-Key reused with another request",
+    e502="The browser failed (BROWSER_FAILED)",
+    e503="No browser is available (BROWSER_NOT_AVAILABLE; README, HTML rendering)",
+    e504="The page did not render within its time limit (RENDER_TIMEOUT)",
 )
 
 
@@ -93,6 +120,14 @@ FILES = errors(
 )
 async def generate_gif(request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep):
     body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    if isinstance(body, dict) and (body.get("html") is not None or body.get("url") is not None):
+        if body.get("frames") is not None:
+            raise invalid(
+                "Send html or url, or frames of component documents, not both",
+                field="html",
+                as_list=True,
+            )
+        return await _browser_gif(request, env, settings, identity, body, capture=False)
     documents, delays, loop = gif_pdf.parse_gif(body, settings.max_components)
 
     async def render():
@@ -114,6 +149,47 @@ async def generate_gif(request: Request, identity: CanRender, settings: Settings
         return 201, {**stored, "frames": len(documents)}
 
     return await idempotent_answer(request, env, identity, "POST /gif", body, produce)
+
+
+@router.post(
+    "/gif/capture",
+    summary="Capture a GIF from a URL (Pictify)",
+    status_code=201,
+    responses={
+        200: {"content": {"image/gif": {}}, "description": "The GIF itself (Accept: image/gif)"},
+        **BROWSER_FILES,
+    },
+    openapi_extra={**request_body(GifCaptureBody), "parameters": [IDEMPOTENCY_KEY]},
+)
+async def capture_gif(request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep):
+    body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    return await _browser_gif(request, env, settings, identity, body, capture=True)
+
+
+async def _browser_gif(
+    request: Request, env: Env, settings: Settings, identity: Identity, body, *, capture: bool
+) -> Response:
+    if not isinstance(body, dict):
+        raise invalid("The request body must be a JSON object", field="", as_list=True)
+    if gif_pdf.wants_bytes(request.headers.get("accept"), "image/gif"):
+        content, detail = await html_gif.render_file(env, body, capture=capture)
+        await gif_pdf.record_file_usage(env, identity, detail)
+        return _file(content, "image/gif", "render.gif")
+
+    async def produce():
+        stored = await html_gif.render_and_store(
+            env,
+            settings,
+            identity.owner,
+            identity.key_id,
+            base_url(request, settings),
+            body,
+            capture=capture,
+        )
+        return 201, stored
+
+    route = "POST /gif/capture" if capture else "POST /gif"
+    return await idempotent_answer(request, env, identity, route, body, produce)
 
 
 async def _pdf(

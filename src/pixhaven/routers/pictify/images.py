@@ -1,7 +1,6 @@
 """Pictify generation: `POST /image` (`html` or `url` through the browser binding, a
 component document, or a template uid with variables), and the browser inputs this
-deployment still refuses with a 422 (`/image/canvas`, `/image/agent-screenshot`,
-`/gif/capture`).
+deployment still refuses with a 422 (`/image/canvas`, `/image/agent-screenshot`).
 
 Answer: `201 Created` with `{url, id, createdAt, width, height, format}` — a stored image is
 a new resource (Pictify's document lists both 200 and 201; 201 is what "created" means).
@@ -94,7 +93,6 @@ def _refuse(what: str):
 for _path, _what, _summary in (
     ("/image/canvas", "Rendering FabricJS canvases", "Image from a FabricJS canvas"),
     ("/image/agent-screenshot", "AI screenshots of URLs", "AI-powered screenshot"),
-    ("/gif/capture", "Capturing GIFs from URLs", "Capture a GIF from a URL"),
 ):
     router.add_api_route(
         _path,
