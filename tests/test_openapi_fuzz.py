@@ -40,8 +40,9 @@ VALID_BUT_REFUSED = {
     # steps within that model's limits, collection_id one of the caller's collections.
     "POST /api/generate",
     # Pictify's HTML/URL inputs: always 422 on this deployment.
-    "POST /image/canvas",
     "POST /image/agent-screenshot",
+    # Any JSON object is FabricJS JSON to the schema; fabric.js decides what it can draw.
+    "POST /image/canvas",
     # A URL the document calls valid may not load (no such host, or not a public one).
     "POST /gif/capture",
     # Component documents: image `src` must fetch/decode to an image, GIF frames must share
@@ -70,7 +71,7 @@ SLOW = {
 }
 # Answered by the browser binding (`html`/`url`): where no Chromium is installed that is a
 # documented 503 BROWSER_NOT_AVAILABLE, so there the no-5xx check is left out for them.
-NEEDS_BROWSER = {"POST /image", "POST /gif", "POST /gif/capture"}
+NEEDS_BROWSER = {"POST /image", "POST /image/canvas", "POST /gif", "POST /gif/capture"}
 READS_BODY = re.compile(
     r"json_object\(request\)|json_body\(request\)|_json\(request\)|"
     r"read_upload_form\(|request\.body\(\)|request\.json\(\)"

@@ -168,7 +168,7 @@ async def test_expired_idempotency_keys_are_forgotten(client, admin, env):
     assert (await run_scheduled(env))["idempotency_keys_purged"] == 1
 
 
-@pytest.mark.parametrize("path", ["/image/canvas", "/image/agent-screenshot"])
+@pytest.mark.parametrize("path", ["/image/agent-screenshot"])
 async def test_html_routes_are_refused(client, admin, path):
     error = assert_error_envelope(
         await client.post(path, json={"url": "https://a.example"}, headers=admin), 422

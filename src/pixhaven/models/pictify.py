@@ -95,6 +95,33 @@ class GenerateImageBody(Document):
     waitForTimeout: int | None = Field(None, ge=0, le=30_000, description="ms after load")
 
 
+class CanvasVariableDefinition(DocumentedBody):
+    name: str
+    type: Literal["text", "image", "color", "number", "boolean"] | None = None
+    defaultValue: str | None = Field(None, description="used when `variables` has no value")
+    description: str | None = None
+    validation: dict[str, Any] | None = Field(None, description="`required`: true makes it 400")
+
+
+class CanvasBody(DocumentedBody):
+    """`POST /image/canvas` (services/rendering/canvas.py): drawn by fabric.js 5.3 in the
+    browser; `{{name}}` in text objects' `text` is replaced by the variable's value."""
+
+    fabricJSData: dict[str, Any] = Field(description="FabricJS canvas JSON (canvas.toJSON())")
+    variables: dict[str, Any] | None = Field(None, description="name: value")
+    variableDefinitions: list[CanvasVariableDefinition] | None = None
+    width: int | None = Field(
+        None, ge=1, le=4000, description="default: fabricJSData's width, else 1200"
+    )
+    height: int | None = Field(
+        None, ge=1, le=4000, description="default: fabricJSData's height, else 630"
+    )
+    fileExtension: Literal["png", "jpg", "jpeg", "webp"] | None = Field(
+        None, description="default png (png and webp keep transparency); `format` too"
+    )
+    quality: int | None = Field(None, ge=1, le=100, description="jpeg/webp, default 85")
+
+
 class GifFrame(Document):
     """One frame; width, height and background default to the GIF's (every frame must have
     the GIF's size)."""

@@ -12,8 +12,9 @@ services/rendering/html.py (html/url); the render-and-store flow this shares wit
 from fastapi import APIRouter, Request, Response
 
 from pixhaven.errors import invalid
-from pixhaven.models.common import ERROR_RESPONSES, errors
-from pixhaven.routers.pictify.rendering import generate, generate_from_html
+from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
+from pixhaven.models.pictify import IDEMPOTENCY_KEY, CanvasBody
+from pixhaven.routers.pictify.rendering import generate, generate_from_html, idempotent_answer
 from pixhaven.routers.pictify.shapes import ANSWER, GENERATE_BODY
 from pixhaven.routers.requests import (
     FIELD_LIST_BODY_ERRORS,
@@ -22,6 +23,8 @@ from pixhaven.routers.requests import (
     SettingsDep,
     read_json,
 )
+from pixhaven.services.images.keys import base_url
+from pixhaven.services.rendering import canvas
 from pixhaven.services.rendering import render as generation
 
 router = APIRouter(tags=["Pictify"], responses=ERROR_RESPONSES)
@@ -69,6 +72,44 @@ async def create_image(request: Request, identity: CanRender, settings: Settings
     )
 
 
+@router.post(
+    "/image/canvas",
+    summary="Generate an image from a FabricJS canvas (Pictify)",
+    status_code=201,
+    responses={
+        **ANSWER,
+        **errors(
+            413,
+            422,
+            502,
+            503,
+            504,
+            e413="The screenshot has too many pixels",
+            e422="fabric.js could not draw fabricJSData (CANVAS_NOT_DRAWN), an image it "
+            "loads is not allowed, or an Idempotency-Key reused with another request",
+            e502="The browser failed (BROWSER_FAILED)",
+            e503="No browser is available (BROWSER_NOT_AVAILABLE; README, HTML rendering)",
+            e504="The canvas did not render within its time limit (RENDER_TIMEOUT)",
+        ),
+    },
+    openapi_extra={**request_body(CanvasBody), "parameters": [IDEMPOTENCY_KEY]},
+)
+async def create_canvas_image(
+    request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep
+):
+    body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    if not isinstance(body, dict):
+        raise invalid("The request body must be a JSON object", field="", as_list=True)
+
+    async def produce():
+        stored = await canvas.render_and_store(
+            env, settings, identity.owner, identity.key_id, base_url(request, settings), body
+        )
+        return 201, stored
+
+    return await idempotent_answer(request, env, identity, "POST /image/canvas", body, produce)
+
+
 @router.get(
     "/image/renders/{render_id}.svg",
     summary="Download an SVG render (Pictify)",
@@ -91,7 +132,6 @@ def _refuse(what: str):
 
 
 for _path, _what, _summary in (
-    ("/image/canvas", "Rendering FabricJS canvases", "Image from a FabricJS canvas"),
     ("/image/agent-screenshot", "AI screenshots of URLs", "AI-powered screenshot"),
 ):
     router.add_api_route(
