@@ -71,7 +71,14 @@ SLOW = {
 }
 # Answered by the browser binding (`html`/`url`): where no Chromium is installed that is a
 # documented 503 BROWSER_NOT_AVAILABLE, so there the no-5xx check is left out for them.
-NEEDS_BROWSER = {"POST /image", "POST /image/canvas", "POST /gif", "POST /gif/capture"}
+NEEDS_BROWSER = {
+    "POST /image",
+    "POST /image/canvas",
+    "POST /gif",
+    "POST /gif/capture",
+    "POST /pdf/render",
+    "POST /pdf/multi-page",
+}
 READS_BODY = re.compile(
     r"json_object\(request\)|json_body\(request\)|_json\(request\)|"
     r"read_upload_form\(|request\.body\(\)|request\.json\(\)"

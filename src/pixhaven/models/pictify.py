@@ -2,10 +2,9 @@
 
 Documentation only: the handlers read the JSON themselves and services/rendering/render.py,
 services/rendering/gif_pdf.py and services/rendering/templates.py check it (their messages
-are the API's). A
-component document is Craftr's (render/document.py). `POST /image` renders `html`/`url`
-with the browser binding; the other routes' `html`/`url` inputs are answered 422 here, so
-the only value their schemas allow for them is null.
+are the API's; services/rendering/html*.py and canvas.py for the browser's inputs). A
+component document is Craftr's (render/document.py). `html`/`url` (and `/image/canvas`) are
+rendered by the browser binding.
 """
 
 from typing import TYPE_CHECKING, Any, Literal
@@ -20,11 +19,6 @@ if TYPE_CHECKING:
 
 NOT_BLANK = r"\S"
 NUMBER_TEXT = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
-UNSUPPORTED: "JsonDict" = {
-    "type": "null",
-    "description": "HTML/URL input: any value answers 422 "
-    "HTML_RENDERING_NOT_SUPPORTED (this deployment renders component documents)",
-}
 FORMAT: "JsonDict" = {
     "anyOf": [
         {"type": "string", "enum": ["png", "jpeg", "jpg", "webp", "avif", "svg"]},
@@ -41,10 +35,6 @@ IDEMPOTENCY_KEY = {
     "request runs a 409",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7e]+$"},
 }
-
-
-def _unsupported() -> Any:
-    return Field(None, json_schema_extra=UNSUPPORTED)
 
 
 def _template_uid() -> Any:
@@ -191,25 +181,50 @@ class GifCaptureBody(DocumentedBody):
     waitForSelector: str | None = Field(None, description="wait for this element first")
 
 
+class PdfMargins(DocumentedBody):
+    top: float | None = Field(None, ge=0, le=1000, description="px")
+    bottom: float | None = Field(None, ge=0, le=1000, description="px")
+    left: float | None = Field(None, ge=0, le=1000, description="px")
+    right: float | None = Field(None, ge=0, le=1000, description="px")
+
+
+class PdfCustomSize(DocumentedBody):
+    width: float = Field(ge=72, le=10_000, description="px")
+    height: float = Field(ge=72, le=10_000, description="px")
+
+
+class PdfOptions(DocumentedBody):
+    """HTML input only (services/rendering/html_pdf.py; sizes in GET /pdf/presets)."""
+
+    preset: Literal["A4", "Letter", "Legal", "A3", "A5", "custom"] | None = Field(
+        None, description="default A4"
+    )
+    customSize: PdfCustomSize | None = Field(None, description="for preset custom")
+    margins: PdfMargins | None = None
+    title: str | None = Field(None, max_length=1000, description="the PDF's title (html)")
+
+
 class PdfPageBody(Document):
-    """`POST /pdf/render`: one component document, one page."""
+    """`POST /pdf/render`: `html` (or `url`) printed by the browser, as many pages as its
+    content needs; or one component document, one page (a Pixhaven extension)."""
 
     model_config = ConfigDict(defer_build=True)  # documentation only
 
-    html: Any = _unsupported()
-    url: Any = _unsupported()
+    html: str | None = Field(None, description="an HTML document to print")
+    url: str | None = Field(None, description="an http(s) page to print; not with html")
+    options: PdfOptions | None = None
 
 
 class PdfPagesBody(DocumentedBody):
-    """`POST /pdf/multi-page`: one document per page; the top-level canvas fields are the
-    pages' defaults."""
+    """`POST /pdf/multi-page`: `pages` of HTML (each its own document, printed as exactly
+    one page), or of component documents, one page each, whose top-level canvas fields are
+    the pages' defaults."""
 
     width: int = Field(1200, ge=1, le=4096)
     height: int = Field(630, ge=1, le=4096)
     background: str = Document.model_fields["background"]  # type: ignore[assignment]  # Document's own field (default, checks, docs)
-    pages: list[Document] = Field(min_length=1, max_length=50)
-    html: Any = _unsupported()
-    url: Any = _unsupported()
+    pages: list[Document] | list[str] = Field(min_length=1, max_length=50)
+    options: PdfOptions | None = Field(None, description="HTML pages only")
 
 
 # -- templates ------------------------------------------------------------------------------

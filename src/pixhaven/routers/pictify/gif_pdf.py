@@ -35,7 +35,7 @@ from pixhaven.routers.requests import (
 )
 from pixhaven.security.auth import Identity
 from pixhaven.services.images.keys import base_url
-from pixhaven.services.rendering import gif_pdf, html_gif
+from pixhaven.services.rendering import gif_pdf, html_gif, html_pdf
 from pixhaven.services.rendering.own_sources import own_images
 from pixhaven.settings import Settings
 
@@ -221,6 +221,56 @@ async def _pdf(
     return await idempotent_answer(request, env, identity, route, body, produce)
 
 
+async def _html_pdf(
+    request: Request, env: Env, settings: Settings, identity: Identity, route: str, body: dict
+) -> Response:
+    multi = route == "POST /pdf/multi-page"
+    if gif_pdf.wants_bytes(request.headers.get("accept"), "application/pdf"):
+        content, shape = await html_pdf.render(env, body, multi)
+        detail = {"output": "pdf", "pages": shape["pageCount"], "bytes": len(content)}
+        await gif_pdf.record_file_usage(env, identity, detail)
+        return _file(content, "application/pdf", "render.pdf")
+
+    async def produce():
+        stored = await html_pdf.render_and_store(
+            env, identity.owner, identity.key_id, base_url(request, settings), body, multi
+        )
+        return 201, stored
+
+    return await idempotent_answer(request, env, identity, route, body, produce)
+
+
+@router.get(
+    "/pdf/presets",
+    summary="PDF page size presets (Pictify)",
+    responses={
+        200: {
+            "description": "Each preset's page size: width and height in CSS px (96 to the "
+            "inch, the unit of customSize and margins), with millimetres and points",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "presets": {
+                            "A4": {
+                                "width": 794,
+                                "height": 1123,
+                                "unit": "px",
+                                "widthMm": 210,
+                                "heightMm": 297,
+                                "widthPt": 595,
+                                "heightPt": 842,
+                            }
+                        }
+                    }
+                }
+            },
+        }
+    },
+)
+async def pdf_presets(identity: CanRender):
+    return {"presets": html_pdf.presets()}
+
+
 PDF_RESPONSES = {
     200: {
         "content": {"application/pdf": {}},
@@ -239,6 +289,8 @@ PDF_RESPONSES = {
 )
 async def render_pdf(request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep):
     body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    if isinstance(body, dict) and (body.get("html") is not None or body.get("url") is not None):
+        return await _html_pdf(request, env, settings, identity, "POST /pdf/render", body)
     documents = gif_pdf.parse_pdf_page(body, settings.max_components)
     return await _pdf(request, env, settings, identity, "POST /pdf/render", body, documents)
 
@@ -254,5 +306,8 @@ async def render_multi_page(
     request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep
 ):
     body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    pages = body.get("pages") if isinstance(body, dict) else None
+    if isinstance(pages, list) and any(isinstance(page, str) for page in pages):
+        return await _html_pdf(request, env, settings, identity, "POST /pdf/multi-page", body)
     documents = gif_pdf.parse_pdf_pages(body, settings.max_components)
     return await _pdf(request, env, settings, identity, "POST /pdf/multi-page", body, documents)
