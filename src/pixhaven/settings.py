@@ -49,6 +49,8 @@ class Settings:
     access_team_domain: str = ""  # with access_aud: Cloudflare Access JWTs accepted
     access_aud: str = ""
     access_scopes: tuple[str, ...] = ("images:read", "images:write")
+    # env.AI's instruction model for POST /image/agent-screenshot; empty: that route is 503.
+    ai_instruction_model: str = "@cf/meta/llama-3.1-8b-instruct"
 
     @property
     def access_enabled(self) -> bool:
@@ -108,6 +110,9 @@ class Settings:
             r2_bucket_name=text("R2_BUCKET_NAME", "").strip(),
             access_team_domain=team_domain(text("ACCESS_TEAM_DOMAIN", "")),
             access_aud=text("ACCESS_AUD", "").strip(),
+            ai_instruction_model=text(
+                "AI_INSTRUCTION_MODEL", defaults.ai_instruction_model
+            ).strip(),
             access_scopes=tuple(
                 scope
                 for scope in (part.strip() for part in text("ACCESS_SCOPES", "").split(","))

@@ -50,6 +50,7 @@ class EnvVars(Protocol):
     ACCESS_TEAM_DOMAIN: str
     ACCESS_AUD: str
     ACCESS_SCOPES: str
+    AI_INSTRUCTION_MODEL: str
 
 
 class Env(EnvVars, Protocol):

@@ -112,6 +112,16 @@ class CanvasBody(DocumentedBody):
     quality: int | None = Field(None, ge=1, le=100, description="jpeg/webp, default 85")
 
 
+class AgentScreenshotBody(DocumentedBody):
+    """`POST /image/agent-screenshot` (services/rendering/agent.py)."""
+
+    prompt: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="What to capture, e.g. 'the pricing section on stripe.com'",
+    )
+
+
 class GifFrame(Document):
     """One frame; width, height and background default to the GIF's (every frame must have
     the GIF's size)."""
