@@ -1,5 +1,9 @@
-"""Pictify: `POST /gif` (animated GIF from frames), `POST /pdf/render` (one page) and
-`POST /pdf/multi-page` (one page per document). Scope `render`.
+"""Pictify: `POST /gif` (animated GIF from frames of component documents, or from `html`/
+`url` stepped by the browser), `POST /gif/capture` (a URL), `POST /pdf/render` (one document
+or `html`/`url`), `POST /pdf/multi-page` (one page per document or per HTML page) and
+`GET /pdf/presets`. Scope `render`. The browser inputs are services/rendering/html_gif.py
+and html_pdf.py; the GIF's answer adds Pictify's `{gif: {...}}`, the PDF's `PdfResponse`'s
+fields.
 
 The answer is JSON with 201, as Pictify's `POST /image` answers (routers/pictify/images.py), and,
 like it, replayed for a repeated `Idempotency-Key`: the GIF is stored as an image
