@@ -7,6 +7,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from pixhaven.services.rendering import html_pdf
 from tests.browser_support import require_browser
 from tests.conftest import assert_error_envelope, bearer
 
@@ -79,6 +80,22 @@ async def test_a_long_document_prints_as_many_pages_as_it_needs(client, admin, b
     text = "".join(page.extract_text() for page in reader.pages)
     assert all(f"Section {n}" in text for n in range(6))
     assert "Section 0" not in reader.pages[1].extract_text()
+
+
+@pytest.mark.parametrize(
+    ("document", "titled"),
+    [
+        ("<html><head><title>Own</title></head>", "<html><head><title>T &amp; C</title><title>Own"),
+        (
+            "<!DOCTYPE html><HTML lang=en><p>x",
+            "<!DOCTYPE html><HTML lang=en><title>T &amp; C</title><p>x",
+        ),
+        ("<!doctype html><p>x", "<!doctype html><title>T &amp; C</title><p>x"),
+        ("<p>x</p>", "<title>T &amp; C</title><p>x</p>"),
+    ],
+)
+def test_the_title_goes_into_the_head(document, titled):
+    assert html_pdf.with_title(document, "T & C").startswith(titled)
 
 
 async def test_the_pdf_itself_with_accept(client, admin, browser_available):

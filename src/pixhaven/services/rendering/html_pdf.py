@@ -118,9 +118,10 @@ def title_of(options: Any) -> str | None:
 
 def with_title(document: str, title: str) -> str:
     """`document` with a `<title>` in its head (a head's own title comes after and wins
-    nothing: the first one is the document's)."""
+    nothing: the first one is the document's), never before its doctype (that would put
+    the page in quirks mode)."""
     element = f"<title>{markup.escape(title)}</title>"
-    for tag in (r"<head(\s[^>]*)?>", r"<html(\s[^>]*)?>"):
+    for tag in (r"<head(\s[^>]*)?>", r"<html(\s[^>]*)?>", r"<!doctype[^>]*>"):
         found = re.search(tag, document, re.IGNORECASE)
         if found:
             return document[: found.end()] + element + document[found.end() :]
