@@ -46,6 +46,14 @@ PAGE = (
     "<div id='card' style='width:150px;height:60px;background:#00ff00'></div></body></html>"
 )
 
+# A bar sliding across a white page once every 2 s.
+ANIMATED_PAGE = (
+    "<html><style>@keyframes slide{from{left:0}to{left:150px}}"
+    "#bar{position:absolute;top:0;left:0;width:50px;height:100px;background:#0000ff;"
+    "animation:slide 2s linear infinite}</style>"
+    "<body style='margin:0;background:#ffffff'><div id='bar'></div></body></html>"
+)
+
 
 class Recorder(BaseHTTPRequestHandler):
     """Serves a few fixed paths and records every request path it receives."""
@@ -56,6 +64,8 @@ class Recorder(BaseHTTPRequestHandler):
         self.server.requests.append(self.path)
         if self.path == "/page":
             self._send(200, "text/html", PAGE.encode())
+        elif self.path == "/animated":
+            self._send(200, "text/html", ANIMATED_PAGE.encode())
         elif self.path.startswith("/redirect-to?"):
             self.send_response(302)
             self.send_header("Location", self.path.split("?", 1)[1])

@@ -1,6 +1,6 @@
 """Pictify's POST /image: a component document or a template, stored as an image
 (source render, visible in /api/images and /v1/images), Idempotency-Key, SVG downloads,
-usage events, and the HTML/URL inputs this deployment refuses.
+usage events (html/url: tests/test_html_rendering.py).
 """
 
 import io
@@ -168,15 +168,6 @@ async def test_expired_idempotency_keys_are_forgotten(client, admin, env):
         "UPDATE idempotency_keys SET created_at = '2000-01-01T00:00:00.000Z'"
     ).run()
     assert (await run_scheduled(env))["idempotency_keys_purged"] == 1
-
-
-@pytest.mark.parametrize("path", ["/image/canvas", "/image/agent-screenshot", "/gif/capture"])
-async def test_html_routes_are_refused(client, admin, path):
-    error = assert_error_envelope(
-        await client.post(path, json={"url": "https://a.example"}, headers=admin), 422
-    )
-    assert "does not render HTML" in error["error"]
-    assert_error_envelope(await client.post(path, json={}), 401)
 
 
 async def test_bad_requests(client, admin):

@@ -53,6 +53,8 @@ class Settings:
     # with both set it renders screenshots and PDFs (net/browser_rest.py).
     browser_rendering_account_id: str = ""
     browser_rendering_api_token: str = ""  # secret
+    # env.AI's instruction model for POST /image/agent-screenshot; empty: that route is 503.
+    ai_instruction_model: str = "@cf/meta/llama-3.1-8b-instruct"
 
     @property
     def access_enabled(self) -> bool:
@@ -112,6 +114,9 @@ class Settings:
             r2_bucket_name=text("R2_BUCKET_NAME", "").strip(),
             access_team_domain=team_domain(text("ACCESS_TEAM_DOMAIN", "")),
             access_aud=text("ACCESS_AUD", "").strip(),
+            ai_instruction_model=text(
+                "AI_INSTRUCTION_MODEL", defaults.ai_instruction_model
+            ).strip(),
             access_scopes=tuple(
                 scope
                 for scope in (part.strip() for part in text("ACCESS_SCOPES", "").split(","))

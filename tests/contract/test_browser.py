@@ -195,6 +195,29 @@ async def test_frames_step_animations_deterministically(browser):
     ]
 
 
+async def test_frames_span_the_animation_duration_when_frame_count_is_omitted(browser):
+    # PULSE's iteration is 1 s; a 0.5 s delay on a 2 s animation makes the longest 2.5 s.
+    status, headers, body = await call(browser, "frames", html=PULSE, width=60, height=60, fps=4)
+    assert status == 200, body[:300]
+    assert (headers.get("x-animation-duration-ms"), headers.get("x-frame-count")) == ("1000", "4")
+    assert len(split_frames(body)) == 4
+    longer = PULSE + "<i style='display:block;animation:pulse 2s 0.5s infinite'>x</i>"
+    status, headers, body = await call(browser, "frames", html=longer, width=60, height=60, fps=2)
+    assert (headers.get("x-animation-duration-ms"), headers.get("x-frame-count")) == ("2500", "5")
+    # Capped by maxDuration and maxFrames; a page without animations spans 1 s.
+    capped = {"html": longer, "width": 60, "height": 60, "fps": 10, "maxDuration": 2000}
+    _, headers, _ = await call(browser, "frames", **capped, maxFrames=8)
+    assert (headers.get("x-animation-duration-ms"), headers.get("x-frame-count")) == ("2000", "8")
+    _, headers, _ = await call(browser, "frames", html="<p>still</p>", width=60, height=60, fps=3)
+    assert (headers.get("x-animation-duration-ms"), headers.get("x-frame-count")) == ("1000", "3")
+    # An explicit span (a live page recorded for a while) wins over the measured one.
+    _, headers, body = await call(browser, "frames", **capped, duration=1500)
+    assert (headers.get("x-animation-duration-ms"), headers.get("x-frame-count")) == ("1500", "15")
+    # With frameCount sent the header is the measured duration.
+    _, headers, _ = await call(browser, "frames", html=PULSE, width=60, height=60, frameCount=2)
+    assert (headers.get("x-animation-duration-ms"), headers.get("x-frame-count")) == ("1000", "2")
+
+
 def reddish(picture) -> int:
     """How many pixels are clearly red (the pulsing dot)."""
     red, green, _ = picture.split()
@@ -215,6 +238,10 @@ def reddish(picture) -> int:
         ("pdf", {"html": "<p>x</p>", "format": "B7"}),
         ("pdf", {"html": "<p>x</p>", "paperWidth": "10mm"}),
         ("frames", {"html": "<p>x</p>", "frameCount": 1000}),
+        ("frames", {"html": "<p>x</p>", "frameCount": 0}),
+        ("frames", {"html": "<p>x</p>", "maxDuration": 60000}),
+        ("frames", {"html": "<p>x</p>", "maxFrames": 301}),
+        ("frames", {"html": "<p>x</p>", "duration": 0}),
     ],
 )
 async def test_invalid_requests_are_400(browser, name, fields):

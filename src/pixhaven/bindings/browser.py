@@ -32,11 +32,17 @@ the page's scripts run; only "fabric" = fabric.js 5.3.x, exposed as `window.fabr
   `landscape`, `margin` ({top, right, bottom, left}, CSS lengths or px numbers),
   `printBackground` (default true). Several pages are one HTML document whose sections
   break with CSS (`break-after: page`); the caller joins them.
-- frames: `fps` (1..50), `frameCount` (1..300), `type` "png". Frame i shows the page with
-  every document animation (CSS animations and transitions, Web Animations) paused and set
-  to `currentTime = i * 1000 / fps` ms, so the same input gives the same frames. The body is
-  the frames back to back, each a 4-byte big-endian length followed by that many bytes; the
-  `X-Frame-Count` header says how many.
+- frames: `fps` (1..50, default 10), `frameCount` (1..300), `type` "png". Frame i shows
+  the page with every document animation (CSS animations and transitions, Web Animations)
+  paused and set to `currentTime = i * 1000 / fps` ms, so the same input gives the same
+  frames. The page's animation duration D is measured after load: the longest
+  `delay + one iteration` over `document.getAnimations()` (finite ones), 1000 ms when there
+  are none, at most `maxDuration` ms (1..30000, default 10000). With `frameCount` omitted
+  the frames span `duration` ms (1..30000) if sent, else D: there are
+  `min(maxFrames, max(1, round(fps * span / 1000)))` of them (`maxFrames` 1..300, default
+  300) and frame i is at `i * span / count` ms. The body is the frames back to back, each a
+  4-byte big-endian length followed by that many bytes; the `X-Frame-Count` header says how
+  many, `X-Animation-Duration-Ms` the span (with `frameCount` sent: D).
 
 Errors are non-2xx answers with `{"error": {"code": "...", "message": "..."}}`:
 404 NOT_FOUND (anything but a POST to one of the three calls),

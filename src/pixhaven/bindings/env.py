@@ -52,6 +52,7 @@ class EnvVars(Protocol):
     ACCESS_SCOPES: str
     BROWSER_RENDERING_ACCOUNT_ID: str
     BROWSER_RENDERING_API_TOKEN: str  # secret
+    AI_INSTRUCTION_MODEL: str
 
 
 class Env(EnvVars, Protocol):

@@ -2,10 +2,9 @@
 
 Documentation only: the handlers read the JSON themselves and services/rendering/render.py,
 services/rendering/gif_pdf.py and services/rendering/templates.py check it (their messages
-are the API's). A
-component document is Craftr's (render/document.py). `POST /image` renders `html`/`url`
-with the browser binding; the other routes' `html`/`url` inputs are answered 422 here, so
-the only value their schemas allow for them is null.
+are the API's; services/rendering/html*.py and canvas.py for the browser's inputs). A
+component document is Craftr's (render/document.py). `html`/`url` (and `/image/canvas`) are
+rendered by the browser binding.
 """
 
 from typing import TYPE_CHECKING, Any, Literal
@@ -20,11 +19,6 @@ if TYPE_CHECKING:
 
 NOT_BLANK = r"\S"
 NUMBER_TEXT = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
-UNSUPPORTED: "JsonDict" = {
-    "type": "null",
-    "description": "HTML/URL input: any value answers 422 "
-    "HTML_RENDERING_NOT_SUPPORTED (this deployment renders component documents)",
-}
 FORMAT: "JsonDict" = {
     "anyOf": [
         {"type": "string", "enum": ["png", "jpeg", "jpg", "webp", "avif", "svg"]},
@@ -41,10 +35,6 @@ IDEMPOTENCY_KEY = {
     "request runs a 409",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[\x20-\x7e]+$"},
 }
-
-
-def _unsupported() -> Any:
-    return Field(None, json_schema_extra=UNSUPPORTED)
 
 
 def _template_uid() -> Any:
@@ -95,6 +85,43 @@ class GenerateImageBody(Document):
     waitForTimeout: int | None = Field(None, ge=0, le=30_000, description="ms after load")
 
 
+class CanvasVariableDefinition(DocumentedBody):
+    name: str
+    type: Literal["text", "image", "color", "number", "boolean"] | None = None
+    defaultValue: str | None = Field(None, description="used when `variables` has no value")
+    description: str | None = None
+    validation: dict[str, Any] | None = Field(None, description="`required`: true makes it 400")
+
+
+class CanvasBody(DocumentedBody):
+    """`POST /image/canvas` (services/rendering/canvas.py): drawn by fabric.js 5.3 in the
+    browser; `{{name}}` in text objects' `text` is replaced by the variable's value."""
+
+    fabricJSData: dict[str, Any] = Field(description="FabricJS canvas JSON (canvas.toJSON())")
+    variables: dict[str, Any] | None = Field(None, description="name: value")
+    variableDefinitions: list[CanvasVariableDefinition] | None = None
+    width: int | None = Field(
+        None, ge=1, le=4000, description="default: fabricJSData's width, else 1200"
+    )
+    height: int | None = Field(
+        None, ge=1, le=4000, description="default: fabricJSData's height, else 630"
+    )
+    fileExtension: Literal["png", "jpg", "jpeg", "webp"] | None = Field(
+        None, description="default png (png and webp keep transparency); `format` too"
+    )
+    quality: int | None = Field(None, ge=1, le=100, description="jpeg/webp, default 85")
+
+
+class AgentScreenshotBody(DocumentedBody):
+    """`POST /image/agent-screenshot` (services/rendering/agent.py)."""
+
+    prompt: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="What to capture, e.g. 'the pricing section on stripe.com'",
+    )
+
+
 class GifFrame(Document):
     """One frame; width, height and background default to the GIF's (every frame must have
     the GIF's size)."""
@@ -105,43 +132,109 @@ class GifFrame(Document):
     duration: float | None = Field(None, ge=0, le=655_350, description="alias of delay")
 
 
+GIF_QUALITY = Field(
+    None,
+    description="html/url: low (10 fps, 64 colours), medium (15 fps, 128 colours; the "
+    "default) or high (24 fps, 256 colours)",
+)
+GIF_SECONDS = Field(
+    None,
+    ge=1,
+    le=30,
+    description="html/url: the span recorded, in seconds (at most 10 / 15 / 30 for low / "
+    "medium / high); default: one iteration of the page's longest animation (at most 10 s; "
+    "1 s without animations)",
+)
+
+
 class GifBody(DocumentedBody):
-    width: int = Field(1200, ge=1, le=4096)
-    height: int = Field(630, ge=1, le=4096)
+    """`html` or `url` (the page's CSS and Web Animations stepped frame by frame by the
+    browser; services/rendering/html_gif.py: width x height default to 800 x 600, at most
+    2000 each), or `frames` of component documents (a Pixhaven extension)."""
+
+    model_config = ConfigDict(
+        defer_build=True,
+        json_schema_extra={
+            "anyOf": [{"required": ["html"]}, {"required": ["url"]}, {"required": ["frames"]}]
+        },
+    )
+
+    html: str | None = Field(None, description="HTML with CSS animations")
+    url: str | None = Field(None, description="http(s) URL of a page with animations")
+    quality: Literal["low", "medium", "high"] | None = GIF_QUALITY
+    frameDurationSeconds: float | None = GIF_SECONDS
+    waitForSelector: str | None = Field(None, description="html/url: wait for this element")
+    width: int = Field(1200, ge=1, le=4096, description="frames default 1200; html/url 800")
+    height: int = Field(630, ge=1, le=4096, description="frames default 630; html/url 600")
     background: str = Document.model_fields["background"]  # type: ignore[assignment]  # Document's own field (default, checks, docs)
     delay: float | None = Field(
         None, ge=0, le=655_350, description="default frame delay in milliseconds (100)"
     )
     duration: float | None = Field(None, ge=0, le=655_350, description="alias of delay")
     loop: int | None = Field(0, ge=0, le=65_535, description="repeat count, 0 = forever")
-    frames: list[GifFrame] = Field(
+    frames: list[GifFrame] | None = Field(
+        None,
         min_length=1,
         max_length=100,
         description="at most 2048x2048 pixels per frame, 30 million pixels in all",
     )
-    html: Any = _unsupported()
-    url: Any = _unsupported()
+
+
+class GifCaptureBody(DocumentedBody):
+    """`POST /gif/capture`: a live page's animations recorded for `frameDurationSeconds`."""
+
+    url: str = Field(description="http(s) URL to record")
+    width: int = Field(800, ge=1, le=2000)
+    height: int = Field(600, ge=1, le=2000)
+    quality: Literal["low", "medium", "high"] | None = GIF_QUALITY
+    frameDurationSeconds: float | None = GIF_SECONDS
+    waitForSelector: str | None = Field(None, description="wait for this element first")
+
+
+class PdfMargins(DocumentedBody):
+    top: float | None = Field(None, ge=0, le=1000, description="px")
+    bottom: float | None = Field(None, ge=0, le=1000, description="px")
+    left: float | None = Field(None, ge=0, le=1000, description="px")
+    right: float | None = Field(None, ge=0, le=1000, description="px")
+
+
+class PdfCustomSize(DocumentedBody):
+    width: float = Field(ge=72, le=10_000, description="px")
+    height: float = Field(ge=72, le=10_000, description="px")
+
+
+class PdfOptions(DocumentedBody):
+    """HTML input only (services/rendering/html_pdf.py; sizes in GET /pdf/presets)."""
+
+    preset: Literal["A4", "Letter", "Legal", "A3", "A5", "custom"] | None = Field(
+        None, description="default A4"
+    )
+    customSize: PdfCustomSize | None = Field(None, description="for preset custom")
+    margins: PdfMargins | None = None
+    title: str | None = Field(None, max_length=1000, description="the PDF's title (html)")
 
 
 class PdfPageBody(Document):
-    """`POST /pdf/render`: one component document, one page."""
+    """`POST /pdf/render`: `html` (or `url`) printed by the browser, as many pages as its
+    content needs; or one component document, one page (a Pixhaven extension)."""
 
     model_config = ConfigDict(defer_build=True)  # documentation only
 
-    html: Any = _unsupported()
-    url: Any = _unsupported()
+    html: str | None = Field(None, description="an HTML document to print")
+    url: str | None = Field(None, description="an http(s) page to print; not with html")
+    options: PdfOptions | None = None
 
 
 class PdfPagesBody(DocumentedBody):
-    """`POST /pdf/multi-page`: one document per page; the top-level canvas fields are the
-    pages' defaults."""
+    """`POST /pdf/multi-page`: `pages` of HTML (each its own document, printed as exactly
+    one page), or of component documents, one page each, whose top-level canvas fields are
+    the pages' defaults."""
 
     width: int = Field(1200, ge=1, le=4096)
     height: int = Field(630, ge=1, le=4096)
     background: str = Document.model_fields["background"]  # type: ignore[assignment]  # Document's own field (default, checks, docs)
-    pages: list[Document] = Field(min_length=1, max_length=50)
-    html: Any = _unsupported()
-    url: Any = _unsupported()
+    pages: list[Document] | list[str] = Field(min_length=1, max_length=50)
+    options: PdfOptions | None = Field(None, description="HTML pages only")
 
 
 # -- templates ------------------------------------------------------------------------------

@@ -61,20 +61,20 @@ def _document_colours(layout: Layout) -> list[tuple[int, int, int]]:
     return list(seen)
 
 
-def _quantise(canvas, opaque: bool, reserved: list[tuple[int, int, int]]):
-    """RGBA canvas → (P image, palette, transparent index or None)."""
+def _quantise(canvas, opaque: bool, reserved: list[tuple[int, int, int]], colors: int = 256):
+    """RGBA canvas → (P image, palette, transparent index or None), at most `colors`."""
     from PIL import Image
 
     rgb = canvas.convert("RGB")
     mask = None
-    limit = 256
+    limit = colors
     if not opaque:
         alpha = canvas.getchannel("A")
         mask = alpha.point(lambda a: 255 if a < 128 else 0)
         if mask.getbbox() is None:
             mask = None
         else:
-            limit = 255
+            limit = colors - 1
             # Hidden pixels should not spend palette entries: give them a visible neighbour's
             # colour (the most common opaque one is as good as any).
             rgb.paste(reserved[0] if reserved else (0, 0, 0), mask=mask)
@@ -202,3 +202,32 @@ async def render_gif(
         del canvas
         frames.append(_Frame(pixels, palette, transparent, delay_centiseconds(delay)))
     return encode(frames, width, height, loop)
+
+
+def encode_screenshots(
+    pngs: list[bytes], size: tuple[int, int], delay_ms: float, loop: int, colors: int
+) -> bytes:
+    """Animated GIF from browser frames (PNG screenshots, each `size`: anything else is a
+    ValueError before it is decoded), every frame shown for
+    `delay_ms`, each reduced to at most `colors` colours as above. `pngs` is emptied as it
+    goes: only one decoded screenshot is held at a time, plus the palette images (one byte
+    a pixel)."""
+    import io
+
+    from PIL import Image
+
+    if not pngs:
+        raise ValueError("a GIF needs at least one frame")
+    frames: list[_Frame] = []
+    delay = delay_centiseconds(delay_ms)
+    while pngs:
+        data = pngs.pop(0)
+        with Image.open(io.BytesIO(data)) as picture:
+            if picture.size != size:
+                raise ValueError(f"a frame is {picture.size}, not {size}")
+            canvas = picture.convert("RGBA")
+        del data
+        pixels, palette, transparent = _quantise(canvas, True, [], colors)
+        del canvas
+        frames.append(_Frame(pixels, palette, transparent, delay))
+    return encode(frames, size[0], size[1], loop)

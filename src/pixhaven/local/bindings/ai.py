@@ -14,7 +14,9 @@ Two modes, decided here and never by the app:
   `POST https://api.cloudflare.com/client/v4/accounts/{id}/ai/run/{model}` with the inputs as
   JSON. The API answers image bytes (`image/*`) or `{"result": …, "success": true}`.
 * offline, otherwise: `OfflineImageModel`, a deterministic procedural generator (Pillow
-  gradients and shapes seeded by a hash of the inputs) that answers for any model id. It is
+  gradients and shapes seeded by a hash of the inputs) that answers for any model id
+  given text-to-image inputs; a text-generation call (`messages`) is Workers AI's 5007
+  "No such model". It is
   not AI and says so: every image carries an "offline model" caption and PNG text chunks
   naming `@pixhaven/offline-preview` (services/ai/generate.py reads them and records that
   model name, never the requested one).
@@ -59,6 +61,13 @@ class OfflineImageModel:
     deterministic procedural picture (same inputs, same bytes)."""
 
     async def run(self, model: str, inputs: dict, **options):
+        if isinstance(inputs, dict) and "messages" in inputs:
+            # A text-generation call: there is no offline text model, as Workers AI answers
+            # for a model it does not have.
+            raise AiError(
+                f"AiError: 5007: No such model {model}: the offline preview model draws images "
+                "only (configure CLOUDFLARE_ACCOUNT_ID and CLOUDFLARE_API_TOKEN for Workers AI)"
+            )
         if (
             not isinstance(inputs, dict)
             or not isinstance(inputs.get("prompt"), str)

@@ -143,6 +143,7 @@ class LocalBrowser:
         headers = {"content-type": content_type, "content-length": str(len(data))}
         if request.call == "frames":
             headers["x-frame-count"] = str(request.frame_count)
+            headers["x-animation-duration-ms"] = str(request.duration_ms)
         return LocalBrowserResponse(200, headers, data)
 
     def _script(self, name: str) -> str:

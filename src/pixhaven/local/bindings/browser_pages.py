@@ -55,6 +55,19 @@ NO_WEBRTC = """(() => {
     } catch (e) {}
   }
 })();"""
+# One iteration of the longest document animation (its delay plus one iteration), in ms:
+# what a GIF of the page loops over. Infinite or missing durations count as none.
+LONGEST_ANIMATION = """() => {
+  let longest = 0;
+  for (const animation of document.getAnimations()) {
+    const timing = animation.effect && animation.effect.getComputedTiming();
+    if (!timing) continue;
+    const once = (timing.delay || 0) + Number(timing.duration || 0);
+    if (Number.isFinite(once)) longest = Math.max(longest, once);
+  }
+  return longest;
+}"""
+DEFAULT_DURATION_MS = 1000  # a page without animations: one second of (still) frames
 PAGE_SIZE = "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
 
 
@@ -161,6 +174,19 @@ async def pdf(page: Page, request: RenderRequest, deadline: Deadline) -> tuple[s
 async def frames(
     page: Page, request: RenderRequest, deadline: Deadline, max_pixels: int
 ) -> tuple[str, bytes]:
+    """The frames; sets `request.frame_count` and `request.duration_ms` (the answer's
+    X-Frame-Count and X-Animation-Duration-Ms) when the request left them to the page."""
+    measured = await page.evaluate(LONGEST_ANIMATION)
+    measured = int(round(measured)) if measured and measured > 0 else DEFAULT_DURATION_MS
+    measured = min(measured, request.max_duration_ms)
+    if request.frame_count is None:
+        request.duration_ms = request.duration_ms or measured
+        wanted = max(1, round(request.fps * request.duration_ms / 1000))
+        request.frame_count = min(wanted, request.max_frames)
+        step = request.duration_ms / request.frame_count
+    else:
+        request.duration_ms = measured
+        step = 1000 / request.fps
     frame_pixels = request.width * request.height * request.scale**2
     too_large(frame_pixels * request.frame_count, max_pixels, "all frames together")
     body = bytearray()
@@ -168,7 +194,7 @@ async def frames(
     # compositor stops running the animations, and frame 0 could differ by a pixel.
     await page.evaluate(SEEK_ANIMATIONS, 0)
     for index in range(request.frame_count):
-        await page.evaluate(SEEK_ANIMATIONS, index * 1000 / request.fps)
+        await page.evaluate(SEEK_ANIMATIONS, index * step)
         shot = await page.screenshot(
             type="png", animations="allow", caret="hide", timeout=deadline.ms()
         )

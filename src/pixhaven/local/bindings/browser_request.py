@@ -18,6 +18,7 @@ LIBRARIES = ("fabric",)
 IMAGE_TYPES = ("png", "jpeg", "webp")
 PAPER_FORMATS = ("A4", "A3", "A5", "Letter", "Legal", "Tabloid")
 MARGIN_SIDES = ("top", "right", "bottom", "left")
+MAX_FRAMES, MAX_DURATION_MS, DEFAULT_MAX_DURATION_MS = 300, 30_000, 10_000
 
 
 class ContractError(Exception):
@@ -58,7 +59,10 @@ class RenderRequest:
     print_background: bool = True
     # frames
     fps: int = 10
-    frame_count: int = 10
+    frame_count: int | None = 10  # None: from the duration (pages.frames sets it)
+    duration_ms: int | None = None  # the frames' span when frameCount is omitted
+    max_duration_ms: int = DEFAULT_MAX_DURATION_MS
+    max_frames: int = MAX_FRAMES
 
 
 def _int(body: dict, name: str, low: int, high: int, default: int) -> int:
@@ -163,7 +167,21 @@ def parse(call: str, text: str) -> RenderRequest:
         _read_pdf(body, request)
     else:
         request.fps = _int(body, "fps", 1, 50, 10)
-        request.frame_count = _int(body, "frameCount", 1, 300, 10)
+        request.frame_count = (
+            _int(body, "frameCount", 1, MAX_FRAMES, 10)
+            if body.get("frameCount") is not None
+            else None
+        )
+        if request.frame_count is None:
+            request.duration_ms = (
+                _int(body, "duration", 1, MAX_DURATION_MS, 1)
+                if body.get("duration") is not None
+                else None
+            )
+            request.max_duration_ms = _int(
+                body, "maxDuration", 1, MAX_DURATION_MS, DEFAULT_MAX_DURATION_MS
+            )
+            request.max_frames = _int(body, "maxFrames", 1, MAX_FRAMES, MAX_FRAMES)
         _choice(body, "type", ("png",), "png")
     return request
 

@@ -1,5 +1,9 @@
-"""Pictify: `POST /gif` (animated GIF from frames), `POST /pdf/render` (one page) and
-`POST /pdf/multi-page` (one page per document). Scope `render`.
+"""Pictify: `POST /gif` (animated GIF from frames of component documents, or from `html`/
+`url` stepped by the browser), `POST /gif/capture` (a URL), `POST /pdf/render` (one document
+or `html`/`url`), `POST /pdf/multi-page` (one page per document or per HTML page) and
+`GET /pdf/presets`. Scope `render`. The browser inputs are services/rendering/html_gif.py
+and html_pdf.py; the GIF's answer adds Pictify's `{gif: {...}}`, the PDF's `PdfResponse`'s
+fields.
 
 The answer is JSON with 201, as Pictify's `POST /image` answers (routers/pictify/images.py), and,
 like it, replayed for a repeated `Idempotency-Key`: the GIF is stored as an image
@@ -16,8 +20,15 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 
+from pixhaven.errors import invalid
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
-from pixhaven.models.pictify import IDEMPOTENCY_KEY, GifBody, PdfPageBody, PdfPagesBody
+from pixhaven.models.pictify import (
+    IDEMPOTENCY_KEY,
+    GifBody,
+    GifCaptureBody,
+    PdfPageBody,
+    PdfPagesBody,
+)
 from pixhaven.routers.pictify.rendering import idempotent_answer
 from pixhaven.routers.requests import (
     FIELD_LIST_BODY_ERRORS,
@@ -28,7 +39,7 @@ from pixhaven.routers.requests import (
 )
 from pixhaven.security.auth import Identity
 from pixhaven.services.images.keys import base_url
-from pixhaven.services.rendering import gif_pdf
+from pixhaven.services.rendering import gif_pdf, html_gif, html_pdf
 from pixhaven.services.rendering.own_sources import own_images
 from pixhaven.settings import Settings
 
@@ -72,12 +83,32 @@ FILES = errors(
     409,
     413,
     422,
+    502,
     503,
+    504,
     e409="A request with this Idempotency-Key is still running",
-    e413="A remote image is too large",
-    e422="HTML or URL input (not rendered by this deployment), a refused "
-    "remote image, or an Idempotency-Key reused with another request",
-    e503="Fonts are not installed in the bucket",
+    e413="A remote image is too large, or the browser's output has too many pixels",
+    e422="The page could not be loaded or its URL is not allowed (NAVIGATION_FAILED), a "
+    "refused remote image, or an Idempotency-Key reused with another request",
+    e502="The browser failed (BROWSER_FAILED)",
+    e503="Fonts are not installed in the bucket, or no browser is available for html/url "
+    "(BROWSER_NOT_AVAILABLE; README, HTML rendering)",
+    e504="The page did not render within its time limit (RENDER_TIMEOUT)",
+)
+BROWSER_FILES = errors(
+    409,
+    413,
+    422,
+    502,
+    503,
+    504,
+    e409="A request with this Idempotency-Key is still running",
+    e413="The frames together have too many pixels",
+    e422="The page could not be loaded or its URL is not allowed (NAVIGATION_FAILED), or an "
+    "Idempotency-Key reused with another request",
+    e502="The browser failed (BROWSER_FAILED)",
+    e503="No browser is available (BROWSER_NOT_AVAILABLE; README, HTML rendering)",
+    e504="The page did not render within its time limit (RENDER_TIMEOUT)",
 )
 
 
@@ -93,6 +124,14 @@ FILES = errors(
 )
 async def generate_gif(request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep):
     body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    if isinstance(body, dict) and (body.get("html") is not None or body.get("url") is not None):
+        if body.get("frames") is not None:
+            raise invalid(
+                "Send html or url, or frames of component documents, not both",
+                field="html",
+                as_list=True,
+            )
+        return await _browser_gif(request, env, settings, identity, body, capture=False)
     documents, delays, loop = gif_pdf.parse_gif(body, settings.max_components)
 
     async def render():
@@ -114,6 +153,47 @@ async def generate_gif(request: Request, identity: CanRender, settings: Settings
         return 201, {**stored, "frames": len(documents)}
 
     return await idempotent_answer(request, env, identity, "POST /gif", body, produce)
+
+
+@router.post(
+    "/gif/capture",
+    summary="Capture a GIF from a URL (Pictify)",
+    status_code=201,
+    responses={
+        200: {"content": {"image/gif": {}}, "description": "The GIF itself (Accept: image/gif)"},
+        **BROWSER_FILES,
+    },
+    openapi_extra={**request_body(GifCaptureBody), "parameters": [IDEMPOTENCY_KEY]},
+)
+async def capture_gif(request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep):
+    body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    return await _browser_gif(request, env, settings, identity, body, capture=True)
+
+
+async def _browser_gif(
+    request: Request, env: Env, settings: Settings, identity: Identity, body, *, capture: bool
+) -> Response:
+    if not isinstance(body, dict):
+        raise invalid("The request body must be a JSON object", field="", as_list=True)
+    if gif_pdf.wants_bytes(request.headers.get("accept"), "image/gif"):
+        content, detail = await html_gif.render_file(env, body, capture=capture)
+        await gif_pdf.record_file_usage(env, identity, detail)
+        return _file(content, "image/gif", "render.gif")
+
+    async def produce():
+        stored = await html_gif.render_and_store(
+            env,
+            settings,
+            identity.owner,
+            identity.key_id,
+            base_url(request, settings),
+            body,
+            capture=capture,
+        )
+        return 201, stored
+
+    route = "POST /gif/capture" if capture else "POST /gif"
+    return await idempotent_answer(request, env, identity, route, body, produce)
 
 
 async def _pdf(
@@ -145,6 +225,56 @@ async def _pdf(
     return await idempotent_answer(request, env, identity, route, body, produce)
 
 
+async def _html_pdf(
+    request: Request, env: Env, settings: Settings, identity: Identity, route: str, body: dict
+) -> Response:
+    multi = route == "POST /pdf/multi-page"
+    if gif_pdf.wants_bytes(request.headers.get("accept"), "application/pdf"):
+        content, shape = await html_pdf.render(env, body, multi)
+        detail = {"output": "pdf", "pages": shape["pageCount"], "bytes": len(content)}
+        await gif_pdf.record_file_usage(env, identity, detail)
+        return _file(content, "application/pdf", "render.pdf")
+
+    async def produce():
+        stored = await html_pdf.render_and_store(
+            env, identity.owner, identity.key_id, base_url(request, settings), body, multi
+        )
+        return 201, stored
+
+    return await idempotent_answer(request, env, identity, route, body, produce)
+
+
+@router.get(
+    "/pdf/presets",
+    summary="PDF page size presets (Pictify)",
+    responses={
+        200: {
+            "description": "Each preset's page size: width and height in CSS px (96 to the "
+            "inch, the unit of customSize and margins), with millimetres and points",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "presets": {
+                            "A4": {
+                                "width": 794,
+                                "height": 1123,
+                                "unit": "px",
+                                "widthMm": 210,
+                                "heightMm": 297,
+                                "widthPt": 595,
+                                "heightPt": 842,
+                            }
+                        }
+                    }
+                }
+            },
+        }
+    },
+)
+async def pdf_presets(identity: CanRender):
+    return {"presets": html_pdf.presets()}
+
+
 PDF_RESPONSES = {
     200: {
         "content": {"application/pdf": {}},
@@ -163,6 +293,8 @@ PDF_RESPONSES = {
 )
 async def render_pdf(request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep):
     body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    if isinstance(body, dict) and (body.get("html") is not None or body.get("url") is not None):
+        return await _html_pdf(request, env, settings, identity, "POST /pdf/render", body)
     documents = gif_pdf.parse_pdf_page(body, settings.max_components)
     return await _pdf(request, env, settings, identity, "POST /pdf/render", body, documents)
 
@@ -178,5 +310,8 @@ async def render_multi_page(
     request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep
 ):
     body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    pages = body.get("pages") if isinstance(body, dict) else None
+    if isinstance(pages, list) and any(isinstance(page, str) for page in pages):
+        return await _html_pdf(request, env, settings, identity, "POST /pdf/multi-page", body)
     documents = gif_pdf.parse_pdf_pages(body, settings.max_components)
     return await _pdf(request, env, settings, identity, "POST /pdf/multi-page", body, documents)

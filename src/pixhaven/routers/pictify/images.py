@@ -1,7 +1,7 @@
 """Pictify generation: `POST /image` (`html` or `url` through the browser binding, a
-component document, or a template uid with variables), and the browser inputs this
-deployment still refuses with a 422 (`/image/canvas`, `/image/agent-screenshot`,
-`/gif/capture`).
+component document, or a template uid with variables), `POST /image/canvas` (FabricJS,
+services/rendering/canvas.py) and `POST /image/agent-screenshot` (a prompt, an instruction
+model, a screenshot: services/rendering/agent.py).
 
 Answer: `201 Created` with `{url, id, createdAt, width, height, format}` — a stored image is
 a new resource (Pictify's document lists both 200 and 201; 201 is what "created" means).
@@ -13,8 +13,9 @@ services/rendering/html.py (html/url); the render-and-store flow this shares wit
 from fastapi import APIRouter, Request, Response
 
 from pixhaven.errors import invalid
-from pixhaven.models.common import ERROR_RESPONSES, errors
-from pixhaven.routers.pictify.rendering import generate, generate_from_html
+from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
+from pixhaven.models.pictify import IDEMPOTENCY_KEY, AgentScreenshotBody, CanvasBody
+from pixhaven.routers.pictify.rendering import generate, generate_from_html, idempotent_answer
 from pixhaven.routers.pictify.shapes import ANSWER, GENERATE_BODY
 from pixhaven.routers.requests import (
     FIELD_LIST_BODY_ERRORS,
@@ -23,6 +24,8 @@ from pixhaven.routers.requests import (
     SettingsDep,
     read_json,
 )
+from pixhaven.services.images.keys import base_url
+from pixhaven.services.rendering import agent, canvas
 from pixhaven.services.rendering import render as generation
 
 router = APIRouter(tags=["Pictify"], responses=ERROR_RESPONSES)
@@ -70,6 +73,86 @@ async def create_image(request: Request, identity: CanRender, settings: Settings
     )
 
 
+@router.post(
+    "/image/canvas",
+    summary="Generate an image from a FabricJS canvas (Pictify)",
+    status_code=201,
+    responses={
+        **ANSWER,
+        **errors(
+            413,
+            422,
+            502,
+            503,
+            504,
+            e413="The screenshot has too many pixels",
+            e422="fabric.js could not draw fabricJSData (CANVAS_NOT_DRAWN), an image it "
+            "loads is not allowed, or an Idempotency-Key reused with another request",
+            e502="The browser failed (BROWSER_FAILED)",
+            e503="No browser is available (BROWSER_NOT_AVAILABLE; README, HTML rendering)",
+            e504="The canvas did not render within its time limit (RENDER_TIMEOUT)",
+        ),
+    },
+    openapi_extra={**request_body(CanvasBody), "parameters": [IDEMPOTENCY_KEY]},
+)
+async def create_canvas_image(
+    request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep
+):
+    body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    if not isinstance(body, dict):
+        raise invalid("The request body must be a JSON object", field="", as_list=True)
+
+    async def produce():
+        stored = await canvas.render_and_store(
+            env, settings, identity.owner, identity.key_id, base_url(request, settings), body
+        )
+        return 201, stored
+
+    return await idempotent_answer(request, env, identity, "POST /image/canvas", body, produce)
+
+
+@router.post(
+    "/image/agent-screenshot",
+    summary="Screenshot what a prompt describes (Pictify)",
+    status_code=201,
+    responses={
+        **ANSWER,
+        **errors(
+            413,
+            422,
+            502,
+            503,
+            504,
+            e413="The screenshot has too many pixels",
+            e422="The page could not be loaded or its URL is not allowed (NAVIGATION_FAILED), "
+            "the selector matched nothing (SELECTOR_NOT_FOUND), or an Idempotency-Key "
+            "reused with another request",
+            e502="The model's answer is not a usable URL and selector (AI_BAD_ANSWER), the "
+            "model failed (AI_ERROR), or the browser failed (BROWSER_FAILED)",
+            e503="No instruction model (AI_MODEL_NOT_AVAILABLE: AI_INSTRUCTION_MODEL, Workers "
+            "AI credentials locally) or no browser (BROWSER_NOT_AVAILABLE)",
+            e504="The model or the page took too long (AI_TIMEOUT, RENDER_TIMEOUT)",
+        ),
+    },
+    openapi_extra={**request_body(AgentScreenshotBody), "parameters": [IDEMPOTENCY_KEY]},
+)
+async def agent_screenshot(
+    request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep
+):
+    body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    if not isinstance(body, dict):
+        raise invalid("The request body must be a JSON object", field="", as_list=True)
+
+    async def produce():
+        stored = await agent.render_and_store(
+            env, settings, identity.owner, identity.key_id, base_url(request, settings), body
+        )
+        return 201, stored
+
+    route = "POST /image/agent-screenshot"
+    return await idempotent_answer(request, env, identity, route, body, produce)
+
+
 @router.get(
     "/image/renders/{render_id}.svg",
     summary="Download an SVG render (Pictify)",
@@ -82,25 +165,3 @@ async def create_image(request: Request, identity: CanRender, settings: Settings
 async def svg_render(render_id: str, env: EnvDep):
     data, headers = await generation.serve_svg(env, render_id)
     return Response(data, media_type="image/svg+xml", headers=headers)
-
-
-def _refuse(what: str):
-    async def handler(identity: CanRender):
-        raise generation.html_not_supported(what)
-
-    return handler
-
-
-for _path, _what, _summary in (
-    ("/image/canvas", "Rendering FabricJS canvases", "Image from a FabricJS canvas"),
-    ("/image/agent-screenshot", "AI screenshots of URLs", "AI-powered screenshot"),
-    ("/gif/capture", "Capturing GIFs from URLs", "Capture a GIF from a URL"),
-):
-    router.add_api_route(
-        _path,
-        _refuse(_what),
-        methods=["POST"],
-        status_code=422,
-        summary=f"{_summary} (Pictify; not supported: 422)",
-        responses=errors(422, e422="Not supported by this deployment"),
-    )

@@ -34,8 +34,7 @@ ANSWER = {
         e404="No such template (for this owner)",
         e409="A request with this Idempotency-Key is still running",
         e413="A remote image is too large",
-        e422="HTML/URL input (not supported), a refused remote image, or an "
-        "Idempotency-Key reused with another request",
+        e422="A refused remote image, or an Idempotency-Key reused with another request",
         e503="Fonts are not installed in the bucket",
     ),
 }

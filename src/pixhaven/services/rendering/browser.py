@@ -55,6 +55,11 @@ def browser_of(env: Env) -> Browser | None:
 
 async def call(env: Env, name: str, fields: dict[str, Any]) -> tuple[str, bytes]:
     """POST one call ("screenshot", "pdf", "frames"): (content type, body) of a 200."""
+    _, content_type, data = await _call(env, name, fields)
+    return content_type, data
+
+
+async def _call(env: Env, name: str, fields: dict[str, Any]) -> tuple[Any, str, bytes]:
     browser = browser_of(env)
     if browser is None:
         raise unavailable()
@@ -64,7 +69,8 @@ async def call(env: Env, name: str, fields: dict[str, Any]) -> tuple[str, bytes]
     )
     data = as_bytes(await response.arrayBuffer())
     if response.status == 200:
-        return (response.headers.get("content-type") or "").split(";")[0].strip(), data
+        content_type = (response.headers.get("content-type") or "").split(";")[0].strip()
+        return response.headers, content_type, data
     code, message = _error_of(data)
     if response.status == 503:
         raise unavailable(message or INSTALL_HINT)
@@ -93,20 +99,25 @@ async def pdf(env: Env, fields: dict[str, Any]) -> bytes:
     return (await call(env, "pdf", fields))[1]
 
 
-async def frames(env: Env, fields: dict[str, Any]) -> list[bytes]:
-    """The frames, each a PNG, from the contract's length-prefixed framing."""
-    content_type, body = await call(env, "frames", fields)
+async def frames(env: Env, fields: dict[str, Any]) -> tuple[list[bytes], int]:
+    """The frames, each a PNG, from the contract's length-prefixed framing, and the span
+    they cover in ms (`X-Animation-Duration-Ms`)."""
+    headers, content_type, body = await _call(env, "frames", fields)
     if content_type != FRAMES_MEDIA_TYPE:
-        raise ApiError(
-            502, f"the browser answered {content_type}, not frames", code="BROWSER_FAILED"
-        )
+        raise failed(f"the browser answered {content_type}, not frames")
+    try:
+        duration_ms = int(headers.get("x-animation-duration-ms") or "")
+    except ValueError:
+        raise failed("the browser's frames carry no X-Animation-Duration-Ms") from None
     found, offset = [], 0
     while offset < len(body):
         if offset + 4 > len(body):
-            raise ApiError(502, "the browser's frames are cut short", code="BROWSER_FAILED")
+            raise failed("the browser's frames are cut short")
         (length,) = struct.unpack(">I", body[offset : offset + 4])
         if offset + 4 + length > len(body):
-            raise ApiError(502, "the browser's frames are cut short", code="BROWSER_FAILED")
+            raise failed("the browser's frames are cut short")
         found.append(body[offset + 4 : offset + 4 + length])
         offset += 4 + length
-    return found
+    if not found:
+        raise failed("the browser answered no frames")
+    return found, duration_ms

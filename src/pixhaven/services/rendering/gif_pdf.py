@@ -12,8 +12,8 @@ PDF bodies: `/pdf/render` takes one document (one page); `/pdf/multi-page` takes
 `{"pages": [document, ...]}`, each page its own size (top-level width/height/background are
 defaults, as for GIF frames).
 
-Pictify's HTML and URL inputs (`html`, `url`) answer 422: this deployment renders component
-documents only.
+Pictify's HTML and URL inputs (`html`, `url`, `pages` of HTML) are the browser's:
+services/rendering/html_gif.py and html_pdf.py; the router sends them there.
 """
 
 from __future__ import annotations
@@ -40,16 +40,6 @@ INHERITED = ("width", "height", "background")
 def _object(body: Any) -> dict:
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object", field="", as_list=True)
-    for field in ("html", "url"):
-        if body.get(field) not in (None, ""):
-            # Same code as POST /image's (services/rendering/render.py).
-            raise ApiError(
-                422,
-                f"`{field}` is not supported: this deployment does not render "
-                "HTML or capture URLs. Send component documents instead.",
-                code="HTML_RENDERING_NOT_SUPPORTED",
-                details={"unsupported": field},
-            )
     return body
 
 

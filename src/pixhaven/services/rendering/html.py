@@ -30,71 +30,77 @@ RENDER_TIMEOUT_MS = 30_000  # the browser's budget for loading and capturing, pl
 UNSUPPORTED = ("userAgent", "cookies", "headers")
 
 
-def _bad(field: str, explanation: str):
+def bad(field: str, explanation: str):
     return invalid(
         f"Invalid {field}: {explanation}", field=field, explanation=explanation, as_list=True
     )
 
 
-def _number(body: dict, field: str, low: float, high: float, default, whole: bool = True):
+def number(body: dict, field: str, low: float, high: float, default, whole: bool = True):
     value = body.get(field)
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise _bad(field, f"a number from {low:g} to {high:g}")
+        raise bad(field, f"a number from {low:g} to {high:g}")
     if whole:
         if value != int(value):
-            raise _bad(field, f"a whole number from {low:g} to {high:g}")
+            raise bad(field, f"a whole number from {low:g} to {high:g}")
         return int(value)
     return value
 
 
-def _flag(body: dict, field: str) -> bool | None:
+def flag(body: dict, field: str) -> bool | None:
     value = body.get(field)
     if value is not None and not isinstance(value, bool):
-        raise _bad(field, "true or false")
+        raise bad(field, "true or false")
     return value
 
 
-def _string(body: dict, field: str) -> str | None:
+def string(body: dict, field: str) -> str | None:
     value = body.get(field)
     if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise _bad(field, "a non-empty string")
+        raise bad(field, "a non-empty string")
     return value
+
+
+def source(body: dict) -> tuple[str | None, str | None]:
+    """The body's `html` or `url` (exactly one), checked; the url stripped."""
+    html, url = body.get("html"), body.get("url")
+    if (html is None) == (url is None):
+        raise bad("html", "send exactly one of html and url")
+    if html is not None and not isinstance(html, str):
+        raise bad("html", "an HTML document or fragment as a string")
+    if url is not None and (
+        not isinstance(url, str) or not url.strip().lower().startswith(("http://", "https://"))
+    ):
+        raise bad("url", "an http or https URL")
+    return html, url.strip() if url is not None else None
 
 
 def screenshot_request(body: dict) -> tuple[dict[str, Any], str]:
     """The contract's screenshot fields for a Pictify body, and the stored extension."""
-    html, url = body.get("html"), body.get("url")
-    if (html is None) == (url is None):
-        raise _bad("html", "send exactly one of html and url")
-    if html is not None and not isinstance(html, str):
-        raise _bad("html", "an HTML document or fragment as a string")
-    if url is not None and (
-        not isinstance(url, str) or not url.strip().lower().startswith(("http://", "https://"))
-    ):
-        raise _bad("url", "an http or https URL")
+    html, url = source(body)
     for field in UNSUPPORTED:
         if body.get(field) is not None:
-            raise _bad(field, "not supported by this deployment")
+            raise bad(field, "not supported by this deployment")
     name = "fileExtension" if body.get("fileExtension") is not None else "format"
     chosen = body.get(name) or "png"
     if not isinstance(chosen, str) or chosen.strip().lower() not in TYPES:
-        raise _bad(name, "png, jpg, jpeg or webp")
+        raise bad(name, "png, jpg, jpeg or webp")
     kind = TYPES[chosen.strip().lower()]
-    wait_ms = _number(body, "waitForTimeout", 0, MAX_WAIT_MS, 0)
+    wait_ms = number(body, "waitForTimeout", 0, MAX_WAIT_MS, 0)
     fields = {
         "html": html,
-        "url": url.strip() if url else None,
-        "width": _number(body, "width", 1, MAX_SIDE, DEFAULT_WIDTH),
-        "height": _number(body, "height", 1, MAX_SIDE, DEFAULT_HEIGHT),
-        "deviceScaleFactor": _number(body, "deviceScaleFactor", 1, 3, None, whole=False),
+        "url": url,
+        "width": number(body, "width", 1, MAX_SIDE, DEFAULT_WIDTH),
+        "height": number(body, "height", 1, MAX_SIDE, DEFAULT_HEIGHT),
+        "deviceScaleFactor": number(body, "deviceScaleFactor", 1, 3, None, whole=False),
         "type": kind,
-        "quality": _number(body, "quality", 1, 100, 85) if kind != "png" else None,
-        "omitBackground": _flag(body, "transparent") if kind != "jpeg" else None,
-        "fullPage": _flag(body, "fullPage"),
-        "selector": _string(body, "selector"),
-        "waitForSelector": _string(body, "waitForSelector"),
+        "quality": number(body, "quality", 1, 100, 85) if kind != "png" else None,
+        "omitBackground": flag(body, "transparent") if kind != "jpeg" else None,
+        "fullPage": flag(body, "fullPage"),
+        "selector": string(body, "selector"),
+        "waitForSelector": string(body, "waitForSelector"),
         "timeout": RENDER_TIMEOUT_MS + wait_ms,
     }
     if wait_ms:

@@ -64,17 +64,6 @@ SVG_HEADERS = {
 HTML_INPUTS = ("html", "url")
 
 
-def html_not_supported(what: str) -> ApiError:
-    return ApiError(
-        422,
-        f"{what} is not supported: this deployment does not render HTML or "
-        "capture URLs. Send a component document (width, height, background, "
-        "components) or a template uid with variables.",
-        code="HTML_RENDERING_NOT_SUPPORTED",
-        details={"unsupported": what},
-    )
-
-
 def media_type_of(fmt: Any) -> str:
     if fmt is None:
         return "image/png"
