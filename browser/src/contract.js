@@ -14,7 +14,9 @@ const SCREENSHOT_TYPES = ["png", "jpeg", "webp"];
 const DEFAULT_WIDTH = 1280;
 const DEFAULT_HEIGHT = 720;
 const DEFAULT_FPS = 10;
-const DEFAULT_FRAME_COUNT = 10;
+export const MAX_FRAMES = 300;
+const MAX_DURATION_MS = 30000;
+export const DEFAULT_MAX_DURATION_MS = 10000;
 const DEFAULT_TIMEOUT_MS = 15000;
 const MAX_TIMEOUT_MS = 60000;
 // Output limits (413 OUTPUT_TOO_LARGE): a Worker holds the whole answer in its 128 MB, and
@@ -188,7 +190,18 @@ export function validate(call, body, options = {}) {
     request.printBackground = flag(body, "printBackground", true);
   } else {
     request.fps = integer(body, "fps", 1, 50, DEFAULT_FPS);
-    request.frameCount = integer(body, "frameCount", 1, 300, DEFAULT_FRAME_COUNT);
+    // frameCount null: the page's measured animation duration (or `duration`) decides how
+    // many frames (page.js); duration, maxDuration and maxFrames only mean something then,
+    // and are only checked then (as the local implementation does).
+    request.frameCount = integer(body, "frameCount", 1, MAX_FRAMES, null);
+    request.duration = null;
+    request.maxDuration = DEFAULT_MAX_DURATION_MS;
+    request.maxFrames = MAX_FRAMES;
+    if (request.frameCount === null) {
+      request.duration = integer(body, "duration", 1, MAX_DURATION_MS, null);
+      request.maxDuration = integer(body, "maxDuration", 1, MAX_DURATION_MS, DEFAULT_MAX_DURATION_MS);
+      request.maxFrames = integer(body, "maxFrames", 1, MAX_FRAMES, MAX_FRAMES);
+    }
     request.type = choice(body, "type", ["png"], "png");
   }
   const pixels = request.width * request.height * request.deviceScaleFactor ** 2;

@@ -298,10 +298,83 @@ async function pdf(page, request, remaining) {
 }
 
 /**
- * Frame i: every animation of the document paused at `i * 1000 / fps` ms, then a
- * screenshot of the viewport. The clock is set, not waited for, so the same input gives
- * the same frames. Body: each frame as a 4-byte big-endian length and its PNG bytes.
+ * The frames call. The page's animation duration D is measured first (longestAnimation,
+ * 1000 ms without animations, at most `maxDuration`). With `frameCount` sent, frame i is at
+ * `i * 1000 / fps` ms; without it the frames span `duration` (else D):
+ * `min(maxFrames, max(1, round(fps * span / 1000)))` frames, frame i at `i * span / count`.
+ * Frame i: every animation of the document paused at its time, then a screenshot of the
+ * viewport. The clock is set, not waited for, so the same input gives the same frames.
+ * Body: each frame as a 4-byte big-endian length and its PNG bytes; X-Frame-Count says how
+ * many, X-Animation-Duration-Ms the span (D when frameCount was sent).
  */
+async function frames(page, request) {
+  const measured = await page.evaluate(longestAnimation);
+  const duration = Math.min(measured > 0 ? roundHalfEven(measured) : DEFAULT_DURATION_MS, request.maxDuration);
+  let count = request.frameCount;
+  let span = duration;
+  let step = 1000 / request.fps;
+  if (count === null) {
+    span = request.duration ?? duration;
+    count = Math.min(request.maxFrames, Math.max(1, roundHalfEven((request.fps * span) / 1000)));
+    step = span / count;
+  }
+  const seeker = await AnimationSeeker.open(page);
+  const parts = [];
+  let total = 0;
+  try {
+    await seeker.pauseAll();
+    for (let index = 0; index < count; index++) {
+      await seeker.seek(index * step);
+      const frame = new Uint8Array(await page.screenshot({ type: "png" }));
+      total += 4 + frame.length;
+      checkBytes(total);
+      const length = new Uint8Array(4);
+      new DataView(length.buffer).setUint32(0, frame.length);
+      parts.push(length, frame);
+    }
+  } finally {
+    await seeker.close();
+  }
+  const body = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    body.set(part, offset);
+    offset += part.length;
+  }
+  const headers = {
+    "content-type": FRAMES_MEDIA_TYPE,
+    "x-frame-count": String(count),
+    "x-animation-duration-ms": String(span),
+  };
+  return { body, headers };
+}
+
+const DEFAULT_DURATION_MS = 1000; // a page without animations: one second of (still) frames
+
+/**
+ * Runs in the page: one iteration of the longest document animation (its delay plus one
+ * iteration), in ms; what a GIF of the page loops over. Infinite or missing durations
+ * count as none.
+ */
+function longestAnimation() {
+  let longest = 0;
+  for (const animation of document.getAnimations()) {
+    const timing = animation.effect && animation.effect.getComputedTiming();
+    if (!timing) continue;
+    const once = (timing.delay || 0) + Number(timing.duration || 0);
+    if (Number.isFinite(once)) longest = Math.max(longest, once);
+  }
+  return longest;
+}
+
+/** Python's round(): a half goes to the even neighbour, so both implementations count alike. */
+export function roundHalfEven(value) {
+  const floor = Math.floor(value);
+  const fraction = value - floor;
+  if (fraction !== 0.5) return fraction < 0.5 ? floor : floor + 1;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
 // Seek, then let two animation frames pass: Cloudflare's Chromium runs transform and
 // opacity animations on the compositor thread (no flag of ours can turn that off there),
 // and a screenshot taken before the paused time reaches it may show the previous one.
@@ -313,29 +386,25 @@ function seekAnimations(time) {
   return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
 }
 
-async function frames(page, request) {
-  const parts = [];
-  let total = 0;
-  // Pause everything once first: the first seek would otherwise also be the moment the
-  // compositor stops running the animations, and frame 0 could differ by a pixel.
-  await page.evaluate(seekAnimations, 0);
-  for (let index = 0; index < request.frameCount; index++) {
-    await page.evaluate(seekAnimations, (index * 1000) / request.fps);
-    const frame = new Uint8Array(await page.screenshot({ type: "png" }));
-    total += 4 + frame.length;
-    checkBytes(total);
-    const length = new Uint8Array(4);
-    new DataView(length.buffer).setUint32(0, frame.length);
-    parts.push(length, frame);
+/** How frames pause and seek the page's animations (see seekAnimations). */
+class AnimationSeeker {
+  static async open(page) {
+    return new AnimationSeeker(page);
   }
-  const body = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    body.set(part, offset);
-    offset += part.length;
+
+  constructor(page) {
+    this.page = page;
   }
-  return {
-    body,
-    headers: { "content-type": FRAMES_MEDIA_TYPE, "x-frame-count": String(request.frameCount) },
-  };
+
+  async pauseAll() {
+    // Pause everything once first: the first seek would otherwise also be the moment the
+    // compositor stops running the animations, and frame 0 could differ by a pixel.
+    await this.page.evaluate(seekAnimations, 0);
+  }
+
+  async seek(time) {
+    await this.page.evaluate(seekAnimations, time);
+  }
+
+  async close() {}
 }
