@@ -318,22 +318,20 @@ async function frames(page, request) {
     count = Math.min(request.maxFrames, Math.max(1, roundHalfEven((request.fps * span) / 1000)));
     step = span / count;
   }
-  const seeker = await AnimationSeeker.open(page);
   const parts = [];
   let total = 0;
-  try {
-    await seeker.pauseAll();
-    for (let index = 0; index < count; index++) {
-      await seeker.seek(index * step);
-      const frame = new Uint8Array(await page.screenshot({ type: "png" }));
-      total += 4 + frame.length;
-      checkBytes(total);
-      const length = new Uint8Array(4);
-      new DataView(length.buffer).setUint32(0, frame.length);
-      parts.push(length, frame);
-    }
-  } finally {
-    await seeker.close();
+  await page.evaluate(animateOnTheMainThread);
+  // Pause everything once first: the first seek would otherwise also be the moment the
+  // animations stop running, and frame 0 could differ by a pixel.
+  await page.evaluate(seekAnimations, 0);
+  for (let index = 0; index < count; index++) {
+    await page.evaluate(seekAnimations, index * step);
+    const frame = new Uint8Array(await page.screenshot({ type: "png" }));
+    total += 4 + frame.length;
+    checkBytes(total);
+    const length = new Uint8Array(4);
+    new DataView(length.buffer).setUint32(0, frame.length);
+    parts.push(length, frame);
   }
   const body = new Uint8Array(total);
   let offset = 0;
@@ -375,36 +373,30 @@ export function roundHalfEven(value) {
   return floor % 2 === 0 ? floor : floor + 1;
 }
 
-// Seek, then let two animation frames pass: Cloudflare's Chromium runs transform and
-// opacity animations on the compositor thread (no flag of ours can turn that off there),
-// and a screenshot taken before the paused time reaches it may show the previous one.
+/**
+ * Runs in the page once, before the first seek: takes every animation of the document off
+ * the compositor thread. Transform and opacity animations otherwise run there, and what a
+ * screenshot shows after a seek then depends on timing: the compositor may still draw its
+ * running copy for a frame (positions a few px off), and a layer's raster scale depends on
+ * which scales it happened to be drawn at, so two runs differ by a pixel of antialiasing.
+ * Locally Chromium's --disable-threaded-animation does this; on Cloudflare no flag can be
+ * passed. `will-change: contents` tells Blink the subtree changes all the time, which makes
+ * it keep animations (and their layers) on the main thread; it runs as a DevTools call, so
+ * a page's CSP cannot refuse it, and it is set inline with !important, so the page's own
+ * styles cannot override it. It changes nothing else a frame shows.
+ */
+function animateOnTheMainThread() {
+  document.documentElement?.style.setProperty("will-change", "contents", "important");
+}
+
+/**
+ * Runs in the page: pauses every document animation and seeks it to `time` ms, then lets
+ * two animation frames pass, so the new style has been committed before the screenshot.
+ */
 function seekAnimations(time) {
   for (const animation of document.getAnimations()) {
     animation.pause();
     animation.currentTime = time;
   }
   return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
-}
-
-/** How frames pause and seek the page's animations (see seekAnimations). */
-class AnimationSeeker {
-  static async open(page) {
-    return new AnimationSeeker(page);
-  }
-
-  constructor(page) {
-    this.page = page;
-  }
-
-  async pauseAll() {
-    // Pause everything once first: the first seek would otherwise also be the moment the
-    // compositor stops running the animations, and frame 0 could differ by a pixel.
-    await this.page.evaluate(seekAnimations, 0);
-  }
-
-  async seek(time) {
-    await this.page.evaluate(seekAnimations, time);
-  }
-
-  async close() {}
 }
