@@ -383,7 +383,8 @@ export function roundHalfEven(value) {
  * passed. `will-change: contents` tells Blink the subtree changes all the time, which makes
  * it keep animations (and their layers) on the main thread; it runs as a DevTools call, so
  * a page's CSP cannot refuse it, and it is set inline with !important, so the page's own
- * styles cannot override it. It changes nothing else a frame shows.
+ * styles cannot override it. It is only a hint: it makes no stacking context or containing
+ * block, so layout and painting order stay the page's own.
  */
 function animateOnTheMainThread() {
   document.documentElement?.style.setProperty("will-change", "contents", "important");

@@ -218,6 +218,33 @@ async def test_frames_span_the_animation_duration_when_frame_count_is_omitted(br
     assert (headers.get("x-animation-duration-ms"), headers.get("x-frame-count")) == ("1000", "2")
 
 
+async def test_local_and_companion_answer_the_same_frame_counts(local_browsers, companion_browsers):
+    """The two implementations count frames and spans alike, halves included (round() as
+    Python's: to the even neighbour)."""
+    longer = PULSE + "<i style='display:block;animation:pulse 2s 0.5s infinite'>x</i>"
+    requests = [
+        {"html": longer, "fps": 3},
+        {"html": longer, "fps": 10, "maxDuration": 1250, "maxFrames": 7},
+        {"html": "<p>still</p>", "fps": 10, "duration": 250},  # 2.5 frames: 2
+        {"html": "<p>still</p>", "fps": 10, "duration": 350},  # 3.5 frames: 4
+        {"html": "<p>still</p>", "fps": 1, "duration": 400},  # at least one frame
+        {"html": PULSE, "fps": 7, "frameCount": 3},
+    ]
+    for fields in requests:
+        answers = []
+        for browser, _ in (local_browsers, companion_browsers):
+            status, headers, body = await call(browser, "frames", width=40, height=40, **fields)
+            assert status == 200, body[:300]
+            count = headers.get("x-frame-count")
+            assert len(split_frames(body)) == int(count)
+            answers.append((count, headers.get("x-animation-duration-ms")))
+        assert answers[0] == answers[1], (fields, answers)
+    status, headers, _ = await call(
+        companion_browsers[0], "frames", html="<p>x</p>", width=40, height=40, fps=10, duration=250
+    )
+    assert (headers.get("x-frame-count"), headers.get("x-animation-duration-ms")) == ("2", "250")
+
+
 def reddish(picture) -> int:
     """How many pixels are clearly red (the pulsing dot)."""
     red, green, _ = picture.split()
