@@ -366,7 +366,7 @@ function longestAnimation() {
 }
 
 /** Python's round(): a half goes to the even neighbour, so both implementations count alike. */
-export function roundHalfEven(value) {
+function roundHalfEven(value) {
   const floor = Math.floor(value);
   const fraction = value - floor;
   if (fraction !== 0.5) return fraction < 0.5 ? floor : floor + 1;
