@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from pixhaven.errors import invalid
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.pictify import IDEMPOTENCY_KEY, AgentScreenshotBody, CanvasBody
-from pixhaven.routers.pictify.rendering import generate, generate_from_html, idempotent_answer
+from pixhaven.routers.pictify.rendering import generate, generate_from_html, stored_render
 from pixhaven.routers.pictify.shapes import ANSWER, GENERATE_BODY
 from pixhaven.routers.requests import (
     FIELD_LIST_BODY_ERRORS,
@@ -24,7 +24,6 @@ from pixhaven.routers.requests import (
     SettingsDep,
     read_json,
 )
-from pixhaven.services.images.keys import base_url
 from pixhaven.services.rendering import agent, canvas
 from pixhaven.services.rendering import render as generation
 
@@ -99,16 +98,10 @@ async def create_canvas_image(
     request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep
 ):
     body = await read_json(request, FIELD_LIST_BODY_ERRORS)
-    if not isinstance(body, dict):
-        raise invalid("The request body must be a JSON object", field="", as_list=True)
-
-    async def produce():
-        stored = await canvas.render_and_store(
-            env, settings, identity.owner, identity.key_id, base_url(request, settings), body
-        )
-        return 201, stored
-
-    return await idempotent_answer(request, env, identity, "POST /image/canvas", body, produce)
+    route = "POST /image/canvas"
+    return await stored_render(
+        request, env, settings, identity, route, body, canvas.render_and_store
+    )
 
 
 @router.post(
@@ -140,17 +133,10 @@ async def agent_screenshot(
     request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep
 ):
     body = await read_json(request, FIELD_LIST_BODY_ERRORS)
-    if not isinstance(body, dict):
-        raise invalid("The request body must be a JSON object", field="", as_list=True)
-
-    async def produce():
-        stored = await agent.render_and_store(
-            env, settings, identity.owner, identity.key_id, base_url(request, settings), body
-        )
-        return 201, stored
-
     route = "POST /image/agent-screenshot"
-    return await idempotent_answer(request, env, identity, route, body, produce)
+    return await stored_render(
+        request, env, settings, identity, route, body, agent.render_and_store
+    )
 
 
 @router.get(

@@ -1,11 +1,12 @@
 """What Pictify's rendering routes share: the Idempotency-Key replay every POST that stores
-something goes through (`idempotent_answer`), and the render-and-store flow `POST /image`
-and `POST /templates/{uid}/render` both answer with (`generate`)."""
+something goes through (`idempotent_answer`), the render-and-store flow `POST /image`
+and `POST /templates/{uid}/render` both answer with (`generate`), and the one the browser
+routes answer with (`stored_render`)."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -37,6 +38,31 @@ async def idempotent_answer(
         env, identity.owner, request.headers.get("idempotency-key"), route, body, produce
     )
     return answer(status, stored, replayed)
+
+
+# A service's `render_and_store(env, settings, owner, key_id, base, body)`: its answer.
+StoreRender = Callable[["Env", Settings, str, "str | None", str, dict], Awaitable[dict]]
+
+
+async def stored_render(
+    request: Request,
+    env: Env,
+    settings: Settings,
+    identity: Identity,
+    route: str,
+    body: Any,
+    store: StoreRender,
+) -> JSONResponse:
+    """`201` with what `store` rendered and stored for the caller (replayed for a repeated
+    Idempotency-Key); `body` must be a JSON object."""
+    if not isinstance(body, dict):
+        raise invalid("The request body must be a JSON object", field="", as_list=True)
+
+    async def produce():
+        base = base_url(request, settings)
+        return 201, await store(env, settings, identity.owner, identity.key_id, base, body)
+
+    return await idempotent_answer(request, env, identity, route, body, produce)
 
 
 async def generate(
@@ -87,11 +113,4 @@ async def generate_from_html(
             explanation="html/url cannot be combined with components or a template",
             as_list=True,
         )
-
-    async def produce():
-        stored = await html.render_and_store(
-            env, settings, identity.owner, identity.key_id, base_url(request, settings), body
-        )
-        return 201, stored
-
-    return await idempotent_answer(request, env, identity, route, body, produce)
+    return await stored_render(request, env, settings, identity, route, body, html.render_and_store)
