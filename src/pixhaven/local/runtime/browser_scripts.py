@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tarfile
 import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from pixhaven.local.runtime.npm import npm_pack
 
 
 @dataclass(frozen=True)
@@ -62,24 +63,16 @@ class ScriptCache:
 
     def _fetch(self, library: Library, target: Path) -> None:
         spec = f"{library.package}@{library.version}"
-        npm = shutil.which("npm")
-        if npm is None:
-            raise ScriptInstallError(
-                f"{spec} is not in the script cache ({target.parent}) and npm is not "
-                "installed to fetch it: run `pixhaven browser install-scripts` where npm works"
-            )
         self.directory.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.directory) as scratch:
-            completed = subprocess.run(
-                [npm, "pack", spec, "--pack-destination", scratch, "--silent"],
-                capture_output=True,
-                text=True,
-                timeout=600,
+            tarball = npm_pack(
+                spec,
+                Path(scratch),
+                ScriptInstallError,
+                f"{spec} is not in the script cache ({target.parent}) and npm is not "
+                "installed to fetch it: run `pixhaven browser install-scripts` where npm works",
             )
-            tarballs = list(Path(scratch).glob("*.tgz"))
-            if completed.returncode != 0 or not tarballs:
-                raise ScriptInstallError(f"npm pack {spec} failed: {completed.stderr[-500:]}")
-            with tarfile.open(tarballs[0], "r:gz") as archive:
+            with tarfile.open(tarball, "r:gz") as archive:
                 member = next((m for m in archive.getmembers() if m.name == library.file), None)
                 source = archive.extractfile(member) if member and member.isfile() else None
                 if source is None:

@@ -26,6 +26,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pixhaven.local.runtime.npm import npm_pack
 from pixhaven.render.fonts import CATALOGUE, all_faces, bucket_key, file_name, package_path
 
 if TYPE_CHECKING:
@@ -70,29 +71,17 @@ class FontCache:
 
     def _fetch(self, family: str, folder: Path) -> None:
         info = CATALOGUE[family]
-        npm = shutil.which("npm")
-        if npm is None:
-            raise FontInstallError(
-                f"{family} is not in the font cache ({folder}) and npm is not installed to fetch it"
-            )
+        spec = f"{info.package}@{info.version}"
         self.directory.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=self.directory) as scratch:
-            spec = f"{info.package}@{info.version}"
-            completed = subprocess.run(
-                [npm, "pack", spec, "--pack-destination", scratch, "--silent"],
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-            tarballs = list(Path(scratch).glob("*.tgz"))
-            if completed.returncode != 0 or not tarballs:
-                raise FontInstallError(f"npm pack {spec} failed: {completed.stderr.strip()[-500:]}")
+            missing = f"{family} is not in the font cache ({folder}) and npm is not installed"
+            tarball = npm_pack(spec, Path(scratch), FontInstallError, missing + " to fetch it")
             staging = Path(scratch) / "fonts"
             staging.mkdir()
             wanted = {
                 package_path(family, w, it): file_name(family, w, it) for w, it in all_faces(family)
             }
-            with tarfile.open(tarballs[0], "r:gz") as archive:
+            with tarfile.open(tarball, "r:gz") as archive:
                 for member in archive.getmembers():
                     # Only the files we expect, written under names we choose.
                     target = wanted.pop(member.name, None)
