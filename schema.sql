@@ -397,3 +397,17 @@ CREATE TABLE IF NOT EXISTS cron_state (
     value         TEXT NOT NULL,
     updated_at    TEXT NOT NULL
 );
+
+-- Request counters for Pictify's rate limits (migration 0011, services/rate_limits.py): one
+-- row per subject (an API key, or an owner) and fixed window (`m:2026-12-02T09:41`,
+-- `d:2026-12-02`), counted by one upsert per request; a window stops counting once it holds
+-- `cap` requests. Rows past `expires_at` are deleted by the cron.
+CREATE TABLE IF NOT EXISTS rate_windows (
+    subject     TEXT NOT NULL,
+    slot        TEXT NOT NULL,
+    hits        INTEGER NOT NULL,
+    cap         INTEGER NOT NULL,
+    expires_at  TEXT NOT NULL,
+    PRIMARY KEY (subject, slot)
+);
+CREATE INDEX IF NOT EXISTS rate_windows_by_expiry ON rate_windows (expires_at);

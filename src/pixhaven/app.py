@@ -20,7 +20,9 @@ Pixhaven hosts, transforms and generates images. It speaks the APIs of CattoPic
 (`/api/v1/image`) and Pictify, over one core.
 
 Authenticate with `Authorization: Bearer <admin token or API key>`.
-Every error is `{"success": false, "error", "code", "message", "details"}`.
+Every error is `{"success": false, "error", "code", "message", "details"}`; on Pictify's
+paths it also has Pictify's RFC 9457 fields (`type`, `title`, `status`, `detail`,
+`instance`, `errors`).
 """
 
 
@@ -34,7 +36,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
         responses=APP_RESPONSES,
     )
-    install_error_handlers(app)
+    install_error_handlers(app, problem_paths=pictify.PATH_PREFIXES)
     app.include_router(system.router)
     app.include_router(cattopic.system_router)
     app.include_router(pixelflare.keys_router)
@@ -46,11 +48,8 @@ def create_app() -> FastAPI:
     app.include_router(pixelflare.albums_router)
     app.include_router(splinterpic.collections_router)
     app.include_router(craftr.render_router)
-    app.include_router(pictify.gif_pdf_router)
-    app.include_router(pictify.images_router)
-    app.include_router(pictify.templates_router)
-    app.include_router(pictify.batch_router)
-    app.include_router(pictify.webhooks_router)
+    for router in pictify.ROUTERS:
+        app.include_router(router, dependencies=pictify.DEPENDENCIES, responses=pictify.RESPONSES)
     app.include_router(splinterpic.generate_router)
     app.include_router(splinterpic.analytics_router)
     app.include_router(pixelflare.cdn_router)  # CDN catch-all paths: keep this include LAST

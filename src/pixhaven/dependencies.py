@@ -37,3 +37,15 @@ def get_env(request: Request) -> "Env":
 
 def get_settings(request: Request) -> Settings:
     return settings_of(request)
+
+
+# Where `add_response_headers` keeps its headers in the request's state, for the middleware.
+RESPONSE_HEADERS = "response_headers"
+
+
+def add_response_headers(request: Request, headers: dict[str, str]) -> None:
+    """Headers for the answer this request gets, whichever it is: a success, an error
+    raised later, FastAPI's own 404 or 500 (pixhaven.middleware adds them; a header the
+    answer sets itself wins). Pictify's `X-RateLimit-*` are given this way."""
+    pending = request.scope.setdefault("state", {}).setdefault(RESPONSE_HEADERS, {})
+    pending.update(headers)

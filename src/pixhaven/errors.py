@@ -5,10 +5,18 @@ Every error body is a superset that each of the five API documents accepts:
 CattoPic and Craftr clients read `error`, PixelFlare clients read `code`/`message`/`details`,
 Splinterpic clients read `error`/`details`. The one exception is the IP allowlist's plain
 `Forbidden` (see security/ip_allowlist.py), as the Splinterpic document shows it.
+
+On Pictify's paths the same body also carries Pictify's RFC 9457 fields (`problem_fields`):
+`type`, `title`, `status`, `detail`, `instance`, `errors[]` for field errors and, on a 429,
+`retryAfter` (its documentation) and `retry_after` (what its Python SDK reads). Which paths
+are Pictify's is one list, `app.state.problem_paths`, set from Pictify's routers by
+`install_error_handlers`; every error answer goes through `error_response`, which applies
+it. Pictify answers problems as `application/json` (its OpenAPI), and so do we.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -152,11 +160,104 @@ def error_response(
     details: Any = None,
     headers: Mapping[str, str] | None = None,
     extra: dict[str, Any] | None = None,
+    *,
+    scope: Mapping[str, Any] | None = None,
 ) -> JSONResponse:
+    """The error answer; with the request's ASGI `scope`, Pictify's fields on its paths."""
     body = error_body(status, error, code, details)
     if extra:
         body.update(extra)
+    if scope is not None and is_problem_path(scope):
+        body.update(problem_fields(body, status, scope.get("path", ""), headers))
     return EnvelopeResponse(body, status_code=status, headers=headers)
+
+
+# -- Pictify's RFC 9457 problem details --------------------------------------------------------
+
+PROBLEM_TYPE = "https://docs.pictify.io/errors/{slug}"
+# The slugs and titles Pictify documents (api-reference/errors.mdx), by our code; any other
+# error is named after its HTTP status ("not-found", "Not Found").
+PROBLEM_BY_CODE = {
+    "INVALID_REQUEST": ("validation-error", "Validation Error"),
+    "RATE_LIMITED": ("rate-limit-exceeded", "Rate Limit Exceeded"),
+    "NAVIGATION_FAILED": ("url-fetch-failed", "URL Fetch Failed"),
+}
+PROBLEM_404_BY_PATH = {
+    "/templates": ("template-not-found", "Template Not Found"),
+    "/bindings": ("binding-not-found", "Binding Not Found"),
+}
+# FastAPI's validation error types, in the codes Pictify's `errors[]` items use.
+FIELD_ERROR_CODES = {"missing": "required", "string_too_long": "too_long", "too_long": "too_long"}
+
+
+def install_problem_paths(app: FastAPI, prefixes: Iterable[str]) -> None:
+    """Name the path prefixes (`/image`, `/templates`, …) whose errors carry Pictify's
+    fields: a path is one of them when it is a prefix or starts with one and a slash."""
+    app.state.problem_paths = tuple(sorted(set(prefixes)))
+
+
+def is_problem_path(scope: Mapping[str, Any]) -> bool:
+    app = scope.get("app")
+    prefixes = getattr(getattr(app, "state", None), "problem_paths", ())
+    path = scope.get("path", "")
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in prefixes)
+
+
+def problem_fields(
+    body: Mapping[str, Any], status: int, path: str, headers: Mapping[str, str] | None
+) -> dict[str, Any]:
+    """RFC 9457's members for an envelope `body`, as Pictify answers them."""
+    code, details = body.get("code"), body.get("details")
+    slug_title = PROBLEM_BY_CODE.get(str(code))
+    if status == 401:
+        reason = details.get("reason", "") if isinstance(details, dict) else ""
+        slug_title = (
+            ("missing-authorization", "Missing Authorization")
+            if reason.startswith("missing")
+            else ("invalid-api-key", "Invalid API Key")
+        )
+    elif status == 404:
+        slug_title = PROBLEM_404_BY_PATH.get("/" + path.split("/")[1] if "/" in path else path)
+    if slug_title is None:
+        title = _reason(status)
+        slug_title = ("-".join(title.lower().replace("-", " ").split()), title)
+    slug, title = slug_title
+    fields: dict[str, Any] = {
+        "type": PROBLEM_TYPE.format(slug=slug),
+        "title": title,
+        "status": status,
+        "detail": body.get("error", title),
+        "instance": path,
+    }
+    field_errors = _field_errors(details, body.get("error", ""))
+    if field_errors:
+        fields["errors"] = field_errors
+    if status == 429:
+        retry = (headers or {}).get("Retry-After", "")
+        if retry.isdigit():
+            fields["retryAfter"] = fields["retry_after"] = int(retry)
+    return fields
+
+
+def _field_errors(details: Any, message: str) -> list[dict[str, str]]:
+    """`errors[]`: the list of field errors a validation answer holds (`details.errors`), or
+    its one named field (`details.field`)."""
+    if not isinstance(details, dict):
+        return []
+    listed = details.get("errors")
+    if isinstance(listed, list):
+        items = []
+        for item in listed:
+            if isinstance(item, dict) and "field" in item:
+                entry = {"field": str(item["field"]), "message": str(item.get("message", ""))}
+                kind = item.get("code") or item.get("type")
+                if kind:
+                    entry["code"] = FIELD_ERROR_CODES.get(str(kind), str(kind))
+                items.append(entry)
+        return items
+    if isinstance(details.get("field"), str):
+        return [{"field": details["field"], "message": str(details.get("message", message))}]
+    return []
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict]:
@@ -172,29 +273,43 @@ def _validation_details(exc: RequestValidationError) -> list[dict]:
     ]
 
 
-def install_error_handlers(app: FastAPI) -> None:
+def install_error_handlers(app: FastAPI, problem_paths: Iterable[str] = ()) -> None:
+    """The app's error handlers, every one answering through `error_response`;
+    `problem_paths`: the prefixes whose answers carry Pictify's fields."""
+    install_problem_paths(app, problem_paths)
+
     @app.exception_handler(ApiError)
     async def on_api_error(request: Request, exc: ApiError):
-        return error_response(exc.status, exc.error, exc.code, exc.details, exc.headers, exc.extra)
+        return error_response(
+            exc.status,
+            exc.error,
+            exc.code,
+            exc.details,
+            exc.headers,
+            exc.extra,
+            scope=request.scope,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, exc: StarletteHTTPException):
         message = exc.detail if isinstance(exc.detail, str) else None
         if not message or message == _reason(exc.status_code):
             message = DEFAULT_MESSAGES.get(exc.status_code, _reason(exc.status_code))
-        return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+        return error_response(
+            exc.status_code, message, headers=getattr(exc, "headers", None), scope=request.scope
+        )
 
     @app.exception_handler(RequestValidationError)
     async def on_validation_error(request: Request, exc: RequestValidationError):
         problems = _validation_details(exc)
         first = problems[0] if problems else {"field": "", "message": "invalid"}
         summary = f"Invalid request: {first['field']}: {first['message']}".replace(": : ", ": ")
-        return error_response(400, summary, "INVALID_REQUEST", {"errors": problems})
+        return error_response(
+            400, summary, "INVALID_REQUEST", {"errors": problems}, scope=request.scope
+        )
 
 
 def _reason(status: int) -> str:
-    from http import HTTPStatus
-
     try:
         return HTTPStatus(status).phrase
     except ValueError:

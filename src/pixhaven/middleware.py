@@ -12,7 +12,8 @@ import traceback
 import uuid
 from dataclasses import dataclass
 
-from pixhaven.errors import BodyTooLarge, error_body
+from pixhaven.dependencies import RESPONSE_HEADERS
+from pixhaven.errors import BodyTooLarge, error_body, is_problem_path, problem_fields
 from pixhaven.security.ip_allowlist import is_allowed, parse_allowlist
 from pixhaven.settings import Settings
 
@@ -21,7 +22,10 @@ log = logging.getLogger("pixhaven")
 CORS_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 CORS_HEADERS = "Content-Type, Authorization, Idempotency-Key"
 CORS_MAX_AGE = "86400"
-EXPOSED_HEADERS = "X-Request-Id, Content-Length, Content-Range, ETag, Retry-After"
+EXPOSED_HEADERS = (
+    "X-Request-Id, Content-Length, Content-Range, ETag, Retry-After,"
+    " X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+)
 
 
 def _cors_headers(origin: str) -> list[tuple[bytes, bytes]]:
@@ -51,7 +55,8 @@ async def _send_simple(send, status: int, body: bytes, content_type: bytes) -> N
 class PixhavenMiddleware:
     """Everything that must hold for every response, in the order it must apply:
 
-    1. a request id, CORS headers and `X-Content-Type-Options: nosniff` on every response;
+    1. a request id, CORS headers and `X-Content-Type-Options: nosniff` on every response,
+       and the headers the request's handlers asked for (`add_response_headers`);
     2. one structured log line per request;
     3. the IP allowlist (plain-text 403 `Forbidden`, as Splinterpic documents);
     4. CORS preflight (`OPTIONS`) answered without reaching the routes;
@@ -95,6 +100,14 @@ class PixhavenMiddleware:
                 names = {name.lower() for name, _ in message.get("headers", [])}
                 headers = list(message.get("headers", []))
                 headers += [(n, v) for n, v in extra_headers if n not in names]
+                # Headers a handler or dependency asked for on whatever answer the request
+                # gets, errors included (dependencies.add_response_headers).
+                asked = scope.get("state", {}).get(RESPONSE_HEADERS, {})
+                headers += [
+                    (n.lower().encode("latin-1"), v.encode("latin-1"))
+                    for n, v in asked.items()
+                    if n.lower().encode("latin-1") not in names
+                ]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -122,7 +135,10 @@ class PixhavenMiddleware:
             )
             if status_seen["started"]:
                 raise
-            body = json.dumps(error_body(500, "Internal server error")).encode()
+            envelope = error_body(500, "Internal server error")
+            if is_problem_path(scope):
+                envelope.update(problem_fields(envelope, 500, scope.get("path", ""), None))
+            body = json.dumps(envelope).encode()
             await _send_simple(send_with_headers, 500, body, b"application/json")
         finally:
             log.info(

@@ -34,6 +34,9 @@ class Settings:
     # PixelFlare's documented upload limits, per owner (POST /v1/images); 0: no limit.
     upload_rate_per_minute: int = 10
     upload_daily_limit: int = 1000
+    # Pictify's request limits per API key, its Free plan (services/rate_limits.py); 0: off.
+    pictify_rate_per_minute: int = 60
+    pictify_daily_limit: int = 1000
     image_quality: int = 80
     image_resizing: str = "binding"
     soft_delete_retention_days: int = 30
@@ -94,6 +97,10 @@ class Settings:
                 "UPLOAD_RATE_PER_MINUTE", defaults.upload_rate_per_minute
             ),
             upload_daily_limit=number("UPLOAD_DAILY_LIMIT", defaults.upload_daily_limit),
+            pictify_rate_per_minute=number(
+                "PICTIFY_RATE_PER_MINUTE", defaults.pictify_rate_per_minute
+            ),
+            pictify_daily_limit=number("PICTIFY_DAILY_LIMIT", defaults.pictify_daily_limit),
             image_quality=number("IMAGE_QUALITY", defaults.image_quality),
             image_resizing=text("IMAGE_RESIZING", defaults.image_resizing),
             soft_delete_retention_days=number(

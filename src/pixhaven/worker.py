@@ -27,9 +27,10 @@ log = logging.getLogger("pixhaven")
 async def run_scheduled(env: Env, cron: str = "") -> dict:
     """Housekeeping on the cron trigger: purge expired and long-deleted images, remove
     interrupted writes, wake jobs that are due again or were abandoned, drop old
-    idempotency keys, and sweep a bounded part of the bucket for objects no row owns (last,
-    so that a failing listing cannot hold up the rest)."""
+    idempotency keys and ended rate-limit windows, and sweep a bounded part of the bucket
+    for objects no row owns (last, so that a failing listing cannot hold up the rest)."""
     from pixhaven.services.images.reconcile import finish_interrupted_writes, sweep_orphans
+    from pixhaven.services.rate_limits import purge_expired
     from pixhaven.services.rendering.idempotency import purge_idempotency_keys
 
     settings = Settings.from_env(env)
@@ -39,6 +40,7 @@ async def run_scheduled(env: Env, cron: str = "") -> dict:
     interrupted = await finish_interrupted_writes(env, grace)
     dispatched = await dispatch_due_jobs(env)
     idempotency_keys = await purge_idempotency_keys(env)
+    rate_windows = await purge_expired(env)
     orphans = await sweep_orphans(env, grace)
     summary = {
         "event": "scheduled",
@@ -48,6 +50,7 @@ async def run_scheduled(env: Env, cron: str = "") -> dict:
         "interrupted_writes_removed": interrupted,
         "jobs_dispatched": dispatched,
         "idempotency_keys_purged": idempotency_keys,
+        "rate_windows_purged": rate_windows,
         "orphaned_objects_deleted": orphans,
     }
     log.info(json.dumps(summary))

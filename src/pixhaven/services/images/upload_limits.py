@@ -8,7 +8,8 @@ the UTC calendar day. The Rate Limiting binding is not used: its limit is fixed 
 wrangler.toml (not a setting), its period can be 60 s at most (no day), and it counts per
 Cloudflare location, where D1 counts one owner's uploads once wherever they come from.
 Two requests racing past the check may both be let in: the limit can be exceeded by the
-number of requests in flight at once, never by more.
+number of requests in flight at once, never by more. (Pictify's request limits count fixed
+windows instead, services/rate_limits.py, whose 429 this one shares.)
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pixhaven.db import usage_events
-from pixhaven.errors import ApiError
+from pixhaven.services.rate_limits import rate_limited
 from pixhaven.timeutil import iso, parse_iso, utcnow
 
 if TYPE_CHECKING:
@@ -27,17 +28,6 @@ if TYPE_CHECKING:
 
 KIND = "upload"
 MINUTE = timedelta(minutes=1)
-
-
-def _rate_limited(message: str, limit: int, period: str, retry_after: int) -> ApiError:
-    retry_after = max(1, retry_after)
-    return ApiError(
-        429,
-        message,
-        code="RATE_LIMITED",
-        headers={"Retry-After": str(retry_after)},
-        details={"limit": limit, "period": period, "retry_after": retry_after},
-    )
 
 
 async def spend_upload(env: Env, settings: Settings, owner: str, key_id: str | None) -> None:
@@ -50,7 +40,7 @@ async def spend_upload(env: Env, settings: Settings, owner: str, key_id: str | N
         used, _ = await usage_events.count_and_oldest_since(env.DB, owner, KIND, iso(day_start))
         if used >= per_day:
             tomorrow = day_start + timedelta(days=1)
-            raise _rate_limited(
+            raise rate_limited(
                 f"Rate limit exceeded: at most {per_day} uploads a day",
                 per_day,
                 "day",
@@ -63,7 +53,7 @@ async def spend_upload(env: Env, settings: Settings, owner: str, key_id: str | N
         if used >= per_minute:
             # The window frees a place when its oldest upload is a minute old.
             freed = parse_iso(oldest) + MINUTE if oldest else now + MINUTE
-            raise _rate_limited(
+            raise rate_limited(
                 f"Rate limit exceeded: at most {per_minute} uploads a minute",
                 per_minute,
                 "minute",
