@@ -146,6 +146,23 @@ async def test_error_answers_carry_the_headers_and_pictify_problem_fields(client
     assert rate_headers(invalid)[1] == 58
 
 
+async def test_query_validation_errors_are_listed_with_pictify_codes(client, admin):
+    answer = await client.get("/templates?page=0&limit=abc", headers=admin)
+    body = assert_error_envelope(answer, 400, "INVALID_REQUEST")
+    assert body["title"] == "Validation Error" and body["instance"] == "/templates"
+    codes = {item["field"]: item["code"] for item in body["errors"]}
+    assert codes == {"query.page": "out_of_range", "query.limit": "invalid_type"}
+    assert all(item["message"] for item in body["errors"])
+
+
+async def test_a_render_answer_carries_the_headers(client, admin):
+    card = {"width": 120, "height": 60, "background": "#102030", "components": []}
+    rendered = await client.post("/image", json=card, headers=admin)
+    assert rendered.status_code == 201, rendered.text
+    assert rate_headers(rendered)[:2] == (60, 59)
+    assert "x-ratelimit-remaining" in rendered.headers["access-control-expose-headers"].lower()
+
+
 async def test_unauthenticated_requests_are_not_counted(client, admin):
     anonymous = await client.get("/templates")
     body = assert_error_envelope(anonymous, 401)

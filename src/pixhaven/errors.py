@@ -186,8 +186,20 @@ PROBLEM_404_BY_PATH = {
     "/templates": ("template-not-found", "Template Not Found"),
     "/bindings": ("binding-not-found", "Binding Not Found"),
 }
-# FastAPI's validation error types, in the codes Pictify's `errors[]` items use.
-FIELD_ERROR_CODES = {"missing": "required", "string_too_long": "too_long", "too_long": "too_long"}
+
+
+def field_error_code(kind: str) -> str:
+    """A FastAPI (pydantic) validation error type as the codes Pictify's `errors[]` items
+    use (`required`, `invalid_type`, `out_of_range`, `too_long`); others pass through."""
+    if kind == "missing":
+        return "required"
+    if kind.endswith(("_parsing", "_type")):
+        return "invalid_type"
+    if kind.startswith(("greater_than", "less_than")):
+        return "out_of_range"
+    if kind.endswith("too_long"):
+        return "too_long"
+    return kind
 
 
 def install_problem_paths(app: FastAPI, prefixes: Iterable[str]) -> None:
@@ -252,7 +264,7 @@ def _field_errors(details: Any, message: str) -> list[dict[str, str]]:
                 entry = {"field": str(item["field"]), "message": str(item.get("message", ""))}
                 kind = item.get("code") or item.get("type")
                 if kind:
-                    entry["code"] = FIELD_ERROR_CODES.get(str(kind), str(kind))
+                    entry["code"] = field_error_code(str(kind))
                 items.append(entry)
         return items
     if isinstance(details.get("field"), str):

@@ -23,9 +23,18 @@ ROUTERS = (gif_pdf_router, images_router, templates_router, batch_router, webhoo
 DEPENDENCIES = [Depends(pictify_rate_limit)]
 RESPONSES: dict[int | str, dict[str, Any]] = errors(
     429,
-    e429="Rate limit exceeded (PICTIFY_RATE_PER_MINUTE, PICTIFY_DAILY_LIMIT per API key): "
-    "Retry-After, X-RateLimit-Limit/-Remaining/-Reset",
+    e429="Rate limit exceeded (PICTIFY_RATE_PER_MINUTE, PICTIFY_DAILY_LIMIT per API key). "
+    "Every answer to a valid key carries X-RateLimit-Limit, -Remaining and -Reset",
 )
+RESPONSES[429]["headers"] = {
+    "Retry-After": {"description": "Seconds until the window ends", "schema": {"type": "integer"}},
+    "X-RateLimit-Limit": {"description": "Requests per window", "schema": {"type": "integer"}},
+    "X-RateLimit-Remaining": {"description": "Requests left", "schema": {"type": "integer"}},
+    "X-RateLimit-Reset": {
+        "description": "Unix seconds of the window's end",
+        "schema": {"type": "integer"},
+    },
+}
 PATH_PREFIXES = tuple(
     sorted(
         {
