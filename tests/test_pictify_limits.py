@@ -136,6 +136,8 @@ async def test_error_answers_carry_the_headers_and_pictify_problem_fields(client
         "/templates/tmpl_nope",
     )
     assert body["detail"] == body["error"]
+    no_batch = await client.get("/templates/batch/nope/results", headers=admin)
+    assert assert_error_envelope(no_batch, 404)["type"].endswith("/errors/not-found")
 
     invalid = await client.post("/image", content=b"{not json", headers=admin)
     body = assert_error_envelope(invalid, 400)
@@ -143,7 +145,7 @@ async def test_error_answers_carry_the_headers_and_pictify_problem_fields(client
     assert body["title"] == "Validation Error" and body["instance"] == "/image"
     assert body["errors"] == [{"field": "", "message": "invalid JSON"}]
     assert body["details"]["errors"] == body["errors"]  # the envelope's own copy stays
-    assert rate_headers(invalid)[1] == 58
+    assert rate_headers(invalid)[1] == 57
 
 
 async def test_query_validation_errors_are_listed_with_pictify_codes(client, admin):

@@ -168,7 +168,9 @@ def error_response(
     if extra:
         body.update(extra)
     if scope is not None and is_problem_path(scope):
-        body.update(problem_fields(body, status, scope.get("path", ""), headers))
+        # Added, never replacing a field the answer already has.
+        for name, value in problem_fields(body, status, scope.get("path", ""), headers).items():
+            body.setdefault(name, value)
     return EnvelopeResponse(body, status_code=status, headers=headers)
 
 
@@ -228,7 +230,7 @@ def problem_fields(
             if reason.startswith("missing")
             else ("invalid-api-key", "Invalid API Key")
         )
-    elif status == 404:
+    elif status == 404 and not path.startswith("/templates/batch/"):  # a batch is no template
         slug_title = PROBLEM_404_BY_PATH.get("/" + path.split("/")[1] if "/" in path else path)
     if slug_title is None:
         title = _reason(status)
@@ -245,7 +247,9 @@ def problem_fields(
     if field_errors:
         fields["errors"] = field_errors
     if status == 429:
-        retry = (headers or {}).get("Retry-After", "")
+        retry = next(
+            (value for name, value in (headers or {}).items() if name.lower() == "retry-after"), ""
+        )
         if retry.isdigit():
             fields["retryAfter"] = fields["retry_after"] = int(retry)
     return fields

@@ -137,7 +137,8 @@ class PixhavenMiddleware:
                 raise
             envelope = error_body(500, "Internal server error")
             if is_problem_path(scope):
-                envelope.update(problem_fields(envelope, 500, scope.get("path", ""), None))
+                problem = problem_fields(envelope, 500, scope.get("path", ""), None)
+                envelope.update({k: v for k, v in problem.items() if k not in envelope})
             body = json.dumps(envelope).encode()
             await _send_simple(send_with_headers, 500, body, b"application/json")
         finally:
