@@ -581,3 +581,65 @@ async def test_rows_from_before_migration_0011_keep_working(tmp_path):
         assert [row["uid"] for row in await table.active_subscriptions(db, "o")] == ["whs_on"]
     finally:
         db.close()
+
+
+async def test_failed_batch_items_are_render_failed(client, admin, env, net):
+    failed = await subscribe(client, admin, event="render.failed")
+    batches = await subscribe(client, admin, event="batch.failed")
+    template = {
+        "name": "Badge",
+        "document": {"width": 40, "height": 20, "background": "#123456", "components": []},
+    }
+    uid = (await client.post("/templates", json=template, headers=admin)).json()["uid"]
+    started = await client.post(
+        f"/templates/{uid}/batch-render", json={"variables": [{}, {}]}, headers=admin
+    )
+    assert started.status_code == 202, started.text
+    # The template is deleted before the jobs run: both items fail for good (a 404).
+    await client.delete(f"/templates/{uid}", headers=admin)
+    await env.JOBS.drain()
+    events = {}
+    for request in net.requests:
+        secret = (
+            failed["secret"]
+            if request.headers["x-pictify-event"] == "render.failed"
+            else batches["secret"]
+        )
+        payload = verify(request, secret)
+        events.setdefault(payload["event"], []).append(payload["data"])
+    assert sorted(events) == ["batch.failed", "render.failed"]
+    assert (
+        events["render.failed"]
+        == [
+            {
+                "type": "image",
+                "templateId": uid,
+                "error": "Template not found",
+                "errorCode": "NOT_FOUND",
+            }
+        ]
+        * 2
+    )
+
+
+async def test_repeated_failures_set_status_failed(client, admin, env, net):
+    """api-reference/webhooks.mdx: `failed` = disabled after repeated failures; resume
+    turns it back on."""
+    created = await subscribe(client, admin, event="batch.failed")
+    net.answers[HOOK] = [httpx.Response(410)]
+    owner = owner_of(env)
+    for _ in range(webhooks.FAILED_DELIVERIES_LIMIT - 1):
+        await webhooks.emit(env, owner, "batch.failed", {})
+        await env.JOBS.drain()
+    path = f"/webhook-subscriptions/{created['uid']}"
+    assert (await client.get(path, headers=admin)).json()["status"] == "active"
+    await webhooks.emit(env, owner, "batch.failed", {})
+    await env.JOBS.drain()
+    fetched = (await client.get(path, headers=admin)).json()
+    assert fetched["status"] == "failed"
+    assert fetched["failureCount"] == webhooks.FAILED_DELIVERIES_LIMIT
+    assert fetched["lastDelivery"]["status"] == "failed"
+    assert fetched["lastDelivery"]["responseCode"] == 410
+    assert await webhooks.emit(env, owner, "batch.failed", {}) == []
+    assert (await client.post(f"{path}/resume", headers=admin)).json()["status"] == "active"
+    assert len(await webhooks.emit(env, owner, "batch.failed", {})) == 1

@@ -204,3 +204,26 @@ async def record_attempt(
         now_iso(),
         delivery_id,
     )
+
+
+async def recent_outcomes(db: D1Database, subscription_uid: str, limit: int) -> list[str]:
+    """The statuses of the subscription's last `limit` settled deliveries, newest first."""
+    rows = await fetch_all(
+        db,
+        "SELECT status FROM webhook_deliveries WHERE subscription_uid = ?"
+        " AND status IN ('delivered', 'failed') ORDER BY updated_at DESC, id LIMIT ?",
+        subscription_uid,
+        limit,
+    )
+    return [row["status"] for row in rows]
+
+
+async def mark_failed(db: D1Database, subscription_uid: str) -> None:
+    """Disable an active subscription whose deliveries keep failing (status `failed`)."""
+    await execute(
+        db,
+        "UPDATE webhook_subscriptions SET status = 'failed', active = 0, updated_at = ?"
+        " WHERE uid = ? AND status = 'active'",
+        now_iso(),
+        subscription_uid,
+    )

@@ -24,7 +24,8 @@ timeout or a network error is retried with the jobs' exponential backoff (30 s, 
 …) up to MAX_ATTEMPTS; any other status (3xx included: redirects are never followed) fails at
 once. The URL is checked by net/fetch (http(s) only, no private, loopback,
 link-local or metadata addresses) when the subscription is saved and again at every attempt;
-a refused destination fails the delivery without retry.
+a refused destination fails the delivery without retry. A subscription whose last
+FAILED_DELIVERIES_LIMIT deliveries all failed is disabled: Pictify's status `failed`.
 """
 
 from __future__ import annotations
@@ -60,6 +61,10 @@ EVENTS = (
     "binding.failed",
 )
 MAX_ATTEMPTS = 6
+# Pictify disables a subscription after repeated failures (status `failed`): here, once its
+# last FAILED_DELIVERIES_LIMIT deliveries all failed for good. PUT status=active or /resume
+# turns it back on.
+FAILED_DELIVERIES_LIMIT = 5
 DELIVERY_TIMEOUT = 10.0
 
 
@@ -235,6 +240,11 @@ async def deliver(env: Env, delivery: dict, *, transport=None, resolver=None) ->
         error=error,
         next_attempt_at=None,
     )
+    if subscription is not None and subscription["active"]:
+        uid = subscription["uid"]
+        outcomes = await table.recent_outcomes(env.DB, uid, FAILED_DELIVERIES_LIMIT)
+        if outcomes == ["failed"] * FAILED_DELIVERIES_LIMIT:
+            await table.mark_failed(env.DB, uid)
     return "failed"
 
 
