@@ -350,7 +350,7 @@ CREATE TABLE IF NOT EXISTS webhook_subscriptions (
     active        INTEGER NOT NULL DEFAULT 1,   -- kept equal to status = 'active'
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL
-    -- Added by migration 0011 (ALTER TABLE, hence this layout): Pictify's platform
+    -- Added by migration 0012 (ALTER TABLE, hence this layout): Pictify's platform
     -- (zapier | make | n8n | pipedream | custom), filters (JSON {templateId, bindingId,
     -- type}; NULL = none) and status (active | paused | failed).
 , platform TEXT NOT NULL DEFAULT 'custom', filters TEXT, status TEXT NOT NULL DEFAULT 'active');

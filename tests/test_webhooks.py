@@ -544,8 +544,8 @@ async def test_filters_choose_the_events(client, admin, env, net):
     assert len(await webhooks.emit(env, owner, "render.completed", pdf)) == 2
 
 
-async def test_rows_from_before_migration_0011_keep_working(tmp_path):
-    """An inactive subscription written before 0011 is `paused`, with platform `custom`."""
+async def test_rows_from_before_migration_0012_keep_working(tmp_path):
+    """An inactive subscription written before 0012 is `paused`, with platform `custom`."""
     import shutil
     from pathlib import Path
 
@@ -553,10 +553,11 @@ async def test_rows_from_before_migration_0011_keep_working(tmp_path):
     from pixhaven.local.runtime.migrations import apply_migrations
 
     migrations = Path(__file__).resolve().parents[1] / "migrations"
+    MIGRATION = "0012_pictify_webhook_fields.sql"
     before = tmp_path / "before"
     before.mkdir()
     for path in sorted(migrations.glob("*.sql")):
-        if path.name < "0011":
+        if path.name != MIGRATION:
             shutil.copy(path, before / path.name)
     db = LocalD1(tmp_path / "db.sqlite3")
     try:
@@ -571,7 +572,7 @@ async def test_rows_from_before_migration_0011_keep_working(tmp_path):
                 .bind(uid, HOOK, active)
                 .run()
             )
-        assert await apply_migrations(db, migrations) == ["0011_pictify_webhook_fields.sql"]
+        assert await apply_migrations(db, migrations) == [MIGRATION]
         on, off = (
             await table.get_subscription(db, "whs_on"),
             await table.get_subscription(db, "whs_off"),
