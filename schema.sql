@@ -347,10 +347,13 @@ CREATE TABLE IF NOT EXISTS webhook_subscriptions (
     events        TEXT NOT NULL,             -- JSON array of event names
     secret        TEXT NOT NULL,             -- HMAC-SHA256 key; shown once, at creation
     description   TEXT,
-    active        INTEGER NOT NULL DEFAULT 1,
+    active        INTEGER NOT NULL DEFAULT 1,   -- kept equal to status = 'active'
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL
-);
+    -- Added by migration 0012 (ALTER TABLE, hence this layout): Pictify's platform
+    -- (zapier | make | n8n | pipedream | custom), filters (JSON {templateId, bindingId,
+    -- type}; NULL = none) and status (active | paused | failed).
+, platform TEXT NOT NULL DEFAULT 'custom', filters TEXT, status TEXT NOT NULL DEFAULT 'active');
 CREATE INDEX IF NOT EXISTS webhook_subscriptions_by_owner
     ON webhook_subscriptions (owner, created_at);
 

@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from pixhaven.bindings.d1 import D1Database
 
 SUBSCRIPTION_COLUMNS = (
-    "uid, owner, url, events, secret, description, active, created_at, updated_at"
+    "uid, owner, url, events, secret, description, active, created_at, updated_at,"
+    " platform, filters, status"
 )
 
 
@@ -20,6 +21,7 @@ def _decode_subscription(row: MaybeRow) -> MaybeRow:
     if row is not None:
         row["events"] = json.loads(row["events"])
         row["active"] = bool(row["active"])
+        row["filters"] = json.loads(row["filters"]) if row["filters"] else {}
     return row
 
 
@@ -33,7 +35,7 @@ async def insert_subscription(db: D1Database, row: dict) -> None:
     await execute(
         db,
         f"INSERT INTO webhook_subscriptions ({SUBSCRIPTION_COLUMNS})"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         row["uid"],
         row["owner"],
         row["url"],
@@ -43,6 +45,9 @@ async def insert_subscription(db: D1Database, row: dict) -> None:
         int(row["active"]),
         row["created_at"],
         row["updated_at"],
+        row["platform"],
+        json.dumps(row["filters"]) if row["filters"] else None,
+        row["status"],
     )
 
 
@@ -73,6 +78,30 @@ async def list_subscriptions(db: D1Database, owner: str) -> list[dict]:
     return [_decode_subscription(row) for row in rows]
 
 
+async def count_subscriptions(db: D1Database, owner: str) -> int:
+    row = await fetch_one(
+        db, "SELECT COUNT(*) AS n FROM webhook_subscriptions WHERE owner = ?", owner
+    )
+    return int(row["n"]) if row else 0
+
+
+async def delivery_stats(db: D1Database, subscription_uid: str) -> dict:
+    """{delivered, failed, last_at}: the subscription's settled deliveries."""
+    row = await fetch_one(
+        db,
+        "SELECT SUM(status = 'delivered') AS delivered, SUM(status = 'failed') AS failed,"
+        " MAX(CASE WHEN attempts > 0 THEN updated_at END) AS last_at"
+        " FROM webhook_deliveries WHERE subscription_uid = ?",
+        subscription_uid,
+    )
+    row = row or {}
+    return {
+        "delivered": int(row.get("delivered") or 0),
+        "failed": int(row.get("failed") or 0),
+        "last_at": row.get("last_at"),
+    }
+
+
 async def active_subscriptions(db: D1Database, owner: str) -> list[dict]:
     rows = await fetch_all(
         db,
@@ -87,13 +116,17 @@ async def update_subscription(db: D1Database, row: dict) -> None:
     await execute(
         db,
         "UPDATE webhook_subscriptions SET url = ?, events = ?, secret = ?,"
-        " description = ?, active = ?, updated_at = ? WHERE uid = ? AND owner = ?",
+        " description = ?, active = ?, updated_at = ?, platform = ?, filters = ?, status = ?"
+        " WHERE uid = ? AND owner = ?",
         row["url"],
         json.dumps(row["events"]),
         row["secret"],
         row["description"],
         int(row["active"]),
         row["updated_at"],
+        row["platform"],
+        json.dumps(row["filters"]) if row["filters"] else None,
+        row["status"],
         row["uid"],
         row["owner"],
     )
@@ -170,4 +203,27 @@ async def record_attempt(
         next_attempt_at,
         now_iso(),
         delivery_id,
+    )
+
+
+async def recent_outcomes(db: D1Database, subscription_uid: str, limit: int) -> list[str]:
+    """The statuses of the subscription's last `limit` settled deliveries, newest first."""
+    rows = await fetch_all(
+        db,
+        "SELECT status FROM webhook_deliveries WHERE subscription_uid = ?"
+        " AND status IN ('delivered', 'failed') ORDER BY updated_at DESC, id LIMIT ?",
+        subscription_uid,
+        limit,
+    )
+    return [row["status"] for row in rows]
+
+
+async def mark_failed(db: D1Database, subscription_uid: str) -> None:
+    """Disable an active subscription whose deliveries keep failing (status `failed`)."""
+    await execute(
+        db,
+        "UPDATE webhook_subscriptions SET status = 'failed', active = 0, updated_at = ?"
+        " WHERE uid = ? AND status = 'active'",
+        now_iso(),
+        subscription_uid,
     )

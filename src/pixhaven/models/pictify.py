@@ -358,36 +358,62 @@ class BatchRenderBody(DocumentedBody):
 
 WEBHOOK_EVENTS: "list[JsonValue]" = [
     "render.completed",
+    "render.failed",
     "batch.completed",
     "batch.failed",
     "batch.cancelled",
+    "binding.updated",
+    "binding.failed",
 ]
+WEBHOOK_FILTERS: "JsonDict" = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "templateId": {"type": "string", "minLength": 1, "maxLength": 200},
+        "bindingId": {"type": "string", "minLength": 1, "maxLength": 200},
+        "type": {"type": "string", "enum": ["image", "gif", "pdf"]},
+    },
+}
+WEBHOOK_URL: "JsonDict" = {
+    "type": "string",
+    "format": "uri",
+    "maxLength": 4096,
+    "pattern": r"^https?://",
+}
+WEBHOOK_PLATFORM: "JsonDict" = {
+    "type": "string",
+    "enum": ["custom", "zapier", "make", "n8n", "pipedream"],
+}
+WEBHOOK_EVENT: "JsonDict" = {"type": "string", "enum": WEBHOOK_EVENTS}
 
 
 class WebhookSubscriptionBody(DocumentedBody):
-    """`POST /webhook-subscriptions`. The URL must be public http(s) (no private, loopback,
-    link-local or metadata address). Without `secret` one is generated; it is answered once."""
+    """`POST /webhook-subscriptions`, as Pictify documents it: `event` and `targetUrl`
+    (public http(s): no private, loopback, link-local or metadata address), `platform`,
+    `filters`. Pixhaven extensions: several `events` (default: every event) and `url` in place
+    of `event`/`targetUrl`, a `secret` of your own (else one is generated; answered once), a
+    `description`, `status`/`active`. Unknown fields are refused."""
 
-    url: str = Field(..., max_length=4096, pattern=r"^https?://")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+    event: str | None = Field(None, json_schema_extra=WEBHOOK_EVENT)
+    targetUrl: str | None = Field(None, json_schema_extra=WEBHOOK_URL)
+    platform: str | None = Field(None, json_schema_extra=WEBHOOK_PLATFORM)
+    filters: dict[str, Any] | None = Field(None, json_schema_extra=WEBHOOK_FILTERS)
+    url: str | None = Field(None, json_schema_extra=WEBHOOK_URL)
     events: list[str] | None = Field(
         None,
         min_length=1,
-        json_schema_extra={"items": {"type": "string", "enum": WEBHOOK_EVENTS}},
+        json_schema_extra={"items": WEBHOOK_EVENT},
         description="default: every event",
     )
     secret: str | None = Field(None, min_length=16, max_length=256)
     description: str | None = Field(None, max_length=500)
+    status: str | None = Field(None, json_schema_extra={"enum": ["active", "paused"]})
     active: bool | None = None
 
 
-class UpdateWebhookSubscriptionBody(DocumentedBody):
-    """`PUT /webhook-subscriptions/{uid}`: the fields to change. A new `secret` replaces
-    the old one (and is answered once)."""
-
-    url: str | None = Field(None, max_length=4096, pattern=r"^https?://")
-    events: list[str] | None = Field(
-        None, min_length=1, json_schema_extra={"items": {"type": "string", "enum": WEBHOOK_EVENTS}}
-    )
-    secret: str | None = Field(None, min_length=16, max_length=256)
-    description: str | None = Field(None, max_length=500)
-    active: bool | None = None
+class UpdateWebhookSubscriptionBody(WebhookSubscriptionBody):
+    """`PUT /webhook-subscriptions/{uid}`: the fields to change (Pictify's `targetUrl`,
+    `filters`, `status` of `active` or `paused`, and every field creation takes). A new
+    `secret` replaces the old one (and is answered once); `filters: null` clears them."""

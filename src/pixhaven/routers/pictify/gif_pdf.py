@@ -152,7 +152,9 @@ async def generate_gif(request: Request, identity: CanRender, settings: Settings
         )
         return 201, {**stored, "frames": len(documents)}
 
-    return await idempotent_answer(request, env, identity, "POST /gif", body, produce)
+    return await idempotent_answer(
+        request, env, identity, "POST /gif", body, produce, renders="gif"
+    )
 
 
 @router.post(
@@ -193,7 +195,7 @@ async def _browser_gif(
         return 201, stored
 
     route = "POST /gif/capture" if capture else "POST /gif"
-    return await idempotent_answer(request, env, identity, route, body, produce)
+    return await idempotent_answer(request, env, identity, route, body, produce, renders="gif")
 
 
 async def _pdf(
@@ -222,7 +224,7 @@ async def _pdf(
             env, identity, content, documents, base_url(request, settings)
         )
 
-    return await idempotent_answer(request, env, identity, route, body, produce)
+    return await idempotent_answer(request, env, identity, route, body, produce, renders="pdf")
 
 
 async def _html_pdf(
@@ -241,7 +243,7 @@ async def _html_pdf(
         )
         return 201, stored
 
-    return await idempotent_answer(request, env, identity, route, body, produce)
+    return await idempotent_answer(request, env, identity, route, body, produce, renders="pdf")
 
 
 @router.get(

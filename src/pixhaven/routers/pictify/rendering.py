@@ -15,6 +15,7 @@ from pixhaven.errors import invalid
 from pixhaven.routers.pictify.shapes import answer
 from pixhaven.security.auth import Identity
 from pixhaven.services.images.keys import base_url
+from pixhaven.services.jobs import webhooks
 from pixhaven.services.rendering import html, idempotency, templates
 from pixhaven.services.rendering import render as generation
 from pixhaven.services.rendering.own_sources import own_images
@@ -31,13 +32,38 @@ async def idempotent_answer(
     route: str,
     body: dict,
     produce: Callable[[], Awaitable[tuple[int, dict]]],
+    *,
+    renders: str | None = None,
+    template_uid: str | None = None,
 ) -> JSONResponse:
     """`produce()`'s (status, body), or the stored answer to an earlier request with the same
-    `Idempotency-Key` (services/rendering/idempotency.py)."""
+    `Idempotency-Key` (services/rendering/idempotency.py). A render route names what it
+    `renders` (image, gif, pdf): when its render fails, `render.failed` is emitted."""
+    work = produce
+    if renders is not None:
+        kind, template = renders, template_uid or _template_of(body)
+
+        async def work() -> tuple[int, dict]:
+            try:
+                return await produce()
+            except Exception as exc:
+                await webhooks.render_failed(env, identity.owner, kind, template, exc)
+                raise
+
     status, stored, replayed = await idempotency.idempotent(
-        env, identity.owner, request.headers.get("idempotency-key"), route, body, produce
+        env, identity.owner, request.headers.get("idempotency-key"), route, body, work
     )
     return answer(status, stored, replayed)
+
+
+def _template_of(body: Any) -> str | None:
+    """The template a render request names, for `render.failed` (unchecked: it may be why the
+    render failed)."""
+    if isinstance(body, dict):
+        for key in ("templateUid", "template", "template_uid", "templateId"):
+            if isinstance(body.get(key), str):
+                return body[key]
+    return None
 
 
 # A service's `render_and_store(env, settings, owner, key_id, base, body)`: its answer.
@@ -62,7 +88,7 @@ async def stored_render(
         base = base_url(request, settings)
         return 201, await store(env, settings, identity.owner, identity.key_id, base, body)
 
-    return await idempotent_answer(request, env, identity, route, body, produce)
+    return await idempotent_answer(request, env, identity, route, body, produce, renders="image")
 
 
 async def generate(
@@ -99,7 +125,9 @@ async def generate(
         )
         return 201, stored
 
-    return await idempotent_answer(request, env, identity, route, body, produce)
+    return await idempotent_answer(
+        request, env, identity, route, body, produce, renders="image", template_uid=template_uid
+    )
 
 
 async def generate_from_html(

@@ -14,7 +14,7 @@ from pixhaven.models.pictify import (
     RenderTemplateBody,
     UpdateTemplateBody,
 )
-from pixhaven.routers.pictify.rendering import generate
+from pixhaven.routers.pictify.rendering import generate, idempotent_answer
 from pixhaven.routers.pictify.shapes import ANSWER
 from pixhaven.routers.requests import (
     FIELD_LIST_BODY_ERRORS,
@@ -45,17 +45,24 @@ async def list_templates(
     "/templates",
     summary="Create a template (Pictify)",
     status_code=201,
-    openapi_extra=request_body(CreateTemplateBody),
+    responses=errors(
+        409,
+        422,
+        e409="A request with this Idempotency-Key is still running",
+        e422="An Idempotency-Key reused with another request",
+    ),
+    openapi_extra={**request_body(CreateTemplateBody), "parameters": [IDEMPOTENCY_KEY]},
 )
 async def create_template(
     request: Request, identity: CanWriteTemplates, settings: SettingsDep, env: EnvDep
 ):
-    return await templates.create(
-        env,
-        identity.owner,
-        await read_json(request, FIELD_LIST_BODY_ERRORS),
-        settings.max_components,
-    )
+    body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+
+    async def produce():
+        return 201, await templates.create(env, identity.owner, body, settings.max_components)
+
+    # A retried create with the same Idempotency-Key answers the first template, not a second.
+    return await idempotent_answer(request, env, identity, "POST /templates", body, produce)
 
 
 @router.get("/templates/{uid}", summary="Get a template (Pictify)", responses=NOT_FOUND)

@@ -1,16 +1,20 @@
-"""Pictify webhooks: `/webhook-subscriptions` and signed, durable event deliveries.
+"""Pictify webhook events and their signed, durable deliveries.
 
-A subscription is `{uid, url, events, active, description, createdAt, updatedAt}`; its
-`secret` is answered once, when it is created (or replaced by PUT). Events: EVENTS.
+Events (EVENTS): `render.completed`, `render.failed` (every Pictify render route, see
+`render_failed`), `batch.completed`, `batch.failed`, `batch.cancelled`, and Pictify's
+`binding.updated`/`binding.failed`, which may be subscribed to and fire once bindings exist.
+Subscriptions (the `/webhook-subscriptions` CRUD): services/jobs/webhook_subscriptions.py.
 
 `emit(env, owner, event, data)` writes one `webhook_deliveries` row per active subscription
-of the owner that wants the event, and enqueues a durable job (services/jobs) for each. The
-job calls `deliver`, which POSTs the row's payload `{id, event, createdAt, data}` (the same
-bytes on every attempt) with these headers:
+of the owner that wants the event (and whose `filters` — templateId, bindingId, type — match
+the data), and enqueues a durable job (services/jobs) for each. The job calls `deliver`, which
+POSTs the row's payload, Pictify's `{event, timestamp, data}` (the same bytes on every
+attempt), with these headers:
 
     Content-Type: application/json
-    X-Pictify-Event: batch.completed
-    X-Pictify-Delivery: whd_…            (= the payload's id; the same on every retry)
+    X-Pictify-Event: render.completed
+    X-Pictify-Delivery-Id: del_…         (the same on every retry: receivers dedupe on it)
+    X-Pictify-Delivery: del_…            (the same id, the name Pixhaven sent before)
     X-Pictify-Timestamp: 1700000000      (Unix seconds of this attempt)
     X-Pictify-Signature: t=1700000000,v1=<hex HMAC-SHA256(secret, "<t>." + raw body)>
 
@@ -20,7 +24,8 @@ timeout or a network error is retried with the jobs' exponential backoff (30 s, 
 …) up to MAX_ATTEMPTS; any other status (3xx included: redirects are never followed) fails at
 once. The URL is checked by net/fetch (http(s) only, no private, loopback,
 link-local or metadata addresses) when the subscription is saved and again at every attempt;
-a refused destination fails the delivery without retry.
+a refused destination fails the delivery without retry. A subscription whose last
+FAILED_DELIVERIES_LIMIT deliveries all failed is disabled: Pictify's status `failed`.
 """
 
 from __future__ import annotations
@@ -31,10 +36,10 @@ import json
 import logging
 import secrets
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pixhaven.db import webhooks as table
-from pixhaven.errors import ApiError, invalid
+from pixhaven.errors import ApiError
 from pixhaven.net import fetch as remote_fetch
 from pixhaven.net.errors import BlockedDestination, InvalidURL, RemoteFetchError
 from pixhaven.services.jobs.queue import backoff, enqueue
@@ -46,20 +51,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("pixhaven.webhooks")
 
-EVENTS = ("render.completed", "batch.completed", "batch.failed", "batch.cancelled")
-MAX_SUBSCRIPTIONS = 25
+EVENTS = (
+    "render.completed",
+    "render.failed",
+    "batch.completed",
+    "batch.failed",
+    "batch.cancelled",
+    "binding.updated",
+    "binding.failed",
+)
 MAX_ATTEMPTS = 6
+# Pictify disables a subscription after repeated failures (status `failed`): here, once its
+# last FAILED_DELIVERIES_LIMIT deliveries all failed for good. PUT status=active or /resume
+# turns it back on.
+FAILED_DELIVERIES_LIMIT = 5
 DELIVERY_TIMEOUT = 10.0
-MIN_SECRET, MAX_SECRET = 16, 256
-UID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
-
-
-def new_uid() -> str:
-    return "whs_" + "".join(secrets.choice(UID_ALPHABET) for _ in range(20))
-
-
-def new_secret() -> str:
-    return "whsec_" + secrets.token_hex(24)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -68,183 +74,68 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"t={timestamp},v1={digest.hexdigest()}"
 
 
-def shape(row: dict, *, with_secret: bool = False) -> dict:
-    shaped = {
-        "uid": row["uid"],
-        "url": row["url"],
-        "events": row["events"],
-        "active": row["active"],
-        "description": row["description"],
-        "createdAt": row["created_at"],
-        "updatedAt": row["updated_at"],
+# -- events -----------------------------------------------------------------------------------
+
+
+def render_type(data: dict) -> str:
+    """Pictify's `type` of a render: image, gif or pdf."""
+    fmt = str(data.get("format") or "").lower()
+    url = str(data.get("url") or "").lower()
+    for kind in ("gif", "pdf"):
+        if fmt == kind or url.endswith("." + kind):
+            return kind
+    return "image"
+
+
+def render_completed_data(owner: str, answer: dict) -> dict:
+    """Pictify's `render.completed` data beside the render's own answer (url, id, width, …)."""
+    return {
+        **answer,
+        "type": render_type(answer),
+        "source": "api",
+        "imageId": answer.get("id"),
+        "templateId": answer.get("template") or answer.get("templateUid"),
+        "userId": owner,
+        "renderedAt": answer.get("createdAt") or now_iso(),
     }
-    if with_secret:
-        shaped["secret"] = row["secret"]
-    return shaped
 
 
-# -- validation -------------------------------------------------------------------------------
+async def render_failed(
+    env: Env, owner: str, kind: str, template_uid: str | None, exc: BaseException
+) -> None:
+    """Emit `render.failed` for a render route whose render raised `exc`."""
+    if isinstance(exc, ApiError):
+        error, code = exc.error, exc.code
+    else:
+        error, code = "Internal error while rendering", "INTERNAL_ERROR"
+    data = {"type": kind, "templateId": template_uid, "error": error, "errorCode": code}
+    await emit(env, owner, "render.failed", data)
 
 
-async def check_url(url: Any) -> str:
-    if not isinstance(url, str) or not url.strip():
-        raise invalid(
-            "url is required: the http(s) URL events are POSTed to", field="url", as_list=True
-        )
-    url = url.strip()
-    try:
-        await remote_fetch.check_destination(url)
-    except RemoteFetchError as exc:
-        raise invalid(
-            f"url is not allowed: {exc.message}", field="url", as_list=True, reason=exc.reason
-        ) from None
-    return url
-
-
-def check_events(events: Any) -> list[str]:
-    if events is None:
-        return list(EVENTS)
-    if isinstance(events, str):
-        events = [events]
-    if not isinstance(events, list) or not events:
-        raise invalid(
-            f"events must be a non-empty list of {', '.join(EVENTS)}",
-            field="events",
-            as_list=True,
-            supported=list(EVENTS),
-        )
-    chosen = []
-    for index, event in enumerate(events):
-        if event == "*":
-            return list(EVENTS)
-        if event not in EVENTS:
-            raise invalid(
-                f"events[{index}] must be one of {', '.join(EVENTS)}",
-                field=f"events[{index}]",
-                as_list=True,
-                supported=list(EVENTS),
-            )
-        if event not in chosen:
-            chosen.append(event)
-    return chosen
-
-
-def check_secret(secret: Any) -> str:
-    if secret is None:
-        return new_secret()
-    if (
-        not isinstance(secret, str)
-        or not MIN_SECRET <= len(secret) <= MAX_SECRET
-        or not secret.isprintable()
-        or secret != secret.strip()
-    ):
-        raise invalid(
-            f"secret must be {MIN_SECRET}–{MAX_SECRET} printable characters",
-            field="secret",
-            as_list=True,
-        )
-    return secret
-
-
-def check_description(description: Any) -> str | None:
-    if description is not None and (not isinstance(description, str) or len(description) > 500):
-        raise invalid(
-            "description must be a string of at most 500 characters",
-            field="description",
-            as_list=True,
-        )
-    return description
-
-
-def check_active(active: Any) -> bool:
-    if not isinstance(active, bool):
-        raise invalid("active must be true or false", field="active", as_list=True)
-    return active
-
-
-def _body(body: Any) -> dict:
-    if not isinstance(body, dict):
-        raise invalid("The request body must be a JSON object", field="", as_list=True)
-    return body
-
-
-# -- CRUD -------------------------------------------------------------------------------------
-
-
-async def create(env: Env, owner: str, body: Any) -> dict:
-    body = _body(body)
-    url = await check_url(body.get("url"))
-    if len(await table.list_subscriptions(env.DB, owner)) >= MAX_SUBSCRIPTIONS:
-        raise ApiError(
-            409,
-            f"At most {MAX_SUBSCRIPTIONS} webhook subscriptions per owner",
-            details={"limit": MAX_SUBSCRIPTIONS},
-        )
-    now = now_iso()
-    row = {
-        "uid": new_uid(),
-        "owner": owner,
-        "url": url,
-        "events": check_events(body.get("events")),
-        "secret": check_secret(body.get("secret")),
-        "description": check_description(body.get("description")),
-        "active": True if body.get("active") is None else check_active(body["active"]),
-        "created_at": now,
-        "updated_at": now,
-    }
-    await table.insert_subscription(env.DB, row)
-    return {"success": True, **shape(row, with_secret=True)}
-
-
-async def get(env: Env, owner: str, uid: str) -> dict:
-    row = await table.get_subscription(env.DB, uid, owner)
-    if row is None:
-        raise ApiError(404, "Webhook subscription not found", details={"uid": uid})
-    return row
-
-
-async def list_all(env: Env, owner: str) -> dict:
-    rows = await table.list_subscriptions(env.DB, owner)
-    return {"success": True, "subscriptions": [shape(row) for row in rows], "events": list(EVENTS)}
-
-
-async def update(env: Env, owner: str, uid: str, body: Any) -> dict:
-    body = _body(body)
-    row = await get(env, owner, uid)
-    if body.get("url") is not None:
-        row["url"] = await check_url(body["url"])
-    if body.get("events") is not None:
-        row["events"] = check_events(body["events"])
-    if "description" in body:
-        row["description"] = check_description(body["description"])
-    if body.get("active") is not None:
-        row["active"] = check_active(body["active"])
-    rotated = body.get("secret") is not None
-    if rotated:
-        row["secret"] = check_secret(body["secret"])
-    row["updated_at"] = now_iso()
-    await table.update_subscription(env.DB, row)
-    return {"success": True, **shape(row, with_secret=rotated)}
-
-
-async def delete(env: Env, owner: str, uid: str) -> None:
-    if not await table.delete_subscription(env.DB, uid, owner):
-        raise ApiError(404, "Webhook subscription not found", details={"uid": uid})
-
-
-# -- events and deliveries ------------------------------------------------------------------
+def _wanted(subscription: dict, event: str, data: dict) -> bool:
+    if event not in subscription["events"]:
+        return False
+    filters = subscription["filters"]
+    return all(
+        data.get(key) == filters[key]
+        for key in ("templateId", "bindingId", "type")
+        if key in filters
+    )
 
 
 async def emit(env: Env, owner: str, event: str, data: dict) -> list[str]:
-    """Queue `event` for every active subscription of `owner` that wants it; the delivery
-    ids. Never raises: an event that cannot be queued is logged, not the caller's failure."""
+    """Queue `event` for every active subscription of `owner` that wants it (event and
+    filters); the delivery ids. Never raises: an event that cannot be queued is logged, not
+    the caller's failure."""
     ids = []
     try:
+        if event == "render.completed":
+            data = render_completed_data(owner, data)
         for subscription in await table.active_subscriptions(env.DB, owner):
-            if event not in subscription["events"]:
+            if not _wanted(subscription, event, data):
                 continue
-            delivery_id = "whd_" + secrets.token_hex(12)
-            payload = {"id": delivery_id, "event": event, "createdAt": now_iso(), "data": data}
+            delivery_id = "del_" + secrets.token_hex(12)
+            payload = {"event": event, "timestamp": now_iso(), "data": data}
             await table.insert_delivery(
                 env.DB,
                 delivery_id=delivery_id,
@@ -275,6 +166,9 @@ async def emit(env: Env, owner: str, event: str, data: dict) -> list[str]:
     return ids
 
 
+# -- deliveries -------------------------------------------------------------------------------
+
+
 def _retryable(status_code: int) -> bool:
     return status_code == 429 or status_code >= 500
 
@@ -288,12 +182,13 @@ async def deliver(env: Env, delivery: dict, *, transport=None, resolver=None) ->
     if subscription is None or subscription["owner"] != delivery["owner"]:
         error = "the subscription was deleted"
     elif not subscription["active"]:
-        error = "the subscription is inactive"
+        error = f"the subscription is {subscription['status']}"
     else:
         body = json.dumps(delivery["payload"], separators=(",", ":")).encode()
         timestamp = str(int(time.time()))
         headers = {
             "X-Pictify-Event": delivery["event"],
+            "X-Pictify-Delivery-Id": delivery["id"],
             "X-Pictify-Delivery": delivery["id"],
             "X-Pictify-Timestamp": timestamp,
             "X-Pictify-Signature": sign(subscription["secret"], timestamp, body),
@@ -345,6 +240,11 @@ async def deliver(env: Env, delivery: dict, *, transport=None, resolver=None) ->
         error=error,
         next_attempt_at=None,
     )
+    if subscription is not None and subscription["active"]:
+        uid = subscription["uid"]
+        outcomes = await table.recent_outcomes(env.DB, uid, FAILED_DELIVERIES_LIMIT)
+        if outcomes == ["failed"] * FAILED_DELIVERIES_LIMIT:
+            await table.mark_failed(env.DB, uid)
     return "failed"
 
 

@@ -254,6 +254,8 @@ async def render_item(env: Env, payload: dict) -> None:
         if not client_error and item["attempts"] < ITEM_ATTEMPTS:
             raise  # the job is retried with backoff
         await table.settle_item(env.DB, batch_id, index, error=_error(exc))
+        # A batch item is a render too: its final failure is Pictify's render.failed.
+        await webhooks.render_failed(env, batch["owner"], "image", batch["template_uid"], exc)
     else:
         await table.settle_item(env.DB, batch_id, index, result=answer)
     await settle(env, batch_id)
