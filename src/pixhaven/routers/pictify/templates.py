@@ -1,5 +1,6 @@
-"""Pictify templates: `/templates` CRUD, `GET /templates/{uid}/variables`,
-`POST /templates/{uid}/render` (the same answer as `POST /image`).
+"""Pictify templates: `/templates` CRUD (answers in Pictify's `{template: …}` envelope),
+`GET /templates/{uid}/variables`, `POST /templates/{uid}/render` (the answer of `POST
+/image`, plus the `results[]`, `templateUid` and `totalRendered` Pictify's clients read).
 
 Scopes: `templates:read` to list and read, `templates:write` to create, update and delete,
 `render` to render. Owner-scoped. Logic lives in services/rendering/templates.py.
@@ -31,36 +32,45 @@ router = APIRouter(tags=["Pictify templates"], responses=ERROR_RESPONSES)
 NOT_FOUND = errors(404, e404="No such template (for this owner)")
 
 
+def wrapped(template: dict) -> dict:
+    """Pictify's `{template: …}` envelope (with the common `success`)."""
+    return {"success": True, "template": template}
+
+
 @router.get("/templates", summary="List templates (Pictify)")
 async def list_templates(
     identity: CanReadTemplates,
     env: EnvDep,
     page: int = Query(1, ge=1, le=100_000),
-    limit: int = Query(20, ge=1, le=100),
+    limit: int = Query(12, ge=1, le=100),
+    sort: str = Query("newest", description="newest, oldest or name"),
+    output_format: str = Query("all", alias="outputFormat", description="all, image or pdf"),
 ):
-    return await templates.list_page(env, identity.owner, page, limit)
+    return await templates.list_page(env, identity.owner, page, limit, sort, output_format)
 
 
 @router.post(
     "/templates",
     summary="Create a template (Pictify)",
-    status_code=201,
+    status_code=200,
     openapi_extra=request_body(CreateTemplateBody),
 )
 async def create_template(
     request: Request, identity: CanWriteTemplates, settings: SettingsDep, env: EnvDep
 ):
-    return await templates.create(
-        env,
-        identity.owner,
-        await read_json(request, FIELD_LIST_BODY_ERRORS),
-        settings.max_components,
+    return wrapped(
+        await templates.create(
+            env,
+            identity.owner,
+            await read_json(request, FIELD_LIST_BODY_ERRORS),
+            settings.max_components,
+        )
     )
 
 
 @router.get("/templates/{uid}", summary="Get a template (Pictify)", responses=NOT_FOUND)
 async def get_template(uid: str, identity: CanReadTemplates, env: EnvDep):
-    return templates.shape(await templates.get(env, identity.owner, uid))
+    return wrapped(templates.shape(await templates.get(env, identity.owner, uid)))
 
 
 @router.put(
@@ -72,12 +82,14 @@ async def get_template(uid: str, identity: CanReadTemplates, env: EnvDep):
 async def update_template(
     uid: str, request: Request, identity: CanWriteTemplates, settings: SettingsDep, env: EnvDep
 ):
-    return await templates.update(
-        env,
-        identity.owner,
-        uid,
-        await read_json(request, FIELD_LIST_BODY_ERRORS),
-        settings.max_components,
+    return wrapped(
+        await templates.update(
+            env,
+            identity.owner,
+            uid,
+            await read_json(request, FIELD_LIST_BODY_ERRORS),
+            settings.max_components,
+        )
     )
 
 
@@ -94,7 +106,13 @@ async def delete_template(uid: str, identity: CanWriteTemplates, env: EnvDep):
 )
 async def template_variables(uid: str, identity: CanReadTemplates, env: EnvDep):
     row = await templates.get(env, identity.owner, uid)
-    return {"success": True, "uid": uid, "variables": row["variables"]}
+    return {
+        "success": True,
+        "uid": uid,
+        "templateUid": uid,
+        "templateName": row["name"],
+        "variables": [templates.variable_definition(v) for v in row["variables"]],
+    }
 
 
 @router.post(
