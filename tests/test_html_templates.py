@@ -6,6 +6,7 @@ with Pictify's official SDK against a real `pixhaven dev`."""
 import httpx
 import pytest
 
+from pixhaven.render.expression_functions import FUNCTIONS
 from tests.browser_support import dark_pixels, image, near, require_browser
 from tests.conftest import ADMIN_TOKEN, assert_error_envelope
 from tests.dev_server import run_dev_server
@@ -181,6 +182,50 @@ async def test_render_input_errors_are_400_before_the_browser(client, admin):
         ),
         400,
     )
+
+
+async def test_expression_test_routes(client, admin):
+    # The documented requests and answers of "Testing Expressions".
+    valid = await client.post(
+        "/templates/expression/validate", json={"expression": "price * quantity"}, headers=admin
+    )
+    assert valid.status_code == 200
+    assert valid.json() == {"valid": True, "expression": "price * quantity"}
+    invalid = await client.post(
+        "/templates/expression/validate", json={"expression": "price *"}, headers=admin
+    )
+    assert invalid.json()["valid"] is False and "price *" in invalid.json()["error"]
+    tested = await client.post(
+        "/templates/expression/test",
+        json={
+            "expression": "currency(price * quantity, 'USD')",
+            "variables": {"price": 29.99, "quantity": 3},
+        },
+        headers=admin,
+    )
+    assert tested.json() == {"success": True, "result": "$89.97", "resultType": "string"}
+    for expression, result, kind in (
+        ("1 / 0", "Infinity", "number"),
+        ("missing", None, "undefined"),
+        ("split('a,b', ',')", ["a", "b"], "array"),
+    ):
+        answer = (
+            await client.post(
+                "/templates/expression/test", json={"expression": expression}, headers=admin
+            )
+        ).json()
+        assert (answer["result"], answer["resultType"]) == (result, kind), expression
+    refused = assert_error_envelope(
+        await client.post(
+            "/templates/expression/test", json={"expression": "a.__class__"}, headers=admin
+        ),
+        400,
+    )
+    assert refused["details"]["expression"] == "a.__class__"
+    listed = (await client.get("/templates/expression/functions", headers=admin)).json()
+    names = {f["name"] for f in listed["functions"]}
+    assert {"uppercase", "currency", "indexOf", "isNumber", "parseJson"} <= names
+    assert names == set(FUNCTIONS)  # the catalogue is exactly what expressions may call
 
 
 async def test_render_fills_expressions_and_conditions(client, admin, browser_available):

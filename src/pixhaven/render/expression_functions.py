@@ -387,3 +387,32 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "json": to_json,
     "parseJson": parse_json,
 }
+
+# The documented functions by the doc's sections, with their signatures (for
+# `GET /templates/expression/functions`).
+CATALOGUE: dict[str, tuple[str, ...]] = {
+    "string": (
+        "uppercase(str)", "lowercase(str)", "capitalize(str)", "titleCase(str)", "trim(str)",
+        "truncate(str, len, suffix)", "replace(str, search, replace)",
+        "split(str, delimiter)", "padStart(str, len, char)", "padEnd(str, len, char)",
+    ),
+    "number": (
+        "round(num, decimals)", "floor(num)", "ceil(num)", "abs(num)", "min(a, b, ...)",
+        "max(a, b, ...)", "sum(array)", "average(array)",
+    ),
+    "formatting": (
+        "currency(num, currency, locale)", "number(num, locale)", "percent(num, decimals)",
+        "date(str, format)", "time(str)",
+    ),
+    "array": (
+        "length(arr)", "first(arr)", "last(arr)", "join(arr, separator)",
+        "slice(arr, start, end)", "contains(arr, value)", "indexOf(arr, value)",
+    ),
+    "type": (
+        "isEmpty(val)", "isNotEmpty(val)", "isDefined(val)", "isArray(val)", "isString(val)",
+        "isNumber(val)",
+    ),
+    "utility": (
+        "default(val, fallback)", "coalesce(a, b, ...)", "json(val)", "parseJson(str)",
+    ),
+}  # fmt: skip

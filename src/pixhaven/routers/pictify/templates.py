@@ -26,7 +26,7 @@ from pixhaven.routers.requests import (
     SettingsDep,
     read_json,
 )
-from pixhaven.services.rendering import templates
+from pixhaven.services.rendering import expression_api, templates
 
 router = APIRouter(tags=["Pictify templates"], responses=ERROR_RESPONSES)
 NOT_FOUND = errors(404, e404="No such template (for this owner)")
@@ -138,3 +138,21 @@ async def render_template(
         template_uid=uid,
         route=f"POST /templates/{uid}/render",
     )
+
+
+# -- the expression test routes (concepts/expressions.mdx, "Testing Expressions") -----------
+
+
+@router.post("/templates/expression/validate", summary="Check an expression's syntax (Pictify)")
+async def validate_expression(request: Request, identity: CanReadTemplates):
+    return expression_api.validate(await read_json(request, FIELD_LIST_BODY_ERRORS))
+
+
+@router.post("/templates/expression/test", summary="Evaluate an expression (Pictify)")
+async def test_expression(request: Request, identity: CanReadTemplates):
+    return expression_api.evaluate_sample(await read_json(request, FIELD_LIST_BODY_ERRORS))
+
+
+@router.get("/templates/expression/functions", summary="The expression functions (Pictify)")
+async def expression_functions(identity: CanReadTemplates):
+    return expression_api.functions()
