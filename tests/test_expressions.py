@@ -285,3 +285,19 @@ def test_python_internals_are_unreachable_through_values():
     # dict's internals are just undefined.
     assert evaluate("s.upper", {"s": "abc"}) is not None
     assert fill_html("{{s.upper}}{{d.items}}{{d.keys}}", {"s": "abc", "d": {}}) == ""
+
+
+def test_long_operator_chains_are_nesting_too():
+    # `a+a+…+a` parses to a tree as deep as the chain: refused like deep parentheses, at
+    # parse time, so neither the evaluator nor variable extraction recurses without bound.
+    for chain in ("a+" * 999 + "a", "a&&" * 600 + "a", "a" + ".b" * 900, "a" + "[0]" * 600):
+        with pytest.raises(ExpressionError, match="nested deeper"):
+            referenced_variables("{{" + chain + "}}")
+    assert evaluate("+".join(["a"] * 30), {"a": 1}) == 30
+
+
+def test_broken_markup_scans_in_linear_time():
+    # Thousands of tags that never close, and quotes that never end: each match attempt
+    # stops at the next `<`. (Quadratic scanning would take minutes here.)
+    for junk in ('<a "' * 100_000, "<a " * 150_000, "<div _if='x' " * 35_000):
+        assert fill_html(junk, {"x": True}).startswith(junk[:10])

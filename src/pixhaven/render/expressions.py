@@ -35,7 +35,7 @@ class ExpressionError(Exception):
     """A bad or refused expression; the message names it."""
 
     def __init__(self, message: str, expression: str):
-        super().__init__(f"{message} in expression {{{{{expression}}}}}")
+        super().__init__(f"{message} in expression {{{{{expression}}}}}" if expression else message)
         self.reason = message
         self.expression = expression
 
@@ -101,7 +101,7 @@ def tokenize(text: str) -> list[Token]:
                 number = float(text[i:j])
             except ValueError:
                 raise ExpressionError(f"Bad number {text[i:j]!r}", text) from None
-            tokens.append(Token("num", int(number) if number.is_integer() else number, i))
+            tokens.append(Token("num", numeric(number), i))
             i = j
         elif c in "'\"":
             j, out = i + 1, []
@@ -177,6 +177,12 @@ class Parser:
         if self.depth > MAX_DEPTH:
             raise self.fail(f"Expression nested deeper than {MAX_DEPTH}")
 
+    def chained(self, links: int) -> None:
+        """A chain `a + b + c` builds a tree as deep as it is long (operators are left
+        associative): each link counts as nesting, so every tree stays under MAX_DEPTH
+        and the evaluator's recursion bounded."""
+        self.depth -= links
+
     def parse(self) -> tuple:
         self.tokens = tokenize(self.text)
         node = self.ternary()
@@ -198,26 +204,35 @@ class Parser:
         return node
 
     def logical_or(self) -> tuple:
-        node = self.logical_and()
+        node, links = self.logical_and(), 0
         while self.peek("||"):
             self.pos += 1
+            self.enter()
+            links += 1
             node = ("or", node, self.logical_and())
+        self.chained(links)
         return node
 
     def logical_and(self) -> tuple:
-        node = self.binary(0)
+        node, links = self.binary(0), 0
         while self.peek("&&"):
             self.pos += 1
+            self.enter()
+            links += 1
             node = ("and", node, self.binary(0))
+        self.chained(links)
         return node
 
     def binary(self, level: int) -> tuple:
         if level == len(BINARY_LEVELS):
             return self.unary()
-        node = self.binary(level + 1)
+        node, links = self.binary(level + 1), 0
         while self.peek(*BINARY_LEVELS[level]):
             op = self.take().value
+            self.enter()
+            links += 1
             node = ("bin", op, node, self.binary(level + 1))
+        self.chained(links)
         return node
 
     def unary(self) -> tuple:
@@ -230,21 +245,24 @@ class Parser:
         return self.postfix()
 
     def postfix(self) -> tuple:
-        node = self.primary()
+        node, links = self.primary(), 0
         while True:
             if self.peek("."):
                 self.pos += 1
                 token = self.take()
                 if token.kind != "name":
                     raise self.fail("Expected a property name after '.'")
+                self.enter()
+                links += 1
                 node = ("get", node, ("lit", self.property_name(token.value)))
             elif self.peek("["):
                 self.pos += 1
                 self.enter()
+                links += 1
                 node = ("get", node, self.ternary())
-                self.depth -= 1
                 self.expect("]")
             else:
+                self.chained(links)
                 return node
 
     def property_name(self, name: str) -> str:

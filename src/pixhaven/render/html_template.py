@@ -28,8 +28,12 @@ MAX_TEMPLATE = 500_000
 MAX_OUTPUT = 2_000_000
 MAX_EXPRESSIONS = 5_000
 
-# An opening tag with its attributes (quoted values may hold `>`), or a closing tag.
-TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:[^>\"']|\"[^\"]*\"|'[^']*')*?)(/?)>", re.DOTALL)
+# An opening tag with its attributes (quoted values may hold `>`), or a closing tag. No part
+# of a tag may hold `<`: a match attempt stops at the next `<`, so scanning a template is
+# linear however its tags are broken (an attribute value with `<` is not seen as a tag).
+TAG = re.compile(
+    r"<(/?)([A-Za-z][A-Za-z0-9-]*)((?:[^<>\"']|\"[^<\"]*\"|'[^<']*')*?)(/?)>", re.DOTALL
+)
 IF_ATTRIBUTE = re.compile(r"""\s_if\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
         "track", "wbr"}  # fmt: skip
