@@ -356,6 +356,14 @@ class UpdateTemplateBody(CreateTemplateBody):
     name: str = Field(None, max_length=200, pattern=NOT_BLANK)  # type: ignore[assignment]  # optional, not nullable: the schema has no null
 
 
+class ExpressionBody(DocumentedBody):
+    """`POST /templates/expression/validate` and `/test`: one expression (the text between
+    `{{` and `}}`), and for `/test` the variables it reads."""
+
+    expression: str = Field(max_length=2000, examples=["price * quantity"])
+    variables: dict[str, Any] | None = Field(None, description="name: value (for /test)")
+
+
 class RenderTemplateBody(DocumentedBody):
     """`POST /templates/{uid}/render` (the body may be empty)."""
 

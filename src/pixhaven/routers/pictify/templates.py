@@ -6,12 +6,15 @@ Scopes: `templates:read` to list and read, `templates:write` to create, update a
 `render` to render. Owner-scoped. Logic lives in services/rendering/templates.py.
 """
 
+from typing import Literal
+
 from fastapi import APIRouter, Query, Request
 
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.pictify import (
     IDEMPOTENCY_KEY,
     CreateTemplateBody,
+    ExpressionBody,
     RenderTemplateBody,
     UpdateTemplateBody,
 )
@@ -43,8 +46,10 @@ async def list_templates(
     env: EnvDep,
     page: int = Query(1, ge=1, le=100_000),
     limit: int = Query(12, ge=1, le=100),
-    sort: str = Query("newest", description="newest, oldest or name"),
-    output_format: str = Query("all", alias="outputFormat", description="all, image or pdf"),
+    sort: Literal["newest", "oldest", "name"] = Query("newest"),
+    output_format: Literal["all", "image", "pdf"] = Query(
+        "all", alias="outputFormat", description="every template renders images"
+    ),
 ):
     return await templates.list_page(env, identity.owner, page, limit, sort, output_format)
 
@@ -143,12 +148,20 @@ async def render_template(
 # -- the expression test routes (concepts/expressions.mdx, "Testing Expressions") -----------
 
 
-@router.post("/templates/expression/validate", summary="Check an expression's syntax (Pictify)")
+@router.post(
+    "/templates/expression/validate",
+    summary="Check an expression's syntax (Pictify)",
+    openapi_extra=request_body(ExpressionBody),
+)
 async def validate_expression(request: Request, identity: CanReadTemplates):
     return expression_api.validate(await read_json(request, FIELD_LIST_BODY_ERRORS))
 
 
-@router.post("/templates/expression/test", summary="Evaluate an expression (Pictify)")
+@router.post(
+    "/templates/expression/test",
+    summary="Evaluate an expression over sample variables (Pictify)",
+    openapi_extra=request_body(ExpressionBody),
+)
 async def test_expression(request: Request, identity: CanReadTemplates):
     return expression_api.evaluate_sample(await read_json(request, FIELD_LIST_BODY_ERRORS))
 

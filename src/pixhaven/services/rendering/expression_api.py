@@ -50,8 +50,8 @@ def result_type(value: Any) -> str:
 
 
 def evaluate_sample(body: Any) -> dict:
-    """`{success, result, resultType}` of the expression over `variables`; a bad expression
-    or a failing evaluation is a 400 naming it."""
+    """`{success: true, result, resultType}` of the expression over `variables`, or, like
+    `validate`, `{success: false, expression, error}` naming what failed."""
     expression = _expression(body)
     variables = body.get("variables") or {}
     if not isinstance(variables, dict):
@@ -59,12 +59,7 @@ def evaluate_sample(body: Any) -> dict:
     try:
         value = evaluate(expression, variables, Budget())
     except ExpressionError as exc:
-        raise invalid(
-            f"Invalid expression: {exc}",
-            field="expression",
-            as_list=True,
-            expression=exc.expression,
-        ) from None
+        return {"success": False, "expression": exc.expression, "error": str(exc)}
     kind = result_type(value)
     if value is UNDEFINED:
         value = None
