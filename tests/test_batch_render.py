@@ -25,8 +25,8 @@ TEMPLATE = {
 
 async def create_template(client, headers, template=TEMPLATE):
     response = await client.post("/templates", json=template, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()["uid"]
+    assert response.status_code == 200, response.text
+    return response.json()["template"]["uid"]
 
 
 async def start(client, headers, uid, body, status=202):

@@ -48,7 +48,7 @@ async def resources(client, admin):
         headers=admin,
         json={"name": "T", "document": {"width": 10, "height": 10, "components": []}},
     )
-    assert template.status_code == 201, template.text
+    assert template.status_code == 200, template.text
     hook = await client.post(
         "/webhook-subscriptions",
         headers=admin,
@@ -59,7 +59,7 @@ async def resources(client, admin):
         "image_id": image.json()["result"]["id"],
         "name": "deep",
         "slug": "deep",
-        "templates": template.json()["uid"],
+        "templates": template.json()["template"]["uid"],
         "webhook-subscriptions": hook.json()["uid"],
     }
 
@@ -142,7 +142,7 @@ async def test_lone_surrogate_template_name(client, admin, resources):
     body = assert_error_envelope(response, 400)
     assert body["error"] == "The request body must be JSON"
     assert body["details"]["errors"][0]["message"].startswith("invalid JSON: a string is not")
-    assert (await client.get(f"/templates/{uid}", headers=admin)).json()["name"] == "T"
+    assert (await client.get(f"/templates/{uid}", headers=admin)).json()["template"]["name"] == "T"
 
 
 async def test_raw_utf8_surrogate_bytes_are_refused_too(client, admin):

@@ -259,8 +259,8 @@ async def test_pictify_image_templates_and_batches_read_own_urls(
     assert rgb.getpixel((20, 16)) == CORNER and rgb.getpixel((60, 40)) == COLOR
 
     created = await client.post("/templates", json=IMAGE_TEMPLATE, headers=admin)
-    assert created.status_code == 201, created.text
-    uid = created.json()["uid"]
+    assert created.status_code == 200, created.text
+    uid = created.json()["template"]["uid"]
     rendered = await client.post(
         f"/templates/{uid}/render", json={"variables": {"photo": src}}, headers=admin
     )

@@ -53,8 +53,8 @@ TEMPLATE = {
 
 async def create(client, admin, template=TEMPLATE):
     response = await client.post("/templates", json=template, headers=admin)
-    assert response.status_code == 201, response.text
-    return response.json()
+    assert response.status_code == 200, response.text
+    return response.json()["template"]
 
 
 async def render(client, admin, uid, body=None, status=201):
@@ -78,7 +78,18 @@ async def test_template_round_trip(client, admin):
     assert (created["width"], created["height"]) == (300, 150)
 
     fetched = (await client.get(f"/templates/{uid}", headers=admin)).json()
-    assert fetched == created
+    assert fetched == {"success": True, "template": created}
+    assert created["type"] == "document" and created["outputFormat"] == "image"
+    assert created["variables"] == ["bg", "accent", "barLength", "name", "showTag"]
+    assert created["variableDefinitions"][0] == {
+        "name": "bg",
+        "type": "color",
+        "defaultValue": "#102030",
+        "description": "background",
+        "validation": {"required": False},
+        "default": "#102030",
+        "required": False,
+    }
 
     variables = (await client.get(f"/templates/{uid}/variables", headers=admin)).json()
     assert [v["name"] for v in variables["variables"]] == [
@@ -88,9 +99,12 @@ async def test_template_round_trip(client, admin):
         "name",
         "showTag",
     ]
+    assert variables["templateUid"] == uid and variables["templateName"] == "Blog card"
     assert variables["variables"][2] == {
         "name": "barLength",
         "type": "number",
+        "defaultValue": 100,
+        "validation": {"required": False},
         "default": 100,
         "required": False,
         "description": None,
@@ -99,7 +113,15 @@ async def test_template_round_trip(client, admin):
     # Defaults (only the required variable given).
     answer = await render(client, admin, uid, {"variables": {"name": "Ada"}})
     assert set(answer) >= {"url", "id", "createdAt", "width", "height"}
-    assert answer["template"] == uid
+    assert answer["template"] == uid and answer["templateUid"] == uid
+    assert answer["totalRendered"] == 1 and answer["results"] == [
+        {
+            "layout": "default",
+            **{k: answer[k] for k in ("url", "id", "width", "height")},
+            "format": "png",
+            "createdAt": answer["createdAt"],
+        }
+    ]
     rgb = await pixels(client, answer["url"])
     assert rgb.size == (300, 150) and rgb.getpixel((0, 149)) == (16, 32, 48)
     assert rgb.getpixel((50, 11)) == (255, 0, 0) and rgb.getpixel((150, 11)) == (16, 32, 48)
@@ -250,7 +272,7 @@ async def test_update_list_delete_and_owner_scoping(client, admin, make_key):
 
     updated = (
         await client.put(f"/templates/{first['uid']}", json={"name": "Renamed"}, headers=admin)
-    ).json()
+    ).json()["template"]
     assert updated["name"] == "Renamed" and updated["document"] == first["document"]
     assert updated["updatedAt"] >= first["updatedAt"]
     assert_error_envelope(
@@ -267,7 +289,7 @@ async def test_update_list_delete_and_owner_scoping(client, admin, make_key):
             json={"document": {"width": 50, "height": 50, "components": []}, "variables": []},
             headers=admin,
         )
-    ).json()
+    ).json()["template"]
     assert replaced["variables"] == [] and replaced["width"] == 50
 
     page = (await client.get("/templates?limit=1", headers=admin)).json()
@@ -277,6 +299,8 @@ async def test_update_list_delete_and_owner_scoping(client, admin, make_key):
         "limit": 1,
         "total": 2,
         "totalPages": 2,
+        "hasNext": True,
+        "hasPrev": False,
         "hasMore": True,
     }
     page2 = (await client.get("/templates?limit=1&page=2", headers=admin)).json()

@@ -591,7 +591,7 @@ async def test_failed_batch_items_are_render_failed(client, admin, env, net):
         "name": "Badge",
         "document": {"width": 40, "height": 20, "background": "#123456", "components": []},
     }
-    uid = (await client.post("/templates", json=template, headers=admin)).json()["uid"]
+    uid = (await client.post("/templates", json=template, headers=admin)).json()["template"]["uid"]
     started = await client.post(
         f"/templates/{uid}/batch-render", json={"variables": [{}, {}]}, headers=admin
     )

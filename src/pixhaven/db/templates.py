@@ -43,11 +43,20 @@ async def get(db: D1Database, owner: str, uid: str) -> dict | None:
     )
 
 
-async def page(db: D1Database, owner: str, limit: int, offset: int) -> list[dict]:
+# Pictify's `sort` values → ORDER BY (uid breaks ties, so pages never overlap).
+ORDER = {
+    "newest": "created_at DESC, uid DESC",
+    "oldest": "created_at ASC, uid ASC",
+    "name": "name COLLATE NOCASE ASC, uid ASC",
+}
+
+
+async def page(
+    db: D1Database, owner: str, limit: int, offset: int, sort: str = "newest"
+) -> list[dict]:
     rows = await fetch_all(
         db,
-        f"SELECT {COLUMNS} FROM templates WHERE owner = ?"
-        " ORDER BY created_at DESC, uid DESC LIMIT ? OFFSET ?",
+        f"SELECT {COLUMNS} FROM templates WHERE owner = ? ORDER BY {ORDER[sort]} LIMIT ? OFFSET ?",
         owner,
         limit,
         offset,

@@ -297,14 +297,35 @@ TEMPLATE_DOCUMENT: "JsonDict" = {
 
 
 class CreateTemplateBody(DocumentedBody):
-    """`POST /templates`: the document as `document`, or its fields at the top level."""
+    """`POST /templates`: Pictify's `html` with `{{ }}` expressions (variables extracted
+    into `variableDefinitions`), or, a Pixhaven extension, a component document as
+    `document` or its fields at the top level."""
 
     model_config = ConfigDict(
-        json_schema_extra={"anyOf": [{"required": ["document"]}, {"required": ["components"]}]}
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["html"]},
+                {"required": ["document"]},
+                {"required": ["components"]},
+            ]
+        }
     )
 
     name: str = Field(max_length=200, pattern=NOT_BLANK, examples=["Blog card"])
     description: str | None = Field(None, max_length=2000)
+    html: str = Field(  # type: ignore[assignment]  # optional, not nullable: the schema has no null
+        None,
+        min_length=1,
+        description="HTML with {{ expression }} placeholders and _if attributes "
+        "(Pictify's expression language); width/height default to 1200 x 630",
+    )
+    variableDefinitions: list[dict[str, Any]] | None = Field(
+        None,
+        max_length=100,
+        description="Pictify's {name, type, defaultValue, description, validation: "
+        "{required, minLength, maxLength}}; override the extracted ones by name",
+    )
+    outputFormat: str | None = Field(None, description="image (the only one)")
     document: dict[str, Any] = Field(None, json_schema_extra=TEMPLATE_DOCUMENT)  # type: ignore[arg-type]  # optional, not nullable: the schema has no null
     width: Any = None
     height: Any = None
@@ -333,6 +354,14 @@ class UpdateTemplateBody(CreateTemplateBody):
     model_config = ConfigDict(json_schema_extra={})
 
     name: str = Field(None, max_length=200, pattern=NOT_BLANK)  # type: ignore[assignment]  # optional, not nullable: the schema has no null
+
+
+class ExpressionBody(DocumentedBody):
+    """`POST /templates/expression/validate` and `/test`: one expression (the text between
+    `{{` and `}}`), and for `/test` the variables it reads."""
+
+    expression: str = Field(max_length=2000, examples=["price * quantity"])
+    variables: dict[str, Any] | None = Field(None, description="name: value (for /test)")
 
 
 class RenderTemplateBody(DocumentedBody):

@@ -1,9 +1,12 @@
-"""Pictify templates: `/templates` CRUD, `GET /templates/{uid}/variables`,
-`POST /templates/{uid}/render` (the same answer as `POST /image`).
+"""Pictify templates: `/templates` CRUD (answers in Pictify's `{template: …}` envelope),
+`GET /templates/{uid}/variables`, `POST /templates/{uid}/render` (the answer of `POST
+/image`, plus the `results[]`, `templateUid` and `totalRendered` Pictify's clients read).
 
 Scopes: `templates:read` to list and read, `templates:write` to create, update and delete,
 `render` to render. Owner-scoped. Logic lives in services/rendering/templates.py.
 """
+
+from typing import Literal
 
 from fastapi import APIRouter, Query, Request
 
@@ -11,6 +14,7 @@ from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.pictify import (
     IDEMPOTENCY_KEY,
     CreateTemplateBody,
+    ExpressionBody,
     RenderTemplateBody,
     UpdateTemplateBody,
 )
@@ -25,10 +29,15 @@ from pixhaven.routers.requests import (
     SettingsDep,
     read_json,
 )
-from pixhaven.services.rendering import templates
+from pixhaven.services.rendering import expression_api, templates
 
 router = APIRouter(tags=["Pictify templates"], responses=ERROR_RESPONSES)
 NOT_FOUND = errors(404, e404="No such template (for this owner)")
+
+
+def wrapped(template: dict) -> dict:
+    """Pictify's `{template: …}` envelope (with the common `success`)."""
+    return {"success": True, "template": template}
 
 
 @router.get("/templates", summary="List templates (Pictify)")
@@ -36,15 +45,19 @@ async def list_templates(
     identity: CanReadTemplates,
     env: EnvDep,
     page: int = Query(1, ge=1, le=100_000),
-    limit: int = Query(20, ge=1, le=100),
+    limit: int = Query(12, ge=1, le=100),
+    sort: Literal["newest", "oldest", "name"] = Query("newest"),
+    output_format: Literal["all", "image", "pdf"] = Query(
+        "all", alias="outputFormat", description="every template renders images"
+    ),
 ):
-    return await templates.list_page(env, identity.owner, page, limit)
+    return await templates.list_page(env, identity.owner, page, limit, sort, output_format)
 
 
 @router.post(
     "/templates",
     summary="Create a template (Pictify)",
-    status_code=201,
+    status_code=200,
     responses=errors(
         409,
         422,
@@ -59,7 +72,9 @@ async def create_template(
     body = await read_json(request, FIELD_LIST_BODY_ERRORS)
 
     async def produce():
-        return 201, await templates.create(env, identity.owner, body, settings.max_components)
+        return 200, wrapped(
+            await templates.create(env, identity.owner, body, settings.max_components)
+        )
 
     # A retried create with the same Idempotency-Key answers the first template, not a second.
     return await idempotent_answer(request, env, identity, "POST /templates", body, produce)
@@ -67,7 +82,7 @@ async def create_template(
 
 @router.get("/templates/{uid}", summary="Get a template (Pictify)", responses=NOT_FOUND)
 async def get_template(uid: str, identity: CanReadTemplates, env: EnvDep):
-    return templates.shape(await templates.get(env, identity.owner, uid))
+    return wrapped(templates.shape(await templates.get(env, identity.owner, uid)))
 
 
 @router.put(
@@ -79,12 +94,14 @@ async def get_template(uid: str, identity: CanReadTemplates, env: EnvDep):
 async def update_template(
     uid: str, request: Request, identity: CanWriteTemplates, settings: SettingsDep, env: EnvDep
 ):
-    return await templates.update(
-        env,
-        identity.owner,
-        uid,
-        await read_json(request, FIELD_LIST_BODY_ERRORS),
-        settings.max_components,
+    return wrapped(
+        await templates.update(
+            env,
+            identity.owner,
+            uid,
+            await read_json(request, FIELD_LIST_BODY_ERRORS),
+            settings.max_components,
+        )
     )
 
 
@@ -101,7 +118,13 @@ async def delete_template(uid: str, identity: CanWriteTemplates, env: EnvDep):
 )
 async def template_variables(uid: str, identity: CanReadTemplates, env: EnvDep):
     row = await templates.get(env, identity.owner, uid)
-    return {"success": True, "uid": uid, "variables": row["variables"]}
+    return {
+        "success": True,
+        "uid": uid,
+        "templateUid": uid,
+        "templateName": row["name"],
+        "variables": [templates.variable_definition(v) for v in row["variables"]],
+    }
 
 
 @router.post(
@@ -127,3 +150,29 @@ async def render_template(
         template_uid=uid,
         route=f"POST /templates/{uid}/render",
     )
+
+
+# -- the expression test routes (concepts/expressions.mdx, "Testing Expressions") -----------
+
+
+@router.post(
+    "/templates/expression/validate",
+    summary="Check an expression's syntax (Pictify)",
+    openapi_extra=request_body(ExpressionBody),
+)
+async def validate_expression(request: Request, identity: CanReadTemplates):
+    return expression_api.validate(await read_json(request, FIELD_LIST_BODY_ERRORS))
+
+
+@router.post(
+    "/templates/expression/test",
+    summary="Evaluate an expression over sample variables (Pictify)",
+    openapi_extra=request_body(ExpressionBody),
+)
+async def test_expression(request: Request, identity: CanReadTemplates):
+    return expression_api.evaluate_sample(await read_json(request, FIELD_LIST_BODY_ERRORS))
+
+
+@router.get("/templates/expression/functions", summary="The expression functions (Pictify)")
+async def expression_functions(identity: CanReadTemplates):
+    return expression_api.functions()

@@ -1,5 +1,12 @@
-"""Pictify templates: a component document (the Craftr schema) with `{{variable}}`
-placeholders, and typed variables with defaults.
+"""Pictify templates: HTML with Pictify's `{{ }}` expressions (html_templates.py), or, as a
+Pixhaven extension, a component document (the Craftr schema) with `{{variable}}`
+placeholders and typed variables with defaults (this module).
+
+Answers are Pictify's `Template`: `uid, name, description, type ("html" | "document"),
+width, height, outputFormat, variables` (the names), `variableDefinitions` (`{name, type,
+defaultValue, description, validation: {required, minLength, maxLength}}`), `html` or
+`document`, `createdAt, updatedAt`. Requests may declare variables Pictify's way
+(`variableDefinitions`) or Pixhaven's (`variables: [{name, type, default, required}]`).
 
 Variables: `{name, type, default, required, description}`, type one of text, number, color
 (hex: #rgb, #rrggbb, #rrggbbaa), image (http(s) URL or data: URL), boolean. Names are
@@ -27,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from pixhaven.db import templates as table
 from pixhaven.errors import ApiError, invalid
 from pixhaven.render.document import DocumentError, parse_color, validate_document
+from pixhaven.services.rendering import html_templates
 from pixhaven.timeutil import now_iso
 
 if TYPE_CHECKING:
@@ -348,6 +356,12 @@ def substitute(node: Any, values: dict[str, Any]) -> Any:
 
 def fill(template: dict, given: Any) -> dict:
     """The template's document with values substituted, hidden components dropped."""
+    if html_templates.is_html(template):
+        raise invalid(
+            "This is an HTML template: render it with POST /templates/{uid}/render",
+            field="template",
+            as_list=True,
+        )
     document = substitute(template["document"], resolve_values(template["variables"], given))
     components = document.get("components")
     if isinstance(components, list):
@@ -360,19 +374,77 @@ def fill(template: dict, given: Any) -> dict:
 # -- CRUD -------------------------------------------------------------------------------------
 
 
+def variable_definition(variable: dict) -> dict:
+    """A stored variable as Pictify's VariableDefinition (and Pixhaven's `default`,
+    `required`)."""
+    validation = variable.get("validation") or {"required": variable["required"]}
+    return {
+        "name": variable["name"],
+        "type": variable["type"],
+        "defaultValue": variable["default"],
+        "description": variable["description"],
+        "validation": validation,
+        "default": variable["default"],
+        "required": variable["required"],
+    }
+
+
 def shape(row: dict) -> dict:
     document = row["document"]
-    return {
+    html = html_templates.is_html(row)
+    answer = {
         "uid": row["uid"],
         "name": row["name"],
         "description": row["description"],
+        "type": "html" if html else "document",
         "width": document.get("width"),
         "height": document.get("height"),
-        "document": document,
-        "variables": row["variables"],
+        "outputFormat": "image",
+        "variables": [v["name"] for v in row["variables"]],
+        "variableDefinitions": [variable_definition(v) for v in row["variables"]],
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
     }
+    if html:
+        answer["html"] = document["html"]
+    else:
+        answer["document"] = document
+    return answer
+
+
+def _pixhaven_variables(body: dict) -> Any:
+    """A component template's variables: Pixhaven's `variables`, or Pictify's
+    `variableDefinitions` in Pixhaven's terms."""
+    given = body.get("variableDefinitions")
+    if body.get("variables") is not None or not isinstance(given, list):
+        return body.get("variables")
+    return [
+        {
+            "name": d.get("name"),
+            "type": d.get("type") or "text",
+            "default": d.get("defaultValue"),
+            "required": (d.get("validation") or {}).get("required", False) is True,
+            "description": d.get("description"),
+        }
+        if isinstance(d, dict)
+        else d
+        for d in given
+    ]
+
+
+def _reject_fabric(body: dict) -> None:
+    if body.get("outputFormat") not in (None, "image"):
+        raise invalid(
+            "outputFormat: templates render images (pdf templates are not supported)",
+            field="outputFormat",
+            as_list=True,
+        )
+    if body.get("fabricJSData") is not None:
+        raise invalid(
+            "fabricJSData templates are not supported yet: send html (or a component document)",
+            field="fabricJSData",
+            as_list=True,
+        )
 
 
 def _name(body: dict, default: str | None = None) -> str:
@@ -403,9 +475,13 @@ def _body(body: Any) -> dict:
 
 async def create(env: Env, owner: str, body: Any, max_components: int) -> dict:
     body = _body(body)
-    variables = validate_variables(body.get("variables"))
-    document = document_of(body)
-    check_definition(document, variables, max_components)
+    _reject_fabric(body)
+    if body.get("html") is not None:
+        document, variables = html_templates.definition(body)
+    else:
+        variables = validate_variables(_pixhaven_variables(body))
+        document = document_of(body)
+        check_definition(document, variables, max_components)
     now = now_iso()
     row = {
         "uid": new_uid(),
@@ -431,11 +507,22 @@ async def get(env: Env, owner: str, uid: str) -> dict:
 async def update(env: Env, owner: str, uid: str, body: Any, max_components: int) -> dict:
     """PUT: the fields present replace the stored ones; the result is checked as a whole."""
     body = _body(body)
+    _reject_fabric(body)
     row = await get(env, owner, uid)
-    variables = validate_variables(body["variables"]) if "variables" in body else row["variables"]
-    has_document = "document" in body or "components" in body
-    document = document_of(body) if has_document else row["document"]
-    check_definition(document, variables, max_components)
+    if body.get("html") is not None or html_templates.is_html(row):
+        if "document" in body or "components" in body:
+            raise invalid(
+                "An HTML template is updated with html, not a document",
+                field="document",
+                as_list=True,
+            )
+        document, variables = html_templates.definition(body, row)
+    else:
+        given = _pixhaven_variables(body)
+        variables = validate_variables(given) if given is not None else row["variables"]
+        has_document = "document" in body or "components" in body
+        document = document_of(body) if has_document else row["document"]
+        check_definition(document, variables, max_components)
     row.update(
         name=_name(body, row["name"]),
         description=_description(body, row["description"]),
@@ -452,9 +539,25 @@ async def delete(env: Env, owner: str, uid: str) -> None:
         raise ApiError(404, "Template not found", details={"uid": uid})
 
 
-async def list_page(env: Env, owner: str, page: int, limit: int) -> dict:
-    total = await table.count(env.DB, owner)
-    rows = await table.page(env.DB, owner, limit, (page - 1) * limit)
+SORTS = ("newest", "oldest", "name")
+OUTPUT_FORMATS = ("all", "image", "pdf")
+
+
+async def list_page(
+    env: Env, owner: str, page: int, limit: int, sort: str = "newest", output_format: str = "all"
+) -> dict:
+    """A page of the owner's templates, Pictify's `sort` (newest, oldest, name) and
+    `outputFormat` filter (every template renders images: `pdf` lists none)."""
+    if sort not in SORTS:
+        raise invalid(f"sort must be one of {', '.join(SORTS)}", field="sort", as_list=True)
+    if output_format not in OUTPUT_FORMATS:
+        raise invalid(
+            f"outputFormat must be one of {', '.join(OUTPUT_FORMATS)}",
+            field="outputFormat",
+            as_list=True,
+        )
+    total = 0 if output_format == "pdf" else await table.count(env.DB, owner)
+    rows = await table.page(env.DB, owner, limit, (page - 1) * limit, sort) if total else []
     total_pages = (total + limit - 1) // limit
     return {
         "success": True,
@@ -464,6 +567,8 @@ async def list_page(env: Env, owner: str, page: int, limit: int) -> dict:
             "limit": limit,
             "total": total,
             "totalPages": total_pages,
+            "hasNext": page < total_pages,
+            "hasPrev": page > 1,
             "hasMore": page < total_pages,
         },
     }
