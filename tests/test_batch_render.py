@@ -51,8 +51,10 @@ async def pixel(client, url):
 async def test_batch_renders_every_item_in_order(client, admin, env):
     uid = await create_template(client, admin)
     colours = ["#ff0000", "#00ff00", "#0000ff"]
-    started = await start(client, admin, uid, {"variables": [{"bg": c} for c in colours]})
-    assert started["status"] == "queued" and started["total"] == 3
+    started = await start(client, admin, uid, {"variableSets": [{"bg": c} for c in colours]})
+    assert started["status"] == "pending" and started["total"] == 3
+    assert started["batchId"] == started["id"] and started["templateUid"] == uid
+    assert (started["totalItems"], started["completedItems"], started["progress"]) == (3, 0, 0)
     assert started["id"].startswith("batch_") and started["pending"] == 3
     assert started["template"] == uid and started["format"] == "png"
 
@@ -60,7 +62,12 @@ async def test_batch_renders_every_item_in_order(client, admin, env):
     done = await results(client, admin, started["id"])
     assert done["status"] == "completed" and done["finishedAt"] is not None
     assert (done["completed"], done["failed"], done["pending"]) == (3, 0, 0)
+    assert (done["totalItems"], done["completedItems"], done["failedItems"]) == (3, 3, 0)
+    assert done["progress"] == 100 and done["errors"] == []
+    assert done["batch"]["completedCount"] == 3 and done["batch"]["status"] == "completed"
     assert [r["index"] for r in done["results"]] == [0, 1, 2]
+    assert all(r["success"] and r["variables"] == ["bg"] for r in done["results"])
+    assert [r["variableValues"] for r in done["results"]] == [{"bg": c} for c in colours]
     assert all(
         r["status"] == "completed" and r["id"] and r["template"] == uid for r in done["results"]
     )
@@ -138,6 +145,9 @@ async def test_cancel(client, admin, env):
     cancelled = response.json()
     assert cancelled["status"] == "cancelled"
     assert (cancelled["completed"], cancelled["cancelled"], cancelled["pending"]) == (1, 3, 0)
+    assert cancelled["batchId"] == started["id"] and cancelled["message"]
+    assert (cancelled["totalCount"], cancelled["completedCount"]) == (4, 1)
+    assert (cancelled["cancelledCount"], cancelled["progress"]) == (3, 100)
     await env.JOBS.drain()  # the cancelled items' jobs find nothing to do
     done = await results(client, admin, started["id"])
     assert [r["status"] for r in done["results"]] == ["completed"] + ["cancelled"] * 3
@@ -188,9 +198,12 @@ async def test_a_failing_item_fails_alone(client, admin, env):
     await env.JOBS.drain()
     done = await results(client, admin, started["id"])
     assert done["status"] == "failed" and done["failed"] == 2
+    assert (done["failedItems"], done["completedItems"], done["progress"]) == (2, 0, 100)
     assert all(
-        r["status"] == "failed" and r["error"] == "Template not found" for r in done["results"]
+        r["status"] == "failed" and r["error"] == "Template not found" and r["success"] is False
+        for r in done["results"]
     )
+    assert done["errors"] == done["results"]
 
 
 async def test_idempotency_key_replays_the_batch(client, admin, env):

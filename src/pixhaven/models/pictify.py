@@ -376,10 +376,11 @@ class RenderTemplateBody(DocumentedBody):
 
 
 class BatchRenderBody(DocumentedBody):
-    """`POST /templates/{uid}/batch-render`: one variable set per render (also accepted as
-    `items` or `data`), at most 100; every set is checked before anything is queued."""
+    """`POST /templates/{uid}/batch-render`: one variable set per render (Pictify's
+    `variableSets`; Pixhaven also accepts `variables`, `items` or `data`), at most 100;
+    every set is checked before anything is queued."""
 
-    variables: list[dict[str, Any]] = Field(
+    variableSets: list[dict[str, Any]] = Field(
         ..., min_length=1, max_length=100, description="name: value objects, one per render"
     )
     format: str | None = Field(None, json_schema_extra=FORMAT)

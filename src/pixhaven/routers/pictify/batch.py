@@ -22,8 +22,11 @@ from pixhaven.services.rendering import batch as batch_render
 
 router = APIRouter(tags=["Pictify batch"], responses=ERROR_RESPONSES)
 BATCH = {
-    "description": "The batch: {id, status, template, format, total, completed, failed,"
-    " cancelled, pending, createdAt, updatedAt, finishedAt}"
+    "description": "The batch: {id, batchId, status (pending, processing, completed,"
+    " partial, failed, cancelled), message, template, templateUid, format, total, completed,"
+    " failed, cancelled, pending, progress, totalItems, completedItems, failedItems,"
+    " totalCount, completedCount, failedCount, cancelledCount, createdAt, updatedAt,"
+    " finishedAt, completedAt}"
 }
 
 
@@ -53,8 +56,9 @@ async def start_batch(
     summary="Get a batch's results (Pictify)",
     responses={
         200: {
-            "description": "The batch with `results`: one per item, in "
-            "order, {index, status, url, id, … | error}"
+            "description": "The batch with `results`: one per item, in order, {index,"
+            " status, success, url, id, …, variables (names), variableValues | error};"
+            " `errors` (the failed items), `batch` and `pagination` as Pictify's docs show"
         },
         **errors(404, e404="No such batch (for this owner)"),
     },

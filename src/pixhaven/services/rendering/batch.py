@@ -36,21 +36,22 @@ if TYPE_CHECKING:
 
 MAX_ITEMS = 100
 ITEM_ATTEMPTS = 3
-ITEM_KEYS = ("variables", "items", "data")
+# `variableSets` is Pictify's name (what its SDK sends); the others are Pixhaven's.
+ITEM_KEYS = ("variableSets", "variables", "items", "data")
 EVENTS = {"completed": "batch.completed", "failed": "batch.failed", "cancelled": "batch.cancelled"}
 
 
 def variable_sets_of(body: dict) -> list[dict]:
-    """The list of variable sets: `variables`, `items` or `data`. An item may also be
-    `{"variables": {...}}`."""
+    """The list of variable sets: `variableSets`, `variables`, `items` or `data`. An item
+    may also be `{"variables": {...}}`."""
     for key in ITEM_KEYS:
         if body.get(key) is not None:
             field, given = key, body[key]
             break
     else:
         raise invalid(
-            "Send variables: a list of variable sets (objects of name: value)",
-            field="variables",
+            "Send variableSets: a list of variable sets (objects of name: value)",
+            field="variableSets",
             as_list=True,
         )
     if not isinstance(given, list) or not given:
@@ -98,34 +99,105 @@ def check_item(template: dict, values: dict, index: int, max_components: int) ->
         ) from None
 
 
-def shape(batch: dict) -> dict:
+def pictify_status(batch: dict) -> str:
+    """Pictify's status list: pending, processing, completed, partial, failed, cancelled.
+    The table keeps its own states (queued, running, …); a batch that finished with some
+    failures is Pictify's `partial`."""
+    status = batch["status"]
+    if status == "queued":
+        return "pending"
+    if status == "running":
+        return "processing"
+    if status == "completed" and batch["failed"]:
+        return "partial"
+    return str(status)
+
+
+def progress(batch: dict) -> int:
+    """Percent of the items settled (completed, failed or cancelled), 0-100."""
     settled = batch["completed"] + batch["failed"] + batch["cancelled"]
+    return (100 * settled) // batch["total"] if batch["total"] else 100
+
+
+def shape(batch: dict) -> dict:
+    """The batch in Pixhaven's fields and in Pictify's two spellings: the OpenAPI's
+    (`batchId`, `totalItems`, `completedItems`, `failedItems`, `progress`, what the SDK
+    reads) and the docs' (`totalCount`, `completedCount`, `failedCount`, `templateUid`)."""
+    settled = batch["completed"] + batch["failed"] + batch["cancelled"]
+    status = pictify_status(batch)
     return {
         "success": True,
         "id": batch["id"],
         "batchId": batch["id"],
-        "status": batch["status"],
+        "status": status,
+        "message": MESSAGES[status],
         "template": batch["template_uid"],
+        "templateUid": batch["template_uid"],
         "format": generation.EXTENSIONS.get(batch["format"], batch["format"]),
         "total": batch["total"],
         "completed": batch["completed"],
         "failed": batch["failed"],
         "cancelled": batch["cancelled"],
         "pending": batch["total"] - settled,
+        "progress": progress(batch),
+        "totalItems": batch["total"],
+        "completedItems": batch["completed"],
+        "failedItems": batch["failed"],
+        "totalCount": batch["total"],
+        "completedCount": batch["completed"],
+        "failedCount": batch["failed"],
+        "cancelledCount": batch["cancelled"],
         "createdAt": batch["created_at"],
         "updatedAt": batch["updated_at"],
         "finishedAt": batch["finished_at"],
+        "completedAt": batch["finished_at"],
     }
 
 
+MESSAGES = {
+    "pending": "Batch queued",
+    "processing": "Batch rendering",
+    "completed": "Every item rendered",
+    "partial": "Batch finished with some failed items",
+    "failed": "Every item failed",
+    "cancelled": "Batch cancelled",
+}
+
+
 def item_result(item: dict) -> dict:
+    """One item: its render answer (url, id, …) or its error, with Pictify's `success`
+    and `variables` (the names the item set: the SDK reads a list of names) and the values
+    themselves as `variableValues`."""
     result = {"index": item["idx"], "status": item["status"]}
     if item["result"]:
         result.update(item["result"])
+    result["success"] = item["status"] == "completed"
+    values = item["variables"] or {}
+    result["variables"] = list(values)
+    result["variableValues"] = values
     if item["error"]:
         result["error"] = item["error"].get("error")
         result["errorDetails"] = item["error"]
     return result
+
+
+def with_results(batch: dict, items: list[dict]) -> dict:
+    """The results answer: the batch, its items in order, the failed ones again as
+    `errors` (the SDK's field), and the docs' `batch` and `pagination`."""
+    answer = shape(batch)
+    rows = [item_result(item) for item in items]
+    keys = ("id", "templateUid", "status", "totalCount", "completedCount", "failedCount")
+    return {
+        **answer,
+        "batch": {
+            **{key: answer[key] for key in keys},
+            "createdAt": answer["createdAt"],
+            "completedAt": answer["completedAt"],
+        },
+        "results": rows,
+        "errors": [row for row in rows if row["status"] == "failed"],
+        "pagination": {"page": 1, "limit": len(rows), "total": len(rows), "totalPages": 1},
+    }
 
 
 async def start(
@@ -187,7 +259,7 @@ async def get(env: Env, owner: str, batch_id: str) -> dict:
 async def results(env: Env, owner: str, batch_id: str) -> dict:
     batch = await get(env, owner, batch_id)
     items = await table.items(env.DB, batch_id)
-    return {**shape(batch), "results": [item_result(item) for item in items]}
+    return with_results(batch, items)
 
 
 async def cancel(env: Env, owner: str, batch_id: str) -> dict:
@@ -206,8 +278,8 @@ async def settle(env: Env, batch_id: str) -> None:
         await webhooks.emit(
             env,
             batch["owner"],
-            EVENTS[batch["status"]],
-            {**shape(batch), "results": [item_result(i) for i in items]},
+            EVENTS[batch["status"]],  # the table's state: partial is batch.completed
+            with_results(batch, items),
         )
 
 
