@@ -3,6 +3,7 @@ order, up-front validation, cancel, owner isolation, and the batch's webhook eve
 
 import io
 import json
+import time
 
 import httpx
 import pytest
@@ -10,7 +11,8 @@ from PIL import Image
 
 from pixhaven.net import fetch as remote_fetch
 from pixhaven.services.rendering import batch as batch_render
-from tests.conftest import assert_error_envelope, bearer
+from tests.conftest import ADMIN_TOKEN, assert_error_envelope, bearer
+from tests.dev_server import run_dev_server
 from tests.test_webhooks import FakeNetwork, verify
 
 TEMPLATE = {
@@ -244,3 +246,51 @@ async def test_batch_completed_webhook(client, admin, env, monkeypatch):
         data["results"][0]["url"]
         == (await results(client, admin, started["id"]))["results"][0]["url"]
     )
+
+
+# -- Pictify's SDK against a real server -------------------------------------------------
+
+FINISHED = {"completed", "partial", "failed", "cancelled"}
+WAIT_FOR_BATCH = 120.0  # seconds before giving up on the server's queue (not a measurement)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    yield from run_dev_server(tmp_path_factory.mktemp("sdk_batch"))
+
+
+def test_sdk_render_batch_then_get_batch_results(server):
+    from pictify import Pictify
+
+    created = httpx.post(
+        f"{server}/templates",
+        json=TEMPLATE,
+        headers=bearer(ADMIN_TOKEN),
+        trust_env=False,
+        timeout=30,
+    )
+    assert created.status_code == 200, created.text
+    uid = created.json()["template"]["uid"]
+    colours = ["#ff0000", "#00ff00", "#0000ff"]
+    with Pictify(api_key=ADMIN_TOKEN, base_url=server, max_retries=0) as sdk:
+        started = sdk.render_batch(uid, variable_sets=[{"bg": c} for c in colours])
+        assert started.batch_id.startswith("batch_") and started.total_items == 3
+        assert started.status in {"pending", "processing", "completed"}
+        # The server's own queue consumer renders the items; poll as a client would.
+        deadline = time.monotonic() + WAIT_FOR_BATCH
+        done = sdk.get_batch_results(started.batch_id)
+        while done.status not in FINISHED:
+            assert time.monotonic() < deadline, done
+            time.sleep(0.2)
+            done = sdk.get_batch_results(started.batch_id)
+    assert done.batch_id == started.batch_id and done.status == "completed"
+    assert (done.total_items, done.completed_items, done.failed_items) == (3, 3, 0)
+    assert done.progress == 100 and done.errors == [] and done.completed_at
+    assert [r.index for r in done.results] == [0, 1, 2]
+    assert all(r.success and r.variables == ["bg"] for r in done.results)
+    got = []
+    for result in done.results:
+        image = httpx.get(result.url, trust_env=False, timeout=30)
+        assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+        got.append(Image.open(io.BytesIO(image.content)).convert("RGB").getpixel((0, 0)))
+    assert got == [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
