@@ -75,6 +75,22 @@ async def test_batch_renders_every_item_in_order(client, admin, env):
     )
     got = [await pixel(client, r["url"]) for r in done["results"]]
     assert got == [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    assert done["pagination"] == {"page": 1, "limit": 100, "total": 3, "totalPages": 1}
+    # Pictify's page, limit and status filter.
+    paged = await client.get(
+        f"/templates/batch/{started['id']}/results?page=2&limit=2", headers=admin
+    )
+    assert [r["index"] for r in paged.json()["results"]] == [2]
+    assert paged.json()["pagination"] == {"page": 2, "limit": 2, "total": 3, "totalPages": 2}
+    failed_only = await client.get(
+        f"/templates/batch/{started['id']}/results?status=failed", headers=admin
+    )
+    assert failed_only.json()["results"] == [] and failed_only.json()["completedItems"] == 3
+    for query in ("page=0", "limit=101", "status=done"):
+        assert_error_envelope(
+            await client.get(f"/templates/batch/{started['id']}/results?{query}", headers=admin),
+            400,
+        )
 
 
 async def test_items_and_data_aliases_and_svg(client, admin, env):

@@ -5,7 +5,9 @@ Scope `render` for all three.
 Owner-scoped. Logic lives in services/rendering/batch.py.
 """
 
-from fastapi import APIRouter, Request
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request
 
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.pictify import IDEMPOTENCY_KEY, BatchRenderBody
@@ -63,8 +65,17 @@ async def start_batch(
         **errors(404, e404="No such batch (for this owner)"),
     },
 )
-async def batch_results(batch_id: str, identity: CanRender, env: EnvDep):
-    return await batch_render.results(env, identity.owner, batch_id)
+async def batch_results(
+    batch_id: str,
+    identity: CanRender,
+    env: EnvDep,
+    page: int = Query(1, ge=1, le=100_000),
+    limit: int = Query(batch_render.MAX_ITEMS, ge=1, le=batch_render.MAX_ITEMS),
+    status: Literal["completed", "failed", "cancelled", "queued", "running"] | None = Query(
+        None, description="Only the items in this status"
+    ),
+):
+    return await batch_render.results(env, identity.owner, batch_id, page, limit, status)
 
 
 @router.post(

@@ -181,11 +181,15 @@ def item_result(item: dict) -> dict:
     return result
 
 
-def with_results(batch: dict, items: list[dict]) -> dict:
-    """The results answer: the batch, its items in order, the failed ones again as
-    `errors` (the SDK's field), and the docs' `batch` and `pagination`."""
+def with_results(
+    batch: dict, items: list[dict], page: int = 1, limit: int = MAX_ITEMS, status: str | None = None
+) -> dict:
+    """The results answer: the batch, a page of its items in order (only those in `status`
+    if given), the page's failed ones again as `errors` (the SDK's field), and the docs'
+    `batch` and `pagination`."""
     answer = shape(batch)
-    rows = [item_result(item) for item in items]
+    rows = [item_result(item) for item in items if status is None or item["status"] == status]
+    shown = rows[(page - 1) * limit : page * limit]
     keys = ("id", "templateUid", "status", "totalCount", "completedCount", "failedCount")
     return {
         **answer,
@@ -194,9 +198,14 @@ def with_results(batch: dict, items: list[dict]) -> dict:
             "createdAt": answer["createdAt"],
             "completedAt": answer["completedAt"],
         },
-        "results": rows,
-        "errors": [row for row in rows if row["status"] == "failed"],
-        "pagination": {"page": 1, "limit": len(rows), "total": len(rows), "totalPages": 1},
+        "results": shown,
+        "errors": [row for row in shown if row["status"] == "failed"],
+        "pagination": {
+            "page": page,
+            "limit": limit,
+            "total": len(rows),
+            "totalPages": -(-len(rows) // limit),
+        },
     }
 
 
@@ -256,10 +265,17 @@ async def get(env: Env, owner: str, batch_id: str) -> dict:
     return batch
 
 
-async def results(env: Env, owner: str, batch_id: str) -> dict:
+async def results(
+    env: Env,
+    owner: str,
+    batch_id: str,
+    page: int = 1,
+    limit: int = MAX_ITEMS,
+    status: str | None = None,
+) -> dict:
     batch = await get(env, owner, batch_id)
     items = await table.items(env.DB, batch_id)
-    return with_results(batch, items)
+    return with_results(batch, items, page, limit, status)
 
 
 async def cancel(env: Env, owner: str, batch_id: str) -> dict:
