@@ -310,3 +310,33 @@ def test_sdk_render_batch_then_get_batch_results(server):
         assert image.status_code == 200 and image.headers["content-type"] == "image/png"
         got.append(Image.open(io.BytesIO(image.content)).convert("RGB").getpixel((0, 0)))
     assert got == [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+
+
+async def test_html_template_batch(client, admin, env):
+    from tests.browser_support import require_browser
+
+    require_browser()
+    html = '<body style="margin:0;background:{{ bg }}"></body>'
+    response = await client.post(
+        "/templates", json={"name": "Html", "html": html, "width": 40, "height": 20}, headers=admin
+    )
+    assert response.status_code == 200, response.text
+    uid = response.json()["template"]["uid"]
+    # Expressions and the format are checked up front, like a component template's rules.
+    assert_error_envelope(
+        await client.post(
+            f"/templates/{uid}/batch-render",
+            json={"variableSets": [{"bg": "#ff0000"}], "format": "svg"},
+            headers=admin,
+        ),
+        400,
+    )
+    body = {"variableSets": [{"bg": "#ff0000"}, {"bg": "#0000ff"}], "format": "jpeg"}
+    started = await start(client, admin, uid, body)
+    await env.JOBS.drain()
+    done = await results(client, admin, started["batchId"])
+    assert (done["status"], done["completedItems"], done["progress"]) == ("completed", 2, 100)
+    assert all(r["success"] and r["url"].endswith(".jpg") for r in done["results"])
+    got = [await pixel(client, r["url"]) for r in done["results"]]
+    assert all(abs(a - b) < 16 for a, b in zip(got[0], (255, 0, 0), strict=True))
+    assert all(abs(a - b) < 16 for a, b in zip(got[1], (0, 0, 255), strict=True))

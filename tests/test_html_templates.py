@@ -175,13 +175,14 @@ async def test_render_input_errors_are_400_before_the_browser(client, admin):
         400,
     )
     assert failed["details"]["expression"] == "parseJson(raw)"
-    # Batches fill component documents; an HTML template is refused up front.
-    assert_error_envelope(
+    # A batch checks every item's variables the same way, before anything is queued.
+    refused = assert_error_envelope(
         await client.post(
-            f"/templates/{uid}/batch-render", json={"variables": [{"title": "a"}]}, headers=admin
+            f"/templates/{uid}/batch-render", json={"variableSets": [{}]}, headers=admin
         ),
         400,
     )
+    assert refused["details"]["index"] == 0 and refused["details"]["variable"] == "title"
 
 
 async def test_expression_test_routes(client, admin):

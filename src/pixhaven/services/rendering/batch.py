@@ -26,8 +26,9 @@ from pixhaven.render.document import DocumentError, validate_document
 from pixhaven.services.jobs import webhooks
 from pixhaven.services.jobs.queue import new_job_id
 from pixhaven.services.jobs.registry import job_handler
+from pixhaven.services.rendering import html_templates, templates
 from pixhaven.services.rendering import render as generation
-from pixhaven.services.rendering import templates
+from pixhaven.services.rendering.html import screenshot_request
 from pixhaven.settings import Settings
 from pixhaven.timeutil import iso, now_iso, utcnow
 
@@ -86,8 +87,21 @@ def variable_sets_of(body: dict) -> list[dict]:
     return sets
 
 
-def check_item(template: dict, values: dict, index: int, max_components: int) -> None:
+def html_body(values: dict, media_type: str) -> dict:
+    """An HTML template item as the body of one `POST /templates/{uid}/render`."""
+    return {"variables": values, "format": generation.EXTENSIONS.get(media_type, media_type)}
+
+
+def check_item(
+    template: dict, values: dict, index: int, max_components: int, media_type: str
+) -> None:
     try:
+        if html_templates.is_html(template):
+            # Fills the expressions and checks the screenshot fields (format included).
+            screenshot_request(
+                html_templates.screenshot_body(template, html_body(values, media_type))
+            )
+            return
         validate_document(templates.fill(template, values), max_components)
     except ApiError as exc:
         raise ApiError(
@@ -216,7 +230,7 @@ async def start(
     media_type = generation.media_type_of(body.get("format"))
     sets = variable_sets_of(body)
     for index, values in enumerate(sets):
-        check_item(template, values, index, settings.max_components)
+        check_item(template, values, index, settings.max_components, media_type)
     now = now_iso()
     batch = {
         "id": "batch_" + secrets.token_hex(12),
@@ -322,21 +336,31 @@ async def render_item(env: Env, payload: dict) -> None:
         return
     try:
         template = await templates.get(env, batch["owner"], batch["template_uid"])
-        document = templates.fill(template, item["variables"])
-        from pixhaven.services.rendering.own_sources import OwnImages
-
         settings = Settings.from_env(env)
-        answer = await generation.render_and_store(
-            env,
-            settings,
-            batch["owner"],
-            batch["key_id"],
-            batch["base"],
-            document,
-            batch["format"],
-            batch["template_uid"],
-            OwnImages(env, settings, [settings.public_base_url, batch["base"]]),
-        )
+        if html_templates.is_html(template):
+            answer = await html_templates.render_and_store(
+                env,
+                settings,
+                batch["owner"],
+                batch["key_id"],
+                batch["base"],
+                template,
+                html_body(item["variables"], batch["format"]),
+            )
+        else:
+            from pixhaven.services.rendering.own_sources import OwnImages
+
+            answer = await generation.render_and_store(
+                env,
+                settings,
+                batch["owner"],
+                batch["key_id"],
+                batch["base"],
+                templates.fill(template, item["variables"]),
+                batch["format"],
+                batch["template_uid"],
+                OwnImages(env, settings, [settings.public_base_url, batch["base"]]),
+            )
     except Exception as exc:
         client_error = isinstance(exc, ApiError) and exc.status < 500
         if not client_error and item["attempts"] < ITEM_ATTEMPTS:
