@@ -108,6 +108,22 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
+@pytest.fixture
+def browser_available():
+    """Skips the test where no Chromium is found (fails instead under
+    PIXHAVEN_REQUIRE_BROWSER=1, as in CI): see tests/browser_support.py."""
+    from tests.browser_support import require_browser
+
+    require_browser()
+
+
+async def served(client: httpx.AsyncClient, url: str) -> httpx.Response:
+    """GET an answer's absolute `url` (on PUBLIC_BASE_URL) through the app: a 200."""
+    response = await client.get("/" + url.split("://", 1)[1].split("/", 1)[1])
+    assert response.status_code == 200, response.text
+    return response
+
+
 def assert_error_envelope(response: httpx.Response, status: int, code: str | None = None):
     """SPEC §3: every error is the superset JSON envelope."""
     assert response.status_code == status, response.text

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from pixhaven.services.rendering import canvas
-from tests.browser_support import image, near, require_browser
-from tests.conftest import assert_error_envelope
+from tests.browser_support import image, near
+from tests.conftest import assert_error_envelope, served
 
 # The docs' canvas example (sdks/python.mdx "Canvas Rendering").
 EXAMPLE = {
@@ -27,16 +27,8 @@ EXAMPLE = {
 PURPLE, WHITE = (0x66, 0x7E, 0xEA), (255, 255, 255)
 
 
-@pytest.fixture
-def browser_available():
-    require_browser()
-
-
 async def stored(client, answer: dict):
-    path = answer["url"].split("://", 1)[1].split("/", 1)[1]
-    response = await client.get("/" + path)
-    assert response.status_code == 200, response.text
-    return image(response.content)
+    return image((await served(client, answer["url"])).content)
 
 
 def white_pixels(picture, box) -> int:

@@ -9,7 +9,7 @@ import pytest
 from PIL import ImageChops, ImageSequence
 
 from tests.browser_support import RecordingServer, image, near, require_browser
-from tests.conftest import ADMIN_TOKEN, assert_error_envelope
+from tests.conftest import ADMIN_TOKEN, assert_error_envelope, served
 from tests.dev_server import run_dev_server
 
 # The docs' example (sdks/python.mdx, "GIFs / Create from HTML"), 400 x 400.
@@ -26,11 +26,6 @@ PULSE = """
         <div class="pulse">Animated!</div>
     </div>
     """
-
-
-@pytest.fixture
-def browser_available():
-    require_browser()
 
 
 def frames_of(data: bytes):
@@ -52,10 +47,7 @@ def moving(frames) -> int:
 
 
 async def stored_frames(client, answer: dict):
-    path = answer["url"].split("://", 1)[1].split("/", 1)[1]
-    response = await client.get("/" + path)
-    assert response.status_code == 200, response.text
-    return frames_of(response.content)
+    return frames_of((await served(client, answer["url"])).content)
 
 
 async def test_html_gif_loops_one_iteration_of_the_animation(client, admin, browser_available):

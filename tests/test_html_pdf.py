@@ -8,8 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from pixhaven.services.rendering import html_pdf
-from tests.browser_support import require_browser
-from tests.conftest import assert_error_envelope, bearer
+from tests.conftest import assert_error_envelope, bearer, served
 
 PAGE_ONE = (
     "<html><head><style>body{background:#fff}h1{color:#c00}</style></head>"
@@ -19,15 +18,9 @@ PAGE_ONE = (
 PAGE_TWO = "<style>h1{color:#00c}</style><h1>Appendix</h1><p>Tables follow.</p>"
 
 
-@pytest.fixture
-def browser_available():
-    require_browser()
-
-
 async def fetched_pdf(client, answer: dict) -> PdfReader:
-    path = answer["url"].split("://", 1)[1].split("/", 1)[1]
-    response = await client.get("/" + path)
-    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    response = await served(client, answer["url"])
+    assert response.headers["content-type"] == "application/pdf"
     return PdfReader(io.BytesIO(response.content))
 
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.browser_support import RecordingServer, dark_pixels, image, near, require_browser
-from tests.conftest import ADMIN_TOKEN, assert_error_envelope
+from tests.conftest import ADMIN_TOKEN, assert_error_envelope, served
 from tests.dev_server import run_dev_server
 
 RED, GREEN, BLUE = (255, 0, 0), (0, 255, 0), (0, 0, 255)
@@ -19,16 +19,8 @@ CARD = (
 )
 
 
-@pytest.fixture
-def browser_available():
-    require_browser()
-
-
 async def stored(client, answer: dict):
-    path = answer["url"].split("://", 1)[1].split("/", 1)[1]
-    response = await client.get("/" + path)
-    assert response.status_code == 200, response.text
-    return image(response.content)
+    return image((await served(client, answer["url"])).content)
 
 
 async def test_html_is_rendered_stored_and_served(client, admin, browser_available):

@@ -8,7 +8,7 @@ import pytest
 
 from pixhaven.render.expression_functions import FUNCTIONS
 from tests.browser_support import dark_pixels, image, near, require_browser
-from tests.conftest import ADMIN_TOKEN, assert_error_envelope
+from tests.conftest import ADMIN_TOKEN, assert_error_envelope, served
 from tests.dev_server import run_dev_server
 
 RED, GREEN, BLUE, WHITE = (255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255)
@@ -37,11 +37,6 @@ CREATE = {
 }
 
 
-@pytest.fixture
-def browser_available():
-    require_browser()
-
-
 async def create(client, admin, body=CREATE):
     response = await client.post("/templates", json=body, headers=admin)
     assert response.status_code == 200, response.text
@@ -50,9 +45,7 @@ async def create(client, admin, body=CREATE):
 
 
 async def stored(client, url: str):
-    response = await client.get("/" + url.split("://", 1)[1].split("/", 1)[1])
-    assert response.status_code == 200, response.text
-    return image(response.content)
+    return image((await served(client, url)).content)
 
 
 async def test_create_extracts_variables_and_answers_pictifys_fields(client, admin):
