@@ -173,7 +173,9 @@ CREATE TABLE IF NOT EXISTS templates (
     variables     TEXT NOT NULL,             -- JSON array
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL
-);
+    -- Added by migration 0015 (ALTER TABLE, hence this layout): output_format (image | pdf,
+    -- a render's default output) and meta (JSON: type, category, tags, layouts).
+, output_format TEXT NOT NULL DEFAULT 'image', meta TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX IF NOT EXISTS templates_by_owner ON templates (owner, created_at, uid);
 
 -- Idempotency-Key on generation POSTs: the first answer, replayed for 24 hours.

@@ -142,7 +142,7 @@ async def test_presets(client, admin, make_key):
         ("/pdf/render", {"html": "<p>x</p>", "url": "https://example.com/"}, "html"),
         ("/pdf/render", {"html": "<p>x</p>", "options": "A4"}, "options"),
         ("/pdf/multi-page", {"pages": ["<p>x</p>", {"components": []}]}, "pages[1]"),
-        ("/pdf/multi-page", {"pages": ["<p>x</p>"] * 51}, "pages"),
+        ("/pdf/multi-page", {"pages": ["<p>x</p>"] * 101}, "pages"),
     ],
 )
 async def test_bad_inputs_are_400(client, admin, path, body, field):

@@ -117,6 +117,12 @@ async def test_list_pagination_and_sort(client, admin):
         assert [t["name"] for t in page["templates"]] == names, sort
     pdf = (await client.get("/templates?outputFormat=pdf", headers=admin)).json()
     assert pdf["templates"] == [] and pdf["pagination"]["total"] == 0
+    await create(client, admin, {**CREATE, "name": "invoice", "outputFormat": "pdf"})
+    pdf = (await client.get("/templates?outputFormat=pdf", headers=admin)).json()
+    assert [t["name"] for t in pdf["templates"]] == ["invoice"]
+    assert pdf["pagination"]["total"] == 1
+    image = (await client.get("/templates?outputFormat=image", headers=admin)).json()
+    assert image["pagination"]["total"] == 3
     assert_error_envelope(await client.get("/templates?sort=size", headers=admin), 400)
 
 
@@ -129,7 +135,10 @@ async def test_list_pagination_and_sort(client, admin):
         ({"html": "<p>{{title</p>"}, "html", "Unclosed"),
         ({"html": ""}, "html", "html"),
         ({"fabricJSData": {"objects": []}}, "fabricJSData", "fabricJSData"),
-        ({"outputFormat": "pdf"}, "outputFormat", "outputFormat"),
+        ({"outputFormat": "video"}, "outputFormat", "outputFormat"),
+        ({"layouts": [{"name": "Wide!", "width": 10, "height": 10}]}, "layouts[0].name", "slug"),
+        ({"layouts": [{"name": "wide", "width": 0, "height": 10}]}, "layouts[0].width", "px"),
+        ({"tags": "blog"}, "tags", "tags"),
         ({"width": 0}, "width", "width"),
         (
             {"variableDefinitions": [{"name": "t", "type": "video"}]},

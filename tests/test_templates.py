@@ -117,6 +117,7 @@ async def test_template_round_trip(client, admin):
     assert answer["totalRendered"] == 1 and answer["results"] == [
         {
             "layout": "default",
+            "name": "Default",
             **{k: answer[k] for k in ("url", "id", "width", "height")},
             "format": "png",
             "createdAt": answer["createdAt"],

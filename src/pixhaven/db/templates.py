@@ -1,4 +1,5 @@
-"""Queries for `templates` (Pictify): a component document with typed variables."""
+"""Queries for `templates` (Pictify): a document (HTML or components) with typed variables,
+its default output format and its descriptive fields and layouts (`meta`)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,24 @@ from pixhaven.db.d1 import MaybeRow, execute, fetch_all, fetch_one
 if TYPE_CHECKING:
     from pixhaven.bindings.d1 import D1Database
 
-COLUMNS = "uid, owner, name, description, document, variables, created_at, updated_at"
+COLUMNS = (
+    "uid, owner, name, description, document, variables, created_at, updated_at,"
+    " output_format, meta"
+)
 
 
 def _decode(row: MaybeRow) -> MaybeRow:
     if row is not None:
         row["document"] = json.loads(row["document"])
         row["variables"] = json.loads(row["variables"])
+        row["meta"] = json.loads(row["meta"])
     return row
 
 
 async def insert(db: D1Database, row: dict) -> None:
     await execute(
         db,
-        f"INSERT INTO templates ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO templates ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         row["uid"],
         row["owner"],
         row["name"],
@@ -32,6 +37,8 @@ async def insert(db: D1Database, row: dict) -> None:
         json.dumps(row["variables"]),
         row["created_at"],
         row["updated_at"],
+        row.get("output_format", "image"),
+        json.dumps(row.get("meta") or {}),
     )
 
 
@@ -51,21 +58,39 @@ ORDER = {
 }
 
 
+def _output_filter(output_format: str) -> tuple[str, tuple]:
+    """Pictify's `outputFormat` list filter: `all`, or templates whose output is that."""
+    if output_format == "all":
+        return "", ()
+    return " AND output_format = ?", (output_format,)
+
+
 async def page(
-    db: D1Database, owner: str, limit: int, offset: int, sort: str = "newest"
+    db: D1Database,
+    owner: str,
+    limit: int,
+    offset: int,
+    sort: str = "newest",
+    output_format: str = "all",
 ) -> list[dict]:
+    where, args = _output_filter(output_format)
     rows = await fetch_all(
         db,
-        f"SELECT {COLUMNS} FROM templates WHERE owner = ? ORDER BY {ORDER[sort]} LIMIT ? OFFSET ?",
+        f"SELECT {COLUMNS} FROM templates WHERE owner = ?{where}"
+        f" ORDER BY {ORDER[sort]} LIMIT ? OFFSET ?",
         owner,
+        *args,
         limit,
         offset,
     )
     return [_decode(row) for row in rows]
 
 
-async def count(db: D1Database, owner: str) -> int:
-    row = await fetch_one(db, "SELECT COUNT(*) AS n FROM templates WHERE owner = ?", owner)
+async def count(db: D1Database, owner: str, output_format: str = "all") -> int:
+    where, args = _output_filter(output_format)
+    row = await fetch_one(
+        db, f"SELECT COUNT(*) AS n FROM templates WHERE owner = ?{where}", owner, *args
+    )
     return int(row["n"]) if row else 0
 
 
@@ -73,12 +98,14 @@ async def update(db: D1Database, owner: str, uid: str, row: dict) -> int:
     return await execute(
         db,
         "UPDATE templates SET name = ?, description = ?, document = ?, variables = ?,"
-        " updated_at = ? WHERE owner = ? AND uid = ?",
+        " updated_at = ?, output_format = ?, meta = ? WHERE owner = ? AND uid = ?",
         row["name"],
         row["description"],
         json.dumps(row["document"]),
         json.dumps(row["variables"]),
         row["updated_at"],
+        row.get("output_format", "image"),
+        json.dumps(row.get("meta") or {}),
         owner,
         uid,
     )

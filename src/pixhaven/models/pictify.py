@@ -325,7 +325,20 @@ class CreateTemplateBody(DocumentedBody):
         description="Pictify's {name, type, defaultValue, description, validation: "
         "{required, minLength, maxLength}}; override the extracted ones by name",
     )
-    outputFormat: str | None = Field(None, description="image (the only one)")
+    # Optional, not nullable (the schema has no null): hence the ignores on `None`.
+    outputFormat: Literal["image", "pdf"] = Field(
+        None,  # type: ignore[arg-type]
+        description="what a render without `format` produces (default image)",
+    )
+    type: str = Field(None, max_length=100, description="e.g. banner")  # type: ignore[assignment]
+    category: str = Field(None, max_length=100)  # type: ignore[assignment]
+    tags: list[str] = Field(None, max_length=20)  # type: ignore[arg-type]
+    layouts: list[dict[str, Any]] = Field(
+        None,  # type: ignore[arg-type]
+        max_length=20,
+        description="named sizes [{name, width, height, label}] beside `default` and the "
+        "built-in social sizes (README)",
+    )
     document: dict[str, Any] = Field(None, json_schema_extra=TEMPLATE_DOCUMENT)  # type: ignore[arg-type]  # optional, not nullable: the schema has no null
     width: Any = None
     height: Any = None
@@ -364,15 +377,59 @@ class ExpressionBody(DocumentedBody):
     variables: dict[str, Any] | None = Field(None, description="name: value (for /test)")
 
 
+TEMPLATE_FORMAT: "JsonDict" = {
+    "anyOf": [
+        {"type": "string", "enum": ["png", "jpeg", "jpg", "webp", "avif", "svg", "pdf"]},
+        {"type": "null"},
+    ],
+    "description": "output type; default the template's outputFormat (pdf, else png); "
+    "svg for component templates only",
+}
+
+
 class RenderTemplateBody(DocumentedBody):
-    """`POST /templates/{uid}/render` (the body may be empty)."""
+    """`POST /templates/{uid}/render` (the body may be empty): one image per layout, or a
+    PDF (one page, or one per `variableSets` item)."""
 
     variables: dict[str, Any] | None = Field(
         None, description="name: value; a required variable without a value or default is a 400"
     )
     width: int | None = Field(None, ge=1, le=4096)
     height: int | None = Field(None, ge=1, le=4096)
-    format: str | None = Field(None, json_schema_extra=FORMAT)
+    format: str | None = Field(None, json_schema_extra=TEMPLATE_FORMAT)
+    fileExtension: str | None = Field(None, description="the same as format")
+    quality: float | None = Field(None, ge=0.1, le=1, description="jpeg and webp, 0.1 to 1")
+    layout: str | None = Field(None, description="render this layout (the template's layouts)")
+    layouts: list[str] | None = Field(
+        None,
+        min_length=1,
+        max_length=20,
+        description="render each of these layouts; unknown ones are listed in errors[]",
+    )
+    variableSets: list[dict[str, Any]] | None = Field(
+        None, min_length=1, max_length=100, description="format pdf: one page per set"
+    )
+    options: dict[str, Any] | None = Field(
+        None,
+        description="format pdf: preset, customSize, margins, title as POST /pdf/render; "
+        "the default page is the template's own size",
+    )
+    preset: str | None = Field(None, description="format pdf: the same as options.preset")
+
+
+class MultiSizeRenderBody(DocumentedBody):
+    """`POST /templates/{uid}/multi-size-render`: the template at several sizes."""
+
+    sizes: list[dict[str, Any]] = Field(
+        ...,
+        min_length=1,
+        max_length=20,
+        description="{preset: a layout name} or {width, height} (10 to 4096), with an "
+        "optional label echoed in each result's size",
+    )
+    variables: dict[str, Any] | None = None
+    format: str | None = Field(None, description="png, jpeg, webp or avif")
+    quality: float | None = Field(None, ge=0.1, le=1)
 
 
 class BatchRenderBody(DocumentedBody):

@@ -39,8 +39,16 @@ from pixhaven.routers.requests import (
 )
 from pixhaven.security.auth import Identity
 from pixhaven.services.images.keys import base_url
-from pixhaven.services.rendering import gif_pdf, html_gif, html_pdf
+from pixhaven.services.rendering import (
+    gif_pdf,
+    html_gif,
+    html_pdf,
+    html_templates,
+    template_render,
+    templates,
+)
 from pixhaven.services.rendering.own_sources import own_images
+from pixhaven.services.rendering.render import template_uid_of
 from pixhaven.settings import Settings
 
 if TYPE_CHECKING:
@@ -246,6 +254,26 @@ async def _html_pdf(
     return await idempotent_answer(request, env, identity, route, body, produce, renders="pdf")
 
 
+async def _template_pdf(
+    request: Request,
+    env: Env,
+    settings: Settings,
+    identity: Identity,
+    route: str,
+    body: dict,
+    uid: str,
+) -> Response:
+    """A template's PDF (`templateUid` with `variables`, or with `variableSets` on
+    `/pdf/multi-page`): an HTML template printed by the browser, a component template drawn."""
+    multi = route == "POST /pdf/multi-page"
+    template = await templates.get(env, identity.owner, uid)
+    if html_templates.is_html(template):
+        filled = template_render.html_pdf_body(template, body, multi, own_size=False)
+        return await _html_pdf(request, env, settings, identity, route, filled)
+    documents = template_render.pdf_documents(template, body, multi, settings.max_components)
+    return await _pdf(request, env, settings, identity, route, body, documents)
+
+
 @router.get(
     "/pdf/presets",
     summary="PDF page size presets (Pictify)",
@@ -295,6 +323,9 @@ PDF_RESPONSES = {
 )
 async def render_pdf(request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep):
     body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    uid = template_uid_of(body) if isinstance(body, dict) else None
+    if uid is not None:
+        return await _template_pdf(request, env, settings, identity, "POST /pdf/render", body, uid)
     if isinstance(body, dict) and (body.get("html") is not None or body.get("url") is not None):
         return await _html_pdf(request, env, settings, identity, "POST /pdf/render", body)
     documents = gif_pdf.parse_pdf_page(body, settings.max_components)
@@ -312,6 +343,10 @@ async def render_multi_page(
     request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep
 ):
     body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    route = "POST /pdf/multi-page"
+    uid = template_uid_of(body) if isinstance(body, dict) else None
+    if uid is not None:
+        return await _template_pdf(request, env, settings, identity, route, body, uid)
     pages = body.get("pages") if isinstance(body, dict) else None
     if isinstance(pages, list) and any(isinstance(page, str) for page in pages):
         return await _html_pdf(request, env, settings, identity, "POST /pdf/multi-page", body)

@@ -16,7 +16,7 @@ from pixhaven.routers.pictify.shapes import answer
 from pixhaven.security.auth import Identity
 from pixhaven.services.images.keys import base_url
 from pixhaven.services.jobs import webhooks
-from pixhaven.services.rendering import html, html_templates, idempotency, templates
+from pixhaven.services.rendering import html, idempotency, template_render, templates
 from pixhaven.services.rendering import render as generation
 from pixhaven.services.rendering.own_sources import own_images
 from pixhaven.settings import Settings
@@ -91,6 +91,18 @@ async def stored_render(
     return await idempotent_answer(request, env, identity, route, body, produce, renders="image")
 
 
+def renderer_of(request: Request, env: Env, settings: Settings, identity: Identity):
+    """Who renders for this request and where its answers point."""
+    return template_render.Renderer(
+        env,
+        settings,
+        identity.owner,
+        identity.key_id,
+        base_url(request, settings),
+        own_images(env, settings, request),
+    )
+
+
 async def generate(
     request: Request,
     env: Env,
@@ -101,54 +113,32 @@ async def generate(
     template_uid: str | None,
     route: str,
 ) -> JSONResponse:
-    """Render the body's document (or the template filled with its variables) and store it:
-    `201` with the stored image. An HTML template is filled and screenshot by the browser."""
+    """Render the body's component document, or the template filled with its variables
+    (services/rendering/template_render.py: formats, layouts, PDF), and store it: `201`."""
 
     async def produce():
-        base = base_url(request, settings)
+        renderer = renderer_of(request, env, settings, identity)
         if template_uid is not None:
             template = await templates.get(env, identity.owner, template_uid)
-            if html_templates.is_html(template):
-                stored = await html_templates.render_and_store(
-                    env, settings, identity.owner, identity.key_id, base, template, body
-                )
-                return 201, with_results(stored, template_uid)
-            document = templates.fill(template, body.get("variables"))
-        else:
-            document = {key: body[key] for key in templates.CANVAS_KEYS if key in body}
-        document = generation.apply_size(document, body)
+            return 201, await template_render.render(renderer, template, body)
+        document = {key: body[key] for key in templates.CANVAS_KEYS if key in body}
+        fmt = body.get("format") if body.get("format") is not None else body.get("fileExtension")
         stored = await generation.render_and_store(
             env,
             settings,
             identity.owner,
             identity.key_id,
-            base,
-            document,
-            generation.media_type_of(body.get("format")),
-            template_uid,
-            own_images(env, settings, request),
+            renderer.base,
+            generation.apply_size(document, body),
+            generation.media_type_of(fmt),
+            None,
+            renderer.own,
         )
-        return 201, with_results(stored, template_uid) if template_uid else stored
+        return 201, stored
 
     return await idempotent_answer(
         request, env, identity, route, body, produce, renders="image", template_uid=template_uid
     )
-
-
-def with_results(stored: dict, template_uid: str) -> dict:
-    """A template render's answer with what Pictify's SDK, MCP server and n8n node read
-    beside it: `results[]` (one item: this render), `templateUid`, `totalRendered`."""
-    item = {
-        key: stored[key]
-        for key in ("url", "id", "width", "height", "format", "createdAt")
-        if key in stored
-    }
-    return {
-        **stored,
-        "templateUid": template_uid,
-        "results": [{"layout": "default", **item}],
-        "totalRendered": 1,
-    }
 
 
 async def generate_from_html(

@@ -15,10 +15,11 @@ from pixhaven.models.pictify import (
     IDEMPOTENCY_KEY,
     CreateTemplateBody,
     ExpressionBody,
+    MultiSizeRenderBody,
     RenderTemplateBody,
     UpdateTemplateBody,
 )
-from pixhaven.routers.pictify.rendering import generate, idempotent_answer
+from pixhaven.routers.pictify.rendering import generate, idempotent_answer, renderer_of
 from pixhaven.routers.pictify.shapes import ANSWER
 from pixhaven.routers.requests import (
     FIELD_LIST_BODY_ERRORS,
@@ -29,7 +30,7 @@ from pixhaven.routers.requests import (
     SettingsDep,
     read_json,
 )
-from pixhaven.services.rendering import expression_api, templates
+from pixhaven.services.rendering import expression_api, template_render, templates
 
 router = APIRouter(tags=["Pictify templates"], responses=ERROR_RESPONSES)
 NOT_FOUND = errors(404, e404="No such template (for this owner)")
@@ -48,7 +49,7 @@ async def list_templates(
     limit: int = Query(12, ge=1, le=100),
     sort: Literal["newest", "oldest", "name"] = Query("newest"),
     output_format: Literal["all", "image", "pdf"] = Query(
-        "all", alias="outputFormat", description="every template renders images"
+        "all", alias="outputFormat", description="the templates whose outputFormat is this"
     ),
 ):
     return await templates.list_page(env, identity.owner, page, limit, sort, output_format)
@@ -149,6 +150,29 @@ async def render_template(
         body,
         template_uid=uid,
         route=f"POST /templates/{uid}/render",
+    )
+
+
+@router.post(
+    "/templates/{uid}/multi-size-render",
+    summary="Render a template at several sizes (Pictify)",
+    status_code=201,
+    responses=NOT_FOUND,
+    openapi_extra={**request_body(MultiSizeRenderBody), "parameters": [IDEMPOTENCY_KEY]},
+)
+async def multi_size_render(
+    uid: str, request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep
+):
+    body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+
+    async def produce():
+        template = await templates.get(env, identity.owner, uid)
+        renderer = renderer_of(request, env, settings, identity)
+        return 201, await template_render.multi_size(renderer, template, body)
+
+    route = f"POST /templates/{uid}/multi-size-render"
+    return await idempotent_answer(
+        request, env, identity, route, body, produce, renders="image", template_uid=uid
     )
 
 

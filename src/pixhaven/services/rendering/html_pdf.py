@@ -39,7 +39,7 @@ PRESETS: dict[str, tuple[float, float]] = {
 }
 DEFAULT_PRESET = "A4"
 MIN_SIDE, MAX_SIDE = 72, 10_000  # custom sizes, px (0.75 in to about 2.6 m)
-MAX_PAGES = 50
+MAX_PAGES = 100  # Pictify's variableSets allow 100 pages
 MAX_MARGIN = 1000
 PAGE_MARKER = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 

@@ -169,15 +169,20 @@ def values(template: dict, given: Any) -> dict:
     return scope
 
 
+def filled(template: dict, variables: Any) -> str:
+    """The template's HTML with `variables` (defaults for the missing ones) filled in."""
+    try:
+        return fill_html(template["document"]["html"], values(template, variables), Budget())
+    except ExpressionError as exc:
+        raise expression_error(exc, field="variables") from None
+
+
 def screenshot_body(template: dict, body: dict) -> dict:
     """The `POST /image` html body for this render: the filled HTML at the template's size
     (or the request's), in the request's format. Pictify's render `quality` is 0.1..1;
     `POST /image`'s is 1..100, so a fraction is scaled."""
     document = template["document"]
-    try:
-        html = fill_html(document["html"], values(template, body.get("variables")), Budget())
-    except ExpressionError as exc:
-        raise expression_error(exc, field="variables") from None
+    html = filled(template, body.get("variables"))
     quality = body.get("quality")
     if isinstance(quality, (int, float)) and not isinstance(quality, bool) and 0 < quality <= 1:
         quality = max(1, round(quality * 100))

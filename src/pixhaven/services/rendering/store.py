@@ -97,4 +97,7 @@ async def store_pdf_render(
         "width": width,
         "height": height,
         "pageSizes": [{"width": w, "height": h} for w, h in pages],
+        # Pictify's PdfResponse names.
+        "pageCount": len(pages),
+        "pageSize": {"width": width, "height": height},
     }

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from pixhaven.db import templates as table
 from pixhaven.errors import ApiError, invalid
 from pixhaven.render.document import DocumentError, parse_color, validate_document
-from pixhaven.services.rendering import html_templates
+from pixhaven.services.rendering import html_templates, template_meta
 from pixhaven.timeutil import now_iso
 
 if TYPE_CHECKING:
@@ -397,14 +397,15 @@ def shape(row: dict) -> dict:
         "name": row["name"],
         "description": row["description"],
         "type": "html" if html else "document",
+        "engine": "html" if html else "document",
         "width": document.get("width"),
         "height": document.get("height"),
-        "outputFormat": "image",
         "variables": [v["name"] for v in row["variables"]],
         "variableDefinitions": [variable_definition(v) for v in row["variables"]],
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
     }
+    answer.update(template_meta.fields(row))
     if html:
         answer["html"] = document["html"]
     else:
@@ -433,12 +434,6 @@ def _pixhaven_variables(body: dict) -> Any:
 
 
 def _reject_fabric(body: dict) -> None:
-    if body.get("outputFormat") not in (None, "image"):
-        raise invalid(
-            "outputFormat: templates render images (pdf templates are not supported)",
-            field="outputFormat",
-            as_list=True,
-        )
     if body.get("fabricJSData") is not None:
         raise invalid(
             "fabricJSData templates are not supported yet: send html (or a component document)",
@@ -492,6 +487,8 @@ async def create(env: Env, owner: str, body: Any, max_components: int) -> dict:
         "variables": variables,
         "created_at": now,
         "updated_at": now,
+        "output_format": template_meta.output_format(body),
+        "meta": template_meta.meta(body),
     }
     await table.insert(env.DB, row)
     return shape(row)
@@ -529,6 +526,8 @@ async def update(env: Env, owner: str, uid: str, body: Any, max_components: int)
         document=document,
         variables=variables,
         updated_at=now_iso(),
+        output_format=template_meta.output_format(body, row["output_format"]),
+        meta=template_meta.meta(body, row["meta"]),
     )
     await table.update(env.DB, owner, uid, row)
     return shape(row)
@@ -547,7 +546,7 @@ async def list_page(
     env: Env, owner: str, page: int, limit: int, sort: str = "newest", output_format: str = "all"
 ) -> dict:
     """A page of the owner's templates, Pictify's `sort` (newest, oldest, name) and
-    `outputFormat` filter (every template renders images: `pdf` lists none)."""
+    `outputFormat` filter (each template's own: image or pdf)."""
     if sort not in SORTS:
         raise invalid(f"sort must be one of {', '.join(SORTS)}", field="sort", as_list=True)
     if output_format not in OUTPUT_FORMATS:
@@ -556,8 +555,9 @@ async def list_page(
             field="outputFormat",
             as_list=True,
         )
-    total = 0 if output_format == "pdf" else await table.count(env.DB, owner)
-    rows = await table.page(env.DB, owner, limit, (page - 1) * limit, sort) if total else []
+    total = await table.count(env.DB, owner, output_format)
+    offset = (page - 1) * limit
+    rows = await table.page(env.DB, owner, limit, offset, sort, output_format) if total else []
     total_pages = (total + limit - 1) // limit
     return {
         "success": True,
