@@ -339,3 +339,24 @@ def test_sdk_create_get_list_and_render(sdk):
 
     webp = sdk.render(template.uid, variables={"title": "w"}, format="webp")
     assert fetched(webp.url).format == "WEBP"
+
+
+def test_sdk_renders_pdf_jpeg_and_layouts(sdk):
+    template = sdk.create_template(html=CARD, name="SDK outputs", width=300, height=200)
+    values = {"title": "pdf", "price": 1}
+    jpeg = sdk.render(template.uid, variables=values, format="jpeg", quality=0.7)
+    assert fetched(jpeg.url).format == "JPEG" and jpeg.results[0].format == "jpg"
+
+    pdf = sdk.render(template.uid, variables=values, format="pdf")
+    response = httpx.get(pdf.url, trust_env=False, timeout=30)
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-") and pdf.results[0].format == "pdf"
+
+    layouts = sdk.render_layouts(template.uid, ["default", "instagram-post", "missing"])
+    assert [(r.layout, r.width, r.height) for r in layouts.results] == [
+        ("default", 300, 200),
+        ("instagram-post", 1080, 1080),
+    ]
+    assert fetched(layouts.results[1].url).size == (1080, 1080)
+    assert [e.layout for e in layouts.errors] == ["missing"]
+    assert (layouts.total_layouts, layouts.total_rendered, layouts.total_errors) == (3, 2, 1)
