@@ -326,7 +326,9 @@ CREATE TABLE IF NOT EXISTS batch_jobs (
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL,
     finished_at   TEXT                       -- set once, by whoever settles the last item
-);
+    -- Added by migration 0016 (ALTER TABLE, hence this layout): started_at (the first item
+    -- began; Pictify's startedAt) and options (JSON: quality, layout(s), concurrency).
+, started_at TEXT, options TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX IF NOT EXISTS batch_jobs_by_owner ON batch_jobs (owner, created_at);
 
 CREATE TABLE IF NOT EXISTS batch_items (

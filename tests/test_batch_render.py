@@ -340,3 +340,88 @@ async def test_html_template_batch(client, admin, env):
     got = [await pixel(client, r["url"]) for r in done["results"]]
     assert all(abs(a - b) < 16 for a, b in zip(got[0], (255, 0, 0), strict=True))
     assert all(abs(a - b) < 16 for a, b in zip(got[1], (0, 0, 255), strict=True))
+
+
+PHOTO_TEMPLATE = {
+    "name": "Photo",
+    "document": {
+        "width": 40,
+        "height": 20,
+        "background": "#ffffff",
+        "components": [
+            {"type": "image", "src": "{{photo}}", "width": 20, "height": 20, "x": 0, "y": 0}
+        ],
+    },
+    "variables": [{"name": "photo", "type": "image", "required": True}],
+}
+
+
+def png_data_url(colour: str) -> str:
+    import base64
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), colour).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+async def test_a_partial_batch_and_the_shared_options(client, admin, env, monkeypatch):
+    network = FakeNetwork()
+    transport = httpx.MockTransport(network.handle)
+    monkeypatch.setattr(remote_fetch, "default_transport", lambda: transport)
+    monkeypatch.setattr(remote_fetch, "default_resolver", network.resolve)
+    created = (
+        await client.post(
+            "/webhook-subscriptions",
+            headers=admin,
+            json={"url": "https://hooks.example.com/b", "events": ["batch.completed"]},
+        )
+    ).json()
+    uid = await create_template(client, admin, PHOTO_TEMPLATE)
+    # The second item's photo is on a loopback address: its render is refused (a 4xx, not
+    # retried), the others render: Pictify's `partial`.
+    sets = [
+        {"photo": png_data_url("red")},
+        {"photo": "http://127.0.0.1/secret.png"},
+        {"photo": png_data_url("blue")},
+    ]
+    body = {"variableSets": sets, "format": "webp", "quality": 0.8, "concurrency": 2}
+    started = await start(client, admin, uid, {**body, "layouts": ["default", "instagram-post"]})
+    assert (started["quality"], started["concurrency"]) == (0.8, 2)
+    assert started["layouts"] == ["default", "instagram-post"] and started["startedAt"] is None
+    await env.JOBS.drain()
+    done = await results(client, admin, started["id"])
+    assert done["status"] == "partial" and (done["completed"], done["failed"]) == (2, 1)
+    assert done["message"] == "Batch finished with some failed items"
+    assert done["startedAt"] and done["startedAt"] <= done["completedAt"]
+    assert [r["success"] for r in done["results"]] == [True, False, True]
+    assert [e["index"] for e in done["errors"]] == [1]
+    first = done["results"][0]
+    assert [(r["layout"], r["width"], r["height"]) for r in first["results"]] == [
+        ("default", 40, 20),
+        ("instagram-post", 1080, 1080),
+    ]
+    for rendered in first["results"]:
+        path = "/" + rendered["url"].split("://", 1)[1].split("/", 1)[1]
+        assert Image.open(io.BytesIO((await client.get(path)).content)).format == "WEBP"
+    # A partial batch is a completion with failures: batch.completed, status partial.
+    [request] = [r for r in network.requests if r.url.host == "hooks.example.com"]
+    payload = verify(request, created["secret"])
+    assert payload["event"] == "batch.completed" and payload["data"]["status"] == "partial"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"quality": 0}, "quality"),
+        ({"concurrency": 11}, "concurrency"),
+        ({"layouts": []}, "layouts"),
+        ({"webhookUrl": "https://example.com/hook"}, "webhookUrl"),
+    ],
+)
+async def test_batch_options_are_checked(client, admin, env, change, field):
+    uid = await create_template(client, admin)
+    body = {"variableSets": [{"bg": "#ffffff"}], **change}
+    refused = assert_error_envelope(
+        await client.post(f"/templates/{uid}/batch-render", json=body, headers=admin), 400
+    )
+    assert refused["details"]["errors"][0]["field"] == field

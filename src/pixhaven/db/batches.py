@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 BATCH_COLUMNS = (
     "id, owner, template_uid, key_id, format, base, status, total, completed,"
-    " failed, cancelled, created_at, updated_at, finished_at"
+    " failed, cancelled, created_at, updated_at, finished_at, started_at, options"
 )
 RECOUNT = (
     "UPDATE batch_jobs SET"
@@ -55,7 +55,7 @@ async def insert(
         statement(
             db,
             f"INSERT INTO batch_jobs ({BATCH_COLUMNS}) VALUES"
-            " (?, ?, ?, ?, ?, ?, 'queued', ?, 0, 0, 0, ?, ?, NULL)",
+            " (?, ?, ?, ?, ?, ?, 'queued', ?, 0, 0, 0, ?, ?, NULL, NULL, ?)",
             batch["id"],
             batch["owner"],
             batch["template_uid"],
@@ -65,6 +65,7 @@ async def insert(
             batch["total"],
             now,
             now,
+            json.dumps(batch.get("options") or {}),
         )
     ]
     statements += [
@@ -82,11 +83,24 @@ async def insert(
     await db.batch(statements + list(extra))
 
 
+def _decode_batch(row: dict | None) -> dict | None:
+    if row is not None:
+        row["options"] = json.loads(row["options"] or "{}")
+    return row
+
+
 async def get(db: D1Database, batch_id: str, owner: str | None = None) -> dict | None:
     if owner is None:
-        return await fetch_one(db, f"SELECT {BATCH_COLUMNS} FROM batch_jobs WHERE id = ?", batch_id)
-    return await fetch_one(
-        db, f"SELECT {BATCH_COLUMNS} FROM batch_jobs WHERE id = ? AND owner = ?", batch_id, owner
+        return _decode_batch(
+            await fetch_one(db, f"SELECT {BATCH_COLUMNS} FROM batch_jobs WHERE id = ?", batch_id)
+        )
+    return _decode_batch(
+        await fetch_one(
+            db,
+            f"SELECT {BATCH_COLUMNS} FROM batch_jobs WHERE id = ? AND owner = ?",
+            batch_id,
+            owner,
+        )
     )
 
 
@@ -112,8 +126,9 @@ async def claim_item(db: D1Database, batch_id: str, index: int) -> dict | None:
         return None
     await execute(
         db,
-        "UPDATE batch_jobs SET status = 'running', updated_at = ?"
+        "UPDATE batch_jobs SET status = 'running', updated_at = ?, started_at = ?"
         " WHERE id = ? AND status = 'queued'",
+        now,
         now,
         batch_id,
     )

@@ -4,13 +4,15 @@ background.
 `POST /templates/{uid}/batch-render` checks every variable set up front (a 400 names the
 first bad index), then writes the batch, its items and one durable job per item (kind
 `batch.render_item`) in one D1 transaction, wakes the jobs through the queue and answers
-202. Each job renders its item through services/rendering/render.render_and_store (so a result is
-an ordinary Pictify render: an image, or an SVG download) and settles it; the batch's counts
-are recounted from its items in the same transaction. An item whose render fails with a
-client error (4xx) fails at once; a server error or an exception is retried by the job with
-backoff, and fails after ITEM_ATTEMPTS. Cancelling turns queued items into cancelled ones;
-running items finish. When the last item settles, the batch becomes `completed` (some
-succeeded), `failed` (none did) or stays `cancelled`, and the webhook event `batch.completed`,
+202. Each job renders its item through services/rendering/template_render.render (so a
+result is an ordinary Pictify template render: an image per layout, or an SVG download) and
+settles it; the batch's counts are recounted from its items in the same transaction. An
+item whose render fails with a client error (4xx) fails at once; a server error or an
+exception is retried by the job with backoff, and fails after ITEM_ATTEMPTS. Cancelling
+turns queued items into cancelled ones; running items finish. When the last item settles,
+the batch becomes `completed` (some succeeded: Pictify's `partial` when some failed),
+`failed` (none did) or stays `cancelled`, and the webhook event `batch.completed` (a partial
+batch too: Pictify has no `batch.partial`; the data's `status` says `partial`),
 `batch.failed` or `batch.cancelled` is emitted once.
 """
 
@@ -26,9 +28,10 @@ from pixhaven.render.document import DocumentError, validate_document
 from pixhaven.services.jobs import webhooks
 from pixhaven.services.jobs.queue import new_job_id
 from pixhaven.services.jobs.registry import job_handler
-from pixhaven.services.rendering import html_templates, templates
+from pixhaven.services.rendering import html_templates, template_render, templates
 from pixhaven.services.rendering import render as generation
 from pixhaven.services.rendering.html import screenshot_request
+from pixhaven.services.rendering.own_sources import OwnImages
 from pixhaven.settings import Settings
 from pixhaven.timeutil import iso, now_iso, utcnow
 
@@ -113,6 +116,48 @@ def check_item(
         ) from None
 
 
+def options_of(body: dict) -> dict:
+    """What every item shares besides the format: `quality` (0.1-1, or 1-100), `layout` or
+    `layouts` (each item renders each; services/rendering/template_render.py) and Pictify's
+    `concurrency` (1-10, kept as asked: the queue decides how many items render at once)."""
+    if body.get("webhookUrl") is not None:
+        raise invalid(
+            "webhookUrl is not supported: subscribe to batch.completed and batch.failed with "
+            "POST /webhook-subscriptions (signed deliveries, filtered by templateId)",
+            field="webhookUrl",
+            as_list=True,
+        )
+    options: dict = {}
+    quality = body.get("quality")
+    if quality is not None:
+        if isinstance(quality, bool) or not isinstance(quality, (int, float)):
+            raise invalid("quality must be a number", field="quality", as_list=True)
+        if not 0.1 <= quality <= 100:
+            raise invalid("quality must be 0.1-1 or 1-100", field="quality", as_list=True)
+        options["quality"] = quality
+    concurrency = body.get("concurrency")
+    if concurrency is not None:
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+            raise invalid("concurrency must be a whole number", field="concurrency", as_list=True)
+        if not 1 <= concurrency <= 10:
+            raise invalid("concurrency must be 1 to 10", field="concurrency", as_list=True)
+        options["concurrency"] = concurrency
+    if body.get("layouts") is not None or body.get("layout") is not None:
+        options["layouts"] = template_render.layouts_of(body)
+    return options
+
+
+def item_body(batch: dict, values: dict) -> dict:
+    """One item as the body of one `POST /templates/{uid}/render`."""
+    options = batch.get("options") or {}
+    body = {"variables": values, "format": generation.EXTENSIONS.get(batch["format"])}
+    if options.get("quality") is not None:
+        body["quality"] = options["quality"]
+    if options.get("layouts"):
+        body["layouts"] = options["layouts"]
+    return body
+
+
 def pictify_status(batch: dict) -> str:
     """Pictify's status list: pending, processing, completed, partial, failed, cancelled.
     The table keeps its own states (queued, running, …); a batch that finished with some
@@ -163,8 +208,10 @@ def shape(batch: dict) -> dict:
         "cancelledCount": batch["cancelled"],
         "createdAt": batch["created_at"],
         "updatedAt": batch["updated_at"],
+        "startedAt": batch.get("started_at"),
         "finishedAt": batch["finished_at"],
         "completedAt": batch["finished_at"],
+        **{key: value for key, value in (batch.get("options") or {}).items()},
     }
 
 
@@ -229,6 +276,7 @@ async def start(
     template = await templates.get(env, owner, uid)
     media_type = generation.media_type_of(body.get("format"))
     sets = variable_sets_of(body)
+    options = options_of(body)
     for index, values in enumerate(sets):
         check_item(template, values, index, settings.max_components, media_type)
     now = now_iso()
@@ -247,6 +295,8 @@ async def start(
         "created_at": now,
         "updated_at": now,
         "finished_at": None,
+        "started_at": None,
+        "options": options,
     }
     job_ids = [new_job_id() for _ in sets]
     await table.insert(
@@ -337,30 +387,17 @@ async def render_item(env: Env, payload: dict) -> None:
     try:
         template = await templates.get(env, batch["owner"], batch["template_uid"])
         settings = Settings.from_env(env)
-        if html_templates.is_html(template):
-            answer = await html_templates.render_and_store(
-                env,
-                settings,
-                batch["owner"],
-                batch["key_id"],
-                batch["base"],
-                template,
-                html_body(item["variables"], batch["format"]),
-            )
-        else:
-            from pixhaven.services.rendering.own_sources import OwnImages
-
-            answer = await generation.render_and_store(
-                env,
-                settings,
-                batch["owner"],
-                batch["key_id"],
-                batch["base"],
-                templates.fill(template, item["variables"]),
-                batch["format"],
-                batch["template_uid"],
-                OwnImages(env, settings, [settings.public_base_url, batch["base"]]),
-            )
+        renderer = template_render.Renderer(
+            env,
+            settings,
+            batch["owner"],
+            batch["key_id"],
+            batch["base"],
+            OwnImages(env, settings, [settings.public_base_url, batch["base"]]),
+        )
+        answer = await template_render.render(
+            renderer, template, item_body(batch, item["variables"])
+        )
     except Exception as exc:
         client_error = isinstance(exc, ApiError) and exc.status < 500
         if not client_error and item["attempts"] < ITEM_ATTEMPTS:

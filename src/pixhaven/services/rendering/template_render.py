@@ -65,7 +65,8 @@ def output_of(template: dict, body: dict) -> str:
     return value.strip().lower()
 
 
-def _layouts_of(template: dict, body: dict) -> list[str]:
+def layouts_of(body: dict) -> list[str]:
+    """The layout names a request asks for (`layouts`, or one `layout`; else `default`)."""
     names = body.get("layouts")
     if names is None:
         single = body.get("layout")
@@ -150,7 +151,7 @@ async def render(renderer: Renderer, template: dict, body: dict) -> dict:
         return with_results(stored, template, [_item(stored, page)], [])
     layouts = {layout["name"]: layout for layout in available_layouts(template)}
     results, errors, first = [], [], None
-    for name in _layouts_of(template, body):
+    for name in layouts_of(body):
         layout = layouts.get(name)
         if layout is None:
             errors.append({"layout": name, "error": f"The template has no layout {name!r}"})
