@@ -60,6 +60,16 @@ async def every_error_is_an_envelope(response: httpx.Response) -> None:
     assert "details" in body, body
 
 
+async def answers_pictifys_openapi(response: httpx.Response) -> None:
+    """Installed on every test client: a Pictify answer must be one Pictify's official
+    OpenAPI allows (tests/pictify_openapi.py)."""
+    from tests import pictify_openapi
+
+    if pictify_openapi.operation_of(response.request.method, response.request.url.path):
+        await response.aread()
+        pictify_openapi.check(response)
+
+
 @pytest.fixture
 def client_from(app, env):
     clients = []
@@ -69,7 +79,7 @@ def client_from(app, env):
         client = httpx.AsyncClient(
             transport=transport,
             base_url="http://testserver",
-            event_hooks={"response": [every_error_is_an_envelope]},
+            event_hooks={"response": [every_error_is_an_envelope, answers_pictifys_openapi]},
         )
         clients.append(client)
         return client

@@ -387,7 +387,7 @@ async def test_a_partial_batch_and_the_shared_options(client, admin, env, monkey
     body = {"variableSets": sets, "format": "webp", "quality": 0.8, "concurrency": 2}
     started = await start(client, admin, uid, {**body, "layouts": ["default", "instagram-post"]})
     assert (started["quality"], started["concurrency"]) == (0.8, 2)
-    assert started["layouts"] == ["default", "instagram-post"] and started["startedAt"] is None
+    assert started["layouts"] == ["default", "instagram-post"] and "startedAt" not in started
     await env.JOBS.drain()
     done = await results(client, admin, started["id"])
     assert done["status"] == "partial" and (done["completed"], done["failed"]) == (2, 1)

@@ -79,7 +79,7 @@ def decode_gif(data: bytes):
 
 async def test_gif_has_the_frames_delays_loop_and_pixels_asked_for(client, admin):
     response = await client.post("/gif", json=gif_body(), headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     answer = response.json()
     assert set(answer) >= {"url", "id", "createdAt", "width", "height"}
     assert (answer["width"], answer["height"]) == (320, 200)
@@ -112,7 +112,7 @@ async def test_gif_frames_that_look_alike_still_count(client, admin):
     same = frame(0, COLOURS[0])
     body = {"width": 200, "height": 120, "frames": [same, same, same], "delay": 100}
     response = await client.post("/gif", json=body, headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     data = (await client.get(response.json()["url"].removeprefix("http://testserver"))).content
     gif, frames, delays = decode_gif(data)
     assert gif.n_frames == 3 and delays == [100, 100, 100]
@@ -122,7 +122,7 @@ async def test_gif_frames_that_look_alike_still_count(client, admin):
 async def test_gif_is_an_image_of_its_owner(client, admin, make_key, env):
     key, _ = await make_key(["render", "images:read"], owner="gif-owner")
     response = await client.post("/gif", json=gif_body(), headers=bearer(key))
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     image_id = response.json()["id"]
     listed = await client.get("/api/images", headers=bearer(key))
     assert listed.status_code == 200, listed.text
@@ -162,7 +162,7 @@ async def test_gif_many_colours_stay_crisp(client, admin):
         ],
     }
     response = await client.post("/gif", json=body, headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     data = (await client.get(response.json()["url"].removeprefix("http://testserver"))).content
     gif, frames, _ = decode_gif(data)
     assert gif.n_frames == 2
@@ -206,7 +206,7 @@ async def test_gif_transparent_background(client, admin):
         ],
     }
     response = await client.post("/gif", json=body, headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     data = (await client.get(response.json()["url"].removeprefix("http://testserver"))).content
     gif = Image.open(io.BytesIO(data))
     rgba = [f.convert("RGBA") for f in ImageSequence.Iterator(gif)]
@@ -357,7 +357,7 @@ async def fetch(client, url: str):
 
 async def test_pdf_render_one_page_text_fonts_and_serving(client, admin):
     response = await client.post("/pdf/render", json=page("Hello PDF", 800, 400), headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     answer = response.json()
     assert answer["pages"] == 1 and (answer["width"], answer["height"]) == (800, 400)
     assert answer["url"].endswith(f"/r2/renders/{answer['id']}.pdf")
@@ -394,7 +394,7 @@ async def test_pdf_multi_page_each_page_its_own_size(client, admin):
         "height": 500,
     }
     response = await client.post("/pdf/multi-page", json=body, headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     answer = response.json()
     assert answer["pages"] == 3
     assert answer["pageSizes"] == [
@@ -496,9 +496,9 @@ async def test_idempotency_key_replays_gif_and_pdf_answers(client, admin, env, p
     """As on POST /image: the same key and body answer the first result again, once."""
     headers = {**admin, "Idempotency-Key": f"key-{path}"}
     first = await client.post(path, json=body, headers=headers)
-    assert first.status_code == 201, first.text
+    assert first.status_code == 200, first.text
     again = await client.post(path, json=body, headers=headers)
-    assert again.status_code == 201 and again.json() == first.json()
+    assert again.status_code == 200 and again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
     events = await env.DB.prepare("SELECT COUNT(*) AS n FROM usage_events").first("n")
     assert events == 1

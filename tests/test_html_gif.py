@@ -53,7 +53,7 @@ async def stored_frames(client, answer: dict):
 async def test_html_gif_loops_one_iteration_of_the_animation(client, admin, browser_available):
     body = {"html": PULSE, "width": 200, "height": 100, "quality": "low"}
     response = await client.post("/gif", json=body, headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     answer = response.json()
     # 1 s at low quality's 10 fps: 10 frames of 100 ms.
     assert (answer["frameCount"], answer["duration"], answer["fps"]) == (10, 1000, 10)
@@ -75,7 +75,7 @@ async def test_html_gif_loops_one_iteration_of_the_animation(client, admin, brow
 
 async def test_defaults_and_a_page_without_animation(client, admin, browser_available):
     response = await client.post("/gif", json={"html": "<p>still</p>"}, headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     answer = response.json()
     # 800 x 600 by default; medium quality, 15 fps over the 1 s a still page gets.
     assert (answer["width"], answer["height"], answer["frameCount"]) == (800, 600, 15)
@@ -103,7 +103,7 @@ async def test_capture_records_a_live_page_for_its_duration(client, admin, brows
             "frameDurationSeconds": 2,
         }
         response = await client.post("/gif/capture", json=body, headers=admin)
-        assert response.status_code == 201, response.text
+        assert response.status_code == 200, response.text
         answer = response.json()
         assert (answer["frameCount"], answer["gif"]["animationLength"]) == (20, 2.0)
         frames = await stored_frames(client, answer)
@@ -164,7 +164,7 @@ async def test_an_env_without_the_binding_answers_503(client, admin, env):
         assert_error_envelope(response, 503, "BROWSER_NOT_AVAILABLE")
         # Component-document GIFs do not need the browser.
         frames = {"width": 20, "height": 20, "frames": [{"components": []}]}
-        assert (await client.post("/gif", json=frames, headers=admin)).status_code == 201
+        assert (await client.post("/gif", json=frames, headers=admin)).status_code == 200
     finally:
         env.BROWSER = binding
 

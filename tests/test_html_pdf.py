@@ -34,7 +34,7 @@ def points(page) -> tuple[int, int]:
 async def test_two_html_pages_are_two_a4_pages_with_their_text(client, admin, browser_available):
     body = {"pages": [PAGE_ONE, PAGE_TWO], "options": {"title": "Q3 <report>"}}
     response = await client.post("/pdf/multi-page", json=body, headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     answer = response.json()
     assert answer["success"] is True and answer["pageCount"] == 2 and answer["pages"] == 2
     assert answer["preset"] == "A4" and answer["pageSize"] == {"width": 794, "height": 1123}
@@ -58,7 +58,7 @@ async def test_two_html_pages_are_two_a4_pages_with_their_text(client, admin, br
 async def test_presets_and_custom_sizes(client, admin, browser_available, options, size):
     body = {"html": PAGE_ONE, "options": {**options, "margins": {"top": 20, "left": 20}}}
     response = await client.post("/pdf/render", json=body, headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     reader = await fetched_pdf(client, response.json())
     assert len(reader.pages) == 1 and points(reader.pages[0]) == size
     assert "Quarterly report" in reader.pages[0].extract_text()

@@ -27,7 +27,7 @@ async def test_html_is_rendered_stored_and_served(client, admin, browser_availab
     response = await client.post(
         "/image", json={"html": CARD, "width": 300, "height": 200}, headers=admin
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     answer = response.json()
     assert set(answer) >= {"url", "id", "createdAt", "width", "height", "format"}
     assert (answer["width"], answer["height"], answer["format"]) == (300, 200, "png")
@@ -51,7 +51,7 @@ async def test_selector_scale_and_types(client, admin, browser_available):
     ]
     for extra, size, kind in cases:
         response = await client.post("/image", json={**base, **extra}, headers=admin)
-        assert response.status_code == 201, (extra, response.text)
+        assert response.status_code == 200, (extra, response.text)
         picture = await stored(client, response.json())
         assert (picture.size, picture.format) == (size, kind), extra
 
@@ -97,7 +97,7 @@ async def test_browser_errors_keep_their_codes(client, admin, browser_available)
     big = {"html": CARD, "width": 4000, "height": 4000, "deviceScaleFactor": 3}
     assert_error_envelope(await client.post("/image", json=big, headers=admin), 413)
     waited = {"html": CARD, "width": 50, "height": 50, "waitForTimeout": 300}
-    assert (await client.post("/image", json=waited, headers=admin)).status_code == 201
+    assert (await client.post("/image", json=waited, headers=admin)).status_code == 200
 
 
 @pytest.mark.parametrize("settings_overrides", [{"BROWSER_EXECUTABLE": "/nonexistent/chromium"}])
@@ -107,7 +107,7 @@ async def test_without_a_browser_the_answer_says_how_to_get_one(client, admin):
     assert "apt-get install chromium" in error["error"] and "BROWSER_EXECUTABLE" in error["error"]
     # The component renderer does not need the browser.
     document = {"width": 40, "height": 40, "background": "#ff0000", "components": []}
-    assert (await client.post("/image", json=document, headers=admin)).status_code == 201
+    assert (await client.post("/image", json=document, headers=admin)).status_code == 200
 
 
 async def test_an_env_without_the_binding_answers_503(client, admin, env):
@@ -170,7 +170,7 @@ def test_sdk_render_html_at_device_scale_2(sdk, server):
         trust_env=False,
         timeout=60,
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     assert fetched(response.json()["url"]).size == (600, 400)
 
 

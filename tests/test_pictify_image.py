@@ -31,7 +31,7 @@ async def fetch_image(client, url):
 
 async def test_image_from_a_document_is_stored_as_a_render(client, admin, env):
     response = await client.post("/image", json=CARD, headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     body = response.json()
     assert set(body) >= {"url", "id", "createdAt", "width", "height"}
     assert (body["width"], body["height"], body["format"]) == (320, 160, "png")
@@ -56,7 +56,7 @@ async def test_image_from_a_document_is_stored_as_a_render(client, admin, env):
 @pytest.mark.parametrize("fmt,pil", [("jpeg", "JPEG"), ("webp", "WEBP"), ("avif", "AVIF")])
 async def test_other_raster_formats(client, admin, fmt, pil):
     response = await client.post("/image", json={**CARD, "format": fmt}, headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     image = Image.open(io.BytesIO((await fetch_image(client, response.json()["url"])).content))
     assert image.format == pil and image.size == (320, 160)
 
@@ -70,7 +70,7 @@ async def test_width_and_height_override_the_canvas(client, admin):
 
 async def test_svg_is_a_download_never_an_image(client, admin):
     response = await client.post("/image", json={**CARD, "format": "svg"}, headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     body = response.json()
     assert body["format"] == "svg" and body["url"].endswith(f"/image/renders/{body['id']}.svg")
     served = await fetch_image(client, body["url"])
@@ -88,7 +88,7 @@ async def test_idempotency_key_replays_the_first_answer(client, admin, env):
     headers = {**admin, "Idempotency-Key": "order-42"}
     first = await client.post("/image", json=CARD, headers=headers)
     second = await client.post("/image", json=CARD, headers=headers)
-    assert first.status_code == second.status_code == 201
+    assert first.status_code == second.status_code == 200
     assert first.json() == second.json()
     assert second.headers.get("idempotent-replayed") == "true"
     events = await usage_events.list_for_owner(env.DB, "default_user", "render")
@@ -107,7 +107,7 @@ async def test_idempotency_key_replays_the_first_answer(client, admin, env):
     theirs = await client.post(
         "/image", json=CARD, headers={**bearer(key["key"]), "Idempotency-Key": "order-42"}
     )
-    assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
+    assert theirs.status_code == 200 and theirs.json()["id"] != first.json()["id"]
     assert "idempotent-replayed" not in theirs.headers
 
 
@@ -147,7 +147,7 @@ async def test_in_flight_keys_conflict_until_abandoned(client, admin, env):
         .bind(iso(utcnow() - timedelta(minutes=10)))
         .run()
     )  # within 24 h, but abandoned
-    assert (await client.post("/image", json=CARD, headers=headers)).status_code == 201
+    assert (await client.post("/image", json=CARD, headers=headers)).status_code == 200
 
 
 async def test_expired_idempotency_keys_are_forgotten(client, admin, env):
@@ -157,7 +157,7 @@ async def test_expired_idempotency_keys_are_forgotten(client, admin, env):
         "UPDATE idempotency_keys SET created_at = '2000-01-01T00:00:00.000Z'"
     ).run()
     again = await client.post("/image", json=CARD, headers=headers)
-    assert again.status_code == 201 and "idempotent-replayed" not in again.headers
+    assert again.status_code == 200 and "idempotent-replayed" not in again.headers
     # Same pixels: a new image, sharing the first one's stored objects.
     assert again.json()["id"] != first["id"]
     assert len((await env.BUCKET.list(prefix="images/"))["objects"]) == 3

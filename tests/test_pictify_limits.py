@@ -160,7 +160,7 @@ async def test_query_validation_errors_are_listed_with_pictify_codes(client, adm
 async def test_a_render_answer_carries_the_headers(client, admin):
     card = {"width": 120, "height": 60, "background": "#102030", "components": []}
     rendered = await client.post("/image", json=card, headers=admin)
-    assert rendered.status_code == 201, rendered.text
+    assert rendered.status_code == 200, rendered.text
     assert rate_headers(rendered)[:2] == (60, 59)
     assert "x-ratelimit-remaining" in rendered.headers["access-control-expose-headers"].lower()
 

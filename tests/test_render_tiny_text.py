@@ -47,7 +47,7 @@ def only_background(image: Image.Image) -> bool:
 @pytest.mark.parametrize("size", [0.49, 0.4, 1e-87])
 async def test_png_text_under_half_a_pixel_draws_nothing(client, admin, size):
     response = await client.post("/image", json=document(text(size)), headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     png = Image.open(io.BytesIO(await fetch(client, response.json()["url"])))
     assert png.format == "PNG" and png.size == (120, 80)
     assert only_background(png)
@@ -55,7 +55,7 @@ async def test_png_text_under_half_a_pixel_draws_nothing(client, admin, size):
 
 async def test_png_text_of_half_a_pixel_and_more_still_draws(client, admin):
     response = await client.post("/image", json=document(text(0.5), text(6, y=40)), headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     png = Image.open(io.BytesIO(await fetch(client, response.json()["url"]))).convert("RGB")
     assert not only_background(png.crop((8, 38, 60, 50)))
 
@@ -65,7 +65,7 @@ async def test_png_tags_with_tiny_text_draw_at_most_their_tiny_pill(client, admi
     response = await client.post(
         "/image", json=document(tag(0.4, x, x), tag(1e-87, x, x + 30)), headers=admin
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     png = Image.open(io.BytesIO(await fetch(client, response.json()["url"]))).convert("RGB")
     # The pills are a couple of pixels wide and one tall at most: nothing beyond.
     edge = int(x)
@@ -94,7 +94,7 @@ async def test_gif_frames_with_tiny_sizes(client, admin):
         "frames": [document(text(0.4)), document(tag(1e-87)), document(text(0.2), tag(0.3))],
     }
     response = await client.post("/gif", json=body, headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     gif = Image.open(io.BytesIO(await fetch(client, response.json()["url"])))
     frames = [frame.convert("RGB") for frame in ImageSequence.Iterator(gif)]
     assert len(frames) == 3
@@ -105,7 +105,7 @@ async def test_gif_frames_with_tiny_sizes(client, admin):
 async def test_pdf_render_tag_of_1e_87(client, admin):
     body = document(tag(1e-87), {**text(20, y=40), "text": "Readable"})
     response = await client.post("/pdf/render", json=body, headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     reader = pypdf.PdfReader(io.BytesIO(await fetch(client, response.json()["url"])))
     assert len(reader.pages) == 1
     assert "Readable" in reader.pages[0].extract_text()
@@ -119,7 +119,7 @@ async def test_pdf_multi_page_tag_and_text_of_1e_87(client, admin):
         ]
     }
     response = await client.post("/pdf/multi-page", json=body, headers=admin)
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     assert response.json()["pages"] == 2
     reader = pypdf.PdfReader(io.BytesIO(await fetch(client, response.json()["url"])))
     assert len(reader.pages) == 2

@@ -34,7 +34,7 @@ async def create(client, admin, body):
     return response.json()["template"]
 
 
-async def post(client, admin, path, body, status=201):
+async def post(client, admin, path, body, status=200):
     response = await client.post(path, json=body, headers=admin)
     assert response.status_code == status, response.text
     return response.json()

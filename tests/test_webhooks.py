@@ -490,7 +490,7 @@ async def test_render_completed_is_delivered(client, admin, env, net):
         headers=admin,
         json={"width": 20, "height": 10, "background": "#ff0000", "components": []},
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 200, response.text
     await env.JOBS.drain()
     [request] = net.requests
     payload = verify(request, created["secret"])

@@ -5,7 +5,7 @@ or `html`/`url`), `POST /pdf/multi-page` (one page per document or per HTML page
 and html_pdf.py; the GIF's answer adds Pictify's `{gif: {...}}`, the PDF's `PdfResponse`'s
 fields.
 
-The answer is JSON with 201, as Pictify's `POST /image` answers (routers/pictify/images.py), and,
+The answer is JSON with 200, as Pictify's `POST /image` answers (routers/pictify/images.py), and,
 like it, replayed for a repeated `Idempotency-Key`: the GIF is stored as an image
 `{url, id, createdAt, width, height}` (plus `frames`), the PDF under `renders/{uuid}.pdf`
 `{url, id, createdAt, pages, width, height, pageSizes}`; the URLs are public. A client that
@@ -123,7 +123,7 @@ BROWSER_FILES = errors(
 @router.post(
     "/gif",
     summary="Generate an animated GIF from frames (Pictify)",
-    status_code=201,
+    status_code=200,
     responses={
         200: {"content": {"image/gif": {}}, "description": "The GIF itself (Accept: image/gif)"},
         **FILES,
@@ -158,7 +158,7 @@ async def generate_gif(request: Request, identity: CanRender, settings: Settings
         stored = await gif_pdf.store_gif(
             env, settings, identity, content, base_url(request, settings), detail
         )
-        return 201, {**stored, "frames": len(documents)}
+        return 200, {**stored, "frames": len(documents)}
 
     return await idempotent_answer(
         request, env, identity, "POST /gif", body, produce, renders="gif"
@@ -168,7 +168,7 @@ async def generate_gif(request: Request, identity: CanRender, settings: Settings
 @router.post(
     "/gif/capture",
     summary="Capture a GIF from a URL (Pictify)",
-    status_code=201,
+    status_code=200,
     responses={
         200: {"content": {"image/gif": {}}, "description": "The GIF itself (Accept: image/gif)"},
         **BROWSER_FILES,
@@ -200,7 +200,7 @@ async def _browser_gif(
             body,
             capture=capture,
         )
-        return 201, stored
+        return 200, stored
 
     route = "POST /gif/capture" if capture else "POST /gif"
     return await idempotent_answer(request, env, identity, route, body, produce, renders="gif")
@@ -228,7 +228,7 @@ async def _pdf(
         content = await gif_pdf.render_pdf(
             env, settings, documents, own_images(env, settings, request)
         )
-        return 201, await gif_pdf.store_pdf(
+        return 200, await gif_pdf.store_pdf(
             env, identity, content, documents, base_url(request, settings)
         )
 
@@ -249,7 +249,7 @@ async def _html_pdf(
         stored = await html_pdf.render_and_store(
             env, identity.owner, identity.key_id, base_url(request, settings), body, multi
         )
-        return 201, stored
+        return 200, stored
 
     return await idempotent_answer(request, env, identity, route, body, produce, renders="pdf")
 
@@ -317,7 +317,7 @@ PDF_RESPONSES = {
 @router.post(
     "/pdf/render",
     summary="Generate a one-page PDF from a document (Pictify)",
-    status_code=201,
+    status_code=200,
     responses=PDF_RESPONSES,
     openapi_extra={**request_body(PdfPageBody), "parameters": [IDEMPOTENCY_KEY]},
 )
@@ -335,7 +335,7 @@ async def render_pdf(request: Request, identity: CanRender, settings: SettingsDe
 @router.post(
     "/pdf/multi-page",
     summary="Generate a PDF with one page per document (Pictify)",
-    status_code=201,
+    status_code=200,
     responses=PDF_RESPONSES,
     openapi_extra={**request_body(PdfPagesBody), "parameters": [IDEMPOTENCY_KEY]},
 )

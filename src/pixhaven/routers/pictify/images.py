@@ -3,8 +3,9 @@ component document, or a template uid with variables), `POST /image/canvas` (Fab
 services/rendering/canvas.py) and `POST /image/agent-screenshot` (a prompt, an instruction
 model, a screenshot: services/rendering/agent.py).
 
-Answer: `201 Created` with `{url, id, createdAt, width, height, format}` — a stored image is
-a new resource (Pictify's document lists both 200 and 201; 201 is what "created" means).
+Answer: `200` with `{url, id, createdAt, width, height, format}`, the status Pictify's
+official OpenAPI declares for every render route (its prose lists 201 too, its clients take
+any 2xx).
 Scope `render`. Logic lives in services/rendering/render.py (documents) and
 services/rendering/html.py (html/url); the render-and-store flow this shares with
 `POST /templates/{uid}/render` in routers/pictify/rendering.py.
@@ -33,7 +34,7 @@ router = APIRouter(tags=["Pictify"], responses=ERROR_RESPONSES)
 @router.post(
     "/image",
     summary="Generate an image (Pictify)",
-    status_code=201,
+    status_code=200,
     responses={
         **ANSWER,
         **errors(
@@ -75,7 +76,7 @@ async def create_image(request: Request, identity: CanRender, settings: Settings
 @router.post(
     "/image/canvas",
     summary="Generate an image from a FabricJS canvas (Pictify)",
-    status_code=201,
+    status_code=200,
     responses={
         **ANSWER,
         **errors(
@@ -107,7 +108,7 @@ async def create_canvas_image(
 @router.post(
     "/image/agent-screenshot",
     summary="Screenshot what a prompt describes (Pictify)",
-    status_code=201,
+    status_code=200,
     responses={
         **ANSWER,
         **errors(

@@ -79,14 +79,14 @@ async def stored_render(
     body: Any,
     store: StoreRender,
 ) -> JSONResponse:
-    """`201` with what `store` rendered and stored for the caller (replayed for a repeated
+    """`200` with what `store` rendered and stored for the caller (replayed for a repeated
     Idempotency-Key); `body` must be a JSON object."""
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object", field="", as_list=True)
 
     async def produce():
         base = base_url(request, settings)
-        return 201, await store(env, settings, identity.owner, identity.key_id, base, body)
+        return 200, await store(env, settings, identity.owner, identity.key_id, base, body)
 
     return await idempotent_answer(request, env, identity, route, body, produce, renders="image")
 
@@ -114,13 +114,13 @@ async def generate(
     route: str,
 ) -> JSONResponse:
     """Render the body's component document, or the template filled with its variables
-    (services/rendering/template_render.py: formats, layouts, PDF), and store it: `201`."""
+    (services/rendering/template_render.py: formats, layouts, PDF), and store it: `200`."""
 
     async def produce():
         renderer = renderer_of(request, env, settings, identity)
         if template_uid is not None:
             template = await templates.get(env, identity.owner, template_uid)
-            return 201, await template_render.render(renderer, template, body)
+            return 200, await template_render.render(renderer, template, body)
         document = {key: body[key] for key in templates.CANVAS_KEYS if key in body}
         fmt = body.get("format") if body.get("format") is not None else body.get("fileExtension")
         stored = await generation.render_and_store(
@@ -134,7 +134,7 @@ async def generate(
             None,
             renderer.own,
         )
-        return 201, stored
+        return 200, stored
 
     return await idempotent_answer(
         request, env, identity, route, body, produce, renders="image", template_uid=template_uid
@@ -144,7 +144,7 @@ async def generate(
 async def generate_from_html(
     request: Request, env: Env, settings: Settings, identity: Identity, body: dict, route: str
 ) -> JSONResponse:
-    """Screenshot the body's `html` or `url` with the browser and store it: `201`."""
+    """Screenshot the body's `html` or `url` with the browser and store it: `200`."""
     if body.get("components") is not None or generation.template_uid_of(body):
         raise invalid(
             "Send html or url, or a component document or template, not both",

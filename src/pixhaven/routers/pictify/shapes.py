@@ -1,4 +1,4 @@
-"""Pictify's answers: the `201 Created` of a stored render as its document shows it
+"""Pictify's answers: the `200` of a stored render as its OpenAPI declares it
 (`ANSWER`, shared by `POST /image` and `POST /templates/{uid}/render`, beside the request
 `POST /image` documents, `GENERATE_BODY`), and the JSON answer of every replayable POST
 (`answer`), which says when it is a replay."""
@@ -10,7 +10,7 @@ from pixhaven.models.pictify import IDEMPOTENCY_KEY, GenerateImageBody
 
 GENERATE_BODY = {**request_body(GenerateImageBody), "parameters": [IDEMPOTENCY_KEY]}
 ANSWER = {
-    201: {
+    200: {
         "description": "Rendered and stored",
         "content": {
             "application/json": {

@@ -131,7 +131,7 @@ async def template_variables(uid: str, identity: CanReadTemplates, env: EnvDep):
 @router.post(
     "/templates/{uid}/render",
     summary="Render a template to an image (Pictify)",
-    status_code=201,
+    status_code=200,
     responses=ANSWER,
     openapi_extra={
         **request_body(RenderTemplateBody, required=False),
@@ -156,7 +156,7 @@ async def render_template(
 @router.post(
     "/templates/{uid}/multi-size-render",
     summary="Render a template at several sizes (Pictify)",
-    status_code=201,
+    status_code=200,
     responses=NOT_FOUND,
     openapi_extra={**request_body(MultiSizeRenderBody), "parameters": [IDEMPOTENCY_KEY]},
 )
@@ -168,7 +168,7 @@ async def multi_size_render(
     async def produce():
         template = await templates.get(env, identity.owner, uid)
         renderer = renderer_of(request, env, settings, identity)
-        return 201, await template_render.multi_size(renderer, template, body)
+        return 200, await template_render.multi_size(renderer, template, body)
 
     route = f"POST /templates/{uid}/multi-size-render"
     return await idempotent_answer(

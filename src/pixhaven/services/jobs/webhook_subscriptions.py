@@ -55,11 +55,12 @@ def shape(row: dict, stats: dict | None = None, *, with_secret: bool = False) ->
         "targetUrl": row["url"],
         "platform": row["platform"],
         "status": row["status"],
-        "filters": row["filters"],
         "description": row["description"],
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
     }
+    if row["filters"] is not None:  # Pictify's schema has an object or nothing, never null
+        shaped["filters"] = row["filters"]
     if stats is not None:
         shaped["deliveryCount"] = stats["delivered"]
         shaped["failureCount"] = stats["failed"]

@@ -208,9 +208,10 @@ def shape(batch: dict) -> dict:
         "cancelledCount": batch["cancelled"],
         "createdAt": batch["created_at"],
         "updatedAt": batch["updated_at"],
-        "startedAt": batch.get("started_at"),
         "finishedAt": batch["finished_at"],
-        "completedAt": batch["finished_at"],
+        # Pictify's timestamps only once they happened: its schema has no nulls.
+        **({"startedAt": batch["started_at"]} if batch.get("started_at") else {}),
+        **({"completedAt": batch["finished_at"]} if batch["finished_at"] else {}),
         **{key: value for key, value in (batch.get("options") or {}).items()},
     }
 
@@ -257,7 +258,7 @@ def with_results(
         "batch": {
             **{key: answer[key] for key in keys},
             "createdAt": answer["createdAt"],
-            "completedAt": answer["completedAt"],
+            **({"completedAt": answer["completedAt"]} if "completedAt" in answer else {}),
         },
         "results": shown,
         "errors": [row for row in shown if row["status"] == "failed"],

@@ -26,6 +26,7 @@ that name no declared variable are a 400 when the template is created or updated
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import secrets
@@ -376,17 +377,31 @@ def fill(template: dict, given: Any) -> dict:
 
 def variable_definition(variable: dict) -> dict:
     """A stored variable as Pictify's VariableDefinition (and Pixhaven's `default`,
-    `required`)."""
+    `required`). Pictify's `defaultValue` is a string (a number or boolean default is
+    written as JavaScript's `String()` would: `100`, `true`); Pixhaven's `default` keeps its
+    type. Absent fields are left out: Pictify's schema has no nulls."""
     validation = variable.get("validation") or {"required": variable["required"]}
+    definition: dict[str, Any] = {"name": variable["name"], "type": variable["type"]}
+    if variable["default"] is not None:
+        definition["defaultValue"] = as_default_string(variable["default"])
+    if variable["description"] is not None:
+        definition["description"] = variable["description"]
     return {
-        "name": variable["name"],
-        "type": variable["type"],
-        "defaultValue": variable["default"],
-        "description": variable["description"],
+        **definition,
         "validation": validation,
         "default": variable["default"],
         "required": variable["required"],
     }
+
+
+def as_default_string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return format_number(value)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def shape(row: dict) -> dict:
