@@ -16,7 +16,7 @@ from pixhaven.routers.pictify.shapes import answer
 from pixhaven.security.auth import Identity
 from pixhaven.services.images.keys import base_url
 from pixhaven.services.jobs import webhooks
-from pixhaven.services.rendering import html, html_templates, idempotency, templates
+from pixhaven.services.rendering import html, idempotency, templates
 from pixhaven.services.rendering import render as generation
 from pixhaven.services.rendering.own_sources import own_images
 from pixhaven.settings import Settings
@@ -102,14 +102,15 @@ async def generate(
     route: str,
 ) -> JSONResponse:
     """Render the body's document (or the template filled with its variables) and store it:
-    `201` with the stored image. An HTML template is filled and screenshot by the browser."""
+    `201` with the stored image. HTML and FabricJS templates are drawn by the browser."""
 
     async def produce():
         base = base_url(request, settings)
         if template_uid is not None:
             template = await templates.get(env, identity.owner, template_uid)
-            if html_templates.is_html(template):
-                stored = await html_templates.render_and_store(
+            browser_render = templates.BROWSER_RENDERS.get(templates.kind_of(template))
+            if browser_render is not None:
+                stored = await browser_render(
                     env, settings, identity.owner, identity.key_id, base, template, body
                 )
                 return 201, with_results(stored, template_uid)

@@ -26,7 +26,7 @@ from pixhaven.render.document import DocumentError, validate_document
 from pixhaven.services.jobs import webhooks
 from pixhaven.services.jobs.queue import new_job_id
 from pixhaven.services.jobs.registry import job_handler
-from pixhaven.services.rendering import html_templates, templates
+from pixhaven.services.rendering import fabric_templates, html_templates, templates
 from pixhaven.services.rendering import render as generation
 from pixhaven.services.rendering.html import screenshot_request
 from pixhaven.settings import Settings
@@ -88,7 +88,7 @@ def variable_sets_of(body: dict) -> list[dict]:
 
 
 def html_body(values: dict, media_type: str) -> dict:
-    """An HTML template item as the body of one `POST /templates/{uid}/render`."""
+    """An HTML or FabricJS template item as the body of one `POST /templates/{uid}/render`."""
     return {"variables": values, "format": generation.EXTENSIONS.get(media_type, media_type)}
 
 
@@ -101,6 +101,10 @@ def check_item(
             screenshot_request(
                 html_templates.screenshot_body(template, html_body(values, media_type))
             )
+            return
+        if fabric_templates.is_fabric(template):
+            # Applies the values to the JSON and checks the draw's fields (format included).
+            fabric_templates.render_request(template, html_body(values, media_type))
             return
         validate_document(templates.fill(template, values), max_components)
     except ApiError as exc:
@@ -337,8 +341,9 @@ async def render_item(env: Env, payload: dict) -> None:
     try:
         template = await templates.get(env, batch["owner"], batch["template_uid"])
         settings = Settings.from_env(env)
-        if html_templates.is_html(template):
-            answer = await html_templates.render_and_store(
+        browser_render = templates.BROWSER_RENDERS.get(templates.kind_of(template))
+        if browser_render is not None:
+            answer = await browser_render(
                 env,
                 settings,
                 batch["owner"],
