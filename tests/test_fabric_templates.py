@@ -14,8 +14,9 @@ import pytest
 from PIL import Image
 
 from pixhaven.net import fetch as remote_fetch
-from pixhaven.services.rendering import canvas
-from tests.browser_support import dark_pixels, image, near, require_browser
+from pixhaven.services.rendering import canvas, fabric_templates, templates
+from pixhaven.settings import Settings
+from tests.browser_support import RecordingServer, dark_pixels, image, near, require_browser
 from tests.conftest import ADMIN_TOKEN, assert_error_envelope, bearer, served
 from tests.dev_server import run_dev_server
 from tests.test_webhooks import FakeNetwork, verify
@@ -187,7 +188,10 @@ def too_deep():
             {
                 "fabricJSData": {
                     "objects": [
-                        {"type": "rect", "variableBindings": [{"variableName": "x", "property": "path"}]}
+                        {
+                            "type": "rect",
+                            "variableBindings": [{"variableName": "x", "property": "path"}],
+                        }
                     ]
                 }
             },
@@ -198,7 +202,10 @@ def too_deep():
             {
                 "fabricJSData": {
                     "objects": [
-                        {"type": "rect", "variableBindings": [{"variableName": "x", "property": "src"}]}
+                        {
+                            "type": "rect",
+                            "variableBindings": [{"variableName": "x", "property": "src"}],
+                        }
                     ]
                 }
             },
@@ -279,6 +286,47 @@ async def test_render_applies_bindings_in_the_pixels(client, admin, browser_avai
         client, admin, uid, {"variables": {"title": "x"}, "width": 120, "height": 60}
     )
     assert (await picture_of(client, answer["url"])).size == (120, 60)
+
+
+async def test_a_bound_image_url_is_fetched_under_the_outbound_rules(
+    client, admin, browser_available
+):
+    # The test app's browser may not reach loopback addresses: the bound src is never
+    # requested, and the canvas is drawn without it (white where the logo was).
+    page = RecordingServer()
+    try:
+        uid = (await create(client, admin))["uid"]
+        logo = page.url + "/logo.png"
+        answer = await render(client, admin, uid, {"variables": {"title": "x", "logo": logo}})
+        picture = (await picture_of(client, answer["url"])).convert("RGB")
+        assert near(picture.getpixel((50, 50)), RED) and near(picture.getpixel((180, 80)), WHITE)
+        assert page.requests == []
+    finally:
+        page.stop()
+
+
+@pytest.mark.parametrize("settings_overrides", [{"BROWSER_TEST_ALLOW_LOOPBACK": "1"}])
+async def test_a_bound_image_url_is_fetched_by_the_browser(client, admin, browser_available):
+    page = RecordingServer()  # answers text, not an image: fabric.js draws the rest
+    try:
+        uid = (await create(client, admin))["uid"]
+        logo = page.url + "/logo.png"
+        await render(client, admin, uid, {"variables": {"title": "x", "logo": logo}})
+        assert page.requests == ["/logo.png"]
+    finally:
+        page.stop()
+
+
+async def test_render_png_for_callers_that_build_on_a_render(client, admin, env, browser_available):
+    # What a PDF of a FabricJS template draws its page from: PNG bytes, nothing stored.
+    uid = (await create(client, admin))["uid"]
+    template = await templates.get(env, Settings.from_env(env).default_owner, uid)
+    data = await fabric_templates.render_png(env, template, {"title": "x", "accent": "#00ff00"})
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    picture = image(data).convert("RGB")
+    assert picture.size == (200, 100) and near(picture.getpixel((50, 50)), GREEN)
+    half = image(await fabric_templates.render_png(env, template, {"title": "x"}, 100, 50))
+    assert half.size == (100, 50)
 
 
 async def test_jpeg_and_webp_are_honoured(client, admin, browser_available):
@@ -395,7 +443,9 @@ def test_sdk_reads_renders_and_batches_a_fabric_template(server, sdk):
     jpeg = sdk.render(uid, variables={"title": "j"}, format="jpeg", quality=0.5)
     assert fetched(jpeg.url)[:3] == b"\xff\xd8\xff"
 
-    started = sdk.render_batch(uid, variable_sets=[{"title": "1"}, {"title": "2", "accent": "lime"}])
+    started = sdk.render_batch(
+        uid, variable_sets=[{"title": "1"}, {"title": "2", "accent": "lime"}]
+    )
     deadline = time.monotonic() + WAIT_FOR_BATCH
     done = sdk.get_batch_results(started.batch_id)
     while done.status not in FINISHED:

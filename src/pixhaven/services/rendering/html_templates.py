@@ -9,6 +9,9 @@ request override the extracted ones by name (and may declare more). Values are J
 as sent (an expression may read `user.name` or `items[0]`); a variable with no value takes
 its `defaultValue`; one `validation.required` without either, or a string outside
 `minLength`/`maxLength`, is a 400 naming it.
+
+FabricJS templates (fabric_templates.py) share these rules: `merge_variables` (found names
+overridden by `variableDefinitions`), `values` and `pictify_quality`.
 """
 
 from __future__ import annotations
