@@ -321,8 +321,8 @@ class CreateTemplateBody(DocumentedBody):
         description="HTML with {{ expression }} placeholders and _if attributes "
         "(Pictify's expression language); width/height default to 1200 x 630",
     )
-    fabricJSData: dict[str, Any] = Field(  # type: ignore[assignment]  # optional, not nullable: the schema has no null
-        None,
+    fabricJSData: dict[str, Any] = Field(
+        None,  # type: ignore[arg-type]  # optional, not nullable: the schema has no null
         description="FabricJS 5.3 canvas JSON (canvas.toJSON()): {{name}} in text objects, "
         "objects' variableBindings [{variableName, property}]; not with html; width/height "
         "default to the JSON's, else 1200 x 630",
