@@ -473,7 +473,7 @@ def _check_content(body: dict) -> None:
             as_list=True,
         )
     if (body.get("html") is not None or body.get("fabricJSData") is not None) and (
-        "document" in body or "components" in body
+        body.get("document") is not None or body.get("components") is not None
     ):
         raise invalid(
             "Send html, fabricJSData or a component document, not more than one",
