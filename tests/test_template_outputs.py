@@ -303,3 +303,41 @@ async def test_multi_size_render(client, admin):
         400,
     )
     assert refused["details"]["errors"][0]["field"] == "sizes[0].width"
+
+
+async def test_a_fabric_template_as_a_pdf_and_in_layouts(client, admin, browser_available):
+    from tests.test_fabric_templates import CREATE as FABRIC
+
+    uid = (await create(client, admin, FABRIC))["uid"]
+    values = {"title": "Hi", "accent": "#0000ff"}
+    own = await post(
+        client, admin, f"/templates/{uid}/render", {"variables": values, "format": "pdf"}
+    )
+    reader = await pdf_at(client, own["url"])
+    assert len(reader.pages) == 1 and size_pt(reader.pages[0]) == (150, 76)  # 200 x 100 px: 150 x 75 pt
+    [drawing] = reader.pages[0].images  # the FabricJS drawing, printed as an image
+    picture = drawing.image.convert("RGB")
+    assert near(picture.getpixel((10, 10)), (0, 0, 255))  # the bound fill
+    several = await post(
+        client,
+        admin,
+        "/pdf/multi-page",
+        {"templateUid": uid, "variableSets": [values, {**values, "title": "Yo"}]},
+    )
+    assert len((await pdf_at(client, several["url"])).pages) == 2
+    layouts = await post(
+        client,
+        admin,
+        f"/templates/{uid}/render",
+        {"variables": values, "layouts": ["default", "instagram-post"]},
+    )
+    assert [(r["width"], r["height"]) for r in layouts["results"]] == [(200, 100), (1080, 1080)]
+    too_many = assert_error_envelope(
+        await client.post(
+            f"/templates/{uid}/render",
+            json={"format": "pdf", "variableSets": [values] * 21},
+            headers=admin,
+        ),
+        400,
+    )
+    assert too_many["details"]["errors"][0]["field"] == "variableSets"

@@ -297,7 +297,8 @@ TEMPLATE_DOCUMENT: "JsonDict" = {
 
 
 class CreateTemplateBody(DocumentedBody):
-    """`POST /templates`: Pictify's `html` with `{{ }}` expressions (variables extracted
+    """`POST /templates`: Pictify's `html` with `{{ }}` expressions or `fabricJSData` with
+    `{{name}}` in text objects and `variableBindings` (one of them; the variables extracted
     into `variableDefinitions`), or, a Pixhaven extension, a component document as
     `document` or its fields at the top level."""
 
@@ -305,6 +306,7 @@ class CreateTemplateBody(DocumentedBody):
         json_schema_extra={
             "anyOf": [
                 {"required": ["html"]},
+                {"required": ["fabricJSData"]},
                 {"required": ["document"]},
                 {"required": ["components"]},
             ]
@@ -318,6 +320,12 @@ class CreateTemplateBody(DocumentedBody):
         min_length=1,
         description="HTML with {{ expression }} placeholders and _if attributes "
         "(Pictify's expression language); width/height default to 1200 x 630",
+    )
+    fabricJSData: dict[str, Any] = Field(
+        None,  # type: ignore[arg-type]  # optional, not nullable: the schema has no null
+        description="FabricJS 5.3 canvas JSON (canvas.toJSON()): {{name}} in text objects, "
+        "objects' variableBindings [{variableName, property}]; not with html; width/height "
+        "default to the JSON's, else 1200 x 630",
     )
     variableDefinitions: list[dict[str, Any]] | None = Field(
         None,

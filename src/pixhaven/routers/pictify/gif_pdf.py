@@ -43,7 +43,6 @@ from pixhaven.services.rendering import (
     gif_pdf,
     html_gif,
     html_pdf,
-    html_templates,
     template_render,
     templates,
 )
@@ -264,12 +263,13 @@ async def _template_pdf(
     uid: str,
 ) -> Response:
     """A template's PDF (`templateUid` with `variables`, or with `variableSets` on
-    `/pdf/multi-page`): an HTML template printed by the browser, a component template drawn."""
+    `/pdf/multi-page`): an HTML or FabricJS template printed by the browser, a component
+    template drawn."""
     multi = route == "POST /pdf/multi-page"
     template = await templates.get(env, identity.owner, uid)
-    if html_templates.is_html(template):
-        filled = template_render.html_pdf_body(template, body, multi, own_size=False)
-        return await _html_pdf(request, env, settings, identity, route, filled)
+    if templates.kind_of(template) != "document":  # HTML or FabricJS: the browser prints
+        printed = await template_render.browser_pdf_body(env, template, body, multi, False)
+        return await _html_pdf(request, env, settings, identity, route, printed)
     documents = template_render.pdf_documents(template, body, multi, settings.max_components)
     return await _pdf(request, env, settings, identity, route, body, documents)
 

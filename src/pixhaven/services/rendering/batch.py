@@ -28,7 +28,7 @@ from pixhaven.render.document import DocumentError, validate_document
 from pixhaven.services.jobs import webhooks
 from pixhaven.services.jobs.queue import new_job_id
 from pixhaven.services.jobs.registry import job_handler
-from pixhaven.services.rendering import html_templates, template_render, templates
+from pixhaven.services.rendering import fabric_templates, html_templates, template_render, templates
 from pixhaven.services.rendering import render as generation
 from pixhaven.services.rendering.html import screenshot_request
 from pixhaven.services.rendering.own_sources import OwnImages
@@ -91,7 +91,7 @@ def variable_sets_of(body: dict) -> list[dict]:
 
 
 def html_body(values: dict, media_type: str) -> dict:
-    """An HTML template item as the body of one `POST /templates/{uid}/render`."""
+    """An HTML or FabricJS template item as the body of one `POST /templates/{uid}/render`."""
     return {"variables": values, "format": generation.EXTENSIONS.get(media_type, media_type)}
 
 
@@ -104,6 +104,10 @@ def check_item(
             screenshot_request(
                 html_templates.screenshot_body(template, html_body(values, media_type))
             )
+            return
+        if fabric_templates.is_fabric(template):
+            # Applies the values to the JSON and checks the draw's fields (format included).
+            fabric_templates.render_request(template, html_body(values, media_type))
             return
         validate_document(templates.fill(template, values), max_components)
     except ApiError as exc:

@@ -15,6 +15,11 @@ stored as an image like `POST /image`'s.
 - Size: `width`/`height` (1..4000), else the JSON's own `width`/`height`, else 1200 x 630.
   Output: `fileExtension` (or `format`) png | jpg | jpeg | webp; png and webp keep the
   canvas's transparency.
+- Limits (`checked_data`): at most MAX_JSON_CHARS characters of JSON, MAX_OBJECTS fabric
+  objects (in `objects` lists, groups included) and MAX_DEPTH levels of nesting.
+
+FabricJS templates (fabric_templates.py) draw through the same page: `checked_data`,
+`size_of`, `kind_of`, `draw_fields` and `draw` are what both use.
 """
 
 from __future__ import annotations
@@ -44,7 +49,10 @@ if TYPE_CHECKING:
 
 TEXT_TYPES = {"text", "textbox", "i-text"}
 PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}\}")
-MAX_DEPTH = 20  # groups within groups
+MAX_DEPTH = 20  # levels of JSON nesting (groups within groups)
+MAX_OBJECTS = 1_000  # fabric objects, those in groups included
+# Stored as a template's D1 row too (at most 2 MB a row): images belong in URLs, not data:.
+MAX_JSON_CHARS = 1_000_000
 READY = "window.__pixhavenCanvas === 'drawn' || window.__pixhavenCanvas === 'failed'"
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><style>
 html, body { margin: 0; padding: 0; background: transparent; }
@@ -107,19 +115,29 @@ def fill(value: Any, variables: dict[str, Any], depth: int = 0) -> Any:
     if not isinstance(value, dict):
         return value
     copied = {key: fill(item, variables, depth + 1) for key, item in value.items()}
-    if copied.get("type") in TEXT_TYPES and isinstance(copied.get("text"), str):
-        copied["text"] = PLACEHOLDER.sub(
-            lambda match: (
-                _text(variables[match.group(1)])
-                if variables.get(match.group(1)) is not None
-                else match.group(0)
-            ),
-            copied["text"],
-        )
+    if is_text(copied):
+        copied["text"] = fill_text(copied["text"], variables)
     return copied
 
 
-def _text(value: Any) -> str:
+def is_text(item: dict) -> bool:
+    """A text object whose `text` placeholders are filled."""
+    return item.get("type") in TEXT_TYPES and isinstance(item.get("text"), str)
+
+
+def fill_text(text: str, variables: dict[str, Any]) -> str:
+    """`{{name}}` replaced by the variable's value as text; without a value, kept."""
+    return PLACEHOLDER.sub(
+        lambda match: (
+            text_of(variables[match.group(1)])
+            if variables.get(match.group(1)) is not None
+            else match.group(0)
+        ),
+        text,
+    )
+
+
+def text_of(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
@@ -134,46 +152,76 @@ def page_of(data: dict, width: int, height: int) -> str:
     return PAGE % payload.replace("<", "\\u003c")
 
 
-def canvas_request(body: dict) -> tuple[dict[str, Any], str]:
-    """The contract's screenshot fields for a Pictify canvas body, and the extension."""
-    data = body.get("fabricJSData")
+def checked_data(data: Any) -> dict:
+    """`fabricJSData` if it is a canvas JSON object within the limits, else a 400."""
     if not isinstance(data, dict):
         raise bad("fabricJSData", "a FabricJS canvas JSON object (canvas.toJSON())")
     if "objects" in data and not isinstance(data["objects"], list):
         raise bad("fabricJSData", "`objects` must be a list")
-    name = "fileExtension" if body.get("fileExtension") is not None else "format"
-    chosen = body.get(name) or "png"
-    if not isinstance(chosen, str) or chosen.strip().lower() not in TYPES:
-        raise bad(name, "png, jpg, jpeg or webp")
-    kind = TYPES[chosen.strip().lower()]
-    own = {side: data.get(side) for side in ("width", "height")}
+    objects = _count_objects(data, 0)
+    if objects > MAX_OBJECTS:
+        raise bad("fabricJSData", f"at most {MAX_OBJECTS} objects (it has {objects})")
+    # Measured after the walk, which bounds the nesting json.dumps recurses through.
+    if len(json.dumps(data, ensure_ascii=False)) > MAX_JSON_CHARS:
+        raise bad(
+            "fabricJSData",
+            f"at most {MAX_JSON_CHARS} characters of JSON (give images as URLs, not data: URLs)",
+        )
+    return data
+
+
+def _count_objects(value: Any, depth: int) -> int:
+    """The fabric objects (items of `objects` lists) in the JSON; its depth checked."""
+    if depth > MAX_DEPTH:
+        raise bad("fabricJSData", f"objects nested more than {MAX_DEPTH} deep")
+    if isinstance(value, list):
+        return sum(_count_objects(item, depth + 1) for item in value)
+    if not isinstance(value, dict):
+        return 0
+    found = sum(_count_objects(item, depth + 1) for item in value.values())
+    objects = value.get("objects")
+    return found + (len(objects) if isinstance(objects, list) else 0)
+
+
+def size_of(body: dict, own: dict) -> tuple[int, int]:
+    """The body's `width`/`height` (1..4000), else `own`'s (the JSON's, or a template's
+    stored size), else 1200 x 630."""
     width = number(body, "width", 1, MAX_SIDE, None)
     height = number(body, "height", 1, MAX_SIDE, None)
     if width is None:
         width = number(own, "width", 1, MAX_SIDE, DEFAULT_WIDTH, whole=False)
     if height is None:
         height = number(own, "height", 1, MAX_SIDE, DEFAULT_HEIGHT, whole=False)
-    width, height = int(round(width)), int(round(height))
-    filled = fill(data, variables_of(body))
-    fields = {
-        "html": page_of(filled, width, height),
+    return int(round(width)), int(round(height))
+
+
+def kind_of(body: dict) -> str:
+    """The screenshot type of the body's `fileExtension` (or `format`): png by default."""
+    name = "fileExtension" if body.get("fileExtension") is not None else "format"
+    chosen = body.get(name) or "png"
+    if not isinstance(chosen, str) or chosen.strip().lower() not in TYPES:
+        raise bad(name, "png, jpg, jpeg or webp")
+    return TYPES[chosen.strip().lower()]
+
+
+def draw_fields(data: dict, width: int, height: int, kind: str, quality: int) -> dict[str, Any]:
+    """The contract's screenshot fields that draw `data` (filled) at width x height."""
+    return {
+        "html": page_of(data, width, height),
         "width": width,
         "height": height,
         "libraries": ["fabric"],
         "waitForFunction": READY,
         "selector": "#pixhaven-canvas",
         "type": kind,
-        "quality": number(body, "quality", 1, 100, 85) if kind != "png" else None,
+        "quality": quality if kind != "png" else None,
         "omitBackground": kind != "jpeg",
         "timeout": RENDER_TIMEOUT_MS,
     }
-    return fields, EXTENSIONS[kind]
 
 
-async def render_and_store(
-    env: Env, settings: Settings, owner: str, key_id: str | None, base: str, body: dict
-) -> dict:
-    fields, extension = canvas_request(body)
+async def draw(env: Env, fields: dict[str, Any]) -> bytes:
+    """The screenshot of `draw_fields`' page: the drawn canvas's bytes."""
     try:
         _, data = await browser.screenshot(env, fields)
     except ApiError as exc:
@@ -185,6 +233,24 @@ async def render_and_store(
             "fabric.js could not draw fabricJSData (is it a canvas.toJSON() export?)",
             code="CANVAS_NOT_DRAWN",
         ) from None
+    return data
+
+
+def canvas_request(body: dict) -> tuple[dict[str, Any], str]:
+    """The contract's screenshot fields for a Pictify canvas body, and the extension."""
+    data = checked_data(body.get("fabricJSData"))
+    kind = kind_of(body)
+    width, height = size_of(body, data)
+    filled = fill(data, variables_of(body))
+    quality = number(body, "quality", 1, 100, 85)
+    return draw_fields(filled, width, height, kind, quality), EXTENSIONS[kind]
+
+
+async def render_and_store(
+    env: Env, settings: Settings, owner: str, key_id: str | None, base: str, body: dict
+) -> dict:
+    fields, extension = canvas_request(body)
+    data = await draw(env, fields)
     detail = {"api": "pictify", "source": "canvas", "format": extension, "bytes": len(data)}
     answer = await store_image_render(
         env, settings, owner, key_id, data, name=f"canvas.{extension}", base=base, detail=detail

@@ -9,6 +9,9 @@ request override the extracted ones by name (and may declare more). Values are J
 as sent (an expression may read `user.name` or `items[0]`); a variable with no value takes
 its `defaultValue`; one `validation.required` without either, or a string outside
 `minLength`/`maxLength`, is a 400 naming it.
+
+FabricJS templates (fabric_templates.py) share these rules: `merge_variables` (found names
+overridden by `variableDefinitions`), `values` and `pictify_quality`.
 """
 
 from __future__ import annotations
@@ -89,6 +92,50 @@ def _definition(item: Any, index: int) -> dict:
     }
 
 
+def extracted(name: str, kind: str = "text") -> dict:
+    """The stored variable of a name found in a template (no default, not required)."""
+    return {
+        "name": name,
+        "type": kind,
+        "default": None,
+        "required": False,
+        "description": None,
+        "validation": {"required": False},
+    }
+
+
+def merge_variables(found: dict[str, str], body: dict, old: dict | None, field: str) -> list[dict]:
+    """A template's variables: those `found` in it (name: type), overridden by name by the
+    body's `variableDefinitions` (which may declare more). An update without
+    `variableDefinitions` keeps what was stored for the names still found."""
+    given = body.get("variableDefinitions")
+    if given is None and old:
+        declared = {v["name"]: v for v in old["variables"] if v["name"] in found}
+    else:
+        if given is not None and not isinstance(given, list):
+            raise invalid(
+                "variableDefinitions must be a list", field="variableDefinitions", as_list=True
+            )
+        declared = {}
+        for index, item in enumerate(given or []):
+            variable = _definition(item, index)
+            declared[variable["name"]] = variable
+    variables = list(
+        {**{name: extracted(name, kind) for name, kind in found.items()}, **declared}.values()
+    )
+    if len(variables) > MAX_VARIABLES:
+        raise invalid(f"at most {MAX_VARIABLES} variables", field=field, as_list=True)
+    return variables
+
+
+def pictify_quality(quality: Any) -> Any:
+    """Pictify's render `quality` is 0.1..1, the screenshot's 1..100: a fraction is scaled
+    (anything else is left for the screenshot's own check)."""
+    if isinstance(quality, (int, float)) and not isinstance(quality, bool) and 0 < quality <= 1:
+        return max(1, round(quality * 100))
+    return quality
+
+
 def definition(body: dict, old: dict | None = None) -> tuple[dict, list[dict]]:
     """The stored document and variables of an HTML template from a create (or, with the
     stored template as `old`, an update) body."""
@@ -102,32 +149,7 @@ def definition(body: dict, old: dict | None = None) -> tuple[dict, list[dict]]:
         names = referenced_variables(html)
     except ExpressionError as exc:
         raise expression_error(exc) from None
-    given = body.get("variableDefinitions")
-    if given is None and old:  # an update of the html alone keeps what was declared
-        declared = {v["name"]: v for v in old["variables"] if v["name"] in names}
-    else:
-        if given is not None and not isinstance(given, list):
-            raise invalid(
-                "variableDefinitions must be a list", field="variableDefinitions", as_list=True
-            )
-        declared = {}
-        for index, item in enumerate(given or []):
-            variable = _definition(item, index)
-            declared[variable["name"]] = variable
-    extracted = {
-        name: {
-            "name": name,
-            "type": "text",
-            "default": None,
-            "required": False,
-            "description": None,
-            "validation": {"required": False},
-        }
-        for name in names
-    }
-    variables = list({**extracted, **declared}.values())
-    if len(variables) > MAX_VARIABLES:
-        raise invalid(f"at most {MAX_VARIABLES} variables", field="html", as_list=True)
+    variables = merge_variables({name: "text" for name in names}, body, old, "html")
     document = {
         "html": html,
         "width": number(body, "width", 1, MAX_SIDE, old_document.get("width", DEFAULT_WIDTH)),
@@ -179,13 +201,10 @@ def filled(template: dict, variables: Any) -> str:
 
 def screenshot_body(template: dict, body: dict) -> dict:
     """The `POST /image` html body for this render: the filled HTML at the template's size
-    (or the request's), in the request's format. Pictify's render `quality` is 0.1..1;
-    `POST /image`'s is 1..100, so a fraction is scaled."""
+    (or the request's), in the request's format and `quality` (`pictify_quality`)."""
     document = template["document"]
     html = filled(template, body.get("variables"))
-    quality = body.get("quality")
-    if isinstance(quality, (int, float)) and not isinstance(quality, bool) and 0 < quality <= 1:
-        quality = max(1, round(quality * 100))
+    quality = pictify_quality(body.get("quality"))
     fields = {
         "html": html,
         "width": body.get("width") or document["width"],

@@ -1,5 +1,5 @@
-"""One template rendered the way Pictify's clients ask for it, whatever its kind (HTML or
-component document): `POST /templates/{uid}/render`, `multi-size-render`, and the PDF
+"""One template rendered the way Pictify's clients ask for it, whatever its kind (HTML,
+FabricJS or component document): `POST /templates/{uid}/render`, `multi-size-render`, and the PDF
 routes given a `templateUid`.
 
 - Output: `format` (or `fileExtension`) png | jpeg | jpg | webp | avif | pdf (and svg for
@@ -11,19 +11,27 @@ routes given a `templateUid`.
 - PDF: `variables` make one page, `variableSets` one page per set (at most 50). `options`
   as `POST /pdf/render`'s (`preset`, `customSize`, `margins`, `title`; services/rendering/
   html_pdf.py); without a preset the page is the template's own size. An HTML template is
-  printed by the browser; a component template is drawn as a vector PDF (page size from
-  the preset; margins are an HTML-only option).
+  printed by the browser, a FabricJS template's drawing printed as an image fitted to the
+  page's width (at most 20 pages); a component template is drawn as a vector PDF (page size
+  from the preset; margins are a browser-only option).
 """
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pixhaven.errors import ApiError, invalid
 from pixhaven.render.document import Document, DocumentError, validate_document
 from pixhaven.services.jobs import webhooks
-from pixhaven.services.rendering import gif_pdf, html_pdf, html_templates, templates
+from pixhaven.services.rendering import (
+    fabric_templates,
+    gif_pdf,
+    html_pdf,
+    html_templates,
+    templates,
+)
 from pixhaven.services.rendering import render as generation
 from pixhaven.services.rendering.template_meta import (
     DEFAULT_LAYOUT,
@@ -38,6 +46,9 @@ if TYPE_CHECKING:
 
 IMAGE_FORMATS = ("png", "jpeg", "jpg", "webp", "avif")
 MAX_PAGES = html_pdf.MAX_PAGES  # Pictify's variableSets: at most 100
+# A FabricJS page travels to the printer as a PNG inside the page: fewer of them, so the
+# request stays a few MB.
+MAX_FABRIC_PAGES = 20
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,8 @@ def output_of(template: dict, body: dict) -> str:
     value = body.get(field)
     if value is None:
         return "pdf" if template.get("output_format") == "pdf" else "png"
-    allowed = IMAGE_FORMATS + ("pdf",) + (() if html_templates.is_html(template) else ("svg",))
+    drawn = templates.kind_of(template) == "document"  # the renderer also draws SVG
+    allowed = IMAGE_FORMATS + ("pdf",) + (("svg",) if drawn else ())
     if not isinstance(value, str) or value.strip().lower() not in allowed:
         raise invalid(f"{field} must be one of {', '.join(allowed)}", field=field, as_list=True)
     return value.strip().lower()
@@ -93,10 +105,9 @@ async def render_image(
     if size is not None:
         request.update(width=size[0], height=size[1])
     r = renderer
-    if html_templates.is_html(template):
-        return await html_templates.render_and_store(
-            r.env, r.settings, r.owner, r.key_id, r.base, template, request
-        )
+    browser_render = templates.BROWSER_RENDERS.get(templates.kind_of(template))
+    if browser_render is not None:  # HTML and FabricJS templates: drawn by the browser
+        return await browser_render(r.env, r.settings, r.owner, r.key_id, r.base, template, request)
     document = generation.apply_size(templates.fill(template, body.get("variables")), request)
     return await generation.render_and_store(
         r.env,
@@ -259,13 +270,36 @@ def pdf_options(template: dict, body: dict, own_size: bool = True) -> dict:
     return options
 
 
-def html_pdf_body(template: dict, body: dict, multi: bool, own_size: bool = True) -> dict:
-    """An HTML template's PDF request as `POST /pdf/render` (or `/pdf/multi-page`) takes it:
-    the filled page(s) and the options."""
-    pages = [html_templates.filled(template, values) for values in variable_sets(body, multi)]
+async def browser_pdf_body(
+    env: Env, template: dict, body: dict, multi: bool, own_size: bool = True
+) -> dict:
+    """An HTML or FabricJS template's PDF request as `POST /pdf/render` (or
+    `/pdf/multi-page`) takes it: the page(s) and the options. An HTML template's page is
+    its filled HTML; a FabricJS template's is its drawing (a PNG), fitted to the page's
+    width."""
+    sets = variable_sets(body, multi)
+    if html_templates.is_html(template):
+        pages = [html_templates.filled(template, values) for values in sets]
+    else:
+        if len(sets) > MAX_FABRIC_PAGES:
+            raise invalid(
+                f"A FabricJS template's PDF has at most {MAX_FABRIC_PAGES} pages",
+                field="variableSets",
+                as_list=True,
+            )
+        pages = [_image_page(await fabric_templates.render_png(env, template, v)) for v in sets]
     options = pdf_options(template, body, own_size)
     filled = {"pages": pages} if multi else {"html": pages[0]}
     return {**filled, "options": options, "templateUid": template["uid"]}
+
+
+def _image_page(png: bytes) -> str:
+    source = "data:image/png;base64," + base64.b64encode(png).decode()
+    return (
+        '<!doctype html><html><head><meta charset="utf-8"><style>html,body{margin:0}'
+        "img{display:block;width:100%;height:auto}</style></head>"
+        f'<body><img src="{source}"></body></html>'
+    )
 
 
 def pdf_documents(template: dict, body: dict, multi: bool, max_components: int) -> list[Document]:
@@ -299,10 +333,9 @@ def pdf_documents(template: dict, body: dict, multi: bool, max_components: int) 
 async def render_pdf(renderer: Renderer, template: dict, body: dict, multi: bool) -> dict:
     """The template as a stored PDF: `POST /pdf/render`'s answer."""
     r = renderer
-    if html_templates.is_html(template):
-        return await html_pdf.render_and_store(
-            r.env, r.owner, r.key_id, r.base, html_pdf_body(template, body, multi), multi
-        )
+    if templates.kind_of(template) != "document":
+        printed = await browser_pdf_body(r.env, template, body, multi)
+        return await html_pdf.render_and_store(r.env, r.owner, r.key_id, r.base, printed, multi)
     documents = pdf_documents(template, body, multi, r.settings.max_components)
     content = await gif_pdf.render_pdf(r.env, r.settings, documents, r.own)
     stored = await gif_pdf.store_pdf(r.env, r, content, documents, r.base)

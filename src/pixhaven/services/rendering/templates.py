@@ -1,12 +1,17 @@
-"""Pictify templates: HTML with Pictify's `{{ }}` expressions (html_templates.py), or, as a
-Pixhaven extension, a component document (the Craftr schema) with `{{variable}}`
-placeholders and typed variables with defaults (this module).
+"""Pictify templates: HTML with Pictify's `{{ }}` expressions (html_templates.py), FabricJS
+canvas JSON with variable bindings (fabric_templates.py), or, as a Pixhaven extension, a
+component document (the Craftr schema) with `{{variable}}` placeholders and typed variables
+with defaults (this module).
 
-Answers are Pictify's `Template`: `uid, name, description, type ("html" | "document"),
-width, height, outputFormat, variables` (the names), `variableDefinitions` (`{name, type,
-defaultValue, description, validation: {required, minLength, maxLength}}`), `html` or
-`document`, `createdAt, updatedAt`. Requests may declare variables Pictify's way
-(`variableDefinitions`) or Pixhaven's (`variables: [{name, type, default, required}]`).
+Answers are Pictify's `Template`: `uid, name, description, engine` and `type` (both "html",
+"fabric" or "document": the kind), `width, height, outputFormat, variables` (the names),
+`variableDefinitions` (`{name, type, defaultValue, description, validation: {required,
+minLength, maxLength}}`), `html`, `fabricJSData` or `document`, `createdAt, updatedAt`.
+Requests may declare variables Pictify's way (`variableDefinitions`) or Pixhaven's
+(`variables: [{name, type, default, required}]`). A request sends one kind's content: `html`
+with `fabricJSData` (or either with a document) is a 400. An update that sends `html` or
+`fabricJSData` makes the template that kind (its variables re-extracted); a document cannot
+be sent to an HTML or FabricJS template.
 
 Variables: `{name, type, default, required, description}`, type one of text, number, color
 (hex: #rgb, #rrggbb, #rrggbbaa), image (http(s) URL or data: URL), boolean. Names are
@@ -35,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from pixhaven.db import templates as table
 from pixhaven.errors import ApiError, invalid
 from pixhaven.render.document import DocumentError, parse_color, validate_document
-from pixhaven.services.rendering import html_templates, template_meta
+from pixhaven.services.rendering import fabric_templates, html_templates, template_meta
 from pixhaven.timeutil import now_iso
 
 if TYPE_CHECKING:
@@ -49,6 +54,14 @@ MAX_TEXT = 5000
 MAX_DOCUMENT_NODES = 10_000
 UID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 CANVAS_KEYS = ("width", "height", "background", "components")
+# A template's kind (its engine), as messages name it.
+KINDS = {"html": "an HTML", "fabric": "a FabricJS", "document": "a component document"}
+# The kinds the browser draws: each one's `render_and_store(env, settings, owner, key_id,
+# base, template, body)` (a component document renders through render.py instead).
+BROWSER_RENDERS = {
+    "html": html_templates.render_and_store,
+    "fabric": fabric_templates.render_and_store,
+}
 
 
 def new_uid() -> str:
@@ -357,9 +370,10 @@ def substitute(node: Any, values: dict[str, Any]) -> Any:
 
 def fill(template: dict, given: Any) -> dict:
     """The template's document with values substituted, hidden components dropped."""
-    if html_templates.is_html(template):
+    if kind_of(template) != "document":
         raise invalid(
-            "This is an HTML template: render it with POST /templates/{uid}/render",
+            f"This is {KINDS[kind_of(template)]} template: render it with POST "
+            "/templates/{uid}/render",
             field="template",
             as_list=True,
         )
@@ -404,15 +418,24 @@ def as_default_string(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def kind_of(template: dict) -> str:
+    """The template's engine: "html", "fabric" or "document" (a component document)."""
+    if html_templates.is_html(template):
+        return "html"
+    if fabric_templates.is_fabric(template):
+        return "fabric"
+    return "document"
+
+
 def shape(row: dict) -> dict:
     document = row["document"]
-    html = html_templates.is_html(row)
+    kind = kind_of(row)
     answer = {
         "uid": row["uid"],
         "name": row["name"],
         "description": row["description"],
-        "type": "html" if html else "document",
-        "engine": "html" if html else "document",
+        "engine": kind,
+        "type": kind,
         "width": document.get("width"),
         "height": document.get("height"),
         "variables": [v["name"] for v in row["variables"]],
@@ -421,8 +444,10 @@ def shape(row: dict) -> dict:
         "updatedAt": row["updated_at"],
     }
     answer.update(template_meta.fields(row))
-    if html:
+    if kind == "html":
         answer["html"] = document["html"]
+    elif kind == "fabric":
+        answer["fabricJSData"] = document["fabricJSData"]
     else:
         answer["document"] = document
     return answer
@@ -448,11 +473,20 @@ def _pixhaven_variables(body: dict) -> Any:
     ]
 
 
-def _reject_fabric(body: dict) -> None:
-    if body.get("fabricJSData") is not None:
+def _check_content(body: dict) -> None:
+    """One kind of content per request (Pictify: "either html or fabricJSData, not both")."""
+    if body.get("html") is not None and body.get("fabricJSData") is not None:
         raise invalid(
-            "fabricJSData templates are not supported yet: send html (or a component document)",
+            "Send either html or fabricJSData, not both",
             field="fabricJSData",
+            as_list=True,
+        )
+    if (body.get("html") is not None or body.get("fabricJSData") is not None) and (
+        body.get("document") is not None or body.get("components") is not None
+    ):
+        raise invalid(
+            "Send html, fabricJSData or a component document, not more than one",
+            field="document",
             as_list=True,
         )
 
@@ -485,9 +519,11 @@ def _body(body: Any) -> dict:
 
 async def create(env: Env, owner: str, body: Any, max_components: int) -> dict:
     body = _body(body)
-    _reject_fabric(body)
+    _check_content(body)
     if body.get("html") is not None:
         document, variables = html_templates.definition(body)
+    elif body.get("fabricJSData") is not None:
+        document, variables = fabric_templates.definition(body)
     else:
         variables = validate_variables(_pixhaven_variables(body))
         document = document_of(body)
@@ -519,15 +555,20 @@ async def get(env: Env, owner: str, uid: str) -> dict:
 async def update(env: Env, owner: str, uid: str, body: Any, max_components: int) -> dict:
     """PUT: the fields present replace the stored ones; the result is checked as a whole."""
     body = _body(body)
-    _reject_fabric(body)
+    _check_content(body)
     row = await get(env, owner, uid)
-    if body.get("html") is not None or html_templates.is_html(row):
-        if "document" in body or "components" in body:
-            raise invalid(
-                "An HTML template is updated with html, not a document",
-                field="document",
-                as_list=True,
-            )
+    kind = kind_of(row)
+    if kind != "document" and ("document" in body or "components" in body):
+        raise invalid(
+            f"{KINDS[kind].capitalize()} template is updated with "
+            f"{'html' if kind == 'html' else 'fabricJSData'}, not a document",
+            field="document",
+            as_list=True,
+        )
+    # The content sent decides the kind: html or fabricJSData switches the template to it.
+    if body.get("fabricJSData") is not None or (kind == "fabric" and body.get("html") is None):
+        document, variables = fabric_templates.definition(body, row)
+    elif body.get("html") is not None or kind == "html":
         document, variables = html_templates.definition(body, row)
     else:
         given = _pixhaven_variables(body)
