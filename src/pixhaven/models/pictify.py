@@ -488,7 +488,16 @@ class BindingBody(DocumentedBody):
     variables to JSON paths, `defaults`, a `refreshPolicy`, a cron `schedule`, and an
     `outputConfig` (or `format`). Unknown fields are refused; credentials are never answered."""
 
-    model_config = ConfigDict(defer_build=True, extra="forbid")
+    model_config = ConfigDict(
+        defer_build=True,
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                {"anyOf": [{"required": ["templateId"]}, {"required": ["templateUid"]}]},
+                {"anyOf": [{"required": ["dataSource"]}, {"required": ["dataUrl"]}]},
+            ]
+        },
+    )
 
     name: str | None = Field(None, max_length=200)
     templateId: str | None = None
@@ -511,3 +520,5 @@ class BindingBody(DocumentedBody):
 class UpdateBindingBody(BindingBody):
     """`PUT /bindings/{uid}`: the fields to change; a `dataSource` of the same type keeps the
     stored keys it does not name (`credentials: null` removes them)."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid", json_schema_extra={})

@@ -494,6 +494,8 @@ async def update(
     source = await _source(settings, body, row["source"])
     refresh = _refresh(body, row["refresh"], source)
     status = _status(body, row["status"])
+    resumed = row["status"] == "paused" and status != "paused"
+    redefined = bool(body.keys() - {"name", "status"})
     row.update(
         name=_name(body, row["name"]),
         template_uid=await _template(env, owner, body, row["template_uid"]),
@@ -506,13 +508,18 @@ async def update(
         base_url=base,
         updated_at=now_iso(),
     )
-    if status == "active" and row["last_error"] is not None:
-        row["last_error"] = None  # resumed or redefined: the next refresh says how it went
-    row["next_run_at"] = None if status == "paused" else now_iso()
-    if refresh["type"] in ("manual", "webhook") and not refresh.get("schedule"):
+    if resumed:
+        row["last_error"] = None  # the next refresh says how it goes
+    if status == "paused":
         row["next_run_at"] = None
+    elif redefined or resumed:
+        # Due at once where the sweep refreshes it (ttl, etag), else at its next schedule.
+        now = utcnow()
+        row["next_run_at"] = (
+            iso(now) if refresh["type"] in ("ttl", "etag") else next_run(refresh, now)
+        )
     await table.update_definition(env.DB, row)
-    return row, bool(body.keys() - {"name", "status"})
+    return row, redefined
 
 
 async def delete(env: Env, owner: str, uid: str) -> None:
