@@ -42,6 +42,7 @@ class DataServer:
         self.payload: object = {"theme": {"color": "#ff0000"}}
         self.status = 200
         self.version = 1
+        self.redirect_to: str | None = None
         self.requests: list[dict] = []
         owner = self
 
@@ -51,6 +52,12 @@ class DataServer:
                     {"method": "GET", "path": self.path, "headers": dict(self.headers)}
                 )
                 etag = f'"v{owner.version}"'
+                if owner.redirect_to:
+                    self.send_response(302)
+                    self.send_header("Location", owner.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if owner.status != 200:
                     self.send_response(owner.status)
                     self.send_header("Content-Length", "0")
@@ -95,8 +102,15 @@ def data_server():
 
 
 @pytest.fixture
-def settings_overrides(data_server):
-    return {"OUTBOUND_TEST_ALLOW": f"127.0.0.1:{data_server.port}"}
+def other_server():
+    server = DataServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def settings_overrides(data_server, other_server):
+    return {"OUTBOUND_TEST_ALLOW": f"127.0.0.1:{data_server.port},127.0.0.1:{other_server.port}"}
 
 
 async def make_template(client, admin, template=TEMPLATE) -> str:
@@ -269,6 +283,28 @@ async def test_answers_carry_rate_limit_headers_and_problem_fields(client, admin
     assert body["status"] == 400 and body["instance"] == "/bindings"
     assert body["type"].startswith("https://docs.pictify.io/errors/")
     assert body["errors"][0]["field"] == "dataSource"
+
+
+async def test_refresh_and_push_honour_idempotency_keys(client, admin, env):
+    template = await make_template(client, admin)
+    binding = await make_binding(client, admin, templateId=template, dataSource={"type": "webhook"})
+    uid = binding["uid"]
+    headers = {**admin, "Idempotency-Key": "refresh-once"}
+    first = await client.post(f"/bindings/{uid}/refresh", headers=headers)
+    again = await client.post(f"/bindings/{uid}/refresh", headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.headers["idempotent-replayed"] == "true"
+    push = {"Authorization": f"Bearer {binding['webhookSecret']}", "Idempotency-Key": "p1"}
+    first = await client.post(f"/bindings/{uid}/webhook", json={"a": 1}, headers=push)
+    again = await client.post(f"/bindings/{uid}/webhook", json={"a": 1}, headers=push)
+    assert first.status_code == again.status_code == 202
+    assert again.headers["idempotent-replayed"] == "true"
+    other = await client.post(f"/bindings/{uid}/webhook", json={"a": 2}, headers=push)
+    assert_error_envelope(other, 422)
+    jobs = await env.DB.prepare(
+        "SELECT COUNT(*) AS n FROM jobs WHERE kind = 'binding.refresh'"
+    ).first()
+    assert jobs["n"] == 2  # one refresh, one push: the replays queued nothing
 
 
 async def test_idempotency_key_creates_one_binding(client, admin, env, data_server):
@@ -560,9 +596,26 @@ def test_the_test_allowlist_takes_loopback_addresses_only():
             Settings.from_env(Vars(bad))
 
 
+async def test_credentials_stay_with_their_origin_on_a_redirect(
+    client, admin, data_server, other_server
+):
+    template = await make_template(client, admin)
+    other_server.set({"theme": {"color": "#0000ff"}})
+    data_server.redirect_to = other_server.url
+    body = http_binding(template, data_server.url)
+    body["dataSource"]["credentials"] = {"type": "bearer_token", "value": SECRET}
+    binding = await make_binding(client, admin, **body)
+    assert await pixel(client, binding) == BLUE
+    assert data_server.requests[-1]["headers"]["Authorization"] == f"Bearer {SECRET}"
+    assert "Authorization" not in other_server.requests[-1]["headers"]
+
+
 async def test_the_allowlist_names_exact_ports(client, admin, data_server):
     template = await make_template(client, admin)
-    other_port = f"http://127.0.0.1:{data_server.port + 1}/data.json"
+    unused = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    port = unused.server_address[1]
+    unused.server_close()
+    other_port = f"http://127.0.0.1:{port}/data.json"
     refused = await client.post("/bindings", json=http_binding(template, other_port), headers=admin)
     assert assert_error_envelope(refused, 400)["errors"][0]["field"] == "dataSource.url"
 
