@@ -851,3 +851,29 @@ async def test_html_template_binding(client, admin, env, data_server, browser_av
     await client.post(f"/bindings/{binding['uid']}/refresh", headers=admin)
     await env.JOBS.drain()
     assert await pixel(client, binding) == BLUE
+
+
+async def test_etag_rerenders_after_a_failure_even_with_the_same_data(
+    client, admin, env, data_server
+):
+    """After serve_default drew the defaults, unchanged data must still be drawn again."""
+    template = await make_template(client, admin)
+    binding = await make_binding(
+        client,
+        admin,
+        **http_binding(
+            template,
+            data_server.url,
+            refreshPolicy={"type": "etag", "onError": "serve_default"},
+            defaults={"color": "#008000"},
+        ),
+    )
+    assert await pixel(client, binding) == RED
+    data_server.status = 500
+    await client.post(f"/bindings/{binding['uid']}/refresh", headers=admin)
+    await env.JOBS.drain()
+    assert await pixel(client, binding) == GREEN
+    data_server.status = 200  # the same data (and ETag) as before the failure
+    await client.post(f"/bindings/{binding['uid']}/refresh", headers=admin)
+    await env.JOBS.drain()
+    assert await pixel(client, binding) == RED

@@ -218,7 +218,11 @@ async def refresh(env: Env, settings: Settings, uid: str) -> dict | None:
     if row is None or row["status"] == "paused":
         return row
     policy = row["refresh"]
-    conditional = policy["type"] == "etag" and row["image_id"] is not None
+    # Only an image that shows the last data may be kept when the data has not changed
+    # (after a failure it may be a stale or a defaults render).
+    conditional = (
+        policy["type"] == "etag" and row["image_id"] is not None and row["status"] != "error"
+    )
     try:
         data, validators = await load_data(settings, row, conditional)
         if conditional and (data is UNCHANGED or data == row["data"]):
