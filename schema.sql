@@ -173,7 +173,7 @@ CREATE TABLE IF NOT EXISTS templates (
     variables     TEXT NOT NULL,             -- JSON array
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL
-    -- Added by migration 0015 (ALTER TABLE, hence this layout): output_format (image | pdf,
+    -- Added by migration 0014 (ALTER TABLE, hence this layout): output_format (image | pdf,
     -- a render's default output) and meta (JSON: type, category, tags, layouts).
 , output_format TEXT NOT NULL DEFAULT 'image', meta TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX IF NOT EXISTS templates_by_owner ON templates (owner, created_at, uid);
@@ -326,7 +326,7 @@ CREATE TABLE IF NOT EXISTS batch_jobs (
     created_at    TEXT NOT NULL,
     updated_at    TEXT NOT NULL,
     finished_at   TEXT                       -- set once, by whoever settles the last item
-    -- Added by migration 0016 (ALTER TABLE, hence this layout): started_at (the first item
+    -- Added by migration 0015 (ALTER TABLE, hence this layout): started_at (the first item
     -- began; Pictify's startedAt) and options (JSON: quality, layout(s), concurrency).
 , started_at TEXT, options TEXT NOT NULL DEFAULT '{}');
 CREATE INDEX IF NOT EXISTS batch_jobs_by_owner ON batch_jobs (owner, created_at);
@@ -418,3 +418,35 @@ CREATE TABLE IF NOT EXISTS rate_windows (
     PRIMARY KEY (subject, slot)
 );
 CREATE INDEX IF NOT EXISTS rate_windows_by_expiry ON rate_windows (expires_at);
+
+-- Pictify bindings (migration 0013, services/bindings/): a template bound to a data source,
+-- rendered to one stable image URL and re-rendered by its refresh policy.
+CREATE TABLE IF NOT EXISTS bindings (
+    uid             TEXT PRIMARY KEY,        -- "bind_" + 24 random chars: the public image URL
+    owner           TEXT NOT NULL,
+    name            TEXT NOT NULL,
+    template_uid    TEXT NOT NULL,           -- one of the owner's templates
+    source          TEXT NOT NULL,           -- JSON {type, url, method, headers, credentials, body, data}
+    mapping         TEXT NOT NULL,           -- JSON {variable: JSON path}
+    defaults        TEXT NOT NULL,           -- JSON {variable: value}
+    refresh         TEXT NOT NULL,           -- JSON {type, ttlSeconds, onError, schedule}
+    output          TEXT NOT NULL,           -- JSON {format, quality}
+    status          TEXT NOT NULL DEFAULT 'active',  -- active | paused | error
+    push_secret_hash TEXT NOT NULL,          -- sha256 hex of the webhook secret (shown once)
+    base_url        TEXT NOT NULL,           -- the origin URLs in events are built on
+    image_id        TEXT,                    -- the latest render: an image row (source render)
+    image_key       TEXT,                    -- its stored original's key
+    rendered_at     TEXT,                    -- when that image was rendered
+    data            TEXT,                    -- JSON: the data last fetched or pushed
+    source_etag     TEXT,                    -- the data's ETag / Last-Modified (etag policy)
+    source_modified TEXT,
+    last_refresh    TEXT,                    -- the last refresh attempt, success or not
+    last_error      TEXT,                    -- why it failed (status error), else NULL
+    next_run_at     TEXT,                    -- when the cron sweep refreshes it (ttl, etag, schedule)
+    queued_at       TEXT,                    -- a refresh job is queued since (one at a time)
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS bindings_by_owner ON bindings (owner, created_at, uid);
+CREATE INDEX IF NOT EXISTS bindings_by_template ON bindings (owner, template_uid);
+CREATE INDEX IF NOT EXISTS bindings_due ON bindings (next_run_at);

@@ -32,11 +32,14 @@ SPEC_PATH = ROOT.parent / "shared" / "reference" / "pictify" / "openapi" / "v1.y
 # (METHOD, path template) → why Pixhaven answers otherwise than the document.
 DEVIATIONS: dict[tuple[str, str], str] = {}
 # Values Pixhaven answers beyond the document's enums, and why (README, "Deviations from
-# Pictify's OpenAPI"): (schema, property) → the extra values.
+# Pictify's OpenAPI"): (schema, property, …) → the extra values.
 EXTRA_ENUM_VALUES = {
     # Pictify's webhook docs list batch.completed and batch.failed as events; its OpenAPI's
     # enum has only render.* and binding.*. A subscription to a batch event answers its name.
     ("WebhookSubscription", "event"): ["batch.completed", "batch.failed", "batch.cancelled"],
+    # Pictify's bindings docs refresh on a cron `schedule`; its OpenAPI's policy types are
+    # ttl, etag, webhook and manual. A scheduled binding answers its type as `schedule`.
+    ("Binding", "refreshPolicy", "type"): ["schedule"],
 }
 
 # Every operation `check` validated in this process: the coverage test reads it.
@@ -50,8 +53,11 @@ def spec() -> dict | None:
     import yaml
 
     document = yaml.safe_load(SPEC_PATH.read_text())
-    for (schema, field), values in EXTRA_ENUM_VALUES.items():
-        document["components"]["schemas"][schema]["properties"][field]["enum"] += values
+    for (schema, *fields), values in EXTRA_ENUM_VALUES.items():
+        node = document["components"]["schemas"][schema]
+        for field in fields:
+            node = node["properties"][field]
+        node["enum"] += values
     return document
 
 

@@ -55,7 +55,17 @@ async def resources(client, admin):
         json={"url": "https://93.184.215.14/hook", "events": ["render.completed"]},
     )
     assert hook.status_code == 201, hook.text
+    binding = await client.post(
+        "/bindings",
+        headers=admin,
+        json={
+            "templateId": template.json()["template"]["uid"],
+            "dataSource": {"type": "static", "data": {}},
+        },
+    )
+    assert binding.status_code == 201, binding.text
     return {
+        "bindings": binding.json()["uid"],
         "image_id": image.json()["result"]["id"],
         "name": "deep",
         "slug": "deep",

@@ -59,6 +59,9 @@ VALID_BUT_REFUSED = {
     # A webhook URL must be public: its host is checked (and resolved) like a remote fetch.
     "POST /webhook-subscriptions",
     "PUT /webhook-subscriptions/{uid}",
+    # A binding names one of the caller's templates, and its data URL must be public.
+    "POST /bindings",
+    "PUT /bindings/{uid}",
 }
 # Rendering big canvases is the slow part; a handful of examples covers the schema.
 SLOW = {

@@ -138,6 +138,27 @@ async def test_every_operation_answers_as_documented(
         json={"status": "paused"},
     )
     await call("DELETE", f"/webhook-subscriptions/{hook_uid}", "/webhook-subscriptions/{uid}")
+
+    # Bindings (a static data source: no network).
+    bound = await call(
+        "POST",
+        "/bindings",
+        "/bindings",
+        status=201,
+        json={
+            "templateId": uid,
+            "name": "Static",
+            "dataSource": {"type": "static", "data": {"headline": "Bound"}},
+            "mapping": {"title": "headline"},
+            "refreshPolicy": {"type": "manual", "onError": "serve_stale"},
+        },
+    )
+    binding_uid = bound["binding"]["uid"]
+    assert (await client.get(f"/bindings/{binding_uid}/image")).status_code == 200
+    await call("GET", f"/bindings?templateId={uid}", "/bindings")
+    await call("GET", f"/bindings/{binding_uid}", "/bindings/{uid}")
+    await call("PUT", f"/bindings/{binding_uid}", "/bindings/{uid}", json={"name": "Renamed"})
+    await call("DELETE", f"/bindings/{binding_uid}", "/bindings/{uid}")
     await call("DELETE", f"/templates/{uid}", "/templates/{uid}")
 
     # Errors: Pictify's Error, whatever the operation declares.
@@ -175,4 +196,9 @@ SEED_OPERATIONS = {
     ("GET", "/webhook-subscriptions/{uid}"),
     ("PUT", "/webhook-subscriptions/{uid}"),
     ("DELETE", "/webhook-subscriptions/{uid}"),
+    ("GET", "/bindings"),
+    ("POST", "/bindings"),
+    ("GET", "/bindings/{uid}"),
+    ("PUT", "/bindings/{uid}"),
+    ("DELETE", "/bindings/{uid}"),
 }

@@ -314,7 +314,10 @@ async def test_a_fabric_template_as_a_pdf_and_in_layouts(client, admin, browser_
         client, admin, f"/templates/{uid}/render", {"variables": values, "format": "pdf"}
     )
     reader = await pdf_at(client, own["url"])
-    assert len(reader.pages) == 1 and size_pt(reader.pages[0]) == (150, 76)  # 200 x 100 px: 150 x 75 pt
+    assert len(reader.pages) == 1 and size_pt(reader.pages[0]) == (
+        150,
+        76,
+    )  # 200 x 100 px: 150 x 75 pt
     [drawing] = reader.pages[0].images  # the FabricJS drawing, printed as an image
     picture = drawing.image.convert("RGB")
     assert near(picture.getpixel((10, 10)), (0, 0, 255))  # the bound fill

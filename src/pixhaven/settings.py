@@ -7,6 +7,7 @@ where it runs. README.md ("Configuration") documents each one.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -58,6 +59,9 @@ class Settings:
     browser_rendering_api_token: str = ""  # secret
     # env.AI's instruction model for POST /image/agent-screenshot; empty: that route is 503.
     ai_instruction_model: str = "@cf/meta/llama-3.1-8b-instruct"
+    # Test suite only: loopback (host, port) pairs binding data fetches may reach
+    # (net/fetch.py `allow`); anything but a loopback address is refused when read.
+    outbound_test_allow: tuple[tuple[str, int], ...] = ()
 
     @property
     def access_enabled(self) -> bool:
@@ -132,7 +136,30 @@ class Settings:
             or defaults.access_scopes,
             browser_rendering_account_id=text("BROWSER_RENDERING_ACCOUNT_ID", "").strip(),
             browser_rendering_api_token=text("BROWSER_RENDERING_API_TOKEN", "").strip(),
+            outbound_test_allow=loopback_pairs(text("OUTBOUND_TEST_ALLOW", "")),
         )
+
+
+def loopback_pairs(raw: str) -> tuple[tuple[str, int], ...]:
+    """OUTBOUND_TEST_ALLOW: comma-separated `127.0.0.1:8123` / `[::1]:8123` as (host, port).
+    Anything that is not a loopback address literal with a port is a ValueError: the setting
+    exists for the test suite's own servers and must never open the outbound rules wider."""
+    pairs = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        host, sep, port = item.rpartition(":")
+        host = host.strip("[]").lower()
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if not sep or not port.isdigit() or not 0 < int(port) < 65536 or not loopback:
+            raise ValueError(
+                f"setting OUTBOUND_TEST_ALLOW takes loopback host:port pairs only, got {item!r}"
+            )
+        pairs.append((host, int(port)))
+    return tuple(pairs)
 
 
 def team_domain(raw: str) -> str:

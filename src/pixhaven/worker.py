@@ -27,8 +27,10 @@ log = logging.getLogger("pixhaven")
 async def run_scheduled(env: Env, cron: str = "") -> dict:
     """Housekeeping on the cron trigger: purge expired and long-deleted images, remove
     interrupted writes, wake jobs that are due again or were abandoned, drop old
-    idempotency keys and ended rate-limit windows, and sweep a bounded part of the bucket
+    idempotency keys and ended rate-limit windows, queue the refreshes of bindings whose ttl
+    or schedule has come (services/bindings/refresh.py), and sweep a bounded part of the bucket
     for objects no row owns (last, so that a failing listing cannot hold up the rest)."""
+    from pixhaven.services.bindings.refresh import sweep as sweep_bindings
     from pixhaven.services.images.reconcile import finish_interrupted_writes, sweep_orphans
     from pixhaven.services.rate_limits import purge_expired
     from pixhaven.services.rendering.idempotency import purge_idempotency_keys
@@ -41,6 +43,7 @@ async def run_scheduled(env: Env, cron: str = "") -> dict:
     dispatched = await dispatch_due_jobs(env)
     idempotency_keys = await purge_idempotency_keys(env)
     rate_windows = await purge_expired(env)
+    bindings_queued = await sweep_bindings(env)
     orphans = await sweep_orphans(env, grace)
     summary = {
         "event": "scheduled",
@@ -51,6 +54,7 @@ async def run_scheduled(env: Env, cron: str = "") -> dict:
         "jobs_dispatched": dispatched,
         "idempotency_keys_purged": idempotency_keys,
         "rate_windows_purged": rate_windows,
+        "binding_refreshes_queued": bindings_queued,
         "orphaned_objects_deleted": orphans,
     }
     log.info(json.dumps(summary))

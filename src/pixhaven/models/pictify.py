@@ -512,3 +512,78 @@ class UpdateWebhookSubscriptionBody(WebhookSubscriptionBody):
     """`PUT /webhook-subscriptions/{uid}`: the fields to change (Pictify's `targetUrl`,
     `filters`, `status` of `active` or `paused`, and every field creation takes). A new
     `secret` replaces the old one (and is answered once); `filters: null` clears them."""
+
+
+BINDING_SOURCE: "JsonDict" = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "enum": ["http", "webhook", "static"]},
+        "url": {"type": "string", "format": "uri", "maxLength": 4096},
+        "method": {"type": "string", "enum": ["GET", "POST"]},
+        "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+        "credentials": {
+            "type": "object",
+            "properties": {
+                "type": {
+                    "type": "string",
+                    "enum": ["api_key", "bearer_token", "basic_auth", "custom_header"],
+                },
+                "value": {"type": "string"},
+                "headerName": {"type": "string"},
+            },
+        },
+        "body": {"description": "JSON sent with method POST"},
+        "data": {"description": "a static source's data"},
+    },
+    "required": ["type"],
+}
+BINDING_POLICY: "JsonDict" = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "enum": ["ttl", "etag", "webhook", "manual", "schedule"]},
+        "ttlSeconds": {"type": "integer", "minimum": 60, "maximum": 2592000},
+        "onError": {"type": "string", "enum": ["serve_stale", "serve_error", "serve_default"]},
+    },
+}
+
+
+class BindingBody(DocumentedBody):
+    """`POST /bindings`: a template (`templateId`, or the docs' `templateUid`) bound to a
+    `dataSource` (or the docs' `dataUrl` + `headers`), a `mapping` (or `dataMapping`) of
+    variables to JSON paths, `defaults`, a `refreshPolicy`, a cron `schedule`, and an
+    `outputConfig` (or `format`). Unknown fields are refused; credentials are never answered."""
+
+    model_config = ConfigDict(
+        defer_build=True,
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                {"anyOf": [{"required": ["templateId"]}, {"required": ["templateUid"]}]},
+                {"anyOf": [{"required": ["dataSource"]}, {"required": ["dataUrl"]}]},
+            ]
+        },
+    )
+
+    name: str | None = Field(None, max_length=200)
+    templateId: str | None = None
+    templateUid: str | None = None
+    dataSource: dict[str, Any] | None = Field(None, json_schema_extra=BINDING_SOURCE)
+    dataUrl: str | None = Field(None, max_length=4096)
+    headers: dict[str, str] | None = None
+    mapping: dict[str, str] | None = Field(
+        None, description="variable: JSON path (a.b, items[0].name)"
+    )
+    dataMapping: dict[str, str] | None = None
+    defaults: dict[str, Any] | None = None
+    refreshPolicy: dict[str, Any] | None = Field(None, json_schema_extra=BINDING_POLICY)
+    schedule: str | None = Field(None, description="five-field cron, UTC", examples=["0 * * * *"])
+    outputConfig: dict[str, Any] | None = None
+    format: str | None = Field(None, json_schema_extra={"enum": ["png", "jpeg", "jpg", "webp"]})
+    status: str | None = Field(None, json_schema_extra={"enum": ["active", "paused"]})
+
+
+class UpdateBindingBody(BindingBody):
+    """`PUT /bindings/{uid}`: the fields to change; a `dataSource` of the same type keeps the
+    stored keys it does not name (`credentials: null` removes them)."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid", json_schema_extra={})

@@ -1,7 +1,10 @@
-"""Fetching a URL a client gave us (image `src` in components; later webhooks and bindings)
-without letting the client point the server at places only the server can reach (SSRF).
+"""Fetching a URL a client gave us (image `src` in components, webhook deliveries, binding
+data sources) without letting the client point the server at places only the server can
+reach (SSRF).
 
     fetched = await fetch(url, max_bytes=..., timeout=10.0)
+    fetched = await fetch(url, max_bytes=..., method="POST", body=..., headers=...,
+                          allow=settings.outbound_test_allow)          # binding data
     data = await fetch_image(url, max_bytes=..., max_pixels=...)
     posted = await post_json(url, body_bytes, headers=..., timeout=10.0)   # webhooks
 
@@ -28,6 +31,15 @@ Rules, all enforced before any byte is sent and again for every redirect hop:
   checked as above; the body is streamed and the fetch stops as soon as it passes
   `max_bytes`; the whole fetch, redirects included, has one deadline (`timeout`).
   `post_json` checks its URL the same way and never follows a redirect.
+`fetch` may send the caller's `headers` (a binding's credentials): they go to the first
+URL's origin only, and are dropped on a redirect to another origin. With conditional
+headers (`If-None-Match`, `If-Modified-Since`) a `304` is an answer, not an error.
+
+`allow` (the test-only OUTBOUND_TEST_ALLOW, settings.py) names loopback `host:port` pairs
+the test suite's own HTTP servers listen on; a URL on exactly such a pair skips the
+destination check. It cannot name anything but a loopback address (settings refuses it),
+and without it loopback stays refused.
+
 `fetch_image` then checks the bytes exactly as an upload is checked (type from magic
 bytes, byte and pixel limits from the header, a bounded decode: services/images/pipeline).
 
@@ -44,8 +56,8 @@ nothing here runs at import time. Tests inject `transport` (an `httpx.MockTransp
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass, field
 
 from pixhaven.net.addresses import address_refusal, parse_ipv4_legacy, split_url
 from pixhaven.net.errors import (
@@ -74,6 +86,12 @@ class Fetched:
     content_type: str
     body: bytes
     redirects: int
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+
+
+# (host, port) pairs a destination check lets through: OUTBOUND_TEST_ALLOW (tests only).
+Allowlist = Collection[tuple[str, int]]
+CONDITIONAL_HEADERS = ("if-none-match", "if-modified-since")
 
 
 _real_dns: bool | None = None  # decided on first use, once per isolate/process
@@ -111,9 +129,30 @@ async def system_resolver(host: str, port: int) -> list[str] | None:
     return sorted({str(info[4][0]) for info in infos})  # the address (a str for IPv4/IPv6)
 
 
-async def check_destination(url: str, resolver: Resolver | None = None) -> None:
+def allowed_for_tests(url: str, allow: Allowlist) -> bool:
+    """Whether `url` is on one of the test-only allowlist's loopback (host, port) pairs."""
+    if not allow:
+        return False
+    import httpx
+
+    try:
+        parsed = httpx.URL(url)
+    except Exception:
+        return False
+    if parsed.scheme not in ("http", "https") or parsed.userinfo:
+        return False
+    host = parsed.raw_host.decode("ascii", "replace").lower().strip("[]")
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    return (host, port) in allow
+
+
+async def check_destination(
+    url: str, resolver: Resolver | None = None, allow: Allowlist = ()
+) -> None:
     """Raise unless `url` may be fetched: syntax, scheme, host name, and every address the
-    host resolves to (where names can be resolved)."""
+    host resolves to (where names can be resolved). `allow`: see the module docstring."""
+    if allowed_for_tests(url, allow):
+        return
     _, host, port = split_url(url)
     if ":" in host or parse_ipv4_legacy(host) is not None:
         return  # a literal, already checked
@@ -155,33 +194,74 @@ async def fetch(
     transport=None,
     resolver: Resolver | None = None,
     accept: str = "*/*",
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    allow: Allowlist = (),
 ) -> Fetched:
-    """GET `url` under the rules in the module docstring."""
+    """GET (or `method`) `url` under the rules in the module docstring."""
+    request = _Request(method, body, headers or {}, allow)
     try:
         return await asyncio.wait_for(
-            _fetch(url, max_bytes, timeout, max_redirects, transport, resolver, accept), timeout
+            _fetch(url, max_bytes, timeout, max_redirects, transport, resolver, accept, request),
+            timeout,
         )
     except TimeoutError:
         raise FetchTimeout(f"fetching the URL took longer than {timeout:g} s", url) from None
 
 
-async def _fetch(url, max_bytes, timeout, max_redirects, transport, resolver, accept):
+@dataclass
+class _Request:
+    method: str
+    body: bytes | None
+    headers: dict[str, str]
+    allow: Allowlist
+
+    def conditional(self) -> bool:
+        return any(name.lower() in CONDITIONAL_HEADERS for name in self.headers)
+
+
+def _origin(url) -> tuple:
+    return (url.scheme, url.host, url.port)
+
+
+async def _fetch(url, max_bytes, timeout, max_redirects, transport, resolver, accept, request):
     import httpx
 
     client = _client(transport, timeout, {"Accept": accept})
     current = url
+    method, content = request.method, request.body
+    first_origin = _origin(httpx.URL(url))
     try:
         async with client:
             for hop in range(max_redirects + 1):
-                await check_destination(current, resolver)
+                await check_destination(current, resolver, request.allow)
+                # The caller's headers (credentials) go to the origin it named, nowhere else.
+                same_origin = _origin(httpx.URL(current)) == first_origin
+                headers = request.headers if same_origin else {}
                 try:
-                    async with client.stream("GET", current) as response:
+                    async with client.stream(
+                        method, current, content=content, headers=headers
+                    ) as response:
                         if response.status_code in REDIRECTS:
                             location = response.headers.get("location")
                             if not location:
                                 raise RemoteFetchError("redirect without a Location", current)
                             current = str(response.url.join(location))
+                            if response.status_code == 303 or (
+                                response.status_code in (301, 302) and method == "POST"
+                            ):
+                                method, content = "GET", None  # what browsers do
                             continue
+                        if response.status_code == 304 and request.conditional():
+                            return Fetched(
+                                str(response.url),
+                                304,
+                                response.headers.get("content-type", ""),
+                                b"",
+                                hop,
+                                {k.lower(): v for k, v in response.headers.items()},
+                            )
                         if not 200 <= response.status_code < 300:
                             raise RemoteFetchError(
                                 f"the server answered HTTP {response.status_code}", current
@@ -200,6 +280,7 @@ async def _fetch(url, max_bytes, timeout, max_redirects, transport, resolver, ac
                             response.headers.get("content-type", ""),
                             bytes(body),
                             hop,
+                            {k.lower(): v for k, v in response.headers.items()},
                         )
                 except httpx.TimeoutException:
                     raise FetchTimeout(

@@ -1,4 +1,5 @@
-"""Pictify's API: images, GIF and PDF, templates, batch rendering, webhook subscriptions.
+"""Pictify's API: images, GIF and PDF, templates, batch rendering, webhook subscriptions,
+bindings.
 
 `ROUTERS` are included by app.py, each with `DEPENDENCIES` (the rate limits every Pictify
 answer reports, limits.py) and `RESPONSES` (their 429 in the OpenAPI document). Their paths'
@@ -13,13 +14,21 @@ from fastapi.routing import APIRoute
 
 from pixhaven.models.common import errors
 from pixhaven.routers.pictify.batch import router as batch_router
+from pixhaven.routers.pictify.bindings import router as bindings_router
 from pixhaven.routers.pictify.gif_pdf import router as gif_pdf_router
 from pixhaven.routers.pictify.images import router as images_router
 from pixhaven.routers.pictify.limits import pictify_rate_limit
 from pixhaven.routers.pictify.templates import router as templates_router
 from pixhaven.routers.pictify.webhooks import router as webhooks_router
 
-ROUTERS = (gif_pdf_router, images_router, templates_router, batch_router, webhooks_router)
+ROUTERS = (
+    gif_pdf_router,
+    images_router,
+    templates_router,
+    batch_router,
+    webhooks_router,
+    bindings_router,
+)
 DEPENDENCIES = [Depends(pictify_rate_limit)]
 RESPONSES: dict[int | str, dict[str, Any]] = errors(
     429,
@@ -52,6 +61,7 @@ __all__ = [
     "RESPONSES",
     "ROUTERS",
     "batch_router",
+    "bindings_router",
     "gif_pdf_router",
     "images_router",
     "templates_router",

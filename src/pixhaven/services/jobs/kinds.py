@@ -8,6 +8,7 @@ consumer knows every kind. A module that adds a kind is added here
 (tests/test_job_kinds.py fails otherwise).
 """
 
+from pixhaven.services.bindings import refresh as bindings  # binding.refresh
 from pixhaven.services.delivery import variants  # variants.generate
 from pixhaven.services.images import (
     direct_uploads,  # upload.complete, R2 event messages
@@ -18,4 +19,4 @@ from pixhaven.services.jobs import webhooks  # webhook.deliver
 from pixhaven.services.rendering import batch  # batch.render_item
 
 # Named so that the imports above are used: importing them is what registers the handlers.
-MODULES_WITH_HANDLERS = (variants, direct_uploads, store, updates, webhooks, batch)
+MODULES_WITH_HANDLERS = (variants, direct_uploads, store, updates, webhooks, batch, bindings)

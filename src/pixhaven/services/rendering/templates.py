@@ -590,6 +590,19 @@ async def update(env: Env, owner: str, uid: str, body: Any, max_components: int)
 
 
 async def delete(env: Env, owner: str, uid: str) -> None:
+    """Delete a template no binding uses: one that is bound is a 409 naming how many
+    bindings use it (delete or re-point them first), so no binding is left rendering
+    nothing."""
+    from pixhaven.db import bindings
+
+    bound = await bindings.count_for_template(env.DB, owner, uid)
+    if bound:
+        raise ApiError(
+            409,
+            f"Template is used by {bound} binding(s): delete them or change their templateId first",
+            code="TEMPLATE_IN_USE",
+            details={"uid": uid, "bindings": bound},
+        )
     if not await table.delete(env.DB, owner, uid):
         raise ApiError(404, "Template not found", details={"uid": uid})
 

@@ -1,4 +1,4 @@
--- Migration 0015: Pictify's template fields beyond the document (issue 11).
+-- Migration 0014: Pictify's template fields beyond the document (issue 11).
 -- output_format: image | pdf, what a render answers by default and what
 -- `GET /templates?outputFormat=` filters on.
 ALTER TABLE templates ADD COLUMN output_format TEXT NOT NULL DEFAULT 'image';
