@@ -360,3 +360,18 @@ def test_sdk_renders_pdf_jpeg_and_layouts(sdk):
     assert fetched(layouts.results[1].url).size == (1080, 1080)
     assert [e.layout for e in layouts.errors] == ["missing"]
     assert (layouts.total_layouts, layouts.total_rendered, layouts.total_errors) == (3, 2, 1)
+
+
+def test_sdk_render_gif_from_a_template(sdk):
+    template = sdk.create_template(html=CARD, name="SDK gif", width=300, height=200)
+    gif = sdk.render_gif(
+        template_id=template.uid, variables={"title": "g", "isPremium": True}, quality="low"
+    )
+    picture = fetched(gif.url)
+    assert picture.format == "GIF" and (gif.width, gif.height) == picture.size == (300, 200)
+    assert near(picture.convert("RGB").getpixel((290, 190)), GREEN)
+    square = sdk.render_layouts(template.uid, ["square", "story"], variables={"title": "s"})
+    assert [(r.layout, r.width, r.height) for r in square.results] == [
+        ("square", 1080, 1080),
+        ("story", 1080, 1920),
+    ]

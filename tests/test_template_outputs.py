@@ -344,3 +344,25 @@ async def test_a_fabric_template_as_a_pdf_and_in_layouts(client, admin, browser_
         400,
     )
     assert too_many["details"]["errors"][0]["field"] == "variableSets"
+
+
+async def test_a_gif_from_a_template(client, admin, browser_available):
+    # Pictify's GifRequest `template` + `variables` (what the SDK's render_gif sends).
+    document = (await create(client, admin, TEMPLATE))["uid"]
+    answer = await post(
+        client, admin, "/gif", {"template": document, "variables": {"name": "Ada"}, "width": 120}
+    )
+    picture = image((await served(client, answer["url"])).content)
+    assert picture.format == "GIF" and picture.size == (120, 150)
+    assert near(picture.convert("RGB").getpixel((119, 149)), (0x10, 0x20, 0x30))  # bg default
+
+    html = (await create(client, admin, HTML))["uid"]
+    body = {"templateUid": html, "variables": {"customer": "x"}, "quality": "low"}
+    answer = await post(client, admin, "/gif", body)
+    assert answer["gif"]["width"] == 400 and answer["gif"]["height"] == 300
+    picture = image((await served(client, answer["url"])).content).convert("RGB")
+    assert near(picture.getpixel((399, 299)), (0, 255, 0))
+    missing = assert_error_envelope(
+        await client.post("/gif", json={"template": "tpl_none"}, headers=admin), 404
+    )
+    assert "Template" in missing["error"]

@@ -131,6 +131,15 @@ BROWSER_FILES = errors(
 )
 async def generate_gif(request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep):
     body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    uid = template_uid_of(body) if isinstance(body, dict) else None
+    if uid is not None and all(body.get(f) is None for f in ("html", "url", "frames")):
+        # A template's GIF (Pictify's `template` + `variables`; the SDK's render_gif).
+        template = await templates.get(env, identity.owner, uid)
+        if templates.kind_of(template) != "document":
+            page = await template_render.browser_page(env, template, body.get("variables"))
+            recorded = template_render.browser_gif_body(template, page, body)
+            return await _browser_gif(request, env, settings, identity, recorded, capture=False)
+        body = template_render.gif_documents(template, body)
     if isinstance(body, dict) and (body.get("html") is not None or body.get("url") is not None):
         if body.get("frames") is not None:
             raise invalid(

@@ -23,8 +23,12 @@ MAX_LAYOUTS = 20
 MAX_SIDE = 4000
 LAYOUT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 DEFAULT_LAYOUT = "default"
-# name -> (width, height, label): the sizes social networks ask for.
+# name -> (width, height, label): the shapes Pictify's SDK names (square, story) and the
+# sizes social networks ask for.
 BUILT_IN_LAYOUTS: dict[str, tuple[int, int, str]] = {
+    "square": (1080, 1080, "Square"),
+    "portrait": (1080, 1350, "Portrait"),
+    "story": (1080, 1920, "Story"),
     "og-image": (1200, 630, "Open Graph image"),
     "facebook-post": (1200, 630, "Facebook post"),
     "twitter-post": (1200, 675, "X (Twitter) post"),

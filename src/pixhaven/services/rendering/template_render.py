@@ -278,19 +278,47 @@ async def browser_pdf_body(
     its filled HTML; a FabricJS template's is its drawing (a PNG), fitted to the page's
     width."""
     sets = variable_sets(body, multi)
-    if html_templates.is_html(template):
-        pages = [html_templates.filled(template, values) for values in sets]
-    else:
-        if len(sets) > MAX_FABRIC_PAGES:
-            raise invalid(
-                f"A FabricJS template's PDF has at most {MAX_FABRIC_PAGES} pages",
-                field="variableSets",
-                as_list=True,
-            )
-        pages = [_image_page(await fabric_templates.render_png(env, template, v)) for v in sets]
+    if not html_templates.is_html(template) and len(sets) > MAX_FABRIC_PAGES:
+        raise invalid(
+            f"A FabricJS template's PDF has at most {MAX_FABRIC_PAGES} pages",
+            field="variableSets",
+            as_list=True,
+        )
+    pages = [await browser_page(env, template, values) for values in sets]
     options = pdf_options(template, body, own_size)
     filled = {"pages": pages} if multi else {"html": pages[0]}
     return {**filled, "options": options, "templateUid": template["uid"]}
+
+
+async def browser_page(env: Env, template: dict, variables: Any) -> str:
+    """The page the browser prints or records for an HTML or FabricJS template: the filled
+    HTML, or the FabricJS drawing (a PNG) fitted to the page's width."""
+    if html_templates.is_html(template):
+        return html_templates.filled(template, variables)
+    return _image_page(await fabric_templates.render_png(env, template, variables))
+
+
+def browser_gif_body(template: dict, page: str, body: dict) -> dict:
+    """`POST /gif {template, variables, …}` for an HTML or FabricJS template as the `html`
+    body the browser records: the page at the request's size, else the template's."""
+    document = template["document"]
+    gif = {key: body[key] for key in GIF_FIELDS if body.get(key) is not None}
+    return {
+        "width": document.get("width"),
+        "height": document.get("height"),
+        **gif,
+        "html": page,
+    }
+
+
+GIF_FIELDS = ("width", "height", "quality", "frameDurationSeconds", "waitForSelector")
+
+
+def gif_documents(template: dict, body: dict) -> dict:
+    """`POST /gif {template, variables}` for a component template: the body of a one-frame
+    component GIF (the filled document at the request's size)."""
+    document = generation.apply_size(templates.fill(template, body.get("variables")), body)
+    return {"frames": [document], "loop": 0}
 
 
 def _image_page(png: bytes) -> str:
