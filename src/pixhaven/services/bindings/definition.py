@@ -30,6 +30,7 @@ from pixhaven.net.errors import RemoteFetchError
 from pixhaven.services.bindings import mapping as paths
 from pixhaven.services.bindings.schedule import ScheduleError
 from pixhaven.services.bindings.schedule import parse as parse_schedule
+from pixhaven.services.pagination import pictify_pagination
 from pixhaven.services.rendering import templates
 from pixhaven.timeutil import iso, now_iso, parse_iso, utcnow
 
@@ -542,18 +543,10 @@ async def list_page(
         if total
         else []
     )
-    total_pages = (total + limit - 1) // limit
     return {
         "success": True,
         "bindings": [shape(row, base) for row in rows],
-        "pagination": {
-            "page": page,
-            "limit": limit,
-            "total": total,
-            "totalPages": total_pages,
-            "hasNext": page < total_pages,
-            "hasPrev": page > 1,
-        },
+        "pagination": pictify_pagination(page, limit, total),
     }
 
 

@@ -18,6 +18,7 @@ from pixhaven.errors import ApiError, invalid
 from pixhaven.net import fetch as remote_fetch
 from pixhaven.net.errors import RemoteFetchError
 from pixhaven.services.jobs.webhooks import EVENTS
+from pixhaven.services.pagination import pictify_pagination
 from pixhaven.timeutil import now_iso
 
 if TYPE_CHECKING:
@@ -261,21 +262,13 @@ async def list_page(
     if status is not None:
         rows = [row for row in rows if row["status"] == status]
     total = len(rows)
-    pages = (total + limit - 1) // limit
     chosen = rows[(page - 1) * limit : page * limit]
     return {
         "success": True,
         "subscriptions": [
             shape(row, await table.delivery_stats(env.DB, row["uid"])) for row in chosen
         ],
-        "pagination": {
-            "page": page,
-            "limit": limit,
-            "total": total,
-            "totalPages": pages,
-            "hasNext": page < pages,
-            "hasPrev": page > 1,
-        },
+        "pagination": pictify_pagination(page, limit, total),
         "events": list(EVENTS),
     }
 

@@ -31,11 +31,10 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from pixhaven.errors import invalid
-from pixhaven.services.jobs import webhooks
 from pixhaven.services.rendering import canvas
 from pixhaven.services.rendering.html import EXTENSIONS, number
 from pixhaven.services.rendering.html_templates import merge_variables, pictify_quality, values
-from pixhaven.services.rendering.store import store_image_render
+from pixhaven.services.rendering.store import store_template_render
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
@@ -251,19 +250,6 @@ async def render_and_store(
     """Fill, draw and store one render of a FabricJS template: Pictify's answer."""
     fields, extension = render_request(template, body)
     data = await canvas.draw(env, fields)
-    detail = {"api": "pictify", "source": "template", "format": extension, "bytes": len(data)}
-    answer = await store_image_render(
-        env,
-        settings,
-        owner,
-        key_id,
-        data,
-        name=f"{template['uid']}.{extension}",
-        base=base,
-        detail=detail,
-        template=template["uid"],
+    return await store_template_render(
+        env, settings, owner, key_id, base, template, data, extension
     )
-    answer["format"] = extension
-    answer["template"] = template["uid"]
-    await webhooks.emit(env, owner, "render.completed", answer)
-    return answer

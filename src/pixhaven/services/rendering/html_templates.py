@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 from pixhaven.errors import invalid
 from pixhaven.render.expressions import Budget, ExpressionError
 from pixhaven.render.html_template import MAX_TEMPLATE, fill_html, referenced_variables
-from pixhaven.services.jobs import webhooks
 from pixhaven.services.rendering import browser
 from pixhaven.services.rendering.html import (
     DEFAULT_HEIGHT,
@@ -30,7 +29,7 @@ from pixhaven.services.rendering.html import (
     number,
     screenshot_request,
 )
-from pixhaven.services.rendering.store import store_image_render
+from pixhaven.services.rendering.store import store_template_render
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
@@ -230,19 +229,6 @@ async def render_and_store(
     """Fill, screenshot and store one render of an HTML template: Pictify's answer."""
     fields, extension = screenshot_request(screenshot_body(template, body))
     _, data = await browser.screenshot(env, fields)
-    detail = {"api": "pictify", "source": "template", "format": extension, "bytes": len(data)}
-    answer = await store_image_render(
-        env,
-        settings,
-        owner,
-        key_id,
-        data,
-        name=f"{template['uid']}.{extension}",
-        base=base,
-        detail=detail,
-        template=template["uid"],
+    return await store_template_render(
+        env, settings, owner, key_id, base, template, data, extension
     )
-    answer["format"] = extension
-    answer["template"] = template["uid"]
-    await webhooks.emit(env, owner, "render.completed", answer)
-    return answer

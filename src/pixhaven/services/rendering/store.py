@@ -24,6 +24,7 @@ from pixhaven.timeutil import now_iso
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
+    from pixhaven.settings import Settings
 
 PDF_CONTENT_TYPE = "application/pdf"
 
@@ -101,3 +102,35 @@ async def store_pdf_render(
         "pageCount": len(pages),
         "pageSize": {"width": width, "height": height},
     }
+
+
+async def store_template_render(
+    env: Env,
+    settings: Settings,
+    owner: str,
+    key_id: str | None,
+    base: str,
+    template: dict,
+    data: bytes,
+    extension: str,
+) -> dict:
+    """Store what the browser drew for a template (HTML or FabricJS) as an image: Pictify's
+    answer, with `render.completed` emitted."""
+    from pixhaven.services.jobs import webhooks
+
+    detail = {"api": "pictify", "source": "template", "format": extension, "bytes": len(data)}
+    answer = await store_image_render(
+        env,
+        settings,
+        owner,
+        key_id,
+        data,
+        name=f"{template['uid']}.{extension}",
+        base=base,
+        detail=detail,
+        template=template["uid"],
+    )
+    answer["format"] = extension
+    answer["template"] = template["uid"]
+    await webhooks.emit(env, owner, "render.completed", answer)
+    return answer

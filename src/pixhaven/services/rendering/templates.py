@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 from pixhaven.db import templates as table
 from pixhaven.errors import ApiError, invalid
 from pixhaven.render.document import DocumentError, parse_color, validate_document
+from pixhaven.services.pagination import pictify_pagination
 from pixhaven.services.rendering import fabric_templates, html_templates, template_meta
 from pixhaven.timeutil import now_iso
 
@@ -627,17 +628,9 @@ async def list_page(
     total = await table.count(env.DB, owner, output_format)
     offset = (page - 1) * limit
     rows = await table.page(env.DB, owner, limit, offset, sort, output_format) if total else []
-    total_pages = (total + limit - 1) // limit
+    pagination = pictify_pagination(page, limit, total)
     return {
         "success": True,
         "templates": [shape(row) for row in rows],
-        "pagination": {
-            "page": page,
-            "limit": limit,
-            "total": total,
-            "totalPages": total_pages,
-            "hasNext": page < total_pages,
-            "hasPrev": page > 1,
-            "hasMore": page < total_pages,
-        },
+        "pagination": {**pagination, "hasMore": pagination["hasNext"]},  # Pixhaven's name too
     }
