@@ -171,9 +171,13 @@ async def test_cancel(client, admin, env):
     assert [r["status"] for r in done["results"]] == ["completed"] + ["cancelled"] * 3
     assert done["status"] == "cancelled" and done["finishedAt"] is not None
     assert "url" in done["results"][0] and "url" not in done["results"][1]
-    # Cancelling again changes nothing.
+    # Cancelling again changes nothing; with an Idempotency-Key the first answer is replayed.
     again = await client.post(f"/templates/batch/{started['id']}/cancel", headers=admin)
     assert again.json()["cancelled"] == 3
+    keyed = {**admin, "Idempotency-Key": "cancel-1"}
+    first = await client.post(f"/templates/batch/{started['id']}/cancel", headers=keyed)
+    replay = await client.post(f"/templates/batch/{started['id']}/cancel", headers=keyed)
+    assert replay.headers["idempotent-replayed"] == "true" and replay.json() == first.json()
 
 
 async def test_owner_isolation_and_scopes(client, admin, env, make_key):

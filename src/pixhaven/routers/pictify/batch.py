@@ -82,6 +82,12 @@ async def batch_results(
     "/templates/batch/{batch_id}/cancel",
     summary="Cancel a batch (Pictify)",
     responses={200: BATCH, **errors(404, e404="No such batch (for this owner)")},
+    openapi_extra={"parameters": [IDEMPOTENCY_KEY]},
 )
-async def cancel_batch(batch_id: str, identity: CanRender, env: EnvDep):
-    return await batch_render.cancel(env, identity.owner, batch_id)
+async def cancel_batch(batch_id: str, request: Request, identity: CanRender, env: EnvDep):
+    async def produce():
+        return 200, await batch_render.cancel(env, identity.owner, batch_id)
+
+    # Every Pictify POST honours Idempotency-Key: a retried cancel answers what the first saw.
+    route = f"POST /templates/batch/{batch_id}/cancel"
+    return await idempotent_answer(request, env, identity, route, {}, produce)
