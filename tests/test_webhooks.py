@@ -530,6 +530,21 @@ async def test_render_failed_is_delivered(client, admin, env, net):
     }
 
 
+async def test_render_failed_for_a_file_asked_for_with_accept(client, admin, env, net):
+    """A render answered as the file itself (Accept) emits render.failed too when it fails."""
+    created = await subscribe(client, admin, event="render.failed")
+    response = await client.post(
+        "/pdf/render",
+        headers={**admin, "Accept": "application/pdf"},
+        json={"html": "<p>x</p>", "options": {"preset": "B7"}},
+    )
+    assert_error_envelope(response, 400)
+    await env.JOBS.drain()
+    [request] = net.requests
+    payload = verify(request, created["secret"])
+    assert payload["data"]["type"] == "pdf" and payload["data"]["errorCode"] == "INVALID_REQUEST"
+
+
 async def test_filters_choose_the_events(client, admin, env, net):
     """filters.templateId and filters.type (api-reference/webhooks.mdx, Filters)."""
     owner = owner_of(env)

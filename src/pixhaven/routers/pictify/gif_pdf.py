@@ -29,7 +29,7 @@ from pixhaven.models.pictify import (
     PdfPageBody,
     PdfPagesBody,
 )
-from pixhaven.routers.pictify.rendering import idempotent_answer
+from pixhaven.routers.pictify.rendering import idempotent_answer, template_of
 from pixhaven.routers.requests import (
     FIELD_LIST_BODY_ERRORS,
     CanRender,
@@ -39,6 +39,7 @@ from pixhaven.routers.requests import (
 )
 from pixhaven.security.auth import Identity
 from pixhaven.services.images.keys import base_url
+from pixhaven.services.jobs import webhooks
 from pixhaven.services.rendering import (
     gif_pdf,
     html_gif,
@@ -56,6 +57,20 @@ if TYPE_CHECKING:
 
 router = APIRouter(tags=["Pictify"], responses=ERROR_RESPONSES)
 FILE_HEADERS = {"Cache-Control": "no-store"}
+
+
+async def _file_answer(env: Env, identity: Identity, body: dict, kind: str, render) -> Response:
+    """The file itself (`Accept: image/gif` or `application/pdf`), rendered anew: its usage
+    recorded, and a failed render emitted as `render.failed` like the JSON answers."""
+    try:
+        content, detail = await render()
+    except Exception as exc:
+        await webhooks.render_failed(env, identity.owner, kind, template_of(body), exc)
+        raise
+    await gif_pdf.record_file_usage(env, identity, detail)
+    if kind == "gif":
+        return _file(content, "image/gif", "render.gif")
+    return _file(content, "application/pdf", "render.pdf")
 
 
 def _file(content: bytes, media_type: str, name: str) -> Response:
@@ -157,9 +172,7 @@ async def generate_gif(request: Request, identity: CanRender, settings: Settings
         return content, {"output": "gif", "frames": len(documents), "bytes": len(content)}
 
     if gif_pdf.wants_bytes(request.headers.get("accept"), "image/gif"):
-        content, detail = await render()
-        await gif_pdf.record_file_usage(env, identity, detail)
-        return _file(content, "image/gif", "render.gif")
+        return await _file_answer(env, identity, body, "gif", render)
 
     async def produce():
         content, detail = await render()
@@ -194,9 +207,11 @@ async def _browser_gif(
     if not isinstance(body, dict):
         raise invalid("The request body must be a JSON object", field="", as_list=True)
     if gif_pdf.wants_bytes(request.headers.get("accept"), "image/gif"):
-        content, detail = await html_gif.render_file(env, body, capture=capture)
-        await gif_pdf.record_file_usage(env, identity, detail)
-        return _file(content, "image/gif", "render.gif")
+
+        async def recorded():
+            return await html_gif.render_file(env, body, capture=capture)
+
+        return await _file_answer(env, identity, body, "gif", recorded)
 
     async def produce():
         stored = await html_gif.render_and_store(
@@ -224,13 +239,13 @@ async def _pdf(
     documents,
 ) -> Response:
     if gif_pdf.wants_bytes(request.headers.get("accept"), "application/pdf"):
-        content = await gif_pdf.render_pdf(
-            env, settings, documents, own_images(env, settings, request)
-        )
-        await gif_pdf.record_file_usage(
-            env, identity, {"output": "pdf", "pages": len(documents), "bytes": len(content)}
-        )
-        return _file(content, "application/pdf", "render.pdf")
+
+        async def drawn():
+            own = own_images(env, settings, request)
+            content = await gif_pdf.render_pdf(env, settings, documents, own)
+            return content, {"output": "pdf", "pages": len(documents), "bytes": len(content)}
+
+        return await _file_answer(env, identity, body, "pdf", drawn)
 
     async def produce():
         content = await gif_pdf.render_pdf(
@@ -248,10 +263,12 @@ async def _html_pdf(
 ) -> Response:
     multi = route == "POST /pdf/multi-page"
     if gif_pdf.wants_bytes(request.headers.get("accept"), "application/pdf"):
-        content, shape = await html_pdf.render(env, body, multi)
-        detail = {"output": "pdf", "pages": shape["pageCount"], "bytes": len(content)}
-        await gif_pdf.record_file_usage(env, identity, detail)
-        return _file(content, "application/pdf", "render.pdf")
+
+        async def printed():
+            content, shape = await html_pdf.render(env, body, multi)
+            return content, {"output": "pdf", "pages": shape["pageCount"], "bytes": len(content)}
+
+        return await _file_answer(env, identity, body, "pdf", printed)
 
     async def produce():
         stored = await html_pdf.render_and_store(

@@ -41,7 +41,7 @@ async def idempotent_answer(
     `renders` (image, gif, pdf): when its render fails, `render.failed` is emitted."""
     work = produce
     if renders is not None:
-        kind, template = renders, template_uid or _template_of(body)
+        kind, template = renders, template_uid or template_of(body)
 
         async def work() -> tuple[int, dict]:
             try:
@@ -56,7 +56,7 @@ async def idempotent_answer(
     return answer(status, stored, replayed)
 
 
-def _template_of(body: Any) -> str | None:
+def template_of(body: Any) -> str | None:
     """The template a render request names, for `render.failed` (unchecked: it may be why the
     render failed)."""
     if isinstance(body, dict):
