@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from pixhaven.cron import Schedule as CronSchedule
 from pixhaven.local.runtime.cli import main as cli
 from pixhaven.local.runtime.config import load_config, parse_dev_vars
-from pixhaven.local.runtime.cron import CronSchedule
 
 ROOT = Path(__file__).resolve().parents[1]
 

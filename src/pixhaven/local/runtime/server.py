@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from pixhaven.local.runtime.cron import CronSchedule
+from pixhaven.cron import Schedule
 from pixhaven.worker import run_scheduled
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ def with_env(app, env: Env):
 
 async def run_crons(env: Env, expressions: list[str]) -> None:
     """Fire `run_scheduled` at each cron time, like Cloudflare's cron triggers."""
-    schedules = [CronSchedule(expr) for expr in expressions]
+    schedules = [Schedule(expr) for expr in expressions]
     if not schedules:
         return
     while True:

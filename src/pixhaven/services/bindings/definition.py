@@ -23,13 +23,13 @@ import secrets
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
+from pixhaven.cron import ScheduleError
+from pixhaven.cron import parse as parse_schedule
 from pixhaven.db import bindings as table
 from pixhaven.errors import ApiError, invalid
 from pixhaven.net import fetch as remote_fetch
 from pixhaven.net.errors import RemoteFetchError
 from pixhaven.services.bindings import mapping as paths
-from pixhaven.services.bindings.schedule import ScheduleError
-from pixhaven.services.bindings.schedule import parse as parse_schedule
 from pixhaven.services.pagination import pictify_pagination
 from pixhaven.services.rendering import templates
 from pixhaven.timeutil import iso, now_iso, parse_iso, utcnow

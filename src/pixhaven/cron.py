@@ -1,5 +1,5 @@
-"""A binding's `schedule`: the five-field cron syntax Pictify's docs use (minute, hour,
-day of month, month, day of week), in UTC.
+"""Five-field cron (minute, hour, day of month, month, day of week), in UTC as on
+Cloudflare: a binding's `schedule` (Pictify's docs) and the local server's `[triggers] crons`.
 
 Each field takes `*`, a number, `a-b`, `*/n`, `a-b/n` and comma lists of those; months
 and days of the week also by name (`jan`, `mon`); day of week 0-7, 0 and 7 both Sunday. When
