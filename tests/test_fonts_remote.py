@@ -85,7 +85,15 @@ def test_remote_install_is_one_bulk_put_with_the_pinned_wrangler_and_no_prompt(t
     calls = (tmp_path / "npx.log").read_text().splitlines()
     assert len(calls) == 2, calls  # one call (its arguments and its folder), no terminal
     arguments = calls[0].split(" ")
-    assert arguments[:7] == ["--yes", DEPLOY_WRANGLER, "r2", "bulk", "put", "my-images", "--filename"]
+    assert arguments[:7] == [
+        "--yes",
+        DEPLOY_WRANGLER,
+        "r2",
+        "bulk",
+        "put",
+        "my-images",
+        "--filename",
+    ]
     assert arguments[8:] == ["--content-type", "font/ttf", "--remote", "--force"]
     # Run where wrangler.toml is, so that folder's installed wrangler is the one npx finds.
     assert calls[1] == str(tmp_path / "project")
@@ -108,12 +116,8 @@ def test_a_failed_upload_says_so_and_fails(tmp_path):
     assert "Uploaded" not in completed.stdout
 
 
-def test_the_pinned_wrangler_is_the_one_package_json_installs():
-    """One version for pywrangler (npx finds the root's copy), scripts/deploy.sh and the
-    fonts upload: package.json's pin, at least 4.109 (Python Workers' dev server)."""
+def test_the_fonts_go_up_with_the_wrangler_package_json_pins():
+    """One wrangler for pywrangler (npx finds the root's copy), scripts/deploy.sh and the
+    fonts upload (tests/test_wrangler_config.py checks that pin against pywrangler's needs)."""
     package = json.loads((ROOT / "package.json").read_text())
-    pinned = package["devDependencies"]["wrangler"]
-    assert DEPLOY_WRANGLER == f"wrangler@{pinned}"
-    assert tuple(int(part) for part in pinned.split(".")) >= (4, 109, 0)
-    lock = json.loads((ROOT / "package-lock.json").read_text())
-    assert lock["packages"]["node_modules/wrangler"]["version"] == pinned
+    assert DEPLOY_WRANGLER == f"wrangler@{package['devDependencies']['wrangler']}"
