@@ -149,7 +149,8 @@ for prefix in . browser; do
 done
 
 step "Logging in to Cloudflare"
-if wrangler whoami </dev/null >/dev/null 2>&1; then
+# `whoami --json` fails when not logged in (plain `whoami` says so and succeeds).
+if wrangler whoami --json </dev/null >/dev/null 2>&1; then
     say "wrangler is logged in"
 else
     say "wrangler is not logged in: opening Cloudflare's login in the browser"
@@ -167,13 +168,16 @@ for value in worker_name database_name bucket_name queue_name dead_letter_queue;
 done
 
 step "D1 database '$database_name'"
-database_id_of() {
-    capture npx --yes wrangler d1 list --json | node -e '
+database_id_of() { # the id of the database named $1, or nothing
+    local listing
+    listing=$(capture npx --yes wrangler d1 list --json) || exit 1
+    printf '%s' "$listing" | node -e '
         let text = "";
         process.stdin.on("data", (chunk) => (text += chunk)).on("end", () => {
             const found = JSON.parse(text).find((db) => db.name === process.argv[1]);
             if (found) console.log(found.uuid);
-        });' "$1"
+        });' "$1" 2>/dev/null ||
+        fail "npx --yes wrangler d1 list --json" "wrangler's list of D1 databases is not JSON"
 }
 database_id=$(database_id_of "$database_name")
 if [ -n "$database_id" ]; then
@@ -231,13 +235,24 @@ step "D1 migrations (migrations/), applied remotely"
 run npx --yes wrangler d1 migrations apply DB --remote --config "$DEPLOY_CONFIG"
 
 step "Secrets"
-# The Worker's secret names (before its first deploy there is no Worker: none).
-existing_secrets=$(wrangler secret list --config "$DEPLOY_CONFIG" --format json </dev/null 2>/dev/null |
-    node -e '
+# The Worker's secret names. Before its first deploy there is no Worker (Cloudflare's error
+# 10007): none. Any other failure stops here, so an ADMIN_TOKEN is never replaced by mistake.
+secret_list=(npx --yes wrangler secret list --config "$DEPLOY_CONFIG" --format json)
+printf '    $ %s\n' "$(quoted "${secret_list[@]}")"
+if secrets_json=$("${secret_list[@]}" </dev/null 2>"$STATE_DIR/last_error"); then
+    existing_secrets=$(printf '%s' "$secrets_json" | node -e '
         let text = "";
         process.stdin.on("data", (chunk) => (text += chunk)).on("end", () => {
-            try { for (const s of JSON.parse(text)) console.log(s.name); } catch {}
-        });' || true)
+            for (const secret of JSON.parse(text)) console.log(secret.name);
+        });' 2>/dev/null) ||
+        fail "$(quoted "${secret_list[@]}")" "wrangler's list of secrets is not JSON"
+elif grep -q "10007" "$STATE_DIR/last_error"; then
+    existing_secrets=""
+    say "no Worker '$worker_name' yet: no secrets"
+else
+    cat "$STATE_DIR/last_error" >&2
+    fail "$(quoted "${secret_list[@]}")" "failed: $(quoted "${secret_list[@]}")"
+fi
 put_secret() { # put_secret NAME VALUE: the value goes on wrangler's standard input only
     printf '    $ %s\n' "npx --yes wrangler secret put $1 --config $DEPLOY_CONFIG   (value on stdin)"
     printf '%s' "$2" | wrangler secret put "$1" --config "$DEPLOY_CONFIG" >/dev/null ||

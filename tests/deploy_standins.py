@@ -50,9 +50,11 @@ def error(message: str) -> int:
 def wrangler(args: list[str], account: dict) -> int:
     command = " ".join(args[:3])
     if command.startswith("whoami"):
+        # Only `whoami --json` fails when not logged in; plain `whoami` says so and succeeds.
         if not account["logged_in"]:
-            return error("You are not authenticated. Please run `wrangler login`.")
-        print("You are logged in with an OAuth Token, associated with the email a@example.com.")
+            print("You are not authenticated. Please run `wrangler login`.")
+            return 1 if "--json" in args else 0
+        print(json.dumps({"loggedIn": True, "authType": "OAuth Token", "email": "a@example.com"}))
     elif command.startswith("login"):
         account["logged_in"] = True
         print("Successfully logged in.")

@@ -38,7 +38,7 @@ FIRST_RUN = [
     "npm --version",
     "npm ci --prefix . --no-audit --no-fund --loglevel=error",
     "npm ci --prefix browser --no-audit --no-fund --loglevel=error",
-    "npx --yes wrangler whoami",
+    "npx --yes wrangler whoami --json",
     "npx --yes wrangler login",
     "npx --yes wrangler d1 list --json",
     "npx --yes wrangler d1 create pixhaven",
@@ -62,7 +62,7 @@ FIRST_RUN = [
 SECOND_RUN = [
     "uv --version",
     "npm --version",
-    "npx --yes wrangler whoami",
+    "npx --yes wrangler whoami --json",
     "npx --yes wrangler d1 list --json",
     "npx --yes wrangler r2 bucket list",
     "npx --yes wrangler queues list",
@@ -218,6 +218,17 @@ def test_a_failing_step_stops_with_the_command_to_retry(tmp_path):
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     created = [c for c in deployment.commands() if " create " in c]
     assert created == ["npx --yes wrangler queues create pixhaven-jobs-dead"]
+
+
+def test_an_unreadable_secret_list_stops_rather_than_replace_the_admin_token(tmp_path):
+    deployment = Deployment(tmp_path)
+    assert deployment.run().returncode == 0
+    token = deployment.account()["workers"]["pixhaven"]["secrets"]["ADMIN_TOKEN"]
+    failed = deployment.run(STANDIN_FAIL="secret list")
+    assert failed.returncode != 0
+    assert "retry with:  npx --yes wrangler secret list" in failed.stderr
+    assert not any("secret put" in command for command in deployment.commands())
+    assert deployment.account()["workers"]["pixhaven"]["secrets"]["ADMIN_TOKEN"] == token
 
 
 def test_missing_tools_are_named_with_how_to_get_them(tmp_path):
