@@ -33,10 +33,10 @@ STATE_DIR=.pixhaven/cloudflare
 ADMIN_TOKEN_FILE="$STATE_DIR/admin_token"
 FONTS_STAMP="$STATE_DIR/fonts_uploaded"
 OPTIONAL_SECRETS=(UPLOAD_SIGNING_SECRET R2_ACCESS_KEY_ID R2_SECRET_ACCESS_KEY BROWSER_RENDERING_API_TOKEN)
-# pywrangler needs uv 0.12.3 or newer (it checks); npm needs Node.js 18 or newer to install
-# the pinned wrangler, whose own Node.js 22 comes from package.json.
+# pywrangler needs uv 0.12.3 or newer (it checks); the companion's wrangler needs Node.js 20; the
+# root's pinned wrangler needs Node.js 22, which package.json installs beside it.
 MIN_UV=0.12.3
-MIN_NODE_MAJOR=18
+MIN_NODE_MAJOR=20
 
 step() { printf '\n==> %s\n' "$*"; }
 say() { printf '    %s\n' "$*"; }
