@@ -8,11 +8,14 @@ so the test runs offline.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from pixhaven.local.runtime.fonts import DEPLOY_WRANGLER, FontCache
+import pytest
+
+from pixhaven.local.runtime.fonts import DEPLOY_NODE, DEPLOY_WRANGLER, FontCache
 from pixhaven.render.fonts import CATALOGUE, all_faces, bucket_key
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,16 +88,10 @@ def test_remote_install_is_one_bulk_put_with_the_pinned_wrangler_and_no_prompt(t
     calls = (tmp_path / "npx.log").read_text().splitlines()
     assert len(calls) == 2, calls  # one call (its arguments and its folder), no terminal
     arguments = calls[0].split(" ")
-    assert arguments[:7] == [
-        "--yes",
-        DEPLOY_WRANGLER,
-        "r2",
-        "bulk",
-        "put",
-        "my-images",
-        "--filename",
-    ]
-    assert arguments[8:] == ["--content-type", "font/ttf", "--remote", "--force"]
+    # npx brings the pinned Node.js with wrangler, so an older Node.js on PATH does too.
+    assert arguments[:6] == ["--yes", "--package", DEPLOY_NODE, "--package", DEPLOY_WRANGLER, "--"]
+    assert arguments[6:12] == ["wrangler", "r2", "bulk", "put", "my-images", "--filename"]
+    assert arguments[13:] == ["--content-type", "font/ttf", "--remote", "--force"]
     # Run where wrangler.toml is, so that folder's installed wrangler is the one npx finds.
     assert calls[1] == str(tmp_path / "project")
     manifest = json.loads((tmp_path / "npx.log.manifest").read_text())
@@ -117,7 +114,43 @@ def test_a_failed_upload_says_so_and_fails(tmp_path):
 
 
 def test_the_fonts_go_up_with_the_wrangler_package_json_pins():
-    """One wrangler for pywrangler (npx finds the root's copy), scripts/deploy.sh and the
-    fonts upload (tests/test_wrangler_config.py checks that pin against pywrangler's needs)."""
-    package = json.loads((ROOT / "package.json").read_text())
-    assert DEPLOY_WRANGLER == f"wrangler@{package['devDependencies']['wrangler']}"
+    """One wrangler, and its Node.js, for pywrangler (npx finds the root's copy),
+    scripts/deploy.sh and the fonts upload (tests/test_wrangler_config.py checks that pin against pywrangler's needs)."""
+    pins = json.loads((ROOT / "package.json").read_text())["devDependencies"]
+    assert DEPLOY_WRANGLER == f"wrangler@{pins['wrangler']}"
+    assert DEPLOY_NODE == f"node@{pins['node']}"
+
+
+def test_the_real_pinned_wrangler_runs_without_a_prompt_and_says_why_it_stops(tmp_path):
+    """Through the real npx and the repository's installed pins (package.json), not logged
+    in and with no terminal: wrangler stops at once with its own reason, never at a prompt
+    (npx's "Need to install" or wrangler's login)."""
+    if not (ROOT / "node_modules" / ".bin" / "wrangler").exists() or shutil.which("npx") is None:
+        message = "the deployment's wrangler is not installed (npm ci)"
+        if os.environ.get("PIXHAVEN_REQUIRE_MINIFLARE") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    _prepared_cache(tmp_path / "cache", "Playfair Display")
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("CLOUDFLARE_")
+    }
+    environment.update(
+        PIXHAVEN_FONT_CACHE=str(tmp_path / "cache"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),  # no wrangler login of this machine's user
+        WRANGLER_SEND_METRICS="false",
+    )
+    completed = subprocess.run(
+        [sys.executable, "-m", "pixhaven.local.runtime.cli", "--config"]
+        + [str(ROOT / "wrangler.toml"), "--state-dir", str(tmp_path / "state")]
+        + ["fonts", "install", "--remote", "--family", "Playfair Display"],
+        cwd=tmp_path,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert completed.returncode != 0
+    assert "wrangler r2 bulk put pixhaven failed" in completed.stderr
+    assert "CLOUDFLARE_API_TOKEN" in completed.stderr, completed.stderr
+    assert "npm notice" not in completed.stderr

@@ -149,9 +149,11 @@ async def install(
     return uploaded
 
 
-# The wrangler that uploads: the deployment's pinned copy (`package.json` at the repository
-# root; tests/test_fonts_remote.py holds the two equal). `npx --yes` never asks before
-# fetching it, and run from the folder of wrangler.toml it finds that folder's installed copy.
+# The wrangler that uploads and the Node.js it needs (it refuses one older than 22): the
+# deployment's pins (`package.json` at the repository root; tests/test_fonts_remote.py holds
+# them equal). `npx --yes` never asks before fetching them, and run from the folder of
+# wrangler.toml it finds that folder's installed copies instead.
+DEPLOY_NODE = "node@22.23.3"
 DEPLOY_WRANGLER = "wrangler@4.164.0"
 
 
@@ -185,7 +187,12 @@ def install_remote(
         command = [
             npx,
             "--yes",
+            "--package",
+            DEPLOY_NODE,
+            "--package",
             DEPLOY_WRANGLER,
+            "--",
+            "wrangler",
             "r2",
             "bulk",
             "put",
@@ -201,8 +208,10 @@ def install_remote(
             command, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True
         )
     if completed.returncode != 0:
-        output = (completed.stderr.strip() or completed.stdout.strip())[-500:]
-        raise FontInstallError(f"wrangler r2 bulk put {bucket_name} failed: {output}")
+        # wrangler's own message, without npm's notices about npm
+        lines = (completed.stderr.strip() or completed.stdout.strip()).splitlines()
+        output = "\n".join(line for line in lines if not line.startswith("npm "))
+        raise FontInstallError(f"wrangler r2 bulk put {bucket_name} failed: {output[-500:]}")
     for family in chosen:
         progress(f"{family}: uploaded to r2://{bucket_name}/fonts/{CATALOGUE[family].slug}/")
     return len(entries)
