@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Deploys Pixhaven to Cloudflare (workers.dev), from an empty account to a working
 # deployment, and updates it when run again. Safe to re-run: every resource is looked up
-# before it is created, so a second run creates nothing and only deploys the current code.
+# before it is created, and a Worker is deployed only when its code or configuration
+# changed, so a second run in a row changes nothing.
 #
 #   ./scripts/deploy.sh
 #
@@ -86,14 +87,14 @@ capture() {
 
 wrangler() { npx --yes wrangler "$@"; } # the root's pinned copy (package.json)
 
-# toml_value TABLE KEY: the first `KEY = "value"` under [TABLE] or [[TABLE]] ("" = the top)
-# of wrangler.toml; the names the script creates are the ones the Worker binds.
+# toml_value TABLE KEY [FILE]: the first `KEY = "value"` under [TABLE] or [[TABLE]] ("" = the
+# top) of FILE (wrangler.toml); the names the script creates are the ones the Workers bind.
 toml_value() {
     awk -v table="$1" -v key="$2" '
         /^[ \t]*\[/ { current = $0; gsub(/^[ \t]*\[+|\]+.*$/, "", current); next }
         current == table && $0 ~ "^[ \t]*" key "[ \t]*=" {
             sub(/^[^=]*=[ \t]*"/, ""); sub(/".*$/, ""); print; exit
-        }' "$CONFIG"
+        }' "${3:-$CONFIG}"
 }
 
 # listed NAME: whether NAME appears as a whole name (not part of a longer one) on stdin.
@@ -304,21 +305,50 @@ else
     printf '%s\n' "$fonts_wanted" >"$FONTS_STAMP"
 fi
 
+# fingerprint PATH...: one checksum of the files under PATH (what a deploy uploads, and the
+# configuration it is deployed with), to tell whether the last deploy already has it.
+fingerprint() {
+    find "$@" -type f ! -path '*/node_modules/*' ! -path '*/__pycache__/*' \
+        ! -path '*.egg-info/*' -print0 | LC_ALL=C sort -z | xargs -0 cksum | cksum |
+        awk '{print $1 "-" $2}'
+}
+# up_to_date NAME FINGERPRINT: the Worker NAME exists and its last deploy from here had
+# FINGERPRINT (then a deploy would upload the same code again: skipped).
+up_to_date() {
+    [ -f "$STATE_DIR/deployed_$1" ] && [ "$(cat "$STATE_DIR/deployed_$1")" = "$2" ] &&
+        npx --yes wrangler deployments status --name "$1" --json </dev/null >/dev/null 2>&1
+}
+
 step "Companion browser Worker (browser/, Browser Rendering)"
-run_in browser npx --yes wrangler deploy
+companion_name=$(toml_value "" name browser/wrangler.toml)
+companion_code=$(fingerprint browser/wrangler.toml browser/src browser/package-lock.json)
+if up_to_date "$companion_name" "$companion_code"; then
+    say "deployed, unchanged since (delete $STATE_DIR/deployed_$companion_name to deploy it again)"
+else
+    run_in browser npx --yes wrangler deploy
+    printf '%s\n' "$companion_code" >"$STATE_DIR/deployed_$companion_name"
+fi
 
 step "Python Worker '$worker_name'"
-deploy_log="$STATE_DIR/last_deploy.log"
-printf '    $ %s\n' "uv run pywrangler deploy --config $DEPLOY_CONFIG"
-# Its input is the terminal's (if any): on an account without a workers.dev subdomain yet,
-# wrangler asks to register one, and refuses the deploy where it cannot ask.
-uv run pywrangler deploy --config "$DEPLOY_CONFIG" 2>&1 | tee "$deploy_log" ||
-    fail "uv run pywrangler deploy --config $DEPLOY_CONFIG" "the Python Worker's deploy failed"
+worker_code=$(fingerprint "$DEPLOY_CONFIG" pyproject.toml src package-lock.json)
+if up_to_date "$worker_name" "$worker_code" && [ -s "$STATE_DIR/url" ]; then
+    say "deployed, unchanged since (delete $STATE_DIR/deployed_$worker_name to deploy it again)"
+else
+    deploy_log="$STATE_DIR/last_deploy.log"
+    printf '    $ %s\n' "uv run pywrangler deploy --config $DEPLOY_CONFIG"
+    # Its input is the terminal's (if any): on an account without a workers.dev subdomain
+    # yet, wrangler asks to register one, and refuses the deploy where it cannot ask.
+    uv run pywrangler deploy --config "$DEPLOY_CONFIG" 2>&1 | tee "$deploy_log" ||
+        fail "uv run pywrangler deploy --config $DEPLOY_CONFIG" "the Python Worker's deploy failed"
+    grep -Eo 'https://[A-Za-z0-9.-]+\.workers\.dev' "$deploy_log" | head -n1 >"$STATE_DIR/url" || true
+    printf '%s\n' "$worker_code" >"$STATE_DIR/deployed_$worker_name"
+fi
 
 step "Checking the deployment"
-url=${PUBLIC_BASE_URL:-$(grep -Eo 'https://[A-Za-z0-9.-]+\.workers\.dev' "$deploy_log" | head -n1 || true)}
+url=${PUBLIC_BASE_URL:-$(cat "$STATE_DIR/url")}
 [ -n "$url" ] || fail "uv run pywrangler deploy --config $DEPLOY_CONFIG" \
-    "no workers.dev URL in the deploy's output ($deploy_log): is workers.dev enabled for the account?"
+    "no workers.dev URL in the deploy's output ($STATE_DIR/last_deploy.log): is workers.dev" \
+    "enabled for the account? (or set PUBLIC_BASE_URL)"
 url=${url%/}
 printf '    $ %s\n' "curl -fsS $url/health"
 # A new Worker's workers.dev name can take a few seconds to resolve.

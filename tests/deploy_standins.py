@@ -106,6 +106,10 @@ def wrangler(args: list[str], account: dict) -> int:
         worker = account["workers"].setdefault("pixhaven", {"secrets": {}, "deploys": 0})
         worker["secrets"][args[2]] = value
         print(f"✨ Success! Uploaded secret {args[2]}")
+    elif command.startswith("deployments status"):
+        if not account["workers"].get(option(args, "--name"), {}).get("deploys"):
+            return error("This Worker does not exist on your account. [code: 10007]")
+        print(json.dumps({"id": "0d1e2f3a", "versions": [{"percentage": 100}]}))
     elif command.startswith("deploy"):
         name = "pixhaven-browser" if Path.cwd().name == "browser" else "pixhaven"
         worker = account["workers"].setdefault(name, {"secrets": {}, "deploys": 0})

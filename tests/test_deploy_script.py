@@ -25,10 +25,13 @@ STANDINS = Path(__file__).resolve().parent / "deploy_standins.py"
 FILES = [
     "scripts/deploy.sh",
     "wrangler.toml",
+    "pyproject.toml",
     "package.json",
     "package-lock.json",
     "browser/package.json",
     "browser/package-lock.json",
+    "browser/wrangler.toml",
+    "browser/src/index.js",
     "src/pixhaven/render/fonts.py",
 ]
 CONFIG = "--config wrangler.deploy.toml"
@@ -68,8 +71,9 @@ SECOND_RUN = [
     "npx --yes wrangler queues list",
     f"npx --yes wrangler d1 migrations apply DB --remote {CONFIG}",
     f"npx --yes wrangler secret list {CONFIG} --format json",
-    "(browser) npx --yes wrangler deploy",
-    f"uv run pywrangler deploy {CONFIG}",
+    # Both Workers exist with the code they would be given again: not redeployed.
+    "npx --yes wrangler deployments status --name pixhaven-browser --json",
+    "npx --yes wrangler deployments status --name pixhaven --json",
     f"curl -fsS --retry 6 --retry-delay 5 --retry-all-errors --max-time 30 {WORKERS_DEV}/health",
 ]
 
@@ -160,6 +164,34 @@ def test_first_run_creates_everything_in_order_and_a_second_run_creates_nothing(
     assert "unchanged" in second.stdout
     assert deploy_config.stat().st_mtime_ns == written
     assert (deployment.repo / "wrangler.toml").read_bytes() == committed
+    assert again["workers"]["pixhaven"]["deploys"] == 1
+    assert again["workers"]["pixhaven-browser"]["deploys"] == 1
+    assert f"Pixhaven is deployed: {WORKERS_DEV}" in second.stdout
+
+
+def test_an_update_deploys_what_changed(tmp_path):
+    deployment = Deployment(tmp_path)
+    assert deployment.run().returncode == 0
+    code = deployment.repo / "src" / "pixhaven" / "render" / "fonts.py"
+    code.write_text(code.read_text() + "\n# a new release\n")
+    updated = deployment.run()
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    commands = deployment.commands()
+    assert f"uv run pywrangler deploy {CONFIG}" in commands
+    assert "(browser) npx --yes wrangler deploy" not in commands
+    assert not any(" create " in command for command in commands)
+    # The font catalogue's module changed: the fonts go up again too.
+    assert "uv run pixhaven fonts install --remote" in commands
+    account = deployment.account()
+    assert account["workers"]["pixhaven"]["deploys"] == 2
+    assert account["workers"]["pixhaven-browser"]["deploys"] == 1
+
+    # A Worker deleted on the dashboard is deployed again, whatever the last run recorded.
+    del account["workers"]["pixhaven-browser"]
+    deployment.account_file.write_text(json.dumps(account))
+    again = deployment.run()
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "(browser) npx --yes wrangler deploy" in deployment.commands()
 
 
 def test_secrets_go_on_stdin_and_a_generated_admin_token_is_printed_once(tmp_path):
