@@ -263,6 +263,17 @@ def test_an_unreadable_secret_list_stops_rather_than_replace_the_admin_token(tmp
     assert deployment.account()["workers"]["pixhaven"]["secrets"]["ADMIN_TOKEN"] == token
 
 
+def test_a_generated_admin_token_survives_a_failed_first_run(tmp_path):
+    deployment = Deployment(tmp_path)
+    failed = deployment.run(STANDIN_FAIL="secret put ADMIN_TOKEN")
+    assert failed.returncode != 0
+    token = (deployment.repo / ".pixhaven" / "cloudflare" / "admin_token").read_text().strip()
+    resumed = deployment.run()
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert deployment.account()["workers"]["pixhaven"]["secrets"]["ADMIN_TOKEN"] == token
+    assert token not in resumed.stdout
+
+
 def test_missing_tools_are_named_with_how_to_get_them(tmp_path):
     deployment = Deployment(tmp_path)
     (deployment.bin / "uv").unlink()
