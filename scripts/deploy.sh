@@ -65,16 +65,6 @@ run() {
     "$@" </dev/null || fail "$(quoted "$@")" "failed: $(quoted "$@")"
 }
 
-# run_in DIR COMMAND...: the same, in DIR.
-run_in() {
-    local dir=$1
-    shift
-    local shown
-    shown="(cd $(printf '%q' "$dir") && $(quoted "$@"))"
-    printf '    $ %s\n' "$shown"
-    (cd "$dir" && "$@" </dev/null) || fail "$shown" "failed: $shown"
-}
-
 # capture COMMAND...: runs it quietly and prints its standard output; stops on failure.
 capture() {
     local output
@@ -215,7 +205,7 @@ fi
 step "R2 bucket '$bucket_name'"
 bucket_created=0
 buckets=$(capture npx --yes wrangler r2 bucket list)
-if printf '%s\n' "$buckets" | listed "$bucket_name"; then
+if listed "$bucket_name" <<<"$buckets"; then
     say "found"
 else
     run npx --yes wrangler r2 bucket create "$bucket_name"
@@ -225,7 +215,7 @@ fi
 step "Queues '$queue_name' and its dead-letter queue '$dead_letter_queue'"
 queues=$(capture npx --yes wrangler queues list)
 for queue in "$queue_name" "$dead_letter_queue"; do
-    if printf '%s\n' "$queues" | listed "$queue"; then
+    if listed "$queue" <<<"$queues"; then
         say "found: $queue"
     else
         run npx --yes wrangler queues create "$queue"
@@ -264,7 +254,7 @@ admin_token_note=""
 if [ -n "${ADMIN_TOKEN:-}" ]; then
     put_secret ADMIN_TOKEN "$ADMIN_TOKEN"
     admin_token_note="the ADMIN_TOKEN you gave this script"
-elif printf '%s\n' "$existing_secrets" | grep -qx ADMIN_TOKEN; then
+elif grep -qx ADMIN_TOKEN <<<"$existing_secrets"; then
     say "ADMIN_TOKEN: already set, kept"
     if [ -f "$ADMIN_TOKEN_FILE" ]; then
         admin_token_note="$ADMIN_TOKEN_FILE"
@@ -317,12 +307,26 @@ fingerprint() {
         ! -path '*.egg-info/*' -print0 | LC_ALL=C sort -z | xargs -0 cksum | cksum |
         awk '{print $1 "-" $2}'
 }
-# up_to_date NAME FINGERPRINT: the Worker NAME exists and its last deploy from here had
-# FINGERPRINT (then a deploy would upload the same code again: skipped).
+# up_to_date NAME FINGERPRINT: the Worker NAME runs the version this machine last deployed
+# (not one rolled back to, nor a new one from a changed secret), built from FINGERPRINT.
 up_to_date() {
-    [ -f "$STATE_DIR/deployed_$1" ] && [ "$(cat "$STATE_DIR/deployed_$1")" = "$2" ] &&
-        npx --yes wrangler deployments status --name "$1" --json </dev/null >/dev/null 2>&1
+    local recorded fingerprint version status
+    recorded="$STATE_DIR/deployed_$1"
+    [ -f "$recorded" ] || return 1
+    read -r fingerprint version <"$recorded"
+    [ "$fingerprint" = "$2" ] && [ -n "$version" ] || return 1
+    # (Read whole, then searched: `grep -q` in a pipe could stop wrangler mid-write.)
+    status=$(npx --yes wrangler deployments status --name "$1" --json </dev/null 2>/dev/null) ||
+        return 1
+    grep -q "\"version_id\": *\"$version\"" <<<"$status"
 }
+# record NAME FINGERPRINT LOG: notes the version a deploy (its output in LOG) made current.
+record() {
+    local version
+    version=$(sed -n 's/.*Current Version ID: *\([0-9A-Za-z-]*\).*/\1/p' "$3" | tail -n1)
+    printf '%s %s\n' "$2" "$version" >"$STATE_DIR/deployed_$1"
+}
+deploy_log="$STATE_DIR/last_deploy.log"
 
 step "Companion browser Worker (browser/, Browser Rendering)"
 companion_name=$(toml_value "" name browser/wrangler.toml)
@@ -330,8 +334,10 @@ companion_code=$(fingerprint browser/wrangler.toml browser/src browser/package-l
 if up_to_date "$companion_name" "$companion_code"; then
     say "deployed, unchanged since (delete $STATE_DIR/deployed_$companion_name to deploy it again)"
 else
-    run_in browser npx --yes wrangler deploy
-    printf '%s\n' "$companion_code" >"$STATE_DIR/deployed_$companion_name"
+    printf '    $ %s\n' "(cd browser && npx --yes wrangler deploy)"
+    (cd browser && npx --yes wrangler deploy </dev/null) 2>&1 | tee "$deploy_log" ||
+        fail "(cd browser && npx --yes wrangler deploy)" "the companion Worker's deploy failed"
+    record "$companion_name" "$companion_code" "$deploy_log"
 fi
 
 step "Python Worker '$worker_name'"
@@ -339,14 +345,13 @@ worker_code=$(fingerprint "$DEPLOY_CONFIG" pyproject.toml src package-lock.json)
 if up_to_date "$worker_name" "$worker_code" && [ -s "$STATE_DIR/url" ]; then
     say "deployed, unchanged since (delete $STATE_DIR/deployed_$worker_name to deploy it again)"
 else
-    deploy_log="$STATE_DIR/last_deploy.log"
     printf '    $ %s\n' "uv run pywrangler deploy --config $DEPLOY_CONFIG"
     # Its input is the terminal's (if any): on an account without a workers.dev subdomain
     # yet, wrangler asks to register one, and refuses the deploy where it cannot ask.
     uv run pywrangler deploy --config "$DEPLOY_CONFIG" 2>&1 | tee "$deploy_log" ||
         fail "uv run pywrangler deploy --config $DEPLOY_CONFIG" "the Python Worker's deploy failed"
     grep -Eo 'https://[A-Za-z0-9.-]+\.workers\.dev' "$deploy_log" | head -n1 >"$STATE_DIR/url" || true
-    printf '%s\n' "$worker_code" >"$STATE_DIR/deployed_$worker_name"
+    record "$worker_name" "$worker_code" "$deploy_log"
 fi
 
 step "Checking the deployment"

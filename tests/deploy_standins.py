@@ -32,6 +32,12 @@ def save_account(account: dict) -> None:
     Path(os.environ["STANDIN_ACCOUNT"]).write_text(json.dumps(account, indent=1))
 
 
+def new_version(account: dict) -> str:
+    """A Worker version id, new each time (as Cloudflare's are)."""
+    account["versions"] = account.get("versions", 0) + 1
+    return f"{account['versions']:08x}-5c1e-4f7a-9b2d-3e6f8a0c1d2e"
+
+
 def option(args: list[str], name: str) -> str | None:
     return args[args.index(name) + 1] if name in args else None
 
@@ -105,16 +111,21 @@ def wrangler(args: list[str], account: dict) -> int:
         value = sys.stdin.read()
         worker = account["workers"].setdefault("pixhaven", {"secrets": {}, "deploys": 0})
         worker["secrets"][args[2]] = value
+        worker["version"] = new_version(account)  # a secret makes a new version current
         print(f"✨ Success! Uploaded secret {args[2]}")
     elif command.startswith("deployments status"):
-        if not account["workers"].get(option(args, "--name"), {}).get("deploys"):
+        worker = account["workers"].get(option(args, "--name"), {})
+        if not worker.get("deploys"):
             return error("This Worker does not exist on your account. [code: 10007]")
-        print(json.dumps({"id": "0d1e2f3a", "versions": [{"percentage": 100}]}))
+        version = {"version_id": worker["version"], "percentage": 100}
+        print(json.dumps({"id": "d-1", "versions": [version]}, indent=2))
     elif command.startswith("deploy"):
         name = "pixhaven-browser" if Path.cwd().name == "browser" else "pixhaven"
         worker = account["workers"].setdefault(name, {"secrets": {}, "deploys": 0})
         worker["deploys"] += 1
+        worker["version"] = new_version(account)
         print(f"Uploaded {name}\nDeployed {name} triggers\n  No targets")
+        print(f"Current Version ID: {worker['version']}")
     else:
         return error(f"the stand-in does not know `wrangler {' '.join(args)}`")
     return 0
@@ -130,9 +141,10 @@ def uv(args: list[str], account: dict) -> int:
             return error("D1 database_id is not this account's")
         worker = account["workers"].setdefault("pixhaven", {"secrets": {}, "deploys": 0})
         worker["deploys"] += 1
+        worker["version"] = new_version(account)
         print(
             f"Uploaded pixhaven\nDeployed pixhaven triggers\n  {WORKERS_DEV}\n"
-            "  schedule: */15 * * * *\nCurrent Version ID: 0d1e2f3a"
+            f"  schedule: */15 * * * *\nCurrent Version ID: {worker['version']}"
         )
     else:
         return error(f"the stand-in does not know `uv {' '.join(args)}`")

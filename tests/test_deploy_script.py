@@ -186,12 +186,17 @@ def test_an_update_deploys_what_changed(tmp_path):
     assert account["workers"]["pixhaven"]["deploys"] == 2
     assert account["workers"]["pixhaven-browser"]["deploys"] == 1
 
-    # A Worker deleted on the dashboard is deployed again, whatever the last run recorded.
+    # A Worker deleted on the dashboard, or rolled back to an older version, is deployed
+    # again, whatever the last run recorded.
     del account["workers"]["pixhaven-browser"]
+    account["workers"]["pixhaven"]["version"] = "00000001-rolled-back"
     deployment.account_file.write_text(json.dumps(account))
     again = deployment.run()
     assert again.returncode == 0, again.stdout + again.stderr
     assert "(browser) npx --yes wrangler deploy" in deployment.commands()
+    assert f"uv run pywrangler deploy {CONFIG}" in deployment.commands()
+    assert deployment.run().returncode == 0
+    assert not any(" deploy" in c and "deployments" not in c for c in deployment.commands())
 
 
 def test_secrets_go_on_stdin_and_a_generated_admin_token_is_printed_once(tmp_path):
