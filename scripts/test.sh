@@ -10,6 +10,9 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[local,test]'
 if command -v npm >/dev/null 2>&1; then
+    # The deployment's wrangler (package.json; its dry runs are checked) and the Miniflare
+    # tests' own pinned copy.
+    npm ci --no-audit --no-fund --loglevel=error
     npm ci --prefix tests/miniflare --no-audit --no-fund --loglevel=error
     # The companion Worker (browser/): its page logic runs under Node in the contract tests.
     npm ci --prefix browser --no-audit --no-fund --loglevel=error

@@ -164,7 +164,8 @@ async def _fonts(args: argparse.Namespace, config: LocalConfig) -> int:
     families = fonts.parse_families(args.family)
     if args.remote:
         bucket = fonts.bucket_name(config)
-        count = await asyncio.to_thread(fonts.install_remote, bucket, families)
+        folder = Path(config.source).parent if config.source is not None else None
+        count = await asyncio.to_thread(fonts.install_remote, bucket, families, cwd=folder)
         print(f"Uploaded {count} font files to R2 bucket {bucket}.")
         return 0
     env = await build_local_env(config, args.state_dir)

@@ -11,12 +11,14 @@ part that runs outside the Worker:
   font missing from the local bucket it asks it to copy that one file in (so the local
   server and the tests install fonts on first use, one face at a time).
 - `install(bucket, families)` uploads whole families (the `pixhaven fonts install` command);
-  with `--remote` the files go to the Cloudflare R2 bucket through `wrangler r2 object put`.
+  with `--remote` the files go to the Cloudflare R2 bucket in one `wrangler r2 bulk put`
+  (the deployment's pinned wrangler, through `npx --yes`: no prompt).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import subprocess
@@ -147,46 +149,72 @@ async def install(
     return uploaded
 
 
+# The wrangler that uploads and the Node.js it needs (it refuses one older than 22): the
+# deployment's pins (`package.json` at the repository root; tests/test_fonts_remote.py holds
+# them equal). `npx --yes` never asks before fetching them, and run from the folder of
+# wrangler.toml it finds that folder's installed copies instead.
+DEPLOY_NODE = "node@22.23.3"
+DEPLOY_WRANGLER = "wrangler@4.164.0"
+
+
 def install_remote(
     bucket_name: str,
     families: list[str] | None = None,
     cache: FontCache | None = None,
     progress=print,
+    cwd: Path | None = None,
 ) -> int:
-    """Upload to the Cloudflare R2 bucket with wrangler (needs a logged-in wrangler)."""
+    """Upload to the Cloudflare R2 bucket with wrangler (needs a logged-in wrangler): one
+    `wrangler r2 bulk put` of every face, run in `cwd` (the folder of wrangler.toml)."""
     cache = cache or FontCache()
     npx = shutil.which("npx")
     if npx is None:
         raise FontInstallError("npx (Node.js) is needed to upload with wrangler")
-    count = 0
-    for family in families or list(CATALOGUE):
+    chosen = families or list(CATALOGUE)
+    entries = []
+    for family in chosen:
         cache.ensure(family)
         for weight, italic in all_faces(family):
-            key = bucket_key(family, weight, italic)
-            completed = subprocess.run(
-                [
-                    npx,
-                    "wrangler",
-                    "r2",
-                    "object",
-                    "put",
-                    f"{bucket_name}/{key}",
-                    "--file",
-                    str(cache.path(family, weight, italic)),
-                    "--content-type",
-                    CONTENT_TYPE,
-                    "--remote",
-                ],
-                capture_output=True,
-                text=True,
+            entries.append(
+                {
+                    "key": bucket_key(family, weight, italic),
+                    "file": str(cache.path(family, weight, italic)),
+                }
             )
-            if completed.returncode != 0:
-                raise FontInstallError(
-                    f"wrangler r2 object put {key} failed: {completed.stderr.strip()[-500:]}"
-                )
-            count += 1
+    with tempfile.TemporaryDirectory() as scratch:
+        manifest = Path(scratch) / "fonts.json"
+        manifest.write_text(json.dumps(entries), encoding="utf-8")
+        command = [
+            npx,
+            "--yes",
+            "--package",
+            DEPLOY_NODE,
+            "--package",
+            DEPLOY_WRANGLER,
+            "--",
+            "wrangler",
+            "r2",
+            "bulk",
+            "put",
+            bucket_name,
+            "--filename",
+            str(manifest),
+            "--content-type",
+            CONTENT_TYPE,
+            "--remote",
+            "--force",  # no confirmation prompt: the upload runs unattended (scripts/deploy.sh)
+        ]
+        completed = subprocess.run(
+            command, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True
+        )
+    if completed.returncode != 0:
+        # wrangler's own message, without npm's notices about npm
+        lines = (completed.stderr.strip() or completed.stdout.strip()).splitlines()
+        output = "\n".join(line for line in lines if not line.startswith("npm "))
+        raise FontInstallError(f"wrangler r2 bulk put {bucket_name} failed: {output[-500:]}")
+    for family in chosen:
         progress(f"{family}: uploaded to r2://{bucket_name}/fonts/{CATALOGUE[family].slug}/")
-    return count
+    return len(entries)
 
 
 def bucket_name(config: LocalConfig) -> str:
