@@ -43,6 +43,7 @@ WORKER_LAYERS = (
     "errors",
     "settings",
     "timeutil",
+    "cron",
     "decode_budget",
 )
 
@@ -82,6 +83,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "errors",
         "settings",
         "timeutil",
+        "cron",  # a binding's refresh schedule
         "bindings",
         "interop",  # binding values in the shapes the Worker runtime gives and takes
         "decode_budget",  # the upload's decode check leases its pixels
@@ -126,6 +128,8 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     # The process's decoded-pixel budget; its refusals are API errors (413, 503).
     "decode_budget": ("decode_budget", "errors"),
     "timeutil": ("timeutil",),
+    # Five-field cron expressions (bindings' schedules, the local server's triggers).
+    "cron": ("cron",),
     # Both read the env; its type is the bindings' Env (imported for type checking only).
     "settings": ("settings", "bindings"),
     "dependencies": ("dependencies", "settings", "bindings"),
