@@ -15,8 +15,10 @@
 //   op "queue":     deliver every queued message to Default.queue -> delivered, acked, retried
 //   op "scheduled": run Default.scheduled with `cron` -> {}
 //   op "migrate":   migrations [[name, [sql, ...]], ...] applied to D1, each as one batch
+//   op "d1":        sql, params -> results (rows), straight on Miniflare's D1
 //   op "r2put":     key, body (base64), contentType -> stored straight into the R2 bucket
 //   op "r2keys":    prefix -> keys in the bucket
+//   op "reset":     empty every table, the bucket and the queue
 //   op "memory":    -> memory only
 // Python's own stdout and stderr go to this process's stderr, so stdout carries only answers.
 
@@ -34,6 +36,7 @@ const VARS = JSON.parse(process.env.PIXHAVEN_PYODIDE_VARS || "{}");
 const { loadPyodide } = await import("pyodide");
 const miniflareRequire = createRequire(path.join(ROOT, "tests", "miniflare", "package.json"));
 const { Miniflare } = await import(miniflareRequire.resolve("miniflare"));
+const { BRIDGE_SCRIPT, makeBindings } = await import("./bindings.mjs");
 
 function send(message) {
   process.stdout.write(JSON.stringify(message) + "\n");
@@ -42,35 +45,49 @@ function send(message) {
 const started = Date.now();
 const mf = new Miniflare({
   modules: true,
-  script: 'export default { fetch() { return new Response("bindings only"); } }',
+  script: BRIDGE_SCRIPT,
   compatibilityDate: "2026-04-21",
   d1Databases: { DB: "pixhaven" },
   r2Buckets: ["BUCKET"],
 });
 await mf.ready;
-const DB = await mf.getD1Database("DB");
-const BUCKET = await mf.getR2Bucket("BUCKET");
+const { DB, BUCKET } = makeBindings(mf);
+
+// workers-runtime-sdk wraps a binding (so Python arguments and results are converted) only
+// when its JS class has workerd's name (`_EnvWrapper._BINDING_TYPES`): D1 and R2 come so
+// named from bindings.mjs, the queue and the rate limiter get theirs here.
+function named(className, methods) {
+  const cls = { [className]: class {} }[className];
+  Object.assign(cls.prototype, methods);
+  return new cls();
+}
 
 // The queue producer (env.JOBS): messages wait here until the test asks for a delivery.
 const queued = [];
 let messageNumber = 0;
-const JOBS = {
+const JOBS = named("WorkerQueue", {
   async send(body, options) {
     queued.push({ body, delaySeconds: options?.delaySeconds ?? 0 });
   },
   async sendBatch(messages) {
     for (const m of messages) queued.push({ body: m.body, delaySeconds: m.delaySeconds ?? 0 });
   },
-};
+});
 
 // Rate limiting is not under test here: every key is admitted, as with a generous limit.
-const RATE_LIMITER = {
+const RATE_LIMITER = named("Ratelimit", {
   async limit() {
     return { success: true };
   },
-};
+});
 
-const env = { ...VARS, DB, BUCKET, JOBS, RATE_LIMITER };
+const env = {
+  ...VARS,
+  DB,
+  BUCKET,
+  JOBS,
+  RATE_LIMITER,
+};
 
 // ctx.waitUntil: the promises are awaited before the harness answers, so a test sees the
 // background work finished (workerd keeps the isolate alive for them the same way).
@@ -252,9 +269,34 @@ async function runMigrate(message) {
   return { applied };
 }
 
+// A fresh state for the next test, as the CPython suite's per-test env: every row of every
+// table (migrations stay applied; foreign keys are checked at the end of the one batch),
+// every object in the bucket, every queued message.
+async function runReset() {
+  const tables = (
+    await DB.prepare(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' " +
+        "AND name NOT LIKE '_cf_%' AND name != 'd1_migrations'",
+    ).all()
+  ).results.map((row) => row.name);
+  await DB.batch([
+    DB.prepare("PRAGMA defer_foreign_keys = ON"),
+    ...tables.map((name) => DB.prepare(`DELETE FROM "${name}"`)),
+  ]);
+  const { keys } = await runR2Keys({ prefix: "" });
+  for (let i = 0; i < keys.length; i += 1000) await BUCKET.delete(keys.slice(i, i + 1000));
+  queued.length = 0;
+  return { tables: tables.length, objects: keys.length };
+}
+
+async function runD1(message) {
+  const statement = DB.prepare(message.sql).bind(...(message.params || []));
+  return { results: (await statement.all()).results };
+}
+
 async function runR2Put(message) {
   const options = message.contentType ? { httpMetadata: { contentType: message.contentType } } : {};
-  await BUCKET.put(message.key, Buffer.from(message.body, "base64"), options);
+  await BUCKET.put(message.key, new Uint8Array(Buffer.from(message.body, "base64")), options);
   return {};
 }
 
@@ -274,6 +316,8 @@ const OPS = {
   queue: runQueue,
   scheduled: runScheduled,
   migrate: runMigrate,
+  d1: runD1,
+  reset: runReset,
   r2put: runR2Put,
   r2keys: runR2Keys,
   memory: async () => ({}),
