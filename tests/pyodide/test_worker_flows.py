@@ -145,6 +145,22 @@ async def test_batch_render_through_the_queue_handler(worker_client, pyodide_wor
         assert colour in served.text.lower()
 
 
+async def test_scheduled_housekeeping_with_objects_in_the_bucket(
+    worker_client, pyodide_worker, note_memory
+):
+    """`Default.scheduled` runs every housekeeping step against Miniflare's D1 and R2: the
+    orphan sweep lists the bucket page by page (R2 refuses `cursor: null`), and leaves
+    owned render objects and young unowned objects alone."""
+    done = await render_batch(worker_client, pyodide_worker, ["#ff00ff"])
+    for n in range(3):
+        pyodide_worker.r2_put(f"images/landscape/stray-{n}.jpg", b"not owned yet", "image/jpeg")
+    before = sorted(pyodide_worker.r2_keys())
+    pyodide_worker.scheduled()
+    assert sorted(pyodide_worker.r2_keys()) == before  # within ORPHAN_GRACE_SECONDS
+    served = await worker_client.get(path_of(done["results"][0]["url"]))
+    assert served.status_code == 200
+
+
 async def test_webhook_delivery_refused_by_the_outbound_rules(
     worker_client, pyodide_worker, note_memory
 ):
