@@ -45,16 +45,22 @@ def memory_report(pyodide_worker):
     """Prints the WASM linear memory after each flow (issue 12, item 3)."""
     rows: list[str] = []
     yield rows
-    print("\nWASM memory after each Pyodide flow (MB):")
-    print(f"  after import entry (create_app): {pyodide_worker.ready['memory'] / 2**20:.0f}")
+    ready = pyodide_worker.ready
+    print(f"\nharness start (ms): {ready['timings_ms']}")
+    print("WASM memory after each Pyodide flow (MB), and the harness's time in it (ms):")
+    print(f"  before import entry: {ready['memory_before_entry'] / 2**20:.0f}")
+    print(f"  after import entry (create_app): {ready['memory'] / 2**20:.0f}")
     for row in rows:
         print("  " + row)
 
 
 @pytest.fixture
 def note_memory(pyodide_worker, memory_report, request):
+    first = len(pyodide_worker.answers)
     yield
-    memory_report.append(f"{request.node.name}: {pyodide_worker.memory() / 2**20:.0f}")
+    spent = sum(answer.get("ms", 0) for answer in pyodide_worker.answers[first:])
+    memory = pyodide_worker.memory() / 2**20
+    memory_report.append(f"{request.node.name}: {memory:.0f} MB, {spent} ms")
 
 
 async def test_health_and_openapi(worker_client, note_memory):
