@@ -187,3 +187,16 @@ async def test_an_error_answer_that_quotes_a_lone_surrogate_is_still_an_answer(c
         b'{"success":false,"error":"Unknown scope: ?","code":"INVALID_REQUEST",'
         b'"message":"Unknown scope: ?","details":{"unknown":["?"]}}'
     )
+
+
+async def test_brackets_inside_strings_are_not_nesting(client, admin):
+    """Deep bodies are refused before parsing (Pyodide's parser cannot be trusted to raise
+    RecursionError: a 6000-deep array ends the isolate), by counting brackets outside
+    strings: a long run of brackets inside a string is text, judged as text."""
+    name = "[{" * 1500
+    response = await client.post("/api/tags", json={"name": name}, headers=admin)
+    body = assert_error_envelope(response, 400)
+    assert body["details"] != "nested too deeply" and "nested" not in response.text
+    escaped = b'{"name": "\\"' + b"[" * 1500 + b'"}'
+    response = await client.post("/api/tags", content=escaped, headers={**admin, **JSON})
+    assert "nested too deeply" not in response.text

@@ -28,13 +28,15 @@ async def render(
     pixels are held until the canvas is drawn."""
     if media_type not in MEDIA_TYPES:
         raise ValueError(f"unsupported output type {media_type!r}")
-    from pixhaven.render import raster
 
     async with laid_out(env, document, sources or SourceRules(), library) as layout:
         if media_type == "image/svg+xml":
             from pixhaven.render.svg import render_svg
 
             return render_svg(layout)
+        # Imported here, not above: an SVG render never loads Pillow (less Worker memory).
+        from pixhaven.render import raster
+
         canvas, opaque = raster.draw(layout), layout.opaque
         del layout  # the decoded sources go, and their pixels back to the budget
     if media_type != "image/avif":

@@ -12,6 +12,7 @@ keeps calls out of argument defaults.
 """
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any
@@ -100,6 +101,26 @@ FIELD_LIST_BODY_ERRORS = BodyErrors(
 )
 
 TOO_DEEP = "nested too deeply"
+# Deeper JSON is refused before parsing. CPython's parser raises RecursionError near this
+# depth; on Pyodide 314 (Python 3.14) its C recursion check does not work, and a 6000-deep
+# array overflows the JavaScript stack, a fatal error that ends the whole isolate.
+MAX_JSON_DEPTH = 1000
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+def nested_deeper_than(raw: bytes, limit: int) -> bool:
+    """Whether JSON text opens more than `limit` arrays/objects inside each other (brackets
+    inside strings aside). Counts without recursion, so any runtime can answer it; a body
+    with fewer brackets than the limit is never scanned."""
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    for bracket in _BRACKET.findall(_STRING.sub(b'""', raw)):
+        depth += 1 if bracket in (b"[", b"{") else -1
+        if depth > limit:
+            return True
+    return False
 
 
 def is_json_content_type(header: str | None) -> bool:
@@ -133,6 +154,8 @@ async def read_json(
     raw = await request.body()
     if optional and not raw.strip():
         return {}
+    if nested_deeper_than(raw, MAX_JSON_DEPTH):
+        raise errors.not_json(TOO_DEEP)
     try:
         body = json.loads(raw)
     except RecursionError:
