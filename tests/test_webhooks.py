@@ -659,3 +659,11 @@ async def test_repeated_failures_set_status_failed(client, admin, env, net):
     assert await webhooks.emit(env, owner, "batch.failed", {}) == []
     assert (await client.post(f"{path}/resume", headers=admin)).json()["status"] == "active"
     assert len(await webhooks.emit(env, owner, "batch.failed", {})) == 1
+
+
+def test_the_documented_events_are_the_events():
+    """models/pictify.py documents the event names (models may not import services): the
+    same list as services/jobs/webhooks.EVENTS."""
+    from pixhaven.models.pictify import WEBHOOK_EVENTS
+
+    assert WEBHOOK_EVENTS == list(webhooks.EVENTS)

@@ -238,19 +238,16 @@ async def _pdf(
     body: dict,
     documents,
 ) -> Response:
+    async def drawn():
+        own = own_images(env, settings, request)
+        content = await gif_pdf.render_pdf(env, settings, documents, own)
+        return content, {"output": "pdf", "pages": len(documents), "bytes": len(content)}
+
     if gif_pdf.wants_bytes(request.headers.get("accept"), "application/pdf"):
-
-        async def drawn():
-            own = own_images(env, settings, request)
-            content = await gif_pdf.render_pdf(env, settings, documents, own)
-            return content, {"output": "pdf", "pages": len(documents), "bytes": len(content)}
-
         return await _file_answer(env, identity, body, "pdf", drawn)
 
     async def produce():
-        content = await gif_pdf.render_pdf(
-            env, settings, documents, own_images(env, settings, request)
-        )
+        content, _ = await drawn()
         return 200, await gif_pdf.store_pdf(
             env, identity, content, documents, base_url(request, settings)
         )

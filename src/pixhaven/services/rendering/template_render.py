@@ -148,7 +148,7 @@ def with_results(first: dict, template: dict, results: list[dict], errors: list[
 async def render(renderer: Renderer, template: dict, body: dict) -> dict:
     """`POST /templates/{uid}/render`: every requested layout, or the PDF."""
     fmt = output_of(template, body)
-    default = available_layouts(template)[0]
+    layouts = {layout["name"]: layout for layout in available_layouts(template)}
     if fmt == "pdf" or body.get("variableSets") is not None:
         if fmt != "pdf":
             raise invalid(
@@ -158,9 +158,8 @@ async def render(renderer: Renderer, template: dict, body: dict) -> dict:
             )
         multi = body.get("variableSets") is not None
         stored = {**await render_pdf(renderer, template, body, multi), "format": "pdf"}
-        page = {**default, "width": stored["width"], "height": stored["height"]}
+        page = {**layouts[DEFAULT_LAYOUT], "width": stored["width"], "height": stored["height"]}
         return with_results(stored, template, [_item(stored, page)], [])
-    layouts = {layout["name"]: layout for layout in available_layouts(template)}
     results, errors, first = [], [], None
     for name in layouts_of(body):
         layout = layouts.get(name)
