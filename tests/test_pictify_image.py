@@ -10,6 +10,7 @@ from PIL import Image
 
 from pixhaven.db import usage_events
 from tests.conftest import assert_error_envelope, bearer
+from tests.serving_support import check_head, check_if_none_match, check_ranges
 
 CARD = {
     "width": 320,
@@ -82,6 +83,21 @@ async def test_svg_is_a_download_never_an_image(client, admin):
     listed = (await client.get("/api/images", headers=admin)).json()["images"]
     assert body["id"] not in {image["id"] for image in listed}
     assert (await client.get("/image/renders/not-a-uuid.svg")).status_code == 404
+    assert (await client.head("/image/renders/not-a-uuid.svg")).status_code == 404
+
+
+async def test_svg_downloads_answer_head_304_and_ranges(client, admin):
+    """The stored SVG is served like every object: HEAD, If-None-Match, Range."""
+    body = (await client.post("/image", json={**CARD, "format": "svg"}, headers=admin)).json()
+    url = body["url"].removeprefix("http://testserver")
+    served = await client.get(url)
+    etag = served.headers["etag"]
+    await check_head(client, url, served.content, etag, "image/svg+xml")
+    await check_if_none_match(client, url, served.content, etag)
+    await check_ranges(client, url, served.content, etag)
+    head = await client.head(url)
+    assert head.headers["content-disposition"].startswith("attachment")
+    assert head.headers["content-security-policy"].startswith("default-src 'none'")
 
 
 async def test_idempotency_key_replays_the_first_answer(client, admin, env):

@@ -92,10 +92,25 @@ const env = {
 // ctx.waitUntil: the promises are awaited before the harness answers, so a test sees the
 // background work finished (workerd keeps the isolate alive for them the same way).
 let pending = [];
+// What workerd does with a Python awaitable handed to waitUntil (its patchWaitUntil for
+// ctx.waitUntil, getPatchedWaitUntil for `cloudflare:workers`): the argument is a borrowed
+// proxy that Pyodide destroys when the call returns, so an owned copy is taken at once,
+// awaited, and destroyed when it settles. (The SDK's asgi adapter hands a streaming
+// response's request task to `workers.wait_until` this way.)
+function retained(awaitable) {
+  const owned = awaitable && typeof awaitable.copy === "function" ? awaitable.copy() : awaitable;
+  return (async () => {
+    try {
+      await owned;
+    } finally {
+      if (owned && typeof owned.destroy === "function") owned.destroy();
+    }
+  })();
+}
 function makeCtx() {
   return {
     waitUntil(promise) {
-      pending.push(Promise.resolve(promise));
+      pending.push(retained(promise));
     },
     passThroughOnException() {},
     props: {},
@@ -125,12 +140,12 @@ for (const name of fs.readdirSync(WHEELS).sort()) {
 // Stand-ins for the modules workerd registers before user code runs.
 const cloudflareWorkersModule = {
   env,
-  waitUntil: (promise) => pending.push(Promise.resolve(promise)),
+  waitUntil: (promise) => pending.push(retained(promise)),
 };
 pyodide.registerJsModule("_pyodide_entrypoint_helper", {
   cloudflareWorkersModule,
   cloudflareSocketsModule: {},
-  // workerd wraps ctx.waitUntil so it accepts Python awaitables; ours already takes any value.
+  // workerd wraps ctx.waitUntil so it keeps Python awaitables (`retained`); ours does already.
   patchWaitUntil(ctx) {},
   async doAnImport(name) {
     throw new Error(`module ${name} is not available in the Pyodide harness`);

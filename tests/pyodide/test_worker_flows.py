@@ -7,19 +7,19 @@ Opt-in: `PIXHAVEN_PYODIDE=1 .venv/bin/python -m pytest tests/pyodide` after
 the Worker's wheels into ~/.cache/pixhaven-pyodide; see tests/pyodide/worker.py). Without
 PIXHAVEN_PYODIDE=1 everything here skips.
 
-No flow here decodes or encodes pixels (Pillow has no wasm wheel on PyPI): renders are SVG.
-`/r2` serving (Range, 304, 416, HEAD) and soft delete then scheduled purge need an uploaded
-image, and an upload decodes it and makes its variants through env.IMAGES, which this
-harness does not provide yet: those flows are not here (README, "Missing"). The harness's WASM memory after each flow is printed at the
-end of the session (`-s` shows it).
+No flow here decodes or encodes pixels in the isolate (Pillow has no wasm wheel on PyPI):
+renders are SVG, and objects are served as streams from R2 (Range, 304, 416, HEAD). The
+harness's WASM memory after each flow is printed at the end of the session (`-s` shows it).
 """
 
+import uuid
 from xml.etree import ElementTree
 
 import pytest
 
 from pixhaven.render.fonts import CATALOGUE
 from tests.conftest import ADMIN_TOKEN, assert_error_envelope
+from tests.serving_support import check_head, check_if_none_match, check_ranges
 from tests.test_batch_render import TEMPLATE, create_template, results, start
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -191,3 +191,29 @@ async def test_webhook_delivery_refused_by_the_outbound_rules(
     assert delivery["status"] == "failed" and delivery["attempts"] == 1, delivery
     assert delivery["last_error"].startswith("BLOCKED_DESTINATION"), delivery
     assert "loopback" in delivery["last_error"]
+
+
+async def test_stored_objects_stream_with_range_304_416_and_head(
+    worker_client, pyodide_worker, note_memory
+):
+    """R2 bodies stream through the SDK's asgi adapter (a TransformStream fed chunk by chunk,
+    the request task kept alive by waitUntil): a stored PDF render at `/r2/renders/…` and
+    an SVG render at `/image/renders/…`, with the CPython suite's object assertions."""
+    key = f"renders/{uuid.uuid4()}.pdf"
+    pdf = b"%PDF-1.7\n" + bytes(range(256)) * 1200  # several stream chunks
+    pyodide_worker.r2_put(key, pdf, "application/pdf")
+    served = await worker_client.get(f"/r2/{key}")
+    assert served.status_code == 200 and served.content == pdf
+    etag = served.headers["etag"]
+    await check_head(worker_client, f"/r2/{key}", pdf, etag, "application/pdf")
+    await check_if_none_match(worker_client, f"/r2/{key}", pdf, etag)
+    await check_ranges(worker_client, f"/r2/{key}", pdf, etag)
+
+    done = await render_batch(worker_client, pyodide_worker, ["#123456"])
+    svg_url = path_of(done["results"][0]["url"])
+    svg = await worker_client.get(svg_url)
+    assert svg.status_code == 200 and b"<svg" in svg.content[:200]
+    etag = svg.headers["etag"]
+    await check_head(worker_client, svg_url, svg.content, etag, "image/svg+xml")
+    await check_if_none_match(worker_client, svg_url, svg.content, etag)
+    await check_ranges(worker_client, svg_url, svg.content, etag)

@@ -140,6 +140,7 @@ async def agent_screenshot(
     )
 
 
+@router.head("/image/renders/{render_id}.svg", include_in_schema=False)
 @router.get(
     "/image/renders/{render_id}.svg",
     summary="Download an SVG render (Pictify)",
@@ -149,6 +150,5 @@ async def agent_screenshot(
         **errors(404, e404="No such render"),
     },
 )
-async def svg_render(render_id: str, env: EnvDep):
-    data, headers = await generation.serve_svg(env, render_id)
-    return Response(data, media_type="image/svg+xml", headers=headers)
+async def svg_render(render_id: str, request: Request, env: EnvDep):
+    return await generation.serve_svg(env, render_id, request)

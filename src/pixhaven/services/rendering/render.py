@@ -27,8 +27,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from pixhaven.errors import ApiError
-from pixhaven.interop import body_bytes
 from pixhaven.render.document import DocumentError, validate_document
+from pixhaven.services.delivery.objects import object_response
 from pixhaven.services.jobs import webhooks
 from pixhaven.services.rendering.store import store_image_render
 from pixhaven.services.rendering.usage import record_usage
@@ -36,6 +36,9 @@ from pixhaven.settings import Settings
 from pixhaven.timeutil import now_iso
 
 if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
     from pixhaven.bindings.env import Env
     from pixhaven.render.layout import SourceRules
     from pixhaven.render.sources import OwnSource
@@ -215,14 +218,11 @@ def svg_key(render_id: str) -> str:
     return f"renders/{render_id}.svg"
 
 
-async def serve_svg(env: Env, render_id: str):
-    """(bytes, headers) of a stored SVG render, or a 404 ApiError."""
+async def serve_svg(env: Env, render_id: str, request: Request) -> Response:
+    """A stored SVG render as a download, streamed from R2 with the object semantics of
+    every served file (ETag/304, Range, HEAD); 404 when there is no such render."""
     try:
         render_id = str(uuid.UUID(render_id))
     except ValueError:
         raise ApiError(404, "Render not found") from None
-    obj = await env.BUCKET.get(svg_key(render_id))
-    if obj is None:
-        raise ApiError(404, "Render not found")
-    data = await body_bytes(obj)
-    return data, {**SVG_HEADERS, "ETag": obj.httpEtag}
+    return await object_response(env, svg_key(render_id), request, extra_headers=SVG_HEADERS)
