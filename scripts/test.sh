@@ -16,6 +16,8 @@ if command -v npm >/dev/null 2>&1; then
     npm ci --prefix tests/miniflare --no-audit --no-fund --loglevel=error
     # The companion Worker (browser/): its page logic runs under Node in the contract tests.
     npm ci --prefix browser --no-audit --no-fund --loglevel=error
+    # The Worker on Pyodide (tests/pyodide/): npm pyodide, pinned.
+    npm ci --prefix tests/pyodide --no-audit --no-fund --loglevel=error
 fi
 # All three checks run (so one run reports every problem); any failure fails the script.
 checks=0

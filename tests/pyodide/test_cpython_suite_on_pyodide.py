@@ -1,8 +1,9 @@
 """The CPython suite's HTTP tests, run unchanged against the Worker on Pyodide.
 
-Opt-in: `PIXHAVEN_PYODIDE=1 .venv/bin/python -m pytest tests/pyodide` after
-`npm ci --prefix tests/pyodide` and `npm ci --prefix tests/miniflare` (the first run downloads
-the Worker's wheels, see tests/pyodide/worker.py). Without PIXHAVEN_PYODIDE=1 these skip.
+Part of the test command (scripts/test.sh installs `tests/pyodide`'s and `tests/miniflare`'s
+npm packages; the first run downloads the Worker's wheels, see tests/pyodide/worker.py).
+Without Node or those packages these skip; CI sets PIXHAVEN_REQUIRE_PYODIDE=1, which makes
+that a failure.
 
 Every test function of the modules below whose fixtures are only `client`, `admin` and
 `make_key` is collected here under its own name with a `test_<module>__` prefix, so the same

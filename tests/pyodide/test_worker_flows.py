@@ -2,10 +2,9 @@
 objects in R2 or the outbound rules, driven through `entry.Default.fetch`, `Default.queue`
 and `Default.scheduled` with the real SDK and Miniflare's D1 and R2.
 
-Opt-in: `PIXHAVEN_PYODIDE=1 .venv/bin/python -m pytest tests/pyodide` after
-`npm ci --prefix tests/pyodide` and `npm ci --prefix tests/miniflare` (the first run downloads
-the Worker's wheels into ~/.cache/pixhaven-pyodide; see tests/pyodide/worker.py). Without
-PIXHAVEN_PYODIDE=1 everything here skips.
+Part of the test command, mandatory in CI (PIXHAVEN_REQUIRE_PYODIDE=1); skipped on a machine
+without Node or `npm ci --prefix tests/pyodide` (the first run downloads the Worker's wheels
+into ~/.cache/pixhaven-pyodide; see tests/pyodide/worker.py).
 
 No flow here decodes or encodes pixels in the isolate (Pillow has no wasm wheel on PyPI):
 renders are SVG, and objects are served as streams from R2 (Range, 304, 416, HEAD). The

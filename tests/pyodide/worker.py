@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import NoReturn
 
 import httpx
 import pytest
@@ -36,6 +37,14 @@ ADMIN_TOKEN = "test-admin-token"
 
 class HarnessError(RuntimeError):
     pass
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skips the Pyodide tests on a machine without their pieces; with
+    PIXHAVEN_REQUIRE_PYODIDE=1 (CI sets it) a missing piece is a failure."""
+    if os.environ.get("PIXHAVEN_REQUIRE_PYODIDE") == "1":
+        pytest.fail(f"PIXHAVEN_REQUIRE_PYODIDE=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
 
 
 def cache_dir() -> Path:
@@ -95,17 +104,15 @@ class PyodideWorker:
 
     @classmethod
     def start_or_skip(cls, **var_overrides: str) -> PyodideWorker:
-        if os.environ.get("PIXHAVEN_PYODIDE") != "1":
-            pytest.skip("the Pyodide harness is opt-in: set PIXHAVEN_PYODIDE=1")
         if shutil.which("node") is None:
-            pytest.skip("Node.js is not installed")
+            unavailable("Node.js is not installed")
         for folder in ("tests/pyodide", "tests/miniflare"):
             if not (ROOT / folder / "node_modules").is_dir():
-                pytest.skip(f"run `npm ci --prefix {folder}` first")
+                unavailable(f"run `npm ci --prefix {folder}` first")
         try:
             wheel_folder = wheels()
         except (HarnessError, subprocess.TimeoutExpired) as error:
-            pytest.skip(f"the Worker's wheels could not be downloaded: {error}")
+            unavailable(f"the Worker's wheels could not be downloaded: {error}")
         env = {
             **os.environ,
             "PIXHAVEN_PYODIDE_WHEELS": str(wheel_folder),
