@@ -1,7 +1,8 @@
 """The Cloudflare Worker entry point.
 
 Only adapts Cloudflare's handlers to Pixhaven: HTTP goes to the FastAPI app through the
-`workers.asgi` adapter, the cron trigger and the queue consumer go to `pixhaven.worker`.
+`workers.asgi` adapter (with the request body streamed to the app, `pixhaven.streamed_body`),
+the cron trigger and the queue consumer go to `pixhaven.worker`.
 Everything imported here must exist in Pyodide and do no I/O or randomness at import time.
 """
 
@@ -9,6 +10,7 @@ from workers import WorkerEntrypoint, asgi
 
 from pixhaven.app import create_app
 from pixhaven.middleware import cloudflare_client_address
+from pixhaven.streamed_body import body_stream, reading_body_from, without_body
 from pixhaven.worker import run_queue, run_scheduled
 
 app = create_app()
@@ -17,7 +19,8 @@ served_app = cloudflare_client_address(app)
 
 class Default(WorkerEntrypoint):
     async def fetch(self, request):
-        return await asgi.fetch(served_app, request, self.env, self.ctx)
+        app = reading_body_from(served_app, body_stream(request))
+        return await asgi.fetch(app, without_body(request), self.env, self.ctx)
 
     async def scheduled(self, controller, env=None, ctx=None):
         await run_scheduled(self.env, getattr(controller, "cron", ""))

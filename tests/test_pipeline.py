@@ -16,6 +16,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from pixhaven.errors import ApiError
 from pixhaven.imaging.formats import read_header, sniff
+from pixhaven.imaging.metadata import STRIPPERS
 from pixhaven.imaging.placeholder import rgba_to_thumbhash, thumbhash_average_rgba
 from pixhaven.services.images.pipeline import ProcessedImage, UploadOptions, process_upload
 from pixhaven.settings import Settings
@@ -518,3 +519,19 @@ async def test_panorama_versions_stay_within_output_limits(env, settings):
     result = await run(env, data, settings, generate_avif=False)
     assert (result.width, result.height) == (16500, 20)
     assert decode(result.webp).size[0] == 12000
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP"])
+def test_an_image_with_nothing_to_strip_is_stored_without_a_copy(fmt):
+    """The stored original of a clean upload is the uploaded bytes object itself: on a
+    Worker (128 MB) a second copy of a large upload is what the memory budget cannot pay.
+    One with private metadata is rebuilt without it, its image data unchanged."""
+    data = encode(marked((40, 30)), fmt)
+    assert STRIPPERS[fmt.lower()](data) is data
+    tagged = encode(marked((40, 30)), fmt, **({} if fmt == "GIF" else {"exif": gps_exif()}))
+    if fmt == "GIF":  # a comment extension before the trailer
+        tagged = tagged[:-1] + b"\x21\xfe\x06secret\x00\x3b"
+    stripped = STRIPPERS[fmt.lower()](tagged)
+    assert stripped is not tagged and len(stripped) < len(tagged)
+    assert b"PhoneMaker" not in stripped and b"secret" not in stripped
+    assert decode(stripped).convert("RGB").tobytes() == decode(tagged).convert("RGB").tobytes()

@@ -204,10 +204,29 @@ function base64(bytes) {
   return Buffer.from(bytes).toString("base64");
 }
 
+// A request body as workerd hands it over from the network: a stream of chunks of at most
+// 64 KiB, not one buffer (Node's `new Request(buffer)` gives the whole body as one chunk,
+// which the SDK's asgi adapter and the multipart parser would then copy whole).
+const NETWORK_CHUNK = 64 * 1024;
+function networkStream(bytes) {
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= bytes.length) {
+        controller.close();
+        return;
+      }
+      controller.enqueue(new Uint8Array(bytes.subarray(offset, offset + NETWORK_CHUNK)));
+      offset += NETWORK_CHUNK;
+    },
+  });
+}
+
 async function runFetch(message) {
   const init = { method: message.method, headers: message.headers || [] };
   if (message.body && !["GET", "HEAD"].includes(message.method)) {
-    init.body = Buffer.from(message.body, "base64");
+    init.body = networkStream(Buffer.from(message.body, "base64"));
+    init.duplex = "half";
   }
   const request = new Request(message.url, init);
   const response = await callHandler("fetch", makeCtx(), env, request);

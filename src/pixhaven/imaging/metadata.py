@@ -51,10 +51,10 @@ def strip_jpeg(data: bytes) -> bytes:
     to read CMYK/YCCK) plus every coding segment; drop APP1 (EXIF, XMP), the other APPn
     (IPTC, MPF, maker data), comments, and anything after the end-of-image marker (such as
     the extra pictures of multi-picture files)."""
-    out = [b"\xff\xd8"]
+    spans = []
     for marker, start, end in jpeg_segments(data):
         if marker == 0xDA:
-            out.append(data[start : jpeg_scan_end(data, start)])
+            spans.append((start, jpeg_scan_end(data, start)))
             break
         if marker == 0xFE or 0xE0 <= marker <= 0xEF:
             payload = data[start + 4 : start + 16]
@@ -65,45 +65,63 @@ def strip_jpeg(data: bytes) -> bytes:
             )
             if not keep:
                 continue
-        out.append(data[start:end])
-    return b"".join(out)
+        spans.append((start, end))
+    return rebuilt(data, b"\xff\xd8", spans)
 
 
 def strip_png(data: bytes) -> bytes:
-    out = [PNG_SIGNATURE]
-    out.extend(data[start:end] for kind, start, end in png_chunks(data) if kind in PNG_KEEP)
-    return b"".join(out)
+    spans = [(start, end) for kind, start, end in png_chunks(data) if kind in PNG_KEEP]
+    return rebuilt(data, PNG_SIGNATURE, spans)
 
 
 def strip_gif(data: bytes) -> bytes:
     """Drop comment extensions and application extensions other than the loop count (XMP
     lives in one); keep graphic control and plain-text extensions and every image."""
-    out = []
+    spans = []
     for kind, start, end, extra in gif_blocks(data):
         if kind == "ext":
             label, app = extra
             if label == 0xFE or (label == 0xFF and app not in GIF_LOOP_APPS):
                 continue
-        out.append(data[start:end])
+        spans.append((start, end))
         if kind == "trailer":
-            break
-    else:
-        out.append(b"\x3b")  # a complete GIF missing only its trailer byte gets one
-    return b"".join(out)
+            return rebuilt(data, b"", spans)
+    # A complete GIF missing only its trailer byte gets one.
+    return rebuilt(data, b"", spans, suffix=b"\x3b")
 
 
 def strip_webp(data: bytes) -> bytes:
-    chunks = []
+    chunks: list[bytes | memoryview] = []
+    view = memoryview(data)
     for fourcc, start, end in riff_chunks(data):
         if fourcc not in WEBP_KEEP:
             continue
-        chunk = data[start:end]
         if fourcc == b"VP8X":
+            chunk = data[start:end]
             flags = chunk[8] & ~(WEBP_EXIF_FLAG | WEBP_XMP_FLAG)
-            chunk = chunk[:8] + bytes([flags]) + chunk[9:]
-        chunks.append(chunk)
-    body = b"WEBP" + b"".join(chunks)
-    return b"RIFF" + struct.pack("<I", len(body)) + body
+            chunks.append(chunk[:8] + bytes([flags]) + chunk[9:])
+        else:
+            chunks.append(view[start:end])
+    size = 4 + sum(len(chunk) for chunk in chunks)
+    stripped = b"".join([b"RIFF", struct.pack("<I", size), b"WEBP", *chunks])
+    return data if stripped == data else stripped
+
+
+def rebuilt(data: bytes, prefix: bytes, spans: list[tuple[int, int]], suffix: bytes = b"") -> bytes:
+    """`prefix`, the `spans` of `data` in order, then `suffix`, as one new bytes object
+    (the spans are joined as views: one copy, no intermediate pieces); `data` itself, no
+    copy at all, when that is exactly what they spell, as for an image with nothing to
+    strip. An upload is the largest object in the isolate's memory: one copy less of it
+    counts."""
+    position = len(prefix)
+    whole = not suffix and data[:position] == prefix
+    for start, end in spans:
+        whole = whole and start == position
+        position = end
+    if whole and position == len(data):
+        return data
+    view = memoryview(data)
+    return b"".join([prefix, *(view[start:end] for start, end in spans), suffix])
 
 
 STRIPPERS = {"jpeg": strip_jpeg, "png": strip_png, "gif": strip_gif, "webp": strip_webp}

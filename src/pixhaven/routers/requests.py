@@ -13,11 +13,13 @@ keeps calls out of argument defaults.
 
 import json
 import re
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.datastructures import UploadFile
 
 from pixhaven.dependencies import get_env, get_settings
 from pixhaven.errors import ApiError, invalid
@@ -169,6 +171,31 @@ async def read_json(
     if object_only and not isinstance(body, dict):
         raise errors.not_object()
     return body
+
+
+# -- image bodies, held once ------------------------------------------------------------------
+# An upload is the largest thing in a Worker isolate's 128 MB. Starlette spools a file part to
+# a temporary file (on Workers, Pyodide's in-memory file system: JS memory, not the WASM
+# heap), and `request.body()` keeps the chunks and then their join. Reading a file of known
+# size with one `read(size)` makes exactly one bytes object of the image, nothing more.
+
+
+async def file_bytes(upload: UploadFile) -> bytes:
+    """The uploaded file's bytes, read into one object of its size."""
+    upload.file.seek(0)
+    return upload.file.read(-1 if upload.size is None else upload.size)
+
+
+async def raw_body_bytes(request: Request) -> bytes:
+    """A raw request body (PixelFlare's signed PUT of the image), spooled to a temporary
+    file as it arrives (its size is limited by the middleware meanwhile), then read into
+    one object of its size."""
+    with tempfile.TemporaryFile() as spool:
+        async for chunk in request.stream():
+            spool.write(chunk)
+        size = spool.tell()
+        spool.seek(0)
+        return spool.read(size)
 
 
 # -- query parameters -------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pixhaven.routers.requests import (
     CanWriteImages,
     EnvDep,
     SettingsDep,
+    file_bytes,
     page_params,
     read_json,
 )
@@ -79,7 +80,7 @@ async def upload_single(
     )
     tags = clean_tag_list(form.get("tags"))
     expiry = form_int(form, "expiryMinutes", low=0, high=image_updates.MAX_EXPIRY_MINUTES)
-    data = await upload.read()
+    data = await file_bytes(upload)
     processed = await process_upload(env, data, settings, options)
     row, tags_now = await api_images.upload(
         env,

@@ -22,7 +22,13 @@ from pixhaven.models.cattopic import IMAGE_ID
 from pixhaven.models.common import ERROR_RESPONSES, ParsedBody, errors
 from pixhaven.models.pixelflare import CreateImageRequest, UpdateImageRequest
 from pixhaven.routers.pixelflare.shapes import pixelflare_image, pixelflare_images, with_variants
-from pixhaven.routers.requests import CanReadImages, CanWriteImages, EnvDep, SettingsDep
+from pixhaven.routers.requests import (
+    CanReadImages,
+    CanWriteImages,
+    EnvDep,
+    SettingsDep,
+    raw_body_bytes,
+)
 from pixhaven.services.delivery import cdn_paths
 from pixhaven.services.delivery.variants import VARIANTS
 from pixhaven.services.images import direct_uploads, lookup, upload_limits
@@ -156,7 +162,7 @@ async def upload_bytes(image_id: str, request: Request, settings: SettingsDep, e
         utcnow(),
     )
     row = await direct_uploads.waiting_upload(env.DB, image_id)
-    data = await request.body()  # its size is limited as it arrives (middleware.body_limit)
+    data = await raw_body_bytes(request)  # its size is limited as it arrives (middleware)
     completed = await direct_uploads.complete_upload(env, settings, row, data)
     return await _resource(env, request, settings, completed)
 
