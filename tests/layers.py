@@ -124,6 +124,8 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     # Binding values at runtime: bytes out of array buffers and chunks, a stream out of
     # bytes for env.IMAGES, options without absent fields (typed by bindings).
     "interop": ("interop", "bindings"),
+    # The Worker entry's request bodies, read as the app asks (src/entry.py only).
+    "streamed_body": ("streamed_body", "interop"),
     "errors": ("errors",),
     # The process's decoded-pixel budget; its refusals are API errors (413, 503).
     "decode_budget": ("decode_budget", "errors"),

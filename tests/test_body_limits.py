@@ -232,3 +232,48 @@ def test_every_operation_with_a_body_documents_413(app):
         for operation in operations.values():
             if "requestBody" in operation:
                 assert "413" in operation["responses"]
+
+
+# -- the limit names the way round it -----------------------------------------------------------
+
+
+async def test_a_file_just_over_the_limit_is_413_naming_the_limit(client, admin):
+    """A file over MAX_UPLOAD_BYTES whose form is within the framing allowance: the upload
+    route's own check answers like the body limit, with the file's size."""
+    data = unique_jpeg(1)
+    data = data + b"\0" * (UPLOAD_LIMIT + 10 - len(data))
+    files = {"image": ("big.jpg", data, "image/jpeg")}
+    response = await client.post("/api/upload/single", headers=admin, files=files)
+    answer = assert_error_envelope(response, 413, "FILE_TOO_LARGE")
+    assert answer["details"] == {"max_bytes": UPLOAD_LIMIT, "size": UPLOAD_LIMIT + 10}
+    assert answer["error"] == "File exceeds maximum size of 0.0625MB"
+
+
+class TestWithDirectUploadsToR2:
+    @pytest.fixture
+    def settings_overrides(self):
+        return {
+            "MAX_UPLOAD_BYTES": str(UPLOAD_LIMIT),
+            "MAX_JSON_BYTES": str(JSON_LIMIT),
+            "R2_ACCESS_KEY_ID": "key-id",
+            "R2_SECRET_ACCESS_KEY": "secret",
+            "R2_ACCOUNT_ID": "account",
+            "R2_BUCKET_NAME": "pixhaven",
+        }
+
+    async def test_the_413_names_the_direct_upload(self, client, admin):
+        """Where upload_url is an R2 presigned PUT, the 413 says how to send a larger file:
+        straight to the bucket, up to DIRECT_UPLOAD_MAX_BYTES (the Worker never holds it)."""
+        body, headers = multipart_upload(3 * MB)
+        response = await send(
+            client, "POST", "/api/upload/single", body, {**admin, **headers}, declared=True
+        )
+        answer = assert_error_envelope(response, 413, "FILE_TOO_LARGE")
+        assert answer["error"] == (
+            "File exceeds maximum size of 0.0625MB; files up to 100MB upload straight to "
+            "storage: POST /v1/images, then PUT the file to the upload_url it answers"
+        )
+        assert answer["details"] == {"max_bytes": UPLOAD_LIMIT, "directUploadMaxBytes": 100 * MB}
+        created = await client.post("/v1/images", json={"filename": "big.jpg"}, headers=admin)
+        assert created.status_code == 201
+        assert "r2.cloudflarestorage.com" in created.json()["upload_url"]

@@ -81,8 +81,8 @@ class BodyTooLarge(ApiError, StarletteHTTPException):
     any other read failure into a 400 (FastAPI's own JSON body parsing) re-raise those; the
     `ApiError` handler answers it with the envelope."""
 
-    def __init__(self, error: str, *, code: str, max_bytes: int):
-        ApiError.__init__(self, 413, error, code=code, details={"max_bytes": max_bytes})
+    def __init__(self, error: str, *, code: str, max_bytes: int, **details: Any):
+        ApiError.__init__(self, 413, error, code=code, details={"max_bytes": max_bytes, **details})
         self.status_code = 413
         self.detail = error
 

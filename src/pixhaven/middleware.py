@@ -10,11 +10,13 @@ import logging
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pixhaven.dependencies import RESPONSE_HEADERS
 from pixhaven.errors import BodyTooLarge, error_body, is_problem_path, problem_fields
 from pixhaven.security.ip_allowlist import is_allowed, parse_allowlist
+from pixhaven.services.images.upload_urls import upload_too_large
 from pixhaven.settings import Settings
 
 log = logging.getLogger("pixhaven")
@@ -168,12 +170,7 @@ class BodyLimit:
     """How many bytes a request's body may have, and the 413 past them."""
 
     max_bytes: int
-    error: str
-    code: str
-    documented_limit: int  # the setting the answer names (`details.max_bytes`)
-
-    def exceeded(self) -> BodyTooLarge:
-        return BodyTooLarge(self.error, code=self.code, max_bytes=self.documented_limit)
+    exceeded: Callable[[], BodyTooLarge]  # the 413 to raise
 
 
 def is_upload(method: str, path: str) -> bool:
@@ -189,16 +186,17 @@ def body_limit(method: str, path: str, settings: Settings) -> BodyLimit:
     `MAX_UPLOAD_BYTES` (plus the multipart framing; the file itself is held to the setting
     by the upload pipeline), JSON bodies up to `MAX_JSON_BYTES`."""
     if is_upload(method, path):
-        limit = settings.max_upload_bytes
         return BodyLimit(
-            limit + UPLOAD_FRAMING,
-            f"File exceeds maximum size of {limit / (1024 * 1024):g}MB",
-            "FILE_TOO_LARGE",
-            limit,
+            settings.max_upload_bytes + UPLOAD_FRAMING, lambda: upload_too_large(settings)
         )
     limit = settings.max_json_bytes
     return BodyLimit(
-        limit, f"Request body exceeds maximum size of {limit} bytes", "PAYLOAD_TOO_LARGE", limit
+        limit,
+        lambda: BodyTooLarge(
+            f"Request body exceeds maximum size of {limit} bytes",
+            code="PAYLOAD_TOO_LARGE",
+            max_bytes=limit,
+        ),
     )
 
 

@@ -25,6 +25,7 @@ from pixhaven.dependencies import get_env, get_settings
 from pixhaven.errors import ApiError, invalid
 from pixhaven.models.common import NOT_UNICODE, all_unicode
 from pixhaven.security.auth import Identity, authenticated, forbidden_key, require
+from pixhaven.services.images.upload_urls import upload_too_large
 from pixhaven.settings import Settings
 
 if TYPE_CHECKING:
@@ -180,20 +181,27 @@ async def read_json(
 # size with one `read(size)` makes exactly one bytes object of the image, nothing more.
 
 
-async def file_bytes(upload: UploadFile) -> bytes:
-    """The uploaded file's bytes, read into one object of its size."""
+async def file_bytes(upload: UploadFile, settings: Settings) -> bytes:
+    """The uploaded file's bytes, read into one object of its size; the 413 naming the
+    limit (and the direct upload) when the file is over `MAX_UPLOAD_BYTES`."""
+    upload.file.seek(0, 2)
+    size = upload.file.tell()
+    if size > settings.max_upload_bytes:
+        raise upload_too_large(settings, size)
     upload.file.seek(0)
-    return upload.file.read(-1 if upload.size is None else upload.size)
+    return upload.file.read(size)
 
 
-async def raw_body_bytes(request: Request) -> bytes:
+async def raw_body_bytes(request: Request, settings: Settings) -> bytes:
     """A raw request body (PixelFlare's signed PUT of the image), spooled to a temporary
-    file as it arrives (its size is limited by the middleware meanwhile), then read into
-    one object of its size."""
+    file as it arrives (the middleware stops it a little past the limit), then read into
+    one object of its size; the 413 of `file_bytes` past `MAX_UPLOAD_BYTES`."""
     with tempfile.TemporaryFile() as spool:
         async for chunk in request.stream():
             spool.write(chunk)
         size = spool.tell()
+        if size > settings.max_upload_bytes:
+            raise upload_too_large(settings, size)
         spool.seek(0)
         return spool.read(size)
 

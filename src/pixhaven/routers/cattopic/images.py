@@ -80,7 +80,7 @@ async def upload_single(
     )
     tags = clean_tag_list(form.get("tags"))
     expiry = form_int(form, "expiryMinutes", low=0, high=image_updates.MAX_EXPIRY_MINUTES)
-    data = await file_bytes(upload)
+    data = await file_bytes(upload, settings)
     processed = await process_upload(env, data, settings, options)
     row, tags_now = await api_images.upload(
         env,

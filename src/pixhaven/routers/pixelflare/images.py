@@ -162,7 +162,7 @@ async def upload_bytes(image_id: str, request: Request, settings: SettingsDep, e
         utcnow(),
     )
     row = await direct_uploads.waiting_upload(env.DB, image_id)
-    data = await raw_body_bytes(request)  # its size is limited as it arrives (middleware)
+    data = await raw_body_bytes(request, settings)
     completed = await direct_uploads.complete_upload(env, settings, row, data)
     return await _resource(env, request, settings, completed)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from pixhaven.errors import ApiError
+from pixhaven.errors import ApiError, BodyTooLarge
 from pixhaven.net.sigv4 import presign_url
 from pixhaven.settings import Settings
 
@@ -46,6 +46,27 @@ def image_id_of_incoming(key: str) -> str | None:
         return None
     rest = key[len(INCOMING_PREFIX) :]
     return rest if rest and "/" not in rest else None
+
+
+def upload_too_large(settings: Settings, size: int | None = None) -> BodyTooLarge:
+    """The 413 of an image the API receives itself (CattoPic's upload, the Worker-route PUT
+    of PixelFlare's `upload_url`) past `MAX_UPLOAD_BYTES`: it names the limit and, where
+    `upload_url` is an R2 presigned PUT, the way to send a larger file (straight to the
+    bucket, up to `DIRECT_UPLOAD_MAX_BYTES`, the bytes never held by the Worker). On Workers
+    the limit is what an isolate's 128 MB can process (README, "Upload limits")."""
+    limit = settings.max_upload_bytes
+    message = f"File exceeds maximum size of {limit / 1048576:g}MB"
+    details: dict = {}
+    if size is not None:
+        details["size"] = size
+    if r2_direct(settings):
+        direct = settings.direct_upload_max_bytes
+        message += (
+            f"; files up to {direct / 1048576:g}MB upload straight to storage: "
+            "POST /v1/images, then PUT the file to the upload_url it answers"
+        )
+        details["directUploadMaxBytes"] = direct
+    return BodyTooLarge(message, code="FILE_TOO_LARGE", max_bytes=limit, **details)
 
 
 def r2_direct(settings: Settings) -> bool:
