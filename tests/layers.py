@@ -45,6 +45,7 @@ WORKER_LAYERS = (
     "timeutil",
     "cron",
     "decode_budget",
+    "json_depth",
 )
 
 MAY_IMPORT: dict[str, tuple[str, ...]] = {
@@ -66,6 +67,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "settings",
         "timeutil",
         "bindings",
+        "json_depth",  # the JSON nesting guard read_json applies
         "render.document",  # Craftr's request body is the document schema itself
         "routers.requests",  # request helpers shared by every dialect
         "routers.api_images",  # the /api/* image answer CattoPic and Splinterpic share
@@ -124,6 +126,8 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     # Binding values at runtime: bytes out of array buffers and chunks, a stream out of
     # bytes for env.IMAGES, options without absent fields (typed by bindings).
     "interop": ("interop", "bindings"),
+    # How deeply JSON nests, counted as it arrives (middleware, routers.requests).
+    "json_depth": ("json_depth",),
     # The Worker entry's request bodies, read as the app asks (src/entry.py only).
     "streamed_body": ("streamed_body", "interop"),
     "errors": ("errors",),

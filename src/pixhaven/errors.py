@@ -87,6 +87,18 @@ class BodyTooLarge(ApiError, StarletteHTTPException):
         self.detail = error
 
 
+class JsonTooDeep(ApiError, StarletteHTTPException):
+    """A 400 raised while a JSON body arrives, once it nests deeper than any parser here may
+    be given (`pixhaven.json_depth`). An `HTTPException` too, for the reason of
+    `BodyTooLarge`; `routers.requests.read_json` turns it into its dialect's 400."""
+
+    def __init__(self, limit: int):
+        error = f"Invalid JSON: nested more than {limit} levels deep"
+        ApiError.__init__(self, 400, error, code="INVALID_REQUEST", details="nested too deeply")
+        self.status_code = 400
+        self.detail = error
+
+
 def invalid(
     message: str,
     *,

@@ -14,7 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pixhaven.dependencies import RESPONSE_HEADERS
-from pixhaven.errors import BodyTooLarge, error_body, is_problem_path, problem_fields
+from pixhaven.errors import (
+    BodyTooLarge,
+    JsonTooDeep,
+    error_body,
+    is_problem_path,
+    problem_fields,
+)
+from pixhaven.json_depth import JsonDepth, is_json_content_type
 from pixhaven.security.ip_allowlist import is_allowed, parse_allowlist
 from pixhaven.services.images.upload_urls import upload_too_large
 from pixhaven.settings import Settings
@@ -215,6 +222,8 @@ class LimitedReceive:
         self.declared = _declared_length(scope)
         self.received = 0
         self.responding = False
+        # A JSON body is also refused once it nests too deeply for a parser (json_depth).
+        self.depth = JsonDepth() if is_json_content_type(_header(scope, b"content-type")) else None
 
     async def __call__(self):
         if self.responding:
@@ -223,10 +232,20 @@ class LimitedReceive:
             raise self.limit.exceeded()
         message = await self.receive()
         if message["type"] == "http.request":
-            self.received += len(message.get("body", b""))
+            chunk = message.get("body", b"")
+            self.received += len(chunk)
             if self.received > self.limit.max_bytes:
                 raise self.limit.exceeded()
+            if self.depth is not None and self.depth.feed(chunk):
+                raise JsonTooDeep(self.depth.limit)
         return message
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
 
 
 def _declared_length(scope) -> int | None:

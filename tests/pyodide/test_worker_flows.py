@@ -93,6 +93,11 @@ async def test_deep_json_is_a_400_not_a_dead_isolate(worker_client, note_memory)
         await worker_client.post("/api/tags", content=deep, headers=headers), 400
     )
     assert body["details"] == "nested too deeply"
+    # A body FastAPI itself parses (PixelFlare's models) is refused before it is parsed too.
+    for path in ("/v1/keys", "/v1/images"):
+        response = await worker_client.post(path, content=deep, headers=headers)
+        assert_error_envelope(response, 400, "INVALID_REQUEST")
+        assert "nested too deeply" in response.text
     assert (await worker_client.get("/health")).status_code == 200
 
 

@@ -12,7 +12,6 @@ keeps calls out of argument defaults.
 """
 
 import json
-import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,7 +21,8 @@ from fastapi import Depends, Request
 from starlette.datastructures import UploadFile
 
 from pixhaven.dependencies import get_env, get_settings
-from pixhaven.errors import ApiError, invalid
+from pixhaven.errors import ApiError, JsonTooDeep, invalid
+from pixhaven.json_depth import is_json_content_type, nested_deeper_than
 from pixhaven.models.common import NOT_UNICODE, all_unicode
 from pixhaven.security.auth import Identity, authenticated, forbidden_key, require
 from pixhaven.services.images.upload_urls import upload_too_large
@@ -104,36 +104,6 @@ FIELD_LIST_BODY_ERRORS = BodyErrors(
 )
 
 TOO_DEEP = "nested too deeply"
-# Deeper JSON is refused before parsing. CPython's parser raises RecursionError near this
-# depth; on Pyodide 314 (Python 3.14) its C recursion check does not work, and a 6000-deep
-# array overflows the JavaScript stack, a fatal error that ends the whole isolate.
-MAX_JSON_DEPTH = 1000
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(rb"[\[\]{}]")
-
-
-def nested_deeper_than(raw: bytes, limit: int) -> bool:
-    """Whether JSON text opens more than `limit` arrays/objects inside each other (brackets
-    inside strings aside). Counts without recursion, so any runtime can answer it; a body
-    with fewer brackets than the limit is never scanned."""
-    if raw.count(b"[") + raw.count(b"{") <= limit:
-        return False
-    depth = 0
-    for bracket in _BRACKET.findall(_STRING.sub(b'""', raw)):
-        depth += 1 if bracket in (b"[", b"{") else -1
-        if depth > limit:
-            return True
-    return False
-
-
-def is_json_content_type(header: str | None) -> bool:
-    """`application/json` or a `+json` type, parameters (`; charset=utf-8`) aside."""
-    if header is None:
-        return False
-    media_type = header.split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or (
-        media_type.startswith("application/") and media_type.endswith("+json")
-    )
 
 
 async def read_json(
@@ -154,10 +124,13 @@ async def read_json(
         request.headers.get("content-type")
     ):
         raise errors.not_json_content_type()
-    raw = await request.body()
+    try:
+        raw = await request.body()
+    except JsonTooDeep:  # refused while it arrived (pixhaven.middleware)
+        raise errors.not_json(TOO_DEEP) from None
     if optional and not raw.strip():
         return {}
-    if nested_deeper_than(raw, MAX_JSON_DEPTH):
+    if nested_deeper_than(raw):  # whatever its content type
         raise errors.not_json(TOO_DEEP)
     try:
         body = json.loads(raw)
