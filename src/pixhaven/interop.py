@@ -21,7 +21,7 @@ Nothing here imports `js` or `pyodide` at import time: both exist only inside Py
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from pixhaven.bindings.js import JsBytes, ReadableStream
@@ -61,16 +61,37 @@ def byte_stream(data: bytes) -> ReadableStream:
     `info()` take (workerd reads any other source as text). In Pyodide it is a JS stream over
     a copy of the bytes, so the binding reads it without calling back into Python; elsewhere
     a `ByteStream`, which is what the local bindings take and give as a stream."""
+    return byte_source(data).stream()
+
+
+class ByteSource(Protocol):
+    """Bytes that give a new read-once stream of themselves each time `stream()` is asked."""
+
+    def stream(self) -> ReadableStream: ...
+
+
+def byte_source(data: bytes) -> ByteSource:
+    """`data` held once for several streams of it, as when one upload feeds the placeholder
+    and two conversions at the same time: in Pyodide a JS `Blob` (one copy of the bytes in
+    JavaScript memory; each `stream()` reads it, a `ReadableStream<Uint8Array>` of known
+    length), elsewhere `ByteStream`s over the same bytes object."""
     try:
         # The JavaScript global scope and Pyodide's converters: only inside Pyodide.
         from js import Blob  # type: ignore[import-not-found]
         from pyodide.ffi import to_js  # type: ignore[import-not-found]
     except ImportError:
-        return ByteStream(data)
-    # to_js copies the bytes into a Uint8Array (it converts buffers, and lists to Arrays);
-    # a Blob's stream() is a ReadableStream<Uint8Array> of known length.
-    stream: ReadableStream = Blob.new(to_js([data])).stream()
-    return stream
+        return _LocalByteSource(data)
+    # to_js copies the bytes into a Uint8Array (it converts buffers, and lists to Arrays).
+    blob: ByteSource = Blob.new(to_js([data]))
+    return blob
+
+
+class _LocalByteSource:
+    def __init__(self, data: bytes):
+        self._data = data
+
+    def stream(self) -> ByteStream:
+        return ByteStream(self._data)
 
 
 class ByteStream:

@@ -46,7 +46,7 @@ from pixhaven.imaging.inspect import (
 from pixhaven.imaging.metadata import STRIPPERS
 from pixhaven.imaging.placeholder import MAX_SIDE as PLACEHOLDER_SIDE
 from pixhaven.imaging.placeholder import thumbhash_from_png
-from pixhaven.interop import byte_stream
+from pixhaven.interop import ByteSource, byte_source
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
@@ -105,14 +105,18 @@ async def process_upload(
     original, header = await _stored_original(env, data, header)
     del data  # from here on only the stored original is needed
     if header.frame_count > 1 and not options.preserve_animation:
-        original = await _convert(env, original, None, {"format": content_type, "anim": False})
+        original = await _convert(
+            env, byte_source(original), None, {"format": content_type, "anim": False}
+        )
         header = _reread(original, fmt)
     animated = header.frame_count > 1
     width, height = (
         (header.height, header.width) if header.rotated else (header.width, header.height)
     )
 
-    jobs: list[Awaitable[str | bytes]] = [_placeholder(env, original)]
+    # One copy of the original for every conversion of it (on Workers, in JS memory).
+    source = byte_source(original)
+    jobs: list[Awaitable[str | bytes]] = [_placeholder(env, source)]
     # A version in the original's own format would be stored under the original's key
     # (images/{orientation}/{id}.{ext}) and replace it: the original stands for that version.
     wanted = [
@@ -125,7 +129,7 @@ async def process_upload(
     ]
     if not animated:
         jobs += [
-            _convert(env, original, bounds, {"format": mime, "quality": quality}) for mime in wanted
+            _convert(env, source, bounds, {"format": mime, "quality": quality}) for mime in wanted
         ]
     # The placeholder (str), then the versions (bytes); exceptions are raised just below.
     results: list[Any] = await asyncio.gather(*jobs, return_exceptions=True)
@@ -186,7 +190,7 @@ async def _stored_original(env: Env, data: bytes, header: ImageHeader):
         output: ImageOutputOptions = {"format": FORMATS[fmt][1]}
         if fmt in ("jpeg", "webp", "avif"):
             output["quality"] = ORIGINAL_QUALITY
-        encoded = await _convert(env, data, None, output)
+        encoded = await _convert(env, byte_source(data), None, output)
         return encoded, _reread(encoded, fmt)
     if fmt not in STRIPPERS:
         return data, header
@@ -196,7 +200,7 @@ async def _stored_original(env: Env, data: bytes, header: ImageHeader):
         raise invalid_image_error(fmt, exc) from None
 
 
-async def _placeholder(env: Env, original: bytes) -> str:
+async def _placeholder(env: Env, original: ByteSource) -> str:
     side = PLACEHOLDER_SIDE
     png = await _convert(
         env, original, {"width": side, "height": side, "fit": "scale-down"}, {"format": "image/png"}
@@ -204,10 +208,10 @@ async def _placeholder(env: Env, original: bytes) -> str:
     return thumbhash_from_png(png)
 
 
-async def _convert(env: Env, data: bytes, transform: dict | None, output: dict) -> bytes:
+async def _convert(env: Env, source: ByteSource, transform: dict | None, output: dict) -> bytes:
     """One env.IMAGES call; its input errors become 4xx ApiErrors."""
     try:
-        builder = env.IMAGES.input(byte_stream(data))  # a stream: workerd reads bytes as text
+        builder = env.IMAGES.input(source.stream())  # a stream: workerd reads bytes as text
         if transform:
             builder = builder.transform(transform)
         result = await builder.output(output)
