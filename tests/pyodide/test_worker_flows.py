@@ -14,12 +14,20 @@ harness does not provide yet: those flows are not here (README, "Missing"). The 
 end of the session (`-s` shows it).
 """
 
+import base64
+import io
+import random
+import re
 from xml.etree import ElementTree
 
 import pytest
+from PIL import Image
 
+from pixhaven.imaging.placeholder import thumbhash_average_rgba
 from pixhaven.render.fonts import CATALOGUE
 from tests.conftest import ADMIN_TOKEN, assert_error_envelope
+from tests.imagegen import image_bytes, upload
+from tests.serving_support import key_of
 from tests.test_batch_render import TEMPLATE, create_template, results, start
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -191,3 +199,59 @@ async def test_webhook_delivery_refused_by_the_outbound_rules(
     assert delivery["status"] == "failed" and delivery["attempts"] == 1, delivery
     assert delivery["last_error"].startswith("BLOCKED_DESTINATION"), delivery
     assert "loopback" in delivery["last_error"]
+
+
+# -- uploads: pixels through env.IMAGES (LocalImages in the test process) ---------------------
+
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+VERSIONS = {"original": ("png", "PNG"), "webp": ("webp", "WEBP"), "avif": ("avif", "AVIF")}
+
+
+def decoded(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def average_colour(thumbhash: str) -> list[int]:
+    return [round(255 * c) for c in thumbhash_average_rgba(base64.b64decode(thumbhash))]
+
+
+async def upload_png(worker_client, data: bytes, **fields) -> dict:
+    response = await upload(worker_client, ADMIN, data, "photo.png", **fields)
+    assert response.status_code == 200, response.text
+    return response.json()["result"]
+
+
+async def test_png_upload_through_cattopic_on_pyodide(worker_client, pyodide_worker, note_memory):
+    """A real PNG through `POST /api/upload/single` on Pyodide: the only pixels decoded in
+    the isolate are the placeholder's (pure Python, imaging/png_pixels.py); the WebP and
+    AVIF versions and the placeholder PNG come from env.IMAGES. Same checks as the CPython
+    tests/test_api_images.py: ids, URLs, sizes, the objects in R2, each a real image."""
+    data = image_bytes(320, 200, "PNG", color=(30, 120, 200))
+    result = await upload_png(worker_client, data, tags="nature,outdoor")
+    assert UUID.match(result["id"]) and result["status"] == "success"
+    assert result["orientation"] == "landscape"
+    assert result["tags"] == ["nature", "outdoor"]
+    for version, (extension, _) in VERSIONS.items():
+        assert result["urls"][version] == (
+            f"http://testserver/r2/images/landscape/{result['id']}.{extension}"
+        )
+        assert result["sizes"][version] > 0
+    assert sorted(pyodide_worker.r2_keys("images/")) == sorted(
+        key_of(url) for url in result["urls"].values()
+    )
+    for version, (_, fmt) in VERSIONS.items():
+        served = await worker_client.get(path_of(result["urls"][version]))
+        assert served.status_code == 200, (version, served.text)
+        assert len(served.content) == result["sizes"][version]
+        image = decoded(served.content)
+        assert (image.format, image.size) == (fmt, (320, 200)), version
+    original = await worker_client.get(path_of(result["urls"]["original"]))
+    assert decoded(original.content).convert("RGB").tobytes() == (
+        decoded(data).convert("RGB").tobytes()
+    )  # PNG stays lossless, metadata stripping keeps the pixels
+    [row] = pyodide_worker.d1("SELECT placeholder FROM images WHERE id = ?", result["id"])
+    assert row["placeholder"] and len(base64.b64decode(row["placeholder"])) <= 25
+    # The picture is mostly (30, 120, 200) with a blue top-left quadrant (20, 20, 220).
+    assert all(abs(a - b) < 40 for a, b in zip(average_colour(row["placeholder"]), (28, 95, 205)))
