@@ -24,8 +24,8 @@ pure wheels. Pillow has no such wheel on PyPI, so nothing that decodes pixels ru
 
 from __future__ import annotations
 
-import base64
 import asyncio
+import base64
 import hashlib
 import json
 import os
