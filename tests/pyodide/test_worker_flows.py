@@ -319,3 +319,50 @@ async def test_largest_png_upload_memory(worker_client, pyodide_worker, memory_r
         f"test_largest_png_upload_memory: {before / 2**20:.0f} MB before, "
         f"{after / 2**20:.0f} MB after, body {len(data) / 2**20:.1f} MB, {spent} ms"
     )
+
+
+async def test_r2_serving_of_an_uploaded_png_ranges_304_416_head(
+    worker_client, pyodide_worker, note_memory
+):
+    """`/r2` serving of an upload (services/delivery/objects.py) on Miniflare's R2, with the
+    checks of tests/test_serving.py: ranges, If-None-Match, unsatisfiable ranges, HEAD."""
+    data = image_bytes(120, 80, "PNG")
+    result = await upload_png(worker_client, data)
+    url = path_of(result["urls"]["original"])
+    whole = await worker_client.get(url)
+    assert whole.status_code == 200 and whole.content == data
+    etag, size = whole.headers["etag"], len(data)
+    for header, (first, last) in {
+        "bytes=0-9": (0, 9),
+        "bytes=10-": (10, size - 1),
+        "bytes=-5": (size - 5, size - 1),
+    }.items():
+        response = await worker_client.get(url, headers={"Range": header})
+        assert response.status_code == 206, header
+        assert response.content == data[first : last + 1]
+        assert response.headers["content-range"] == f"bytes {first}-{last}/{size}"
+    for header in (f"bytes={size}-", "bytes=-0"):
+        response = await worker_client.get(url, headers={"Range": header})
+        assert_error_envelope(response, 416)
+        assert response.headers["content-range"] == f"bytes */{size}"
+    not_modified = await worker_client.get(url, headers={"If-None-Match": etag})
+    assert not_modified.status_code == 304 and not_modified.content == b""
+    head = await worker_client.head(url)
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["content-length"]) == size
+    assert head.headers["content-type"] == "image/png"
+
+
+async def test_soft_deleted_upload_purged_by_the_scheduled_handler(
+    worker_client, pyodide_worker, note_memory
+):
+    """Delete, then `Default.scheduled` (retention 0 days here, conftest.WORKER_VARS) purges
+    the row and every object of the upload from Miniflare's D1 and R2."""
+    result = await upload_png(worker_client, image_bytes(64, 48, "PNG"))
+    assert len(pyodide_worker.r2_keys("images/")) == 3
+    deleted = await worker_client.delete(f"/api/images/{result['id']}", headers=ADMIN)
+    assert deleted.status_code == 200, deleted.text
+    assert_error_envelope(await worker_client.get(path_of(result["urls"]["original"])), 404)
+    pyodide_worker.scheduled()
+    assert pyodide_worker.r2_keys("images/") == []
+    assert pyodide_worker.d1("SELECT id FROM images") == []
