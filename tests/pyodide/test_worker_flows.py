@@ -293,34 +293,6 @@ async def test_on_demand_variant_made_by_env_images_on_a_miss(
     assert not_modified.status_code == 304
 
 
-def noise_png(width: int, height: int, seed: int = 12) -> bytes:
-    """Random RGB pixels as PNG: noise does not compress, so the file is about 3 bytes a pixel."""
-    pixels = random.Random(seed).randbytes(width * height * 3)
-    buffer = io.BytesIO()
-    Image.frombytes("RGB", (width, height), pixels).save(buffer, "PNG", compress_level=1)
-    return buffer.getvalue()
-
-
-async def test_largest_png_upload_memory(worker_client, pyodide_worker, memory_report):
-    """Issue 12, item 3: the WASM memory of the isolate before and after the largest PNG
-    upload this harness handles (3000×3000 noise, ~27 MB; all versions through env.IMAGES).
-    Measured and printed (`-s`), not bounded here: the budget work is separate."""
-    data = noise_png(3000, 3000)
-    before = pyodide_worker.memory()
-    first = len(pyodide_worker.answers)
-    result = await upload_png(worker_client, data)
-    spent = sum(answer.get("ms", 0) for answer in pyodide_worker.answers[first:])
-    after = pyodide_worker.memory()
-    assert result["sizes"]["original"] == len(data)
-    assert result["sizes"]["webp"] > 0 and result["sizes"]["avif"] > 0
-    [row] = pyodide_worker.d1("SELECT width, height, placeholder FROM images")
-    assert (row["width"], row["height"]) == (3000, 3000) and row["placeholder"]
-    memory_report.append(
-        f"test_largest_png_upload_memory: {before / 2**20:.0f} MB before, "
-        f"{after / 2**20:.0f} MB after, body {len(data) / 2**20:.1f} MB, {spent} ms"
-    )
-
-
 async def test_r2_serving_of_an_uploaded_png_ranges_304_416_head(
     worker_client, pyodide_worker, note_memory
 ):
@@ -366,3 +338,31 @@ async def test_soft_deleted_upload_purged_by_the_scheduled_handler(
     pyodide_worker.scheduled()
     assert pyodide_worker.r2_keys("images/") == []
     assert pyodide_worker.d1("SELECT id FROM images") == []
+
+
+def noise_png(width: int, height: int, seed: int = 12) -> bytes:
+    """Random RGB pixels as PNG: noise does not compress, so the file is about 3 bytes a pixel."""
+    pixels = random.Random(seed).randbytes(width * height * 3)
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (width, height), pixels).save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+async def test_largest_png_upload_memory(worker_client, pyodide_worker, memory_report):
+    """Issue 12, item 3: the WASM memory of the isolate before and after the largest PNG
+    upload this harness handles (3000×3000 noise, ~27 MB; all versions through env.IMAGES).
+    Measured and printed (`-s`), not bounded here: the budget work is separate."""
+    data = noise_png(3000, 3000)
+    before = pyodide_worker.memory()
+    first = len(pyodide_worker.answers)
+    result = await upload_png(worker_client, data)
+    spent = sum(answer.get("ms", 0) for answer in pyodide_worker.answers[first:])
+    after = pyodide_worker.memory()
+    assert result["sizes"]["original"] == len(data)
+    assert result["sizes"]["webp"] > 0 and result["sizes"]["avif"] > 0
+    [row] = pyodide_worker.d1("SELECT width, height, placeholder FROM images")
+    assert (row["width"], row["height"]) == (3000, 3000) and row["placeholder"]
+    memory_report.append(
+        f"test_largest_png_upload_memory: {before / 2**20:.0f} MB before, "
+        f"{after / 2**20:.0f} MB after, body {len(data) / 2**20:.1f} MB, {spent} ms"
+    )
