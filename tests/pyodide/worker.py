@@ -109,8 +109,8 @@ SOURCE_KINDS = {
 class _ImagesRequest(BaseHTTPRequestHandler):
     """POST /info or /transform: the image in the body, `x-source` what the binding was
     given, `x-steps` (JSON list of transform options) and `x-output` (JSON output options)
-    for /transform. 200 with the answer, or 422 {"message"} with LocalImages' error text
-    (500 for anything that is not an ImagesError)."""
+    for /transform. 200 with the answer, or 422 {"code", "message"} with LocalImages' error
+    (500 {"message"} for anything that is not an ImagesError)."""
 
     def do_POST(self) -> None:
         from pixhaven.interop import ByteStream
@@ -136,7 +136,8 @@ class _ImagesRequest(BaseHTTPRequestHandler):
             result = asyncio.run(self._transform(images, source, steps, output))
             self._answer(200, *result)
         except ImagesError as error:
-            self._answer(422, json.dumps({"message": str(error)}).encode(), "application/json")
+            answer = {"code": error.code, "message": str(error)}
+            self._answer(422, json.dumps(answer).encode(), "application/json")
         except Exception as error:  # a bug of the harness or the emulation: say which
             message = f"{type(error).__name__}: {error}"
             self._answer(500, json.dumps({"message": message}).encode(), "application/json")
