@@ -1,8 +1,10 @@
 // Serves Pixhaven's Worker entry (src/entry.py) on real Pyodide in Node, the way workerd would:
 // the npm `pyodide` pinned in package.json, the Worker's dependencies unpacked from wheels
 // downloaded at test time (never from git), Cloudflare's real SDK (`workers-runtime-sdk`), and an
-// env made of Miniflare's own D1 and R2 (from the wrangler pinned in tests/miniflare) plus a
-// small queue, a rate limiter that always admits and the plain-text [vars].
+// env made of Miniflare's own D1 and R2 (from the wrangler pinned in tests/miniflare), the
+// Images binding of images.mjs (Pixhaven's LocalImages, served by the test process at
+// $PIXHAVEN_PYODIDE_IMAGES), a small queue, a rate limiter that always admits and the
+// plain-text [vars].
 //
 // What workerd itself provides to Python Workers is replaced by small stand-ins written here
 // (docs/BINDINGS.md, "The Worker on Pyodide"): the `_pyodide_entrypoint_helper` and
@@ -37,6 +39,7 @@ const { loadPyodide } = await import("pyodide");
 const miniflareRequire = createRequire(path.join(ROOT, "tests", "miniflare", "package.json"));
 const { Miniflare } = await import(miniflareRequire.resolve("miniflare"));
 const { BRIDGE_SCRIPT, makeBindings } = await import("./bindings.mjs");
+const { makeImages } = await import("./images.mjs");
 
 function send(message) {
   process.stdout.write(JSON.stringify(message) + "\n");
@@ -55,7 +58,8 @@ const { DB, BUCKET } = makeBindings(mf);
 
 // workers-runtime-sdk wraps a binding (so Python arguments and results are converted) only
 // when its JS class has workerd's name (`_EnvWrapper._BINDING_TYPES`): D1 and R2 come so
-// named from bindings.mjs, the queue and the rate limiter get theirs here.
+// named from bindings.mjs, Images from images.mjs, the queue and the rate limiter get theirs
+// here.
 function named(className, methods) {
   const cls = { [className]: class {} }[className];
   Object.assign(cls.prototype, methods);
@@ -87,6 +91,7 @@ const env = {
   BUCKET,
   JOBS,
   RATE_LIMITER,
+  ...(process.env.PIXHAVEN_PYODIDE_IMAGES ? { IMAGES: makeImages(process.env.PIXHAVEN_PYODIDE_IMAGES) } : {}),
 };
 
 // ctx.waitUntil: the promises are awaited before the harness answers, so a test sees the

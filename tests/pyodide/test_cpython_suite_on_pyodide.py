@@ -9,8 +9,10 @@ Every test function of the modules below whose fixtures are only `client`, `admi
 `make_key` is collected here under its own name with a `test_<module>__` prefix, so the same
 assertions run on `entry.Default.fetch` with the real SDK and Miniflare's D1 and R2: this
 module's `client` replaces the CPython one (`make_key` uses it too). Tests that put pixels
-through Pillow, which has no wasm wheel on PyPI, cannot pass here: they are listed in
-NEEDS_PILLOW and left out, so a name in that list says "outside this harness", not "broken".
+through Pillow in the isolate (JPEG uploads, PNG renders), which has no wasm wheel on PyPI,
+cannot pass here: they are listed in NEEDS_PILLOW and left out, so a name in that list says
+"outside this harness", not "broken". env.IMAGES is there (LocalImages in the test process,
+see worker.py), so what Cloudflare Images does for the Worker is not the obstacle.
 """
 
 import importlib
@@ -30,8 +32,10 @@ MODULES = [
 ]
 USABLE_FIXTURES = {"client", "admin", "make_key"}
 
-# Tests that upload an image (the upload decodes it with Pillow) or render a PNG (Pillow
-# draws it): every one of them answered 500 "No module named 'PIL'" here, nothing else.
+# Tests that upload a JPEG (the upload's decode check runs Pillow in the isolate,
+# imaging/verify.py) or render a PNG (Pillow draws it): every one of them answered 500
+# "No module named 'PIL'" here, nothing else, and still does with env.IMAGES in the harness
+# (checked again when it came). PNG uploads do work here: test_worker_flows.py has them.
 NEEDS_PILLOW = {
     "test_albums::test_delete_album_keeps_its_images",
     "test_albums::test_get_album",

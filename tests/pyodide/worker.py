@@ -5,6 +5,16 @@ tests/pyodide and tests/miniflare, the wheels), starts `node harness.mjs` and wa
 "ready" line; `call(op, **fields)` sends one JSON line and reads the answer;
 `WorkerTransport` lets an `httpx.AsyncClient` send its requests through `entry.Default.fetch`.
 
+env.IMAGES is Pixhaven's own emulation of Cloudflare Images (`LocalImages`, the one the
+contract suite tests/contract/test_images.py holds to Cloudflare's documented behaviour),
+not Miniflare's: Miniflare's ignores `fit` and ran out of memory scaling a 12000×12000 image
+down. `ImagesServer` runs it here, in a thread of the test process, behind a small HTTP
+server on 127.0.0.1; harness.mjs hands the Worker an `ImagesBindingImpl` (images.mjs) that
+forwards each call to it. What the binding was given travels with the call (`x-source`):
+a `ReadableStream` is read and sent as a stream, anything else is handed to LocalImages as
+the Python value it stands for (bytes for a Uint8Array), so LocalImages refuses it with
+its own `IMAGES_..._ERROR 9412`, as workerd refuses a source that is not a stream.
+
 Wheels are downloaded at test time, never committed: `pip download` for Pyodide's platform
 (`pyemscripten_2026_0_wasm32`, Python 3.14, the ABI of npm pyodide 314.0.7) into
 `$PIXHAVEN_PYODIDE_CACHE` (default `~/.cache/pixhaven-pyodide`), one folder per content of
@@ -14,6 +24,7 @@ pure wheels. Pillow has no such wheel on PyPI, so nothing that decodes pixels ru
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -21,7 +32,9 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import tomllib
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import NoReturn
 
@@ -95,10 +108,87 @@ def migrations() -> list[list]:
     ]
 
 
+# What images.mjs says the Worker handed env.IMAGES, as the Python value LocalImages is given.
+SOURCE_KINDS = {
+    "bytes": lambda body: body,  # a Uint8Array or ArrayBuffer: what Python bytes become
+    "string": lambda body: body.decode("utf-8"),
+}
+
+
+class _ImagesRequest(BaseHTTPRequestHandler):
+    """POST /info or /transform: the image in the body, `x-source` what the binding was
+    given, `x-steps` (JSON list of transform options) and `x-output` (JSON output options)
+    for /transform. 200 with the answer, or 422 {"code", "message"} with LocalImages' error
+    (500 {"message"} for anything that is not an ImagesError)."""
+
+    def do_POST(self) -> None:
+        from pixhaven.interop import ByteStream
+        from pixhaven.local.bindings.images import ImagesError, LocalImages
+
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        kind = self.headers.get("x-source", "stream")
+        if kind == "stream":
+            source = ByteStream(body)
+        elif kind in SOURCE_KINDS:
+            source = SOURCE_KINDS[kind](body)
+        else:  # another JS object: a stand-in of that name, which is not a stream either
+            source = type(kind, (), {})()
+        # One LocalImages per call: its shared decodes belong to one event loop.
+        images = LocalImages()
+        try:
+            if self.path == "/info":
+                info = asyncio.run(images.info(source))
+                self._answer(200, json.dumps(dict(info)).encode(), "application/json")
+                return
+            steps = json.loads(self.headers.get("x-steps") or "[]")
+            output = json.loads(self.headers.get("x-output") or "{}")
+            result = asyncio.run(self._transform(images, source, steps, output))
+            self._answer(200, *result)
+        except ImagesError as error:
+            answer = {"code": error.code, "message": str(error)}
+            self._answer(422, json.dumps(answer).encode(), "application/json")
+        except Exception as error:  # a bug of the harness or the emulation: say which
+            message = f"{type(error).__name__}: {error}"
+            self._answer(500, json.dumps({"message": message}).encode(), "application/json")
+
+    @staticmethod
+    async def _transform(images, source, steps: list, output: dict) -> tuple[bytes, str]:
+        builder = images.input(source)
+        for step in steps:
+            builder = builder.transform(step)
+        result = await builder.output(output)
+        return await result.response().bytes(), result.contentType()
+
+    def _answer(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("content-type", content_type)
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args) -> None:
+        pass  # one line per call would drown the Worker's own logs
+
+
+class ImagesServer:
+    """LocalImages over HTTP on 127.0.0.1, one call at a time, in a thread of this process."""
+
+    def __init__(self) -> None:
+        self.server = HTTPServer(("127.0.0.1", 0), _ImagesRequest)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class PyodideWorker:
-    def __init__(self, process: subprocess.Popen, ready: dict):
+    def __init__(self, process: subprocess.Popen, ready: dict, images: ImagesServer):
         self.process = process
         self.ready = ready
+        self.images = images
         self.answers: list[dict] = []  # every answer, for timings and memory
         self._next_id = 0
 
@@ -113,10 +203,12 @@ class PyodideWorker:
             wheel_folder = wheels()
         except (HarnessError, subprocess.TimeoutExpired) as error:
             unavailable(f"the Worker's wheels could not be downloaded: {error}")
+        images = ImagesServer()
         env = {
             **os.environ,
             "PIXHAVEN_PYODIDE_WHEELS": str(wheel_folder),
             "PIXHAVEN_PYODIDE_VARS": json.dumps(worker_vars(**var_overrides)),
+            "PIXHAVEN_PYODIDE_IMAGES": images.url,
         }
         process = subprocess.Popen(
             ["node", str(HERE / "harness.mjs")],
@@ -130,8 +222,9 @@ class PyodideWorker:
         line = process.stdout.readline() if process.stdout else ""
         if not line:
             process.wait(timeout=30)
+            images.stop()
             raise HarnessError(f"the harness exited before it was ready ({process.returncode})")
-        worker = cls(process, json.loads(line))
+        worker = cls(process, json.loads(line), images)
         worker.call("migrate", migrations=migrations())
         return worker
 
@@ -189,6 +282,7 @@ class PyodideWorker:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        self.images.stop()
 
 
 class WorkerTransport(httpx.AsyncBaseTransport):
