@@ -147,7 +147,6 @@ def bench_worker_memory() -> list[dict]:
         )
     finally:
         worker.stop()
-        worker.images.stop()
     fresh = PyodideWorker.start_or_skip()
     try:
         results += asyncio.run(
@@ -155,7 +154,6 @@ def bench_worker_memory() -> list[dict]:
         )
     finally:
         fresh.stop()
-        fresh.images.stop()
     return [{"name": n, "memory_mb": m, "target_mb": TARGET_MB} for n, m in results]
 
 
