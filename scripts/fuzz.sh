@@ -2,7 +2,8 @@
 # Fuzzes the running API against its own /openapi.json with every schemathesis check:
 # starts `pixhaven dev` on a throwaway state folder and port, runs `schemathesis run`, stops
 # the server. Arguments go to schemathesis (e.g. `--seed 1`, `--max-time 60`,
-# `--include-path-regex '^/v1/'`). Needs the test extra (`pip install -e '.[local,test]'`).
+# `--include-path-regex '^/v1/'`). Needs the test extra
+# (`pip install -e '.[local,test]' -c constraints/production.txt`).
 # tests/test_openapi_fuzz.py runs a small derandomized subset of this inside pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."

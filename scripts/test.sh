@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: creates .venv, installs Pixhaven with its
-# local runtime and test extras, installs wrangler (for the Miniflare contract tests and the
+# local runtime and test extras on production's package versions (constraints/production.txt:
+# what Cloudflare's Pyodide ships, so the versions tested are the versions the Worker runs),
+# installs wrangler (for the Miniflare contract tests and the
 # wrangler config checks) and the companion browser Worker's packages (browser/) when npm is
 # available, checks lint, formatting and types (ruff, mypy; configured in pyproject.toml),
 # then runs pytest.
@@ -8,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[local,test]'
+.venv/bin/python -m pip install -q -e '.[local,test]' -c constraints/production.txt
 if command -v npm >/dev/null 2>&1; then
     # The deployment's wrangler (package.json; its dry runs are checked) and the Miniflare
     # tests' own pinned copy.

@@ -22,7 +22,10 @@ def require_browser() -> None:
     try:
         import playwright  # noqa: F401
     except ImportError:
-        missing = "Playwright is not installed (pip install -e '.[test]')"
+        missing = (
+            "Playwright is not installed "
+            "(pip install -e '.[local,test]' -c constraints/production.txt)"
+        )
     else:
         if find_executable() is not None or playwright_download():
             return

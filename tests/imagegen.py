@@ -22,6 +22,15 @@ def image_bytes(
     return buffer.getvalue()
 
 
+def pixels(image: Image.Image) -> list:
+    """Every pixel of `image`, row by row: ints for one band, tuples for more.
+
+    Pillow 12 added `get_flattened_data()` and deprecated `getdata()`; production's Pillow
+    11.3 (constraints/production.txt) has only `getdata()`, and the suite runs on both."""
+    flattened = getattr(image, "get_flattened_data", None)
+    return list(flattened() if flattened is not None else image.getdata())
+
+
 def unique_jpeg(seed: int, width: int = 64, height: int = 48) -> bytes:
     """Different bytes for each seed (uploads of the same bytes share their objects)."""
     return image_bytes(width, height, "JPEG", color=(seed * 37 % 256, seed * 91 % 256, 128))

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image, ImageChops, ImageDraw
 
 from tests.conftest import assert_error_envelope, bearer
+from tests.imagegen import pixels
 
 BACKGROUND = (16, 32, 48)
 GREEN = (0, 200, 80)
@@ -210,7 +211,7 @@ async def test_svg_has_glyph_paths_and_matches_the_png(client, admin):
         assert all(abs(p - q) <= 2 for p, q in zip(a, b)), (region, a, b)
     # Whole-image agreement: only antialiasing differs.
     difference = ImageChops.difference(svg_mask, png_mask)
-    assert sum(1 for v in difference.get_flattened_data() if v) < 0.01 * 900 * 500
+    assert sum(1 for v in pixels(difference) if v) < 0.01 * 900 * 500
 
 
 SEED_EXAMPLE = {
@@ -482,7 +483,7 @@ async def test_cjk_falls_back_and_wraps_per_character(client, admin):
 async def test_weights_and_italic_change_the_drawing(client, admin):
     thin = await ink_of(client, admin, text_doc("Weight", fontWeight="100"))
     black = await ink_of(client, admin, text_doc("Weight", fontWeight="900"))
-    count = lambda mask: sum(1 for v in mask.get_flattened_data() if v)  # noqa: E731
+    count = lambda mask: sum(1 for v in pixels(mask) if v)  # noqa: E731
     assert count(black) > 2 * count(thin)
     upright = await ink_of(client, admin, text_doc("Italic", fontFamily="Poppins"))
     italic = await ink_of(

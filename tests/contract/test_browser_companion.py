@@ -26,6 +26,7 @@ from PIL import Image
 from pixhaven.bindings.browser import CONTRACT_ORIGIN, FRAMES_MEDIA_TYPE
 from pixhaven.interop import as_bytes
 from tests.contract.companion_harness import Harness, node_script
+from tests.imagegen import pixels
 
 BLUE = (51, 102, 204)
 RED = (255, 0, 0)
@@ -199,7 +200,7 @@ async def test_screenshot_has_the_viewport_size_background_and_text(browser):
     assert picture.size == (400, 200)
     assert near(picture.getpixel((390, 190)), BLUE)
     text = picture.crop((0, 0, 250, 70))
-    white = sum(1 for pixel in text.get_flattened_data() if near(pixel, (255, 255, 255), 30))
+    white = sum(1 for pixel in pixels(text) if near(pixel, (255, 255, 255), 30))
     assert white > 300  # the heading's white glyphs
     assert near(picture.getpixel((110, 140)), RED)
 
@@ -215,7 +216,7 @@ async def test_selector_crops_to_the_element(browser):
         "RGB"
     )
     assert picture.size == (120, 80)
-    assert all(near(pixel, RED) for pixel in picture.get_flattened_data())
+    assert all(near(pixel, RED) for pixel in pixels(picture))
 
 
 async def test_selector_matching_nothing_is_422(browser):
@@ -276,7 +277,7 @@ async def test_a_focused_field_shows_no_caret(browser):
         'width:100px;height:40px;font-size:30px;background:#fff"></body>'
     )
     picture = (await image(browser, html=html, width=100, height=40)).convert("L")
-    assert min(picture.get_flattened_data()) > 240  # all white: the caret is hidden
+    assert min(pixels(picture)) > 240  # all white: the caret is hidden
 
 
 async def test_fabric_is_injected_before_the_page_scripts(browser):
