@@ -29,6 +29,7 @@ from pixhaven.imaging.formats import ImageHeader
 
 IN_ISOLATE_DECODE_PIXELS = 12_000_000  # 48 MB as RGBA
 INFLATE_PIECE = 1 << 20
+INFLATE_INPUT = 1 << 16  # compressed bytes handed to zlib at a time
 PNG_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
 PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 ADAM7 = (
@@ -255,10 +256,16 @@ class _Inflater:
         self.zlib = zlib.decompressobj()
 
     def feed(self, piece) -> None:
+        # In slices of the chunk: zlib keeps the input it has not consumed yet as a new bytes
+        # object (`unconsumed_tail`), so one 70 MB IDAT fed whole would be copied again on
+        # every 1 MB of output.
         try:
-            self._check(self.zlib.decompress(piece, INFLATE_PIECE))
-            while self.zlib.unconsumed_tail:
-                self._check(self.zlib.decompress(self.zlib.unconsumed_tail, INFLATE_PIECE))
+            for start in range(0, len(piece), INFLATE_INPUT):
+                self._check(
+                    self.zlib.decompress(piece[start : start + INFLATE_INPUT], INFLATE_PIECE)
+                )
+                while self.zlib.unconsumed_tail:
+                    self._check(self.zlib.decompress(self.zlib.unconsumed_tail, INFLATE_PIECE))
         except zlib.error:
             raise FormatError("PNG image data is corrupt (bad compressed data)") from None
 
