@@ -16,6 +16,8 @@ Benchmarks so far:
   it says what a Pictify HTML render costs next to a component document). Needs Chromium.
 - memory (bench/memory.py): peak RSS of `pixhaven dev` above idle for each image of the
   bounded-memory issue, one request and four at once. Target: 600 MB and 1.2 GB.
+- Worker memory (bench/worker_memory.py): the Worker's WASM memory on Pyodide after each
+  flow and for the largest upload it takes (MAX_UPLOAD_BYTES). Target: under 110 MB.
 """
 
 import statistics
@@ -61,6 +63,7 @@ def main() -> int:
     from memory import bench_memory, over_target
     from render_card import bench_render_card
     from upload_pipeline import bench_upload
+    from worker_memory import bench_worker_memory, print_results
 
     results = [bench_import(), bench_render_card(), bench_upload(), *bench_latency()]
     failed = False
@@ -77,6 +80,13 @@ def main() -> int:
     bench_html_card()
     print()
     failed |= over_target(bench_memory())
+    print()
+    try:
+        failed |= print_results(bench_worker_memory())
+    except BaseException as skipped:  # pytest's skip: no Node or no tests/pyodide packages
+        if type(skipped).__name__ != "Skipped":
+            raise
+        print(f"Worker memory on Pyodide: not measured ({skipped})")
     return 1 if failed else 0
 
 

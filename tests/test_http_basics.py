@@ -69,7 +69,7 @@ async def test_config_is_cattopic_shaped(client, admin):
         "success": True,
         "config": {
             "maxUploadCount": 50,
-            "maxFileSize": 73400320,
+            "maxFileSize": 15 * 1024 * 1024,
             "supportedFormats": ["jpeg", "jpg", "png", "gif", "webp", "avif"],
             "imageQuality": 80,
         },

@@ -535,3 +535,24 @@ def test_an_image_with_nothing_to_strip_is_stored_without_a_copy(fmt):
     assert stripped is not tagged and len(stripped) < len(tagged)
     assert b"PhoneMaker" not in stripped and b"secret" not in stripped
     assert decode(stripped).convert("RGB").tobytes() == decode(tagged).convert("RGB").tobytes()
+
+
+async def test_a_large_upload_makes_room_among_cached_font_faces(env, settings):
+    """Processing holds about twice the upload: before it starts, cached font faces are
+    dropped, least recently used first, until the upload's share fits beside the rest of
+    the font budget (on a Worker a CJK face kept beside a 15 MB upload passed 110 MB)."""
+    from pixhaven.render.fonts import LIBRARY
+
+    LIBRARY.clear()
+    regular = await LIBRARY.face(env, "Inter", 400, False)
+    bold = await LIBRARY.face(env, "Inter", 700, False)
+    held = len(regular.data) + len(bold.data)
+    small = encode(marked((40, 30)), "PNG")
+    await run(env, small, settings)
+    # A small upload leaves them be (each lookup makes its face the most recently used).
+    assert LIBRARY.cached(bold.key) is bold and LIBRARY.cached(regular.key) is regular
+    LIBRARY.make_room(LIBRARY.budget - held + len(bold.data))
+    assert LIBRARY.cached(bold.key) is None  # the least recently used one went
+    assert LIBRARY.cached(regular.key) is regular
+    LIBRARY.make_room(LIBRARY.budget)
+    assert LIBRARY.cached(regular.key) is None

@@ -127,4 +127,4 @@ def test_the_documented_100_mb_is_the_default():
     from pixhaven.settings import Settings
 
     assert Settings().direct_upload_max_bytes == 100 * 1024 * 1024
-    assert Settings().max_upload_bytes == 70 * 1024 * 1024  # the Worker's own routes
+    assert Settings().max_upload_bytes == 15 * 1024 * 1024  # what a Worker isolate processes

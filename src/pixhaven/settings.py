@@ -21,7 +21,7 @@ class Settings:
     public_base_url: str = ""
     allowed_ips: str = ""
     default_owner: str = "default_user"
-    max_upload_bytes: int = 70 * 1024 * 1024
+    max_upload_bytes: int = 15 * 1024 * 1024  # what a Worker isolate can process (README)
     # PixelFlare's "File exceeds 100MB limit", for bytes put straight into R2 (presigned).
     direct_upload_max_bytes: int = 100 * 1024 * 1024
     max_json_bytes: int = 5 * 1024 * 1024

@@ -47,6 +47,7 @@ from pixhaven.imaging.metadata import STRIPPERS
 from pixhaven.imaging.placeholder import MAX_SIDE as PLACEHOLDER_SIDE
 from pixhaven.imaging.placeholder import thumbhash_from_png
 from pixhaven.interop import ByteSource, byte_source
+from pixhaven.render.fonts import LIBRARY as FONT_LIBRARY
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
@@ -93,6 +94,9 @@ async def process_upload(
         options = UploadOptions()
     quality, bounds = _check_options(options, settings)
     data = data if isinstance(data, bytes) else bytes(data)
+    # Processing holds about twice the upload at its peak (bench/worker_memory.py): cached
+    # font faces give way to it first.
+    FONT_LIBRARY.make_room(2 * len(data))
     header = inspect_image_bytes(data, settings)
     # The decode check runs in process (on the Worker too): its pixels come from the budget.
     async with BUDGET.account(settings.max_decoded_pixels, settings.decode_wait_seconds) as pixels:
