@@ -307,7 +307,7 @@ class FontLibrary:
     def make_room(self, needed: int) -> None:
         """Drop the least recently used faces until `needed` more bytes fit in the budget
         beside the ones kept: a large upload needs the isolate's memory more than cached
-        faces do (a CJK face held with a 15 MB upload took a Worker past 110 MB)."""
+        faces do (services/images/pipeline.py says how much it asks for)."""
         while self._faces and sum(len(f.data) for f in self._faces.values()) + needed > self.budget:
             self._faces.popitem(last=False)
 

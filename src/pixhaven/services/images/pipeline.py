@@ -94,9 +94,10 @@ async def process_upload(
         options = UploadOptions()
     quality, bounds = _check_options(options, settings)
     data = data if isinstance(data, bytes) else bytes(data)
-    # Processing holds about twice the upload at its peak (bench/worker_memory.py): cached
-    # font faces give way to it first.
-    FONT_LIBRARY.make_room(2 * len(data))
+    # Processing holds about twice the upload at its peak, and a cached face costs about
+    # twice its file once parsed (bench/worker_memory.py; the library counts files): faces
+    # give way to a large upload first. A 15 MB upload beside a CJK face passed 110 MB.
+    FONT_LIBRARY.make_room(4 * len(data))
     header = inspect_image_bytes(data, settings)
     # The decode check runs in process (on the Worker too): its pixels come from the budget.
     async with BUDGET.account(settings.max_decoded_pixels, settings.decode_wait_seconds) as pixels:
