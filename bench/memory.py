@@ -1,7 +1,8 @@
 """Benchmark: peak memory of `pixhaven dev` for the images of the bounded-memory issue.
 
 Each case runs against its own `pixhaven dev` (a subprocess with a throwaway state folder
-and the checkout's wrangler.toml, so the default MAX_DECODED_PIXELS): the server is warmed
+and the checkout's wrangler.toml, so the default MAX_DECODED_PIXELS, with MAX_UPLOAD_BYTES
+raised to 70 MB as a local server's `.dev.vars` would): the server is warmed
 up with one small upload and one small render, its VmRSS read from /proc as "idle" and its
 peak (VmHWM) reset (`/proc/PID/clear_refs` 5); then the case is sent once, and in a fresh
 server four times at once (different bytes each, as four clients would send). The figure is
@@ -176,11 +177,38 @@ class Run:
     killed: bool = False
 
 
+# The local server's upload limit for these cases, as `.dev.vars` would raise it: the
+# checkout's MAX_UPLOAD_BYTES (15 MB) is what a Worker isolate processes, and the 16 MB
+# progressive JPEG here is about the decode budget, not about the size limit.
+LOCAL_UPLOAD_LIMIT = 70 * 1024 * 1024
+
+
+def local_config(state: Path) -> Path:
+    """The checkout's wrangler.toml and a .dev.vars raising MAX_UPLOAD_BYTES, in `state`."""
+    text = (ROOT / "wrangler.toml").read_text(encoding="utf-8")
+    text = text.replace(
+        'migrations_dir = "migrations"', f'migrations_dir = "{ROOT / "migrations"}"'
+    )
+    (state / "wrangler.toml").write_text(text, encoding="utf-8")
+    (state / ".dev.vars").write_text(f"MAX_UPLOAD_BYTES={LOCAL_UPLOAD_LIMIT}\n", encoding="utf-8")
+    return state / "wrangler.toml"
+
+
 class Server:
     def __init__(self, state: Path):
         self.port = _free_port()
+        config = local_config(state)
         self.process = subprocess.Popen(
-            [str(PIXHAVEN), "--state-dir", str(state), "dev", "--port", str(self.port)],
+            [
+                str(PIXHAVEN),
+                "--state-dir",
+                str(state),
+                "--config",
+                str(config),
+                "dev",
+                "--port",
+                str(self.port),
+            ],  # fmt: skip
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
