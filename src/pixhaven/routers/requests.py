@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from pixhaven.dependencies import get_env, get_settings
@@ -157,12 +158,11 @@ async def read_json(
 async def file_bytes(upload: UploadFile, settings: Settings) -> bytes:
     """The uploaded file's bytes, read into one object of its size; the 413 naming the
     limit (and the direct upload) when the file is over `MAX_UPLOAD_BYTES`."""
-    upload.file.seek(0, 2)
-    size = upload.file.tell()
+    size = upload.size if upload.size is not None else await run_in_threadpool(_size, upload.file)
     if size > settings.max_upload_bytes:
         raise upload_too_large(settings, size)
-    upload.file.seek(0)
-    return upload.file.read(size)
+    await upload.seek(0)
+    return await upload.read(size)  # from a file on disk, off the event loop (Starlette)
 
 
 async def raw_body_bytes(request: Request, settings: Settings) -> bytes:
@@ -176,7 +176,12 @@ async def raw_body_bytes(request: Request, settings: Settings) -> bytes:
         if size > settings.max_upload_bytes:
             raise upload_too_large(settings, size)
         spool.seek(0)
-        return spool.read(size)
+        return await run_in_threadpool(spool.read, size)
+
+
+def _size(file) -> int:
+    file.seek(0, 2)
+    return file.tell()
 
 
 # -- query parameters -------------------------------------------------------------------------
