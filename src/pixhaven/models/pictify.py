@@ -402,8 +402,8 @@ class RenderTemplateBody(DocumentedBody):
     variables: dict[str, Any] | None = Field(
         None, description="name: value; a required variable without a value or default is a 400"
     )
-    width: int | None = Field(None, ge=1, le=4096)
-    height: int | None = Field(None, ge=1, le=4096)
+    width: int | None = Field(None, ge=1, le=4000, description="1 to 4000, as Pictify's images")
+    height: int | None = Field(None, ge=1, le=4000, description="1 to 4000")
     format: str | None = Field(None, json_schema_extra=TEMPLATE_FORMAT)
     fileExtension: str | None = Field(None, description="the same as format")
     quality: float | None = Field(None, ge=0.1, le=1, description="jpeg and webp, 0.1 to 1")
