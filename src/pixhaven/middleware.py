@@ -249,14 +249,12 @@ def _header(scope, name: bytes) -> str | None:
 
 
 def _declared_length(scope) -> int | None:
-    for name, value in scope.get("headers", []):
-        if name == b"content-length":
-            if not value.isdigit():
-                return None
-            # More digits than any body could have: past every limit (and int() refuses
-            # strings of more than 4,300 digits).
-            return int(value) if len(value) <= 18 else 10**18
-    return None
+    value = _header(scope, b"content-length")
+    if value is None or not (value.isascii() and value.isdigit()):  # "²" is a digit to str
+        return None
+    # More digits than any body could have: past every limit (and int() refuses strings of
+    # more than 4,300 digits).
+    return int(value) if len(value) <= 18 else 10**18
 
 
 def _settings_for(scope) -> Settings:
