@@ -301,15 +301,20 @@ class FontLibrary:
         return face
 
     def _evict(self) -> None:
-        while len(self._faces) > 1 and sum(len(f.data) for f in self._faces.values()) > self.budget:
-            self._faces.popitem(last=False)
+        """Within the budget, keeping at least the face just added."""
+        self._drop_oldest(0, keep=1)
 
     def make_room(self, needed: int) -> None:
         """Drop the least recently used faces until `needed` more bytes fit in the budget
         beside the ones kept: a large upload needs the isolate's memory more than cached
         faces do (services/images/pipeline.py says how much it asks for)."""
-        while self._faces and sum(len(f.data) for f in self._faces.values()) + needed > self.budget:
-            self._faces.popitem(last=False)
+        self._drop_oldest(needed, keep=0)
+
+    def _drop_oldest(self, needed: int, keep: int) -> None:
+        held = sum(len(face.data) for face in self._faces.values())
+        while len(self._faces) > keep and held + needed > self.budget:
+            _, face = self._faces.popitem(last=False)
+            held -= len(face.data)
 
 
 async def _read(env: Env, key: str) -> bytes:
