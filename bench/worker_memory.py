@@ -25,9 +25,6 @@ Needs what tests/pyodide needs: Node, `npm ci --prefix tests/pyodide` and
 from __future__ import annotations
 
 import asyncio
-import io
-import math
-import os
 import sys
 from pathlib import Path
 
@@ -36,28 +33,6 @@ sys.path[0:0] = [str(ROOT), str(ROOT / "src")]
 
 TARGET_MB = 110
 MB = 1024 * 1024
-
-
-def noise_png(size: int) -> bytes:
-    """An RGB PNG of about `size` bytes (random pixels, stored at the lowest compression)."""
-    from PIL import Image
-
-    side = int(math.sqrt(size / 3))
-    data = b""
-    while True:
-        image = Image.frombytes("RGB", (side, side), os.urandom(side * side * 3))
-        buffer = io.BytesIO()
-        image.save(buffer, "PNG", compress_level=1)
-        data = buffer.getvalue()
-        if len(data) <= size:
-            return data
-        side = int(side * math.sqrt(size / len(data)) * 0.999)
-
-
-def upload_limit() -> int:
-    from tests.pyodide.worker import worker_vars
-
-    return int(worker_vars()["MAX_UPLOAD_BYTES"])
 
 
 async def run_flows(worker, flows) -> list[tuple[str, float]]:
@@ -122,10 +97,10 @@ def largest_upload(data: bytes):
 
 
 def bench_worker_memory() -> list[dict]:
+    from tests.pyodide.test_worker_flows import largest_worker_upload
     from tests.pyodide.worker import PyodideWorker
 
-    limit = upload_limit()
-    data = noise_png(limit)
+    data, limit = largest_worker_upload()
     name = f"PNG upload of {len(data) / MB:.1f} MB (MAX_UPLOAD_BYTES {limit / MB:g} MB)"
     results = []
 

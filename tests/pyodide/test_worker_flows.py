@@ -366,6 +366,14 @@ def noise_png(width: int, height: int, seed: int = 12) -> bytes:
     return buffer.getvalue()
 
 
+def largest_worker_upload() -> tuple[bytes, int]:
+    """A noise PNG just under the Worker's MAX_UPLOAD_BYTES (wrangler.toml), and that limit:
+    the largest upload the Worker takes (here and in bench/worker_memory.py)."""
+    limit = int(worker_vars()["MAX_UPLOAD_BYTES"])
+    side = int(math.sqrt(limit / 3.01))  # noise: about 3 bytes a pixel, plus row filters
+    return noise_png(side, side), limit
+
+
 async def test_the_largest_upload_the_worker_takes_and_one_past_it(
     worker_client, pyodide_worker, memory_report
 ):
@@ -373,10 +381,9 @@ async def test_the_largest_upload_the_worker_takes_and_one_past_it(
     set from bench/worker_memory.py) goes through with every version made by env.IMAGES, and
     the isolate's WASM memory before and after it is printed (`-s`); a file past the limit
     is the 413 that names it."""
-    limit = int(worker_vars()["MAX_UPLOAD_BYTES"])
-    side = int(math.sqrt(limit / 3.01))  # noise: about 3 bytes a pixel, plus row filters
-    data = noise_png(side, side)
+    data, limit = largest_worker_upload()
     assert limit * 0.95 < len(data) <= limit
+    side = Image.open(io.BytesIO(data)).width
     before = pyodide_worker.memory()
     first = len(pyodide_worker.answers)
     result = await upload_png(worker_client, data)
