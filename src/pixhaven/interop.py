@@ -21,6 +21,7 @@ Nothing here imports `js` or `pyodide` at import time: both exist only inside Py
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -47,6 +48,26 @@ def as_bytes(value: bytes | bytearray | memoryview | JsBytes) -> bytes:
 async def body_bytes(obj: R2ObjectBody) -> bytes:
     """An R2 object's whole body as bytes (it can be read once)."""
     return as_bytes(await obj.arrayBuffer())
+
+
+async def byte_chunks(
+    stream: ReadableStream, size: int = STREAM_CHUNK_SIZE
+) -> AsyncIterator[bytes]:
+    """A stream's bytes as Python `bytes` of at most `size` each. A large JS chunk is cut
+    (`subarray`, no copy) before it is copied into Python, so a stream read through here
+    never brings more than `size` bytes into the isolate's WASM memory at once."""
+    async for chunk in stream:
+        if isinstance(chunk, (bytes, bytearray, memoryview)):
+            view = memoryview(chunk)
+            for start in range(0, len(view), size):
+                yield bytes(view[start : start + size])
+            continue
+        length = getattr(chunk, "length", None)
+        if not isinstance(length, int) or length <= size:
+            yield as_bytes(chunk)
+            continue
+        for start in range(0, length, size):
+            yield as_bytes(chunk.subarray(start, min(start + size, length)))
 
 
 def given(**options: Any) -> dict[str, Any]:
@@ -128,3 +149,92 @@ class ByteStream:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(remaining={len(self._data) - self._position})"
+
+
+class StreamWriter(Protocol):
+    """The writing end of `fixed_length_stream`: chunks are `bytes` or chunks read from
+    another stream (passed on as they are: on Workers they stay in JavaScript)."""
+
+    async def write(self, chunk: Any) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def abort(self, reason: str) -> None: ...
+
+
+def fixed_length_stream(length: int) -> tuple[ReadableStream, StreamWriter]:
+    """A stream of exactly `length` bytes, written piece by piece: the readable end is a
+    stream of *known length*, which is what `env.BUCKET.put` takes (workerd refuses a
+    stream whose length it cannot know). In Pyodide it is workerd's `FixedLengthStream`;
+    elsewhere a `FixedLengthByteStream`, with the same refusals. Read the readable end
+    while writing (`asyncio.gather(put(...), pump())`): a write waits for room."""
+    try:
+        from js import FixedLengthStream
+    except ImportError:
+        local = FixedLengthByteStream(length)
+        return local, local
+    stream = FixedLengthStream.new(length)
+    return stream.readable, _JsStreamWriter(stream.writable.getWriter())
+
+
+class _JsStreamWriter:
+    def __init__(self, writer: Any):
+        self._writer = writer
+
+    async def write(self, chunk: Any) -> None:
+        if isinstance(chunk, (bytes, bytearray, memoryview)):
+            from pyodide.ffi import to_js
+
+            chunk = to_js(bytes(chunk))  # a Uint8Array copy
+        await self._writer.write(chunk)
+
+    async def close(self) -> None:
+        await self._writer.close()
+
+    async def abort(self, reason: str) -> None:
+        await self._writer.abort(reason)
+
+
+class FixedLengthByteStream:
+    """workerd's `FixedLengthStream` in Python: writes go through a small queue to the
+    reader (`async for chunk in stream`); writing past `length` is a TypeError, as is
+    closing short of it, and the reader then fails too, so a put of it stores nothing."""
+
+    def __init__(self, length: int, queue_size: int = 4):
+        import asyncio
+
+        self.length = length
+        self._written = 0
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(queue_size)
+        self.disturbed = False
+
+    async def write(self, chunk: Any) -> None:
+        data = as_bytes(chunk)
+        self._written += len(data)
+        if self._written > self.length:
+            error = TypeError("Attempt to write too many bytes through a FixedLengthStream.")
+            await self._queue.put(error)
+            raise error
+        await self._queue.put(data)
+
+    async def close(self) -> None:
+        if self._written != self.length:
+            error = TypeError("FixedLengthStream did not see all expected bytes before close().")
+            await self._queue.put(error)
+            raise error
+        await self._queue.put(None)
+
+    async def abort(self, reason: str) -> None:
+        await self._queue.put(RuntimeError(f"stream aborted: {reason}"))
+
+    def __aiter__(self) -> FixedLengthByteStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        self.disturbed = True
+        item = await self._queue.get()
+        if item is None:
+            raise StopAsyncIteration
+        if isinstance(item, BaseException):
+            raise item
+        return item

@@ -16,6 +16,11 @@ class JsBytes(Protocol):
 
     def to_bytes(self) -> bytes: ...
 
+    # A Uint8Array's (a stream chunk's) length and a view of part of it, without a copy.
+    length: int
+
+    def subarray(self, start: int, end: int) -> JsBytes: ...
+
 
 ByteChunk: TypeAlias = bytes | JsBytes
 """One chunk read from a stream: a `Uint8Array` proxy on Workers, `bytes` locally."""

@@ -48,21 +48,39 @@ def inspect_image_bytes(data: bytes, settings) -> ImageHeader:
             code="FILE_TOO_LARGE",
             details={"size": len(data), "maxFileSize": limit},
         )
+    fmt = allowed_format(data)
+    header = parse_header(data, fmt)
+    check_pixel_limit(header, settings)
+    if fmt == "jpeg":
+        try:  # the bound on coded data: no decode, so before any decode budget is asked
+            jpeg_decode_input(data)
+        except FormatError as exc:
+            raise invalid_image_error(fmt, exc) from None
+    return header
+
+
+def allowed_format(data: bytes) -> str:
+    """The format the file's magic bytes name (its first 4 KiB are enough), or the 415 of a
+    file that is not one of the allowed image formats."""
     fmt = sniff(data)
-    if fmt is None:
-        if looks_like_svg(data):
-            raise ApiError(
-                415,
-                f"SVG files are not accepted (they can carry scripts); upload a {ALLOWED} image",
-                code="INVALID_FILE_TYPE",
-            )
+    if fmt is not None:
+        return fmt
+    if looks_like_svg(data):
         raise ApiError(
             415,
-            f"Unsupported file type: the file is not a {ALLOWED} image",
+            f"SVG files are not accepted (they can carry scripts); upload a {ALLOWED} image",
             code="INVALID_FILE_TYPE",
-            details={"supportedFormats": ["jpeg", "png", "gif", "webp", "avif"]},
         )
-    header = parse_header(data, fmt)
+    raise ApiError(
+        415,
+        f"Unsupported file type: the file is not a {ALLOWED} image",
+        code="INVALID_FILE_TYPE",
+        details={"supportedFormats": ["jpeg", "png", "gif", "webp", "avif"]},
+    )
+
+
+def check_pixel_limit(header: ImageHeader, settings) -> None:
+    """The 413 of an image past MAX_UPLOAD_PIXELS, every frame counted."""
     max_pixels = settings.max_upload_pixels
     if header.total_pixels > max_pixels:
         frames = f" x {header.frame_count} frames" if header.frame_count > 1 else ""
@@ -78,12 +96,6 @@ def inspect_image_bytes(data: bytes, settings) -> ImageHeader:
                 "maxPixels": max_pixels,
             },
         )
-    if fmt == "jpeg":
-        try:  # the bound on coded data: no decode, so before any decode budget is asked
-            jpeg_decode_input(data)
-        except FormatError as exc:
-            raise invalid_image_error(fmt, exc) from None
-    return header
 
 
 def check_decodes(data: bytes, header: ImageHeader) -> None:

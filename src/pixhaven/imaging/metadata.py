@@ -10,6 +10,7 @@ its risk) are re-encoded by the pipeline instead.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 
 from pixhaven.imaging.containers import (
     gif_blocks,
@@ -51,11 +52,18 @@ def strip_jpeg(data: bytes) -> bytes:
     to read CMYK/YCCK) plus every coding segment; drop APP1 (EXIF, XMP), the other APPn
     (IPTC, MPF, maker data), comments, and anything after the end-of-image marker (such as
     the extra pictures of multi-picture files)."""
-    spans = []
+    spans, sos_start = jpeg_kept_header(data)
+    return rebuilt(data, b"\xff\xd8", [*spans, (sos_start, jpeg_scan_end(data, sos_start))])
+
+
+def jpeg_kept_header(data: bytes) -> tuple[list[tuple[int, int]], int]:
+    """The spans strip_jpeg keeps of the segments before the first SOS, and where that SOS
+    starts (from there to the end-of-image marker everything is kept). `data` needs to
+    hold only the file's beginning, up to the SOS header."""
+    spans: list[tuple[int, int]] = []
     for marker, start, end in jpeg_segments(data):
         if marker == 0xDA:
-            spans.append((start, jpeg_scan_end(data, start)))
-            break
+            return spans, start
         if marker == 0xFE or 0xE0 <= marker <= 0xEF:
             payload = data[start + 4 : start + 16]
             keep = (
@@ -66,12 +74,25 @@ def strip_jpeg(data: bytes) -> bytes:
             if not keep:
                 continue
         spans.append((start, end))
-    return rebuilt(data, b"\xff\xd8", spans)
+    raise AssertionError("unreachable: jpeg_segments ends with SOS or raises")
 
 
 def strip_png(data: bytes) -> bytes:
-    spans = [(start, end) for kind, start, end in png_chunks(data) if kind in PNG_KEEP]
-    return rebuilt(data, PNG_SIGNATURE, spans)
+    return rebuilt(data, PNG_SIGNATURE, png_kept_spans(png_chunks(data)))
+
+
+def png_kept_spans(chunks: Iterable[tuple[bytes, int, int]]) -> list[tuple[int, int]]:
+    """The spans strip_png keeps of a PNG's chunks, (type, start, end) as png_chunks gives
+    them: the chunks of the PNG_KEEP types, neighbours joined into one span."""
+    spans: list[tuple[int, int]] = []
+    for kind, start, end in chunks:
+        if kind not in PNG_KEEP:
+            continue
+        if spans and spans[-1][1] == start:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
 
 
 def strip_gif(data: bytes) -> bytes:

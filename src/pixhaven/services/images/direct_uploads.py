@@ -25,7 +25,6 @@ import json
 import logging
 import secrets
 import uuid
-from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -40,7 +39,7 @@ from pixhaven.services.images.keys import (
     new_short_id,
     safe_filename,
 )
-from pixhaven.services.images.pipeline import UploadOptions, process_upload
+from pixhaven.services.images.pipeline import ProcessedImage, UploadOptions, process_upload
 from pixhaven.services.images.store import (
     PROCESSED_COLUMNS,
     processed_columns,
@@ -48,6 +47,7 @@ from pixhaven.services.images.store import (
     unique_filename,
     write_image,
 )
+from pixhaven.services.images.streamed_upload import process_stored_upload
 from pixhaven.services.images.upload_urls import image_id_of_incoming, incoming_key
 from pixhaven.services.jobs.queue import enqueue
 from pixhaven.services.jobs.registry import job_handler, message_handler
@@ -219,10 +219,15 @@ async def waiting_upload(db: D1Database, image_id: str) -> dict:
 
 async def complete_upload(env: Env, settings: Settings, row: dict, data: bytes) -> dict:
     """Process `data` and complete the pending `row`. Returns the completed row."""
-    db = env.DB
-    image_id = row["id"]
     processed = await process_upload(env, data, settings, UploadOptions())
     del data
+    return await complete_processed(env, row, processed)
+
+
+async def complete_processed(env: Env, row: dict, processed: ProcessedImage) -> dict:
+    """Complete the pending `row` with its processed upload. Returns the completed row."""
+    db = env.DB
+    image_id = row["id"]
     moment = utcnow()
     now = iso(moment)
     if not await table.claim_upload(db, image_id, now, iso(moment - STALE_ATTEMPT)):
@@ -310,13 +315,16 @@ async def complete_from_bucket(env: Env, settings: Settings, row: dict) -> dict 
             code="FILE_TOO_LARGE",
             details={"image_id": row["id"], "max_bytes": limit},
         )
-    settings = replace(settings, max_upload_bytes=limit)  # the pipeline's byte check
-    obj = await env.BUCKET.get(key)
-    if obj is None:
-        return None
-    data = await body_bytes(obj)
     try:
-        completed = await complete_upload(env, settings, row, data)
+        if head.size > settings.max_upload_bytes:
+            # Too large to hold in the Worker: processed where it lies, through streams.
+            processed = await process_stored_upload(env, key, settings)
+            completed = await complete_processed(env, row, processed)
+        else:
+            obj = await env.BUCKET.get(key)
+            if obj is None:
+                return None
+            completed = await complete_upload(env, settings, row, await body_bytes(obj))
     except ApiError as exc:
         if exc.status < 500 and exc.status != 409:
             await env.BUCKET.delete(key)  # rejected bytes: the URL may be used again

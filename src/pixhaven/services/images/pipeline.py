@@ -52,6 +52,7 @@ from pixhaven.render.fonts import LIBRARY as FONT_LIBRARY
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
     from pixhaven.bindings.images import ImageOutputOptions
+    from pixhaven.services.images.streamed_upload import ObjectSplice
 
 ORIGINAL_QUALITY = 92  # when the original itself has to be re-encoded
 MAX_OUTPUT_SIDE = 12_000  # Cloudflare Images' largest output side
@@ -77,10 +78,12 @@ class ProcessedImage:
     orientation: str  # "landscape" if width >= height else "portrait"
     animated: bool
     frame_count: int
-    original: bytes  # stored original: upright, private metadata removed
+    # stored original: upright, private metadata removed; for a direct upload too large to
+    # hold, the pieces of the uploaded object that make it (streamed_upload.py)
+    original: bytes | ObjectSplice
     content_hash: str  # sha256 hex of the bytes as uploaded
     # sha256 hex of the bytes as uploaded and of the options that made the stored objects
-    # from them: uploads with the same digest may share their objects (see `_digest`).
+    # from them: uploads with the same digest may share their objects (see `digest`).
     objects_digest: str
     placeholder: str  # ThumbHash, base64
     webp: bytes | None  # None for animated images or when not requested
@@ -92,7 +95,7 @@ async def process_upload(
 ) -> ProcessedImage:
     if options is None:  # one default instance shared by every call would be mutable state
         options = UploadOptions()
-    quality, bounds = _check_options(options, settings)
+    quality, bounds = check_options(options, settings)
     data = data if isinstance(data, bytes) else bytes(data)
     # Processing holds about twice the upload at its peak, and a cached face costs about
     # twice its file once parsed (bench/worker_memory.py; the library counts files): faces
@@ -120,28 +123,9 @@ async def process_upload(
     )
 
     # One copy of the original for every conversion of it (on Workers, in JS memory).
-    source = byte_source(original)
-    jobs: list[Awaitable[str | bytes]] = [_placeholder(env, source)]
-    # A version in the original's own format would be stored under the original's key
-    # (images/{orientation}/{id}.{ext}) and replace it: the original stands for that version.
-    wanted = [
-        mime
-        for flag, mime in (
-            (options.generate_webp, "image/webp"),
-            (options.generate_avif, "image/avif"),
-        )
-        if flag and mime != content_type
-    ]
-    if not animated:
-        jobs += [
-            _convert(env, source, bounds, {"format": mime, "quality": quality}) for mime in wanted
-        ]
-    # The placeholder (str), then the versions (bytes); exceptions are raised just below.
-    results: list[Any] = await asyncio.gather(*jobs, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    versions = dict(zip(wanted, results[1:])) if not animated else {}
+    placeholder, versions = await derived_images(
+        env, byte_source(original), content_type, animated, options, quality, bounds
+    )
     return ProcessedImage(
         format=fmt,
         extension=extension,
@@ -153,14 +137,52 @@ async def process_upload(
         frame_count=header.frame_count,
         original=original,
         content_hash=content_hash,
-        objects_digest=_digest(content_hash, options, quality, bounds),
-        placeholder=results[0],
+        objects_digest=digest(content_hash, options, quality, bounds),
+        placeholder=placeholder,
         webp=versions.get("image/webp"),
         avif=versions.get("image/avif"),
     )
 
 
-def _digest(content_hash: str, options: UploadOptions, quality: int, bounds: dict) -> str:
+def conversions_wanted(content_type: str, animated: bool, options: UploadOptions) -> list[str]:
+    """The versions to make through env.IMAGES. A version in the original's own format would
+    be stored under the original's key (images/{orientation}/{id}.{ext}) and replace it: the
+    original stands for that version. Animated images keep only their original."""
+    if animated:
+        return []
+    return [
+        mime
+        for flag, mime in (
+            (options.generate_webp, "image/webp"),
+            (options.generate_avif, "image/avif"),
+        )
+        if flag and mime != content_type
+    ]
+
+
+async def derived_images(
+    env: Env,
+    source: ByteSource,
+    content_type: str,
+    animated: bool,
+    options: UploadOptions,
+    quality: int,
+    bounds: dict,
+) -> tuple[str, dict[str, bytes]]:
+    """Through env.IMAGES, concurrently: the ThumbHash placeholder and the versions
+    `conversions_wanted` names ({mime: bytes}), each from its own `source.stream()`."""
+    wanted = conversions_wanted(content_type, animated, options)
+    jobs: list[Awaitable[str | bytes]] = [_placeholder(env, source)]
+    jobs += [_convert(env, source, bounds, {"format": mime, "quality": quality}) for mime in wanted]
+    # The placeholder (str), then the versions (bytes); exceptions are raised just below.
+    results: list[Any] = await asyncio.gather(*jobs, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results[0], dict(zip(wanted, results[1:]))
+
+
+def digest(content_hash: str, options: UploadOptions, quality: int, bounds: dict) -> str:
     """What decides the stored objects: the bytes and every option the steps above read
     (quality as resolved from the settings). Same digest, same objects — up to an encoder
     that is not byte-for-byte deterministic, which is why uploads share by this recipe and
@@ -241,7 +263,7 @@ def _images_error(exc: Exception) -> ApiError | None:
     )
 
 
-def _check_options(options: UploadOptions, settings) -> tuple[int, dict]:
+def check_options(options: UploadOptions, settings) -> tuple[int, dict]:
     quality = settings.image_quality if options.quality is None else options.quality
     if isinstance(quality, bool) or not isinstance(quality, int) or not 1 <= quality <= 100:
         raise ApiError(400, "quality must be an integer from 1 to 100", code="INVALID_REQUEST")

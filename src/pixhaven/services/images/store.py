@@ -42,6 +42,7 @@ from pixhaven.services.images.keys import (
     stored_keys,
 )
 from pixhaven.services.images.pipeline import ProcessedImage
+from pixhaven.services.images.streamed_upload import ObjectSplice
 from pixhaven.services.jobs.queue import enqueue
 from pixhaven.services.jobs.registry import job_handler
 from pixhaven.timeutil import iso, utcnow
@@ -49,6 +50,7 @@ from pixhaven.timeutil import iso, utcnow
 if TYPE_CHECKING:
     from pixhaven.bindings.d1 import D1Database, D1PreparedStatement
     from pixhaven.bindings.env import Env
+    from pixhaven.bindings.r2 import R2HTTPMetadata
 
 log = logging.getLogger("pixhaven.images")
 
@@ -226,15 +228,20 @@ async def _put_objects(env: Env, processed: ProcessedImage, row: dict, written: 
     """Put the row's versions, each key appended to `written` as soon as it is stored."""
     bodies = {"original": processed.original, "webp": processed.webp, "avif": processed.avif}
     for version, key in stored_keys(row).items():
-        await env.BUCKET.put(
-            key,
-            bodies[version],
-            httpMetadata={
-                "contentType": CONTENT_TYPES[row["format"] if version == "original" else version],
-                "cacheControl": IMMUTABLE,
-            },
-            customMetadata={"image_id": row["id"]},
-        )
+        body = bodies[version]
+        http_metadata: R2HTTPMetadata = {
+            "contentType": CONTENT_TYPES[row["format"] if version == "original" else version],
+            "cacheControl": IMMUTABLE,
+        }
+        custom_metadata = {"image_id": row["id"]}
+        if isinstance(body, ObjectSplice):
+            await body.put(
+                env.BUCKET, key, http_metadata=http_metadata, custom_metadata=custom_metadata
+            )
+        else:
+            await env.BUCKET.put(
+                key, body, httpMetadata=http_metadata, customMetadata=custom_metadata
+            )
         written.append(key)
 
 
