@@ -10,7 +10,10 @@ that size after each flow in turn:
 - a CJK SVG card, its fonts read from R2;
 - a batch of three SVG renders through the queue handler;
 - a PNG upload as large as the Worker takes (`MAX_UPLOAD_BYTES` of wrangler.toml; noise, so
-  it does not compress), through CattoPic's `POST /api/upload/single`.
+  it does not compress), through CattoPic's `POST /api/upload/single`;
+- a 60 MB PNG put straight into R2 (PixelFlare's two-step upload with an R2 presigned URL,
+  up to DIRECT_UPLOAD_MAX_BYTES), completed from R2's event notification by the queue
+  consumer, which reads the object through streams (services/images/streamed_upload.py).
 
 The largest upload is then run alone in a fresh harness as well (the isolate a cold request
 gets). Target: under 110 MB after every flow, leaving room under 128 MB for JavaScript's own
@@ -96,12 +99,31 @@ def largest_upload(data: bytes):
     return flow
 
 
+DIRECT_UPLOAD_MB = 60
+
+
+def direct_upload(data: bytes):
+    async def flow(client, worker, admin) -> None:
+        from tests.pyodide.test_worker_flows import direct_upload
+
+        image_id = await direct_upload(client, worker, data, "large.png")
+        response = await client.get(f"/v1/images/{image_id}", headers=admin)
+        assert response.json()["status"] == "ready", response.text[:500]
+
+    return flow
+
+
 def bench_worker_memory() -> list[dict]:
-    from tests.pyodide.test_worker_flows import largest_worker_upload
+    from tests.pyodide.test_worker_flows import (
+        gradient_png_with_private_text,
+        largest_worker_upload,
+    )
     from tests.pyodide.worker import PyodideWorker
 
     data, limit = largest_worker_upload()
     name = f"PNG upload of {len(data) / MB:.1f} MB (MAX_UPLOAD_BYTES {limit / MB:g} MB)"
+    large = gradient_png_with_private_text(int((DIRECT_UPLOAD_MB * MB / 3) ** 0.5))
+    direct = f"direct-to-R2 upload of a {len(large) / MB:.0f} MB PNG, through streams"
     results = []
 
     worker = PyodideWorker.start_or_skip()
@@ -117,6 +139,7 @@ def bench_worker_memory() -> list[dict]:
                     ("a CJK SVG card, fonts from R2", cjk_card),
                     ("3 SVG renders through the queue handler", batch_render),
                     (name + ", after the flows above", largest_upload(data)),
+                    (direct + ", after the flows above", direct_upload(large)),
                 ],
             )
         )
@@ -125,7 +148,13 @@ def bench_worker_memory() -> list[dict]:
     fresh = PyodideWorker.start_or_skip()
     try:
         results += asyncio.run(
-            run_flows(fresh, [(name + ", in a fresh isolate", largest_upload(data))])
+            run_flows(
+                fresh,
+                [
+                    (name + ", in a fresh isolate", largest_upload(data)),
+                    (direct + ", after it", direct_upload(large)),
+                ],
+            )
         )
     finally:
         fresh.stop()

@@ -112,12 +112,66 @@ function failure(error) {
   return e;
 }
 
+// Streams whose length workerd knows: an R2 object's body, the readable half of a
+// FixedLengthStream. R2's put refuses any other stream, as workerd does.
+const KNOWN_LENGTH = new WeakSet();
+const R2_CHUNK = 64 * 1024;
+
+// An object's body as R2 gives it: a stream of chunks of known total length.
+function objectStream(bytes) {
+  let offset = 0;
+  const stream = new ReadableStream({
+    pull(controller) {
+      if (offset >= bytes.length) {
+        controller.close();
+        return;
+      }
+      controller.enqueue(bytes.slice(offset, offset + R2_CHUNK));
+      offset += R2_CHUNK;
+    },
+  });
+  KNOWN_LENGTH.add(stream);
+  return stream;
+}
+
+// workerd's FixedLengthStream (a global there, set on globalThis by harness.mjs): an identity
+// TransformStream whose readable half has a known length; writing more bytes than declared,
+// or closing short of them, errors the stream with workerd's messages.
+export class FixedLengthStream extends TransformStream {
+  constructor(expectedLength) {
+    let seen = 0;
+    super({
+      transform(chunk, controller) {
+        seen += chunk.byteLength;
+        if (seen > expectedLength) {
+          controller.error(new TypeError("Attempt to write too many bytes through a FixedLengthStream."));
+          return;
+        }
+        controller.enqueue(chunk);
+      },
+      flush(controller) {
+        if (seen !== expectedLength) {
+          controller.error(new TypeError("FixedLengthStream did not see all expected bytes before close()."));
+        }
+      },
+    });
+    KNOWN_LENGTH.add(this.readable);
+  }
+}
+
 async function bytesOf(value) {
   if (value === null || value === undefined) return null;
   if (typeof value === "string") return new TextEncoder().encode(value);
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  if (typeof value.getReader === "function") return new Uint8Array(await new Response(value).arrayBuffer());
+  if (typeof value.getReader === "function") {
+    if (!KNOWN_LENGTH.has(value)) {
+      throw new TypeError(
+        "Provided readable stream must have a known length (request/response body or readable half of FixedLengthStream)",
+      );
+    }
+    return new Uint8Array(await new Response(value).arrayBuffer());
+  }
   if (typeof value.arrayBuffer === "function") return new Uint8Array(await value.arrayBuffer());
   throw new TypeError("R2 put: unsupported value");
 }
@@ -177,7 +231,7 @@ export function makeBindings(mf) {
     constructor(fields, bytes) {
       super(fields);
       this._bytes = bytes;
-      this.body = new Response(bytes).body;
+      this.body = objectStream(bytes);
     }
     get bodyUsed() {
       return this.body.locked;

@@ -20,6 +20,7 @@
 //   op "d1":        sql, params -> results (rows), straight on Miniflare's D1
 //   op "r2put":     key, body (base64), contentType -> stored straight into the R2 bucket
 //   op "r2keys":    prefix -> keys in the bucket
+//   op "send":      body -> put on the queue, as Cloudflare queues an R2 event notification
 //   op "reset":     empty every table, the bucket and the queue
 //   op "memory":    -> memory only
 // Python's own stdout and stderr go to this process's stderr, so stdout carries only answers.
@@ -38,7 +39,9 @@ const VARS = JSON.parse(process.env.PIXHAVEN_PYODIDE_VARS || "{}");
 const { loadPyodide } = await import("pyodide");
 const miniflareRequire = createRequire(path.join(ROOT, "tests", "miniflare", "package.json"));
 const { Miniflare } = await import(miniflareRequire.resolve("miniflare"));
-const { BRIDGE_SCRIPT, makeBindings } = await import("./bindings.mjs");
+const { BRIDGE_SCRIPT, FixedLengthStream, makeBindings } = await import("./bindings.mjs");
+// A global of workerd's that Node lacks (interop.fixed_length_stream imports it from `js`).
+globalThis.FixedLengthStream = FixedLengthStream;
 const { makeImages } = await import("./images.mjs");
 
 function send(message) {
@@ -339,6 +342,13 @@ async function runR2Put(message) {
   return {};
 }
 
+// A message put on the queue from outside the Worker, as Cloudflare queues an R2 event
+// notification (`wrangler r2 bucket notification create`).
+async function runSend(message) {
+  queued.push({ body: message.body, delaySeconds: 0 });
+  return {};
+}
+
 async function runR2Keys(message) {
   const keys = [];
   let cursor;
@@ -359,6 +369,7 @@ const OPS = {
   reset: runReset,
   r2put: runR2Put,
   r2keys: runR2Keys,
+  send: runSend,
   memory: async () => ({}),
 };
 
