@@ -202,3 +202,14 @@ async def test_other_owners_images_stay_hidden(client, admin, make_key):
     other, _ = await make_key(["images:read"], owner="someone_else")
     assert await ids(client, bearer(other), "orientation=landscape") == []
     assert_error_envelope(await client.get(f"/v1/images/{image['id']}", headers=bearer(other)), 404)
+
+
+async def test_expiry_set_through_cattopic_shows_in_the_resource(client, admin):
+    image = await upload(client, admin, image_bytes(80, 60, "PNG"), filename="brief.png")
+    assert image["expires_at"] is None
+    response = await client.put(
+        f"/api/images/{image['id']}", json={"expiryMinutes": 60}, headers=admin
+    )
+    assert response.status_code == 200, response.text
+    detail = (await client.get(f"/v1/images/{image['id']}", headers=admin)).json()
+    assert detail["expires_at"] == response.json()["expiryTime"]
