@@ -1,7 +1,9 @@
 """PixelFlare images: `/v1/images` (two-step upload, cursor list, get, edit, soft delete,
 restore) and `PUT /v1/uploads/{id}`, the signed upload route (its signature is its only
 credential). Logic lives in services/images/direct_uploads.py and
-services/images/pixelflare_resource.py.
+services/images/pixelflare_resource.py. Pixhaven's additions for browsers (the console):
+`thumbnail_url`, the detail's `versions`/`variants`, and `GET /v1/images/{id}/view/{name}`,
+the signed view route (services/delivery/view_urls.py).
 
 Choices where the PixelFlare document is silent (README documents them):
 - `GET /v1/images/{id}` answers 404 for unknown, foreign, malformed, pending and deleted
