@@ -50,47 +50,31 @@ if TYPE_CHECKING:
 router = APIRouter(tags=["PixelFlare"], responses=ERROR_RESPONSES)
 NOT_FOUND = errors(404, e404="No such image (or not the caller's, pending, or deleted)")
 FILENAME_TAKEN = "Another image in this album already has this filename"
+
+
+def signed_url_parameters(source: str) -> list[dict]:
+    """The query parameters of a URL this API signed (`expires`, `signature`), documented."""
+    return [
+        {
+            "name": name,
+            "in": "query",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": f"From {source}",
+        }
+        for name in ("expires", "signature")
+    ]
+
+
 UPLOAD = {
-    "parameters": [
-        {
-            "name": "expires",
-            "in": "query",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": "From upload_url",
-        },
-        {
-            "name": "signature",
-            "in": "query",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": "From upload_url",
-        },
-    ],
+    "parameters": signed_url_parameters("upload_url"),
     "requestBody": {
         "required": True,
         "description": "The image file's bytes",
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     },
 }
-VIEW = {
-    "parameters": [
-        {
-            "name": "expires",
-            "in": "query",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": "From the signed URL (thumbnail_url, versions, variants)",
-        },
-        {
-            "name": "signature",
-            "in": "query",
-            "required": True,
-            "schema": {"type": "string"},
-            "description": "From the signed URL",
-        },
-    ],
-}
+VIEW = {"parameters": signed_url_parameters("the signed URL (thumbnail_url, versions, variants)")}
 RENDITIONS = [*view_urls.VERSIONS, *VARIANTS]
 
 
