@@ -118,7 +118,14 @@ async def _dev(args: argparse.Namespace, config: LocalConfig) -> int:
         "Scoped API key: pixhaven keys create --name my-app --scopes images:read,images:write",
         flush=True,
     )
-    await serve(create_app(), env, host=args.host, port=args.port, crons=config.crons)
+    await serve(
+        create_app(),
+        env,
+        host=args.host,
+        port=args.port,
+        crons=config.crons,
+        assets=config.assets,
+    )
     return 0
 
 
