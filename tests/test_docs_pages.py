@@ -63,3 +63,53 @@ def test_install_puts_the_pinned_files_into_vendor_once(tmp_path):
 def test_the_vendor_folder_is_not_committed():
     ignored = (ROOT / ".gitignore").read_text().splitlines()
     assert "console/vendor/" in ignored
+
+
+# -- the bearer scheme in /openapi.json ---------------------------------------------------------
+
+PUBLIC_OPERATIONS = {
+    "GET /health",
+    "PUT /v1/uploads/{image_id}",  # the signed upload URL is its own credential
+    "GET /api/random",
+    "GET /r2/{path}",
+    "GET /cdn-cgi/image/{options}/{source}",
+    "GET /image/renders/{render_id}.svg",
+    "GET /bindings/{uid}/image",
+    "POST /bindings/{uid}/webhook",
+    "GET /{owner}/{album}/{filename}",
+    "GET /{owner}/{album}/{filename}/{variant}",
+    "GET /{short_id}",
+}
+
+
+def operations(document):
+    for path, items in document["paths"].items():
+        for method, operation in items.items():
+            yield f"{method.upper()} {path}", operation
+
+
+async def test_protected_operations_declare_the_bearer_scheme(client):
+    document = (await client.get("/openapi.json")).json()
+    scheme = document["components"]["securitySchemes"]["bearer"]
+    assert scheme["type"] == "http" and scheme["scheme"] == "bearer"
+    public = {name for name, op in operations(document) if "security" not in op}
+    assert public == PUBLIC_OPERATIONS
+    for name, operation in operations(document):
+        if name not in public:
+            assert operation["security"] == [{"bearer": []}], name
+
+
+async def test_what_the_document_calls_protected_refuses_a_request_without_a_token(client):
+    """The `security` entries follow the code: every protected GET answers 401 without a
+    token, and no public one does."""
+    document = (await client.get("/openapi.json")).json()
+    for name, operation in operations(document):
+        method, path = name.split(" ", 1)
+        if method != "GET":
+            continue
+        url = re.sub(r"\{[^}]+\}", "x1", path)
+        status = (await client.get(url)).status_code
+        if "security" in operation:
+            assert status == 401, (name, status)
+        else:
+            assert status != 401, (name, status)
