@@ -27,6 +27,7 @@ const toasts = document.getElementById("toasts");
 let cleanup = null;
 let mounting = 0; // which navigation is current: a slower, older mount is discarded
 let afterSignIn = ROUTES[0].name; // where "#/" goes once signed in
+let loaded = false; // the first page of a load leaves the focus alone (the skip link first)
 
 export function navigate(hash) {
   if (location.hash === hash) route();
@@ -133,8 +134,10 @@ async function route() {
     message.textContent = `This page could not be shown: ${error.message}`;
     root.append(message);
   }
-  // Move the reading position to the new page (screen readers, keyboard users).
-  if (current === mounting && document.activeElement === document.body) main.focus();
+  // After a navigation, move the reading position to the new page (screen readers,
+  // keyboard users).
+  if (current === mounting && loaded && document.activeElement === document.body) main.focus();
+  loaded = true;
 }
 
 function setNavOpen(open) {
@@ -165,6 +168,12 @@ signOut.addEventListener("click", () => {
   afterSignIn = ROUTES[0].name;
   toast("Signed out.");
   navigate(`#/${SIGN_IN.name}`);
+});
+
+// The skip link's own "#main" would be read as a route: move the focus instead.
+document.querySelector(".skip-link").addEventListener("click", (event) => {
+  event.preventDefault();
+  main.focus();
 });
 
 window.addEventListener("hashchange", route);
