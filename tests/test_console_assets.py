@@ -6,6 +6,7 @@ section wrangler deploys with; these tests drive it over HTTP, in a real `pixhav
 in front of the app with a configuration of their own.
 """
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from pixhaven.app import create_app
 from pixhaven.local.runtime.assets import StaticAssets
 from pixhaven.local.runtime.config import AssetsConfig, load_config
 from pixhaven.local.runtime.server import served
+from pixhaven.security.scopes import SCOPES
 from pixhaven.services.delivery.cdn_paths import RESERVED_PREFIXES, SHORT_ID
 from tests.conftest import ROOT
 from tests.dev_server import run_dev_server
@@ -188,3 +190,21 @@ def test_settings_the_local_server_does_not_follow_are_refused_by_name(site, set
     assert config.assets is not None
     with pytest.raises(ValueError, match=named):
         StaticAssets(app=None, config=config.assets)
+
+
+def test_every_route_has_its_view_module():
+    """app.js's ROUTES drive the nav; each `#/<name>` mounts console/views/<name>.js."""
+    app_js = (CONSOLE / "app.js").read_text()
+    routes = re.search(r"export const ROUTES = \[(.*?)\];", app_js, re.S)
+    assert routes is not None
+    names = re.findall(r'name: "([a-z0-9-]+)"', routes.group(1))
+    assert names and "keys" in names and "usage" in names
+    for name in [*names, "signin"]:
+        view = (CONSOLE / "views" / f"{name}.js").read_text()
+        assert "export async function mount(root" in view, name
+
+
+def test_the_keys_view_offers_exactly_the_scopes_keys_can_carry():
+    keys_js = (CONSOLE / "views" / "keys.js").read_text()
+    offered = dict(re.findall(r'\["([a-z:]+)", "([^"]+)"\]', keys_js))
+    assert offered == SCOPES

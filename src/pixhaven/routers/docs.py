@@ -44,6 +44,7 @@ PAGE = """<!doctype html>
 <style>
 body {{ margin: 0; font-family: system-ui, sans-serif; }}
 .docs-missing {{ max-width: 40rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }}
+{style}
 </style>
 </head>
 <body>
@@ -65,7 +66,7 @@ SWAGGER_START = f"""if (window.SwaggerUIBundle) {{
     url: "{OPENAPI_URL}",
     dom_id: "#swagger-ui",
     layout: "BaseLayout",
-    deepLinking: true,
+    deepLinking: false,
     validatorUrl: null,
     persistAuthorization: false,
     presets: [SwaggerUIBundle.presets.apis],
@@ -78,8 +79,36 @@ REDOC_START = f"""if (window.Redoc) {{
 }}"""
 
 
-def page(title: str, library: str, head: str, container: str, script: str, start: str):
+# Swagger UI's colours that fall short of WCAG AA contrast (axe-core's color-contrast),
+# darkened: the version badges, links, the Authorize button, the HTTP method badges.
+SWAGGER_CONTRAST = """
+.swagger-ui .info .title small { background: #4f5864; }
+.swagger-ui .info .title small.version-stamp { background: #3b6b00; }
+.swagger-ui .info .url, .swagger-ui .info a { color: #1f5fae; }
+.swagger-ui .btn.authorize { color: #1d6b35; border-color: #1d6b35; }
+.swagger-ui .btn.authorize svg { fill: #1d6b35; }
+.swagger-ui .opblock.opblock-get .opblock-summary-method { background: #1f5fae; }
+.swagger-ui .opblock.opblock-post .opblock-summary-method { background: #1d6b35; }
+.swagger-ui .opblock.opblock-put .opblock-summary-method { background: #8a4b00; }
+.swagger-ui .opblock.opblock-delete .opblock-summary-method { background: #b3261e; }
+.swagger-ui .opblock.opblock-patch .opblock-summary-method { background: #00695c; }
+.swagger-ui .opblock.opblock-head .opblock-summary-method { background: #6b3fa0; }
+.swagger-ui .opblock.opblock-options .opblock-summary-method { background: #1f4f7a; }
+.swagger-ui .json-schema-2020-12-expand-deep-button { color: #4f5864; }
+"""
+
+
+def page(
+    title: str,
+    library: str,
+    head: str,
+    container: str,
+    script: str,
+    start: str,
+    style: str = "",
+):
     html = PAGE.format(
+        style=style,
         title=title,
         head=head,
         missing=MISSING.format(library=library),
@@ -100,6 +129,7 @@ async def swagger_ui() -> HTMLResponse:
         '<div id="swagger-ui"></div>',
         SWAGGER_JS,
         SWAGGER_START,
+        SWAGGER_CONTRAST,
     )
 
 
