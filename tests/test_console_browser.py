@@ -68,6 +68,8 @@ def test_dark_mode_and_the_mobile_nav(console):
     menu.click()
     assert menu.get_attribute("aria-expanded") == "true" and links.is_visible()
     console.screenshot("mobile-nav-dark")
+    # Nothing wider than the phone's screen (no sideways scrolling of the page).
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
     links.click()
     page.wait_for_url(re.compile(r"#/usage$"))
     assert not links.is_visible()  # the menu closes on navigation

@@ -113,7 +113,8 @@ export async function mount(root, { api, toast }) {
     try {
       const { data } = await api("/v1/keys", { signal: aborter.signal });
       rows.replaceChildren(...data.map(row));
-      listStatus.textContent = data.length ? `${data.length} keys.` : "No keys yet.";
+      const count = data.length === 1 ? "1 key." : `${data.length} keys.`;
+      listStatus.textContent = data.length ? count : "No keys yet.";
     } catch (error) {
       if (error.name === "AbortError") return;
       listStatus.textContent = `The keys could not be listed: ${error.message}`;

@@ -26,11 +26,16 @@ function barChart({ title, days, values, format, barClass }) {
   const plotWidth = WIDTH - PAD.left - PAD.right;
   const plotHeight = HEIGHT - PAD.top - PAD.bottom;
   const step = plotWidth / Math.max(values.length, 1);
-  for (const fraction of [0, 0.5, 1]) {
+  const labelled = new Set();
+  for (const fraction of [0, 1, 0.5]) {
     const y = PAD.top + plotHeight * (1 - fraction);
     svg.append(svgElement("line", { x1: PAD.left, x2: WIDTH - PAD.right, y1: y, y2: y, class: "axis" }));
+    // A middle label that rounds to an end's (counts up to 1) would only mislead.
+    const text = format(top * fraction);
+    if (labelled.has(text)) continue;
+    labelled.add(text);
     const label = svgElement("text", { x: PAD.left - 6, y: y + 4, "text-anchor": "end" });
-    label.textContent = format(top * fraction);
+    label.textContent = text;
     svg.append(label);
   }
   values.forEach((value, index) => {
