@@ -38,10 +38,15 @@ export class ApiError extends Error {
   }
 }
 
-function withAuthorization(headers) {
+// The token goes to this origin only: an upload URL may be another's (an R2 presigned PUT,
+// which must not see it).
+function withAuthorization(headers, url) {
   const all = new Headers(headers || {});
   const token = getToken();
-  if (token && !all.has("Authorization")) all.set("Authorization", `Bearer ${token}`);
+  const sameOrigin = new URL(url, location.href).origin === location.origin;
+  if (token && sameOrigin && !all.has("Authorization")) {
+    all.set("Authorization", `Bearer ${token}`);
+  }
   return all;
 }
 
@@ -58,7 +63,7 @@ function parseJson(text) {
 // (FormData, Blob...). Resolves to the parsed JSON answer (null for 204), rejects with
 // ApiError.
 export async function api(path, { method, json, body, headers, signal } = {}) {
-  const all = withAuthorization(headers);
+  const all = withAuthorization(headers, path);
   let payload = body;
   if (json !== undefined) {
     all.set("Content-Type", "application/json");
@@ -86,7 +91,8 @@ export async function api(path, { method, json, body, headers, signal } = {}) {
   return parsed;
 }
 
-// Sends `body` with XMLHttpRequest, whose upload events report progress (fetch has none):
+// Sends `body` with XMLHttpRequest, whose upload events report progress (fetch has none),
+// with the bearer token when `url` is on this origin:
 // onProgress({loaded, total}) as bytes go out. Resolves to {status, json} whatever the
 // status (json: the parsed answer, or null); rejects on a network failure, and with an
 // AbortError when `signal` aborts.
@@ -94,7 +100,9 @@ export function uploadWithProgress(url, { method = "POST", body, headers, onProg
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open(method, url);
-    for (const [name, value] of withAuthorization(headers)) request.setRequestHeader(name, value);
+    for (const [name, value] of withAuthorization(headers, url)) {
+      request.setRequestHeader(name, value);
+    }
     if (onProgress) {
       request.upload.addEventListener("progress", (event) => {
         onProgress({ loaded: event.loaded, total: event.lengthComputable ? event.total : null });

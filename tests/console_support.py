@@ -79,10 +79,12 @@ class ConsolePage:
         assert self.requests, "the page made no request at all"
         assert self.off_origin_requests() == []
 
-    def screenshot(self, name: str) -> Path:
+    def screenshot(self, name: str, full_page: bool = True) -> Path:
+        """The page (all of it, or what the window shows: the API documents are too long
+        to be worth a full-page picture) as test-artifacts/console/<name>.png."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
+        self.page.screenshot(path=str(path), full_page=full_page, timeout=60_000)
         return path
 
     def assert_accessible(self, name: str) -> None:

@@ -167,7 +167,8 @@ def test_swagger_ui_works_offline_with_authorize(vendored_libraries, console):
     operation.get_by_role("button", name="Execute").click()
     status = operation.locator(".live-responses-table tbody .response-col_status").first
     expect_text(status, "^200$")
-    console.screenshot("docs-try-it-out")
+    operation.scroll_into_view_if_needed()
+    console.screenshot("docs-try-it-out", full_page=False)
     assert any(url.endswith("/v1/keys") for url in console.requests)
 
 
@@ -178,4 +179,51 @@ def test_redoc_loads_offline(vendored_libraries, console):
     # takes a while (a deadline, not a measurement).
     page.get_by_role("heading", name=re.compile("^Pixhaven")).first.wait_for(timeout=90_000)
     assert page.locator("#docs-missing").count() == 0
-    console.screenshot("redoc")
+    console.screenshot("redoc", full_page=False)
+
+
+def test_the_api_module_keeps_its_contract(console):
+    """What other views build on: api() turns the envelope into an ApiError, 204 into null;
+    uploadWithProgress() reports progress, answers {status, json}, and cancels."""
+    console.sign_in()
+    result = console.page.evaluate(
+        """async () => {
+            const m = await import("/api.js");
+            const out = {};
+            try {
+                await m.api("/v1/keys/no-such-key", { method: "DELETE" });
+            } catch (error) {
+                out.error = {
+                    isApiError: error instanceof m.ApiError, status: error.status,
+                    code: error.code, message: error.message, details: error.details,
+                };
+            }
+            out.created = await m.api("/v1/keys", {
+                json: { name: "contract", scopes: ["images:read"] },
+            });
+            const progress = [];
+            const body = new Blob([JSON.stringify({ padding: "x".repeat(200000) })]);
+            out.upload = await m.uploadWithProgress("/api/validate-api-key", {
+                body, headers: { "Content-Type": "application/json" },
+                onProgress: (event) => progress.push(event),
+            });
+            out.progress = progress.length && progress.at(-1);
+            const aborted = new AbortController();
+            aborted.abort();
+            try {
+                await m.uploadWithProgress("/api/validate-api-key", { body, signal: aborted.signal });
+            } catch (error) {
+                out.cancelled = error.name;
+            }
+            out.tokenKept = m.getToken() !== null;
+            return out;
+        }"""
+    )
+    assert result["error"]["isApiError"] and result["error"]["status"] == 404
+    assert result["error"]["code"] == "NOT_FOUND" and result["error"]["message"]
+    assert isinstance(result["error"]["details"], dict)
+    assert result["created"]["name"] == "contract" and result["created"]["key"]
+    assert result["upload"] == {"status": 200, "json": {"success": True, "valid": True}}
+    assert result["progress"]["loaded"] == result["progress"]["total"] > 200000
+    assert result["cancelled"] == "AbortError"
+    assert result["tokenKept"]
