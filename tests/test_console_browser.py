@@ -227,3 +227,17 @@ def test_the_api_module_keeps_its_contract(console):
     assert result["progress"]["loaded"] == result["progress"]["total"] > 200000
     assert result["cancelled"] == "AbortError"
     assert result["tokenKept"]
+
+
+def test_the_docs_pages_say_what_to_install_when_the_libraries_are_missing(console):
+    """A server without console/vendor (here: its files refused to the page) shows how to
+    install them, never a blank page."""
+    page = console.page
+    page.route("**/vendor/**", lambda route: route.fulfill(status=404, body=""))
+    for path, library in (("/docs", "Swagger UI"), ("/redoc", "ReDoc")):
+        console.goto(path)
+        message = page.get_by_role("alert")
+        expect_text(message, f"{library} is not installed on this server")
+        expect_text(message, "pixhaven console install")
+    console.assert_accessible("docs-missing")
+    console.screenshot("docs-missing")
