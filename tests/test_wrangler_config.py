@@ -77,6 +77,8 @@ def test_deploy_dry_run_lists_every_binding(tmp_path, binary):
     variables = tomllib.loads((ROOT / "wrangler.toml").read_text())["vars"]
     for name in variables:
         assert f"env.{name} " in output, name
+    # The console (wrangler.toml [assets]) goes up with the Python Worker as static assets.
+    assert re.search(r"Read \d+ files from the assets directory \S*console", output), output
 
 
 def test_d1_migrations_apply_locally(tmp_path):
