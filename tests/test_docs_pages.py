@@ -70,6 +70,7 @@ def test_the_vendor_folder_is_not_committed():
 PUBLIC_OPERATIONS = {
     "GET /health",
     "PUT /v1/uploads/{image_id}",  # the signed upload URL is its own credential
+    "GET /v1/images/{image_id}/view/{name}",  # so is a signed view URL
     "GET /api/random",
     "GET /r2/{path}",
     "GET /cdn-cgi/image/{options}/{source}",
