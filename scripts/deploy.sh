@@ -12,8 +12,9 @@
 # and its dead-letter queue named in wrangler.toml; writes the database's id into
 # wrangler.deploy.toml (a local copy of wrangler.toml, not committed: wrangler.toml keeps no
 # account's ids); applies the D1 migrations; sets the secrets; uploads the rendering fonts
-# to R2; deploys the companion browser Worker (browser/), then the Python Worker; calls
-# /health on the deployed URL.
+# to R2; puts the console's libraries into console/vendor (`pixhaven console install`: the
+# Worker's static assets, uploaded with it); deploys the companion browser Worker (browser/),
+# then the Python Worker; calls /health on the deployed URL.
 #
 # Secrets are read from the environment and handed to wrangler on its standard input (never
 # on a command line, never printed): ADMIN_TOKEN, UPLOAD_SIGNING_SECRET, R2_ACCESS_KEY_ID,
@@ -340,8 +341,11 @@ else
     record "$companion_name" "$companion_code" "$deploy_log"
 fi
 
+step "Console libraries (Swagger UI, ReDoc) into console/vendor, the Worker's static assets"
+run uv run pixhaven console install
+
 step "Python Worker '$worker_name'"
-worker_code=$(fingerprint "$DEPLOY_CONFIG" pyproject.toml src package-lock.json)
+worker_code=$(fingerprint "$DEPLOY_CONFIG" pyproject.toml src package-lock.json console)
 if up_to_date "$worker_name" "$worker_code" && [ -s "$STATE_DIR/url" ]; then
     say "deployed, unchanged since (delete $STATE_DIR/deployed_$worker_name to deploy it again)"
 else

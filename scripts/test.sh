@@ -3,8 +3,8 @@
 # local runtime and test extras on production's package versions (constraints/production.txt:
 # what Cloudflare's Pyodide ships, so the versions tested are the versions the Worker runs),
 # installs wrangler (for the Miniflare contract tests and the
-# wrangler config checks) and the companion browser Worker's packages (browser/) when npm is
-# available, checks lint, formatting and types (ruff, mypy; configured in pyproject.toml),
+# wrangler config checks), the companion browser Worker's packages (browser/), axe-core and the
+# console's vendored libraries when npm is available, checks lint, formatting and types (ruff, mypy; configured in pyproject.toml),
 # then runs pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +20,8 @@ if command -v npm >/dev/null 2>&1; then
     npm ci --prefix browser --no-audit --no-fund --loglevel=error
     # The Worker on Pyodide (tests/pyodide/): npm pyodide, pinned.
     npm ci --prefix tests/pyodide --no-audit --no-fund --loglevel=error
+    # The console's Swagger UI and ReDoc (console/vendor, pinned; the console tests load them).
+    .venv/bin/pixhaven console install
 fi
 # All three checks run (so one run reports every problem); any failure fails the script.
 checks=0

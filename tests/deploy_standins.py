@@ -134,6 +134,8 @@ def wrangler(args: list[str], account: dict) -> int:
 def uv(args: list[str], account: dict) -> int:
     if args == ["--version"]:
         print("uv 0.13.9 (x86_64-unknown-linux-gnu)")
+    elif args == ["run", "pixhaven", "console", "install"]:
+        print("swagger-ui: swagger-ui-dist@5.35.0 already in console/vendor/swagger-ui")
     elif args[:2] == ["run", "pixhaven"]:
         print("Uploaded 102 font files to R2 bucket pixhaven.")
     elif args[:3] == ["run", "pywrangler", "deploy"]:

@@ -24,12 +24,16 @@ def free_port() -> int:
 
 
 def write_config(folder: Path, dev_vars: dict[str, str], rate_limit: int) -> Path:
-    """The repository's wrangler.toml with the migrations found from `folder` and the rate
-    limit lowered; `dev_vars` as .dev.vars beside it (they override [vars])."""
+    """The repository's wrangler.toml with the migrations and the console's assets found
+    from `folder` and the rate limit lowered; `dev_vars` as .dev.vars beside it (they
+    override [vars])."""
     text = (ROOT / "wrangler.toml").read_text()
     text = text.replace(
         'migrations_dir = "migrations"', f'migrations_dir = "{ROOT / "migrations"}"'
     )
+    assets = 'directory = "./console"'
+    assert assets in text
+    text = text.replace(assets, f'directory = "{ROOT / "console"}"')
     limiter = "simple = { limit = 100, period = 60 }"
     assert limiter in text
     text = text.replace(limiter, f"simple = {{ limit = {rate_limit}, period = 60 }}")

@@ -33,6 +33,7 @@ FILES = [
     "browser/wrangler.toml",
     "browser/src/index.js",
     "src/pixhaven/render/fonts.py",
+    "console/index.html",
 ]
 CONFIG = "--config wrangler.deploy.toml"
 
@@ -58,6 +59,7 @@ FIRST_RUN = [
     f"npx --yes wrangler secret put R2_SECRET_ACCESS_KEY {CONFIG}",
     "uv run pixhaven fonts install --remote",
     "(browser) npx --yes wrangler deploy",
+    "uv run pixhaven console install",
     f"uv run pywrangler deploy {CONFIG}",
     f"curl -fsS --retry 6 --retry-delay 5 --retry-all-errors --max-time 30 {WORKERS_DEV}/health",
 ]
@@ -73,6 +75,8 @@ SECOND_RUN = [
     f"npx --yes wrangler secret list {CONFIG} --format json",
     # Both Workers exist with the code they would be given again: not redeployed.
     "npx --yes wrangler deployments status --name pixhaven-browser --json",
+    # The console's libraries: already in console/vendor, nothing fetched.
+    "uv run pixhaven console install",
     "npx --yes wrangler deployments status --name pixhaven --json",
     f"curl -fsS --retry 6 --retry-delay 5 --retry-all-errors --max-time 30 {WORKERS_DEV}/health",
 ]

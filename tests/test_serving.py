@@ -283,7 +283,9 @@ async def test_cdn_paths_do_not_serve_private_or_deleted_images(client, admin, p
         "/pdf/a/b",
         "/health/a/b",
         "/docs/a/b",
-        "/redoc",
+        "/redoc/a/b",
+        "/vendor/a/b",
+        "/views/a/b",
         "/unknown",
         "/a/b/c/not-a-variant",
         "/owner/_/..",
@@ -299,6 +301,7 @@ async def test_api_routes_win_over_cdn_paths(client, admin):
     assert (await client.get("/health")).status_code == 200
     assert (await client.get("/openapi.json")).status_code == 200
     assert (await client.get("/docs")).status_code == 200
+    assert (await client.get("/redoc")).status_code == 200
     # A real API path with the CDN's shape is the API's, not an image lookup.
     assert (await client.get("/api/images", headers=admin)).status_code == 200
     assert_error_envelope(await client.get("/api/images"), 401)

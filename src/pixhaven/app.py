@@ -12,7 +12,7 @@ from pixhaven import __version__
 from pixhaven.errors import install_error_handlers
 from pixhaven.middleware import PixhavenMiddleware
 from pixhaven.models.common import APP_RESPONSES, complete_openapi
-from pixhaven.routers import cattopic, craftr, pictify, pixelflare, splinterpic, system
+from pixhaven.routers import cattopic, craftr, docs, pictify, pixelflare, splinterpic, system
 
 DESCRIPTION = """\
 Pixhaven hosts, transforms and generates images. It speaks the APIs of CattoPic
@@ -31,13 +31,15 @@ def create_app() -> FastAPI:
         title="Pixhaven",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        # /docs and /redoc are routers/docs.py's: FastAPI's own load Swagger UI from a CDN.
+        docs_url=None,
         openapi_url="/openapi.json",
         redoc_url=None,
         responses=APP_RESPONSES,
     )
     install_error_handlers(app, problem_paths=pictify.PATH_PREFIXES)
     app.include_router(system.router)
+    app.include_router(docs.router)
     app.include_router(cattopic.system_router)
     app.include_router(pixelflare.keys_router)
     app.include_router(pixelflare.images_router)

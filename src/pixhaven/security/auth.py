@@ -17,8 +17,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from pixhaven.db import api_keys
 from pixhaven.dependencies import env_of, settings_of
@@ -32,6 +34,17 @@ from pixhaven.timeutil import iso, parse_iso, utcnow
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 log = logging.getLogger("pixhaven.auth")
 ACCESS_HEADER = "cf-access-jwt-assertion"
+
+# Only documentation: a dependency on it puts the bearer scheme into /openapi.json
+# (components.securitySchemes, and `security` on the operation, which is what Swagger UI's
+# "Authorize" fills in). It never refuses anything (auto_error=False); `identify` decides.
+BEARER_SCHEME = HTTPBearer(
+    scheme_name="bearer",
+    description="The admin token (ADMIN_TOKEN) or an API key (POST /v1/keys, "
+    "`pixhaven keys create`), as `Authorization: Bearer <token>`.",
+    auto_error=False,
+)
+DocumentedBearer = Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_SCHEME)]
 
 
 @dataclass(frozen=True)
@@ -115,7 +128,7 @@ def require(scope: str, invalid_key: Callable[[str], ApiError] = unauthorized):
     """Dependency factory: the caller must be authenticated and hold `scope`; a bearer token
     that is no valid key is `invalid_key(reason)` (a 401 unless the dialect says otherwise)."""
 
-    async def dependency(request: Request) -> Identity:
+    async def dependency(request: Request, _bearer: DocumentedBearer) -> Identity:
         identity = await identify(request, invalid_key)
         if not identity.has(scope):
             raise ApiError(403, "Forbidden", details={"required_scope": scope})
@@ -125,6 +138,6 @@ def require(scope: str, invalid_key: Callable[[str], ApiError] = unauthorized):
     return dependency
 
 
-async def authenticated(request: Request) -> Identity:
+async def authenticated(request: Request, _bearer: DocumentedBearer) -> Identity:
     """Dependency: any valid key or the admin token, whatever its scopes."""
     return await identify(request)

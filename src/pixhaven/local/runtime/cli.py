@@ -8,6 +8,7 @@
     pixhaven fonts install [--family NAME] [--remote]
     pixhaven browser check
     pixhaven browser install-scripts
+    pixhaven console install
 
 All commands work on the state folder (`--state-dir`, default `.pixhaven`) and read
 settings from wrangler.toml / .dev.vars (`--config`).
@@ -88,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
     browser.add_parser(
         "install-scripts", help="fetch the scripts pages may ask for (fabric.js) with npm"
     )
+    console = commands.add_parser("console", help="the console's files").add_subparsers(
+        dest="console_command", required=True
+    )
+    console.add_parser(
+        "install",
+        help="fetch Swagger UI and ReDoc (npm, pinned) into the [assets] folder's vendor/",
+    )
     return parser
 
 
@@ -118,7 +126,14 @@ async def _dev(args: argparse.Namespace, config: LocalConfig) -> int:
         "Scoped API key: pixhaven keys create --name my-app --scopes images:read,images:write",
         flush=True,
     )
-    await serve(create_app(), env, host=args.host, port=args.port, crons=config.crons)
+    await serve(
+        create_app(),
+        env,
+        host=args.host,
+        port=args.port,
+        crons=config.crons,
+        assets=config.assets,
+    )
     return 0
 
 
@@ -203,6 +218,17 @@ async def _browser(args: argparse.Namespace, config: LocalConfig) -> int:
         await browser.close()
 
 
+async def _console(args: argparse.Namespace, config: LocalConfig) -> int:
+    from pixhaven.local.runtime import console_vendor
+
+    if config.assets is None:
+        where = config.source or "no wrangler.toml found"
+        raise ValueError(f"{where}: no [assets] section names the console's folder")
+    vendor = config.assets.directory / "vendor"
+    await asyncio.to_thread(console_vendor.install, vendor)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     config = load_config(args.config)
@@ -214,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
         "keys": _keys,
         "fonts": _fonts,
         "browser": _browser,
+        "console": _console,
     }[args.command]
     try:
         return asyncio.run(runner(args, config))

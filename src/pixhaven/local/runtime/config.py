@@ -2,7 +2,9 @@
 
 `[vars]` give the settings, `.dev.vars` (dotenv format, as wrangler uses) adds secrets and
 overrides vars, `[[ratelimits]]`, the queue consumer and `[triggers] crons` configure the
-emulated bindings. With no wrangler.toml at hand, the embedded defaults below apply.
+emulated bindings, `[assets]` the static files served before the app (local/runtime/assets.py,
+as Workers Static Assets does). With no wrangler.toml at hand, the embedded defaults below
+apply.
 """
 
 import tomllib
@@ -12,6 +14,30 @@ from pathlib import Path
 # The repository that holds this package when it is installed in editable mode (the
 # README's way); used to find wrangler.toml and migrations/ from any working directory.
 SOURCE_ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class AssetsConfig:
+    """wrangler.toml's `[assets]`, with Cloudflare's defaults for what it leaves out."""
+
+    directory: Path
+    html_handling: str = "auto-trailing-slash"
+    not_found_handling: str = "none"
+    # False, True, or Cloudflare's route patterns (`/api/*`, `!/api/docs/*`).
+    run_worker_first: bool | tuple[str, ...] = False
+
+
+def parse_assets(section: dict, folder: Path) -> AssetsConfig:
+    """`[assets]` of the wrangler.toml in `folder` (its `directory` is relative to it)."""
+    if "directory" not in section:
+        raise ValueError("wrangler.toml: [assets] needs a directory")
+    first = section.get("run_worker_first", False)
+    return AssetsConfig(
+        directory=(folder / section["directory"]).resolve(),
+        html_handling=section.get("html_handling", "auto-trailing-slash"),
+        not_found_handling=section.get("not_found_handling", "none"),
+        run_worker_first=first if isinstance(first, bool) else tuple(first),
+    )
 
 
 @dataclass
@@ -25,6 +51,7 @@ class LocalConfig:
     queue_max_batch_timeout: float = 5
     queue_max_retries: int = 3
     crons: list[str] = field(default_factory=list)
+    assets: AssetsConfig | None = None
     source: Path | None = None
 
 
@@ -73,6 +100,8 @@ def load_config(wrangler_toml: Path | None = None, dev_vars: Path | None = None)
         config.queue_max_batch_timeout = float(consumer.get("max_batch_timeout", 5))
         config.queue_max_retries = int(consumer.get("max_retries", 3))
     config.crons = list(data.get("triggers", {}).get("crons", []))
+    if "assets" in data:
+        config.assets = parse_assets(data["assets"], path.parent)
     secrets_file = dev_vars or path.parent / ".dev.vars"
     if secrets_file.is_file():
         config.vars.update(parse_dev_vars(secrets_file.read_text(encoding="utf-8")))

@@ -1,4 +1,5 @@
-"""Serve the app locally: inject `env` into every ASGI scope, run the cron triggers."""
+"""Serve the app locally: inject `env` into every ASGI scope, serve `[assets]` in front of
+it (as Workers Static Assets does), run the cron triggers."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pixhaven.cron import Schedule
+from pixhaven.local.runtime.assets import StaticAssets
 from pixhaven.worker import run_scheduled
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
+    from pixhaven.local.runtime.config import AssetsConfig
     from pixhaven.local.runtime.env import LocalEnv
 
 log = logging.getLogger("pixhaven.local")
@@ -43,11 +46,25 @@ async def run_crons(env: Env, expressions: list[str]) -> None:
             log.exception("scheduled handler failed")
 
 
-async def serve(app, env: LocalEnv, *, host: str, port: int, crons: list[str]) -> None:
+def served(app, env: Env, assets: AssetsConfig | None):
+    """What the local server runs: the app with its `env`, behind the static assets."""
+    wrapped = with_env(app, env)
+    return wrapped if assets is None else StaticAssets(wrapped, assets)
+
+
+async def serve(
+    app,
+    env: LocalEnv,
+    *,
+    host: str,
+    port: int,
+    crons: list[str],
+    assets: AssetsConfig | None = None,
+) -> None:
     import uvicorn
 
     config = uvicorn.Config(
-        with_env(app, env),
+        served(app, env, assets),
         host=host,
         port=port,
         lifespan="off",

@@ -41,8 +41,9 @@ from pixhaven.timeutil import now_iso
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
 
-# First path segments that belong to the API: never an owner in a CDN path, so a typo under
-# an API prefix is a 404 and never an image lookup.
+# First path segments that belong to the API or to the console's static assets (console/:
+# its folders), never an owner in a CDN path, so a typo under an API prefix is a 404 and
+# never an image lookup, and no image path is hidden behind a console file.
 RESERVED_PREFIXES = frozenset(
     {
         "api",
@@ -59,6 +60,8 @@ RESERVED_PREFIXES = frozenset(
         "templates",
         "webhook-subscriptions",
         "bindings",
+        "views",
+        "vendor",
     }
 )
 SHORT_ID = re.compile(r"[A-Za-z0-9]{4,32}")
