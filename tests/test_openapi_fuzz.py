@@ -56,6 +56,8 @@ VALID_BUT_REFUSED = {
     "PUT /templates/{uid}",
     "POST /templates/{uid}/render",
     "POST /templates/{uid}/batch-render",
+    # A template draft is checked like POST /templates (any object is one to the schema).
+    "POST /templates/preview",
     # A webhook URL must be public: its host is checked (and resolved) like a remote fetch.
     "POST /webhook-subscriptions",
     "PUT /webhook-subscriptions/{uid}",
@@ -71,6 +73,7 @@ SLOW = {
     "POST /pdf/render",
     "POST /pdf/multi-page",
     "POST /templates/{uid}/render",
+    "POST /templates/preview",
 }
 # Answered by the browser binding (`html`/`url`): where no Chromium is installed that is a
 # documented 503 BROWSER_NOT_AVAILABLE, so there the no-5xx check is left out for them.
@@ -81,6 +84,7 @@ NEEDS_BROWSER = {
     "POST /gif/capture",
     "POST /pdf/render",
     "POST /pdf/multi-page",
+    "POST /templates/preview",
 }
 # Answered with an instruction model, which the suite's offline env.AI does not have: there it
 # is always the documented 503 AI_MODEL_NOT_AVAILABLE.

@@ -667,3 +667,43 @@ def test_the_documented_events_are_the_events():
     from pixhaven.models.pictify import WEBHOOK_EVENTS
 
     assert WEBHOOK_EVENTS == list(webhooks.EVENTS)
+
+
+async def test_deliveries_are_listed_newest_first(client, admin, env, make_key, net):
+    created = await subscribe(client, admin)
+    net.answers[HOOK] = [httpx.Response(200), httpx.Response(410)]
+    first = await pending_delivery(env, data={"id": "batch_1"})
+    second = await pending_delivery(env, event="batch.failed", data={"id": "batch_2"})
+    assert await webhooks.deliver(env, first) == "delivered"
+    assert await webhooks.deliver(env, second) == "failed"
+    third = await pending_delivery(env, data={"id": "batch_3"})  # not attempted yet
+
+    path = f"/webhook-subscriptions/{created['uid']}/deliveries"
+    listed = await client.get(path, headers=admin)
+    assert listed.status_code == 200, listed.text
+    body = listed.json()
+    assert body["subscriptionUid"] == created["uid"]
+    assert [d["id"] for d in body["deliveries"]] == [third["id"], second["id"], first["id"]]
+    newest, failed, delivered = body["deliveries"]
+    assert (newest["status"], newest["attempts"], newest["responseCode"]) == ("pending", 0, None)
+    assert (failed["status"], failed["event"], failed["responseCode"]) == (
+        "failed",
+        "batch.failed",
+        410,
+    )
+    assert delivered["status"] == "delivered" and delivered["responseCode"] == 200
+    assert delivered["payload"]["data"] == {"id": "batch_1"}
+    assert body["pagination"]["total"] == 3
+
+    page = (await client.get(f"{path}?limit=1&page=2", headers=admin)).json()
+    assert [d["id"] for d in page["deliveries"]] == [second["id"]]
+    assert page["pagination"]["hasNext"] is True
+    only_failed = (await client.get(f"{path}?status=failed", headers=admin)).json()
+    assert [d["id"] for d in only_failed["deliveries"]] == [second["id"]]
+    assert_error_envelope(await client.get(f"{path}?status=lost", headers=admin), 400)
+
+    other, _ = await make_key(["webhooks"], owner="someone_else")
+    assert_error_envelope(await client.get(path, headers=bearer(other)), 404)
+    assert_error_envelope(
+        await client.get("/webhook-subscriptions/whs_none/deliveries", headers=admin), 404
+    )

@@ -223,13 +223,17 @@ def _filters(
     version: str | None = None,
     album_id: str | None = None,
     include_deleted: bool = False,
+    deleted_only: bool = False,
     walk_tag: bool = False,
 ) -> tuple[str, list]:
     """WHERE clause and parameters for the list endpoints' filters. A tag is matched either
     from the tag's set of images (cheap for rare tags) or, with `walk_tag`, by probing each
-    image met while walking newest-first (cheap for common tags); see `_walk_tag`."""
+    image met while walking newest-first (cheap for common tags); see `_walk_tag`.
+    `deleted_only`: the soft-deleted images (the trash), expired or not."""
     clauses, params = ["i.owner = ?"], [owner]
-    if include_deleted:
+    if deleted_only:
+        clauses.append("i.status = 'ready' AND i.deleted_at IS NOT NULL")
+    elif include_deleted:
         clauses.append("i.status = 'ready'")
     else:
         clauses.append(visibility.visible("i"))

@@ -183,6 +183,29 @@ async def deliveries_of(db: D1Database, subscription_uid: str, limit: int = 20) 
     return [_decode_delivery(row) for row in rows]
 
 
+async def deliveries_page(
+    db: D1Database, subscription_uid: str, status: str | None, limit: int, offset: int
+) -> tuple[list[dict], int]:
+    """One page of the subscription's deliveries, newest first, and how many there are
+    (those of `status` only, when given)."""
+    where, params = "subscription_uid = ?", [subscription_uid]
+    if status is not None:
+        where += " AND status = ?"
+        params.append(status)
+    rows = await fetch_all(
+        db,
+        f"SELECT * FROM webhook_deliveries WHERE {where}"
+        " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+        *params,
+        limit,
+        offset,
+    )
+    total = await fetch_one(
+        db, f"SELECT COUNT(*) AS n FROM webhook_deliveries WHERE {where}", *params
+    )
+    return [_decode_delivery(row) for row in rows], int(total["n"]) if total else 0
+
+
 async def record_attempt(
     db: D1Database,
     delivery_id: str,

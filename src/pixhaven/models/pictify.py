@@ -425,6 +425,27 @@ class RenderTemplateBody(DocumentedBody):
     preset: str | None = Field(None, description="format pdf: the same as options.preset")
 
 
+class PreviewTemplateBody(DocumentedBody):
+    """`POST /templates/preview` (Pixhaven): an unsaved template rendered with variables,
+    answered as the image itself; nothing is stored."""
+
+    template: dict[str, Any] = Field(
+        ...,
+        description="the template as POST /templates takes it (html, fabricJSData or a "
+        "component document, with variableDefinitions or variables); name is not needed",
+    )
+    variables: dict[str, Any] | None = Field(
+        None, description="name: value; a required variable without a value or default is a 400"
+    )
+    width: int | None = Field(None, ge=1, le=4000, description="1 to 4000")
+    height: int | None = Field(None, ge=1, le=4000, description="1 to 4000")
+    format: str | None = Field(
+        None,
+        description="png (default), jpeg, webp; component documents also avif and svg",
+    )
+    quality: float | None = Field(None, ge=0.1, le=100, description="0.1 to 1 or 1 to 100")
+
+
 class MultiSizeRenderBody(DocumentedBody):
     """`POST /templates/{uid}/multi-size-render`: the template at several sizes."""
 

@@ -8,7 +8,7 @@ Scopes: `templates:read` to list and read, `templates:write` to create, update a
 
 from typing import Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
 from pixhaven.models.pictify import (
@@ -16,6 +16,7 @@ from pixhaven.models.pictify import (
     CreateTemplateBody,
     ExpressionBody,
     MultiSizeRenderBody,
+    PreviewTemplateBody,
     RenderTemplateBody,
     UpdateTemplateBody,
 )
@@ -30,7 +31,14 @@ from pixhaven.routers.requests import (
     SettingsDep,
     read_json,
 )
-from pixhaven.services.rendering import expression_api, template_render, templates
+from pixhaven.services.rendering import (
+    expression_api,
+    template_preview,
+    template_render,
+    templates,
+)
+from pixhaven.services.rendering.own_sources import own_images
+from pixhaven.services.rendering.render import SVG_HEADERS
 
 router = APIRouter(tags=["Pictify templates"], responses=ERROR_RESPONSES)
 NOT_FOUND = errors(404, e404="No such template (for this owner)")
@@ -174,6 +182,50 @@ async def multi_size_render(
     return await idempotent_answer(
         request, env, identity, route, body, produce, renders="image", template_uid=uid
     )
+
+
+@router.post(
+    "/templates/preview",
+    summary="Render an unsaved template with variables, for a live preview (Pixhaven)",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The image (nothing stored)",
+            "content": {
+                "image/png": {},
+                "image/jpeg": {},
+                "image/webp": {},
+                "image/avif": {},
+                "image/svg+xml": {},
+            },
+        },
+        **errors(
+            413,
+            422,
+            502,
+            503,
+            504,
+            e413="An image source is too large",
+            e422="A refused or failed image source, or the page could not be loaded",
+            e502="The browser failed (BROWSER_FAILED)",
+            e503="Fonts are not installed, or no browser is available (HTML and FabricJS)",
+            e504="The page did not render within its time limit (RENDER_TIMEOUT)",
+        ),
+    },
+    openapi_extra=request_body(PreviewTemplateBody),
+)
+async def preview_template(
+    request: Request, identity: CanRender, settings: SettingsDep, env: EnvDep
+):
+    body = await read_json(request, FIELD_LIST_BODY_ERRORS)
+    preview = await template_preview.render_preview(
+        env, settings, body, own_images(env, settings, request)
+    )
+    headers = {"Cache-Control": "no-store"}
+    if preview.media_type == "image/svg+xml":
+        # Never a document of our origin: the same guard as the stored SVG downloads.
+        headers.update({key: value for key, value in SVG_HEADERS.items() if key != "Cache-Control"})
+    return Response(preview.content, media_type=preview.media_type, headers=headers)
 
 
 # -- the expression test routes (concepts/expressions.mdx, "Testing Expressions") -----------

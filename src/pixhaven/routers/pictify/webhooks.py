@@ -63,6 +63,22 @@ async def get_subscription(uid: str, identity: CanManageWebhooks, env: EnvDep):
     return await subscriptions.get(env, identity.owner, uid)
 
 
+@router.get(
+    "/webhook-subscriptions/{uid}/deliveries",
+    summary="List a webhook subscription's deliveries, newest first (Pixhaven)",
+    responses=NOT_FOUND,
+)
+async def list_deliveries(
+    uid: str,
+    identity: CanManageWebhooks,
+    env: EnvDep,
+    page: int = Query(1, ge=1, le=100_000),
+    limit: int = Query(20, ge=1, le=100),
+    status: Literal["pending", "delivered", "failed"] | None = None,
+):
+    return await subscriptions.deliveries(env, identity.owner, uid, page, limit, status)
+
+
 @router.put(
     "/webhook-subscriptions/{uid}",
     summary="Update a webhook subscription (Pictify)",

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from pixhaven.models.cattopic import IMAGE_ID
 from pixhaven.models.common import ERROR_RESPONSES, ParsedBody, errors
 from pixhaven.models.pixelflare import CreateImageRequest, UpdateImageRequest
+from pixhaven.models.serving import OBJECT_RESPONSES
 from pixhaven.routers.pixelflare.shapes import pixelflare_image, pixelflare_images, with_variants
 from pixhaven.routers.requests import (
     CanReadImages,
@@ -29,7 +31,7 @@ from pixhaven.routers.requests import (
     SettingsDep,
     raw_body_bytes,
 )
-from pixhaven.services.delivery import cdn_paths
+from pixhaven.services.delivery import cdn_paths, view_urls
 from pixhaven.services.delivery.variants import VARIANTS
 from pixhaven.services.images import direct_uploads, lookup, upload_limits
 from pixhaven.services.images import pixelflare_resource as service
@@ -69,14 +71,40 @@ UPLOAD = {
         "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     },
 }
+VIEW = {
+    "parameters": [
+        {
+            "name": "expires",
+            "in": "query",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "From the signed URL (thumbnail_url, versions, variants)",
+        },
+        {
+            "name": "signature",
+            "in": "query",
+            "required": True,
+            "schema": {"type": "string"},
+            "description": "From the signed URL",
+        },
+    ],
+}
+RENDITIONS = [*view_urls.VERSIONS, *VARIANTS]
 
 
 async def _resources(
     env: Env, request: Request, settings: Settings, rows: list[dict]
 ) -> list[dict]:
-    """PixelFlare's image resource for each row (routers/pixelflare/shapes.py)."""
+    """PixelFlare's image resource for each row (routers/pixelflare/shapes.py), with the
+    `thumbnail_url` a browser can load (services/delivery/view_urls.py)."""
     tags, album_slugs = await lookup.tags_and_album_slugs(env.DB, rows)
-    return pixelflare_images(rows, tags, album_slugs, base_url(request, settings))
+    base, now = base_url(request, settings), utcnow()
+    return [
+        {**resource, "thumbnail_url": view_urls.thumbnail_url(base, row, settings, now)}
+        for resource, row in zip(
+            pixelflare_images(rows, tags, album_slugs, base), rows, strict=True
+        )
+    ]
 
 
 async def _resource(env: Env, request: Request, settings: Settings, row: dict) -> dict:
@@ -180,6 +208,9 @@ async def list_images(
         album=query.get("album") or None,
         tag=query.get("tag") or None,
         include_deleted=service.parse_flag(query.get("include_deleted"), "include_deleted"),
+        deleted_only=service.parse_flag(query.get("deleted_only"), "deleted_only"),
+        orientation=service.parse_orientation(query.get("orientation")),
+        formats=service.parse_formats(query.get("format")),
     )
     return {"data": await _resources(env, request, settings, rows), "next_cursor": next_cursor}
 
@@ -203,7 +234,9 @@ async def get_image(
         include_deleted=include_deleted,
         complete_pending=True,
     )
-    return await _resource(env, request, settings, row)
+    # The detail view's renditions: every version and variant, loadable by a browser.
+    urls = view_urls.rendition_urls(base_url(request, settings), row, settings, utcnow())
+    return {**await _resource(env, request, settings, row), **urls}
 
 
 @router.patch(
@@ -312,3 +345,31 @@ async def generate_variants(
     base = base_url(request, settings)
     resource = pixelflare_image(queued.row, queued.tags, base, queued.album_slug)
     return with_variants(resource, queued.row, queued.names, base, settings)
+
+
+@router.head("/v1/images/{image_id}/view/{name}", include_in_schema=False)
+@router.get(
+    "/v1/images/{image_id}/view/{name}",
+    summary="An image's version or variant by signed view URL (no bearer token)",
+    response_class=JSONResponse,
+    openapi_extra=VIEW,
+    responses={
+        **OBJECT_RESPONSES,
+        **errors(
+            403,
+            404,
+            429,
+            e403="Invalid or expired view URL",
+            e404="No such image or rendition (or purged, or not uploaded)",
+            e429="Variant misses are rate limited (100 a minute per IP)",
+        ),
+    },
+)
+async def view_image(
+    request: Request,
+    image_id: Annotated[str, PathParam(json_schema_extra={"pattern": IMAGE_ID})],
+    name: Annotated[str, PathParam(json_schema_extra={"enum": RENDITIONS})],
+    settings: SettingsDep,
+    env: EnvDep,
+):
+    return await view_urls.serve_view(env, request, settings, image_id, name, utcnow())

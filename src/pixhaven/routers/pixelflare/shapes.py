@@ -25,6 +25,8 @@ def pixelflare_image(row: dict, tags: list[str], base: str, album_slug: str | No
         "created_at": row["created_at"],
         "updated_at": row["updated_at"],
         "deleted_at": row["deleted_at"],
+        # Pixhaven's: set by CattoPic's `expiryMinutes` (upload, `PUT /api/images/{id}`).
+        "expires_at": row["expires_at"],
         "cdn_url": cdn_url(base, row, album_slug),
         "short_url": f"{base}/{row['short_id']}",
     }

@@ -78,19 +78,26 @@ def _raw_path(request: Request) -> str:
 
 
 async def serve_variant(
-    env: Env, request: Request, row: dict, variant: str, settings: Settings
+    env: Env,
+    request: Request,
+    row: dict,
+    variant: str,
+    settings: Settings,
+    extra_headers: dict[str, str] | None = None,
 ) -> Response:
     """A named variant: from the R2 cache, or generated now (one rate-limited miss)."""
     key = variants.variant_object_key(row, variant)
     if key == original_key(row):
-        return await object_response(env, stored_original_key(row), request)
+        return await object_response(
+            env, stored_original_key(row), request, extra_headers=extra_headers
+        )
 
     async def miss() -> bool:
         await variants.spend_miss(env, client_ip(request))
         await variants.generate_variant(env, row, variant, settings)
         return True
 
-    return await object_response(env, key, request, on_missing=miss)
+    return await object_response(env, key, request, on_missing=miss, extra_headers=extra_headers)
 
 
 async def serve_r2(env: Env, request: Request, path: str, settings: Settings) -> Response:

@@ -193,6 +193,40 @@ def parse_flag(raw: str | None, field: str) -> bool:
     raise invalid(f"{field} must be true or false", field=field)
 
 
+ORIENTATIONS = ("landscape", "portrait")
+# `format` filter values → stored formats (`jpeg` is the stored `jpg`).
+FORMAT_FILTERS = {
+    "jpg": "jpg",
+    "jpeg": "jpg",
+    "png": "png",
+    "gif": "gif",
+    "webp": "webp",
+    "avif": "avif",
+}
+
+
+def parse_orientation(raw: str | None) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if raw not in ORIENTATIONS:
+        raise invalid("orientation must be landscape or portrait", field="orientation")
+    return raw
+
+
+def parse_formats(raw: str | None) -> tuple[str, ...] | None:
+    """`format=png` or several, comma-separated (`format=jpeg,png`): the stored formats."""
+    if raw is None or raw == "":
+        return None
+    names = [name.strip().lower() for name in raw.split(",")]
+    unknown = [name for name in names if name not in FORMAT_FILTERS]
+    if unknown:
+        raise invalid(
+            f"format must be one or more of {', '.join(FORMAT_FILTERS)}, comma-separated",
+            field="format",
+        )
+    return tuple(dict.fromkeys(FORMAT_FILTERS[name] for name in names))
+
+
 async def list_images(
     db: D1Database,
     owner: str,
@@ -202,10 +236,19 @@ async def list_images(
     album: str | None,
     tag: str | None,
     include_deleted: bool,
+    deleted_only: bool = False,
+    orientation: str | None = None,
+    formats: tuple[str, ...] | None = None,
 ) -> tuple[list[dict], str | None]:
-    """One page, newest first, and the cursor of the next page (None on the last)."""
+    """One page, newest first, and the cursor of the next page (None on the last).
+    `deleted_only` is the trash: soft-deleted images not purged yet."""
     position = decode_cursor(cursor) if cursor else None
-    filters: dict = {"include_deleted": include_deleted}
+    filters: dict = {
+        "include_deleted": include_deleted,
+        "deleted_only": deleted_only,
+        "orientation": orientation,
+        "formats": formats,
+    }
     if tag:
         filters["tag"] = fold_tag_name(tag)
     if album:

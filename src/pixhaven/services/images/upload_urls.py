@@ -78,7 +78,7 @@ def r2_direct(settings: Settings) -> bool:
     )
 
 
-def _signing_key(settings: Settings) -> bytes:
+def signing_key(settings: Settings) -> bytes:
     if settings.upload_signing_secret:
         return settings.upload_signing_secret.encode("utf-8")
     if settings.admin_token:
@@ -94,7 +94,7 @@ def _signing_key(settings: Settings) -> bytes:
 
 def signature(settings: Settings, image_id: str, expires: int) -> str:
     return hmac.new(
-        _signing_key(settings), f"{image_id}:{expires}".encode(), hashlib.sha256
+        signing_key(settings), f"{image_id}:{expires}".encode(), hashlib.sha256
     ).hexdigest()
 
 

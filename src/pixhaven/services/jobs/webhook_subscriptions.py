@@ -273,6 +273,38 @@ async def list_page(
     }
 
 
+def delivery(row: dict) -> dict:
+    """One `webhook_deliveries` row as `GET /webhook-subscriptions/{uid}/deliveries` lists
+    it: what was sent (`payload`, the exact body of every attempt) and how it went."""
+    return {
+        "id": row["id"],
+        "event": row["event"],
+        "status": row["status"],
+        "attempts": row["attempts"],
+        "responseCode": row["last_status_code"],
+        "error": row["last_error"],
+        "nextRetry": row["next_attempt_at"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "payload": row["payload"],
+    }
+
+
+async def deliveries(
+    env: Env, owner: str, uid: str, page: int, limit: int, status: str | None
+) -> dict:
+    """The subscription's deliveries, newest first (a Pixhaven extension: Pictify shows only
+    `lastDelivery`)."""
+    await get_row(env, owner, uid)  # 404 unless it is the caller's
+    rows, total = await table.deliveries_page(env.DB, uid, status, limit, (page - 1) * limit)
+    return {
+        "success": True,
+        "subscriptionUid": uid,
+        "deliveries": [delivery(row) for row in rows],
+        "pagination": pictify_pagination(page, limit, total),
+    }
+
+
 async def update(env: Env, owner: str, uid: str, body: Any) -> dict:
     body = _body(body, UPDATE_FIELDS)
     row = await get_row(env, owner, uid)

@@ -518,17 +518,24 @@ def _body(body: Any) -> dict:
     return body
 
 
-async def create(env: Env, owner: str, body: Any, max_components: int) -> dict:
+def definition(body: Any, max_components: int) -> tuple[dict, list[dict]]:
+    """A create request's stored document and variables, checked as a whole (HTML, FabricJS
+    or component document): what `create` stores and `POST /templates/preview` renders."""
     body = _body(body)
     _check_content(body)
     if body.get("html") is not None:
-        document, variables = html_templates.definition(body)
-    elif body.get("fabricJSData") is not None:
-        document, variables = fabric_templates.definition(body)
-    else:
-        variables = validate_variables(_pixhaven_variables(body))
-        document = document_of(body)
-        check_definition(document, variables, max_components)
+        return html_templates.definition(body)
+    if body.get("fabricJSData") is not None:
+        return fabric_templates.definition(body)
+    variables = validate_variables(_pixhaven_variables(body))
+    document = document_of(body)
+    check_definition(document, variables, max_components)
+    return document, variables
+
+
+async def create(env: Env, owner: str, body: Any, max_components: int) -> dict:
+    body = _body(body)
+    document, variables = definition(body, max_components)
     now = now_iso()
     row = {
         "uid": new_uid(),
