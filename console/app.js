@@ -10,6 +10,7 @@ import { api as callApi, clearToken, getToken } from "./api.js";
 export const ROUTES = [
   { name: "keys", label: "Keys" },
   { name: "usage", label: "Usage" },
+  { name: "templates", label: "Templates" },
 ];
 
 const SIGN_IN = { name: "signin", label: "Sign in" };
