@@ -11,6 +11,7 @@ export const ROUTES = [
   { name: "keys", label: "Keys" },
   { name: "usage", label: "Usage" },
   { name: "templates", label: "Templates" },
+  { name: "webhooks", label: "Webhooks" },
 ];
 
 const SIGN_IN = { name: "signin", label: "Sign in" };
