@@ -199,6 +199,12 @@ def test_template_list_opens_and_deletes_after_confirmation(console):
     page.wait_for_url(re.compile(rf"#/templates\?uid={kept}$"))
     expect(page.get_by_role("heading", name="Kept card", level=1)).to_be_visible()
 
+    # On a phone the editor is one column and nothing makes the page scroll sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator(".preview-image")).to_be_visible(timeout=WAIT_SECONDS * 1000)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    console.screenshot("template-editor-mobile")
+
 
 def test_webhooks_create_pause_resume_deliveries_delete(console):
     page = console.page
