@@ -1,10 +1,11 @@
 """The console's templates and webhooks views in Chromium against a real `pixhaven dev`:
 an HTML template whose live preview follows its colour variable (read back from the
-preview's pixels), a component template saved, rendered and batch rendered to completion,
-the list's delete with its confirmation dialog, and webhook subscriptions created (the
-secret shown once), paused, resumed and deleted. Every request must stay on the origin
-(tests/console_support.py); screenshots go to test-artifacts/console/ and axe-core checks
-the list, the editor (in dark mode too) and the webhooks view."""
+preview's pixels), the FabricJS starter's bound colour, a component template saved,
+rendered and batch rendered to completion, the list's delete with its confirmation dialog,
+and webhook subscriptions created (the secret shown once), paused, resumed and deleted.
+Every request must stay on the origin (tests/console_support.py); screenshots go to
+test-artifacts/console/ and axe-core checks the list, the editor (in dark mode too) and the
+webhooks view."""
 
 import re
 import time
@@ -112,6 +113,20 @@ def test_html_preview_follows_the_colour_variable_then_saves(console):
     assert page.get_by_label("Variable 1 name").input_value() == "bg"
     wait_for_preview_colour(page, GREEN)
     assert uid
+
+
+def test_fabric_starter_previews_its_bound_colour(console):
+    """The FabricJS starter: a rectangle whose fill is bound to `bg`, drawn by fabric.js in
+    the server's browser."""
+    page = console.page
+    console.sign_in()
+    new_template(console, "fabric", "Fabric card")
+    page.get_by_label(re.compile(r"^bg")).fill("#ff0000")
+    wait_for_preview_colour(page, RED)
+    save_new(page)
+    expect(page.get_by_label(re.compile("^FabricJS canvas JSON"))).to_have_value(
+        re.compile("variableBindings")
+    )
 
 
 def test_component_template_errors_save_render_and_batch(console):
