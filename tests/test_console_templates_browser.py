@@ -209,6 +209,7 @@ def test_template_list_opens_and_deletes_after_confirmation(console):
     delete.click()
     page.get_by_role("button", name="Delete template").click()
     expect(page.get_by_role("row", name=re.compile("To be deleted"))).to_have_count(0)
+    expect(page.get_by_role("heading", name="Saved templates")).to_be_focused()
 
     page.get_by_role("link", name="Kept card").click()
     page.wait_for_url(re.compile(rf"#/templates\?uid={kept}$"))

@@ -54,7 +54,7 @@ async function mountList(root, { api, toast }) {
     h(
       "section",
       { className: "card", "aria-labelledby": "template-list-title" },
-      h("h2", { id: "template-list-title" }, "Saved templates"),
+      h("h2", { id: "template-list-title", tabindex: "-1" }, "Saved templates"),
       h("div", { className: "field inline" }, h("label", { for: sort.id }, "Sort"), sort),
       h(
         "div",
@@ -117,6 +117,8 @@ async function mountList(root, { api, toast }) {
       await api(`/templates/${encodeURIComponent(template.uid)}`, { method: "DELETE" });
       toast(`Deleted “${template.name}”.`, "success");
       await load();
+      // The focused Delete button went with its row: keep the keyboard in the list.
+      root.querySelector("#template-list-title").focus();
     } catch (error) {
       // 409 TEMPLATE_IN_USE: bindings still render it; the message says how many.
       toast(`Not deleted: ${error.message}`, "error");

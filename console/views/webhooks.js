@@ -96,7 +96,7 @@ export async function mount(root, { api, toast }) {
     h(
       "section",
       { className: "card", "aria-labelledby": "webhook-list-title" },
-      h("h2", { id: "webhook-list-title" }, "Subscriptions"),
+      h("h2", { id: "webhook-list-title", tabindex: "-1" }, "Subscriptions"),
       h(
         "div",
         { className: "table-wrap" },
@@ -204,6 +204,8 @@ export async function mount(root, { api, toast }) {
       toast("Subscription deleted.", "success");
       deliveries.replaceChildren();
       await load();
+      // The focused Delete button went with its row: keep the keyboard in the list.
+      root.querySelector("#webhook-list-title").focus();
     } catch (error) {
       toast(`Not deleted: ${error.message}`, "error");
     }
