@@ -121,7 +121,9 @@ def test_fabric_starter_previews_its_bound_colour(console):
     page = console.page
     console.sign_in()
     new_template(console, "fabric", "Fabric card")
-    page.get_by_label(re.compile(r"^bg")).fill("#ff0000")
+    # A colour value not set by hand follows its default (#rgb shown as #rrggbb).
+    page.get_by_label("Variable 1 default").fill("#f00")
+    expect(page.get_by_label(re.compile(r"^bg"))).to_have_value("#ff0000")
     wait_for_preview_colour(page, RED)
     save_new(page)
     expect(page.get_by_label(re.compile("^FabricJS canvas JSON"))).to_have_value(

@@ -8,6 +8,15 @@ import { h, uniqueId } from "./dom.js";
 export const VARIABLE_TYPES = ["text", "color", "number", "boolean", "image"];
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+// A colour as <input type="color"> holds it (#rrggbb), or null: #rgb is widened, other
+// spellings (#rrggbbaa, names) have no equivalent there.
+function inputColour(value) {
+  const text = String(value ?? "");
+  if (/^#[0-9a-fA-F]{6}$/.test(text)) return text.toLowerCase();
+  if (/^#[0-9a-fA-F]{3}$/.test(text)) return `#${[...text.slice(1)].map((c) => c + c).join("")}`;
+  return null;
+}
+
 // A value typed as its variable's type: what the API checks (a number must be a number, a
 // boolean true/false). Empty text means "no value": the template's default applies.
 export function typedValue(type, text) {
@@ -135,7 +144,7 @@ export function createVariablesEditor(initialDefinitions, onChange) {
     }
     if (definition.type === "color") {
       // A colour input always holds a colour: it starts at the default (#rrggbb only).
-      const start = /^#[0-9a-fA-F]{6}$/.test(held ?? fallback) ? (held ?? fallback) : "#000000";
+      const start = inputColour(held ?? fallback) ?? "#000000";
       return h("input", { ...props, type: "color", value: start });
     }
     const type = { number: "number", image: "url" }[definition.type] || "text";
@@ -159,7 +168,10 @@ export function createVariablesEditor(initialDefinitions, onChange) {
         const input = valueInput(definition, uniqueId("variable-value"));
         const read = () =>
           values.set(definition.name, input.type === "checkbox" ? input.checked : input.value);
-        if (definition.type === "color") read(); // shown, hence sent
+        // A colour input cannot be empty: with no usable default it shows black, and what it
+        // shows is sent. Otherwise it shows the default and sends nothing until changed, so
+        // editing the default moves it too.
+        if (definition.type === "color" && !inputColour(defaultOf(definition))) read();
         input.addEventListener("input", () => {
           read();
           onChange();
