@@ -185,6 +185,13 @@ def test_component_template_errors_save_render_and_batch(console):
     )
     console.screenshot("template-batch")
 
+    # Saving again updates the same template (PUT): renamed, and still so after a reload.
+    page.get_by_label("Name", exact=True).fill("Card, renamed")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("heading", name="Card, renamed", level=1)).to_be_visible()
+    page.reload()
+    expect(page.get_by_role("heading", name="Card, renamed", level=1)).to_be_visible()
+
 
 def test_template_list_opens_and_deletes_after_confirmation(console):
     page = console.page
