@@ -10,6 +10,8 @@ import { api as callApi, clearToken, getToken } from "./api.js";
 export const ROUTES = [
   { name: "keys", label: "Keys" },
   { name: "usage", label: "Usage" },
+  { name: "templates", label: "Templates" },
+  { name: "webhooks", label: "Webhooks" },
 ];
 
 const SIGN_IN = { name: "signin", label: "Sign in" };

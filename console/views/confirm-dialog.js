@@ -1,0 +1,37 @@
+// A modal confirmation built on <dialog>: showModal() traps the focus inside and Escape
+// cancels it (the browser's own behaviour); the focus starts on the safe choice and goes
+// back to the control that opened it.
+
+import { h, uniqueId } from "./dom.js";
+
+export function confirmDialog({ title, text, confirmLabel, danger = true }) {
+  return new Promise((resolve) => {
+    const opener = document.activeElement;
+    const titleId = uniqueId("confirm-title");
+    const cancel = h("button", { type: "submit", value: "cancel", className: "button" }, "Cancel");
+    const confirm = h(
+      "button",
+      { type: "submit", value: "confirm", className: danger ? "button danger" : "button primary" },
+      confirmLabel,
+    );
+    const dialog = h(
+      "dialog",
+      { "aria-labelledby": titleId },
+      h(
+        "form",
+        { method: "dialog" },
+        h("h2", { id: titleId }, title),
+        h("p", {}, text),
+        h("div", { className: "actions" }, cancel, confirm),
+      ),
+    );
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      if (opener && opener.isConnected) opener.focus();
+      resolve(dialog.returnValue === "confirm");
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    cancel.focus();
+  });
+}
