@@ -8,6 +8,12 @@
 import { api as callApi, clearToken, getToken } from "./api.js";
 
 export const ROUTES = [
+  { name: "gallery", label: "Gallery" },
+  { name: "upload", label: "Upload" },
+  { name: "trash", label: "Trash" },
+  { name: "tags", label: "Tags" },
+  { name: "albums", label: "Albums" },
+  { name: "random", label: "Random link" },
   { name: "keys", label: "Keys" },
   { name: "usage", label: "Usage" },
 ];

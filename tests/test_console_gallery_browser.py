@@ -1,0 +1,112 @@
+"""The console's image views in a real Chromium against a real `pixhaven dev`: uploading
+through the page (with its progress events), the gallery's ThumbHash placeholders giving way
+to the thumbnails, filters, the detail dialog's edits, delete and restore from the trash,
+tags and albums, and the random-image link builder.
+
+The server is module-scoped (tests/console_support.py): each test makes the images it looks
+at, through the HTTP API unless the upload itself is the subject, with tags of its own so the
+tests do not see each other's images.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import ADMIN_TOKEN
+from tests.imagegen import image_bytes, unique_jpeg
+
+# The `console` fixture and the module-scoped server and browser it stands on.
+pytest_plugins = ["tests.console_support"]
+
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def seed(base_url: str, tags: str, count: int, start: int = 0, **fields: str) -> list[dict]:
+    """`count` distinct JPEGs uploaded over HTTP with `tags`; their /v1 resources, oldest
+    first."""
+    made = []
+    with httpx.Client(base_url=base_url, headers=AUTH, timeout=30) as client:
+        for seed_number in range(start, start + count):
+            answer = client.post(
+                "/api/upload/single",
+                files={"image": (f"seed-{seed_number}.jpg", unique_jpeg(seed_number, 96, 64))},
+                data={"tags": tags, **fields},
+            )
+            assert answer.status_code == 200, answer.text
+            image = client.get(f"/v1/images/{answer.json()['result']['id']}")
+            made.append(image.json())
+    return made
+
+
+def test_upload_two_images_with_progress_and_results(console):
+    console.sign_in()
+    console.goto("/#/upload")
+    page = console.page
+    page.get_by_label("Tags").fill("upload-test, browser")
+    page.locator("#upload-files").set_input_files(
+        [
+            {"name": "red.png", "mimeType": "image/png", "buffer": image_bytes(120, 80, "PNG")},
+            {"name": "blue.jpg", "mimeType": "image/jpeg", "buffer": unique_jpeg(7, 80, 120)},
+        ]
+    )
+    rows = page.locator(".upload-row")
+    rows.first.wait_for()
+    page.wait_for_function(
+        "document.querySelectorAll('.upload-row .upload-result img').length === 2"
+    )
+    assert rows.count() == 2
+    for index in range(2):
+        row = rows.nth(index)
+        assert row.locator(".upload-status").text_content() == "Uploaded."
+        assert row.locator("progress").evaluate("bar => bar.value") == 100
+    events = page.evaluate("window.__pixhavenUploadEvents")
+    assert {event["file"] for event in events} == {"red.png", "blue.jpg"}
+    assert all(event["loaded"] > 0 for event in events)
+    page.wait_for_function(
+        "[...document.querySelectorAll('.upload-result img')]"
+        ".every((img) => img.complete && img.naturalWidth > 0)"
+    )
+    console.screenshot("upload")
+    console.assert_accessible("upload")
+
+
+def test_upload_into_a_new_album_uses_the_two_step_upload(console):
+    console.sign_in()
+    console.goto("/#/upload")
+    page = console.page
+    page.get_by_label("Album", exact=True).select_option("__new__")
+    page.get_by_label("New album slug").fill("browser-album")
+    page.locator("#upload-files").set_input_files(
+        [{"name": "album.png", "mimeType": "image/png", "buffer": image_bytes(90, 60, "PNG")}]
+    )
+    page.locator(".upload-result img").wait_for()
+    link = page.get_by_role("link", name="Open album.png").get_attribute("href")
+    image_id = link.split("image=")[1]
+    with httpx.Client(base_url=console.base_url, headers=AUTH) as client:
+        image = client.get(f"/v1/images/{image_id}").json()
+    assert image["album"] == "browser-album"
+    assert image["status"] == "ready"
+    events = page.evaluate("window.__pixhavenUploadEvents")
+    assert [e for e in events if e["file"] == "album.png"]
+
+
+def test_cancel_removes_a_pending_two_step_upload(console):
+    console.sign_in()
+    console.goto("/#/upload")
+    page = console.page
+    held = []
+    # Hold the PUT of the bytes: the upload stays in flight until the test cancels it.
+    page.route("**/v1/uploads/**", lambda route: held.append(route))
+    page.get_by_label("Album", exact=True).select_option("__new__")
+    page.get_by_label("New album slug").fill("cancelled")
+    created = page.expect_response(lambda r: r.url.endswith("/v1/images") and r.status == 201)
+    with page.expect_request("**/v1/uploads/**"), created as made:
+        page.locator("#upload-files").set_input_files(
+            [{"name": "gone.png", "mimeType": "image/png", "buffer": image_bytes(50, 50, "PNG")}]
+        )
+    image_id = made.value.json()["id"]
+    with page.expect_response(lambda r: r.request.method == "DELETE"):
+        page.get_by_role("button", name="Cancel").click()
+    assert page.locator(".upload-status").text_content() == "Cancelled."
+    with httpx.Client(base_url=console.base_url, headers=AUTH) as client:
+        assert client.get(f"/v1/images/{image_id}").status_code == 404
