@@ -110,3 +110,92 @@ def test_cancel_removes_a_pending_two_step_upload(console):
     assert page.locator(".upload-status").text_content() == "Cancelled."
     with httpx.Client(base_url=console.base_url, headers=AUTH) as client:
         assert client.get(f"/v1/images/{image_id}").status_code == 404
+
+
+def test_gallery_shows_placeholders_then_thumbnails(console):
+    seed(console.base_url, "placeholder-test", 3, start=100)
+    console.sign_in()
+    page = console.page
+    held = []
+    # Hold the thumbnails back: what the grid shows meanwhile is the ThumbHash placeholders.
+    page.route("**/r2/**", lambda route: held.append(route))
+    console.goto("/#/gallery?tag=placeholder-test")
+    tiles = page.locator(".tile")
+    page.wait_for_function("document.querySelectorAll('.tile').length === 3")
+    assert page.locator(".tile-frame canvas.placeholder").count() == 3
+    assert page.locator(".tile-frame.loaded").count() == 0
+    # The canvases hold decoded pixels, not a blank: some are not transparent.
+    assert page.evaluate(
+        """() => [...document.querySelectorAll('canvas.placeholder')].every((canvas) => {
+            const pixels = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+            return pixels.data.some((value, index) => index % 4 === 3 && value > 0);
+        })"""
+    )
+    console.screenshot("gallery-placeholders")
+    for route in held:
+        route.continue_()
+    page.unroute("**/r2/**")
+    page.wait_for_function("document.querySelectorAll('.tile-frame.loaded').length === 3")
+    assert tiles.evaluate_all(
+        "tiles => tiles.every((t) => t.querySelector('img').complete"
+        " && t.querySelector('img').naturalWidth > 0)"
+    )
+    console.screenshot("gallery")
+    console.assert_accessible("gallery")
+
+
+def test_gallery_filter_by_tag_survives_a_reload(console):
+    seed(console.base_url, "filter-cats", 2, start=200)
+    seed(console.base_url, "filter-dogs", 1, start=210)
+    console.sign_in()
+    page = console.page
+    console.goto("/#/gallery")
+    page.get_by_label("Tag").select_option("filter-dogs")
+    page.wait_for_function("document.querySelectorAll('.tile').length === 1")
+    assert "tag=filter-dogs" in page.evaluate("location.hash")
+    page.get_by_label("Tag").select_option("filter-cats")
+    page.wait_for_function("document.querySelectorAll('.tile').length === 2")
+    page.reload()
+    page.wait_for_function("document.querySelectorAll('.tile').length === 2")
+    assert page.get_by_label("Tag").input_value() == "filter-cats"
+    page.get_by_label("Orientation").select_option("portrait")
+    page.get_by_text("No images match these filters.").wait_for()
+
+
+def test_detail_edits_tags_then_delete_and_restore(console):
+    (image,) = seed(console.base_url, "detail-test", 1, start=300)
+    console.sign_in()
+    page = console.page
+    console.goto("/#/gallery?tag=detail-test")
+    details = page.get_by_role("button", name=f"Details of {image['filename']}")
+    details.click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("heading", name=image["filename"]).wait_for()
+    page.locator(".detail-image").evaluate("img => img.decode()")
+    console.screenshot("detail")
+    console.assert_accessible("detail")
+    dialog.get_by_label("Tags").fill("detail-test, edited")
+    dialog.get_by_label("Alt text").fill("A red <b>square</b>")
+    with page.expect_response(lambda r: r.request.method == "PATCH"):
+        dialog.get_by_role("button", name="Save changes").click()
+    with httpx.Client(base_url=console.base_url, headers=AUTH) as client:
+        stored = client.get(f"/v1/images/{image['id']}").json()
+    assert stored["tags"] == ["detail-test", "edited"]
+    assert stored["alt"] == "A red <b>square</b>"
+    # Escape closes the dialog and gives the focus back to the button that opened it.
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="detached")
+    assert details.evaluate("button => button === document.activeElement")
+
+    details.click()
+    with page.expect_response(lambda r: r.request.method == "DELETE"):
+        page.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    page.get_by_text("No images match these filters.").wait_for()
+
+    console.goto("/#/trash")
+    restore = page.get_by_role("button", name=f"Restore {image['filename']}")
+    with page.expect_response(lambda r: r.url.endswith("/restore")):
+        restore.click()
+    restore.wait_for(state="detached")
+    with httpx.Client(base_url=console.base_url, headers=AUTH) as client:
+        assert client.get(f"/v1/images/{image['id']}").json()["deleted_at"] is None
