@@ -199,3 +199,91 @@ def test_detail_edits_tags_then_delete_and_restore(console):
     restore.wait_for(state="detached")
     with httpx.Client(base_url=console.base_url, headers=AUTH) as client:
         assert client.get(f"/v1/images/{image['id']}").json()["deleted_at"] is None
+
+
+def tag_counts(base_url: str) -> dict[str, int]:
+    with httpx.Client(base_url=base_url, headers=AUTH) as client:
+        return {row["tag"]: row["count"] for row in client.get("/v1/tags").json()["data"]}
+
+
+def test_tags_rename_then_merge(console):
+    seed(console.base_url, "merge-from", 2, start=400)
+    seed(console.base_url, "merge-into", 1, start=410)
+    console.sign_in()
+    page = console.page
+    console.goto("/#/tags")
+    page.get_by_role("row", name="merge-from 2").wait_for()
+    page.get_by_role("button", name="Rename or merge merge-from").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("New name").fill("merge-middle")
+    dialog.get_by_role("button", name="Rename").click()
+    page.get_by_role("row", name="merge-middle 2").wait_for()
+    # Renaming onto an existing tag merges the two.
+    page.get_by_role("button", name="Rename or merge merge-middle").click()
+    page.get_by_role("dialog").get_by_label("New name").fill("merge-into")
+    page.get_by_role("dialog").get_by_role("button", name="Rename").click()
+    page.get_by_role("row", name="merge-into 3").wait_for()
+    counts = tag_counts(console.base_url)
+    assert counts["merge-into"] == 3
+    assert "merge-from" not in counts and "merge-middle" not in counts
+    console.screenshot("tags")
+    console.assert_accessible("tags")
+
+
+def test_albums_create_edit_delete(console):
+    console.sign_in()
+    page = console.page
+    console.goto("/#/albums")
+    page.get_by_role("button", name="New album").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Slug").fill("summer-trip")
+    dialog.get_by_label("Title").fill("Summer <trip>")
+    dialog.get_by_role("button", name="Create").click()
+    page.get_by_role("link", name="Summer <trip>").wait_for()
+    page.get_by_role("button", name="Edit Summer <trip>").click()
+    page.get_by_role("dialog").get_by_label("Description").fill("Beaches")
+    page.get_by_role("dialog").get_by_role("button", name="Save").click()
+    page.get_by_role("cell", name="Beaches").wait_for()
+    console.screenshot("albums")
+    console.assert_accessible("albums")
+    with httpx.Client(base_url=console.base_url, headers=AUTH) as client:
+        album = client.get("/v1/albums/summer-trip").json()
+        assert (album["title"], album["description"]) == ("Summer <trip>", "Beaches")
+        page.get_by_role("button", name="Delete Summer <trip>").click()
+        page.get_by_role("dialog").get_by_role("button", name="Delete album").click()
+        page.get_by_role("link", name="Summer <trip>").wait_for(state="detached")
+        assert client.get("/v1/albums/summer-trip").status_code == 404
+
+
+def test_random_link_builder_previews_and_its_link_gives_an_image(console):
+    seed(console.base_url, "random-pick", 2, start=500)
+    console.sign_in()
+    page = console.page
+    console.goto("/#/random")
+    page.get_by_label("Tags", exact=True).fill("random-pick")
+    page.get_by_label("Orientation").select_option("landscape")
+    page.get_by_label("Format").select_option("webp")
+    link = page.get_by_label("Random image link")
+    page.wait_for_function(
+        "document.querySelector('.random-preview').src.includes('tags=random-pick')"
+        " && document.querySelector('.random-preview').src.includes('format=webp')"
+    )
+    page.wait_for_function(
+        "(() => { const img = document.querySelector('.random-preview');"
+        " return img.src.includes('format=webp') && img.complete && img.naturalWidth > 0; })()"
+    )
+    url = link.input_value()
+    assert (
+        url == f"{console.base_url}/api/random?tags=random-pick&orientation=landscape&format=webp"
+    )
+    with page.expect_response(lambda r: "/api/random" in r.url):
+        page.get_by_role("button", name="Re-roll").click()
+    console.screenshot("random")
+    console.assert_accessible("random")
+    answer = page.goto(url)
+    assert answer.ok
+    assert answer.headers["content-type"] == "image/webp"
+    # Nothing matches: the preview says so instead of a broken image.
+    console.goto("/#/random")
+    page.get_by_label("Tags", exact=True).fill("no-such-tag-anywhere")
+    page.get_by_text("No public image matches these choices.").wait_for()
