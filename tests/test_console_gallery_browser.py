@@ -10,8 +10,12 @@ tests do not see each other's images.
 
 from __future__ import annotations
 
-import httpx
+import base64
 
+import httpx
+import pytest
+
+from pixhaven.imaging.placeholder import thumbhash_average_rgba
 from tests.conftest import ADMIN_TOKEN
 from tests.imagegen import image_bytes, unique_jpeg
 
@@ -144,6 +148,35 @@ def test_gallery_shows_placeholders_then_thumbnails(console):
     console.assert_accessible("gallery")
 
 
+def test_thumbhash_decoder_agrees_with_the_encoder(console):
+    """The browser's decoder (console/views/thumbhash.js) against the Python encoder: the
+    same average colour, the aspect ratio, and the blue top-left quadrant of the test
+    image where it is."""
+    (image,) = seed(console.base_url, "thumbhash-test", 1, start=150)
+    average = thumbhash_average_rgba(base64.b64decode(image["placeholder"]))
+    console.sign_in()
+    decoded = console.page.evaluate(
+        """async (hash) => {
+            const { decodeThumbHash } = await import("/views/thumbhash.js");
+            const { width, height, rgba } = decodeThumbHash(hash);
+            const mean = [0, 1, 2, 3].map((channel) => {
+                let sum = 0;
+                for (let i = channel; i < rgba.length; i += 4) sum += rgba[i];
+                return sum / (width * height) / 255;
+            });
+            const at = (x, y) => [...rgba.slice((y * width + x) * 4, (y * width + x) * 4 + 3)];
+            return { width, height, mean, topLeft: at(2, 2), bottomRight: at(width - 3, height - 3) };
+        }""",
+        image["placeholder"],
+    )
+    assert decoded["mean"] == pytest.approx(list(average), abs=0.04)
+    # 96 × 64 is 3:2; the hash keeps the ratio only as coarsely as its coefficient counts.
+    assert decoded["width"] / decoded["height"] == pytest.approx(96 / 64, rel=0.2)
+    red, green, blue = decoded["topLeft"]
+    assert blue > red and blue > green
+    assert decoded["bottomRight"][2] < blue
+
+
 def test_gallery_filter_by_tag_survives_a_reload(console):
     seed(console.base_url, "filter-cats", 2, start=200)
     seed(console.base_url, "filter-dogs", 1, start=210)
@@ -158,6 +191,10 @@ def test_gallery_filter_by_tag_survives_a_reload(console):
     page.reload()
     page.wait_for_function("document.querySelectorAll('.tile').length === 2")
     assert page.get_by_label("Tag").input_value() == "filter-cats"
+    page.get_by_role("button", name="Dark mode").click()
+    page.wait_for_function("document.querySelectorAll('.tile-frame.loaded').length === 2")
+    console.screenshot("gallery-dark")
+    console.assert_accessible("gallery in dark mode")
     page.get_by_label("Orientation").select_option("portrait")
     page.get_by_text("No images match these filters.").wait_for()
 
@@ -182,6 +219,15 @@ def test_detail_edits_tags_then_delete_and_restore(console):
         stored = client.get(f"/v1/images/{image['id']}").json()
     assert stored["tags"] == ["detail-test", "edited"]
     assert stored["alt"] == "A red <b>square</b>"
+    # A private image's thumbnail is a signed view URL, which <img> loads without a token.
+    dialog.get_by_label("Private").check()
+    with page.expect_response(lambda r: r.request.method == "PATCH"):
+        dialog.get_by_role("button", name="Save changes").click()
+    page.wait_for_function(
+        "(() => { const img = document.querySelector('.tile img');"
+        " return img.src.includes('/view/') && img.complete && img.naturalWidth > 0; })()"
+    )
+    assert dialog.get_by_text("Private: it has no public link to share.").is_visible()
     # Escape closes the dialog and gives the focus back to the button that opened it.
     page.keyboard.press("Escape")
     dialog.wait_for(state="detached")
@@ -287,3 +333,40 @@ def test_random_link_builder_previews_and_its_link_gives_an_image(console):
     console.goto("/#/random")
     page.get_by_label("Tags", exact=True).fill("no-such-tag-anywhere")
     page.get_by_text("No public image matches these choices.").wait_for()
+
+
+def test_paste_uploads_the_clipboard_image(console):
+    console.sign_in()
+    console.goto("/#/upload")
+    page = console.page
+    page.get_by_role("heading", name="Upload").wait_for()
+    # What Ctrl+V of a copied image delivers: a paste event whose clipboardData has a file.
+    page.evaluate(
+        """async () => {
+            const canvas = document.createElement("canvas");
+            canvas.width = 40;
+            canvas.height = 30;
+            canvas.getContext("2d").fillRect(0, 0, 20, 15);
+            const blob = await new Promise((done) => canvas.toBlob(done, "image/png"));
+            const clipboard = new DataTransfer();
+            clipboard.items.add(new File([blob], "image.png", { type: "image/png" }));
+            document.dispatchEvent(new ClipboardEvent("paste", { clipboardData: clipboard }));
+        }"""
+    )
+    page.locator(".upload-result img").wait_for()
+    # Clipboard images all arrive as "image.png": each gets a name of its own.
+    assert page.locator(".upload-name").text_content().startswith("pasted-")
+    assert page.locator(".upload-row progress").evaluate("bar => bar.value") == 100
+
+
+def test_gallery_scrolls_into_the_next_page(console):
+    seed(console.base_url, "scroll-test", 53, start=600)
+    console.sign_in()
+    page = console.page
+    console.goto("/#/gallery?tag=scroll-test")
+    page.wait_for_function("document.querySelectorAll('.tile').length === 50")
+    page.locator(".grid-sentinel").scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelectorAll('.tile').length === 53")
+    names = page.locator(".tile-caption").all_text_contents()
+    assert len(set(names)) == 53
+    assert page.get_by_text("No images match these filters.").count() == 0
