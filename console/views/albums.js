@@ -53,13 +53,21 @@ export async function mount(root, { api, toast }) {
     const made = await formDialog({
       title: "New album",
       fields: [
-        { name: "slug", label: "Slug", hint: SLUG_HINT, required: true, pattern: "[a-z0-9-]{1,64}" },
+        {
+          name: "slug",
+          label: "Slug",
+          hint: SLUG_HINT,
+          required: true,
+          pattern: "[a-z0-9-]{1,64}",
+        },
         { name: "title", label: "Title" },
         { name: "description", label: "Description" },
       ],
       submitLabel: "Create",
       submit: ({ slug, title, description }) =>
-        api("/v1/albums", { json: { slug, title: title || undefined, description: description || undefined } }),
+        api("/v1/albums", {
+          json: { slug, title: title || undefined, description: description || undefined },
+        }),
     });
     if (!made) return;
     toast(`Album “${made.title}” created.`, "success");
@@ -75,7 +83,10 @@ export async function mount(root, { api, toast }) {
       ],
       submitLabel: "Save",
       submit: ({ title, description }) =>
-        api(albumPath(album.slug), { method: "PATCH", json: { title, description: description || null } }),
+        api(albumPath(album.slug), {
+          method: "PATCH",
+          json: { title, description: description || null },
+        }),
     });
     if (!saved) return;
     toast("Album saved.", "success");
@@ -96,7 +107,11 @@ export async function mount(root, { api, toast }) {
     root.querySelector(".albums-new")?.focus();
   }
 
-  const newButton = el("button", { type: "button", className: "button primary albums-new" }, "New album");
+  const newButton = el(
+    "button",
+    { type: "button", className: "button primary albums-new" },
+    "New album",
+  );
   newButton.addEventListener("click", create);
   await load();
   root.append(

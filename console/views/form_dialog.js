@@ -28,7 +28,11 @@ export function formDialog({ title, text, fields = [], submitLabel, danger = fal
       ),
     );
     const error = el("p", { className: "error", role: "alert" });
-    const confirm = el("button", { type: "submit", className: `button ${danger ? "danger" : "primary"}` }, submitLabel);
+    const confirm = el(
+      "button",
+      { type: "submit", className: `button ${danger ? "danger" : "primary"}` },
+      submitLabel,
+    );
     const cancel = el("button", { type: "button", className: "button" }, "Cancel");
     const form = el(
       "form",
@@ -50,7 +54,9 @@ export function formDialog({ title, text, fields = [], submitLabel, danger = fal
     });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      const values = Object.fromEntries(inputs.map(({ control }) => [control.name, control.value.trim()]));
+      const values = Object.fromEntries(
+        inputs.map(({ control }) => [control.name, control.value.trim()]),
+      );
       const missing = inputs.find(({ control }) => control.required && !control.value.trim());
       if (missing) {
         error.textContent = `${missing.field.querySelector("label").textContent} is required.`;

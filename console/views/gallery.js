@@ -36,12 +36,23 @@ function filterForm(tags, albums, current) {
       "select",
       { name: "tag" },
       el("option", { value: "" }, "Any"),
-      tags.map(({ tag: name, count }) => el("option", { value: name, selected: name === current.get("tag") }, `${name} (${count})`)),
+      tags.map(({ tag: name, count }) =>
+        el("option", { value: name, selected: name === current.get("tag") }, `${name} (${count})`),
+      ),
     ),
   );
-  const album = labelled("Album", el("select", { name: "album" }, albumOptions(albums, current.get("album"), "Any")));
-  const orientation = labelled("Orientation", el("select", { name: "orientation" }, choices(ORIENTATIONS, current.get("orientation") || "")));
-  const format = labelled("Format", el("select", { name: "format" }, choices(FORMATS, current.get("format") || "")));
+  const album = labelled(
+    "Album",
+    el("select", { name: "album" }, albumOptions(albums, current.get("album"), "Any")),
+  );
+  const orientation = labelled(
+    "Orientation",
+    el("select", { name: "orientation" }, choices(ORIENTATIONS, current.get("orientation") || "")),
+  );
+  const format = labelled(
+    "Format",
+    el("select", { name: "format" }, choices(FORMATS, current.get("format") || "")),
+  );
   const form = el(
     "form",
     { className: "filters", "aria-label": "Filters" },
@@ -63,7 +74,10 @@ export async function mount(root, ctx) {
   const { api } = ctx;
   const initial = hashQuery();
   let mounted = true;
-  const [{ data: tags }, { data: albums }] = await Promise.all([api("/v1/tags"), api("/v1/albums")]);
+  const [{ data: tags }, { data: albums }] = await Promise.all([
+    api("/v1/tags"),
+    api("/v1/albums"),
+  ]);
   const filters = filterForm(tags, albums, initial);
   const filterQuery = () => {
     const params = new URLSearchParams();

@@ -47,10 +47,18 @@ function renditionLinks(title, renditions) {
 }
 
 function editForm(image, albums, onSave) {
-  const tags = labelled("Tags", el("input", { type: "text", value: image.tags.join(", ") }), "Comma-separated");
+  const tags = labelled(
+    "Tags",
+    el("input", { type: "text", value: image.tags.join(", ") }),
+    "Comma-separated",
+  );
   const album = labelled("Album", el("select", {}, albumOptions(albums, image.album)));
   const alt = labelled("Alt text", el("input", { type: "text", value: image.alt || "" }));
-  const privacy = el("input", { type: "checkbox", id: "detail-private", checked: image.is_private });
+  const privacy = el("input", {
+    type: "checkbox",
+    id: "detail-private",
+    checked: image.is_private,
+  });
   const save = el("button", { type: "submit", className: "button primary" }, "Save changes");
   const form = el(
     "form",
@@ -58,7 +66,12 @@ function editForm(image, albums, onSave) {
     tags.field,
     album.field,
     alt.field,
-    el("div", { className: "field checks-inline" }, privacy, el("label", { htmlFor: privacy.id }, "Private")),
+    el(
+      "div",
+      { className: "field checks-inline" },
+      privacy,
+      el("label", { htmlFor: privacy.id }, "Private"),
+    ),
     save,
   );
   form.addEventListener("submit", async (event) => {
@@ -98,6 +111,7 @@ export async function openImageDetail(id, { api, toast }, { onChange, onDelete, 
   try {
     [image, { data: albums }] = await Promise.all([api(imagePath(id)), api("/v1/albums")]);
   } catch (error) {
+    if (!dialog.open) return; // closed while loading
     dialog.replaceChildren(
       el("h2", { id: "detail-title" }, "Image not found"),
       el("p", { className: "error" }, error.message),
@@ -108,12 +122,16 @@ export async function openImageDetail(id, { api, toast }, { onChange, onDelete, 
     return;
   }
 
+  if (!dialog.open) return; // closed while loading
+
   async function save(changes) {
     try {
       image = await api(imagePath(id), { method: "PATCH", json: changes });
       toast("Saved.", "success");
       onChange?.(image);
       render();
+      // The form was drawn again: keep the keyboard where it was, on Save.
+      dialog.querySelector(".detail-edit button[type=submit]")?.focus();
     } catch (error) {
       toast(`Not saved: ${error.message}`, "error");
     }
@@ -148,22 +166,35 @@ export async function openImageDetail(id, { api, toast }, { onChange, onDelete, 
     const deleteButton = el("button", { type: "button", className: "button danger" }, "Delete");
     deleteButton.addEventListener("click", remove);
     dialog.replaceChildren(
-      el("div", { className: "detail-head" }, el("h2", { id: "detail-title" }, image.filename), closeButton),
-      preview ? el("img", { className: "detail-image", src: preview, alt: image.alt || image.filename }) : null,
+      el(
+        "div",
+        { className: "detail-head" },
+        el("h2", { id: "detail-title" }, image.filename),
+        closeButton,
+      ),
+      preview
+        ? el("img", { className: "detail-image", src: preview, alt: image.alt || image.filename })
+        : null,
       el(
         "p",
         { className: "muted" },
-        `${image.width ?? "?"} × ${image.height ?? "?"} · ${image.content_type} · ${image.size} bytes`,
+        `${image.width ?? "?"} × ${image.height ?? "?"} · ${image.content_type}`,
+        ` · ${image.size} bytes`,
         image.expires_at ? ` · expires ${new Date(image.expires_at).toLocaleString()}` : "",
       ),
       share,
-      el("div", { className: "detail-links" }, renditionLinks("Versions", image.versions), renditionLinks("Variants", image.variants)),
+      el(
+        "div",
+        { className: "detail-links" },
+        renditionLinks("Versions", image.versions),
+        renditionLinks("Variants", image.variants),
+      ),
       el("h3", {}, "Edit"),
       editForm(image, albums, save),
       el("div", { className: "actions" }, deleteButton),
     );
-    closeButton.focus();
   }
 
   render();
+  dialog.querySelector(".detail-close").focus();
 }

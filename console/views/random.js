@@ -41,14 +41,28 @@ function randomLink(values) {
 }
 
 export async function mount(root, { toast }) {
-  const tags = labelled("Tags", el("input", { type: "text", autocomplete: "off" }), "Comma-separated; an image needs all of them");
-  const exclude = labelled("Exclude tags", el("input", { type: "text", autocomplete: "off" }), "Comma-separated; images with any of them are skipped");
+  const tags = labelled(
+    "Tags",
+    el("input", { type: "text", autocomplete: "off" }),
+    "Comma-separated; an image needs all of them",
+  );
+  const exclude = labelled(
+    "Exclude tags",
+    el("input", { type: "text", autocomplete: "off" }),
+    "Comma-separated; images with any of them are skipped",
+  );
   const orientation = labelled("Orientation", select(ORIENTATIONS));
   const format = labelled("Format", select(FORMATS));
-  const link = labelled("Random image link", el("input", { type: "text", readOnly: true, className: "random-link" }));
+  const link = labelled(
+    "Random image link",
+    el("input", { type: "text", readOnly: true, className: "random-link" }),
+  );
   const copy = el("button", { type: "button", className: "button" }, "Copy link");
   const reroll = el("button", { type: "button", className: "button" }, "Re-roll");
-  const preview = el("img", { className: "random-preview", alt: "A random image matching the link" });
+  const preview = el("img", {
+    className: "random-preview",
+    alt: "A random image matching the link",
+  });
   const previewStatus = el("p", { className: "muted", role: "status" }, "Loading a preview…");
   let rolls = 0;
   let typingTimer = null;
@@ -99,7 +113,12 @@ export async function mount(root, { toast }) {
         link.field,
         el("div", { className: "actions" }, copy, reroll),
       ),
-      el("section", { className: "card random-preview-card", "aria-label": "Preview" }, previewStatus, preview),
+      el(
+        "section",
+        { className: "card random-preview-card", "aria-label": "Preview" },
+        previewStatus,
+        preview,
+      ),
     ),
   );
   root.querySelector("form").addEventListener("submit", (event) => event.preventDefault());

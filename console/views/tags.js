@@ -23,12 +23,18 @@ function tagRow(tag, count, rename) {
 
 export async function mount(root, { api, toast }) {
   const body = el("tbody");
-  const empty = el("p", { className: "muted", hidden: true }, "No tags yet: add some when uploading or in an image's detail.");
+  const empty = el(
+    "p",
+    { className: "muted", hidden: true },
+    "No tags yet: add some when uploading or in an image's detail.",
+  );
 
   async function load() {
     const { data } = await api("/v1/tags");
     const known = new Set(data.map(({ tag }) => tag));
-    body.replaceChildren(...data.map(({ tag, count }) => tagRow(tag, count, (name) => rename(name, known))));
+    body.replaceChildren(
+      ...data.map(({ tag, count }) => tagRow(tag, count, (name) => rename(name, known))),
+    );
     empty.hidden = data.length > 0;
   }
 
@@ -44,7 +50,12 @@ export async function mount(root, { api, toast }) {
       },
     });
     if (!renamed) return;
-    toast(known.has(renamed) ? `“${tag}” merged into “${renamed}”.` : `“${tag}” renamed to “${renamed}”.`, "success");
+    toast(
+      known.has(renamed)
+        ? `“${tag}” merged into “${renamed}”.`
+        : `“${tag}” renamed to “${renamed}”.`,
+      "success",
+    );
     await load();
     root.querySelector(`button[aria-label="Rename or merge ${CSS.escape(renamed)}"]`)?.focus();
   }
@@ -59,7 +70,17 @@ export async function mount(root, { api, toast }) {
         "table",
         {},
         el("caption", { className: "visually-hidden" }, "Tags and how many images carry each"),
-        el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Tag"), el("th", { scope: "col", className: "number" }, "Images"), el("th", { scope: "col" }, "Actions"))),
+        el(
+          "thead",
+          {},
+          el(
+            "tr",
+            {},
+            el("th", { scope: "col" }, "Tag"),
+            el("th", { scope: "col", className: "number" }, "Images"),
+            el("th", { scope: "col" }, "Actions"),
+          ),
+        ),
         body,
       ),
       empty,

@@ -27,10 +27,19 @@ export async function mount(root, { api, toast }) {
     return restore;
   };
 
-  grid = createImageGrid(api, new URLSearchParams({ deleted_only: "true" }), tileActions, "The trash is empty.");
+  grid = createImageGrid(
+    api,
+    new URLSearchParams({ deleted_only: "true" }),
+    tileActions,
+    "The trash is empty.",
+  );
   root.append(
     el("h1", {}, "Trash"),
-    el("p", { className: "muted" }, "Deleted images stay here until they are purged; restore puts one back."),
+    el(
+      "p",
+      { className: "muted" },
+      "Deleted images stay here until they are purged; restore puts one back.",
+    ),
     grid.element,
   );
   return () => grid.destroy();

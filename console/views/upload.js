@@ -24,11 +24,21 @@ function optionsForm(albums) {
   );
   const album = labelled(
     "Album",
-    el("select", { name: "album" }, albumOptions(albums, ""), el("option", { value: NEW_ALBUM }, "New album…")),
+    el(
+      "select",
+      { name: "album" },
+      albumOptions(albums, ""),
+      el("option", { value: NEW_ALBUM }, "New album…"),
+    ),
   );
   const newAlbum = labelled(
     "New album slug",
-    el("input", { type: "text", name: "new-album", autocomplete: "off", pattern: "[a-z0-9-]{1,64}" }),
+    el("input", {
+      type: "text",
+      name: "new-album",
+      autocomplete: "off",
+      pattern: "[a-z0-9-]{1,64}",
+    }),
     "Lowercase letters, digits and '-'",
   );
   newAlbum.field.hidden = true;
@@ -37,7 +47,11 @@ function optionsForm(albums) {
   });
   const expiry = labelled(
     "Expires after",
-    el("select", { name: "expiry" }, EXPIRY_CHOICES.map(([value, text]) => el("option", { value }, text))),
+    el(
+      "select",
+      { name: "expiry" },
+      EXPIRY_CHOICES.map(([value, text]) => el("option", { value }, text)),
+    ),
   );
   const quality = labelled(
     "Quality",
@@ -55,7 +69,8 @@ function optionsForm(albums) {
     quality.field,
   );
   const read = () => {
-    const albumSlug = album.control.value === NEW_ALBUM ? newAlbum.control.value.trim() : album.control.value;
+    const albumSlug =
+      album.control.value === NEW_ALBUM ? newAlbum.control.value.trim() : album.control.value;
     const qualityValue = Number.parseInt(quality.control.value, 10);
     return {
       tags: splitTags(tags.control.value),
@@ -65,6 +80,10 @@ function optionsForm(albums) {
     };
   };
   return { fieldset, read };
+}
+
+function megabytes(bytes) {
+  return `${(bytes / 1048576).toFixed(1)} MB`;
 }
 
 function dropZone(onFiles) {
@@ -184,10 +203,14 @@ export async function mount(root, { api, toast }) {
 
   function addFiles(files) {
     const images = files.filter((file) => file.type.startsWith("image/"));
-    if (images.length < files.length) toast("Only images can be uploaded: the rest were skipped.", "error");
+    if (images.length < files.length)
+      toast("Only images can be uploaded: the rest were skipped.", "error");
     // CattoPic's app allows maxUploadCount files per batch; the console keeps to it.
     if (images.length > config.maxUploadCount) {
-      toast(`At most ${config.maxUploadCount} files at a time: the first ones are uploading.`, "error");
+      toast(
+        `At most ${config.maxUploadCount} files at a time: the first ones are uploading.`,
+        "error",
+      );
       images.length = config.maxUploadCount;
     }
     const settings = options.read();
@@ -232,7 +255,8 @@ export async function mount(root, { api, toast }) {
       el(
         "p",
         { className: "muted" },
-        `Up to ${config.maxUploadCount} files at a time. Files over ${(config.maxFileSize / 1048576).toFixed(1)} MB, and files going into an album, use the two-step upload.`,
+        `Up to ${config.maxUploadCount} files at a time. Files over ${megabytes(config.maxFileSize)}, `,
+        "and files going into an album, use the two-step upload.",
       ),
       options.fieldset,
     ),
