@@ -47,7 +47,10 @@ def test_upload_two_images_with_progress_and_results(console):
     console.goto("/#/upload")
     page = console.page
     page.get_by_label("Tags").fill("upload-test, browser")
-    page.locator("#upload-files").set_input_files(
+    page.get_by_label("Expires after").select_option(label="1 day")
+    page.get_by_label("Quality").fill("80")
+    # The visible "Choose images" button is the label of the real file input.
+    page.get_by_label("Choose images").set_input_files(
         [
             {"name": "red.png", "mimeType": "image/png", "buffer": image_bytes(120, 80, "PNG")},
             {"name": "blue.jpg", "mimeType": "image/jpeg", "buffer": unique_jpeg(7, 80, 120)},
@@ -72,6 +75,31 @@ def test_upload_two_images_with_progress_and_results(console):
     )
     console.screenshot("upload")
     console.assert_accessible("upload")
+    ids = [
+        href.split("image=")[1]
+        for href in page.locator(".upload-result a:not(:has(img))").evaluate_all(
+            "links => links.map((link) => link.getAttribute('href'))"
+        )
+    ]
+    with httpx.Client(base_url=console.base_url, headers=AUTH) as client:
+        stored = [client.get(f"/v1/images/{image_id}").json() for image_id in ids]
+    assert sorted(image["filename"] for image in stored) == ["blue.jpg", "red.png"]
+    for image in stored:
+        assert image["tags"] == ["browser", "upload-test"]
+        assert image["expires_at"] is not None
+
+
+def test_upload_of_a_broken_file_says_why(console):
+    console.sign_in()
+    console.goto("/#/upload")
+    page = console.page
+    page.get_by_label("Choose images").set_input_files(
+        [{"name": "broken.png", "mimeType": "image/png", "buffer": b"not an image at all"}]
+    )
+    status = page.locator(".upload-status.error")
+    status.wait_for()
+    assert status.text_content().startswith("Failed: ")
+    assert page.get_by_role("button", name="Cancel").count() == 0
 
 
 def test_upload_into_a_new_album_uses_the_two_step_upload(console):
@@ -80,6 +108,7 @@ def test_upload_into_a_new_album_uses_the_two_step_upload(console):
     page = console.page
     page.get_by_label("Album", exact=True).select_option("__new__")
     page.get_by_label("New album slug").fill("browser-album")
+    page.get_by_label("Expires after").select_option(label="7 days")
     page.locator("#upload-files").set_input_files(
         [{"name": "album.png", "mimeType": "image/png", "buffer": image_bytes(90, 60, "PNG")}]
     )
@@ -90,6 +119,7 @@ def test_upload_into_a_new_album_uses_the_two_step_upload(console):
         image = client.get(f"/v1/images/{image_id}").json()
     assert image["album"] == "browser-album"
     assert image["status"] == "ready"
+    assert image["expires_at"] is not None
     events = page.evaluate("window.__pixhavenUploadEvents")
     assert [e for e in events if e["file"] == "album.png"]
 
@@ -182,6 +212,8 @@ def test_gallery_filter_by_tag_survives_a_reload(console):
     seed(console.base_url, "filter-dogs", 1, start=210)
     console.sign_in()
     page = console.page
+    # A phone's width: the nav folds behind its button, the grid and filters reflow.
+    page.set_viewport_size({"width": 390, "height": 844})
     console.goto("/#/gallery")
     page.get_by_label("Tag").select_option("filter-dogs")
     page.wait_for_function("document.querySelectorAll('.tile').length === 1")
@@ -190,6 +222,9 @@ def test_gallery_filter_by_tag_survives_a_reload(console):
     page.wait_for_function("document.querySelectorAll('.tile').length === 2")
     page.reload()
     page.wait_for_function("document.querySelectorAll('.tile').length === 2")
+    assert page.get_by_role("button", name="Menu").is_visible()
+    console.screenshot("gallery-narrow")
+    page.set_viewport_size({"width": 1280, "height": 900})
     assert page.get_by_label("Tag").input_value() == "filter-cats"
     page.get_by_role("button", name="Dark mode").click()
     page.wait_for_function("document.querySelectorAll('.tile-frame.loaded').length === 2")
@@ -211,6 +246,11 @@ def test_detail_edits_tags_then_delete_and_restore(console):
     page.locator(".detail-image").evaluate("img => img.decode()")
     console.screenshot("detail")
     console.assert_accessible("detail")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    dialog.get_by_role("button", name="Copy Markdown").click()
+    page.get_by_text("Markdown copied.").wait_for()
+    markdown = page.evaluate("navigator.clipboard.readText()")
+    assert markdown == f"![{image['filename']}]({image['versions']['original']})"
     dialog.get_by_label("Tags").fill("detail-test, edited")
     dialog.get_by_label("Alt text").fill("A red <b>square</b>")
     with page.expect_response(lambda r: r.request.method == "PATCH"):
