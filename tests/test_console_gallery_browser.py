@@ -232,6 +232,10 @@ def test_gallery_filter_by_tag_survives_a_reload(console):
     console.assert_accessible("gallery in dark mode")
     page.get_by_label("Orientation").select_option("portrait")
     page.get_by_text("No images match these filters.").wait_for()
+    # A tag no image carries (any more) stays the filter, rather than quietly showing all.
+    console.goto("/#/gallery?tag=nobody-has-this")
+    page.get_by_text("No images match these filters.").wait_for()
+    assert page.get_by_label("Tag").input_value() == "nobody-has-this"
 
 
 def test_detail_edits_tags_then_delete_and_restore(console):

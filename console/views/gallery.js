@@ -29,7 +29,15 @@ function choices(pairs, selected) {
   return pairs.map(([value, text]) => el("option", { value, selected: value === selected }, text));
 }
 
+// A value from the hash the lists do not have (a tag whose last image is gone, a link
+// from elsewhere) stays selectable: the filter is applied as asked, not dropped silently.
+function keepUnlisted(listed, wanted, make) {
+  return wanted && !listed.includes(wanted) ? [make(wanted)] : [];
+}
+
 function filterForm(tags, albums, current) {
+  const wantedTag = current.get("tag");
+  const wantedAlbum = current.get("album");
   const tag = labelled(
     "Tag",
     el(
@@ -37,13 +45,27 @@ function filterForm(tags, albums, current) {
       { name: "tag" },
       el("option", { value: "" }, "Any"),
       tags.map(({ tag: name, count }) =>
-        el("option", { value: name, selected: name === current.get("tag") }, `${name} (${count})`),
+        el("option", { value: name, selected: name === wantedTag }, `${name} (${count})`),
+      ),
+      keepUnlisted(
+        tags.map(({ tag: name }) => name),
+        wantedTag,
+        (name) => el("option", { value: name, selected: true }, `${name} (0)`),
       ),
     ),
   );
   const album = labelled(
     "Album",
-    el("select", { name: "album" }, albumOptions(albums, current.get("album"), "Any")),
+    el(
+      "select",
+      { name: "album" },
+      albumOptions(albums, wantedAlbum, "Any"),
+      keepUnlisted(
+        albums.map(({ slug }) => slug),
+        wantedAlbum,
+        (slug) => el("option", { value: slug, selected: true }, slug),
+      ),
+    ),
   );
   const orientation = labelled(
     "Orientation",

@@ -28,7 +28,7 @@ function tileImage(image) {
 
 // A grid of /v1/images answers for `query` (URLSearchParams of filters). `tileActions(image)`
 // gives each tile's controls (the first opens the detail in the gallery, Restore in the
-// trash). Returns {element, reload(), update(image), remove(id), destroy()}.
+// trash). Returns {element, update(image), remove(id), destroy()}.
 export function createImageGrid(api, query, tileActions, emptyText) {
   const list = el("ul", { className: "image-grid", "aria-label": "Images" });
   const status = el("p", { className: "muted grid-status", role: "status" });
@@ -37,8 +37,7 @@ export function createImageGrid(api, query, tileActions, emptyText) {
   let cursor = null;
   let finished = false;
   let loading = null;
-  let generation = 0; // a reload makes older, slower pages stale
-  let controller = new AbortController();
+  const controller = new AbortController();
 
   function tile(image) {
     return el(
@@ -52,31 +51,28 @@ export function createImageGrid(api, query, tileActions, emptyText) {
 
   async function loadPage() {
     if (finished || loading) return loading;
-    const current = generation;
     const params = new URLSearchParams(query);
     params.set("limit", String(PAGE_SIZE));
     if (cursor) params.set("cursor", cursor);
     status.textContent = "Loading…";
     loading = api(`/v1/images?${params}`, { signal: controller.signal })
       .then((page) => {
-        if (current !== generation) return;
         list.append(...page.data.map(tile));
         cursor = page.next_cursor;
         finished = !cursor;
         status.textContent = finished && !list.children.length ? emptyText : "";
-        element.dataset.pages = String(Number(element.dataset.pages || 0) + 1);
       })
       .catch((error) => {
-        if (error.name === "AbortError" || current !== generation) return;
+        if (error.name === "AbortError") return;
         status.textContent = `Could not load the images: ${error.message}`;
         finished = true;
       })
       .finally(() => {
-        if (current === generation) loading = null;
+        loading = null;
       });
     await loading;
     // A short first page may leave the sentinel visible: the observer fires only on change.
-    if (!finished && current === generation && sentinelVisible()) loadPage();
+    if (!finished && !controller.signal.aborted && sentinelVisible()) loadPage();
   }
 
   function sentinelVisible() {
@@ -90,16 +86,9 @@ export function createImageGrid(api, query, tileActions, emptyText) {
   });
   observer.observe(sentinel);
 
-  function reload() {
-    generation += 1;
-    controller.abort();
-    controller = new AbortController();
-    cursor = null;
-    finished = false;
-    loading = null;
-    element.dataset.pages = "0";
-    list.replaceChildren();
-    return loadPage();
+  // An edited image keeps its place (a reload would lose the scroll position).
+  function update(image) {
+    list.querySelector(`[data-id="${CSS.escape(image.id)}"]`)?.replaceWith(tile(image));
   }
 
   function remove(id) {
@@ -107,15 +96,11 @@ export function createImageGrid(api, query, tileActions, emptyText) {
     if (!list.children.length && finished) status.textContent = emptyText;
   }
 
-  // An edited image keeps its place (a reload would lose the scroll position).
-  function update(image) {
-    list.querySelector(`[data-id="${CSS.escape(image.id)}"]`)?.replaceWith(tile(image));
-  }
-
   function destroy() {
     observer.disconnect();
     controller.abort();
   }
 
-  return { element, reload, update, remove, destroy, firstPage: loadPage() };
+  loadPage();
+  return { element, update, remove, destroy };
 }
