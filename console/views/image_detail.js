@@ -149,7 +149,8 @@ export async function openImageDetail(id, { api, toast }, { onChange, onDelete, 
   }
 
   function render() {
-    const preview = image.versions?.original || image.thumbnail_url;
+    // A screen-sized variant rather than the original, which may be many megabytes.
+    const preview = image.variants?.w1024 || image.versions?.original || image.thumbnail_url;
     const share = image.is_private
       ? el("p", { className: "muted" }, "Private: it has no public link to share.")
       : el(

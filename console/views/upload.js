@@ -124,7 +124,11 @@ function dropZone(onFiles) {
 function uploadRow(file) {
   const bar = el("progress", { max: 100, value: 0, "aria-label": `Upload of ${file.name}` });
   const status = el("p", { className: "upload-status muted", role: "status" }, "Waiting…");
-  const cancel = el("button", { type: "button", className: "button" }, "Cancel");
+  const cancel = el(
+    "button",
+    { type: "button", className: "button", "aria-label": `Cancel ${file.name}` },
+    "Cancel",
+  );
   const result = el("div", { className: "upload-result" });
   const row = el(
     "li",
