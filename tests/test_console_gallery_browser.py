@@ -257,12 +257,20 @@ def test_detail_edits_tags_then_delete_and_restore(console):
     assert markdown == f"![{image['filename']}]({image['versions']['original']})"
     dialog.get_by_label("Tags").fill("detail-test, edited")
     dialog.get_by_label("Alt text").fill("A red <b>square</b>")
-    with page.expect_response(lambda r: r.request.method == "PATCH"):
+    dialog.get_by_label("Expiry").select_option(label="Expire in 1 day")
+    with page.expect_response(lambda r: r.request.method == "PUT"):
         dialog.get_by_role("button", name="Save changes").click()
+    page.get_by_text("Saved.").wait_for()
     with httpx.Client(base_url=console.base_url, headers=AUTH) as client:
         stored = client.get(f"/v1/images/{image['id']}").json()
     assert stored["tags"] == ["detail-test", "edited"]
     assert stored["alt"] == "A red <b>square</b>"
+    assert stored["expires_at"] is not None
+    # The edited detail shows the expiry it now has, and can take it away again.
+    dialog.get_by_label("Expiry").select_option(label="Never expire")
+    with page.expect_response(lambda r: r.request.method == "PUT"):
+        dialog.get_by_role("button", name="Save changes").click()
+    dialog.get_by_label("Expiry").get_by_text("Unchanged (never)").wait_for(state="attached")
     # A private image's thumbnail is a signed view URL, which <img> loads without a token.
     dialog.get_by_label("Private").check()
     with page.expect_response(lambda r: r.request.method == "PATCH"):

@@ -30,6 +30,14 @@ export function labelled(labelText, control, hint) {
   return { field: el("div", { className: "field" }, parts), control };
 }
 
+// Expiry choices in minutes, as CattoPic's `expiryMinutes` takes them.
+export const EXPIRY_CHOICES = [
+  ["60", "1 hour"],
+  ["1440", "1 day"],
+  ["10080", "7 days"],
+  ["43200", "30 days"],
+];
+
 // "a, b ,c" → ["a", "b", "c"]
 export function splitTags(text) {
   return text

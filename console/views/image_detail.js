@@ -4,7 +4,7 @@
 //
 // Escape closes it (the <dialog>'s own cancel), and focus goes back to what opened it.
 
-import { albumOptions, copyText, el, labelled, splitTags } from "./dom.js";
+import { EXPIRY_CHOICES, albumOptions, copyText, el, labelled, splitTags } from "./dom.js";
 
 function imagePath(id) {
   return `/v1/images/${encodeURIComponent(id)}`;
@@ -59,6 +59,23 @@ function editForm(image, albums, onSave) {
     id: "detail-private",
     checked: image.is_private,
   });
+  // Expiry is CattoPic's (PUT /api/images/{id}), counted from the save: "" leaves it be.
+  const expiry = labelled(
+    "Expiry",
+    el(
+      "select",
+      {},
+      el(
+        "option",
+        { value: "" },
+        image.expires_at
+          ? `Unchanged (${new Date(image.expires_at).toLocaleString()})`
+          : "Unchanged (never)",
+      ),
+      image.expires_at ? el("option", { value: "0" }, "Never expire") : null,
+      EXPIRY_CHOICES.map(([value, text]) => el("option", { value }, `Expire in ${text}`)),
+    ),
+  );
   const save = el("button", { type: "submit", className: "button primary" }, "Save changes");
   const form = el(
     "form",
@@ -66,6 +83,7 @@ function editForm(image, albums, onSave) {
     tags.field,
     album.field,
     alt.field,
+    expiry.field,
     el(
       "div",
       { className: "field checks-inline" },
@@ -83,6 +101,7 @@ function editForm(image, albums, onSave) {
         album: album.control.value || null,
         alt: alt.control.value,
         is_private: privacy.checked,
+        expiryMinutes: expiry.control.value === "" ? null : Number(expiry.control.value),
       });
     } finally {
       save.disabled = false;
@@ -124,9 +143,16 @@ export async function openImageDetail(id, { api, toast }, { onChange, onDelete, 
 
   if (!dialog.open) return; // closed while loading
 
-  async function save(changes) {
+  async function save({ expiryMinutes, ...changes }) {
     try {
       image = await api(imagePath(id), { method: "PATCH", json: changes });
+      if (expiryMinutes !== null) {
+        await api(`/api/images/${encodeURIComponent(id)}`, {
+          method: "PUT",
+          json: { expiryMinutes },
+        });
+        image = await api(imagePath(id)); // the /v1 resource with its new expires_at
+      }
       toast("Saved.", "success");
       onChange?.(image);
       render();

@@ -2,19 +2,12 @@
 // XMLHttpRequest upload events), a Cancel button, and once stored its thumbnail and a link
 // to its detail. Which API call carries a file is upload_transfer.js's business.
 
-import { albumOptions, el, imageDetailHash, labelled, splitTags } from "./dom.js";
+import { EXPIRY_CHOICES, albumOptions, el, imageDetailHash, labelled, splitTags } from "./dom.js";
 import { uploadFile } from "./upload_transfer.js";
 
 const NEW_ALBUM = "__new__";
 // At most this many files travel at once: the rest wait their turn in the list.
 const PARALLEL_UPLOADS = 3;
-const EXPIRY_CHOICES = [
-  ["", "Never"],
-  ["60", "1 hour"],
-  ["1440", "1 day"],
-  ["10080", "7 days"],
-  ["43200", "30 days"],
-];
 
 function optionsForm(albums) {
   const tags = labelled(
@@ -50,6 +43,7 @@ function optionsForm(albums) {
     el(
       "select",
       { name: "expiry" },
+      el("option", { value: "" }, "Never"),
       EXPIRY_CHOICES.map(([value, text]) => el("option", { value }, text)),
     ),
   );
