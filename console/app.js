@@ -8,10 +8,16 @@
 import { api as callApi, clearToken, getToken } from "./api.js";
 
 export const ROUTES = [
-  { name: "keys", label: "Keys" },
-  { name: "usage", label: "Usage" },
+  { name: "gallery", label: "Gallery" },
+  { name: "upload", label: "Upload" },
+  { name: "trash", label: "Trash" },
+  { name: "tags", label: "Tags" },
+  { name: "albums", label: "Albums" },
+  { name: "random", label: "Random link" },
   { name: "templates", label: "Templates" },
   { name: "webhooks", label: "Webhooks" },
+  { name: "keys", label: "Keys" },
+  { name: "usage", label: "Usage" },
 ];
 
 const SIGN_IN = { name: "signin", label: "Sign in" };

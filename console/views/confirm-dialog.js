@@ -2,27 +2,27 @@
 // cancels it (the browser's own behaviour); the focus starts on the safe choice and goes
 // back to the control that opened it.
 
-import { h, uniqueId } from "./dom.js";
+import { el, uniqueId } from "./dom.js";
 
 export function confirmDialog({ title, text, confirmLabel, danger = true }) {
   return new Promise((resolve) => {
     const opener = document.activeElement;
     const titleId = uniqueId("confirm-title");
-    const cancel = h("button", { type: "submit", value: "cancel", className: "button" }, "Cancel");
-    const confirm = h(
+    const cancel = el("button", { type: "submit", value: "cancel", className: "button" }, "Cancel");
+    const confirm = el(
       "button",
       { type: "submit", value: "confirm", className: danger ? "button danger" : "button primary" },
       confirmLabel,
     );
-    const dialog = h(
+    const dialog = el(
       "dialog",
       { "aria-labelledby": titleId },
-      h(
+      el(
         "form",
         { method: "dialog" },
-        h("h2", { id: titleId }, title),
-        h("p", {}, text),
-        h("div", { className: "actions" }, cancel, confirm),
+        el("h2", { id: titleId }, title),
+        el("p", {}, text),
+        el("div", { className: "actions" }, cancel, confirm),
       ),
     );
     dialog.addEventListener("close", () => {

@@ -1,36 +1,97 @@
-// Small DOM helpers the template and webhook views share. Elements are built with
-// createElement and text nodes, never innerHTML, so whatever the API answers (template
-// names, variable values, webhook payloads) is always shown as text.
+// Small DOM helpers every view shares. Everything user-supplied (filenames, tags, alt text,
+// album titles, template names, variable values, webhook payloads) goes in as text nodes or
+// attribute values, never as HTML.
 
-// h("td", {className: "number"}, "42"): props are properties where the element has one
-// (checked, disabled, hidden, value), attributes otherwise (aria-*, for, type...); children
-// are nodes or strings (strings become text nodes).
-export function h(tag, props = {}, ...children) {
+// el("a", {href: "#/x", className: "button"}, "text", childNode): properties when the
+// element has writable ones (className, htmlFor, hidden, value...), attributes otherwise
+// (aria-*, data-*, for, and read-only properties such as an input's `list`).
+export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === null || value === false) continue;
-    if (key === "className") node.className = value;
-    else if (key === "value") node.value = value;
-    else if (typeof value === "boolean" && key in node) node[key] = value;
-    else node.setAttribute(key, value === true ? "" : String(value));
+    if (key in node && !key.includes("-")) {
+      try {
+        node[key] = value;
+        continue;
+      } catch {
+        // A getter-only property (modules are strict, so the assignment throws).
+      }
+    }
+    node.setAttribute(key, value === true ? "" : String(value));
   }
   for (const child of children.flat()) {
-    if (child !== null && child !== undefined && child !== false) node.append(child);
+    if (child === null || child === undefined || child === false) continue;
+    node.append(child instanceof Node ? child : String(child));
   }
   return node;
 }
 
-// A label and its control, wired with for/id (every control has a visible label).
+// A labelled control in the shared `.field` layout: {field, control}.
+let fieldCount = 0;
 export function labelled(labelText, control, hint) {
-  const wrapper = h("div", { className: "field" }, h("label", { for: control.id }, labelText));
+  control.id ||= `field-${++fieldCount}`;
+  const parts = [el("label", { htmlFor: control.id }, labelText), control];
   if (hint) {
-    const hintNode = h("p", { className: "muted hint", id: `${control.id}-hint` }, hint);
+    const hintNode = el("p", { className: "muted hint", id: `${control.id}-hint` }, hint);
     control.setAttribute("aria-describedby", hintNode.id);
-    wrapper.append(control, hintNode);
-  } else {
-    wrapper.append(control);
+    parts.push(hintNode);
   }
-  return wrapper;
+  return { field: el("div", { className: "field" }, parts), control };
+}
+
+// The same, as the `.field` element alone.
+export function labelledField(labelText, control, hint) {
+  return labelled(labelText, control, hint).field;
+}
+
+// Expiry choices in minutes, as CattoPic's `expiryMinutes` takes them.
+export const EXPIRY_CHOICES = [
+  ["60", "1 hour"],
+  ["1440", "1 day"],
+  ["10080", "7 days"],
+  ["43200", "30 days"],
+];
+
+// "a, b ,c" → ["a", "b", "c"]
+export function splitTags(text) {
+  return text
+    .split(",")
+    .map((tag) => tag.trim())
+    .filter(Boolean);
+}
+
+// The detail is a dialog over the gallery, opened by `image` in the hash's query.
+export function imageDetailHash(id) {
+  return `#/gallery?image=${encodeURIComponent(id)}`;
+}
+
+// The query part of the current hash (#/gallery?tag=x → URLSearchParams{tag: x}).
+export function hashQuery() {
+  const at = location.hash.indexOf("?");
+  return new URLSearchParams(at === -1 ? "" : location.hash.slice(at + 1));
+}
+
+export async function copyText(text, toast, what) {
+  try {
+    await navigator.clipboard.writeText(text);
+    toast(`${what} copied.`, "success");
+  } catch {
+    toast(`Could not copy: your browser refused access to the clipboard.`, "error");
+  }
+}
+
+// The album <option>s of GET /v1/albums, after a first "no album" one.
+export function albumOptions(albums, selected, noneLabel = "No album") {
+  return [
+    el("option", { value: "" }, noneLabel),
+    ...albums.map((album) =>
+      el(
+        "option",
+        { value: album.slug, selected: album.slug === selected },
+        album.title && album.title !== album.slug ? `${album.title} (${album.slug})` : album.slug,
+      ),
+    ),
+  ];
 }
 
 let lastId = 0;
@@ -43,11 +104,6 @@ export function uniqueId(prefix) {
 
 export function formatDate(iso) {
   return iso ? new Date(iso).toLocaleString() : "—";
-}
-
-// The hash's query (#/templates?uid=...), which the router ignores when it picks the view.
-export function hashParams() {
-  return new URLSearchParams(location.hash.split("?")[1] || "");
 }
 
 // A fresh Idempotency-Key: a retried create (double click, flaky network) answers the first
@@ -75,12 +131,12 @@ export function fieldErrors(error) {
 // A <ul> of the field errors of an ApiError, or a single paragraph with its message.
 export function errorList(error) {
   const errors = fieldErrors(error);
-  if (!errors.length) return h("p", { className: "error" }, error.message);
-  return h(
+  if (!errors.length) return el("p", { className: "error" }, error.message);
+  return el(
     "ul",
     { className: "error field-errors" },
     errors.map(({ field, message }) =>
-      h("li", {}, field ? h("code", {}, field) : "", field ? `: ${message}` : message),
+      el("li", {}, field ? el("code", {}, field) : "", field ? `: ${message}` : message),
     ),
   );
 }

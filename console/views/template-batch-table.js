@@ -2,7 +2,7 @@
 // render. Rows are added by hand or pasted: CSV with a header row of variable names, or
 // JSON (one object per line, or an array of objects).
 
-import { h, labelled, uniqueId } from "./dom.js";
+import { el, labelledField, uniqueId } from "./dom.js";
 import { typedValue } from "./template-variables.js";
 
 // One CSV line's fields; quotes as RFC 4180 ("a ""b""" is a "b"), separators inside quotes kept.
@@ -63,16 +63,16 @@ export function parsePastedSets(text) {
 
 export function createBatchTable(definitions) {
   const columns = definitions.map((d) => ({ name: d.name, type: d.type || "text" }));
-  const rows = h("tbody");
-  const addRow = h("button", { type: "button", className: "button" }, "Add row");
-  const pasted = h("textarea", {
+  const rows = el("tbody");
+  const addRow = el("button", { type: "button", className: "button" }, "Add row");
+  const pasted = el("textarea", {
     id: uniqueId("batch-paste"),
     rows: "4",
     className: "code",
     spellcheck: "false",
   });
-  const addPasted = h("button", { type: "button", className: "button" }, "Add pasted rows");
-  const pasteError = h("p", { className: "error", role: "alert" });
+  const addPasted = el("button", { type: "button", className: "button" }, "Add pasted rows");
+  const pasteError = el("p", { className: "error", role: "alert" });
 
   // Row numbers are in the controls' names ("Row 2 title"): renumbered after every change.
   function renumber() {
@@ -85,10 +85,10 @@ export function createBatchTable(definitions) {
 
   function row(values = {}) {
     const cells = columns.map((column) =>
-      h(
+      el(
         "td",
         {},
-        h("input", {
+        el("input", {
           type: column.type === "number" ? "number" : "text",
           step: column.type === "number" ? "any" : undefined,
           name: column.name,
@@ -97,8 +97,8 @@ export function createBatchTable(definitions) {
         }),
       ),
     );
-    const remove = h("button", { type: "button", className: "button danger" }, "Remove");
-    const tr = h("tr", {}, cells, h("td", {}, remove));
+    const remove = el("button", { type: "button", className: "button danger" }, "Remove");
+    const tr = el("tr", {}, cells, el("td", {}, remove));
     remove.addEventListener("click", () => {
       tr.remove();
       renumber();
@@ -124,38 +124,38 @@ export function createBatchTable(definitions) {
     }
   });
 
-  const element = h(
+  const element = el(
     "div",
     { className: "batch-table" },
     columns.length
-      ? h(
+      ? el(
           "div",
           { className: "table-wrap" },
-          h(
+          el(
             "table",
             {},
-            h("caption", { className: "visually-hidden" }, "Variable sets, one row per render"),
-            h(
+            el("caption", { className: "visually-hidden" }, "Variable sets, one row per render"),
+            el(
               "thead",
               {},
-              h(
+              el(
                 "tr",
                 {},
-                columns.map((c) => h("th", { scope: "col" }, c.name)),
-                h("th", { scope: "col" }, h("span", { className: "visually-hidden" }, "Remove")),
+                columns.map((c) => el("th", { scope: "col" }, c.name)),
+                el("th", { scope: "col" }, el("span", { className: "visually-hidden" }, "Remove")),
               ),
             ),
             rows,
           ),
         )
-      : h(
+      : el(
           "p",
           { className: "muted" },
           "The saved template has no variables: each row renders it as it is.",
         ),
-    h("div", { className: "actions" }, addRow),
-    labelled("Paste rows (CSV with a header row, or JSON lines)", pasted),
-    h("div", { className: "actions" }, addPasted),
+    el("div", { className: "actions" }, addRow),
+    labelledField("Paste rows (CSV with a header row, or JSON lines)", pasted),
+    el("div", { className: "actions" }, addPasted),
     pasteError,
   );
 

@@ -4,7 +4,7 @@
 // create, with an Idempotency-Key; PUT after). Saved templates also get the render tools.
 
 import { confirmDialog } from "./confirm-dialog.js";
-import { errorList, h, labelled, newIdempotencyKey } from "./dom.js";
+import { errorList, el, labelledField, newIdempotencyKey } from "./dom.js";
 import { starterTemplate } from "./template-drafts.js";
 import { createPreview, DraftError } from "./template-preview.js";
 import { mountRenderTools } from "./template-render.js";
@@ -31,7 +31,7 @@ function parseJsonSource(text, field) {
 }
 
 function numberInput(id, value) {
-  return h("input", {
+  return el("input", {
     type: "number",
     id,
     min: "1",
@@ -48,8 +48,8 @@ export async function mountEditor(root, { api, navigate, toast }, { uid, engine 
       saved = (await api(`/templates/${encodeURIComponent(uid)}`)).template;
     } catch (error) {
       root.append(
-        h("h1", {}, "Template"),
-        h(
+        el("h1", {}, "Template"),
+        el(
           "p",
           { className: "error", role: "alert" },
           `Could not open the template: ${error.message}`,
@@ -62,32 +62,32 @@ export async function mountEditor(root, { api, navigate, toast }, { uid, engine 
   const kind = template.engine;
   const idempotencyKey = newIdempotencyKey(); // one per new draft: a retried save replays
 
-  const heading = h("h1", {}, saved ? saved.name : `New ${ENGINES[kind]} template`);
-  const name = h("input", {
+  const heading = el("h1", {}, saved ? saved.name : `New ${ENGINES[kind]} template`);
+  const name = el("input", {
     type: "text",
     id: "template-name",
     value: template.name || "",
     required: true,
     maxlength: "200",
   });
-  const description = h("input", {
+  const description = el("input", {
     type: "text",
     id: "template-description",
     value: template.description || "",
     maxlength: "2000",
   });
-  const outputFormat = h(
+  const outputFormat = el(
     "select",
     { id: "template-output" },
-    h("option", { value: "image" }, "image"),
-    h("option", { value: "pdf" }, "pdf"),
+    el("option", { value: "image" }, "image"),
+    el("option", { value: "pdf" }, "pdf"),
   );
   outputFormat.value = template.outputFormat || "image";
   const sourceText =
     kind === "html"
       ? template.html || ""
       : JSON.stringify(kind === "fabric" ? template.fabricJSData : template.document, null, 2);
-  const source = h("textarea", {
+  const source = el("textarea", {
     id: "template-source",
     rows: "14",
     spellcheck: "false",
@@ -96,18 +96,18 @@ export async function mountEditor(root, { api, navigate, toast }, { uid, engine 
   });
   const width = numberInput("template-width", template.width);
   const height = numberInput("template-height", template.height);
-  const previewFormat = h(
+  const previewFormat = el(
     "select",
     { id: "preview-format" },
-    PREVIEW_FORMATS[kind].map((f) => h("option", { value: f }, f)),
+    PREVIEW_FORMATS[kind].map((f) => el("option", { value: f }, f)),
   );
-  const formError = h("div", { id: "template-form-error", role: "alert" });
-  const save = h(
+  const formError = el("div", { id: "template-form-error", role: "alert" });
+  const save = el(
     "button",
     { type: "submit", className: "button primary" },
     saved ? "Save changes" : "Save template",
   );
-  const remove = h(
+  const remove = el(
     "button",
     { type: "button", className: "button danger", hidden: !saved },
     "Delete template",
@@ -143,41 +143,41 @@ export async function mountEditor(root, { api, navigate, toast }, { uid, engine 
       : kind === "fabric"
         ? "FabricJS canvas JSON ({{name}} in text, variableBindings)"
         : "Component document JSON ({{name}} placeholders)";
-  const form = h(
+  const form = el(
     "form",
     { className: "card editor-form", novalidate: true, "aria-labelledby": "template-source-title" },
-    h("h2", { id: "template-source-title" }, "Template"),
-    labelled("Name", name),
-    labelled("Description", description),
-    labelled(
+    el("h2", { id: "template-source-title" }, "Template"),
+    labelledField("Name", name),
+    labelledField("Description", description),
+    labelledField(
       sourceLabel,
       source,
       kind === "html" ? "" : "Checked as JSON before anything is sent.",
     ),
     kind === "document"
       ? ""
-      : h(
+      : el(
           "div",
           { className: "field-row" },
-          labelled("Width (px)", width),
-          labelled("Height (px)", height),
+          labelledField("Width (px)", width),
+          labelledField("Height (px)", height),
         ),
-    h(
+    el(
       "div",
       { className: "field-row" },
-      labelled("Output format of renders", outputFormat),
-      labelled("Preview format", previewFormat),
+      labelledField("Output format of renders", outputFormat),
+      labelledField("Preview format", previewFormat),
     ),
     variables.definitionsSection,
     variables.valuesSection,
     formError,
-    h("div", { className: "actions" }, save, remove),
+    el("div", { className: "actions" }, save, remove),
   );
-  const renderArea = h("div", { className: "render-area" });
+  const renderArea = el("div", { className: "render-area" });
   root.append(
-    h("p", {}, h("a", { href: "#/templates" }, "← All templates")),
+    el("p", {}, el("a", { href: "#/templates" }, "← All templates")),
     heading,
-    h("div", { className: "editor-layout" }, form, preview.element),
+    el("div", { className: "editor-layout" }, form, preview.element),
     renderArea,
   );
 

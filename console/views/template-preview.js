@@ -5,7 +5,7 @@
 // limit counts every one).
 
 import { ApiError, getToken } from "../api.js";
-import { errorList, h } from "./dom.js";
+import { errorList, el } from "./dom.js";
 
 const DEBOUNCE_MS = 400;
 
@@ -44,19 +44,19 @@ export async function fetchImage(path, json, signal) {
 // buildRequest() returns the body of POST /templates/preview for the draft as it is now, or
 // throws a DraftError.
 export function createPreview(buildRequest) {
-  const status = h("p", { className: "muted", role: "status" }, "The preview appears here.");
-  const image = h("img", {
+  const status = el("p", { className: "muted", role: "status" }, "The preview appears here.");
+  const image = el("img", {
     className: "preview-image",
     alt: "Preview of the template",
     hidden: true,
   });
-  const errors = h("div", { className: "preview-errors", role: "alert" });
-  const element = h(
+  const errors = el("div", { className: "preview-errors", role: "alert" });
+  const element = el(
     "section",
     { className: "card preview-pane", "aria-labelledby": "preview-title" },
-    h("h2", { id: "preview-title" }, "Preview"),
+    el("h2", { id: "preview-title" }, "Preview"),
     status,
-    h("div", { className: "preview-frame" }, image),
+    el("div", { className: "preview-frame" }, image),
     errors,
   );
   let timer = null;

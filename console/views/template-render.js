@@ -3,7 +3,7 @@
 // CSV or JSON lines), POST batch-render, a progress bar polled from the batch's results,
 // then every item's link. Renders use the saved template, not unsaved edits.
 
-import { errorList, h, labelled, newIdempotencyKey } from "./dom.js";
+import { errorList, el, labelledField, newIdempotencyKey } from "./dom.js";
 import { createBatchTable } from "./template-batch-table.js";
 
 const POLL_MS = 1500; // Pictify's rate limit counts each poll; a person needs no faster bar
@@ -11,10 +11,10 @@ const FINISHED = new Set(["completed", "partial", "failed", "cancelled"]);
 const RENDER_FORMATS = ["png", "jpeg", "webp"];
 
 function formatSelect(id) {
-  const select = h(
+  const select = el(
     "select",
     { id },
-    RENDER_FORMATS.map((f) => h("option", { value: f }, f)),
+    RENDER_FORMATS.map((f) => el("option", { value: f }, f)),
   );
   return select;
 }
@@ -39,19 +39,19 @@ export function mountRenderTools(container, { api, toast }, template, currentVal
 
   // -- render once ---------------------------------------------------------------------
   const renderFormat = formatSelect("render-format");
-  const renderButton = h("button", { type: "button", className: "button primary" }, "Render");
-  const renderResult = h("div", { className: "render-result", role: "status" });
+  const renderButton = el("button", { type: "button", className: "button primary" }, "Render");
+  const renderResult = el("div", { className: "render-result", role: "status" });
   renderButton.addEventListener("click", async () => {
     renderButton.disabled = true;
-    renderResult.replaceChildren(h("p", { className: "muted" }, "Rendering…"));
+    renderResult.replaceChildren(el("p", { className: "muted" }, "Rendering…"));
     try {
       const answer = await api(`${base}/render`, {
         json: { variables: currentValues(), format: renderFormat.value },
         headers: { "Idempotency-Key": newIdempotencyKey() },
       });
       renderResult.replaceChildren(
-        h("p", {}, "Rendered: ", h("a", { href: answer.url, className: "render-url" }, answer.url)),
-        h("img", { src: answer.url, alt: `Render of ${template.name}`, className: "render-image" }),
+        el("p", {}, "Rendered: ", el("a", { href: answer.url, className: "render-url" }, answer.url)),
+        el("img", { src: answer.url, alt: `Render of ${template.name}`, className: "render-image" }),
       );
     } catch (error) {
       renderResult.replaceChildren(errorList(error));
@@ -63,23 +63,23 @@ export function mountRenderTools(container, { api, toast }, template, currentVal
   // -- batch ---------------------------------------------------------------------------
   const table = createBatchTable(template.variableDefinitions || []);
   const batchFormat = formatSelect("batch-format");
-  const startBatch = h("button", { type: "button", className: "button primary" }, "Render batch");
-  const cancelBatch = h(
+  const startBatch = el("button", { type: "button", className: "button primary" }, "Render batch");
+  const cancelBatch = el(
     "button",
     { type: "button", className: "button danger", hidden: true },
     "Cancel batch",
   );
-  const progress = h("progress", { id: "batch-progress", max: "100", value: "0" });
-  const progressText = h("p", { id: "batch-status", role: "status" });
-  const progressArea = h(
+  const progress = el("progress", { id: "batch-progress", max: "100", value: "0" });
+  const progressText = el("p", { id: "batch-status", role: "status" });
+  const progressArea = el(
     "div",
     { className: "batch-progress", hidden: true },
-    h("label", { for: progress.id }, "Batch progress"),
+    el("label", { for: progress.id }, "Batch progress"),
     progress,
     progressText,
   );
-  const batchResults = h("div", { className: "batch-results" });
-  const batchError = h("div", { role: "alert" });
+  const batchResults = el("div", { className: "batch-results" });
+  const batchError = el("div", { role: "alert" });
   let batchId = null;
 
   function showProgress(batch) {
@@ -112,16 +112,16 @@ export function mountRenderTools(container, { api, toast }, template, currentVal
       signal: lifetime.signal,
     });
     batchResults.replaceChildren(
-      h("h4", {}, "Results"),
-      h(
+      el("h4", {}, "Results"),
+      el(
         "ol",
         { className: "batch-result-list" },
         answer.results.map((item) =>
-          h(
+          el(
             "li",
             {},
             item.url
-              ? h("a", { href: item.url }, `Item ${item.index + 1}: ${item.url}`)
+              ? el("a", { href: item.url }, `Item ${item.index + 1}: ${item.url}`)
               : `Item ${item.index + 1}: ${item.status}${item.error ? ` (${item.error})` : ""}`,
           ),
         ),
@@ -134,7 +134,7 @@ export function mountRenderTools(container, { api, toast }, template, currentVal
     const variableSets = table.variableSets();
     if (!variableSets.length) {
       batchError.replaceChildren(
-        h("p", { className: "error" }, "Add at least one row of values first."),
+        el("p", { className: "error" }, "Add at least one row of values first."),
       );
       return;
     }
@@ -173,27 +173,27 @@ export function mountRenderTools(container, { api, toast }, template, currentVal
   });
 
   container.append(
-    h(
+    el(
       "section",
       { className: "card", "aria-labelledby": "render-title" },
-      h("h2", { id: "render-title" }, "Render"),
-      h(
+      el("h2", { id: "render-title" }, "Render"),
+      el(
         "p",
         { className: "muted" },
         "Renders use the saved template with the values above; save first to render your edits.",
       ),
-      h("div", { className: "field-row" }, labelled("Format", renderFormat), renderButton),
+      el("div", { className: "field-row" }, labelledField("Format", renderFormat), renderButton),
       renderResult,
     ),
-    h(
+    el(
       "section",
       { className: "card", "aria-labelledby": "batch-title" },
-      h("h2", { id: "batch-title" }, "Batch render"),
+      el("h2", { id: "batch-title" }, "Batch render"),
       table.element,
-      h(
+      el(
         "div",
         { className: "field-row" },
-        labelled("Format", batchFormat),
+        labelledField("Format", batchFormat),
         startBatch,
         cancelBatch,
       ),

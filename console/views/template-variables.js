@@ -3,7 +3,7 @@
 // live preview and the renders. Definitions are sent as Pictify's variableDefinitions,
 // which every engine accepts.
 
-import { h, uniqueId } from "./dom.js";
+import { el, uniqueId } from "./dom.js";
 
 export const VARIABLE_TYPES = ["text", "color", "number", "boolean", "image"];
 const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -43,27 +43,27 @@ export function createVariablesEditor(initialDefinitions, onChange) {
   let definitions = initialDefinitions.map((d) => ({ ...d, defaultValue: defaultOf(d) }));
   const values = new Map(); // name -> the text or boolean the values form holds
 
-  const definitionRows = h("tbody");
-  const addButton = h("button", { type: "button", className: "button" }, "Add variable");
-  const definitionsSection = h(
+  const definitionRows = el("tbody");
+  const addButton = el("button", { type: "button", className: "button" }, "Add variable");
+  const definitionsSection = el(
     "fieldset",
     { className: "variable-definitions" },
-    h("legend", {}, "Variables"),
-    h(
+    el("legend", {}, "Variables"),
+    el(
       "div",
       { className: "table-wrap" },
-      h(
+      el(
         "table",
         {},
-        h("caption", { className: "visually-hidden" }, "Variable definitions"),
-        h(
+        el("caption", { className: "visually-hidden" }, "Variable definitions"),
+        el(
           "thead",
           {},
-          h(
+          el(
             "tr",
             {},
-            ["Name", "Type", "Default"].map((name) => h("th", { scope: "col" }, name)),
-            h("th", { scope: "col" }, h("span", { className: "visually-hidden" }, "Remove")),
+            ["Name", "Type", "Default"].map((name) => el("th", { scope: "col" }, name)),
+            el("th", { scope: "col" }, el("span", { className: "visually-hidden" }, "Remove")),
           ),
         ),
         definitionRows,
@@ -71,16 +71,16 @@ export function createVariablesEditor(initialDefinitions, onChange) {
     ),
     addButton,
   );
-  const valueFields = h("div", { className: "variable-values" });
-  const valuesSection = h(
+  const valueFields = el("div", { className: "variable-values" });
+  const valuesSection = el(
     "fieldset",
     {},
-    h("legend", {}, "Values for the preview and renders"),
+    el("legend", {}, "Values for the preview and renders"),
     valueFields,
   );
 
   function definitionRow(definition, index) {
-    const name = h("input", {
+    const name = el("input", {
       type: "text",
       id: uniqueId("variable-name"),
       value: definition.name || "",
@@ -88,19 +88,19 @@ export function createVariablesEditor(initialDefinitions, onChange) {
       spellcheck: "false",
       autocomplete: "off",
     });
-    const type = h(
+    const type = el(
       "select",
       { "aria-label": `Variable ${index + 1} type` },
-      VARIABLE_TYPES.map((t) => h("option", { value: t }, t)),
+      VARIABLE_TYPES.map((t) => el("option", { value: t }, t)),
     );
     type.value = VARIABLE_TYPES.includes(definition.type) ? definition.type : "text";
-    const fallback = h("input", {
+    const fallback = el("input", {
       type: "text",
       value: String(defaultOf(definition)),
       "aria-label": `Variable ${index + 1} default`,
       autocomplete: "off",
     });
-    const remove = h(
+    const remove = el(
       "button",
       { type: "button", className: "button danger", "aria-label": `Remove variable ${index + 1}` },
       "Remove",
@@ -124,13 +124,13 @@ export function createVariablesEditor(initialDefinitions, onChange) {
       changed();
       addButton.focus(); // the removed row's button is gone: keep the focus nearby
     });
-    return h(
+    return el(
       "tr",
       {},
-      h("td", {}, name),
-      h("td", {}, type),
-      h("td", {}, fallback),
-      h("td", {}, remove),
+      el("td", {}, name),
+      el("td", {}, type),
+      el("td", {}, fallback),
+      el("td", {}, remove),
     );
   }
 
@@ -140,15 +140,15 @@ export function createVariablesEditor(initialDefinitions, onChange) {
     const props = { id, name: definition.name, autocomplete: "off" };
     if (definition.type === "boolean") {
       const checked = held ?? typedValue("boolean", fallback) ?? false;
-      return h("input", { ...props, type: "checkbox", checked: Boolean(checked) });
+      return el("input", { ...props, type: "checkbox", checked: Boolean(checked) });
     }
     if (definition.type === "color") {
       // A colour input always holds a colour: it starts at the default (#rrggbb only).
       const start = inputColour(held ?? fallback) ?? "#000000";
-      return h("input", { ...props, type: "color", value: start });
+      return el("input", { ...props, type: "color", value: start });
     }
     const type = { number: "number", image: "url" }[definition.type] || "text";
-    return h("input", {
+    return el("input", {
       ...props,
       type,
       value: held ?? "",
@@ -160,7 +160,7 @@ export function createVariablesEditor(initialDefinitions, onChange) {
   function renderValues() {
     const named = definitions.filter((d) => NAME_PATTERN.test(d.name || ""));
     if (!named.length) {
-      valueFields.replaceChildren(h("p", { className: "muted" }, "No variables declared."));
+      valueFields.replaceChildren(el("p", { className: "muted" }, "No variables declared."));
       return;
     }
     valueFields.replaceChildren(
@@ -177,13 +177,13 @@ export function createVariablesEditor(initialDefinitions, onChange) {
           onChange();
         });
         input.addEventListener("change", read);
-        const label = h(
+        const label = el(
           "label",
           { for: input.id },
           definition.name,
-          h("span", { className: "muted" }, ` (${definition.type || "text"})`),
+          el("span", { className: "muted" }, ` (${definition.type || "text"})`),
         );
-        return h("div", { className: `field value-${definition.type || "text"}` }, label, input);
+        return el("div", { className: `field value-${definition.type || "text"}` }, label, input);
       }),
     );
   }

@@ -4,7 +4,7 @@
 // template is a link the browser's back button undoes.
 
 import { confirmDialog } from "./confirm-dialog.js";
-import { formatDate, h, hashParams } from "./dom.js";
+import { formatDate, el, hashQuery } from "./dom.js";
 
 const PAGE_SIZE = 20;
 // The engines POST /templates accepts, as the editor names them.
@@ -15,7 +15,7 @@ export const ENGINES = {
 };
 
 export async function mount(root, ctx) {
-  const params = hashParams();
+  const params = hashQuery();
   if (params.get("uid") || params.get("new")) {
     const { mountEditor } = await import("./template-editor.js");
     return mountEditor(root, ctx, { uid: params.get("uid"), engine: params.get("new") });
@@ -24,85 +24,85 @@ export async function mount(root, ctx) {
 }
 
 async function mountList(root, { api, toast }) {
-  const rows = h("tbody");
-  const status = h("p", { className: "muted", role: "status" });
-  const sort = h(
+  const rows = el("tbody");
+  const status = el("p", { className: "muted", role: "status" });
+  const sort = el(
     "select",
     { id: "template-sort" },
-    h("option", { value: "newest" }, "Newest first"),
-    h("option", { value: "oldest" }, "Oldest first"),
-    h("option", { value: "name" }, "By name"),
+    el("option", { value: "newest" }, "Newest first"),
+    el("option", { value: "oldest" }, "Oldest first"),
+    el("option", { value: "name" }, "By name"),
   );
-  const previous = h("button", { type: "button", className: "button" }, "Previous page");
-  const next = h("button", { type: "button", className: "button" }, "Next page");
+  const previous = el("button", { type: "button", className: "button" }, "Previous page");
+  const next = el("button", { type: "button", className: "button" }, "Next page");
   let page = 1;
 
   root.append(
-    h("h1", {}, "Templates"),
-    h(
+    el("h1", {}, "Templates"),
+    el(
       "section",
       { className: "card", "aria-labelledby": "new-template-title" },
-      h("h2", { id: "new-template-title" }, "New template"),
-      h(
+      el("h2", { id: "new-template-title" }, "New template"),
+      el(
         "div",
         { className: "actions" },
-        h("a", { className: "button primary", href: "#/templates?new=html" }, "New HTML template"),
-        h("a", { className: "button", href: "#/templates?new=document" }, "New component template"),
-        h("a", { className: "button", href: "#/templates?new=fabric" }, "New FabricJS template"),
+        el("a", { className: "button primary", href: "#/templates?new=html" }, "New HTML template"),
+        el("a", { className: "button", href: "#/templates?new=document" }, "New component template"),
+        el("a", { className: "button", href: "#/templates?new=fabric" }, "New FabricJS template"),
       ),
     ),
-    h(
+    el(
       "section",
       { className: "card", "aria-labelledby": "template-list-title" },
-      h("h2", { id: "template-list-title", tabindex: "-1" }, "Saved templates"),
-      h("div", { className: "field inline" }, h("label", { for: sort.id }, "Sort"), sort),
-      h(
+      el("h2", { id: "template-list-title", tabindex: "-1" }, "Saved templates"),
+      el("div", { className: "field inline" }, el("label", { for: sort.id }, "Sort"), sort),
+      el(
         "div",
         { className: "table-wrap" },
-        h(
+        el(
           "table",
           {},
-          h("caption", { className: "visually-hidden" }, "Templates"),
-          h(
+          el("caption", { className: "visually-hidden" }, "Templates"),
+          el(
             "thead",
             {},
-            h(
+            el(
               "tr",
               {},
               ["Name", "Engine", "Output", "Updated"].map((name) =>
-                h("th", { scope: "col" }, name),
+                el("th", { scope: "col" }, name),
               ),
-              h("th", { scope: "col" }, h("span", { className: "visually-hidden" }, "Actions")),
+              el("th", { scope: "col" }, el("span", { className: "visually-hidden" }, "Actions")),
             ),
           ),
           rows,
         ),
       ),
       status,
-      h("div", { className: "actions" }, previous, next),
+      el("div", { className: "actions" }, previous, next),
     ),
   );
 
   function row(template) {
-    const remove = h(
+    const remove = el(
       "button",
       { type: "button", className: "button danger", "aria-label": `Delete ${template.name}` },
       "Delete",
     );
     remove.addEventListener("click", () => deleteTemplate(template));
-    const open = h(
+    const open = el(
       "a",
       { href: `#/templates?uid=${encodeURIComponent(template.uid)}` },
       template.name,
     );
-    return h(
+    return el(
       "tr",
       {},
-      h("th", { scope: "row" }, open),
-      h("td", {}, ENGINES[template.engine] || template.engine),
-      h("td", {}, template.outputFormat || "image"),
-      h("td", {}, formatDate(template.updatedAt)),
-      h("td", {}, remove),
+      el("th", { scope: "row" }, open),
+      el("td", {}, ENGINES[template.engine] || template.engine),
+      el("td", {}, template.outputFormat || "image"),
+      el("td", {}, formatDate(template.updatedAt)),
+      el("td", {}, remove),
     );
   }
 

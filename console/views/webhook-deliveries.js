@@ -2,78 +2,78 @@
 // newest first: status, event, attempts, the last response code or error, and the exact
 // payload every attempt sent, folded in a <details>.
 
-import { formatDate, h } from "./dom.js";
+import { formatDate, el } from "./dom.js";
 
 const PAGE_SIZE = 20;
 
 function deliveryRow(delivery) {
-  const payload = h(
+  const payload = el(
     "details",
     {},
-    h("summary", {}, "Payload"),
-    h("pre", { className: "payload" }, JSON.stringify(delivery.payload, null, 2)),
+    el("summary", {}, "Payload"),
+    el("pre", { className: "payload" }, JSON.stringify(delivery.payload, null, 2)),
   );
   const outcome = delivery.responseCode ? `HTTP ${delivery.responseCode}` : "—";
-  return h(
+  return el(
     "tr",
     {},
-    h("td", {}, h("span", { className: `badge badge-${delivery.status}` }, delivery.status)),
-    h("td", {}, delivery.event),
-    h("td", { className: "number" }, String(delivery.attempts)),
-    h("td", {}, outcome, delivery.error ? h("div", { className: "muted" }, delivery.error) : ""),
-    h(
+    el("td", {}, el("span", { className: `badge badge-${delivery.status}` }, delivery.status)),
+    el("td", {}, delivery.event),
+    el("td", { className: "number" }, String(delivery.attempts)),
+    el("td", {}, outcome, delivery.error ? el("div", { className: "muted" }, delivery.error) : ""),
+    el(
       "td",
       {},
       formatDate(delivery.createdAt),
       delivery.nextRetry
-        ? h("div", { className: "muted" }, `next try ${formatDate(delivery.nextRetry)}`)
+        ? el("div", { className: "muted" }, `next try ${formatDate(delivery.nextRetry)}`)
         : "",
     ),
-    h("td", {}, payload),
+    el("td", {}, payload),
   );
 }
 
 // Shows the deliveries of `subscription` in `container` (replacing what it held).
 export async function showDeliveries(container, api, subscription) {
-  const rows = h("tbody");
-  const status = h("p", { className: "muted", role: "status" }, "Loading…");
-  const statusFilter = h(
+  const rows = el("tbody");
+  const status = el("p", { className: "muted", role: "status" }, "Loading…");
+  const statusFilter = el(
     "select",
     { id: "delivery-status" },
-    h("option", { value: "" }, "all"),
-    ["pending", "delivered", "failed"].map((s) => h("option", { value: s }, s)),
+    el("option", { value: "" }, "all"),
+    ["pending", "delivered", "failed"].map((s) => el("option", { value: s }, s)),
   );
-  const heading = h(
+  const heading = el(
     "h2",
     { id: "deliveries-title", tabindex: "-1" },
     `Deliveries to ${subscription.targetUrl}`,
   );
   container.replaceChildren(
-    h(
+    el(
       "section",
       { className: "card", "aria-labelledby": "deliveries-title" },
       heading,
-      h(
+      el(
         "div",
         { className: "field inline" },
-        h("label", { for: statusFilter.id }, "Status"),
+        el("label", { for: statusFilter.id }, "Status"),
         statusFilter,
       ),
-      h(
+      el(
         "div",
         { className: "table-wrap" },
-        h(
+        el(
           "table",
           {},
-          h("caption", { className: "visually-hidden" }, "Deliveries, newest first"),
-          h(
+          el("caption", { className: "visually-hidden" }, "Deliveries, newest first"),
+          el(
             "thead",
             {},
-            h(
+            el(
               "tr",
               {},
               ["Status", "Event", "Attempts", "Response", "Created", "Payload"].map((n) =>
-                h("th", { scope: "col" }, n),
+                el("th", { scope: "col" }, n),
               ),
             ),
           ),

@@ -3,7 +3,7 @@
 // delete after a confirmation, and a subscription's deliveries (webhook-deliveries.js).
 
 import { confirmDialog } from "./confirm-dialog.js";
-import { errorList, formatDate, h, labelled, newIdempotencyKey } from "./dom.js";
+import { errorList, formatDate, el, labelledField, newIdempotencyKey } from "./dom.js";
 import { showDeliveries } from "./webhook-deliveries.js";
 
 const EVENTS = [
@@ -17,103 +17,103 @@ const EVENTS = [
 ];
 
 export async function mount(root, { api, toast }) {
-  const targetUrl = h("input", {
+  const targetUrl = el("input", {
     type: "url",
     id: "webhook-url",
     required: true,
     placeholder: "https://example.com/hooks/pixhaven",
     autocomplete: "off",
   });
-  const description = h("input", { type: "text", id: "webhook-description", maxlength: "500" });
+  const description = el("input", { type: "text", id: "webhook-description", maxlength: "500" });
   const eventChecks = EVENTS.map((event) => {
-    const box = h("input", {
+    const box = el("input", {
       type: "checkbox",
       name: "events",
       value: event,
       id: `webhook-event-${event.replace(".", "-")}`,
     });
-    return h("label", { for: box.id }, box, event);
+    return el("label", { for: box.id }, box, event);
   });
-  const createError = h("div", { role: "alert" });
-  const secret = h("input", {
+  const createError = el("div", { role: "alert" });
+  const secret = el("input", {
     type: "text",
     id: "webhook-secret",
     className: "secret",
     readonly: true,
   });
-  const created = h(
+  const created = el(
     "div",
     { hidden: true, className: "created-secret" },
-    h("h3", {}, "Subscription created: copy its secret now"),
-    h(
+    el("h3", {}, "Subscription created: copy its secret now"),
+    el(
       "p",
       {},
       "Deliveries are signed with this secret (X-Pictify-Signature). It is not shown again.",
     ),
-    labelled("Signing secret", secret),
-    h(
+    labelledField("Signing secret", secret),
+    el(
       "div",
       { className: "actions" },
-      h(
+      el(
         "button",
         { type: "button", className: "button primary", id: "copy-secret" },
         "Copy secret",
       ),
-      h("button", { type: "button", className: "button", id: "hide-secret" }, "Done"),
+      el("button", { type: "button", className: "button", id: "hide-secret" }, "Done"),
     ),
   );
-  const form = h(
+  const form = el(
     "form",
     { novalidate: true },
-    labelled(
+    labelledField(
       "Target URL",
       targetUrl,
       "A public http(s) address; private and loopback ones are refused.",
     ),
-    h(
+    el(
       "fieldset",
       {},
-      h("legend", {}, "Events (none ticked: every event)"),
-      h("div", { className: "checks" }, eventChecks),
+      el("legend", {}, "Events (none ticked: every event)"),
+      el("div", { className: "checks" }, eventChecks),
     ),
-    labelled("Description", description),
+    labelledField("Description", description),
     createError,
-    h("button", { type: "submit", className: "button primary" }, "Create subscription"),
+    el("button", { type: "submit", className: "button primary" }, "Create subscription"),
   );
-  const rows = h("tbody");
-  const listStatus = h("p", { className: "muted", role: "status" });
-  const deliveries = h("div", { className: "deliveries" });
+  const rows = el("tbody");
+  const listStatus = el("p", { className: "muted", role: "status" });
+  const deliveries = el("div", { className: "deliveries" });
 
   root.append(
-    h("h1", {}, "Webhooks"),
-    h(
+    el("h1", {}, "Webhooks"),
+    el(
       "section",
       { className: "card", "aria-labelledby": "webhook-create-title" },
-      h("h2", { id: "webhook-create-title" }, "New subscription"),
+      el("h2", { id: "webhook-create-title" }, "New subscription"),
       form,
       created,
     ),
-    h(
+    el(
       "section",
       { className: "card", "aria-labelledby": "webhook-list-title" },
-      h("h2", { id: "webhook-list-title", tabindex: "-1" }, "Subscriptions"),
-      h(
+      el("h2", { id: "webhook-list-title", tabindex: "-1" }, "Subscriptions"),
+      el(
         "div",
         { className: "table-wrap" },
-        h(
+        el(
           "table",
           {},
-          h("caption", { className: "visually-hidden" }, "Webhook subscriptions"),
-          h(
+          el("caption", { className: "visually-hidden" }, "Webhook subscriptions"),
+          el(
             "thead",
             {},
-            h(
+            el(
               "tr",
               {},
               ["Target", "Events", "Status", "Delivered", "Failed", "Created"].map((n) =>
-                h("th", { scope: "col" }, n),
+                el("th", { scope: "col" }, n),
               ),
-              h("th", { scope: "col" }, h("span", { className: "visually-hidden" }, "Actions")),
+              el("th", { scope: "col" }, el("span", { className: "visually-hidden" }, "Actions")),
             ),
           ),
           rows,
@@ -125,7 +125,7 @@ export async function mount(root, { api, toast }) {
   );
 
   function actionButton(label, subscription, handler, className = "button") {
-    const button = h(
+    const button = el(
       "button",
       { type: "button", className, "aria-label": `${label}: ${subscription.targetUrl}` },
       label,
@@ -136,36 +136,36 @@ export async function mount(root, { api, toast }) {
 
   function row(subscription) {
     const paused = subscription.status !== "active";
-    return h(
+    return el(
       "tr",
       {},
-      h(
+      el(
         "th",
         { scope: "row" },
-        h("code", {}, subscription.targetUrl),
+        el("code", {}, subscription.targetUrl),
         subscription.description
-          ? h("div", { className: "muted description" }, subscription.description)
+          ? el("div", { className: "muted description" }, subscription.description)
           : "",
       ),
-      h(
+      el(
         "td",
         {},
         subscription.events.length === EVENTS.length
           ? "all events"
           : subscription.events.join(", "),
       ),
-      h(
+      el(
         "td",
         {},
-        h("span", { className: `badge badge-${subscription.status}` }, subscription.status),
+        el("span", { className: `badge badge-${subscription.status}` }, subscription.status),
       ),
-      h("td", { className: "number" }, String(subscription.deliveryCount ?? 0)),
-      h("td", { className: "number" }, String(subscription.failureCount ?? 0)),
-      h("td", {}, formatDate(subscription.createdAt)),
-      h(
+      el("td", { className: "number" }, String(subscription.deliveryCount ?? 0)),
+      el("td", { className: "number" }, String(subscription.failureCount ?? 0)),
+      el("td", {}, formatDate(subscription.createdAt)),
+      el(
         "td",
         {},
-        h(
+        el(
           "div",
           { className: "row-actions" },
           actionButton(paused ? "Resume" : "Pause", subscription, setPaused),
