@@ -108,7 +108,7 @@ async def process_upload(
         check_decodes(data, header)
     content_hash = hashlib.sha256(data).hexdigest()
     fmt = header.format
-    extension, content_type = FORMATS[fmt]
+    content_type = FORMATS[fmt][1]
 
     original, header = await _stored_original(env, data, header)
     del data  # from here on only the stored original is needed
@@ -117,14 +117,33 @@ async def process_upload(
             env, byte_source(original), None, {"format": content_type, "anim": False}
         )
         header = _reread(original, fmt)
+    # One copy of the original for every conversion of it (on Workers, in JS memory).
+    return await processed_image(
+        env, byte_source(original), header, original, content_hash, options, quality, bounds
+    )
+
+
+async def processed_image(
+    env: Env,
+    source: ByteSource,
+    header: ImageHeader,
+    original: bytes | ObjectSplice,
+    content_hash: str,
+    options: UploadOptions,
+    quality: int,
+    bounds: dict,
+) -> ProcessedImage:
+    """The end of both upload paths (this one and streamed_upload.py): once the stored
+    original and its header are known, the placeholder and versions are made from
+    `source` through env.IMAGES (`derived_images`) and the result is put together."""
+    fmt = header.format
+    extension, content_type = FORMATS[fmt]
     animated = header.frame_count > 1
     width, height = (
         (header.height, header.width) if header.rotated else (header.width, header.height)
     )
-
-    # One copy of the original for every conversion of it (on Workers, in JS memory).
     placeholder, versions = await derived_images(
-        env, byte_source(original), content_type, animated, options, quality, bounds
+        env, source, content_type, animated, options, quality, bounds
     )
     return ProcessedImage(
         format=fmt,

@@ -44,8 +44,7 @@ from pixhaven.services.images.pipeline import (
     UploadOptions,
     check_options,
     conversions_wanted,
-    derived_images,
-    digest,
+    processed_image,
 )
 
 if TYPE_CHECKING:
@@ -205,29 +204,13 @@ async def process_stored_upload(
     if fmt == "jpeg" and header.components == 4:
         raise too_large_to_stream(settings, fmt, "it is a CMYK JPEG, which is re-encoded")
 
-    extension, content_type = FORMATS[fmt]
-    animated = header.frame_count > 1
-    wanted = conversions_wanted(content_type, animated, options)
+    # One read of the object for each env.IMAGES conversion (the placeholder, the versions).
+    content_type = FORMATS[fmt][1]
+    wanted = conversions_wanted(content_type, header.frame_count > 1, options)
     streams = [await pinned_body(bucket, key, etag) for _ in range(1 + len(wanted))]
-    placeholder, versions = await derived_images(
-        env, _Streams(streams), content_type, animated, options, quality, bounds
-    )
-    content_hash = sha.hexdigest()
-    return ProcessedImage(
-        format=fmt,
-        extension=extension,
-        content_type=content_type,
-        width=header.width,
-        height=header.height,
-        orientation="landscape" if header.width >= header.height else "portrait",
-        animated=animated,
-        frame_count=header.frame_count,
-        original=ObjectSplice(key, etag, pieces),
-        content_hash=content_hash,
-        objects_digest=digest(content_hash, options, quality, bounds),
-        placeholder=placeholder,
-        webp=versions.get("image/webp"),
-        avif=versions.get("image/avif"),
+    original = ObjectSplice(key, etag, pieces)
+    return await processed_image(
+        env, _Streams(streams), header, original, sha.hexdigest(), options, quality, bounds
     )
 
 
