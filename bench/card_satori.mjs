@@ -1,12 +1,24 @@
-// The reference renderer for bench/render_card.py: satori (layout + SVG) and resvg-js
+// The reference renderers for bench/render_card.py: satori (layout + SVG) and resvg
 // (SVG → PNG), drawing the same 1200×630 card as Pixhaven's document, with the same Inter
-// TTFs. Usage: node card_satori.mjs <font folder> <runs>. Prints JSON: ms per card.
+// TTFs. resvg is either resvg-js (native, napi) or resvg-wasm (the one that runs in a Worker).
+// Usage: node card_satori.mjs <js|wasm> <font folder> <runs> [out.png]. Prints JSON: ms per card.
 import { readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import satori from "satori";
-import { Resvg } from "@resvg/resvg-js";
 
-const [fontDir, runsArg, outPath] = process.argv.slice(2);
+const [renderer, fontDir, runsArg, outPath] = process.argv.slice(2);
+let Resvg;
+if (renderer === "wasm") {
+  const wasm = await import("@resvg/resvg-wasm");
+  const require = createRequire(import.meta.url);
+  await wasm.initWasm(readFileSync(require.resolve("@resvg/resvg-wasm/index_bg.wasm")));
+  Resvg = wasm.Resvg;
+} else if (renderer === "js") {
+  Resvg = (await import("@resvg/resvg-js")).Resvg;
+} else {
+  throw new Error(`renderer must be js or wasm, not ${renderer}`);
+}
 const runs = Number(runsArg || 20);
 const font = (file, weight) => ({ name: "Inter", data: readFileSync(join(fontDir, file)), weight,
   style: "normal" });
@@ -44,5 +56,5 @@ for (let i = 0; i < runs; i++) {
 }
 if (outPath) writeFileSync(outPath, png);
 samples.sort((a, b) => a - b);
-console.log(JSON.stringify({ median_ms: samples[Math.floor(samples.length / 2)],
+console.log(JSON.stringify({ renderer, median_ms: samples[Math.floor(samples.length / 2)],
   min_ms: samples[0], runs }));

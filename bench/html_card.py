@@ -1,11 +1,11 @@
 """Benchmark: the same 1200×630 card as bench/render_card.py, written as HTML and rendered
 to PNG by the warm local browser binding (`env.BROWSER`: Playwright + the system Chromium),
-against Pixhaven's component renderer and against satori + resvg-js.
+against Pixhaven's component renderer.
 
 Pictify's routes send HTML to the browser; Craftr's send component documents to the engine.
-This prints what a card costs each way, as ratios: how many times slower the browser is
-than the component renderer and than satori + resvg-js. There is no SPEC target for the
-browser path; the numbers say when to prefer a component document.
+This prints what a card costs each way, as a ratio: how many times slower the browser is
+than the component renderer. There is no SPEC target for the browser path; the numbers say
+when to prefer a component document.
 
 The fonts are the same Inter TTFs, inlined as `data:` URLs (the browser binding fetches
 nothing from disk, and `data:` is always allowed). Timed warm: the browser launched and one
@@ -20,8 +20,9 @@ import sys
 import time
 from pathlib import Path
 
+from figures import Figure, print_table
 from local_env import local_env
-from render_card import _pixhaven, _satori
+from render_card import _pixhaven
 
 FACES = (("Inter_400Regular.ttf", 400), ("Inter_600SemiBold.ttf", 600), ("Inter_700Bold.ttf", 700))
 
@@ -78,19 +79,23 @@ async def _browser(runs: int, out: Path | None) -> list[float]:
     return samples
 
 
-def bench_html_card(runs: int = 20, out_dir: Path | None = None) -> dict:
+def bench_html_card(runs: int = 20, out_dir: Path | None = None) -> list[Figure]:
     browser = statistics.median(
         asyncio.run(_browser(runs, out_dir / "card_browser.png" if out_dir else None))
     )
     engine = statistics.median(asyncio.run(_pixhaven(runs, None)))
-    satori = _satori(runs, None)["median_ms"]
-    print(
-        f"HTML card 1200x630 PNG through the warm local browser: {browser:.1f} ms/card; "
-        f"{browser / engine:.2f}x the component renderer ({engine:.1f} ms), "
-        f"{browser / satori:.2f}x satori + resvg-js ({satori:.1f} ms)"
-    )
-    return {"browser_ms": browser, "engine_ms": engine, "satori_ms": satori}
+    # No target: these say what a Pictify HTML render costs next to a component document.
+    return [
+        Figure(
+            name="the same card as HTML → PNG, warm local browser",
+            value=browser,
+            unit="ms",
+            reference_name="component renderer",
+            reference_value=engine,
+            note="a fresh context and page per call",
+        )
+    ]
 
 
 if __name__ == "__main__":
-    bench_html_card(out_dir=Path(sys.argv[1]) if len(sys.argv) > 1 else None)
+    print_table(bench_html_card(out_dir=Path(sys.argv[1]) if len(sys.argv) > 1 else None))
