@@ -3,7 +3,7 @@
 // (DELETE /v1/albums/{slug}: the images stay, in no album).
 
 import { el } from "./dom.js";
-import { formDialog } from "./form_dialog.js";
+import { formDialog } from "./form-dialog.js";
 
 const SLUG_HINT = "1–64 lowercase letters a–z, digits or '-'";
 

@@ -7,8 +7,8 @@
 // router mount the view again.
 
 import { albumOptions, el, hashQuery, labelled } from "./dom.js";
-import { openImageDetail } from "./image_detail.js";
-import { createImageGrid } from "./image_grid.js";
+import { openImageDetail } from "./image-detail.js";
+import { createImageGrid } from "./image-grid.js";
 
 const FILTERS = ["tag", "album", "orientation", "format"];
 const ORIENTATIONS = [

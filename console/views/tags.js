@@ -6,7 +6,7 @@
 // the tag, which is not what a tag list's delete button promises.
 
 import { el } from "./dom.js";
-import { formDialog } from "./form_dialog.js";
+import { formDialog } from "./form-dialog.js";
 
 function tagRow(tag, count, rename) {
   const button = el("button", { type: "button", className: "button" }, "Rename or merge");

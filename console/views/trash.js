@@ -3,7 +3,7 @@
 // (POST /v1/images/{id}/restore: 410 past retention, 409 when its filename was taken).
 
 import { el } from "./dom.js";
-import { createImageGrid } from "./image_grid.js";
+import { createImageGrid } from "./image-grid.js";
 
 export async function mount(root, { api, toast }) {
   let grid = null;

@@ -1,9 +1,9 @@
 // #/upload: drop, paste or choose images; each file gets its own progress bar (real
 // XMLHttpRequest upload events), a Cancel button, and once stored its thumbnail and a link
-// to its detail. Which API call carries a file is upload_transfer.js's business.
+// to its detail. Which API call carries a file is upload-transfer.js's business.
 
 import { EXPIRY_CHOICES, albumOptions, el, imageDetailHash, labelled, splitTags } from "./dom.js";
-import { uploadFile } from "./upload_transfer.js";
+import { uploadFile } from "./upload-transfer.js";
 
 const NEW_ALBUM = "__new__";
 // At most this many files travel at once: the rest wait their turn in the list.
