@@ -1,6 +1,7 @@
-// A modal form in a <dialog>, for the small edits of the tags and albums pages (rename a
-// tag, create or edit an album, confirm a delete). The first field gets the focus, Escape
-// or Cancel closes it, and focus goes back to what was focused before.
+// The console's one modal dialog, a form in a <dialog>: the small edits of the tags and
+// albums pages (rename a tag, create or edit an album) and every confirmation (a form with
+// no fields). showModal() traps the focus inside; the first field, or else Cancel (the safe
+// choice), gets the focus; Escape or Cancel closes it, and focus goes back to its opener.
 
 import { el, labelled } from "./dom.js";
 
@@ -79,4 +80,10 @@ export function formDialog({ title, text, fields = [], submitLabel, danger = fal
     dialog.showModal();
     (inputs[0]?.control || cancel).focus();
   });
+}
+
+// A yes/no question: resolves true when confirmed. With `submit`, the work runs inside the
+// dialog (it stays open and shows the error if the work fails) and its result resolves.
+export function confirmDialog({ title, text, confirmLabel, danger = true, submit = () => true }) {
+  return formDialog({ title, text, submitLabel: confirmLabel, danger, submit });
 }

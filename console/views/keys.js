@@ -1,6 +1,8 @@
 // API keys (/v1/keys): create one with a name and scopes (the full key is shown once, with a
 // copy button), list them, revoke one after a confirmation.
 
+import { confirmDialog } from "./form-dialog.js";
+
 // The scopes a key can carry, as src/pixhaven/security/scopes.py names them (a test checks
 // the two agree).
 const SCOPES = [
@@ -70,17 +72,7 @@ export async function mount(root, { api, toast }) {
         </table>
       </div>
       <p id="list-status" class="muted" role="status"></p>
-    </section>
-    <dialog id="revoke-dialog" aria-labelledby="revoke-title">
-      <form method="dialog">
-        <h2 id="revoke-title">Revoke this key?</h2>
-        <p id="revoke-text"></p>
-        <div class="actions">
-          <button value="cancel" class="button">Cancel</button>
-          <button value="revoke" class="button danger">Revoke key</button>
-        </div>
-      </form>
-    </dialog>`;
+    </section>`;
 
   const checks = root.querySelector(".checks");
   for (const [scope, description] of SCOPES) {
@@ -105,7 +97,6 @@ export async function mount(root, { api, toast }) {
   const createdKey = root.querySelector("#created-key");
   const rows = root.querySelector("#key-rows");
   const listStatus = root.querySelector("#list-status");
-  const dialog = root.querySelector("#revoke-dialog");
   const aborter = new AbortController();
 
   async function refresh() {
@@ -140,35 +131,23 @@ export async function mount(root, { api, toast }) {
       revoke.className = "button danger";
       revoke.textContent = "Revoke";
       revoke.setAttribute("aria-label", `Revoke ${key.name}`);
-      revoke.addEventListener("click", () => confirmRevoke(key, revoke));
+      revoke.addEventListener("click", () => confirmRevoke(key));
       actions.append(revoke);
     }
     tr.append(actions);
     return tr;
   }
 
-  function confirmRevoke(key, opener) {
-    root.querySelector("#revoke-text").textContent =
-      `“${key.name}” (${key.prefix}…) stops working at once. This cannot be undone.`;
-    dialog.returnValue = "";
-    dialog.addEventListener(
-      "close",
-      async () => {
-        if (dialog.returnValue !== "revoke") {
-          opener.focus();
-          return;
-        }
-        try {
-          await api(`/v1/keys/${encodeURIComponent(key.id)}`, { method: "DELETE" });
-          toast(`Revoked “${key.name}”.`, "success");
-          await refresh();
-        } catch (error) {
-          toast(`The key could not be revoked: ${error.message}`, "error");
-        }
-      },
-      { once: true },
-    );
-    dialog.showModal();
+  async function confirmRevoke(key) {
+    const revoked = await confirmDialog({
+      title: "Revoke this key?",
+      text: `“${key.name}” (${key.prefix}…) stops working at once. This cannot be undone.`,
+      confirmLabel: "Revoke key",
+      submit: () => api(`/v1/keys/${encodeURIComponent(key.id)}`, { method: "DELETE" }),
+    });
+    if (!revoked) return;
+    toast(`Revoked “${key.name}”.`, "success");
+    await refresh();
   }
 
   form.addEventListener("submit", async (event) => {

@@ -3,7 +3,7 @@
 // variables and their values, a live preview of the unsaved draft, and save (POST on
 // create, with an Idempotency-Key; PUT after). Saved templates also get the render tools.
 
-import { confirmDialog } from "./confirm-dialog.js";
+import { confirmDialog } from "./form-dialog.js";
 import { errorList, el, labelledField, newIdempotencyKey } from "./dom.js";
 import { starterTemplate } from "./template-drafts.js";
 import { createPreview, DraftError } from "./template-preview.js";

@@ -3,7 +3,7 @@
 // #/templates?new=<engine>, so the nav keeps a single "Templates" entry and opening a
 // template is a link the browser's back button undoes.
 
-import { confirmDialog } from "./confirm-dialog.js";
+import { confirmDialog } from "./form-dialog.js";
 import { formatDate, el, hashQuery } from "./dom.js";
 
 const PAGE_SIZE = 20;

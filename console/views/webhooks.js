@@ -2,7 +2,7 @@
 // answered once, by the create, so it is shown then with a copy button), pause and resume,
 // delete after a confirmation, and a subscription's deliveries (webhook-deliveries.js).
 
-import { confirmDialog } from "./confirm-dialog.js";
+import { confirmDialog } from "./form-dialog.js";
 import { errorList, formatDate, el, labelledField, newIdempotencyKey } from "./dom.js";
 import { showDeliveries } from "./webhook-deliveries.js";
 
