@@ -8,12 +8,14 @@ Everything imported here must exist in Pyodide and do no I/O or randomness at im
 
 from workers import WorkerEntrypoint, asgi
 
-from pixhaven.app import create_app
+from pixhaven.app import build_deferred, create_app
 from pixhaven.middleware import cloudflare_client_address
 from pixhaven.streamed_body import body_stream, reading_body_from, without_body
 from pixhaven.worker import run_queue, run_scheduled
 
 app = create_app()
+# At import, so the work is in the memory snapshot, not on the first requests after restore.
+build_deferred(app)
 served_app = cloudflare_client_address(app)
 
 

@@ -99,6 +99,19 @@ ERROR_DESCRIPTIONS = {
 PLAIN_FORBIDDEN = "text/plain: `Forbidden` when the client address is not in ALLOWED_IPS"
 PLAIN_FORBIDDEN_CONTENT = {"text/plain": {"schema": {"type": "string", "enum": ["Forbidden"]}}}
 
+SCHEMA_REF = "#/components/schemas/{model}"
+# Models whose JSON schemas `complete_openapi` puts into components when /openapi.json is first
+# built: the error envelope and the bodies read by hand (`request_body`).
+_COMPONENT_MODELS: dict[str, type[BaseModel]] = {"ErrorEnvelope": ErrorEnvelope}
+
+
+def envelope_content() -> dict[str, Any]:
+    """The envelope by reference, not as `"model": ErrorEnvelope`: FastAPI builds a pydantic
+    TypeAdapter at import for every `model` response of every route (over 400 of them, most
+    of the app's import time), used for nothing but /openapi.json. A new dict each time:
+    FastAPI keeps these in the document it builds."""
+    return {"application/json": {"schema": {"$ref": SCHEMA_REF.format(model="ErrorEnvelope")}}}
+
 
 def errors(*codes: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
     """`responses=` entries for these error statuses, each the JSON envelope. Descriptions
@@ -108,10 +121,10 @@ def errors(*codes: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
     responses: dict[int | str, dict[str, Any]] = {}
     for code in codes:
         description = descriptions.get(f"e{code}", ERROR_DESCRIPTIONS.get(code, "Error"))
-        response: dict[str, Any] = {"model": ErrorEnvelope, "description": description}
+        response: dict[str, Any] = {"description": description, "content": envelope_content()}
         if code == 403:
             response["description"] = f"{description}; or, {PLAIN_FORBIDDEN}"
-            response["content"] = dict(PLAIN_FORBIDDEN_CONTENT)
+            response["content"] = {**PLAIN_FORBIDDEN_CONTENT, **envelope_content()}
         responses[code] = response
     return responses
 
@@ -120,9 +133,9 @@ def errors(*codes: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
 # a route that decodes images while the decoded-pixel budget is taken (decode_budget.py).
 APP_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": f"Forbidden ({PLAIN_FORBIDDEN})", "content": PLAIN_FORBIDDEN_CONTENT},
-    500: {"model": ErrorEnvelope, "description": ERROR_DESCRIPTIONS[500]},
+    500: {"description": ERROR_DESCRIPTIONS[500], "content": envelope_content()},
     503: {
-        "model": ErrorEnvelope,
+        "content": envelope_content(),
         "description": "Busy (`BUSY`, routes that decode images): this server's "
         "decoded-pixel budget stayed taken for DECODE_WAIT_SECONDS; retry after Retry-After",
     },
@@ -132,9 +145,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = errors(400, 401, 403)
 
 
 # -- request bodies read by hand ------------------------------------------------------------
-
-_BODY_MODELS: dict[str, type[BaseModel]] = {}
-SCHEMA_REF = "#/components/schemas/{model}"
 
 
 def request_body(
@@ -147,7 +157,7 @@ def request_body(
 ) -> dict[str, Any]:
     """`openapi_extra=` documenting a body the handler reads itself, as `model` describes it
     (the model's schema goes into components when /openapi.json is built)."""
-    _BODY_MODELS[model.__name__] = model
+    _COMPONENT_MODELS[model.__name__] = model
     body: dict[str, Any] = {
         "required": required,
         "content": {media_type: {"schema": {"$ref": SCHEMA_REF.format(model=model.__name__)}}},
@@ -167,23 +177,22 @@ BODY_TOO_LARGE = (
 
 
 def complete_openapi(schema: dict[str, Any]) -> dict[str, Any]:
-    """Finish FastAPI's document: add the hand-read bodies' schemas, document the body size
-    limit's 413 on every operation that takes a body, and drop the automatic
+    """Finish FastAPI's document: add the error envelope's and hand-read bodies' schemas,
+    document the body size limit's 413 on every operation that takes a body, drop the automatic
     `422 Validation Error` FastAPI adds to routes with parameters (validation errors answer
     400 with the envelope here; the routes that do answer 422 document it themselves)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for name, model in _BODY_MODELS.items():
+    for name, model in _COMPONENT_MODELS.items():
         model_schema = model.model_json_schema(ref_template=SCHEMA_REF)
         for def_name, definition in model_schema.pop("$defs", {}).items():
             components.setdefault(def_name, definition)
         components[name] = model_schema
     automatic = {"$ref": "#/components/schemas/HTTPValidationError"}
-    envelope = {"application/json": {"schema": {"$ref": SCHEMA_REF.format(model="ErrorEnvelope")}}}
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             responses = operation.get("responses", {})
             if "requestBody" in operation and "413" not in responses:
-                responses["413"] = {"description": BODY_TOO_LARGE, "content": envelope}
+                responses["413"] = {"description": BODY_TOO_LARGE, "content": envelope_content()}
             if (
                 responses.get("422", {})
                 .get("content", {})

@@ -139,8 +139,14 @@ Pixels = Annotated[int, BeforeValidator(_not_boolean)]
 Colour = Annotated[str, BeforeValidator(_color), Field(json_schema_extra=HEX_SCHEMA)]
 
 
+# Validators built at first use (validate_document), not at import: every router imports
+# these models for the OpenAPI document, and building them was ~5% of the app's start-up.
+# build_deferred() in app.py builds them at import in the Worker (its memory snapshot).
+DEFERRED = ConfigDict(defer_build=True)
+
+
 class _Component(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     x: Number = Field(
         0, description="left edge of the component, in pixels", json_schema_extra=COORDINATE_SCHEMA
@@ -158,6 +164,8 @@ class _Component(BaseModel):
 
 
 class _Font(BaseModel):
+    model_config = DEFERRED
+
     fontSize: Number = Field(32, gt=0, le=MAX_FONT_SIZE, description=FONT_SIZE_DESCRIPTION)
     fontWeight: int | str = Field(
         "400", description='"100" … "900"', json_schema_extra=WEIGHT_SCHEMA
@@ -221,11 +229,11 @@ Component = Annotated[
     Field(discriminator="type"),
 ]
 COMPONENT_TYPES = ("text", "image", "tag", "divider")
-_component_adapter: TypeAdapter = TypeAdapter(Component)
+_component_adapter: TypeAdapter = TypeAdapter(Component, config=DEFERRED)
 
 
 class Canvas(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     width: Pixels = Field(1200, ge=1, le=MAX_SIDE)
     height: Pixels = Field(630, ge=1, le=MAX_SIDE)
@@ -330,3 +338,10 @@ def validate_document(data: Any, max_components: int | None = None) -> Document:
         background=canvas.background,
         components=components,
     )
+
+
+def build_validators() -> None:
+    """Build the deferred validators now: app.build_deferred, for the Worker's snapshot."""
+    for model in (TextComponent, TagComponent, ImageComponent, DividerComponent, Canvas, Document):
+        model.model_rebuild(force=True)
+    _component_adapter.rebuild(force=True)
