@@ -3,6 +3,7 @@ them)."""
 
 from pydantic import Field
 
+from pixhaven.models.cattopic import ApiImagePage
 from pixhaven.models.common import DocumentedBody
 
 NOT_BLANK = r"\S"
@@ -45,3 +46,9 @@ class GenerateBody(DocumentedBody):
     collection_id: str | None = Field(
         None, description="One of the caller's collections (id or slug)"
     )
+
+
+class CollectionImagePage(ApiImagePage):
+    """`GET /api/collections/{id}/images`: `/api/images`'s page, with the collection's id."""
+
+    collection_id: str

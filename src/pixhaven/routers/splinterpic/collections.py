@@ -8,9 +8,10 @@ slug, title).
 
 from fastapi import APIRouter, Request
 
-from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
-from pixhaven.models.splinterpic import CreateCollectionBody
+from pixhaven.models.common import ERROR_RESPONSES, answer, errors, request_body
+from pixhaven.models.splinterpic import CollectionImagePage, CreateCollectionBody
 from pixhaven.routers.api_images import image_page
+from pixhaven.routers.native_json import NativeJSONResponse
 from pixhaven.routers.requests import (
     DEFAULT_LIMIT,
     SPLINTERPIC_BODY_ERRORS,
@@ -73,6 +74,7 @@ async def get_collection(collection_id: str, identity: CanReadImages, env: EnvDe
     "/{collection_id}/images",
     summary="List a collection's images (like /api/images)",
     responses=NOT_FOUND,
+    openapi_extra=answer(CollectionImagePage),
 )
 async def list_collection_images(
     collection_id: str,
@@ -87,10 +89,10 @@ async def list_collection_images(
     rows, total = await api_images.list_page(
         db, identity.owner, limit=limit, offset=offset, album_id=row["id"]
     )
-    answer = await image_page(
+    page_answer = await image_page(
         request, settings, rows, total=total, limit=limit, offset=offset, page=page
     )
-    return {"success": True, "collection_id": row["id"], **answer}
+    return NativeJSONResponse({"success": True, "collection_id": row["id"], **page_answer})
 
 
 @router.delete(
