@@ -270,6 +270,10 @@ def http_figures() -> list[Figure]:
     figures = []
     for route, dialect in ROUTES.items():
         before = statistics.median(rates["before"][route]) if "before" in rates else None
+        note = f"pixhaven dev, wrk -c{CONNECTIONS}, median of {ROUNDS}"
+        if before is not None:  # each round's ratio: the two sides ran back to back
+            ratios = [n / b for n, b in zip(rates["now"][route], rates["before"][route])]
+            note += f"; rounds {min(ratios):.2f}-{max(ratios):.2f}x"
         figures.append(
             Figure(
                 name=f"GET {route} ({dialect}, {IMAGES:,} images)",
@@ -279,7 +283,7 @@ def http_figures() -> list[Figure]:
                 reference_value=before,
                 target=TARGET if before is not None else None,
                 higher_is_better=True,
-                note=f"pixhaven dev, wrk -c{CONNECTIONS}, median of {ROUNDS}",
+                note=note,
             )
         )
     return figures
