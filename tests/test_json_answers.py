@@ -20,7 +20,10 @@ NATIVE_JSON_ROUTES = [
     ("get", "/api/images/{image_id}"),
     ("put", "/api/images/{image_id}"),
     ("get", "/api/tags"),
+    ("get", "/api/collections"),
     ("get", "/api/collections/{collection_id}/images"),
+    ("get", "/v1/tags"),
+    ("get", "/v1/albums"),
     ("get", "/v1/images"),
     ("get", "/v1/images/{image_id}"),
 ]
@@ -107,6 +110,11 @@ async def test_every_answer_matches_its_documented_schema(client, admin):
         )
     tags = await documented(client, document, "GET", "/api/tags", headers=admin)
     assert {tag["name"] for tag in tags["tags"]} >= {"cat", "sea"}
+
+    await documented(client, document, "GET", "/v1/tags", headers=admin)
+    albums = await documented(client, document, "GET", "/v1/albums", headers=admin)
+    assert [album["slug"] for album in albums["data"]] == ["trip"]
+    await documented(client, document, "GET", "/api/collections?limit=5", headers=admin)
 
     collection = public["cdn_url"].split("/")[-2]  # the album's slug is a collection id too
     url = f"/api/collections/{collection}/images"

@@ -116,6 +116,33 @@ class PixelFlareImageDetail(PixelFlareImage):
     variants: dict[str, str | None] = Field(description="Every variant by name")
 
 
+class Album(DocumentedAnswer):
+    """An album (services/images/albums.album_resource); Splinterpic's collection too."""
+
+    id: str
+    slug: str
+    title: str
+    name: str = Field(description="The title, under Splinterpic's name")
+    description: str | None
+    owner: str
+    image_count: int = Field(description="Visible images in the album")
+    created_at: str
+    updated_at: str
+
+
+class AlbumList(DocumentedAnswer):
+    data: list[Album]
+
+
+class TagUse(DocumentedAnswer):
+    tag: str
+    count: int = Field(description="Visible images carrying the tag")
+
+
+class TagUseList(DocumentedAnswer):
+    data: list[TagUse]
+
+
 class CreateImageRequest(ParsedBody):
     """`POST /v1/images`: the metadata; the bytes follow by PUT to `upload_url`."""
 

@@ -9,7 +9,7 @@ slug, title).
 from fastapi import APIRouter, Request
 
 from pixhaven.models.common import ERROR_RESPONSES, answer, errors, request_body
-from pixhaven.models.splinterpic import CollectionImagePage, CreateCollectionBody
+from pixhaven.models.splinterpic import CollectionImagePage, CollectionList, CreateCollectionBody
 from pixhaven.routers.api_images import image_page
 from pixhaven.routers.native_json import NativeJSONResponse
 from pixhaven.routers.requests import (
@@ -35,20 +35,22 @@ def _one(collection: dict) -> dict:
     return {**collection, "success": True, "collection": collection}
 
 
-@router.get("", summary="List collections (limit/offset)")
+@router.get("", summary="List collections (limit/offset)", openapi_extra=answer(CollectionList))
 async def list_collections(request: Request, identity: CanReadImages, env: EnvDep):
     limit, offset = offset_params(request)
     collections, total = await albums.list_collections(env.DB, identity.owner, limit, offset)
-    return {
-        "success": True,
-        "collections": collections,
-        "pagination": {
-            "limit": limit,
-            "offset": offset,
-            "total": total,
-            "has_more": offset + len(collections) < total,
-        },
-    }
+    return NativeJSONResponse(
+        {
+            "success": True,
+            "collections": collections,
+            "pagination": {
+                "limit": limit,
+                "offset": offset,
+                "total": total,
+                "has_more": offset + len(collections) < total,
+            },
+        }
+    )
 
 
 @router.post(
