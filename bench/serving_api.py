@@ -8,12 +8,16 @@ FastAPI's `jsonable_encoder` pass. Issue 15's target: ≥ 1.8× the rate before.
   before the change (the parent of the commit that added routers/native_json.py), checked
   out in a throwaway `git worktree` and run with the same interpreter; the two alternate,
   each in a fresh process per round, and the medians are compared.
+- In process, end to end: the median time of one request through the app (httpx over
+  ASGI, seeded local bindings), each side's code in its own fresh process, alternating:
+  steadier than the HTTP rate on a shared machine, as a busy neighbour slows both the same.
 - In process: encoding one page answer the way FastAPI did for a route returning a dict
   (`jsonable_encoder`, then JSONResponse's encoding) against NativeJSONResponse; the bytes
   are checked to be the same.
 """
 
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -112,6 +116,47 @@ async def _page_answers() -> dict[str, object]:
         admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
             return {route: (await http.get(route, headers=admin)).json() for route in ROUTES}
+
+
+async def _request_times() -> dict[str, float]:
+    """The median milliseconds of one request to each route, in this process."""
+    import httpx
+
+    async with local_env() as env:
+        from pixhaven.app import create_app
+        from pixhaven.local.runtime.server import with_env
+
+        await seed(env)
+        transport = httpx.ASGITransport(app=with_env(create_app(), env), client=("127.0.0.1", 1))
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        times = {}
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
+            for route in ROUTES:
+                for _ in range(20):  # warm-up
+                    await http.get(route, headers=admin)
+                samples = []
+                for _ in range(300):
+                    started = time.perf_counter()
+                    response = await http.get(route, headers=admin)
+                    samples.append((time.perf_counter() - started) * 1000)
+                    assert response.status_code == 200, response.text
+                times[route] = statistics.median(samples)
+    return times
+
+
+def _request_times_of(source: Path) -> dict[str, float]:
+    """`_request_times` in a fresh process running `source`'s code."""
+    environment = {**os.environ, "PYTHONPATH": str(source / "src")}
+    out = subprocess.run(
+        [sys.executable, __file__, "--request-times"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    answer = json.loads(out.strip().splitlines()[-1])
+    assert answer["code"].startswith(str(source / "src")), answer["code"]  # the right side
+    return answer["times"]
 
 
 def encoding_figures() -> list[Figure]:
@@ -230,7 +275,7 @@ def _serve_and_measure(source: Path, folder: Path) -> dict[str, float]:
         server.wait(timeout=15)
 
 
-def http_figures() -> list[Figure]:
+def request_figures() -> list[Figure]:
     if shutil.which("wrk") is None:
         print("serving_api: wrk is not installed (apt-get install wrk); HTTP figures skipped")
         return []
@@ -256,11 +301,16 @@ def http_figures() -> list[Figure]:
             rates: dict[str, dict[str, list[float]]] = {
                 side: {r: [] for r in ROUTES} for side in sides
             }
+            times: dict[str, dict[str, list[float]]] = {
+                side: {r: [] for r in ROUTES} for side in sides
+            }
             for round_ in range(ROUNDS):
                 order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
                 for side in order:
                     for route, rate in _serve_and_measure(sides[side], work / side).items():
                         rates[side][route].append(rate)
+                    for route, ms in _request_times_of(sides[side]).items():
+                        times[side][route].append(ms)
         finally:
             if "before" in sides:
                 subprocess.run(
@@ -268,6 +318,19 @@ def http_figures() -> list[Figure]:
                     check=False,
                 )
     figures = []
+    for route, dialect in ROUTES.items():
+        before_ms = statistics.median(times["before"][route]) if "before" in times else None
+        figures.append(
+            Figure(
+                name=f"one request {route} in process ({dialect})",
+                value=statistics.median(times["now"][route]),
+                unit="ms",
+                reference_name="before (jsonable_encoder)" if before_ms is not None else "",
+                reference_value=before_ms,
+                target=0.55 if before_ms is not None else None,  # 1 / TARGET
+                note=f"median of 300 requests, median of {ROUNDS} processes",
+            )
+        )
     for route, dialect in ROUTES.items():
         before = statistics.median(rates["before"][route]) if "before" in rates else None
         note = f"pixhaven dev, wrk -c{CONNECTIONS}, median of {ROUNDS}"
@@ -308,10 +371,16 @@ def _seed_state(folder: Path) -> None:
 
 
 def bench_api_rates() -> list[Figure]:
-    return encoding_figures() + http_figures()
+    return encoding_figures() + request_figures()
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--request-times"]:  # one side of the in-process comparison
+        import pixhaven
+
+        times = asyncio.run(_request_times())
+        print(json.dumps({"code": pixhaven.__file__, "times": times}))
+        sys.exit(0)
     from figures import print_table
 
     print_table(bench_api_rates())
