@@ -1,10 +1,10 @@
 """CattoPic (`/api/*`) schemas."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pixhaven.models.common import DocumentedBody
+from pixhaven.models.common import DocumentedAnswer, DocumentedBody
 
 
 class SystemConfig(BaseModel):
@@ -22,6 +22,95 @@ class ConfigResponse(BaseModel):
 class ValidateKeyResponse(BaseModel):
     success: bool = True
     valid: bool = True
+
+
+# -- answers (routers/api_images.py builds them) ------------------------------------------------
+
+
+class VersionPaths(DocumentedAnswer):
+    """Per version: `""` for a version the image does not have (as CattoPic's server)."""
+
+    original: str
+    webp: str
+    avif: str
+
+
+class VersionSizes(DocumentedAnswer):
+    """Per version, in bytes: 0 for a version the image does not have."""
+
+    original: int
+    webp: int
+    avif: int
+
+
+class ApiImage(DocumentedAnswer):
+    """CattoPic's ImageMetadata (camelCase) with Splinterpic's snake_case fields."""
+
+    id: str
+    originalName: str
+    uploadTime: str
+    expiryTime: str | None
+    orientation: Literal["landscape", "portrait"]
+    tags: list[str]
+    format: str = Field(examples=["jpg"])
+    width: int
+    height: int
+    paths: VersionPaths
+    sizes: VersionSizes
+    urls: VersionPaths
+    url: str
+    created_at: str
+    updated_at: str
+    prompt: str | None
+    model: str | None
+    template: str | None
+    source: str = Field(examples=["upload"])
+    collection_id: str | None
+    content_type: str
+    size: int
+    alt: str | None
+    is_private: bool
+    placeholder: str | None = Field(description="ThumbHash, base64")
+    short_id: str
+    cdn_url: str
+
+
+class OffsetPagination(DocumentedAnswer):
+    """Splinterpic's pagination."""
+
+    limit: int
+    offset: int
+    total: int
+    has_more: bool
+
+
+class ApiImagePage(DocumentedAnswer):
+    """`GET /api/images`: CattoPic's page fields and Splinterpic's `pagination`."""
+
+    success: bool
+    images: list[ApiImage]
+    page: int
+    limit: int
+    total: int
+    totalPages: int
+    pagination: OffsetPagination
+
+
+class ApiImageAnswer(ApiImage):
+    """One image: its fields at the top level (Splinterpic) and under `image` (CattoPic)."""
+
+    success: bool
+    image: ApiImage
+
+
+class TagCount(DocumentedAnswer):
+    name: str
+    count: int = Field(description="Visible images carrying the tag")
+
+
+class TagList(DocumentedAnswer):
+    success: bool
+    tags: list[TagCount]
 
 
 # -- request bodies (documentation: routers/cattopic/images.py and services/images/tag_names.py

@@ -3,8 +3,9 @@ responses (`errors(...)`) and request bodies that handlers read by hand (`reques
 
 Request-body models are documentation: handlers keep reading and checking their bodies
 themselves (their messages are part of the API), so these models never validate anything.
-Their JSON schemas are built only when /openapi.json is first asked for
-(`complete_openapi`), not at import.
+So are the answer models of routes that build their answers as JSON data and send them as
+they are (`answer(...)`, routers/native_json.py). Their JSON schemas are built only when
+/openapi.json is first asked for (`complete_openapi`), not at import.
 """
 
 from typing import Any
@@ -45,6 +46,15 @@ def all_unicode(value: Any) -> bool:
         elif isinstance(item, list):
             pending.extend(item)
     return True
+
+
+class DocumentedAnswer(BaseModel):
+    """An answer its route builds as JSON data itself (routers/native_json.py): the model
+    only describes it in /openapi.json (see `answer`). No other key may appear
+    (`additionalProperties: false`), so tests that check answers against the document
+    catch a key added to the data but not to the model."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
 
 class ParsedBody(BaseModel):
@@ -101,7 +111,8 @@ PLAIN_FORBIDDEN_CONTENT = {"text/plain": {"schema": {"type": "string", "enum": [
 
 SCHEMA_REF = "#/components/schemas/{model}"
 # Models whose JSON schemas `complete_openapi` puts into components when /openapi.json is first
-# built: the error envelope and the bodies read by hand (`request_body`).
+# built: the error envelope, the bodies read by hand (`request_body`) and the answers built by
+# hand (`answer`).
 _COMPONENT_MODELS: dict[str, type[BaseModel]] = {"ErrorEnvelope": ErrorEnvelope}
 
 
@@ -169,6 +180,14 @@ def request_body(
     return {"requestBody": body}
 
 
+def answer(model: type[DocumentedAnswer], status: int = 200) -> dict[str, Any]:
+    """`openapi_extra=` documenting the JSON answer a route builds itself, as `model`
+    describes it (merged into FastAPI's own entry for `status`, schema in components)."""
+    _COMPONENT_MODELS[model.__name__] = model
+    schema = {"$ref": SCHEMA_REF.format(model=model.__name__)}
+    return {"responses": {str(status): {"content": {"application/json": {"schema": schema}}}}}
+
+
 # Every route that takes a body: its size is limited while it arrives (middleware.body_limit).
 BODY_TOO_LARGE = (
     "Request body too large: past MAX_JSON_BYTES (uploads: MAX_UPLOAD_BYTES), "
@@ -177,10 +196,11 @@ BODY_TOO_LARGE = (
 
 
 def complete_openapi(schema: dict[str, Any]) -> dict[str, Any]:
-    """Finish FastAPI's document: add the error envelope's and hand-read bodies' schemas,
-    document the body size limit's 413 on every operation that takes a body, drop the automatic
-    `422 Validation Error` FastAPI adds to routes with parameters (validation errors answer
-    400 with the envelope here; the routes that do answer 422 document it themselves)."""
+    """Finish FastAPI's document: add the error envelope's, hand-read bodies' and hand-built
+    answers' schemas, document the body size limit's 413 on every operation that takes a
+    body, and drop the automatic `422 Validation Error` FastAPI adds to routes with parameters
+    (validation errors answer 400 with the envelope here; the routes that do answer 422
+    document it themselves)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name, model in _COMPONENT_MODELS.items():
         model_schema = model.model_json_schema(ref_template=SCHEMA_REF)

@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from pixhaven.models.cattopic import TAG_LIST, TAG_NAME
-from pixhaven.models.common import DocumentedBody, ParsedBody
+from pixhaven.models.common import DocumentedAnswer, DocumentedBody, ParsedBody
 from pixhaven.security.scopes import SCOPES
 
 if TYPE_CHECKING:
@@ -74,6 +74,73 @@ class CreatedApiKey(BaseModel):
 
 class ApiKeyList(BaseModel):
     data: list[ApiKey]
+
+
+class PixelFlareImage(DocumentedAnswer):
+    """PixelFlare's image resource (routers/pixelflare/shapes.py), with Pixhaven's
+    `expires_at` and `thumbnail_url` (a URL a browser can load; null while pending)."""
+
+    id: str
+    short_id: str
+    filename: str
+    album: str | None = Field(description="The album's slug")
+    owner: str
+    content_type: str
+    size: int
+    width: int
+    height: int
+    tags: list[str]
+    alt: str | None
+    is_private: bool
+    status: str = Field(examples=["ready"], description="ready, or pending/uploading")
+    placeholder: str | None = Field(description="ThumbHash, base64")
+    created_at: str
+    updated_at: str
+    deleted_at: str | None
+    expires_at: str | None
+    cdn_url: str
+    short_url: str
+    thumbnail_url: str | None
+
+
+class PixelFlareImageList(DocumentedAnswer):
+    data: list[PixelFlareImage]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page")
+
+
+class PixelFlareImageDetail(PixelFlareImage):
+    """`GET /v1/images/{id}`: the resource and a loadable URL of every rendition (public,
+    or signed for a private image; empty while pending)."""
+
+    versions: dict[str, str | None] = Field(description="original, and webp/avif if made")
+    variants: dict[str, str | None] = Field(description="Every variant by name")
+
+
+class Album(DocumentedAnswer):
+    """An album (services/images/albums.album_resource); Splinterpic's collection too."""
+
+    id: str
+    slug: str
+    title: str
+    name: str = Field(description="The title, under Splinterpic's name")
+    description: str | None
+    owner: str
+    image_count: int = Field(description="Visible images in the album")
+    created_at: str
+    updated_at: str
+
+
+class AlbumList(DocumentedAnswer):
+    data: list[Album]
+
+
+class TagUse(DocumentedAnswer):
+    tag: str
+    count: int = Field(description="Visible images carrying the tag")
+
+
+class TagUseList(DocumentedAnswer):
+    data: list[TagUse]
 
 
 class CreateImageRequest(ParsedBody):

@@ -3,7 +3,9 @@ them)."""
 
 from pydantic import Field
 
-from pixhaven.models.common import DocumentedBody
+from pixhaven.models.cattopic import ApiImagePage, OffsetPagination
+from pixhaven.models.common import DocumentedAnswer, DocumentedBody
+from pixhaven.models.pixelflare import Album
 
 NOT_BLANK = r"\S"
 
@@ -45,3 +47,17 @@ class GenerateBody(DocumentedBody):
     collection_id: str | None = Field(
         None, description="One of the caller's collections (id or slug)"
     )
+
+
+class CollectionImagePage(ApiImagePage):
+    """`GET /api/collections/{id}/images`: `/api/images`'s page, with the collection's id."""
+
+    collection_id: str
+
+
+class CollectionList(DocumentedAnswer):
+    """`GET /api/collections`: the albums, newest first, a page at a time."""
+
+    success: bool
+    collections: list[Album]
+    pagination: OffsetPagination

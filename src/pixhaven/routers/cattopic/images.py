@@ -6,10 +6,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request, UploadFile
 
 from pixhaven.errors import invalid
-from pixhaven.models.cattopic import IMAGE_ID, UpdateImageBody, UploadForm
-from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
+from pixhaven.models.cattopic import (
+    IMAGE_ID,
+    ApiImageAnswer,
+    ApiImagePage,
+    UpdateImageBody,
+    UploadForm,
+)
+from pixhaven.models.common import ERROR_RESPONSES, answer, errors, request_body
 from pixhaven.routers.api_images import cattopic_image, image_page, shape_api_images
 from pixhaven.routers.cattopic.forms import form_bool, form_int, read_upload_form
+from pixhaven.routers.native_json import NativeJSONResponse
 from pixhaven.routers.requests import (
     PLAIN_BODY_ERRORS,
     CanReadImages,
@@ -111,7 +118,11 @@ async def upload_single(
     }
 
 
-@router.get("/images", summary="List images (CattoPic pages or Splinterpic offsets)")
+@router.get(
+    "/images",
+    summary="List images (CattoPic pages or Splinterpic offsets)",
+    openapi_extra=answer(ApiImagePage),
+)
 async def list_images(
     request: Request, identity: CanReadImages, settings: SettingsDep, env: EnvDep
 ):
@@ -130,19 +141,24 @@ async def list_images(
     rows, total = await api_images.list_page(
         env.DB, identity.owner, limit=limit, offset=offset, **filters
     )
-    answer = await image_page(
+    page_answer = await image_page(
         request, settings, rows, total=total, limit=limit, offset=offset, page=page
     )
-    return {"success": True, **answer}
+    return NativeJSONResponse({"success": True, **page_answer})
 
 
-async def _image_answer(request: Request, settings: Settings, row: dict) -> dict:
+async def _image_answer(request: Request, settings: Settings, row: dict) -> NativeJSONResponse:
     image = (await shape_api_images(request, settings, [row]))[0]
     # Splinterpic clients read the image's fields at the top level, CattoPic's under "image".
-    return {**image, "success": True, "image": image}
+    return NativeJSONResponse({**image, "success": True, "image": image})
 
 
-@router.get("/images/{image_id}", summary="Get one image", responses=NOT_FOUND)
+@router.get(
+    "/images/{image_id}",
+    summary="Get one image",
+    responses=NOT_FOUND,
+    openapi_extra=answer(ApiImageAnswer),
+)
 async def get_image(
     request: Request,
     image_id: ImageId,
@@ -158,7 +174,7 @@ async def get_image(
     "/images/{image_id}",
     summary="Update tags and expiry (CattoPic)",
     responses=NOT_FOUND,
-    openapi_extra=request_body(UpdateImageBody),
+    openapi_extra={**request_body(UpdateImageBody), **answer(ApiImageAnswer)},
 )
 async def update_image(
     request: Request,

@@ -6,8 +6,9 @@ and only a name that cleans to nothing is a 400."""
 
 from fastapi import APIRouter, Request
 
-from pixhaven.models.cattopic import BatchTagsBody, CreateTagBody, RenameTagBody
-from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
+from pixhaven.models.cattopic import BatchTagsBody, CreateTagBody, RenameTagBody, TagList
+from pixhaven.models.common import ERROR_RESPONSES, answer, errors, request_body
+from pixhaven.routers.native_json import NativeJSONResponse
 from pixhaven.routers.requests import (
     PLAIN_BODY_ERRORS,
     CanReadImages,
@@ -21,11 +22,15 @@ router = APIRouter(prefix="/api/tags", tags=["CattoPic"], responses=ERROR_RESPON
 NO_TAG = errors(404, e404="No such tag")
 
 
-@router.get("", summary="List tags with the number of visible images using each, by name")
+@router.get(
+    "",
+    summary="List tags with the number of visible images using each, by name",
+    openapi_extra=answer(TagList),
+)
 async def list_tags(identity: CanReadImages, env: EnvDep):
     tags = await tag_management.list_tags(env.DB, identity.owner)
     # By name, as CattoPic's server sorts them (SQLite's binary order: code points, as here).
-    return {"success": True, "tags": sorted(tags, key=lambda tag: tag["name"])}
+    return NativeJSONResponse({"success": True, "tags": sorted(tags, key=lambda tag: tag["name"])})
 
 
 @router.post(

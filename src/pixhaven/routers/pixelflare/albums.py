@@ -5,8 +5,9 @@ Albums are the same rows Splinterpic calls collections (routers/splinterpic/coll
 
 from fastapi import APIRouter, Request
 
-from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
-from pixhaven.models.pixelflare import CreateAlbumBody, UpdateAlbumBody
+from pixhaven.models.common import ERROR_RESPONSES, answer, errors, request_body
+from pixhaven.models.pixelflare import AlbumList, CreateAlbumBody, TagUseList, UpdateAlbumBody
+from pixhaven.routers.native_json import NativeJSONResponse
 from pixhaven.routers.requests import (
     PLAIN_BODY_ERRORS,
     CanReadImages,
@@ -22,15 +23,21 @@ NOT_FOUND = errors(404, e404="No such album")
 SLUG_TAKEN = "An album with this slug exists"
 
 
-@router.get("/tags", summary="List tags with the number of visible images using each")
+@router.get(
+    "/tags",
+    summary="List tags with the number of visible images using each",
+    openapi_extra=answer(TagUseList),
+)
 async def list_tags(identity: CanReadImages, env: EnvDep):
     tags = await tag_management.list_tags(env.DB, identity.owner)
-    return {"data": [{"tag": tag["name"], "count": tag["count"]} for tag in tags]}
+    return NativeJSONResponse(
+        {"data": [{"tag": tag["name"], "count": tag["count"]} for tag in tags]}
+    )
 
 
-@router.get("/albums", summary="List albums")
+@router.get("/albums", summary="List albums", openapi_extra=answer(AlbumList))
 async def list_albums(identity: CanReadImages, env: EnvDep):
-    return {"data": await albums.list_albums(env.DB, identity.owner)}
+    return NativeJSONResponse({"data": await albums.list_albums(env.DB, identity.owner)})
 
 
 @router.post(

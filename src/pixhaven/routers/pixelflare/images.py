@@ -22,9 +22,15 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from pixhaven.models.cattopic import IMAGE_ID
-from pixhaven.models.common import ERROR_RESPONSES, ParsedBody, errors
-from pixhaven.models.pixelflare import CreateImageRequest, UpdateImageRequest
+from pixhaven.models.common import ERROR_RESPONSES, ParsedBody, answer, errors
+from pixhaven.models.pixelflare import (
+    CreateImageRequest,
+    PixelFlareImageDetail,
+    PixelFlareImageList,
+    UpdateImageRequest,
+)
 from pixhaven.models.serving import OBJECT_RESPONSES
+from pixhaven.routers.native_json import NativeJSONResponse
 from pixhaven.routers.pixelflare.shapes import pixelflare_image, pixelflare_images, with_variants
 from pixhaven.routers.requests import (
     CanReadImages,
@@ -181,7 +187,11 @@ async def upload_bytes(image_id: str, request: Request, settings: SettingsDep, e
     return await _resource(env, request, settings, completed)
 
 
-@router.get("/v1/images", summary="List images (cursor pagination, newest first)")
+@router.get(
+    "/v1/images",
+    summary="List images (cursor pagination, newest first)",
+    openapi_extra=answer(PixelFlareImageList),
+)
 async def list_images(
     request: Request, identity: CanReadImages, settings: SettingsDep, env: EnvDep
 ):
@@ -198,10 +208,16 @@ async def list_images(
         orientation=service.parse_orientation(query.get("orientation")),
         formats=service.parse_formats(query.get("format")),
     )
-    return {"data": await _resources(env, request, settings, rows), "next_cursor": next_cursor}
+    resources = await _resources(env, request, settings, rows)
+    return NativeJSONResponse({"data": resources, "next_cursor": next_cursor})
 
 
-@router.get("/v1/images/{image_id}", summary="Get an image", responses=NOT_FOUND)
+@router.get(
+    "/v1/images/{image_id}",
+    summary="Get an image",
+    responses=NOT_FOUND,
+    openapi_extra=answer(PixelFlareImageDetail),
+)
 async def get_image(
     image_id: str,
     request: Request,
@@ -222,7 +238,7 @@ async def get_image(
     )
     # The detail view's renditions: every version and variant, loadable by a browser.
     urls = view_urls.rendition_urls(base_url(request, settings), row, settings, utcnow())
-    return {**await _resource(env, request, settings, row), **urls}
+    return NativeJSONResponse({**await _resource(env, request, settings, row), **urls})
 
 
 @router.patch(

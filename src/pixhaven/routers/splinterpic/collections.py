@@ -8,9 +8,10 @@ slug, title).
 
 from fastapi import APIRouter, Request
 
-from pixhaven.models.common import ERROR_RESPONSES, errors, request_body
-from pixhaven.models.splinterpic import CreateCollectionBody
+from pixhaven.models.common import ERROR_RESPONSES, answer, errors, request_body
+from pixhaven.models.splinterpic import CollectionImagePage, CollectionList, CreateCollectionBody
 from pixhaven.routers.api_images import image_page
+from pixhaven.routers.native_json import NativeJSONResponse
 from pixhaven.routers.requests import (
     DEFAULT_LIMIT,
     SPLINTERPIC_BODY_ERRORS,
@@ -34,20 +35,22 @@ def _one(collection: dict) -> dict:
     return {**collection, "success": True, "collection": collection}
 
 
-@router.get("", summary="List collections (limit/offset)")
+@router.get("", summary="List collections (limit/offset)", openapi_extra=answer(CollectionList))
 async def list_collections(request: Request, identity: CanReadImages, env: EnvDep):
     limit, offset = offset_params(request)
     collections, total = await albums.list_collections(env.DB, identity.owner, limit, offset)
-    return {
-        "success": True,
-        "collections": collections,
-        "pagination": {
-            "limit": limit,
-            "offset": offset,
-            "total": total,
-            "has_more": offset + len(collections) < total,
-        },
-    }
+    return NativeJSONResponse(
+        {
+            "success": True,
+            "collections": collections,
+            "pagination": {
+                "limit": limit,
+                "offset": offset,
+                "total": total,
+                "has_more": offset + len(collections) < total,
+            },
+        }
+    )
 
 
 @router.post(
@@ -73,6 +76,7 @@ async def get_collection(collection_id: str, identity: CanReadImages, env: EnvDe
     "/{collection_id}/images",
     summary="List a collection's images (like /api/images)",
     responses=NOT_FOUND,
+    openapi_extra=answer(CollectionImagePage),
 )
 async def list_collection_images(
     collection_id: str,
@@ -87,10 +91,10 @@ async def list_collection_images(
     rows, total = await api_images.list_page(
         db, identity.owner, limit=limit, offset=offset, album_id=row["id"]
     )
-    answer = await image_page(
+    page_answer = await image_page(
         request, settings, rows, total=total, limit=limit, offset=offset, page=page
     )
-    return {"success": True, "collection_id": row["id"], **answer}
+    return NativeJSONResponse({"success": True, "collection_id": row["id"], **page_answer})
 
 
 @router.delete(
