@@ -71,7 +71,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pixhaven.db import public_images as table
@@ -87,6 +86,8 @@ RAND_SPACE = 2**31  # `rand` is secrets.randbits(31) (services/images/store.py)
 WINDOW_CAP = 64  # K: most matches a window may hold
 TARGET_PER_WINDOW = 24  # λ: matches expected in a window
 ROUNDS_PER_BATCH = 4
+MAX_ROUNDS_PER_BATCH = 32
+CANDIDATE_BATCHES = 8  # then rounds that check whole windows
 MAX_BATCHES = 64  # ~1e-50 chance of running out when matches exist
 MAX_TAGS = 20  # per list, keeps the query far below D1's 100 parameters
 
@@ -98,11 +99,8 @@ MOBILE_UA = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class RandomQuery:
-    orientation: str | None = None
-    tags: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
+# The parameters, as the queries take them: orientation, tags (all), exclude (none).
+RandomQuery = table.RandomFilters
 
 
 def _tag_list(raw: str | None, name: str) -> tuple[str, ...]:
@@ -175,34 +173,69 @@ async def pick(
     """A uniformly random public image matching `query` (see the module docstring), as the
     row subset `RANDOM_COLUMNS`, or None when nothing matches. `cap`/`target` exist for
     tests that exercise the window rounds on a handful of images."""
-    filters = {"orientation": query.orientation, "tags": query.tags, "exclude": query.exclude}
     start = secrets.randbelow(RAND_SPACE)
-    probe = await table.random_windows(db, now, [(start, RAND_SPACE)], cap + 1, **filters)
-    found = probe[0]
+    found = (await table.candidates(db, now, [(start, RAND_SPACE)], cap + 1, query))[0]
     if len(found) <= cap:
-        wrapped = await table.random_windows(db, now, [(0, start)], cap + 1 - len(found), **filters)
+        wrapped = await table.candidates(db, now, [(0, start)], cap + 1 - len(found), query)
         found += wrapped[0]
     if not found:
         return None
-    if len(found) <= cap:
-        return found[secrets.randbelow(len(found))]  # the probe saw every match
+    if len(found) <= cap:  # the probe saw every candidate: check them all, pick directly
+        matches = (await table.matching_windows(db, now, [(0, RAND_SPACE)], cap, query))[0]
+        return matches[secrets.randbelow(len(matches))] if matches else None
     span = (found[cap - 1]["rand"] - start) % RAND_SPACE + 1
     width = max(1, span * target // cap)
+    row, width = await _candidate_rounds(db, query, now, width, cap)
+    if row is None:
+        row = await _matching_rounds(db, query, now, width, cap)
+    return row
+
+
+def _window(width: int) -> tuple[int, int]:
+    low = secrets.randbelow(RAND_SPACE + width - 1) - (width - 1)
+    return max(low, 0), min(low + width, RAND_SPACE)
+
+
+async def _candidate_rounds(
+    db: D1Database, query: RandomQuery, now: str, width: int, cap: int
+) -> tuple[dict | None, int]:
+    """Rounds that look up one candidate each (rank j among the window's candidates). When
+    candidates keep failing the other filters, batches grow; after CANDIDATE_BATCHES the
+    draw goes on with `_matching_rounds`. Returns (row or None, the width reached)."""
+    rounds = ROUNDS_PER_BATCH
+    for _ in range(CANDIDATE_BATCHES):
+        windows = [(*_window(width), secrets.randbelow(cap)) for _ in range(rounds)]
+        answers = await table.picked(db, now, windows, cap + 1, query)
+        for count, row in answers:
+            if count > cap:
+                width = max(1, width // 2)  # abandon this round and the batch's others
+                break
+            if row is not None:
+                return row, width
+        else:
+            if not any(count for count, _ in answers):  # every window empty: too narrow
+                width = min(RAND_SPACE, width * 4)
+            elif any(w[2] < count for w, (count, _) in zip(windows, answers, strict=True)):
+                rounds = min(MAX_ROUNDS_PER_BATCH, rounds * 2)  # candidates failed the filters
+    return None, width
+
+
+async def _matching_rounds(
+    db: D1Database, query: RandomQuery, now: str, width: int, cap: int
+) -> dict | None:
+    """Rounds that check every candidate of the window and rank the matches (for filters
+    that few candidates pass: more work per round, many fewer rounds)."""
     for _ in range(MAX_BATCHES):
-        windows = []
-        for _ in range(ROUNDS_PER_BATCH):
-            low = secrets.randbelow(RAND_SPACE + width - 1) - (width - 1)
-            windows.append((max(low, 0), min(low + width, RAND_SPACE)))
-        rounds = await table.random_windows(db, now, windows, cap + 1, **filters)
+        windows = [_window(width) for _ in range(ROUNDS_PER_BATCH)]
+        rounds = await table.matching_windows(db, now, windows, cap + 1, query)
         for matches in rounds:
             if len(matches) > cap:
-                width = max(1, width // 2)  # abandon this round and the batch's others
+                width = max(1, width // 2)
                 break
             j = secrets.randbelow(cap)
             if j < len(matches):
                 return matches[j]
         else:
-            if not any(rounds):  # every window empty: the estimate was too narrow
+            if not any(rounds):
                 width = min(RAND_SPACE, width * 4)
-    # Only reachable if the matches vanished mid-draw (deleted concurrently): any will do.
-    return found[secrets.randbelow(len(found))]
+    return None  # ~1e-50 when matches exist; only if they vanished mid-draw
