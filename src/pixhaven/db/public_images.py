@@ -4,9 +4,11 @@ Kept apart from db/images.py (the owner-scoped queries) because every query here
 *unauthenticated*: each one spells out the full public-visibility rule itself.
 
 Public = not deleted, upload complete, not private, not expired (db/visibility.py). The
-first three are the WHERE clause of the partial indexes `images_random (orientation, rand)`
-and `images_random_any (rand)` (migrations 0002/0003), term for term, so SQLite can prove
-the index applies; expiry is checked per row.
+first three are the WHERE clause of the partial indexes `images_random` and
+`images_random_any` (migrations 0002/0003/0016), term for term, so SQLite can prove the
+index applies; expiry is checked from the index's own expires_at. `random_tags` holds the
+same public images once per tag (migration 0016, kept by triggers); whatever it says, the
+image finally answered is re-read from `images` with the whole rule (`_matches_sql`).
 """
 
 from __future__ import annotations
