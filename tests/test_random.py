@@ -345,3 +345,24 @@ async def test_filtered_draws_are_uniform_when_most_candidates_fail(client, admi
         counts[row["id"]] += 1
     assert set(counts) <= set(ids)
     assert chi_square(counts, ids, total) < CHI2_BOUND_4_DOF, counts
+
+
+async def test_whole_window_rounds_are_uniform_too(client, admin, env):
+    """The rounds a draw falls back to when candidates rarely match (every candidate of a
+    window checked, the matches ranked) answer only matches, uniformly."""
+    ids = []
+    for seed in range(10):
+        tags = "pool" if seed % 2 else "pool,hidden"
+        made = await publish(client, admin, unique_jpeg(400 + seed, 80, 40), tags=tags)
+        await set_column(env, made["id"], "rand", seed * (2**31 // 10) + 3)
+        if seed % 2:
+            ids.append(made["id"])
+    query = RandomQuery("landscape", ("pool",), ("hidden",))
+    now = now_iso()
+    counts = Counter()
+    total = 1000
+    for _ in range(total):
+        row = await random_image._matching_rounds(env.DB, query, now, 2**31 // 5, 4)
+        counts[row["id"]] += 1
+    assert set(counts) <= set(ids)
+    assert chi_square(counts, ids, total) < CHI2_BOUND_4_DOF, counts
