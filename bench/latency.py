@@ -224,11 +224,11 @@ async def _measure(sizes: tuple[int, ...]) -> dict[int, dict[str, float]]:
     slice of each, so a change of load on the machine weighs on every size alike."""
     import httpx
 
-    from pixhaven.app import create_app
-    from pixhaven.local.runtime.server import with_env
-
     states = {size: await _seeded_state(size) for size in sizes}
     envs = {size: await local_bindings(state) for size, state in states.items()}
+    from pixhaven.app import create_app  # from ROOT/src, once local_bindings put it first
+    from pixhaven.local.runtime.server import with_env
+
     clients = {
         size: httpx.AsyncClient(
             transport=httpx.ASGITransport(app=with_env(create_app(), env), client=("127.0.0.1", 1)),
