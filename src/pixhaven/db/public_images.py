@@ -66,12 +66,14 @@ def _candidates_sql(
 
 
 def _matches_sql(filters: RandomFilters) -> tuple[str, list]:
-    """WHERE terms on `images` for the whole rule — public, every tag, no excluded tag —
-    re-read from the image itself (one primary-key probe per term), so a candidate is only
-    ever answered if its own row says it may be. One `?` (now) first."""
+    """WHERE terms on `images` for what a candidate has still to pass: public, re-read from
+    the image's own row (the lookup that reads its columns anyway), every tag after the
+    first (the candidates carry the first: random_tags changes in the same statement as
+    image_tags), no excluded tag — one primary-key probe of image_tags per term.
+    One `?` (now) first."""
     clauses = [PUBLIC, NOT_EXPIRED]
     params: list[str] = []
-    for tag in filters.tags:
+    for tag in filters.tags[1:]:
         clauses.append(
             "EXISTS (SELECT 1 FROM image_tags t WHERE t.image_id = images.id AND t.tag = ?)"
         )
