@@ -135,11 +135,13 @@ CREATE INDEX IF NOT EXISTS images_by_digest ON images (owner, objects_digest)
 CREATE INDEX IF NOT EXISTS images_by_path ON images (owner, album_id, filename);
 CREATE INDEX IF NOT EXISTS images_expiring ON images (expires_at) WHERE expires_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS images_deleted ON images (deleted_at) WHERE deleted_at IS NOT NULL;
--- /api/random walks this index from a random point: only servable images are in it.
-CREATE INDEX IF NOT EXISTS images_random ON images (orientation, rand)
+-- /api/random walks this index from a random point: only servable images are in it, with
+-- expires_at and id so a window is read from the index alone (migration 0016).
+CREATE INDEX IF NOT EXISTS images_random ON images
+    (orientation, rand, expires_at, id, deleted_at, is_private, status)
     WHERE deleted_at IS NULL AND is_private = 0 AND status = 'ready';
 -- ... and this one when no orientation is asked for (migration 0003).
-CREATE INDEX IF NOT EXISTS images_random_any ON images (rand)
+CREATE INDEX IF NOT EXISTS images_random_any ON images (rand, expires_at, id, deleted_at, is_private, status)
     WHERE deleted_at IS NULL AND is_private = 0 AND status = 'ready';
 
 -- Tags exist on their own (CattoPic can create a tag with no images) and per owner.
@@ -307,6 +309,67 @@ BEGIN
     SELECT NEW.owner, 'tag', NEW.tag, 1 FROM images
         WHERE id = NEW.image_id AND deleted_at IS NULL AND status = 'ready'
     ON CONFLICT (owner, dim, value) DO UPDATE SET n = n + excluded.n;
+END;
+
+-- /api/random with tags (migration 0016): one row per (public live image, tag) with the
+-- image's orientation, rand and expires_at copied in, so a tag + orientation filter is one
+-- range seek at a random `rand` point. Kept by triggers, in the same statement as the
+-- images or image_tags write it copies.
+CREATE TABLE IF NOT EXISTS random_tags (
+    image_id      TEXT NOT NULL,
+    tag           TEXT NOT NULL,
+    orientation   TEXT NOT NULL,
+    rand          INTEGER NOT NULL,
+    expires_at    TEXT,
+    PRIMARY KEY (image_id, tag)
+) WITHOUT ROWID;
+-- Carries image_id too (the primary key of a WITHOUT ROWID table is in each of its indexes).
+CREATE INDEX IF NOT EXISTS random_tags_pick ON random_tags (tag, orientation, rand, expires_at);
+
+-- A tag link arrives, changes or goes.
+CREATE TRIGGER IF NOT EXISTS random_tags_link_insert AFTER INSERT ON image_tags
+BEGIN
+    INSERT OR REPLACE INTO random_tags (image_id, tag, orientation, rand, expires_at)
+    SELECT id, NEW.tag, orientation, rand, expires_at FROM images
+        WHERE id = NEW.image_id AND deleted_at IS NULL AND is_private = 0 AND status = 'ready';
+END;
+
+CREATE TRIGGER IF NOT EXISTS random_tags_link_delete AFTER DELETE ON image_tags
+BEGIN
+    DELETE FROM random_tags WHERE image_id = OLD.image_id AND tag = OLD.tag;
+END;
+
+CREATE TRIGGER IF NOT EXISTS random_tags_link_update AFTER UPDATE OF image_id, tag ON image_tags
+BEGIN
+    DELETE FROM random_tags WHERE image_id = OLD.image_id AND tag = OLD.tag;
+    INSERT OR REPLACE INTO random_tags (image_id, tag, orientation, rand, expires_at)
+    SELECT id, NEW.tag, orientation, rand, expires_at FROM images
+        WHERE id = NEW.image_id AND deleted_at IS NULL AND is_private = 0 AND status = 'ready';
+END;
+
+-- An image row arrives (its tags, if any were linked first), changes a copied or a
+-- deciding column (soft delete, restore, private, upload completion, expiry), or goes.
+CREATE TRIGGER IF NOT EXISTS random_tags_image_insert AFTER INSERT ON images
+WHEN NEW.deleted_at IS NULL AND NEW.is_private = 0 AND NEW.status = 'ready'
+BEGIN
+    INSERT OR REPLACE INTO random_tags (image_id, tag, orientation, rand, expires_at)
+    SELECT NEW.id, tag, NEW.orientation, NEW.rand, NEW.expires_at FROM image_tags
+        WHERE image_id = NEW.id;
+END;
+
+CREATE TRIGGER IF NOT EXISTS random_tags_image_update
+AFTER UPDATE OF id, deleted_at, is_private, status, orientation, rand, expires_at ON images
+BEGIN
+    DELETE FROM random_tags WHERE image_id = OLD.id;
+    INSERT OR REPLACE INTO random_tags (image_id, tag, orientation, rand, expires_at)
+    SELECT NEW.id, tag, NEW.orientation, NEW.rand, NEW.expires_at FROM image_tags
+        WHERE image_id = NEW.id
+        AND NEW.deleted_at IS NULL AND NEW.is_private = 0 AND NEW.status = 'ready';
+END;
+
+CREATE TRIGGER IF NOT EXISTS random_tags_image_delete AFTER DELETE ON images
+BEGIN
+    DELETE FROM random_tags WHERE image_id = OLD.id;
 END;
 
 -- Pictify batch rendering and webhooks (migration 0008).

@@ -259,14 +259,110 @@ async def test_small_libraries_are_drawn_exactly_from_the_probe(client, admin, e
     assert chi_square(counts, ids, 1500) < CHI2_BOUND_4_DOF, counts
 
 
-async def test_the_window_queries_use_the_random_indexes(env):
-    from pixhaven.db.public_images import random_window_sql
+async def plan_of(env, sql_params) -> str:
+    sql, params = sql_params
+    plan = await env.DB.prepare("EXPLAIN QUERY PLAN " + sql).bind(*params).all()
+    return " | ".join(row["detail"] for row in plan["results"])
 
-    for orientation, index in ((None, "images_random_any"), ("portrait", "images_random")):
-        sql, params = random_window_sql(
-            now_iso(), 5, 500, 65, orientation=orientation, tags=("cat",), exclude=("nsfw",)
-        )
-        plan = await env.DB.prepare("EXPLAIN QUERY PLAN " + sql).bind(*params).all()
-        details = " ".join(row["detail"] for row in plan["results"])
-        assert index in details, details
-        assert "TEMP B-TREE" not in details, details
+
+FILTER_CASES = (
+    (None, (), (), "images_random_any"),
+    ("portrait", (), (), "images_random"),
+    ("portrait", (), ("nsfw",), "images_random"),
+    ("landscape", ("cat",), (), "random_tags_pick"),
+    ("landscape", ("cat", "wallpaper"), ("nsfw",), "random_tags_pick"),
+    (None, ("cat",), ("nsfw",), "random_tags_pick"),
+)
+
+
+@pytest.mark.parametrize(("orientation", "tags", "exclude", "index"), FILTER_CASES)
+async def test_a_round_reads_one_index_and_looks_up_one_image(
+    env, orientation, tags, exclude, index
+):
+    """The plan that keeps random flat to 1M images (migration 0016): the window comes from
+    one covering index (no lookup into `images` per candidate, no scan), and only the chosen
+    candidate is looked up, by primary key."""
+    from pixhaven.db import public_images as table
+
+    query = RandomQuery(orientation, tags, exclude)
+    plan = await plan_of(env, table.picked_sql(now_iso(), 5, 500, 65, 3, query))
+    assert f"USING COVERING INDEX {index} (" in plan, plan
+    assert "SCAN images" not in plan and "SCAN random_tags" not in plan, plan
+    assert "SEARCH images USING INDEX sqlite_autoindex_images_1 (id=?)" in plan, plan
+    probe = await plan_of(env, table._candidates_sql(now_iso(), 5, 500, 65, query))
+    assert f"USING COVERING INDEX {index} (" in probe, probe
+    assert "SCAN" not in probe, probe
+
+
+async def test_tag_filters_follow_every_change_of_the_image(client, admin, env):
+    """random_tags copies each public image's tags; the triggers keep it in step with
+    deletes, restores, privacy, expiry, completion and tag edits."""
+    shown = await publish(client, admin, unique_jpeg(40, 80, 40), tags="cat")
+    other = await publish(client, admin, unique_jpeg(41, 80, 40), tags="cat")
+    params = {"tags": "cat", "orientation": "landscape"}
+    assert await draws(client, params) == {shown["id"], other["id"]}
+    assert (await client.delete(f"/api/images/{other['id']}", headers=admin)).status_code == 200
+    assert await draws(client, params, times=20) == {shown["id"]}
+    await set_column(env, shown["id"], "is_private", 1)
+    assert_error_envelope(await draw(client, params), 404)
+    await set_column(env, shown["id"], "is_private", 0)
+    await set_column(env, shown["id"], "expires_at", "2000-01-01T00:00:00.000Z")
+    assert_error_envelope(await draw(client, params), 404)
+    await set_column(env, shown["id"], "expires_at", None)
+    await set_column(env, shown["id"], "status", "pending")
+    assert_error_envelope(await draw(client, params), 404)
+    await set_column(env, shown["id"], "status", "ready")
+    assert await draws(client, params, times=10) == {shown["id"]}
+    edited = await client.put(f"/api/images/{shown['id']}", json={"tags": ["dog"]}, headers=admin)
+    assert edited.status_code == 200, edited.text
+    assert_error_envelope(await draw(client, params), 404)
+    assert await draws(client, {"tags": "dog"}, times=10) == {shown["id"]}
+    assert await draws(client, {"tags": "dog", "exclude": "cat"}, times=10) == {shown["id"]}
+    assert_error_envelope(await draw(client, {"tags": "dog", "exclude": "dog"}), 404)
+    rows = await env.DB.prepare("SELECT image_id, tag FROM random_tags ORDER BY tag").all()
+    assert [(r["image_id"], r["tag"]) for r in rows["results"]] == [(shown["id"], "dog")]
+
+
+async def test_filtered_draws_are_uniform_when_most_candidates_fail(client, admin, env):
+    """Rounds look up one candidate each: a candidate that fails `exclude` costs a round,
+    never biases the draw (every match keeps probability 1/K per window it lies in)."""
+    ids = []
+    for seed in range(12):
+        tags = "pool" if seed < 5 else "pool,hidden"
+        made = await publish(client, admin, unique_jpeg(300 + seed, 80, 40), tags=tags)
+        # Spread out, so no window of the draw's width overflows cap = 4 (the one
+        # deviation from uniform, negligible at cap = 64); the matches sit unevenly among
+        # the excluded candidates.
+        await set_column(env, made["id"], "rand", seed * (2**31 // 12) + 7)
+        if seed < 5:
+            ids.append(made["id"])
+    query = RandomQuery("landscape", ("pool",), ("hidden",))
+    now = now_iso()
+    counts = Counter()
+    total = 1500
+    for _ in range(total):
+        row = await random_image.pick(env.DB, query, now, cap=4, target=2)
+        counts[row["id"]] += 1
+    assert set(counts) <= set(ids)
+    assert chi_square(counts, ids, total) < CHI2_BOUND_4_DOF, counts
+
+
+async def test_whole_window_rounds_are_uniform_too(client, admin, env):
+    """The rounds a draw falls back to when candidates rarely match (every candidate of a
+    window checked, the matches ranked) answer only matches, uniformly."""
+    ids = []
+    for seed in range(10):
+        tags = "pool" if seed % 2 else "pool,hidden"
+        made = await publish(client, admin, unique_jpeg(400 + seed, 80, 40), tags=tags)
+        await set_column(env, made["id"], "rand", seed * (2**31 // 10) + 3)
+        if seed % 2:
+            ids.append(made["id"])
+    query = RandomQuery("landscape", ("pool",), ("hidden",))
+    now = now_iso()
+    counts = Counter()
+    total = 1000
+    for _ in range(total):
+        row = await random_image._matching_rounds(env.DB, query, now, 2**31 // 5, 4)
+        counts[row["id"]] += 1
+    assert set(counts) <= set(ids)
+    assert chi_square(counts, ids, total) < CHI2_BOUND_4_DOF, counts

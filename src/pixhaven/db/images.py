@@ -366,6 +366,26 @@ async def count_rows(db: D1Database, owner: str, now: str, **filters: Any) -> in
     return int(row["n"])
 
 
+def list_after_sql(
+    owner: str,
+    now: str,
+    *,
+    limit: int,
+    cursor: tuple[str, str] | None,
+    walk_tag: bool = False,
+    **filters: Any,
+) -> tuple[str, list]:
+    where, params = _filters(owner, now, walk_tag=walk_tag, **filters)
+    if cursor is not None:
+        # A row value, not `created_at < ? OR (created_at = ? AND id < ?)`: SQLite seeks
+        # images_by_owner straight to the cursor with it, while with the OR it walks the
+        # owner's whole index from the newest row (deep pages grew with the table).
+        where += " AND (i.created_at, i.id) < (?, ?)"
+        params += [cursor[0], cursor[1]]
+    sql = f"SELECT i.* FROM images i WHERE {where} ORDER BY i.created_at DESC, i.id DESC LIMIT ?"
+    return sql, [*params, limit]
+
+
 async def list_after(
     db: D1Database,
     owner: str,
@@ -378,16 +398,8 @@ async def list_after(
     """Newest first, keyset pagination on (created_at, id): rows inserted while a client
     pages are either before its cursor (not shown) or after it (shown once), never twice."""
     walk = await _walk_tag(db, owner, limit, filters)
-    where, params = _filters(owner, now, walk_tag=walk, **filters)
-    if cursor is not None:
-        where += " AND (i.created_at < ? OR (i.created_at = ? AND i.id < ?))"
-        params += [cursor[0], cursor[0], cursor[1]]
-    return await fetch_all(
-        db,
-        f"SELECT i.* FROM images i WHERE {where} ORDER BY i.created_at DESC, i.id DESC LIMIT ?",
-        *params,
-        limit,
-    )
+    sql, params = list_after_sql(owner, now, limit=limit, cursor=cursor, walk_tag=walk, **filters)
+    return await fetch_all(db, sql, *params)
 
 
 # -- sets of images, given as one JSON array of ids (expanded with json_each: one bound

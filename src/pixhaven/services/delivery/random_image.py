@@ -11,11 +11,12 @@ Tags match by name whoever owns them.
 The `rand` column and why "first rand >= r" is not enough
 -----------------------------------------------------------
 Each image gets `rand`, 31 uniform random bits, when it is recorded, and the partial
-indexes `images_random (orientation, rand)` / `images_random_any (rand)` hold the public
-ones. The textbook trick — pick r, take the first match with rand >= r, wrapping — costs one
-index seek but picks an image with probability equal to the *gap* before it, and gaps of n
-uniform points vary a lot (the largest is ~ln n times the mean), so some images come up
-several times more often than others.
+indexes `images_random (orientation, rand, …)` / `images_random_any (rand, …)` hold the
+public ones; `random_tags` holds each public image once per tag, ordered by
+(tag, orientation, rand) (migration 0016). The textbook trick — pick r, take the first
+match with rand >= r, wrapping — costs one index seek but picks an image with probability
+equal to the *gap* before it, and gaps of n uniform points vary a lot (the largest is ~ln n
+times the mean), so some images come up several times more often than others.
 
 What we do instead: fixed-width windows with rejection (exactly uniform)
 -------------------------------------------------------------------------
@@ -23,16 +24,21 @@ With M = 2^31 and a window width w (fixed for the whole draw), repeat rounds:
 
 1. pick `lo` uniformly among the M + w - 1 integers in [-(w-1), M-1]; the window is
    [lo, lo + w) clipped to [0, M) (so no wrap-around is needed);
-2. fetch the matches in the window in rand order, at most K + 1 of them (K = WINDOW_CAP);
-3. pick j uniformly in [0, K); if j < the number of matches, answer the j-th; otherwise
-   (empty window, or j past the end) start another round.
+2. count the *candidates* in the window, at most K + 1 of them (K = WINDOW_CAP), from one
+   index alone: public, not expired, the orientation, and the first tag when tags are
+   asked for (random_tags_pick, else images_random);
+3. pick j uniformly in [0, K); if j < the number of candidates and the j-th one is a
+   *match* (re-read from `images`: public, every tag, no excluded tag), answer it;
+   otherwise start another round.
 
-A given image x with key rand_x lies in exactly w of the M + w - 1 windows, and is returned
-when j equals its rank there, so each round returns x with probability
-w / (M + w - 1) * 1 / K — *the same for every image*, whatever the gaps. Rounds are
-independent, so the first successful round is exactly uniform among the matches.
+A given match x with key rand_x lies in exactly w of the M + w - 1 windows, and is returned
+when j equals its rank among the candidates there, so each round returns x with probability
+w / (M + w - 1) * 1 / K — *the same for every match*, whatever the gaps, and whatever the
+candidates that are not matches. Rounds are independent, so the first successful round is
+exactly uniform among the matches. All of a round is one SQL statement
+(db/public_images.picked_sql) that looks up only candidate j in `images`.
 
-The one exception is a window holding more than K matches (we fetch K + 1 to notice): its
+The one exception is a window holding more than K candidates (we fetch K + 1 to notice): its
 later members cannot be ranked, so that round is abandoned, w is halved and the draw
 continues with the new width (still uniform given w). Because the `rand` keys of the
 matching images are independent and uniform, the count in a window is ~Poisson(λ), and w
@@ -48,30 +54,30 @@ next round returns every image with the same probability w / (M + w - 1) / K, so
 over histories gives every image the same total. Only overflowing rounds (above) deviate.
 
 A COUNT over the filters would be O(matches). Instead one probe reads the first K + 1
-matches from a random point r (wrapping once): if there are at most K matches in total,
-the probe holds all of them and we pick one uniformly directly (exact, and the common case
-for small libraries and narrow filters). Otherwise the distance covered by K matches,
-span ≈ K·M/n, gives w = span · 24 / K. w depends on the data only through this estimate;
-given w, the rounds above are uniform, so the mixture is too.
+candidates from a random point r (wrapping once): if there are at most K in total, the
+probe holds all of them, and we check them all and pick a match uniformly directly (exact,
+and the common case for small libraries and narrow filters). Otherwise the distance covered
+by K candidates, span ≈ K·M/n, gives w = span · 24 / K. w depends on the data only through
+this estimate; given w, the rounds above are uniform, so the mixture is too.
 
 Cost
 ----
 One probe query (two when it wraps) and then rounds sent four at a time in one D1 `batch`
-(one round trip); each round succeeds with probability ≈ 24/64, so a batch finds an image
-with probability ≈ 85%. Each query reads the index entries inside its window: ~24 /
-(fraction of public images matching the filters), independent of the table's size — flat
-latency from 1k to 100k images. There is no ORDER BY RANDOM() and no OFFSET. In total a
-draw reads about 2K/s index entries (s = that fraction), e.g. measured locally: ~1.2 ms at
-1k and ~1.7 ms at 100k images unfiltered; a tag held by 5% of 100k images ~10 ms (every
-window row is checked against image_tags — selective tags cost more, the table size does
-not).
+(one round trip). Each round reads the ~24 index entries of its window, in one range of one
+covering index, and looks up one image by primary key: no work grows with the table, so
+the latency is flat from 1k to 1M images (bench/latency.py). A round succeeds with
+probability ≈ 24/64 × p, p the share of candidates that match (1 without `exclude` or a
+second tag). When candidates keep failing, batches grow to 32 rounds; if that does not
+find a match within a few batches (p very small), the draw goes on with rounds that check
+every candidate of a wider window (`_matching_rounds`, the same probability per match per
+round, so mixing the two keeps the draw uniform). There is no ORDER BY RANDOM() and no
+OFFSET over the table.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pixhaven.db import public_images as table
@@ -87,6 +93,8 @@ RAND_SPACE = 2**31  # `rand` is secrets.randbits(31) (services/images/store.py)
 WINDOW_CAP = 64  # K: most matches a window may hold
 TARGET_PER_WINDOW = 24  # λ: matches expected in a window
 ROUNDS_PER_BATCH = 4
+MAX_ROUNDS_PER_BATCH = 32
+CANDIDATE_BATCHES = 8  # then rounds that check whole windows
 MAX_BATCHES = 64  # ~1e-50 chance of running out when matches exist
 MAX_TAGS = 20  # per list, keeps the query far below D1's 100 parameters
 
@@ -98,11 +106,8 @@ MOBILE_UA = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class RandomQuery:
-    orientation: str | None = None
-    tags: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
+# The parameters, as the queries take them: orientation, tags (all), exclude (none).
+RandomQuery = table.RandomFilters
 
 
 def _tag_list(raw: str | None, name: str) -> tuple[str, ...]:
@@ -175,34 +180,69 @@ async def pick(
     """A uniformly random public image matching `query` (see the module docstring), as the
     row subset `RANDOM_COLUMNS`, or None when nothing matches. `cap`/`target` exist for
     tests that exercise the window rounds on a handful of images."""
-    filters = {"orientation": query.orientation, "tags": query.tags, "exclude": query.exclude}
     start = secrets.randbelow(RAND_SPACE)
-    probe = await table.random_windows(db, now, [(start, RAND_SPACE)], cap + 1, **filters)
-    found = probe[0]
+    found = (await table.candidates(db, now, [(start, RAND_SPACE)], cap + 1, query))[0]
     if len(found) <= cap:
-        wrapped = await table.random_windows(db, now, [(0, start)], cap + 1 - len(found), **filters)
+        wrapped = await table.candidates(db, now, [(0, start)], cap + 1 - len(found), query)
         found += wrapped[0]
     if not found:
         return None
-    if len(found) <= cap:
-        return found[secrets.randbelow(len(found))]  # the probe saw every match
+    if len(found) <= cap:  # the probe saw every candidate: check them all, pick directly
+        matches = (await table.matching_windows(db, now, [(0, RAND_SPACE)], cap, query))[0]
+        return matches[secrets.randbelow(len(matches))] if matches else None
     span = (found[cap - 1]["rand"] - start) % RAND_SPACE + 1
     width = max(1, span * target // cap)
+    row, width = await _candidate_rounds(db, query, now, width, cap)
+    if row is None:
+        row = await _matching_rounds(db, query, now, width, cap)
+    return row
+
+
+def _window(width: int) -> tuple[int, int]:
+    low = secrets.randbelow(RAND_SPACE + width - 1) - (width - 1)
+    return max(low, 0), min(low + width, RAND_SPACE)
+
+
+async def _candidate_rounds(
+    db: D1Database, query: RandomQuery, now: str, width: int, cap: int
+) -> tuple[dict | None, int]:
+    """Rounds that look up one candidate each (rank j among the window's candidates). When
+    candidates keep failing the other filters, batches grow; after CANDIDATE_BATCHES the
+    draw goes on with `_matching_rounds`. Returns (row or None, the width reached)."""
+    rounds = ROUNDS_PER_BATCH
+    for _ in range(CANDIDATE_BATCHES):
+        windows = [(*_window(width), secrets.randbelow(cap)) for _ in range(rounds)]
+        answers = await table.picked(db, now, windows, cap + 1, query)
+        for count, row in answers:
+            if count > cap:
+                width = max(1, width // 2)  # abandon this round and the batch's others
+                break
+            if row is not None:
+                return row, width
+        else:
+            if not any(count for count, _ in answers):  # every window empty: too narrow
+                width = min(RAND_SPACE, width * 4)
+            elif any(w[2] < count for w, (count, _) in zip(windows, answers, strict=True)):
+                rounds = min(MAX_ROUNDS_PER_BATCH, rounds * 2)  # candidates failed the filters
+    return None, width
+
+
+async def _matching_rounds(
+    db: D1Database, query: RandomQuery, now: str, width: int, cap: int
+) -> dict | None:
+    """Rounds that check every candidate of the window and rank the matches (for filters
+    that few candidates pass: more work per round, many fewer rounds)."""
     for _ in range(MAX_BATCHES):
-        windows = []
-        for _ in range(ROUNDS_PER_BATCH):
-            low = secrets.randbelow(RAND_SPACE + width - 1) - (width - 1)
-            windows.append((max(low, 0), min(low + width, RAND_SPACE)))
-        rounds = await table.random_windows(db, now, windows, cap + 1, **filters)
+        windows = [_window(width) for _ in range(ROUNDS_PER_BATCH)]
+        rounds = await table.matching_windows(db, now, windows, cap + 1, query)
         for matches in rounds:
             if len(matches) > cap:
-                width = max(1, width // 2)  # abandon this round and the batch's others
+                width = max(1, width // 2)
                 break
             j = secrets.randbelow(cap)
             if j < len(matches):
                 return matches[j]
         else:
-            if not any(rounds):  # every window empty: the estimate was too narrow
+            if not any(rounds):
                 width = min(RAND_SPACE, width * 4)
-    # Only reachable if the matches vanished mid-draw (deleted concurrently): any will do.
-    return found[secrets.randbelow(len(found))]
+    return None  # ~1e-50 when matches exist; only if they vanished mid-draw
