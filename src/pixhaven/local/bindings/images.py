@@ -39,7 +39,9 @@ Memory (Cloudflare decodes outside the Worker; here it is this process):
 - Conversions of the same input asked for together (an upload's placeholder, WebP and AVIF)
   share one decode: oriented, in sRGB, at the largest size any of them needs. A JPEG is
   decoded reduced by libjpeg's DCT scaling (`draft`) when every output is smaller, other
-  formats are `reduce`d right after decoding.
+  formats are `reduce`d right after decoding; an output smaller than the shared decode (the
+  placeholder beside full-size versions) is `reduce`d from it before it is resampled.
+- AVIF is encoded with the settings in local/bindings/avif.py (chosen against sharp).
 - Each decode leases its pixels from the process's decoded-pixel budget
   (pixhaven.decode_budget, `max_decoded_pixels`): past it the call waits, then raises the
   budget's 503; an input needing more than the whole budget raises its 413.
