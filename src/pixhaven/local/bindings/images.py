@@ -39,7 +39,9 @@ Memory (Cloudflare decodes outside the Worker; here it is this process):
 - Conversions of the same input asked for together (an upload's placeholder, WebP and AVIF)
   share one decode: oriented, in sRGB, at the largest size any of them needs. A JPEG is
   decoded reduced by libjpeg's DCT scaling (`draft`) when every output is smaller, other
-  formats are `reduce`d right after decoding.
+  formats are `reduce`d right after decoding; an output smaller than the shared decode (the
+  placeholder beside full-size versions) is `reduce`d from it before it is resampled.
+- AVIF is encoded with the settings in local/bindings/avif.py (chosen against sharp).
 - Each decode leases its pixels from the process's decoded-pixel budget
   (pixhaven.decode_budget, `max_decoded_pixels`): past it the call waits, then raises the
   budget's 503; an input needing more than the whole budget raises its 413.
@@ -65,6 +67,7 @@ from typing import TYPE_CHECKING, Any, cast
 from PIL import Image, ImageCms, ImageColor, ImageFilter, ImageOps, ImageSequence
 
 from pixhaven.decode_budget import BUDGET, Lease
+from pixhaven.local.bindings.avif import avif_save_args
 from pixhaven.local.bindings.jsvalues import JsDict, check_sendable
 from pixhaven.local.bindings.r2_objects import BodyStream
 
@@ -304,8 +307,8 @@ class LocalImages:
             )
             if animate and frame_count * source.width * source.height > self.max_animation_pixels:
                 raise ImagesError(9413, "Animation exceeds the maximum total area")
-            upright = _upright_size(source)
-        decode = self._join_decode(raw, animate, _needed_size(steps, upright))
+            need = _needed_size(steps, _upright_size(source))
+        decode = self._join_decode(raw, animate, need)
         try:
             assert decode.task is not None  # set by _join_decode
             await asyncio.shield(decode.task)
@@ -314,6 +317,7 @@ class LocalImages:
                 _pool(),
                 self._convert,
                 frames,
+                need,
                 decode.durations,
                 decode.loop,
                 steps,
@@ -398,6 +402,7 @@ class LocalImages:
     def _convert(
         self,
         frames: list[Image.Image],
+        need: tuple[int, int] | None,
         durations: list[int],
         loop: Any,
         steps: list[dict],
@@ -406,10 +411,16 @@ class LocalImages:
         background: Any,
     ) -> tuple[bytes, str]:
         """The transform steps and the encode of one output (runs on the pool)."""
+        # A shared decode is as large as its largest user needs; a smaller output (the
+        # upload's placeholder) is first reduced to its own need by whole factors, which is
+        # cheaper than resampling every decoded pixel (12 MP to 100 px: 62 against 117 ms).
+        frames = [_reduced(frame, need) for frame in frames]
         frames = [_for_output(self._apply(frame, steps), target, background) for frame in frames]
         buffer = io.BytesIO()
         save_args: dict[str, Any] = {}
-        if target in ("JPEG", "WEBP", "AVIF"):
+        if target == "AVIF":
+            save_args = avif_save_args(quality)
+        elif target in ("JPEG", "WEBP"):
             save_args["quality"] = quality
         if len(frames) > 1:
             save_args.update(save_all=True, append_images=frames[1:], duration=durations)
