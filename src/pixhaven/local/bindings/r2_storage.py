@@ -187,6 +187,9 @@ class ObjectFiles:
                         copy.write(chunk)
                         remaining -= len(chunk)
                 os.chmod(temporary, 0o644)  # the web server in front may run as another user
+                # A web server sending the file says Last-Modified from its mtime: the upload's.
+                uploaded = metadata["uploaded"] / 1000
+                os.utime(temporary, (uploaded, uploaded))
                 os.replace(temporary, target)
             except BaseException:
                 temporary.unlink(missing_ok=True)

@@ -5,8 +5,10 @@ is set (README, "Behind nginx or Caddy").
 `object_response` (objects.py) calls this only after every check of the request has
 passed: the path's shape, the image's visibility and expiry, signed URLs, the IP allowlist
 and rate limits (middleware). The answer carries Pixhaven's headers (ETag, Content-Type,
-Cache-Control, Last-Modified) and no body; the web server sends the file's bytes, and
-answers Range requests from the file itself.
+Cache-Control, Last-Modified, CORS) and no body; the web server sends the file's bytes, and
+answers Range requests from the file itself. nginx keeps Content-Type, Cache-Control and
+Last-Modified (the plain copy's mtime is the upload time) of such an answer; the others are
+re-added by README's `location` snippet (`add_header ETag $upstream_http_etag`, ...).
 
 The file comes from the bucket's `plain_file(key)`, which only a bucket kept in a folder
 has (the local R2 binding). Cloudflare's R2 has no files and a Worker no web server in
@@ -60,6 +62,7 @@ async def offloaded_response(
     headers = headers_of(meta, extra=extra_headers)
     if if_none_match and ("*" in if_none_match or meta.etag in if_none_match):
         return Response(status_code=304, headers=headers)
+    del headers["Accept-Ranges"]  # the web server says it, as it answers the ranges
     if settings.serve_objects_via == "nginx":
         headers["X-Accel-Redirect"] = settings.accel_redirect_prefix + path.name
     else:
