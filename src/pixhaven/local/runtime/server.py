@@ -126,12 +126,18 @@ def serve_processes(count: int, host: str, port: int, worker: Callable[[socket.s
         children.add(pid)
     listener.close()
 
+    stopping = False
+
     def stop(signum=signal.SIGTERM, frame=None) -> None:
+        nonlocal stopping
+        stopping = True
         for child in children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(child, signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, stop)
+    # uvicorn ends by raising the signal that stopped it again: that is a clean end too.
+    clean = {0, -signal.SIGTERM, -signal.SIGINT}
     failed = False
     while children:
         try:
@@ -142,8 +148,9 @@ def serve_processes(count: int, host: str, port: int, worker: Callable[[socket.s
         except ChildProcessError:
             break
         children.discard(pid)
-        if os.waitstatus_to_exitcode(status) != 0 and not failed:
+        if not stopping and os.waitstatus_to_exitcode(status) not in clean:
             failed = True
+        if not stopping:  # one worker gone: stop the others rather than serve on half
             stop()
     return 1 if failed else 0
 
