@@ -95,13 +95,18 @@ class LocalR2:
         return R2Object(metadata, {"offset": 0, "length": metadata["size"]})
 
     async def plain_file(self, key: str) -> tuple[R2Object, Path] | None:
-        """The object's metadata and a file holding exactly its bytes (made on first call
-        for each version, in a worker thread: it copies the body), or None if absent."""
+        """The object's metadata and a file holding exactly its bytes, or None if absent.
+        The file is made on the first call for each version, in a worker thread (it copies
+        the body); later calls find it in the event loop's thread."""
         _check_key("plain_file", key)
-        found = await asyncio.to_thread(self._files.plain_copy, key)
+        found = self._files.plain_copy(key, make=False)
+        if found is not None and found[1] is None:
+            found = await asyncio.to_thread(self._files.plain_copy, key)
         if found is None:
             return None
         metadata, path = found
+        if path is None:  # deleted between the two looks
+            return None
         return R2Object(metadata, {"offset": 0, "length": metadata["size"]}), path
 
     async def get(self, key: str, options: dict | None = None, **kwargs):

@@ -162,9 +162,9 @@ class ObjectFiles:
         self.path_for(key).unlink(missing_ok=True)
         self._remove_plain_copies(key)
 
-    def plain_copy(self, key: str) -> tuple[dict, Path] | None:
+    def plain_copy(self, key: str, make: bool = True) -> tuple[dict, Path | None] | None:
         """(metadata, path of a file holding exactly the data of that version), made now if
-        there is none yet; None if `key` is absent."""
+        there is none yet (with `make=False`: path None instead); None if `key` is absent."""
         try:
             handle = open(self.path_for(key), "rb")  # noqa: SIM115 (closed by the `with` below)
         except FileNotFoundError:
@@ -176,6 +176,8 @@ class ObjectFiles:
             target = self.plain_directory / f"{_key_hash(key)}-{metadata['version']}"
             if target.exists():
                 return metadata, target
+            if not make:
+                return metadata, None
             self.plain_directory.mkdir(exist_ok=True)
             temporary = self.plain_directory / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
             try:
