@@ -99,7 +99,9 @@ def hold_cron_lock(path: Path) -> IO[bytes] | None:
     return handle
 
 
-def serve_processes(count: int, host: str, port: int, worker: Callable[[socket.socket], None]):
+def serve_processes(
+    count: int, host: str, port: int, worker: Callable[[socket.socket], None]
+) -> int:
     """Bind `host:port`, fork `count` processes running `worker(sock)`, wait for them.
     SIGTERM/SIGINT to the parent stop them all; one failing stops the others. Returns
     the exit status: 0 when every worker ended cleanly."""
