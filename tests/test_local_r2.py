@@ -245,3 +245,56 @@ async def test_write_http_metadata_fills_response_headers(tmp_path):
     headers = {}
     obj.writeHttpMetadata(headers)
     assert headers == {"content-type": "image/png", "cache-control": "no-store"}
+
+
+# -- serving: large bodies read as they are consumed, plain files for a web server in front --
+
+
+async def test_a_large_body_is_read_from_its_version_even_when_replaced(tmp_path):
+    bucket = LocalR2(tmp_path)
+    first = os.urandom(3 * 1024 * 1024 + 17)  # past WHOLE_BODY_LIMIT: read in chunks
+    await bucket.put("big", first)
+    obj = await bucket.get("big")
+    chunks = [await obj.body.read(100_000)]
+    await bucket.put("big", b"replaced while the first version was being sent")
+    chunks += [chunk async for chunk in obj.body]
+    assert b"".join(chunks) == first
+    assert max(len(chunk) for chunk in chunks[1:]) == 64 * 1024
+    assert await obj.body.read() == b""
+    assert (await (await bucket.get("big")).bytes()).startswith(b"replaced")
+
+
+async def test_a_large_range_is_read_in_chunks_and_exactly(tmp_path):
+    bucket = LocalR2(tmp_path)
+    data = os.urandom(5 * 1024 * 1024)
+    await bucket.put("big", data)
+    obj = await bucket.get("big", range={"offset": 123, "length": 2 * 1024 * 1024})
+    assert (obj.range["offset"], obj.range["length"]) == (123, 2 * 1024 * 1024)
+    assert await obj.arrayBuffer() == data[123 : 123 + 2 * 1024 * 1024]
+    with pytest.raises(TypeError):
+        await obj.text()  # read once, like a ReadableStream
+    suffix = await bucket.get("big", range={"suffix": 1_500_000})
+    assert await suffix.bytes() == data[-1_500_000:]
+
+
+async def test_plain_file_holds_exactly_the_current_version(tmp_path):
+    bucket = LocalR2(tmp_path)
+    assert await bucket.plain_file("images/a.jpg") is None
+    await bucket.put("images/a.jpg", b"first version", httpMetadata={"contentType": "image/jpeg"})
+    meta, path = await bucket.plain_file("images/a.jpg")
+    assert path.read_bytes() == b"first version"
+    assert meta.httpMetadata["contentType"] == "image/jpeg"
+    assert meta.size == len(b"first version")
+    assert path.parent == tmp_path / "plain"
+    assert all(c in "0123456789abcdef-" for c in path.name)  # nothing to escape in a URL
+    assert (await bucket.plain_file("images/a.jpg"))[1] == path  # made once per version
+
+    await bucket.put("images/a.jpg", b"second")
+    assert not path.exists()  # a write removes the old version's copy
+    meta2, path2 = await bucket.plain_file("images/a.jpg")
+    assert path2 != path and path2.read_bytes() == b"second" and meta2.etag != meta.etag
+    await bucket.delete("images/a.jpg")
+    assert not path2.exists()
+    assert await bucket.plain_file("images/a.jpg") is None
+    # Plain copies are no objects: listings never show them.
+    assert (await bucket.list())["objects"] == []

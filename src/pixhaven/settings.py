@@ -59,6 +59,12 @@ class Settings:
     browser_rendering_api_token: str = ""  # secret
     # env.AI's instruction model for POST /image/agent-screenshot; empty: that route is 503.
     ai_instruction_model: str = "@cf/meta/llama-3.1-8b-instruct"
+    # Self-hosted behind nginx/Caddy (README, "Behind nginx or Caddy"): after its checks the
+    # app answers a public object request with X-Accel-Redirect ("nginx", to
+    # accel_redirect_prefix + file name) or X-Sendfile ("sendfile", the file's path), and
+    # the web server sends the bytes. Empty: the app sends them itself.
+    serve_objects_via: str = ""
+    accel_redirect_prefix: str = "/_pixhaven_objects/"
     # Test suite only: loopback (host, port) pairs binding data fetches may reach
     # (net/fetch.py `allow`); anything but a loopback address is refused when read.
     outbound_test_allow: tuple[tuple[str, int], ...] = ()
@@ -136,8 +142,31 @@ class Settings:
             or defaults.access_scopes,
             browser_rendering_account_id=text("BROWSER_RENDERING_ACCOUNT_ID", "").strip(),
             browser_rendering_api_token=text("BROWSER_RENDERING_API_TOKEN", "").strip(),
+            serve_objects_via=one_of(
+                "SERVE_OBJECTS_VIA", text("SERVE_OBJECTS_VIA", ""), ("", "nginx", "sendfile")
+            ),
+            accel_redirect_prefix=path_prefix(
+                "ACCEL_REDIRECT_PREFIX",
+                text("ACCEL_REDIRECT_PREFIX", defaults.accel_redirect_prefix),
+            ),
             outbound_test_allow=loopback_pairs(text("OUTBOUND_TEST_ALLOW", "")),
         )
+
+
+def one_of(name: str, raw: str, choices: tuple[str, ...]) -> str:
+    value = raw.strip().lower()
+    if value not in choices:
+        allowed = ", ".join(repr(choice) for choice in choices)
+        raise ValueError(f"setting {name} must be one of {allowed}, got {raw!r}")
+    return value
+
+
+def path_prefix(name: str, raw: str) -> str:
+    """A URL path that starts and ends with `/`, as an nginx `location` prefix does."""
+    value = raw.strip()
+    if not (value.startswith("/") and value.endswith("/")) or any(c in value for c in "?#\\ "):
+        raise ValueError(f"setting {name} must be a path like /_pixhaven_objects/, got {raw!r}")
+    return value
 
 
 def loopback_pairs(raw: str) -> tuple[tuple[str, int], ...]:

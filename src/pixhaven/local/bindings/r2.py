@@ -27,7 +27,16 @@ Storage (one file per object, atomic replace, key → file-name escaping) lives 
 r2_storage.py, option parsing (metadata, ranges, onlyIf, cursors) in r2_options.py.
 A conditional put is atomic against other writers of the same `LocalR2` instance;
 across processes sharing one folder it is check-then-write.
-Disk work runs in a worker thread so large objects do not stall the event loop.
+
+Reads (`head`, `get`) run in the event loop's thread: they open one file and read its
+metadata, and the body when it is small (r2_storage.WHOLE_BODY_LIMIT); a larger body is
+read chunk by chunk as it is consumed. From the page cache that is faster than a hop to a
+worker thread, which is what serving an object is made of. Writes (fsync'ed), deletes
+and listings (a directory scan) run in a worker thread.
+
+Beyond the R2 API, for a web server in front of the local server (README, "Behind nginx
+or Caddy"): `await plain_file(key)` gives the object's metadata and the path of a file
+holding exactly its bytes, for an `X-Accel-Redirect` or `X-Sendfile` answer.
 """
 
 from __future__ import annotations
@@ -79,11 +88,26 @@ class LocalR2:
 
     async def head(self, key: str) -> R2Object | None:
         _check_key("head", key)
-        found = await asyncio.to_thread(self._files.read, key)
+        found = self._files.read(key)
         if found is None:
             return None
         metadata, _ = found
         return R2Object(metadata, {"offset": 0, "length": metadata["size"]})
+
+    async def plain_file(self, key: str) -> tuple[R2Object, Path] | None:
+        """The object's metadata and a file holding exactly its bytes, or None if absent.
+        The file is made on the first call for each version, in a worker thread (it copies
+        the body); later calls find it in the event loop's thread."""
+        _check_key("plain_file", key)
+        found = self._files.plain_copy(key, make=False)
+        if found is not None and found[1] is None:
+            found = await asyncio.to_thread(self._files.plain_copy, key)
+        if found is None:
+            return None
+        metadata, path = found
+        if path is None:  # deleted between the two looks
+            return None
+        return R2Object(metadata, {"offset": 0, "length": metadata["size"]}), path
 
     async def get(self, key: str, options: dict | None = None, **kwargs):
         options = _merge_options(options, kwargs)
@@ -99,7 +123,7 @@ class LocalR2:
                 return None
             return resolve_range(requested, metadata["size"])
 
-        found = await asyncio.to_thread(self._files.read, key, choose_range)
+        found = self._files.read(key, choose_range)
         if found is None:
             return None
         metadata, data = found

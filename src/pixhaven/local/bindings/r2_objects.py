@@ -16,6 +16,9 @@ types the Workers Python SDK gives app code: dicts are `JsDict`, `uploaded` and
 * like a ReadableStream it can be consumed once: `R2ObjectBody.bodyUsed` turns true,
   and reading the body again (`arrayBuffer()`, `text()`, ...) raises `TypeError`.
 
+A body longer than r2_storage.WHOLE_BODY_LIMIT is a `FileBodyStream` instead: the same
+interface, reading the object's file chunk by chunk as it is consumed.
+
 `LocalR2.put` (and the local Images emulation) accept a `BodyStream`, or anything
 else with an async `read()` or async iteration over bytes, as the value.
 """
@@ -24,8 +27,9 @@ from __future__ import annotations
 
 import json
 
-from pixhaven.interop import ByteStream
+from pixhaven.interop import STREAM_CHUNK_SIZE, ByteStream
 from pixhaven.local.bindings.jsvalues import JsDict, js_date
+from pixhaven.local.bindings.r2_storage import FileSpan
 
 # One stream type for every local body: the app's `byte_stream` fallback is the same class.
 BodyStream = ByteStream
@@ -100,12 +104,60 @@ class R2Object:
         return f"{type(self).__name__}(key={self.key!r}, size={self.size}, etag={self.etag!r})"
 
 
+class FileBodyStream:
+    """A large body, read from its object file as it is consumed: `BodyStream`'s interface.
+
+    Each chunk is one read in the event loop's thread: from the page cache that takes
+    microseconds, less than handing it to a worker thread would. The file is closed at
+    the end of the body, or when the stream is dropped unread."""
+
+    def __init__(self, span: FileSpan):
+        self._span = span
+        self._position = 0
+        self.disturbed = False
+
+    async def read(self, size: int = -1) -> bytes:
+        self.disturbed = True
+        handle = self._span.handle
+        remaining = self._span.length - self._position
+        if handle.closed or remaining <= 0:
+            self.close()
+            return b""
+        wanted = remaining if size is None or size < 0 else min(size, remaining)
+        handle.seek(self._span.offset + self._position)
+        chunk = handle.read(wanted)
+        self._position += len(chunk)
+        if not chunk or self._position >= self._span.length:
+            self.close()
+        return chunk
+
+    def close(self) -> None:
+        self._span.handle.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def __aiter__(self) -> FileBodyStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        chunk = await self.read(STREAM_CHUNK_SIZE)
+        if not chunk:
+            raise StopAsyncIteration
+        return chunk
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(remaining={self._span.length - self._position})"
+
+
 class R2ObjectBody(R2Object):
     """An object with its body (what `get` returns when the object exists)."""
 
-    def __init__(self, record: dict, data: bytes, range: dict):
+    def __init__(self, record: dict, data: bytes | FileSpan, range: dict):
         super().__init__(record, range)
-        self.body = BodyStream(data)
+        self.body: BodyStream | FileBodyStream = (
+            FileBodyStream(data) if isinstance(data, FileSpan) else BodyStream(data)
+        )
 
     @property
     def bodyUsed(self) -> bool:

@@ -19,6 +19,13 @@ names valid on case-insensitive file systems, never yields `.`/`..` or a leading
 which makes prefix listing cheap. The empty key, and keys whose escaped form would be
 too long for a file name, are stored under `=<sha256 of key>`; listing reads their key
 back from the metadata.
+
+Reads are made for serving: `read` returns a small body as bytes, and a large one as a
+`FileSpan` over the same open handle, which `FileBodyStream` (r2_objects.py) reads chunk by
+chunk. Handing an object's bytes to a web server in front (README, "Behind nginx or
+Caddy") needs a file holding those bytes alone: `plain_copy` makes one, once per version,
+in `<root>/plain/`, named `<sha256 of key>-<version>` (hex only: nothing to escape in a
+URL); a write or delete of the key removes its copies.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import struct
 import time
 import uuid
 from pathlib import Path
+from typing import BinaryIO
 
 MAGIC = b"PXHR2v1\n"
 TRAILER = struct.Struct(">Q8s")
@@ -37,6 +45,9 @@ MAX_ESCAPED_NAME = 200  # below every common file system's 255-byte limit
 HASHED_NAME_MARK = "="  # never produced by escaping
 TEMP_PREFIX = ".tmp-"
 STALE_TEMP_SECONDS = 3600
+# Bodies up to this size are read whole: one read, sent in one piece. Larger ones are read
+# in chunks as they are sent, so memory stays at one chunk whatever the object's size.
+WHOLE_BODY_LIMIT = 1024 * 1024
 _SAFE_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
@@ -69,7 +80,22 @@ def file_name_for(key: str) -> str:
     escaped = escape_key(key)
     if 0 < len(escaped) <= MAX_ESCAPED_NAME:
         return escaped
-    return HASHED_NAME_MARK + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return HASHED_NAME_MARK + _key_hash(key)
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+class FileSpan:
+    """`length` bytes at `offset` of an open object file: a large body, read as it is sent.
+    The handle is the one the metadata came from, so the bytes are that version's even if
+    the key is replaced meanwhile (POSIX keeps a replaced file readable while it is open)."""
+
+    def __init__(self, handle, offset: int, length: int):
+        self.handle = handle
+        self.offset = offset
+        self.length = length
 
 
 class ObjectFiles:
@@ -78,6 +104,7 @@ class ObjectFiles:
     def __init__(self, root: Path):
         self.directory = Path(root) / "objects"
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.plain_directory = Path(root) / "plain"
         self._remove_stale_temporaries()
 
     def path_for(self, key: str) -> Path:
@@ -98,6 +125,7 @@ class ObjectFiles:
             temporary.unlink(missing_ok=True)
             raise
         self._sync_directory()
+        self._remove_plain_copies(key)
 
     def read(self, key: str, choose_range=None):
         """(metadata, data) of one consistent version of `key`, or None if absent.
@@ -105,7 +133,38 @@ class ObjectFiles:
         `choose_range(metadata)` returns the `(offset, length)` of the data to read,
         or None for metadata only; it may raise to refuse the read. Everything comes
         from one open file handle, so a concurrent replace cannot mix two versions.
+        `data` is bytes, or a `FileSpan` (which then owns the handle) when the range is
+        longer than WHOLE_BODY_LIMIT.
         """
+        try:
+            opened = open(self.path_for(key), "rb")  # noqa: SIM115 (closed below or by the span)
+        except FileNotFoundError:
+            return None
+        handle: BinaryIO | None = opened
+        try:
+            metadata = _read_metadata(opened)
+            if metadata is None or metadata.get("key") != key:
+                return None  # not an object file, or a hashed name of another key
+            span = choose_range(metadata) if choose_range else None
+            if span is None:
+                return metadata, None
+            offset, length = span
+            if length > WHOLE_BODY_LIMIT:
+                handle = None  # the span owns it now, and closes it
+                return metadata, FileSpan(opened, offset, length)
+            opened.seek(offset)
+            return metadata, opened.read(length)
+        finally:
+            if handle is not None:
+                handle.close()
+
+    def delete(self, key: str) -> None:
+        self.path_for(key).unlink(missing_ok=True)
+        self._remove_plain_copies(key)
+
+    def plain_copy(self, key: str, make: bool = True) -> tuple[dict, Path | None] | None:
+        """(metadata, path of a file holding exactly the data of that version), made now if
+        there is none yet (with `make=False`: path None instead); None if `key` is absent."""
         try:
             handle = open(self.path_for(key), "rb")  # noqa: SIM115 (closed by the `with` below)
         except FileNotFoundError:
@@ -113,16 +172,37 @@ class ObjectFiles:
         with handle:
             metadata = _read_metadata(handle)
             if metadata is None or metadata.get("key") != key:
-                return None  # not an object file, or a hashed name of another key
-            span = choose_range(metadata) if choose_range else None
-            if span is None:
+                return None
+            target = self.plain_directory / f"{_key_hash(key)}-{metadata['version']}"
+            if target.exists():
+                return metadata, target
+            if not make:
                 return metadata, None
-            offset, length = span
-            handle.seek(offset)
-            return metadata, handle.read(length)
+            self.plain_directory.mkdir(exist_ok=True)
+            temporary = self.plain_directory / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+            try:
+                with open(temporary, "wb") as copy:
+                    handle.seek(0)
+                    remaining = metadata["size"]
+                    while remaining:
+                        chunk = handle.read(min(remaining, WHOLE_BODY_LIMIT))
+                        copy.write(chunk)
+                        remaining -= len(chunk)
+                os.chmod(temporary, 0o644)  # the web server in front may run as another user
+                # A web server sending the file says Last-Modified from its mtime: the upload's.
+                uploaded = metadata["uploaded"] / 1000
+                os.utime(temporary, (uploaded, uploaded))
+                os.replace(temporary, target)
+            except BaseException:
+                temporary.unlink(missing_ok=True)
+                raise
+        return metadata, target
 
-    def delete(self, key: str) -> None:
-        self.path_for(key).unlink(missing_ok=True)
+    def _remove_plain_copies(self, key: str) -> None:
+        if not self.plain_directory.is_dir():
+            return
+        for path in self.plain_directory.glob(f"{_key_hash(key)}-*"):
+            path.unlink(missing_ok=True)
 
     def keys(self, prefix: str = "") -> list[str]:
         """All keys starting with `prefix`, sorted like R2 (by UTF-8 bytes)."""

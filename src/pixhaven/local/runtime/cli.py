@@ -1,6 +1,6 @@
 """`pixhaven`: the local server and its administration.
 
-    pixhaven dev [--host 127.0.0.1] [--port 8787]
+    pixhaven dev [--host 127.0.0.1] [--port 8787] [--workers 1]
     pixhaven migrate
     pixhaven keys create --name NAME [--scopes images:read,images:write] [--owner OWNER]
     pixhaven keys list
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from pixhaven.db import api_keys
 from pixhaven.local.runtime.config import LocalConfig, load_config
-from pixhaven.local.runtime.env import build_local_env
+from pixhaven.local.runtime.env import LocalEnv, build_local_env
 from pixhaven.security.scopes import SCOPES
 from pixhaven.services.api_keys import create_key
 
@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="serve the API locally")
     dev.add_argument("--host", default="127.0.0.1")
     dev.add_argument("--port", type=int, default=8787)
+    dev.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes serving on the one socket (default 1); one of them runs the crons",
+    )
 
     commands.add_parser("migrate", help="apply pending D1 migrations to the local database")
 
@@ -108,33 +114,64 @@ def _configure_logging(level: str) -> None:
     logger.propagate = False
 
 
-async def _dev(args: argparse.Namespace, config: LocalConfig) -> int:
-    from pixhaven.app import create_app
-    from pixhaven.local.runtime.server import serve
+def _dev(args: argparse.Namespace, config: LocalConfig) -> int:
+    from pixhaven.local.runtime.server import run_loop, serve, serve_processes
 
-    env = await build_local_env(config, args.state_dir)
-    _configure_logging(getattr(env, "LOG_LEVEL", "info"))
+    if args.workers < 1:
+        raise ValueError("--workers must be at least 1")
+
+    async def worker(prepared: LocalEnv | None = None, listener=None) -> None:
+        from pixhaven.app import create_app
+
+        env = prepared or await build_local_env(config, args.state_dir)
+        await serve(
+            create_app(),
+            env,
+            host=args.host,
+            port=args.port,
+            crons=config.crons,
+            assets=config.assets,
+            cron_lock=args.state_dir / "cron.lock",
+            listener=listener,
+        )
+
+    async def prepare(keep: bool) -> LocalEnv | None:
+        # Migrations and the generated admin token, once, before any worker opens the folder.
+        env = await build_local_env(config, args.state_dir)
+        _configure_logging(getattr(env, "LOG_LEVEL", "info"))
+        _print_banner(args, config)
+        if keep:
+            return env
+        await env.close()
+        return None
+
+    if args.workers == 1:
+
+        async def single() -> None:
+            await worker(await prepare(keep=True))
+
+        run_loop(single())
+        return 0
+    asyncio.run(prepare(keep=False))
+    return serve_processes(
+        args.workers, args.host, args.port, lambda listener: run_loop(worker(None, listener))
+    )
+
+
+def _print_banner(args: argparse.Namespace, config: LocalConfig) -> None:
     url = f"http://{args.host}:{args.port}"
     token_source = (
         ".dev.vars (ADMIN_TOKEN)"
         if config.vars.get("ADMIN_TOKEN")
         else f"cat {args.state_dir / 'admin_token'}"
     )
-    print(f"Pixhaven listening on {url}  (docs: {url}/docs)", flush=True)
+    workers = f", {args.workers} workers" if args.workers > 1 else ""
+    print(f"Pixhaven listening on {url}  (docs: {url}/docs{workers})", flush=True)
     print(f"Admin token: {token_source}", flush=True)
     print(
         "Scoped API key: pixhaven keys create --name my-app --scopes images:read,images:write",
         flush=True,
     )
-    await serve(
-        create_app(),
-        env,
-        host=args.host,
-        port=args.port,
-        crons=config.crons,
-        assets=config.assets,
-    )
-    return 0
 
 
 async def _migrate(args: argparse.Namespace, config: LocalConfig) -> int:
@@ -234,16 +271,17 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.config)
     from pixhaven.errors import ApiError
 
-    runner = {
-        "dev": _dev,
+    runners = {
         "migrate": _migrate,
         "keys": _keys,
         "fonts": _fonts,
         "browser": _browser,
         "console": _console,
-    }[args.command]
+    }
     try:
-        return asyncio.run(runner(args, config))
+        if args.command == "dev":  # its own event loops (uvloop), and processes with --workers
+            return _dev(args, config)
+        return asyncio.run(runners[args.command](args, config))
     except KeyboardInterrupt:
         return 0
     except (ApiError, FileNotFoundError, ValueError) as exc:

@@ -14,8 +14,10 @@ the key is then looked up and the object is served only when that image is publi
 deleted, not private, not expired, upload complete). Nothing is ever read from the
 filesystem by path: the key goes to the R2 binding only after these checks.
 
-Streaming. The body is never read into Python: the response is a StreamingResponse over the
-R2 body stream. Locally that is the emulated stream, read in 64 KiB chunks. On Workers the
+Sending. A body of at most WHOLE_BODY_BYTES is read and sent in one piece (one copy of at most
+that much in memory; one ASGI message instead of one per chunk). A larger body is never read
+into Python whole: the response is a StreamingResponse over the R2 body stream. Locally that
+is the emulated stream, read from the object's file in 64 KiB chunks. On Workers the
 R2 body is a JS ReadableStream; iterating it yields Uint8Array chunks that we hand to the
 `workers.asgi` adapter, which writes them into a TransformStream as they come — memory stays
 at one chunk whatever the object's size. (The adapter gives no way to return the R2
@@ -28,6 +30,8 @@ or `*`: compared after a `head`) answers 304; a single `Range` (`a-b`, `a-`, `-n
 (positions may have any number of digits: one past any object is past the end of this one);
 several ranges are answered with the whole object (allowed by RFC 9110); `If-Range` with a
 different etag also gets the whole object. HEAD answers the same headers without a body.
+
+With SERVE_OBJECTS_VIA set, the web server in front sends the bytes instead (offload.py).
 """
 
 from __future__ import annotations
@@ -41,8 +45,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
+from pixhaven.dependencies import settings_of
 from pixhaven.errors import ApiError, invalid
-from pixhaven.interop import as_bytes
+from pixhaven.interop import as_bytes, body_bytes
+from pixhaven.services.delivery.offload import offloaded_response
 from pixhaven.services.images.keys import IMMUTABLE
 
 if TYPE_CHECKING:
@@ -62,6 +68,8 @@ RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 # No object is this large (R2 holds at most 5 TiB, and a JavaScript number counts bytes exactly
 # only up to here): a position past it is past the end of every object.
 MAX_POSITION = 2**53 - 1
+# Bodies up to this size are sent in one piece: a 210 KB photo is one ASGI message, not four.
+WHOLE_BODY_BYTES = 1024 * 1024
 
 
 def not_found() -> ApiError:
@@ -216,6 +224,18 @@ async def object_response(
     bucket = env.BUCKET
     head_only = request.method == "HEAD"
     inm = _etags(request.headers.get("if-none-match", ""))
+    settings = settings_of(request)
+    if settings.serve_objects_via:
+        return await offloaded_response(
+            env,
+            key,
+            inm,
+            settings,
+            _headers,
+            on_missing=on_missing,
+            extra_headers=extra_headers,
+            not_found=not_found,
+        )
     wanted_range = None if head_only else _range_option(request.headers.get("range"))
     if_range = request.headers.get("if-range")
 
@@ -281,7 +301,10 @@ async def object_response(
         offset = served.get("offset") or 0
         length = served.get("length")
         length = obj.size - offset if length is None else min(length, obj.size - offset)
+    status = 200
+    headers = _headers(obj, extra={"Content-Length": str(obj.size), **(extra_headers or {})})
     if wanted_range is not None:
+        status = 206
         headers = _headers(
             obj,
             extra={
@@ -290,6 +313,6 @@ async def object_response(
                 **(extra_headers or {}),
             },
         )
-        return StreamingResponse(iter_body(body), status_code=206, headers=headers)
-    headers = _headers(obj, extra={"Content-Length": str(obj.size), **(extra_headers or {})})
-    return StreamingResponse(iter_body(body), status_code=200, headers=headers)
+    if length <= WHOLE_BODY_BYTES:
+        return Response(await body_bytes(obj), status_code=status, headers=headers)
+    return StreamingResponse(iter_body(body), status_code=status, headers=headers)
