@@ -48,3 +48,13 @@ def test_each_setting_is_read_from_its_upper_cased_name():
 
 def test_each_setting_is_documented_in_the_readme():
     assert variable_names() - documented_names() == set()
+
+
+def test_settings_follow_the_env_values_not_the_env_object():
+    """from_env reuses parsed settings for the same values: a changed value is read anew."""
+    env = RecordingEnv()
+    env.MAX_UPLOAD_BYTES = "1000"
+    first = Settings.from_env(env)
+    assert first.max_upload_bytes == 1000 and Settings.from_env(env) is first
+    env.MAX_UPLOAD_BYTES = "2000"
+    assert Settings.from_env(env).max_upload_bytes == 2000

@@ -75,8 +75,26 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Env) -> Settings:
+        """The settings of `env`'s variables, parsed once for each set of values: every
+        request asks (the middleware, handlers), and parsing is ~50 µs of a ~600 µs object
+        request, while reading the raw values is ~4."""
+        raw = tuple(getattr(env, name, None) for name in ENV_NAMES)
+        try:
+            return _PARSED[raw]
+        except KeyError:
+            pass
+        except TypeError:  # a value that cannot be a key (a JSON [vars] entry): no caching
+            return cls._parse(dict(zip(ENV_NAMES, raw, strict=True)))
+        settings = cls._parse(dict(zip(ENV_NAMES, raw, strict=True)))
+        if len(_PARSED) >= 8:  # a handful of envs at most (tests make many): stay bounded
+            _PARSED.clear()
+        _PARSED[raw] = settings
+        return settings
+
+    @classmethod
+    def _parse(cls, values: dict[str, object]) -> Settings:
         def text(name: str, default: str) -> str:
-            value = getattr(env, name, None)
+            value = values[name]  # a KeyError: `name` is missing from ENV_NAMES
             return default if value is None else str(value)
 
         def number(name: str, default: int) -> int:
@@ -151,6 +169,50 @@ class Settings:
             ),
             outbound_test_allow=loopback_pairs(text("OUTBOUND_TEST_ALLOW", "")),
         )
+
+
+# Every variable `Settings.from_env` reads (its cache key).
+ENV_NAMES: tuple[str, ...] = (
+    "ACCEL_REDIRECT_PREFIX",
+    "ACCESS_AUD",
+    "ACCESS_SCOPES",
+    "ACCESS_TEAM_DOMAIN",
+    "ADMIN_TOKEN",
+    "AI_INSTRUCTION_MODEL",
+    "ALLOWED_IPS",
+    "BROWSER_RENDERING_ACCOUNT_ID",
+    "BROWSER_RENDERING_API_TOKEN",
+    "CORS_ALLOW_ORIGIN",
+    "DECODE_WAIT_SECONDS",
+    "DEFAULT_OWNER",
+    "DIRECT_UPLOAD_MAX_BYTES",
+    "IMAGE_QUALITY",
+    "IMAGE_RESIZING",
+    "LOG_LEVEL",
+    "MAX_COMPONENTS",
+    "MAX_DECODED_PIXELS",
+    "MAX_JSON_BYTES",
+    "MAX_UPLOAD_BYTES",
+    "MAX_UPLOAD_COUNT",
+    "MAX_UPLOAD_PIXELS",
+    "ORPHAN_GRACE_SECONDS",
+    "OUTBOUND_TEST_ALLOW",
+    "PICTIFY_DAILY_LIMIT",
+    "PICTIFY_RATE_PER_MINUTE",
+    "PUBLIC_BASE_URL",
+    "R2_ACCESS_KEY_ID",
+    "R2_ACCOUNT_ID",
+    "R2_BUCKET_NAME",
+    "R2_SECRET_ACCESS_KEY",
+    "RENDER_MONTHLY_LIMIT",
+    "SERVE_OBJECTS_VIA",
+    "SOFT_DELETE_RETENTION_DAYS",
+    "UPLOAD_DAILY_LIMIT",
+    "UPLOAD_RATE_PER_MINUTE",
+    "UPLOAD_SIGNING_SECRET",
+    "UPLOAD_URL_TTL_SECONDS",
+)
+_PARSED: dict[tuple[object, ...], Settings] = {}
 
 
 def one_of(name: str, raw: str, choices: tuple[str, ...]) -> str:

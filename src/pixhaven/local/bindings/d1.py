@@ -219,6 +219,13 @@ class LocalD1:
     # -- execution ---------------------------------------------------------------------
 
     def _run_in_transaction(self, statements, as_rows: bool = False) -> list:
+        if len(statements) == 1 and _is_one_select(statements[0].statement):
+            # A lone SELECT is atomic by itself (SQLite's autocommit, reading one WAL
+            # snapshot) and changes nothing: no BEGIN IMMEDIATE, which would take the write
+            # lock and queue readers of other `pixhaven dev --workers` behind every writer,
+            # and one read of the counters instead of two. Most requests make only these.
+            with self._lock:
+                return [self._execute(statements[0], as_rows, read_only=True)]
         with self._lock:
             self._begin()
             try:
@@ -229,14 +236,14 @@ class LocalD1:
                 raise
         return results
 
-    def _execute(self, statement: D1PreparedStatement, as_rows: bool):
+    def _execute(self, statement: D1PreparedStatement, as_rows: bool, read_only: bool = False):
         if dropped_by_d1(statement.statement):
             raise D1Error(NO_STATEMENTS)
         sqls = split_statements(statement.statement)
         if not sqls:
             raise D1Error(NO_STATEMENT_IN_CODE)
         start = time.perf_counter()
-        before = self._counters()
+        before = None if read_only else self._counters()
         try:
             # Several statements in one prepare: workerd runs them all, binds the
             # values to the last one and returns that one's rows.
@@ -258,6 +265,8 @@ class LocalD1:
         columns = [d[0] for d in cursor.description] if cursor.description else []
         rows = [[from_sqlite(v) for v in row] for row in rows]
         after = self._counters()
+        if before is None:
+            before = after
         if as_rows:
             return columns, rows
         changes = after[1] - before[1]
@@ -328,3 +337,10 @@ class LocalD1:
         if name != primary:
             return f"{message}: {primary} (extended: {name})"
         return f"{message}: {primary}"
+
+
+def _is_one_select(statement: str) -> bool:
+    """One statement that starts with SELECT: it can only read (a write needs INSERT,
+    UPDATE, DELETE, REPLACE or a WITH before them; anything else takes the general path)."""
+    sqls = split_statements(statement)
+    return len(sqls) == 1 and sqls[0].lstrip()[:6].upper() == "SELECT"

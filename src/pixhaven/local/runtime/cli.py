@@ -121,11 +121,15 @@ def _dev(args: argparse.Namespace, config: LocalConfig) -> int:
         raise ValueError("--workers must be at least 1")
 
     async def worker(prepared: LocalEnv | None = None, listener=None) -> None:
-        from pixhaven.app import create_app
+        from pixhaven.app import build_deferred, create_app
 
         env = prepared or await build_local_env(config, args.state_dir)
+        app = create_app()
+        # Before the socket opens, as the Worker does at import: the first requests to each
+        # router do not pay for building it.
+        build_deferred(app)
         await serve(
-            create_app(),
+            app,
             env,
             host=args.host,
             port=args.port,
