@@ -81,6 +81,11 @@ def to_sqlite(value):
 
 def from_sqlite(value):
     """A column value as it reaches Python after a trip through JavaScript."""
+    kind = type(value)
+    if kind is str or value is None:  # most columns: checked first, as every row asks
+        return value
+    if kind is int:
+        return value if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER else float(value)
     if isinstance(value, bytes):
         return list(value)
     if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
@@ -46,6 +47,7 @@ VERSIONS = ("original", "webp", "avif")
 THUMBNAIL = "w256"  # the grid's size: small, and never wider than the original
 
 
+@lru_cache(maxsize=8)  # asked for each image of a list page; Settings are frozen, hashable
 def _view_key(settings: Settings) -> bytes | None:
     """The view-URL key, or None when uploads are not configured either (no secret, no
     admin token): then non-public images simply have no view URL."""
@@ -106,8 +108,12 @@ def check_view_signature(
     return int(expires)
 
 
+# A list page asks for each of its images at the same `now`: format it once, not 50 times.
+_now_text = lru_cache(maxsize=4)(iso)
+
+
 def _public(row: dict, now: datetime) -> bool:
-    return is_public(row, iso(now))
+    return is_public(row, _now_text(now))
 
 
 def thumbnail_url(base: str, row: dict, settings: Settings, now: datetime) -> str | None:
