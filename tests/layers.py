@@ -70,6 +70,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "json_depth",  # the JSON nesting guard read_json applies
         "render.document",  # Craftr's request body is the document schema itself
         "routers.requests",  # request helpers shared by every dialect
+        "routers.native_json",  # the response for answers built as JSON values
         "routers.api_images",  # the /api/* image answer CattoPic and Splinterpic share
         OWN_PACKAGE,  # its own dialect; a dialect's __init__ declares its routers
     ),

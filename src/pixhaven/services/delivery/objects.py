@@ -45,11 +45,11 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 
-from pixhaven.dependencies import settings_of
 from pixhaven.errors import ApiError, invalid
 from pixhaven.interop import as_bytes, body_bytes
 from pixhaven.services.delivery.offload import offloaded_response
 from pixhaven.services.images.keys import IMMUTABLE
+from pixhaven.settings import Settings
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
@@ -224,7 +224,7 @@ async def object_response(
     bucket = env.BUCKET
     head_only = request.method == "HEAD"
     inm = _etags(request.headers.get("if-none-match", ""))
-    settings = settings_of(request)
+    settings = Settings.from_env(env)  # parsed once per set of values: no cost here
     if settings.serve_objects_via:
         return await offloaded_response(
             env,
