@@ -176,6 +176,22 @@ async def test_run_worker_first_sends_matching_paths_to_the_app(app, env, site):
         assert_json_404(await http.get("/"))
 
 
+async def test_files_added_or_removed_while_serving_are_seen_once_listed_again(
+    app, env, site, monkeypatch
+):
+    """The folder is listed again at most every LISTING_MAX_AGE seconds (as a deployment's
+    manifest, it is not read per request); made 0 here so the next request lists it."""
+    import pixhaven.local.runtime.assets as assets
+
+    async with client_for(app, env, site, "") as http:
+        assert_json_404(await http.get("/later.txt"))
+        (site / "later.txt").write_text("added")
+        monkeypatch.setattr(assets, "LISTING_MAX_AGE", 0.0)
+        assert (await http.get("/later.txt")).text == "added"
+        (site / "about.html").unlink()
+        assert_json_404(await http.get("/about"))
+
+
 @pytest.mark.parametrize(
     ("setting", "named"),
     [

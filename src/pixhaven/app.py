@@ -72,6 +72,9 @@ def create_app() -> FastAPI:
         responses=APP_RESPONSES,
     )
     install_error_handlers(app, problem_paths=pictify.PATH_PREFIXES)
+    # Public objects first: the most frequent requests by far, and routes are tried in
+    # order (no other route starts with /r2/ or /cdn-cgi/).
+    app.include_router(cattopic.objects_router)
     app.include_router(system.router)
     app.include_router(docs.router)
     app.include_router(cattopic.system_router)
@@ -79,7 +82,6 @@ def create_app() -> FastAPI:
     app.include_router(pixelflare.images_router)
     app.include_router(cattopic.random_router)
     app.include_router(cattopic.images_router)
-    app.include_router(cattopic.objects_router)
     app.include_router(cattopic.tags_router)
     app.include_router(pixelflare.albums_router)
     app.include_router(splinterpic.collections_router)

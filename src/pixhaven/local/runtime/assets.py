@@ -18,6 +18,13 @@ of the platform, like the binding emulations. What it follows from `[assets]`:
 
 Answers carry an ETag (a hash of the content; `If-None-Match` gets a 304), a content type
 from the file name and Cloudflare's `Cache-Control: public, max-age=0, must-revalidate`.
+
+Cloudflare decides "asset or Worker" from the manifest uploaded with the deployment, not from
+a disk. Here the folder's file names are listed again at most once a second (`LISTING_MAX_AGE`,
+so a file added while `pixhaven dev` runs is served a second later), and a path none of whose
+candidate files is listed goes to the app without touching the disk: every API request and
+every image is such a path (a thread hop and a `realpath` per request had cost /r2 half its
+rate).
 """
 
 from __future__ import annotations
@@ -25,7 +32,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import mimetypes
+import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +59,7 @@ CONTENT_TYPES = {
 }
 # Wrangler never uploads its own ignore file.
 NEVER_SERVED = {".assetsignore"}
+LISTING_MAX_AGE = 1.0  # seconds
 
 
 def content_type(path: Path) -> str:
@@ -103,12 +113,15 @@ class StaticAssets:
         self.first_exclude = [route_pattern(p[1:]) for p in patterns if p.startswith("!")]
         # path -> (mtime_ns, size, Asset): a file is hashed again only when it changes.
         self._cache: dict[Path, tuple[int, int, Asset]] = {}
+        self._listing: frozenset[str] = frozenset()
+        self._listed_at: float | None = None
 
     async def __call__(self, scope, receive, send):
         if (
             scope["type"] != "http"
             or scope["method"] not in ("GET", "HEAD")
             or self.app_goes_first(scope["path"])
+            or not self.may_be_asset(scope["path"])
         ):
             await self.app(scope, receive, send)
             return
@@ -128,6 +141,22 @@ class StaticAssets:
         if any(p.fullmatch(path) for p in self.first_exclude):
             return False
         return any(p.fullmatch(path) for p in self.first_include)
+
+    def may_be_asset(self, path: str) -> bool:
+        """Whether a file the path could resolve to (`resolve`'s candidates) is listed."""
+        name = path.lstrip("/")
+        folder = name.rstrip("/")
+        candidates = (name, name + ".html", name + "index.html", folder + ".html")
+        candidates += (folder + "/index.html",)
+        listing = self.listing()
+        return any(candidate in listing for candidate in candidates)
+
+    def listing(self) -> frozenset[str]:
+        now = time.monotonic()
+        if self._listed_at is None or now - self._listed_at >= LISTING_MAX_AGE:
+            self._listing = list_files(self.directory)
+            self._listed_at = now
+        return self._listing
 
     async def answer(self, scope, send, asset: Asset) -> None:
         headers = [
@@ -189,6 +218,16 @@ class StaticAssets:
         asset = Asset(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"', content_type(file))
         self._cache[file] = (status.st_mtime_ns, status.st_size, asset)
         return asset
+
+
+def list_files(directory: Path) -> frozenset[str]:
+    """Every file under `directory`, as a URL path without its leading slash."""
+    names: set[str] = set()
+    for folder, _, files in os.walk(directory):
+        relative = Path(folder).relative_to(directory).as_posix()
+        prefix = "" if relative == "." else relative + "/"
+        names.update(prefix + name for name in files)
+    return frozenset(names)
 
 
 def if_none_match(scope) -> set[str]:
