@@ -146,8 +146,13 @@ class StaticAssets:
         """Whether a file the path could resolve to (`resolve`'s candidates) is listed."""
         name = path.lstrip("/")
         folder = name.rstrip("/")
-        candidates = (name, name + ".html", name + "index.html", folder + ".html")
-        candidates += (folder + "/index.html",)
+        candidates = (
+            name,
+            name + ".html",
+            name + "index.html",
+            folder + ".html",
+            folder + "/index.html",
+        )
         listing = self.listing()
         return any(candidate in listing for candidate in candidates)
 
