@@ -14,6 +14,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -122,15 +123,22 @@ def _satori(runs: int, out: Path | None, renderer: str = "js") -> dict:
 
 def bench_render_card(runs: int = 30, out_dir: Path | None = None) -> list[Figure]:
     """Pixhaven against both satori pipelines, the two measured in alternation with it (two
-    rounds each) so a busy moment of the machine does not land on one side only."""
-    ours: list[float] = []
-    theirs: dict[str, list[float]] = {"js": [], "wasm": []}
-    for round_ in range(2):
-        out = out_dir if out_dir and round_ == 0 else None
-        ours += asyncio.run(_pixhaven(runs // 2, out / "card_pixhaven.png" if out else None))
-        for renderer, samples in theirs.items():
-            png = out / f"card_satori_{renderer}.png" if out else None
-            samples.append(_satori(runs // 2, png, renderer)["median_ms"])
+    rounds each) so a busy moment of the machine does not land on one side only. The first
+    round's PNGs are kept (in `out_dir`, or a temporary folder) to compare their sizes."""
+    with tempfile.TemporaryDirectory() as temporary:
+        out = out_dir or Path(temporary)
+        ours: list[float] = []
+        theirs: dict[str, list[float]] = {"js": [], "wasm": []}
+        for round_ in range(2):
+            first = round_ == 0
+            mine = out / "card_pixhaven.png" if first else None
+            ours += asyncio.run(_pixhaven(runs // 2, mine))
+            for renderer, samples in theirs.items():
+                png = out / f"card_satori_{renderer}.png" if first else None
+                samples.append(_satori(runs // 2, png, renderer)["median_ms"])
+        sizes = {
+            name: (out / f"card_{name}.png").stat().st_size for name in ("pixhaven", "satori_js")
+        }
     median = statistics.median(ours)
     figures = []
     for renderer, samples in theirs.items():
@@ -145,6 +153,16 @@ def bench_render_card(runs: int = 30, out_dir: Path | None = None) -> list[Figur
                 target=1 / TARGET_SPEEDUP,
             )
         )
+    figures.append(
+        Figure(
+            name="1200×630 card → PNG, file size",
+            value=sizes["pixhaven"] / 1000,
+            unit="KB",
+            reference_name="resvg-js",
+            reference_value=sizes["satori_js"] / 1000,
+            note="flat drawing: unfiltered rows, zlib level 1",
+        )
+    )
     return figures
 
 

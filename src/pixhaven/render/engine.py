@@ -37,12 +37,13 @@ async def render(
         # Imported here, not above: an SVG render never loads Pillow (less Worker memory).
         from pixhaven.render import raster
 
-        canvas, opaque = raster.draw(layout), layout.opaque
+        canvas, opaque, flat = raster.draw(layout), layout.opaque, layout.flat
         del layout  # the decoded sources go, and their pixels back to the budget
     if media_type != "image/avif":
-        return raster.encode(canvas, media_type, quality, opaque)
-    # AVIF: Pillow in Pyodide has no AVIF encoder, the Images binding has one.
-    png = raster.encode(canvas, "image/png", quality, opaque)
+        return raster.encode(canvas, media_type, quality, opaque, flat)
+    # AVIF: Pillow in Pyodide has no AVIF encoder, the Images binding has one. The PNG is
+    # only a step on the way: written the fastest way whatever the drawing.
+    png = raster.encode(canvas, "image/png", quality, opaque, flat=True)
     avif = env.IMAGES.input(byte_stream(png))  # a stream: workerd reads bytes as text
     result = await avif.output({"format": "image/avif", "quality": quality})
     return bytes(await result.response().bytes())

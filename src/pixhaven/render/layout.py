@@ -97,6 +97,11 @@ class Layout:
     def opaque(self) -> bool:
         return self.background[3] == 255
 
+    @property
+    def flat(self) -> bool:
+        """Solid fills and text only, no image component (raster.encode's fast PNG)."""
+        return not any(isinstance(item, ImageItem) for item in self.items)
+
 
 @dataclass(frozen=True)
 class SourceRules:
