@@ -176,7 +176,8 @@ async def deliveries_of(db: D1Database, subscription_uid: str, limit: int = 20) 
     rows = await fetch_all(
         db,
         "SELECT * FROM webhook_deliveries WHERE subscription_uid = ?"
-        " ORDER BY created_at DESC, id LIMIT ?",
+        # Newest first; deliveries made in the same millisecond in the order they were made.
+        " ORDER BY created_at DESC, rowid DESC LIMIT ?",
         subscription_uid,
         limit,
     )
