@@ -29,7 +29,6 @@ rate).
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import mimetypes
 import os
@@ -121,11 +120,11 @@ class StaticAssets:
             scope["type"] != "http"
             or scope["method"] not in ("GET", "HEAD")
             or self.app_goes_first(scope["path"])
-            or not self.may_be_asset(scope["path"])
         ):
             await self.app(scope, receive, send)
             return
-        found = await asyncio.to_thread(self.resolve, scope["path"])
+        # In the loop: a path with no listed file costs set lookups only (asset()).
+        found = self.resolve(scope["path"])
         if found is None:
             await self.app(scope, receive, send)
         elif isinstance(found, Redirect):
@@ -141,20 +140,6 @@ class StaticAssets:
         if any(p.fullmatch(path) for p in self.first_exclude):
             return False
         return any(p.fullmatch(path) for p in self.first_include)
-
-    def may_be_asset(self, path: str) -> bool:
-        """Whether a file the path could resolve to (`resolve`'s candidates) is listed."""
-        name = path.lstrip("/")
-        folder = name.rstrip("/")
-        candidates = (
-            name,
-            name + ".html",
-            name + "index.html",
-            folder + ".html",
-            folder + "/index.html",
-        )
-        listing = self.listing()
-        return any(candidate in listing for candidate in candidates)
 
     def listing(self) -> frozenset[str]:
         now = time.monotonic()
@@ -205,7 +190,7 @@ class StaticAssets:
         parts = path.lstrip("/").split("/")
         if any(part in ("", ".", "..") or "\\" in part or "\0" in part for part in parts):
             return None
-        if parts[-1] in NEVER_SERVED:
+        if parts[-1] in NEVER_SERVED or "/".join(parts) not in self.listing():
             return None
         file = self.directory.joinpath(*parts)
         try:
