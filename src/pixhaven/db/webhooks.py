@@ -141,6 +141,11 @@ async def delete_subscription(db: D1Database, uid: str, owner: str) -> bool:
     )
 
 
+# Newest first; deliveries made in the same millisecond in the order they were made
+# (rowid), not by their random ids.
+NEWEST_FIRST = "ORDER BY created_at DESC, rowid DESC"
+
+
 async def insert_delivery(
     db: D1Database,
     *,
@@ -175,9 +180,7 @@ async def get_delivery(db: D1Database, delivery_id: str) -> dict | None:
 async def deliveries_of(db: D1Database, subscription_uid: str, limit: int = 20) -> list[dict]:
     rows = await fetch_all(
         db,
-        "SELECT * FROM webhook_deliveries WHERE subscription_uid = ?"
-        # Newest first; deliveries made in the same millisecond in the order they were made.
-        " ORDER BY created_at DESC, rowid DESC LIMIT ?",
+        f"SELECT * FROM webhook_deliveries WHERE subscription_uid = ? {NEWEST_FIRST} LIMIT ?",
         subscription_uid,
         limit,
     )
@@ -195,8 +198,7 @@ async def deliveries_page(
         params.append(status)
     rows = await fetch_all(
         db,
-        f"SELECT * FROM webhook_deliveries WHERE {where}"
-        " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+        f"SELECT * FROM webhook_deliveries WHERE {where} {NEWEST_FIRST} LIMIT ? OFFSET ?",
         *params,
         limit,
         offset,
