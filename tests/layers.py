@@ -72,6 +72,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "routers.requests",  # request helpers shared by every dialect
         "routers.native_json",  # the response for answers built as JSON values
         "routers.api_images",  # the /api/* image answer CattoPic and Splinterpic share
+        "routers.direct_route",  # the route class of the public serving paths
         OWN_PACKAGE,  # its own dialect; a dialect's __init__ declares its routers
     ),
     # What the API does, one domain per package; the only layer that combines storage,

@@ -18,7 +18,13 @@ from pathlib import Path
 import pytest
 
 from pixhaven.local.bindings.r2 import LocalR2, R2Error
-from pixhaven.local.bindings.r2_storage import TEMP_PREFIX, escape_key, file_name_for
+from pixhaven.local.bindings.r2_storage import (
+    TAIL_READ,
+    TEMP_PREFIX,
+    ObjectFiles,
+    escape_key,
+    file_name_for,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HOSTILE_KEYS = [
@@ -69,6 +75,34 @@ def test_file_names_are_unique_even_on_case_insensitive_file_systems():
 
 def test_escaping_keeps_prefixes():
     assert escape_key("img/2024/a.png").startswith(escape_key("img/20"))
+
+
+@pytest.mark.parametrize("data_size", [0, 10, TAIL_READ, 300_000])
+@pytest.mark.parametrize("metadata_size", [10, TAIL_READ - 100, 3 * TAIL_READ])
+def test_object_files_read_back_whatever_the_sizes(tmp_path, data_size, metadata_size):
+    """The metadata is found at the end of the file whether it fits the one read of the
+    file's tail with the trailer, or does not (then read on its own)."""
+    files = ObjectFiles(tmp_path)
+    data = bytes(range(256)) * (data_size // 256) + b"x" * (data_size % 256)
+    metadata = {"key": "k", "size": data_size, "note": "m" * metadata_size}
+    files.write("k", data, metadata)
+    assert files.read("k", lambda meta: (0, meta["size"])) == (metadata, data)
+    if data_size >= 7:
+        assert files.read("k", lambda meta: (2, 5))[1] == data[2:7]
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["images/landscape/35390bfe-da66-4144-a365-a157044efca8.jpg", "a_b-c/d.e", "", "./..", "/"],
+)
+def test_usual_keys_escape_like_any_other(key):
+    """The two-replacement path for keys the app writes gives what escaping each
+    character gives (the file names already on disk)."""
+    by_character = "".join(
+        c if c in "abcdefghijklmnopqrstuvwxyz0123456789_-" else f"%{ord(c):02x}" for c in key
+    )
+    assert escape_key(key) == by_character
+    assert escape_key(key + "Ä") == by_character + "%c3%84"  # the general path
 
 
 async def test_prefix_listing_finds_hashed_long_keys(tmp_path):

@@ -12,6 +12,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pixhaven.dependencies import RESPONSE_HEADERS
 from pixhaven.errors import (
@@ -37,14 +38,15 @@ EXPOSED_HEADERS = (
 )
 
 
-def _cors_headers(origin: str) -> list[tuple[bytes, bytes]]:
-    return [
+@lru_cache(maxsize=8)  # one setting value, asked on every request
+def _cors_headers(origin: str) -> tuple[tuple[bytes, bytes], ...]:
+    return (
         (b"access-control-allow-origin", origin.encode()),
         (b"access-control-allow-methods", CORS_METHODS.encode()),
         (b"access-control-allow-headers", CORS_HEADERS.encode()),
         (b"access-control-max-age", CORS_MAX_AGE.encode()),
         (b"access-control-expose-headers", EXPOSED_HEADERS.encode()),
-    ]
+    )
 
 
 async def _send_simple(send, status: int, body: bytes, content_type: bytes) -> None:

@@ -10,8 +10,9 @@ def utcnow() -> datetime:
 def iso(moment: datetime) -> str:
     """`2024-01-15T10:30:00.000Z` for an aware or naive-UTC datetime."""
     if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    # isoformat, not strftime: a third of the time, and every public object request asks.
+    return moment.isoformat(timespec="milliseconds") + "Z"
 
 
 def now_iso() -> str:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import struct
 import time
 import uuid
@@ -51,8 +52,16 @@ WHOLE_BODY_LIMIT = 1024 * 1024
 _SAFE_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 
+# Keys the app writes (`images/landscape/<uuid>.jpg`) use only these characters, and of them
+# only `.` and `/` are escaped: two replacements instead of a loop over every character, on
+# every object read.
+_USUAL_KEY = re.compile(r"[a-z0-9_\-./]*")
+
+
 def escape_key(key: str) -> str:
     """The escaped form of a key (or key prefix); see the module docstring."""
+    if _USUAL_KEY.fullmatch(key):
+        return key.replace(".", "%2e").replace("/", "%2f")
     parts = []
     for character in key:
         if character in _SAFE_CHARACTERS:
@@ -251,18 +260,31 @@ class ObjectFiles:
                 pass
 
 
+# The end of an object file read at once: the trailer and, nearly always, the metadata
+# JSON before it (a few hundred bytes) in one read instead of two.
+TAIL_READ = 4096
+
+
 def _read_metadata(handle) -> dict | None:
-    handle.seek(0, os.SEEK_END)
-    file_size = handle.tell()
+    file_size = os.fstat(handle.fileno()).st_size
     if file_size < TRAILER.size:
         return None
-    handle.seek(file_size - TRAILER.size)
-    metadata_length, magic = TRAILER.unpack(handle.read(TRAILER.size))
+    tail_start = max(0, file_size - TAIL_READ)
+    handle.seek(tail_start)
+    tail = handle.read()
+    if len(tail) != file_size - tail_start:
+        return None  # changed under us (a finished object file never is)
+    metadata_length, magic = TRAILER.unpack(tail[-TRAILER.size :])
     if magic != MAGIC or metadata_length > file_size - TRAILER.size:
         return None
-    handle.seek(file_size - TRAILER.size - metadata_length)
-    metadata = json.loads(handle.read(metadata_length))
-    if metadata.get("size") != file_size - TRAILER.size - metadata_length:
+    metadata_start = file_size - TRAILER.size - metadata_length
+    if metadata_start >= tail_start:
+        raw = tail[metadata_start - tail_start : len(tail) - TRAILER.size]
+    else:
+        handle.seek(metadata_start)
+        raw = handle.read(metadata_length)
+    metadata = json.loads(raw)
+    if metadata.get("size") != metadata_start:
         return None
     return metadata
 

@@ -9,10 +9,11 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 
 from pixhaven.models.serving import GENERATED, NOT_FOUND, R2_KEY, R2_OBJECT
+from pixhaven.routers.direct_route import DirectRoute
 from pixhaven.routers.requests import EnvDep, SettingsDep
 from pixhaven.services.delivery import cdn_paths as cdn
 
-router = APIRouter(tags=["Serving"], responses=NOT_FOUND)
+router = APIRouter(tags=["Serving"], responses=NOT_FOUND, route_class=DirectRoute)
 
 
 @router.head("/r2/{path:path}", include_in_schema=False)

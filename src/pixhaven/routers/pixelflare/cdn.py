@@ -9,10 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from pixhaven.models.serving import GENERATED, NOT_FOUND, OBJECT_RESPONSES, SHORT_ID_RESPONSES
+from pixhaven.routers.direct_route import DirectRoute
 from pixhaven.routers.requests import EnvDep, SettingsDep
 from pixhaven.services.delivery import cdn_paths as cdn
 
-cdn_router = APIRouter(tags=["PixelFlare CDN"], responses=NOT_FOUND)
+cdn_router = APIRouter(tags=["PixelFlare CDN"], responses=NOT_FOUND, route_class=DirectRoute)
 
 
 @cdn_router.head("/{owner}/{album}/{filename}", include_in_schema=False)
