@@ -189,6 +189,23 @@ async def test_an_upload_decodes_once_for_placeholder_webp_and_avif(client, admi
     assert assert_error_envelope(too_big, 413)["details"]["decodedPixels"] == 401 * 300
 
 
+async def test_a_rotated_photo_is_decoded_once_for_its_original_and_versions(client, admin, env):
+    # EXIF orientation 6: the stored original is re-encoded upright, and made together with
+    # the placeholder, WebP and AVIF from the upload, it shares their decode.
+    sideways = Image.open(io.BytesIO(image_bytes(400, 300)))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    sideways.save(out, "JPEG", quality=90, exif=exif.tobytes())
+    before = env.IMAGES.decodes_made
+    response = await upload(client, admin, out.getvalue(), "photo.jpg")
+    assert response.status_code == 200, response.text
+    result = response.json()["result"]
+    assert (result["width"], result["height"]) == (300, 400)
+    assert result["sizes"]["webp"] and result["sizes"]["avif"]
+    assert env.IMAGES.decodes_made - before == 1
+
+
 @pytest.mark.parametrize("settings_overrides", [{"MAX_DECODED_PIXELS": "200000"}])
 async def test_a_large_jpeg_source_is_decoded_no_larger_than_its_box_needs(client, admin):
     # 3 MP decoded in full would be 413 here; drawn in a 100 px box it is decoded at 1/4.

@@ -228,6 +228,9 @@ class LocalImages:
         self.max_decoded_pixels = max_decoded_pixels
         self.decode_wait_seconds = decode_wait_seconds
         self._decodes: dict[tuple[bytes, bool], _Decode] = {}
+        # How many decodes this binding has made: what conversions asked for together share
+        # (the tests and benchmarks read it; Cloudflare's binding has no such count).
+        self.decodes_made = 0
 
     async def info(self, data: Any) -> ImageInfo:
         check_sendable(data)
@@ -358,6 +361,7 @@ class LocalImages:
         # Conversions asked for in the same breath (asyncio.gather) join before it starts.
         await asyncio.sleep(0)
         decode.started = True
+        self.decodes_made += 1
         with self._open(raw, "TRANSFORM") as source:
             frames = getattr(source, "n_frames", 1) if animate else 1
             width, height = _decoded_size(source, decode.need)

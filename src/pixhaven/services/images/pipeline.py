@@ -14,7 +14,9 @@ Steps, cheapest first, so hostile input is refused before it costs anything:
    orientation and drops all metadata) when the orientation is not 1, for CMYK JPEGs and
    for AVIFs carrying EXIF/XMP items;
 5. through env.IMAGES, concurrently: the ThumbHash placeholder (from a ≤100 px PNG), and,
-   for still images, the WebP and AVIF versions bounded by max_width/max_height.
+   for still images, the WebP and AVIF versions bounded by max_width/max_height. A still
+   original that step 4 re-encodes is made in the same breath, from the upload like them,
+   so the four share one decode.
 Errors are ApiError with a message CattoPic clients can show as is.
 """
 
@@ -110,6 +112,27 @@ async def process_upload(
     fmt = header.format
     content_type = FORMATS[fmt][1]
 
+    if must_reencode(header) and header.frame_count == 1:
+        # The upright original and its versions are made together from the upload, so all
+        # of them share one decode (made from the re-encoded original, they would decode
+        # the image a second time: every portrait photo from a phone).
+        source = byte_source(data)
+        del data
+        # Both run to their end before either's error is raised: no conversion outlives it.
+        original, derived = await asyncio.gather(
+            _convert(env, source, None, reencoded_output(header)),
+            derived_images(env, source, content_type, False, options, quality, bounds),
+            return_exceptions=True,
+        )
+        if isinstance(original, BaseException):
+            raise original
+        if isinstance(derived, BaseException):
+            raise derived
+        placeholder, versions = derived
+        return assembled(
+            _reread(original, fmt), original, content_hash, options, quality, bounds,
+            placeholder, versions,
+        )  # fmt: skip
     original, header = await _stored_original(env, data, header)
     del data  # from here on only the stored original is needed
     if header.frame_count > 1 and not options.preserve_animation:
@@ -136,14 +159,32 @@ async def processed_image(
     """The end of both upload paths (this one and streamed_upload.py): once the stored
     original and its header are known, the placeholder and versions are made from
     `source` through env.IMAGES (`derived_images`) and the result is put together."""
+    content_type = FORMATS[header.format][1]
+    animated = header.frame_count > 1
+    placeholder, versions = await derived_images(
+        env, source, content_type, animated, options, quality, bounds
+    )
+    return assembled(
+        header, original, content_hash, options, quality, bounds, placeholder, versions
+    )
+
+
+def assembled(
+    header: ImageHeader,
+    original: bytes | ObjectSplice,
+    content_hash: str,
+    options: UploadOptions,
+    quality: int,
+    bounds: dict,
+    placeholder: str,
+    versions: dict[str, bytes],
+) -> ProcessedImage:
+    """The processed image, from the stored original's header and what was made of it."""
     fmt = header.format
     extension, content_type = FORMATS[fmt]
     animated = header.frame_count > 1
     width, height = (
         (header.height, header.width) if header.rotated else (header.width, header.height)
-    )
-    placeholder, versions = await derived_images(
-        env, source, content_type, animated, options, quality, bounds
     )
     return ProcessedImage(
         format=fmt,
@@ -208,7 +249,8 @@ def digest(content_hash: str, options: UploadOptions, quality: int, bounds: dict
     not by comparing encoder outputs (services/images/store.py). Bump `v` whenever the
     pipeline changes what it stores."""
     recipe = {
-        "v": 1,
+        # 2: a re-encoded original's versions are made from the upload, not from it
+        "v": 2,
         "bytes": content_hash,
         "quality": quality,
         "bounds": bounds,
@@ -225,18 +267,29 @@ def _reread(data: bytes, fmt: str) -> ImageHeader:
     return read_header(data, fmt)
 
 
+def must_reencode(header: ImageHeader) -> bool:
+    """Whether the original's pixels must change to be stored: an EXIF orientation to
+    apply, a CMYK JPEG, an AVIF with EXIF/XMP items (imaging/metadata.py)."""
+    return (
+        header.orientation != 1
+        or (header.format == "jpeg" and header.components == 4)
+        or bool(header.private_items)
+    )
+
+
+def reencoded_output(header: ImageHeader) -> ImageOutputOptions:
+    """How such an original is re-encoded: its own format, upright, without metadata."""
+    output: ImageOutputOptions = {"format": FORMATS[header.format][1]}
+    if header.format in ("jpeg", "webp", "avif"):
+        output["quality"] = ORIGINAL_QUALITY
+    return output
+
+
 async def _stored_original(env: Env, data: bytes, header: ImageHeader):
     """The bytes to store as the original, and their header."""
     fmt = header.format
-    if (
-        header.orientation != 1
-        or (fmt == "jpeg" and header.components == 4)
-        or header.private_items
-    ):
-        output: ImageOutputOptions = {"format": FORMATS[fmt][1]}
-        if fmt in ("jpeg", "webp", "avif"):
-            output["quality"] = ORIGINAL_QUALITY
-        encoded = await _convert(env, byte_source(data), None, output)
+    if must_reencode(header):
+        encoded = await _convert(env, byte_source(data), None, reencoded_output(header))
         return encoded, _reread(encoded, fmt)
     if fmt not in STRIPPERS:
         return data, header
