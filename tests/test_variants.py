@@ -167,6 +167,24 @@ async def test_generate_variants_answers_202_and_the_queue_makes_them(client, ad
         assert served.status_code == 200 and decoded_size(served.content) == size
 
 
+async def test_generate_variants_of_a_private_image_answers_signed_view_urls(
+    client, admin, photo, env
+):
+    await set_column(env, photo["id"], "is_private", 1)
+    response = await client.post(
+        f"/v1/images/{photo['id']}/variants", headers=admin, json={"variants": ["w256"]}
+    )
+    assert response.status_code == 202, response.text
+    url = response.json()["variants"]["w256"].removeprefix("http://testserver")
+    # Not the public variant address, which answers 404 for a private image ...
+    assert url.startswith(f"/v1/images/{photo['id']}/view/w256?") and "signature=" in url
+    public = variant_url("", photo["row"], "w256", Settings())
+    assert (await client.get(public)).status_code == 404
+    # ... but one the owner's browser can load without a bearer token.
+    served = await client.get(url)
+    assert served.status_code == 200 and decoded_size(served.content) == (256, 192)
+
+
 async def test_generate_variants_checks_input_scope_and_owner(client, admin, photo, make_key):
     url = f"/v1/images/{photo['id']}/variants"
     assert_error_envelope(await client.post(url, json={"variants": ["w512"]}), 401)

@@ -346,7 +346,8 @@ async def generate_variants(
     queued = await cdn_paths.request_variants(env, identity.owner, image_id, body.variants)
     base = base_url(request, settings)
     resource = pixelflare_image(queued.row, queued.tags, base, queued.album_slug)
-    return with_variants(resource, queued.row, queued.names, base, settings)
+    urls = view_urls.variant_view_urls(base, queued.row, queued.names, settings, utcnow())
+    return with_variants(resource, urls)
 
 
 @router.head("/v1/images/{image_id}/view/{name}", include_in_schema=False)

@@ -1,8 +1,6 @@
 """PixelFlare's image resource, as `/v1/images` answers it."""
 
-from pixhaven.services.delivery.variants import variant_url
 from pixhaven.services.images.keys import cdn_url
-from pixhaven.settings import Settings
 
 
 def pixelflare_image(row: dict, tags: list[str], base: str, album_slug: str | None) -> dict:
@@ -43,12 +41,8 @@ def pixelflare_images(
     ]
 
 
-def with_variants(
-    resource: dict, row: dict, names: list[str], base: str, settings: Settings
-) -> dict:
+def with_variants(resource: dict, urls: dict[str, str | None]) -> dict:
     """The resource `POST /v1/images/{id}/variants` answers: the image and the URLs the
-    requested variants will have."""
-    return {
-        **resource,
-        "variants": {name: variant_url(base, row, name, settings) for name in names},
-    }
+    requested variants will have (services/delivery/view_urls.variant_view_urls: signed
+    ones for an image the public cannot see)."""
+    return {**resource, "variants": urls}

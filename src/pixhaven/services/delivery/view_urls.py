@@ -126,6 +126,16 @@ def thumbnail_url(base: str, row: dict, settings: Settings, now: datetime) -> st
     return signed_view_url(base, row["id"], THUMBNAIL, settings, now)
 
 
+def variant_view_urls(
+    base: str, row: dict, names: list[str], settings: Settings, now: datetime
+) -> dict[str, str | None]:
+    """The URLs of a ready image's named variants, public for a public image and signed
+    otherwise: what `rendition_urls` and `POST /v1/images/{id}/variants` hand out."""
+    if _public(row, now):
+        return {name: variant_url(base, row, name, settings) for name in names}
+    return {name: signed_view_url(base, row["id"], name, settings, now) for name in names}
+
+
 def rendition_urls(base: str, row: dict, settings: Settings, now: datetime) -> dict:
     """`{versions: {original, webp, avif}, variants: {name: url}}` of a ready image (only the
     versions it has), public URLs for a public image, signed ones otherwise; empty maps
@@ -133,19 +143,15 @@ def rendition_urls(base: str, row: dict, settings: Settings, now: datetime) -> d
     if row["status"] != "ready":
         return {"versions": {}, "variants": {}}
     keys = object_keys(row)
+    variants = variant_view_urls(base, row, list(VARIANTS), settings, now)
+    versions: dict[str, str | None]
     if _public(row, now):
-        return {
-            "versions": {version: object_url(base, key) for version, key in keys.items()},
-            "variants": {name: variant_url(base, row, name, settings) for name in VARIANTS},
+        versions = {version: object_url(base, key) for version, key in keys.items()}
+    else:
+        versions = {
+            version: signed_view_url(base, row["id"], version, settings, now) for version in keys
         }
-
-    def signed(name: str) -> str | None:
-        return signed_view_url(base, row["id"], name, settings, now)
-
-    return {
-        "versions": {version: signed(version) for version in keys},
-        "variants": {name: signed(name) for name in VARIANTS},
-    }
+    return {"versions": versions, "variants": variants}
 
 
 async def serve_view(
