@@ -113,26 +113,14 @@ async def process_upload(
     content_type = FORMATS[fmt][1]
 
     if must_reencode(header) and header.frame_count == 1:
-        # The upright original and its versions are made together from the upload, so all
+        # The upright original is made with its versions, from the upload like them, so all
         # of them share one decode (made from the re-encoded original, they would decode
         # the image a second time: every portrait photo from a phone).
         source = byte_source(data)
         del data
-        # Both run to their end before either's error is raised: no conversion outlives it.
-        original, derived = await asyncio.gather(
-            _convert(env, source, None, reencoded_output(header)),
-            derived_images(env, source, content_type, False, options, quality, bounds),
-            return_exceptions=True,
+        return await processed_image(
+            env, source, header, None, content_hash, options, quality, bounds
         )
-        if isinstance(original, BaseException):
-            raise original
-        if isinstance(derived, BaseException):
-            raise derived
-        placeholder, versions = derived
-        return assembled(
-            _reread(original, fmt), original, content_hash, options, quality, bounds,
-            placeholder, versions,
-        )  # fmt: skip
     original, header = await _stored_original(env, data, header)
     del data  # from here on only the stored original is needed
     if header.frame_count > 1 and not options.preserve_animation:
@@ -150,7 +138,7 @@ async def processed_image(
     env: Env,
     source: ByteSource,
     header: ImageHeader,
-    original: bytes | ObjectSplice,
+    original: bytes | ObjectSplice | None,
     content_hash: str,
     options: UploadOptions,
     quality: int,
@@ -158,31 +146,19 @@ async def processed_image(
 ) -> ProcessedImage:
     """The end of both upload paths (this one and streamed_upload.py): once the stored
     original and its header are known, the placeholder and versions are made from
-    `source` through env.IMAGES (`derived_images`) and the result is put together."""
-    content_type = FORMATS[header.format][1]
-    animated = header.frame_count > 1
-    placeholder, versions = await derived_images(
-        env, source, content_type, animated, options, quality, bounds
-    )
-    return assembled(
-        header, original, content_hash, options, quality, bounds, placeholder, versions
-    )
-
-
-def assembled(
-    header: ImageHeader,
-    original: bytes | ObjectSplice,
-    content_hash: str,
-    options: UploadOptions,
-    quality: int,
-    bounds: dict,
-    placeholder: str,
-    versions: dict[str, bytes],
-) -> ProcessedImage:
-    """The processed image, from the stored original's header and what was made of it."""
+    `source` through env.IMAGES (`derived_images`) and the result is put together.
+    `original` None: `source` is the upload of a still image whose original must be
+    re-encoded (`must_reencode`), made in the same breath as the versions."""
     fmt = header.format
     extension, content_type = FORMATS[fmt]
     animated = header.frame_count > 1
+    reencode = reencoded_output(header) if original is None else None
+    placeholder, versions, reencoded = await derived_images(
+        env, source, content_type, animated, options, quality, bounds, reencode
+    )
+    if original is None:
+        assert reencoded is not None  # asked for just above
+        original, header = reencoded, _reread(reencoded, fmt)
     width, height = (
         (header.height, header.width) if header.rotated else (header.width, header.height)
     )
@@ -228,18 +204,24 @@ async def derived_images(
     options: UploadOptions,
     quality: int,
     bounds: dict,
-) -> tuple[str, dict[str, bytes]]:
-    """Through env.IMAGES, concurrently: the ThumbHash placeholder and the versions
-    `conversions_wanted` names ({mime: bytes}), each from its own `source.stream()`."""
+    original_output: ImageOutputOptions | None = None,
+) -> tuple[str, dict[str, bytes], bytes | None]:
+    """Through env.IMAGES, concurrently: the ThumbHash placeholder, the versions
+    `conversions_wanted` names ({mime: bytes}) and, when `original_output` is given, the
+    original re-encoded so, each from its own `source.stream()`. Every conversion runs to
+    its end before the first error is raised: none outlives the upload."""
     wanted = conversions_wanted(content_type, animated, options)
     jobs: list[Awaitable[str | bytes]] = [_placeholder(env, source)]
     jobs += [_convert(env, source, bounds, {"format": mime, "quality": quality}) for mime in wanted]
-    # The placeholder (str), then the versions (bytes); exceptions are raised just below.
+    if original_output is not None:
+        jobs.append(_convert(env, source, None, original_output))
+    # The placeholder (str), the versions (bytes), the original (bytes).
     results: list[Any] = await asyncio.gather(*jobs, return_exceptions=True)
     for result in results:
         if isinstance(result, BaseException):
             raise result
-    return results[0], dict(zip(wanted, results[1:]))
+    reencoded = results.pop() if original_output is not None else None
+    return results[0], dict(zip(wanted, results[1:], strict=True)), reencoded
 
 
 def digest(content_hash: str, options: UploadOptions, quality: int, bounds: dict) -> str:
