@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -116,24 +117,37 @@ def _public(row: dict, now: datetime) -> bool:
     return is_public(row, _now_text(now))
 
 
-def thumbnail_url(base: str, row: dict, settings: Settings, now: datetime) -> str | None:
-    """A small rendition the caller's browser can load: the public variant URL, or a signed
-    one; None until the upload is complete."""
-    if row["status"] != "ready":
-        return None
+def _loadable_urls(
+    base: str,
+    row: dict,
+    names: list[str],
+    public_url: Callable[[str], str],
+    settings: Settings,
+    now: datetime,
+) -> dict[str, str | None]:
+    """The named renditions of a ready image as URLs a browser can load: `public_url(name)`
+    for a public image, a signed view URL otherwise (None without a view key)."""
     if _public(row, now):
-        return variant_url(base, row, THUMBNAIL, settings)
-    return signed_view_url(base, row["id"], THUMBNAIL, settings, now)
+        return {name: public_url(name) for name in names}
+    return {name: signed_view_url(base, row["id"], name, settings, now) for name in names}
 
 
 def variant_view_urls(
     base: str, row: dict, names: list[str], settings: Settings, now: datetime
 ) -> dict[str, str | None]:
-    """The URLs of a ready image's named variants, public for a public image and signed
-    otherwise: what `rendition_urls` and `POST /v1/images/{id}/variants` hand out."""
-    if _public(row, now):
-        return {name: variant_url(base, row, name, settings) for name in names}
-    return {name: signed_view_url(base, row["id"], name, settings, now) for name in names}
+    """The URLs of a ready image's named variants: what `rendition_urls`, `thumbnail_url`
+    and `POST /v1/images/{id}/variants` hand out."""
+    return _loadable_urls(
+        base, row, names, lambda name: variant_url(base, row, name, settings), settings, now
+    )
+
+
+def thumbnail_url(base: str, row: dict, settings: Settings, now: datetime) -> str | None:
+    """A small rendition the caller's browser can load: the public variant URL, or a signed
+    one; None until the upload is complete."""
+    if row["status"] != "ready":
+        return None
+    return variant_view_urls(base, row, [THUMBNAIL], settings, now)[THUMBNAIL]
 
 
 def rendition_urls(base: str, row: dict, settings: Settings, now: datetime) -> dict:
@@ -143,15 +157,12 @@ def rendition_urls(base: str, row: dict, settings: Settings, now: datetime) -> d
     if row["status"] != "ready":
         return {"versions": {}, "variants": {}}
     keys = object_keys(row)
-    variants = variant_view_urls(base, row, list(VARIANTS), settings, now)
-    versions: dict[str, str | None]
-    if _public(row, now):
-        versions = {version: object_url(base, key) for version, key in keys.items()}
-    else:
-        versions = {
-            version: signed_view_url(base, row["id"], version, settings, now) for version in keys
-        }
-    return {"versions": versions, "variants": variants}
+    return {
+        "versions": _loadable_urls(
+            base, row, list(keys), lambda version: object_url(base, keys[version]), settings, now
+        ),
+        "variants": variant_view_urls(base, row, list(VARIANTS), settings, now),
+    }
 
 
 async def serve_view(
