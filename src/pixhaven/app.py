@@ -19,6 +19,7 @@ from pixhaven import __version__
 from pixhaven.errors import install_error_handlers
 from pixhaven.middleware import PixhavenMiddleware
 from pixhaven.models.common import APP_RESPONSES, complete_openapi
+from pixhaven.routers.direct_route import DirectRoutesFirst
 
 DESCRIPTION = """\
 Pixhaven hosts, transforms and generates images. It speaks the APIs of CattoPic
@@ -91,6 +92,13 @@ def create_app() -> FastAPI:
     app.include_router(splinterpic.generate_router)
     app.include_router(splinterpic.analytics_router)
     app.include_router(pixelflare.cdn_router)  # CDN catch-all paths: keep this include LAST
+    # The first router's routes again, answered ahead of FastAPI's routing (the same order:
+    # they are tried first either way), inside PixhavenMiddleware like every request.
+    app.add_middleware(
+        DirectRoutesFirst,
+        routes=cattopic.objects_router.routes,
+        exception_handlers=app.exception_handlers,
+    )
     app.add_middleware(PixhavenMiddleware)
 
     def openapi() -> dict[str, Any]:

@@ -17,14 +17,18 @@ when the route is declared, not at request time. The handler answers a `Response
 """
 
 import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, get_type_hints
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
-from starlette.routing import compile_path
+from starlette.routing import BaseRoute, Match, compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from pixhaven.dependencies import env_of, settings_of
+
+# The app's exception handlers: an exception type (or status code) to its handler.
+ExceptionHandlers = Mapping[Any, Callable[..., Any]]
 
 INJECTED = {
     "request": lambda request: request,
@@ -67,3 +71,62 @@ class DirectRoute(APIRoute):
             return answer
 
         return handle
+
+
+class DirectRoutesFirst:
+    """ASGI middleware that matches a router's `DirectRoute`s itself and answers them
+    without FastAPI's routing machinery; every other request goes on to FastAPI.
+
+    For the app's first router (the public objects, `/r2/…`), whose routes FastAPI would
+    try first anyway, so no route's precedence changes. Behind nginx with X-Accel-Redirect
+    Pixhaven's whole part of a request is a check and a few headers, and FastAPI's router,
+    its per-route request/response wrapper and its exception middleware were a quarter of
+    that. What stays the same: the match (each route's own `matches`, root path and
+    methods included; no full match falls through, so FastAPI answers a wrong method as
+    before), the handler (the route's own, as `DirectRoute` builds it) and the errors (the
+    app's exception handlers, looked up as Starlette does; an exception none handles goes
+    on to the middleware outside, as from FastAPI).
+    """
+
+    def __init__(
+        self, app: ASGIApp, routes: Sequence[BaseRoute], exception_handlers: ExceptionHandlers
+    ) -> None:
+        self.app = app
+        self.exception_handlers = exception_handlers
+        self.routes: list[tuple[DirectRoute, Callable[[Request], Awaitable[Response]]]] = []
+        for route in routes:
+            if not isinstance(route, DirectRoute):
+                raise TypeError(f"{route!r}: only DirectRoutes are answered ahead of FastAPI")
+            self.routes.append((route, route.get_route_handler()))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for route, handler in self.routes:
+                match, child_scope = route.matches(scope)
+                if match is Match.FULL:
+                    scope.update(child_scope)
+                    await self._answer(handler, Request(scope, receive), send)
+                    return
+        await self.app(scope, receive, send)
+
+    async def _answer(
+        self, handler: Callable[[Request], Awaitable[Response]], request: Request, send: Send
+    ) -> None:
+        try:
+            response = await handler(request)
+        except Exception as exc:
+            on_error = self._handler_for(exc)
+            if on_error is None:
+                raise
+            response = on_error(request, exc)
+            if inspect.isawaitable(response):
+                response = await response
+        await response(request.scope, request.receive, send)
+
+    def _handler_for(self, exc: Exception) -> Callable[..., Any] | None:
+        for kind in type(exc).__mro__:
+            # Starlette gives `Exception`'s handler to its outermost middleware, outside
+            # ours: such an exception goes on as it would from FastAPI.
+            if kind is not Exception and kind in self.exception_handlers:
+                return self.exception_handlers[kind]
+        return None
