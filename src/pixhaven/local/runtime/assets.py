@@ -187,10 +187,15 @@ class StaticAssets:
     def asset(self, path: str) -> Asset | None:
         """The file at URL path `path` inside the folder, or None (also for any path that
         would step outside it)."""
-        parts = path.lstrip("/").split("/")
+        relative = path.lstrip("/")
+        # The listing first: most paths asked for (every API and object request, three
+        # times) name no file, and one set lookup says so.
+        if relative not in self.listing():
+            return None
+        parts = relative.split("/")
         if any(part in ("", ".", "..") or "\\" in part or "\0" in part for part in parts):
             return None
-        if parts[-1] in NEVER_SERVED or "/".join(parts) not in self.listing():
+        if parts[-1] in NEVER_SERVED:
             return None
         file = self.directory.joinpath(*parts)
         try:
