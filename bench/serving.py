@@ -4,6 +4,10 @@ front of Pixhaven against nginx alone serving the file. The same two nginx set-u
 a large photo (a few MB), where the check Pixhaven runs per request weighs little against
 sending the bytes: what X-Accel-Redirect is for (no figure there has a target).
 
+Access logs: `python -m http.server` writes a line per request and so does `pixhaven dev`
+(its JSON request log, LOG_LEVEL=info); nginx runs with `access_log off`, and so Pixhaven
+behind it runs at LOG_LEVEL=warning.
+
 Every figure is wrk's request rate (`wrk -t2 -c32`, SECONDS per run) against a fresh server
 process; the servers take turns within each round, ROUNDS rounds, and the best rate of each
 is kept (the machine is shared: the best run is the least disturbed one). Needs `wrk`, and
@@ -267,11 +271,14 @@ def bench_serving() -> list[Figure]:
         }
         has_nginx = shutil.which("nginx") or Path("/usr/sbin/nginx").exists()
         if has_nginx:
-            accel = pixhaven(state, base / "accel", path, SERVE_OBJECTS_VIA="nginx")
+            # No access log on either side: nginx runs with `access_log off`, so Pixhaven
+            # behind it runs at LOG_LEVEL=warning (no request log line).
+            quiet = {"SERVE_OBJECTS_VIA": "nginx", "LOG_LEVEL": "warning"}
+            accel = pixhaven(state, base / "accel", path, **quiet)
             bucket = state / "bucket"
             servers["nginx"] = nginx(base / "nginx", www, None, path, bucket)
             servers["nginx+accel"] = nginx(base / "nginx-accel", www, accel, path, bucket)
-            accel_large = pixhaven(state, base / "accel", large_path, SERVE_OBJECTS_VIA="nginx")
+            accel_large = pixhaven(state, base / "accel", large_path, **quiet)
             servers["nginx large"] = nginx(
                 base / "nginx", www, None, large_path, bucket, file="large.jpg"
             )
@@ -291,7 +298,7 @@ def bench_serving() -> list[Figure]:
         figures.append(
             Figure(NAME + " via nginx X-Accel-Redirect", rates["nginx+accel"], "req/s",
                    "nginx alone", rates["nginx"], target=0.5, higher_is_better=True,
-                   note="pixhaven dev, one worker each")
+                   note="pixhaven dev, one worker each, no access logs")
         )  # fmt: skip
         figures.append(
             Figure(f"GET /r2/<{large_size} JPEG> via nginx X-Accel-Redirect",

@@ -153,19 +153,20 @@ class PixhavenMiddleware:
             body = json.dumps(envelope).encode()
             await _send_simple(send_with_headers, 500, body, b"application/json")
         finally:
-            log.info(
-                json.dumps(
-                    {
-                        "event": "request",
-                        "request_id": request_id,
-                        "method": scope["method"],
-                        "path": scope.get("path", ""),
-                        "status": status_seen["status"],
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                        "client_ip": client_ip,
-                    }
+            if log.isEnabledFor(logging.INFO):  # LOG_LEVEL=warning: not even built
+                log.info(
+                    json.dumps(
+                        {
+                            "event": "request",
+                            "request_id": request_id,
+                            "method": scope["method"],
+                            "path": scope.get("path", ""),
+                            "status": status_seen["status"],
+                            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                            "client_ip": client_ip,
+                        }
+                    )
                 )
-            )
 
 
 # -- request body limits ----------------------------------------------------------------------
