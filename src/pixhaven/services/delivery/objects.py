@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from email.utils import format_datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from fastapi import Request
@@ -188,10 +189,15 @@ def _headers(obj, *, extra: dict[str, str] | None = None) -> dict[str, str]:
     }
     uploaded = getattr(obj, "uploaded", None)
     if uploaded is not None:
-        moment = uploaded if uploaded.tzinfo else uploaded.replace(tzinfo=UTC)
-        headers["Last-Modified"] = format_datetime(moment, usegmt=True)
+        headers["Last-Modified"] = _http_date(uploaded)
     headers.update(extra or {})
     return headers
+
+
+@lru_cache(maxsize=1024)  # the same few objects are asked for over and over
+def _http_date(moment: datetime) -> str:
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return format_datetime(moment, usegmt=True)
 
 
 async def iter_body(body):
