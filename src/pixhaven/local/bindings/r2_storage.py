@@ -192,7 +192,7 @@ class ObjectFiles:
         longer than WHOLE_BODY_LIMIT.
         """
         try:
-            opened = open(self.path_for(key), "rb")  # noqa: SIM115 (closed below or by the span)
+            opened = open(self._path_string(key), "rb")  # noqa: SIM115 (closed below or by the span)
         except FileNotFoundError:
             return None
         handle: BinaryIO | None = opened
