@@ -332,3 +332,124 @@ async def test_plain_file_holds_exactly_the_current_version(tmp_path):
     assert await bucket.plain_file("images/a.jpg") is None
     # Plain copies are no objects: listings never show them.
     assert (await bucket.list())["objects"] == []
+
+
+# What plain_file read is remembered per key (r2_storage, "_RememberedCopy"); these would
+# fail if what it remembered outlived the object version or the copy it describes.
+
+
+async def test_plain_file_follows_a_replaced_object(tmp_path):
+    bucket = LocalR2(tmp_path)
+    await bucket.put("k", b"version 1", httpMetadata={"contentType": "image/png"})
+    first, first_path = await bucket.plain_file("k")
+    assert (await bucket.plain_file("k"))[1] == first_path  # now remembered
+    # The same size: only the version tells the two apart.
+    await bucket.put("k", b"version 2", httpMetadata={"contentType": "image/gif"})
+    second, second_path = await bucket.plain_file("k")
+    assert second.version != first.version and second.etag != first.etag
+    assert second_path != first_path and second_path.read_bytes() == b"version 2"
+    assert second.httpMetadata["contentType"] == "image/gif"
+    await bucket.delete("k")
+    assert await bucket.plain_file("k") is None
+
+
+@pytest.mark.parametrize("same_bytes", [False, True])
+async def test_plain_file_follows_what_another_process_does_to_the_object(tmp_path, same_bytes):
+    """Another `LocalR2` on the folder, as another `pixhaven dev --workers` process has:
+    its writes and deletes reach this instance only through the files."""
+    serving, other = LocalR2(tmp_path), LocalR2(tmp_path)
+    await other.put("k", b"version 1", customMetadata={"round": "1"})
+    first, first_path = await serving.plain_file("k")
+    assert (await serving.plain_file("k"))[1] == first_path  # now remembered
+
+    replacement = b"version 1" if same_bytes else b"version 2"
+    await other.put("k", replacement, customMetadata={"round": "2"})
+    second, second_path = await serving.plain_file("k")
+    stored = await other.head("k")
+    assert (second.version, second.etag) == (stored.version, stored.etag)
+    assert second.customMetadata == {"round": "2"}
+    assert second_path != first_path and second_path.read_bytes() == replacement
+    assert not first_path.exists()
+
+    await other.delete("k")
+    assert await serving.plain_file("k") is None
+    # Put back with the same bytes and the same metadata: a new version all the same.
+    await other.put("k", replacement, customMetadata={"round": "2"})
+    third, third_path = await serving.plain_file("k")
+    assert third.version == (await other.head("k")).version != second.version
+    assert third_path.read_bytes() == replacement
+
+
+async def test_plain_file_follows_a_replaced_object_whose_old_copy_is_still_there(tmp_path):
+    """Another process's write replaces the object file, then removes the key's copies; in
+    between, or for good if it crashed there, the old version's copy is still in `plain/`."""
+    serving, other = LocalR2(tmp_path), LocalR2(tmp_path)
+    await other.put("k", b"version 1")
+    first, first_path = await serving.plain_file("k")
+    assert (await serving.plain_file("k"))[1] == first_path  # now remembered
+    kept = first_path.read_bytes()
+    await other.put("k", b"version 2")
+    first_path.write_bytes(kept)  # the clean-up not done (yet)
+    second, second_path = await serving.plain_file("k")
+    assert second.version == (await other.head("k")).version != first.version
+    assert second_path.read_bytes() == b"version 2"
+
+
+async def test_plain_file_makes_the_copy_again_when_it_is_gone(tmp_path):
+    """The object is unchanged but its copy is gone: removed by hand, or by the clean-up of
+    another process's write racing the making of the copy. The web server must still be
+    handed a file that exists."""
+    bucket = LocalR2(tmp_path)
+    await bucket.put("k", b"data")
+    meta, path = await bucket.plain_file("k")
+    assert (await bucket.plain_file("k"))[1] == path  # now remembered
+    path.unlink()
+    again, again_path = await bucket.plain_file("k")
+    assert again_path == path and again_path.read_bytes() == b"data"
+    assert again.version == meta.version
+    for copy in (tmp_path / "plain").iterdir():
+        copy.unlink()
+    assert (await bucket.plain_file("k"))[1].read_bytes() == b"data"
+
+
+async def test_plain_file_pairs_each_version_with_its_own_copy_under_concurrent_writes(
+    tmp_path,
+):
+    serving, writing = LocalR2(tmp_path), LocalR2(tmp_path)
+    payloads = [bytes([i]) * 50_000 for i in range(6)]  # one size: only versions differ
+    await writing.put("hot", payloads[0])
+
+    async def writer(payload):
+        for _ in range(4):
+            await writing.put("hot", payload)
+
+    async def reader():
+        for _ in range(30):
+            meta, path = await serving.plain_file("hot")
+            assert path.name.endswith("-" + meta.version)
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError:
+                continue  # replaced since, and its copy removed: as nginx would see it
+            assert hashlib.md5(data).hexdigest() == meta.etag
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(writer(p) for p in payloads), *(reader() for _ in range(4)))
+    meta, path = await serving.plain_file("hot")
+    assert meta.etag == (await writing.head("hot")).etag
+    assert hashlib.md5(path.read_bytes()).hexdigest() == meta.etag
+
+
+def test_object_files_remember_a_bounded_number_of_plain_copies(tmp_path):
+    files = ObjectFiles(tmp_path, remembered_plain_copies=3)
+    for i in range(5):
+        files.write(f"k{i}", b"x", {"key": f"k{i}", "version": f"v{i}", "size": 1, "uploaded": 0})
+    for i in range(5):
+        files.plain_copy(f"k{i}")
+    files.plain_copy("k2")  # used again: the most recent
+    # What is remembered is private; its size is the property under test.
+    assert list(files._remembered) == ["k3", "k4", "k2"]
+    # A forgotten key is read again, as on a first call.
+    metadata, path = files.plain_copy("k0")
+    assert metadata["version"] == "v0" and path.read_bytes() == b"x"
+    assert list(files._remembered) == ["k4", "k2", "k0"]

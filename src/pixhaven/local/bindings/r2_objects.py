@@ -185,9 +185,12 @@ class R2ObjectBody(R2Object):
         return _to_js_values(json.loads(await self.text()))
 
 
+# workerd always returns all six fields, None where unset.
+_UNSET_HTTP_METADATA = dict.fromkeys(HTTP_METADATA_FIELDS)
+
+
 def _http_metadata_from_record(stored: dict) -> JsDict:
-    # workerd always returns all six fields, None where unset.
-    metadata = JsDict(dict.fromkeys(HTTP_METADATA_FIELDS))
+    metadata = JsDict(_UNSET_HTTP_METADATA)
     for field, value in stored.items():
         if value is not None:
             metadata[field] = js_date(value) if field == "cacheExpiry" else value

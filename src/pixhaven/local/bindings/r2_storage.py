@@ -26,6 +26,13 @@ chunk. Handing an object's bytes to a web server in front (README, "Behind nginx
 Caddy") needs a file holding those bytes alone: `plain_copy` makes one, once per version,
 in `<root>/plain/`, named `<sha256 of key>-<version>` (hex only: nothing to escape in a
 URL); a write or delete of the key removes its copies.
+
+`plain_copy` runs on every object request behind such a server, so what it read is
+remembered per key (`_RememberedCopy`) and reused while one `os.stat` finds the same object
+file and a second finds the copy still there. Object files are never modified in place,
+only replaced (a new inode) or removed, and a write stamps its file's mtime with a
+nanosecond clock, so the same (device, inode, mtime, size) is the same version, whichever
+process sharing the folder wrote it.
 """
 
 from __future__ import annotations
@@ -35,8 +42,10 @@ import json
 import os
 import re
 import struct
+import threading
 import time
 import uuid
+from collections import OrderedDict
 from pathlib import Path
 from typing import BinaryIO
 
@@ -50,6 +59,9 @@ STALE_TEMP_SECONDS = 3600
 # in chunks as they are sent, so memory stays at one chunk whatever the object's size.
 WHOLE_BODY_LIMIT = 1024 * 1024
 _SAFE_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
+# Keys whose plain copy `plain_copy` remembers (least recently used forgotten first): the
+# objects being served at the moment, at a few hundred bytes each.
+REMEMBERED_PLAIN_COPIES = 4096
 
 
 # Keys the app writes (`images/landscape/<uuid>.jpg`) use only these characters, and of them
@@ -107,17 +119,45 @@ class FileSpan:
         self.length = length
 
 
+class _RememberedCopy:
+    """What `plain_copy` found for a key, and how to tell it still holds."""
+
+    __slots__ = ("object_path", "identity", "metadata", "plain_path", "plain_name")
+
+    def __init__(self, object_path: str, identity: tuple, metadata: dict, plain_path: Path):
+        self.object_path = object_path
+        self.identity = identity
+        self.metadata = metadata
+        self.plain_path = plain_path
+        self.plain_name = str(plain_path)
+
+
+def _identity(status: os.stat_result) -> tuple[int, int, int, int]:
+    return (status.st_dev, status.st_ino, status.st_mtime_ns, status.st_size)
+
+
 class ObjectFiles:
     """Reads and atomically writes object files under `root/objects`."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, remembered_plain_copies: int = REMEMBERED_PLAIN_COPIES):
         self.directory = Path(root) / "objects"
         self.directory.mkdir(parents=True, exist_ok=True)
         self.plain_directory = Path(root) / "plain"
+        # For the read paths, which join a file name to it on every request: a string
+        # join, where a pathlib one costs microseconds.
+        self._directory_prefix = os.path.join(self.directory, "")
+        # Filled in the event loop's thread and in worker threads (a copy being made, a
+        # write or delete forgetting its key), hence the lock.
+        self._remembered: OrderedDict[str, _RememberedCopy] = OrderedDict()
+        self._remembered_limit = remembered_plain_copies
+        self._remembered_lock = threading.Lock()
         self._remove_stale_temporaries()
 
     def path_for(self, key: str) -> Path:
         return self.directory / file_name_for(key)
+
+    def _path_string(self, key: str) -> str:
+        return self._directory_prefix + file_name_for(key)
 
     def write(self, key: str, data: bytes, metadata: dict) -> None:
         encoded = json.dumps(metadata, separators=(",", ":")).encode("utf-8")
@@ -129,6 +169,12 @@ class ObjectFiles:
                 handle.write(TRAILER.pack(len(encoded), MAGIC))
                 handle.flush()
                 os.fsync(handle.fileno())
+            # `plain_copy` tells versions apart by (device, inode, mtime, size). A freed
+            # inode can come back for the next write of the key, with the same size, and
+            # file systems stamp mtimes from a clock ticking every few milliseconds; a
+            # nanosecond clock's reading makes that identity a new one for every write.
+            stamp = time.time_ns()
+            os.utime(temporary, ns=(stamp, stamp))
             _replace(temporary, self.path_for(key))
         except BaseException:
             temporary.unlink(missing_ok=True)
@@ -146,7 +192,7 @@ class ObjectFiles:
         longer than WHOLE_BODY_LIMIT.
         """
         try:
-            opened = open(self.path_for(key), "rb")  # noqa: SIM115 (closed below or by the span)
+            opened = open(self._path_string(key), "rb")  # noqa: SIM115 (closed below or by the span)
         except FileNotFoundError:
             return None
         handle: BinaryIO | None = opened
@@ -173,41 +219,80 @@ class ObjectFiles:
 
     def plain_copy(self, key: str, make: bool = True) -> tuple[dict, Path | None] | None:
         """(metadata, path of a file holding exactly the data of that version), made now if
-        there is none yet (with `make=False`: path None instead); None if `key` is absent."""
+        there is none yet (with `make=False`: path None instead); None if `key` is absent.
+        The metadata dict may be the one returned before: read it, do not change it."""
+        with self._remembered_lock:
+            remembered = self._remembered.get(key)
+            if remembered is not None:
+                self._remembered.move_to_end(key)
+        if remembered is not None:
+            try:
+                status = os.stat(remembered.object_path)
+            except FileNotFoundError:
+                self._forget(key)
+                return None
+            # The copy is checked too: a concurrent write's clean-up in another process can
+            # remove the copy this one just made of the new version, and an operator may
+            # empty `plain/`. The web server must never be sent to a missing file.
+            if _identity(status) == remembered.identity and os.path.exists(remembered.plain_name):
+                return remembered.metadata, remembered.plain_path
+        object_path = self._path_string(key)
         try:
-            handle = open(self.path_for(key), "rb")  # noqa: SIM115 (closed by the `with` below)
+            handle = open(object_path, "rb")  # noqa: SIM115 (closed by the `with` below)
         except FileNotFoundError:
+            self._forget(key)
             return None
         with handle:
-            metadata = _read_metadata(handle)
+            # The identity of the file read, not of an earlier stat: it may have been
+            # replaced in between.
+            status = os.fstat(handle.fileno())
+            metadata = _read_metadata(handle, status.st_size)
             if metadata is None or metadata.get("key") != key:
+                self._forget(key)
                 return None
             target = self.plain_directory / f"{_key_hash(key)}-{metadata['version']}"
-            if target.exists():
-                return metadata, target
-            if not make:
-                return metadata, None
-            self.plain_directory.mkdir(exist_ok=True)
-            temporary = self.plain_directory / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
-            try:
-                with open(temporary, "wb") as copy:
-                    handle.seek(0)
-                    remaining = metadata["size"]
-                    while remaining:
-                        chunk = handle.read(min(remaining, WHOLE_BODY_LIMIT))
-                        copy.write(chunk)
-                        remaining -= len(chunk)
-                os.chmod(temporary, 0o644)  # the web server in front may run as another user
-                # A web server sending the file says Last-Modified from its mtime: the upload's.
-                uploaded = metadata["uploaded"] / 1000
-                os.utime(temporary, (uploaded, uploaded))
-                os.replace(temporary, target)
-            except BaseException:
-                temporary.unlink(missing_ok=True)
-                raise
+            if not target.exists():
+                if not make:
+                    return metadata, None
+                self._make_plain_copy(handle, metadata, target)
+        self._remember(key, _RememberedCopy(object_path, _identity(status), metadata, target))
         return metadata, target
 
+    def _make_plain_copy(self, handle, metadata: dict, target: Path) -> None:
+        self.plain_directory.mkdir(exist_ok=True)
+        temporary = self.plain_directory / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
+        try:
+            with open(temporary, "wb") as copy:
+                handle.seek(0)
+                remaining = metadata["size"]
+                while remaining:
+                    chunk = handle.read(min(remaining, WHOLE_BODY_LIMIT))
+                    copy.write(chunk)
+                    remaining -= len(chunk)
+            os.chmod(temporary, 0o644)  # the web server in front may run as another user
+            # A web server sending the file says Last-Modified from its mtime: the upload's.
+            uploaded = metadata["uploaded"] / 1000
+            os.utime(temporary, (uploaded, uploaded))
+            os.replace(temporary, target)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+
+    def _remember(self, key: str, copy: _RememberedCopy) -> None:
+        with self._remembered_lock:
+            self._remembered[key] = copy
+            self._remembered.move_to_end(key)
+            while len(self._remembered) > self._remembered_limit:
+                self._remembered.popitem(last=False)
+
+    def _forget(self, key: str) -> None:
+        with self._remembered_lock:
+            self._remembered.pop(key, None)
+
     def _remove_plain_copies(self, key: str) -> None:
+        # Not needed for correctness (the object file's identity has changed), but the
+        # entry is of no more use.
+        self._forget(key)
         if not self.plain_directory.is_dir():
             return
         for path in self.plain_directory.glob(f"{_key_hash(key)}-*"):
@@ -265,8 +350,11 @@ class ObjectFiles:
 TAIL_READ = 4096
 
 
-def _read_metadata(handle) -> dict | None:
-    file_size = os.fstat(handle.fileno()).st_size
+def _read_metadata(handle, file_size: int | None = None) -> dict | None:
+    """The metadata of the object file open as `handle`, of `file_size` bytes (fstat'ed
+    when not given); None if it is not a whole object file."""
+    if file_size is None:
+        file_size = os.fstat(handle.fileno()).st_size
     if file_size < TRAILER.size:
         return None
     tail_start = max(0, file_size - TAIL_READ)
