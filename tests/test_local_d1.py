@@ -204,3 +204,35 @@ async def test_a_select_reports_the_counters_of_the_writes_before_it(db):
         )
     expected = await db.prepare("SELECT last_insert_rowid() AS id").first("id")
     assert (await select_meta()).last_row_id == expected == 20
+
+
+async def test_every_read_converts_values_as_javascript_would(db):
+    # first(), raw() and all() each convert rows on their own path (LocalD1._execute).
+    sql = (
+        "SELECT 'x', NULL, 9007199254740991, -9007199254740991, 9007199254740992,"
+        " -9007199254740992, 9223372036854775807, 2.0, -0.0, 2.5, 1e300, 1e999, X'0102', 0"
+    )
+    expected = [
+        "x",
+        None,
+        2**53 - 1,
+        -(2**53 - 1),
+        float(2**53),  # from 2**53 a JS number no longer holds every integer
+        -float(2**53),
+        float(2**63 - 1),
+        2,  # a whole REAL reaches Python as an int
+        0,
+        2.5,
+        1e300,
+        float("inf"),
+        [1, 2],
+        0,
+    ]
+
+    def typed(values):
+        return [(type(v), v) for v in values]
+
+    first = await db.prepare(sql).first()
+    (raw,) = await db.prepare(sql).raw()
+    (row,) = (await db.prepare(sql).all()).results
+    assert typed(first.values()) == typed(raw) == typed(row.values()) == typed(expected)

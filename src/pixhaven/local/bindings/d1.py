@@ -53,7 +53,7 @@ from pixhaven.local.bindings.d1_sql import (
     NO_STATEMENTS,
     D1Error,
     dropped_by_d1,
-    from_sqlite,
+    from_sqlite_row,
     split_statements,
     to_sqlite,
 )
@@ -277,8 +277,8 @@ class LocalD1:
             raise D1Error(f"D1_ERROR: {self._error_message(error)}") from error
         columns = [d[0] for d in cursor.description] if cursor.description else []
         if shape == _FIRST:
-            return JsDict(zip(columns, [from_sqlite(v) for v in rows[0]])) if rows else None
-        rows = [[from_sqlite(v) for v in row] for row in rows]
+            return JsDict(zip(columns, from_sqlite_row(rows[0]))) if rows else None
+        rows = [from_sqlite_row(row) for row in rows]
         if shape == _ROWS:
             return columns, rows
         after = self._counters_after_read() if read_only else self._counters()
