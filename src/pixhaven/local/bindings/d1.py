@@ -45,6 +45,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -97,8 +98,15 @@ class D1PreparedStatement:
         self.params = list(params)
 
     def bind(self, *values) -> D1PreparedStatement:
+        # Text, NULL and floats pass to_sqlite unchanged and cannot fail its checks: only
+        # the other values pay its call (most bound values of the app are text).
         return D1PreparedStatement(
-            self._database, self.statement, tuple(to_sqlite(v) for v in values)
+            self._database,
+            self.statement,
+            tuple(
+                v if type(v) is str or v is None or type(v) is float else to_sqlite(v)
+                for v in values
+            ),
         )
 
     async def all(self) -> D1Result:
@@ -375,6 +383,7 @@ class LocalD1:
         return f"{message}: {primary}"
 
 
+@lru_cache(maxsize=1024)  # asked of every call, like split_statements (d1_sql.py)
 def _is_one_select(statement: str) -> bool:
     """One statement that starts with SELECT: it can only read (a write needs INSERT,
     UPDATE, DELETE, REPLACE or a WITH before them; anything else takes the general path)."""
