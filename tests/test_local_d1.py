@@ -141,3 +141,98 @@ async def test_blob_bindings_accept_bytes_like_values(db):
 async def test_large_integers_come_back_as_javascript_would_see_them(db):
     value = await db.prepare("SELECT 9007199254740993 AS n").first("n")
     assert isinstance(value, float) and value == 2**53
+
+
+def _file_size(path) -> int:
+    """The database size as a fresh connection of its own reads it (WAL included)."""
+    import sqlite3
+
+    connection = sqlite3.connect(path)
+    try:
+        (pages,) = connection.execute("PRAGMA page_count").fetchone()
+        (page_size,) = connection.execute("PRAGMA page_size").fetchone()
+    finally:
+        connection.close()
+    return pages * page_size
+
+
+async def test_a_select_reports_the_size_another_process_grew_the_file_to(tmp_path):
+    # A lone SELECT's meta is partly remembered between calls (LocalD1._counters_after_read):
+    # another binding on the file (`pixhaven dev --workers N`) growing it must still show.
+    path = tmp_path / "shared.sqlite3"
+    reader, writer = LocalD1(path), LocalD1(path)
+    await writer.prepare("CREATE TABLE t (v TEXT)").run()
+    small = (await reader.prepare("SELECT COUNT(*) AS n FROM t").all()).meta.size_after
+    assert small == _file_size(path)
+    for _ in range(3):
+        grown = await writer.prepare("INSERT INTO t VALUES (?)").bind("x" * 20_000).run()
+        meta = (await reader.prepare("SELECT COUNT(*) AS n FROM t").all()).meta
+        assert meta.size_after == grown.meta.size_after == _file_size(path)
+        assert meta.changes == 0 and meta.changed_db is False
+    assert meta.size_after > small
+    reader.close()
+    writer.close()
+
+
+async def test_a_select_reports_the_counters_of_the_writes_before_it(db):
+    # Each write path (run, batch, exec, execute_script, a failed batch) must leave no
+    # stale counters behind for the SELECTs that follow it.
+    async def select_meta():
+        return (await db.prepare("SELECT COUNT(*) AS n FROM t").all()).meta
+
+    await db.prepare("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)").run()
+    await select_meta()
+    inserted = await db.prepare("INSERT INTO t (v) VALUES (?)").bind("a" * 10_000).run()
+    meta = await select_meta()
+    assert meta.last_row_id == inserted.meta.last_row_id
+    assert meta.size_after == inserted.meta.size_after == _file_size(db.path)
+
+    await db.batch([db.prepare("INSERT INTO t (id, v) VALUES (7, 'b')")])
+    assert (await select_meta()).last_row_id == 7
+    await db.exec("INSERT INTO t (id, v) VALUES (9, 'c')")
+    assert (await select_meta()).last_row_id == 9
+    db.execute_script(f"INSERT INTO t (id, v) VALUES (11, '{'d' * 10_000}');")
+    meta = await select_meta()
+    assert meta.last_row_id == 11 and meta.size_after == _file_size(db.path)
+
+    with pytest.raises(D1Error):  # the first insert is rolled back, its rowid stays
+        await db.batch(
+            [
+                db.prepare("INSERT INTO t (id, v) VALUES (20, 'e')"),
+                db.prepare("INSERT INTO t (id, v) VALUES (7, 'f')"),
+            ]
+        )
+    expected = await db.prepare("SELECT last_insert_rowid() AS id").first("id")
+    assert (await select_meta()).last_row_id == expected == 20
+
+
+async def test_every_read_converts_values_as_javascript_would(db):
+    # first(), raw() and all() each convert rows on their own path (LocalD1._execute).
+    sql = (
+        "SELECT 'x', NULL, 9007199254740991, -9007199254740991, 9007199254740992,"
+        " -9007199254740992, 9223372036854775807, 2.0, -0.0, 2.5, 1e300, 1e999, X'0102', 0"
+    )
+    expected = [
+        "x",
+        None,
+        2**53 - 1,
+        -(2**53 - 1),
+        float(2**53),  # from 2**53 a JS number no longer holds every integer
+        -float(2**53),
+        float(2**63 - 1),
+        2,  # a whole REAL reaches Python as an int
+        0,
+        2.5,
+        1e300,
+        float("inf"),
+        [1, 2],
+        0,
+    ]
+
+    def typed(values):
+        return [(type(v), v) for v in values]
+
+    first = await db.prepare(sql).first()
+    (raw,) = await db.prepare(sql).raw()
+    (row,) = (await db.prepare(sql).all()).results
+    assert typed(first.values()) == typed(raw) == typed(row.values()) == typed(expected)

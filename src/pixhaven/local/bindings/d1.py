@@ -45,6 +45,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
@@ -53,7 +54,7 @@ from pixhaven.local.bindings.d1_sql import (
     NO_STATEMENTS,
     D1Error,
     dropped_by_d1,
-    from_sqlite,
+    from_sqlite_row,
     split_statements,
     to_sqlite,
 )
@@ -81,6 +82,11 @@ _TRANSACTION_REFUSED = (
 # apart from identical app SQL in sqlite3's statement cache (the authorizer only runs
 # when a statement is compiled).
 _INTERNAL = " /* pixhaven-local-d1 */"
+_DATA_VERSION = "PRAGMA data_version" + _INTERNAL
+
+# What a statement's execution returns (LocalD1._execute): a whole D1Result, for all()
+# and run(); (columns, rows), for raw(); the first row or None, for first().
+_RESULT, _ROWS, _FIRST = "result", "rows", "first"
 
 
 class D1PreparedStatement:
@@ -92,8 +98,15 @@ class D1PreparedStatement:
         self.params = list(params)
 
     def bind(self, *values) -> D1PreparedStatement:
+        # Text, NULL and floats pass to_sqlite unchanged and cannot fail its checks: only
+        # the other values pay its call (most bound values of the app are text).
         return D1PreparedStatement(
-            self._database, self.statement, tuple(to_sqlite(v) for v in values)
+            self._database,
+            self.statement,
+            tuple(
+                v if type(v) is str or v is None or type(v) is float else to_sqlite(v)
+                for v in values
+            ),
         )
 
     async def all(self) -> D1Result:
@@ -103,10 +116,9 @@ class D1PreparedStatement:
         return self._database._run_in_transaction([self])[0]
 
     async def first(self, colName: str | None = None):
-        results = self._database._run_in_transaction([self])[0]["results"]
-        if not results:
+        row = self._database._run_in_transaction([self], shape=_FIRST)[0]
+        if row is None:
             return None
-        row = results[0]
         if colName is None:
             return row
         if colName not in row:
@@ -118,7 +130,7 @@ class D1PreparedStatement:
         # `raw(columnNames=True)` and `raw({"columnNames": True})` reach workerd alike.
         if options and options.get("columnNames"):
             columnNames = True
-        columns, rows = self._database._run_in_transaction([self], as_rows=True)[0]
+        columns, rows = self._database._run_in_transaction([self], shape=_ROWS)[0]
         return ([list(columns)] if columnNames else []) + rows
 
 
@@ -136,6 +148,9 @@ class LocalD1:
         self._lock = threading.RLock()
         self._internal_statement = False
         self._refusal: str | None = None  # why the authorizer refused the last statement
+        # The counters as of `_known_version` of PRAGMA data_version (_counters_after_read).
+        self._known_counters: tuple[int, int, int] | None = None
+        self._known_version = -1
         connection = self._connection
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
@@ -218,32 +233,38 @@ class LocalD1:
 
     # -- execution ---------------------------------------------------------------------
 
-    def _run_in_transaction(self, statements, as_rows: bool = False) -> list:
+    def _run_in_transaction(self, statements, shape: str = _RESULT) -> list:
         if len(statements) == 1 and _is_one_select(statements[0].statement):
             # A lone SELECT is atomic by itself (SQLite's autocommit, reading one WAL
             # snapshot) and changes nothing: no BEGIN IMMEDIATE, which would take the write
             # lock and queue readers of other `pixhaven dev --workers` behind every writer,
-            # and one read of the counters instead of two. Most requests make only these.
+            # and no counters read before it. Most requests make only these.
             with self._lock:
-                return [self._execute(statements[0], as_rows, read_only=True)]
+                return [self._execute(statements[0], shape, read_only=True)]
         with self._lock:
             self._begin()
             try:
-                results = [self._execute(s, as_rows) for s in statements]
+                results = [self._execute(s, shape) for s in statements]
                 self._commit()
             except BaseException:
                 self._rollback()
                 raise
         return results
 
-    def _execute(self, statement: D1PreparedStatement, as_rows: bool, read_only: bool = False):
+    def _execute(self, statement: D1PreparedStatement, shape: str, read_only: bool = False):
+        """Run one prepared statement; return what `shape` asks for: a D1Result
+        (`_RESULT`), (columns, rows) for raw() (`_ROWS`), or the first row or None for
+        first() (`_FIRST`)."""
         if dropped_by_d1(statement.statement):
             raise D1Error(NO_STATEMENTS)
         sqls = split_statements(statement.statement)
         if not sqls:
             raise D1Error(NO_STATEMENT_IN_CODE)
-        start = time.perf_counter()
-        before = None if read_only else self._counters()
+        # Only a D1Result carries `meta`: first() and raw() return rows alone, so they
+        # skip the clock and the counters (a query of their own, ~9 µs of a ~50 µs read).
+        wants_meta = shape == _RESULT
+        start = time.perf_counter() if wants_meta else 0.0
+        before = self._counters() if wants_meta and not read_only else None
         try:
             # Several statements in one prepare: workerd runs them all, binds the
             # values to the last one and returns that one's rows.
@@ -263,12 +284,14 @@ class LocalD1:
         except sqlite3.Error as error:
             raise D1Error(f"D1_ERROR: {self._error_message(error)}") from error
         columns = [d[0] for d in cursor.description] if cursor.description else []
-        rows = [[from_sqlite(v) for v in row] for row in rows]
-        after = self._counters()
+        if shape == _FIRST:
+            return JsDict(zip(columns, from_sqlite_row(rows[0]))) if rows else None
+        rows = [from_sqlite_row(row) for row in rows]
+        if shape == _ROWS:
+            return columns, rows
+        after = self._counters_after_read() if read_only else self._counters()
         if before is None:
             before = after
-        if as_rows:
-            return columns, rows
         changes = after[1] - before[1]
         meta = JsDict(
             served_by=SERVED_BY,
@@ -295,6 +318,25 @@ class LocalD1:
         ).fetchone()
         return row[0], row[1], row[2]
 
+    def _counters_after_read(self) -> tuple[int, int, int]:
+        """`_counters()` for a lone SELECT, mostly without re-reading them.
+
+        last_insert_rowid() and total_changes() belong to this connection: only its own
+        statements move them, and every one that can runs inside `_begin()`, which
+        forgets what is remembered here. The size can also grow because another process
+        sharing the file (`pixhaven dev --workers`) committed; `PRAGMA data_version`
+        changes exactly then (never for this connection's own commits) and costs about
+        half the counters' query, whose pragma functions also call the authorizer on
+        every run.
+        """
+        version = self._connection.execute(_DATA_VERSION).fetchone()[0]
+        if self._known_counters is None or version != self._known_version:
+            # Read after the version: a commit in between makes the next version differ,
+            # so what is kept here is never older than the version it is kept with.
+            self._known_counters = self._counters()
+            self._known_version = version
+        return self._known_counters
+
     def _control(self, sql: str) -> None:
         self._internal_statement = True
         try:
@@ -303,6 +345,8 @@ class LocalD1:
             self._internal_statement = False
 
     def _begin(self) -> None:
+        # Whatever follows may write: the counters remembered for lone SELECTs are stale.
+        self._known_counters = None
         # IMMEDIATE takes the write lock up front, so two processes sharing the file
         # wait for each other (busy timeout) instead of failing on lock upgrade.
         self._control("BEGIN IMMEDIATE")
@@ -339,6 +383,7 @@ class LocalD1:
         return f"{message}: {primary}"
 
 
+@lru_cache(maxsize=1024)  # asked of every call, like split_statements (d1_sql.py)
 def _is_one_select(statement: str) -> bool:
     """One statement that starts with SELECT: it can only read (a write needs INSERT,
     UPDATE, DELETE, REPLACE or a WITH before them; anything else takes the general path)."""
