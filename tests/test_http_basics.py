@@ -1,5 +1,11 @@
 """Behaviour every response shares: CORS, error envelope, headers, docs, health."""
 
+import os
+import re
+
+import pytest
+
+from pixhaven.middleware import RequestIds
 from tests.conftest import assert_error_envelope
 
 CORS = {
@@ -60,6 +66,28 @@ async def test_request_id_is_unique_per_request(client):
     first = (await client.get("/health")).headers["x-request-id"]
     second = (await client.get("/health")).headers["x-request-id"]
     assert first != second
+    assert re.fullmatch(r"[0-9a-f]{32}", first), first
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_request_ids_differ_between_processes_forked_from_one():
+    # `pixhaven dev --workers N` forks its workers: each must draw its own prefix.
+    ids = RequestIds()
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: its ids, to the parent
+        os.write(writing, " ".join(ids.next() for _ in range(100)).encode())
+        os._exit(0)
+    os.close(writing)
+    os.waitpid(child, 0)
+    with os.fdopen(reading) as pipe:
+        theirs = set(pipe.read().split())
+    ours = {ids.next() for _ in range(100)}
+    assert len(ours) == len(theirs) == 100
+    assert not ours & theirs
+    assert len({i[:16] for i in ours}) == 1 and not {i[:16] for i in ours} & {
+        i[:16] for i in theirs
+    }
 
 
 async def test_config_is_cattopic_shaped(client, admin):

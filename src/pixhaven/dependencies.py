@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import Request
 
-from pixhaven.settings import Settings
+from pixhaven.settings import Settings, request_settings
 
 if TYPE_CHECKING:
     # Never imported at runtime; FastAPI does not need the dependencies' return types.
@@ -25,10 +25,7 @@ def env_of(request: Request) -> "Env":
 
 
 def settings_of(request: Request) -> Settings:
-    cached = getattr(request.state, "settings", None)
-    if cached is None:
-        cached = request.state.settings = Settings.from_env(env_of(request))
-    return cached
+    return request_settings(request.scope, env_of(request))
 
 
 # `async def`: FastAPI runs a plain `def` dependency in a worker thread, two thread hops on

@@ -9,10 +9,12 @@ def utcnow() -> datetime:
 
 def iso(moment: datetime) -> str:
     """`2024-01-15T10:30:00.000Z` for an aware or naive-UTC datetime."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)
     # isoformat, not strftime: a third of the time, and every public object request asks.
-    return moment.isoformat(timespec="milliseconds") + "Z"
+    # An aware one in UTC always ends "+00:00", cut off: replace(tzinfo=None) would take
+    # as long as the formatting.
+    if moment.tzinfo is None:
+        return moment.isoformat(timespec="milliseconds") + "Z"
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def now_iso() -> str:

@@ -50,7 +50,7 @@ from pixhaven.errors import ApiError, invalid
 from pixhaven.interop import as_bytes, body_bytes
 from pixhaven.services.delivery.offload import offloaded_response
 from pixhaven.services.images.keys import IMMUTABLE
-from pixhaven.settings import Settings
+from pixhaven.settings import request_settings
 
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
@@ -230,7 +230,7 @@ async def object_response(
     bucket = env.BUCKET
     head_only = request.method == "HEAD"
     inm = _etags(request.headers.get("if-none-match", ""))
-    settings = Settings.from_env(env)  # parsed once per set of values: no cost here
+    settings = request_settings(request.scope, env)
     if settings.serve_objects_via:
         return await offloaded_response(
             env,
