@@ -27,6 +27,11 @@ NOT_EXPIRED = visibility.not_expired()
 
 # What /api/random needs to pick a version and build the object key.
 RANDOM_COLUMNS = "id, rand, orientation, format, animated, webp_size, avif_size"
+# What serving an image's objects by their keys needs (`/r2/…`, `/cdn-cgi/image/…`, render
+# sources): its keys (services/images/keys.py: id, orientation, format, the versions'
+# sizes, object_id) and the variant rules (width, animated). Not `SELECT *`: every column
+# read is converted on every object request, and these are 8 of 31.
+SERVING_COLUMNS = "id, orientation, format, width, animated, webp_size, avif_size, object_id"
 ORIENTATIONS = ("landscape", "portrait")
 
 
@@ -165,8 +170,12 @@ def _flat(sql_params: tuple[str, list]) -> tuple:
 
 
 async def get_public(db: D1Database, image_id: str, now: str) -> dict | None:
+    """The public image `image_id`, with the SERVING_COLUMNS its objects are served by."""
     return await fetch_one(
-        db, f"SELECT * FROM images WHERE id = ? AND {PUBLIC} AND {NOT_EXPIRED}", image_id, now
+        db,
+        f"SELECT {SERVING_COLUMNS} FROM images WHERE id = ? AND {PUBLIC} AND {NOT_EXPIRED}",
+        image_id,
+        now,
     )
 
 

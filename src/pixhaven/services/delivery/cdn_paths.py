@@ -29,7 +29,7 @@ from pixhaven.services.images.keys import (
     not_found_error,
     object_keys,
     original_key,
-    stored_key_of,
+    stored_key_at,
     stored_original_key,
     valid_image_id,
     variant_key,
@@ -108,10 +108,11 @@ async def serve_r2(env: Env, request: Request, path: str, settings: Settings) ->
     if row is None:
         raise not_found()
     if kind == "original":
-        if path not in object_keys(row).values():
-            raise not_found()
         # The image's own address, read where its bytes are (shared or not).
-        return await object_response(env, stored_key_of(row, path), request)
+        stored = stored_key_at(row, path)
+        if stored is None:
+            raise not_found()
+        return await object_response(env, stored, request)
     name, extension = match["name"], match["ext"]
     if name in variants.VARIANTS:
         if extension != row["format"]:

@@ -72,24 +72,26 @@ def safe_filename(name: str | None, default_stem: str, extension: str) -> str:
     return f"{stem or default_stem}.{extension}"
 
 
-def original_key(row: dict) -> str:
-    return f"images/{row['orientation']}/{row['id']}.{row['format']}"
+def original_key(row: dict, image_id: str | None = None) -> str:
+    """The original's key; `image_id` in place of the row's own (its storage id)."""
+    return f"images/{row['orientation']}/{image_id or row['id']}.{row['format']}"
 
 
-def version_key(row: dict, version: str) -> str:
-    return f"images/{row['orientation']}/{row['id']}.{version}"
+def version_key(row: dict, version: str, image_id: str | None = None) -> str:
+    return f"images/{row['orientation']}/{image_id or row['id']}.{version}"
 
 
 def variant_key(row: dict, variant: str, extension: str) -> str:
     return f"variants/{row['id']}/{variant}.{extension}"
 
 
-def object_keys(row: dict) -> dict[str, str]:
-    """The address keys of an image's versions: original, and webp/avif when they exist."""
-    keys = {"original": original_key(row)}
+def object_keys(row: dict, image_id: str | None = None) -> dict[str, str]:
+    """The address keys of an image's versions: original, and webp/avif when they exist
+    (with `image_id`: those keys under that id instead of the row's own)."""
+    keys = {"original": original_key(row, image_id)}
     for version, size_column in (("webp", "webp_size"), ("avif", "avif_size")):
         if row.get(size_column) is not None:
-            keys[version] = version_key(row, version)
+            keys[version] = version_key(row, version, image_id)
     return keys
 
 
@@ -100,19 +102,28 @@ def storage_id(row: dict) -> str:
 
 def stored_keys(row: dict) -> dict[str, str]:
     """Where the versions `object_keys` names are stored."""
-    return object_keys({**row, "id": storage_id(row)})
+    return object_keys(row, storage_id(row))
 
 
 def stored_original_key(row: dict) -> str:
-    return original_key({**row, "id": storage_id(row)})
+    return original_key(row, storage_id(row))
+
+
+def stored_key_at(row: dict, key: str) -> str | None:
+    """Where the version at address key `key` is stored; None when `key` is none of the
+    row's versions' addresses."""
+    for version, address in object_keys(row).items():
+        if address == key:
+            return stored_keys(row)[version]
+    return None
 
 
 def stored_key_of(row: dict, key: str) -> str:
     """The stored key of one of the row's address keys (`key` must be one of them)."""
-    for version, address in object_keys(row).items():
-        if address == key:
-            return stored_keys(row)[version]
-    raise ValueError(f"{key} is not a version of image {row['id']}")
+    stored = stored_key_at(row, key)
+    if stored is None:
+        raise ValueError(f"{key} is not a version of image {row['id']}")
+    return stored
 
 
 def base_url(request: Request, settings: Settings) -> str:

@@ -37,9 +37,8 @@ from pixhaven.interop import body_bytes
 from pixhaven.services.delivery import cdn_paths, variants
 from pixhaven.services.delivery.objects import check_safe, parse_key
 from pixhaven.services.images.keys import (
-    object_keys,
     original_key,
-    stored_key_of,
+    stored_key_at,
     stored_original_key,
 )
 from pixhaven.settings import Settings
@@ -153,7 +152,7 @@ class OwnImages:
         if row is None:
             return None
         if kind == "original":
-            return stored_key_of(row, key) if key in object_keys(row).values() else None
+            return stored_key_at(row, key)
         name, extension = match["name"], match["ext"]
         if name in variants.VARIANTS:
             return await self._variant(row, name) if extension == row["format"] else None
