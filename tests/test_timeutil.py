@@ -3,7 +3,7 @@
 import random
 from datetime import UTC, datetime, timedelta, timezone
 
-from pixhaven.timeutil import iso, now_iso, parse_iso
+from pixhaven.timeutil import iso, now_iso, parse_iso, utcnow
 
 
 def spelled_out(moment: datetime) -> str:
@@ -30,3 +30,15 @@ def test_a_whole_second_keeps_its_milliseconds_and_reads_back():
     assert iso(moment) == "2024-01-15T10:30:00.000Z"
     assert parse_iso(iso(moment)) == moment
     assert len(now_iso()) == len("2024-01-15T10:30:00.000Z") and now_iso().endswith("Z")
+
+
+def test_now_is_the_present_across_a_second_boundary():
+    # now_iso() formats each second once: hold it to iso() of a clock read on either
+    # side, over at least one change of second.
+    seconds = set()
+    while len(seconds) < 2:
+        before = iso(utcnow())
+        now = now_iso()
+        after = iso(utcnow())
+        assert before <= now <= after, (before, now, after)
+        seconds.add(now[:19])

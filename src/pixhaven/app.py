@@ -71,6 +71,10 @@ def create_app() -> FastAPI:
         openapi_url="/openapi.json",
         redoc_url=None,
         responses=APP_RESPONSES,
+        # FastAPI's OpenTelemetry bridge looks up the global providers on every request
+        # (~3% of an object request) to find none: Pixhaven writes its own request log, and
+        # Cloudflare traces Workers itself.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app, problem_paths=pictify.PATH_PREFIXES)
     # Public objects first: the most frequent requests by far, and routes are tried in

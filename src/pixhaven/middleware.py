@@ -264,18 +264,22 @@ def _declared_length(scope) -> int | None:
 class RequestIds:
     """Ids for requests that come without one (no `cf-ray`: the local server): a random
     prefix per process and a counter, 32 hex digits like a UUID's. Unique across the
-    processes of `--workers N` and across restarts, and about a tenth of the cost of a
-    uuid4 (a urandom call and a UUID object) on every request. The prefix is drawn on the
-    first request of each process, never at import or before a fork."""
+    processes of `--workers N` and across restarts, and a fraction of the cost of a uuid4
+    (a urandom call and a UUID object) on every request. The prefix is drawn on the first
+    request, never at import, and again in a forked child."""
 
     def __init__(self) -> None:
-        self._pid = -1
         self._prefix = ""
         self._counter = itertools.count()
+        if hasattr(os, "register_at_fork"):  # not on Windows, nor in Pyodide (no fork)
+            os.register_at_fork(after_in_child=self._forget_prefix)
+
+    def _forget_prefix(self) -> None:
+        self._prefix = ""
 
     def next(self) -> str:
-        if self._pid != os.getpid():
-            self._pid, self._prefix = os.getpid(), os.urandom(8).hex()
+        if not self._prefix:
+            self._prefix = os.urandom(8).hex()
         return f"{self._prefix}{next(self._counter) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
 
 

@@ -1,5 +1,6 @@
 """Timestamps as every dialect wants them: ISO 8601 UTC with milliseconds and a Z."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 
@@ -18,7 +19,18 @@ def iso(moment: datetime) -> str:
 
 
 def now_iso() -> str:
-    return iso(utcnow())
+    """iso() of the present. Every public object request asks (its image's expiry), so the
+    part that changes once a second is formatted once a second."""
+    global _this_second
+    nanoseconds = time.time_ns()
+    second, within = divmod(nanoseconds, 1_000_000_000)
+    seen = _this_second  # one read: another thread may replace it meanwhile
+    if seen[0] != second:
+        seen = _this_second = (second, datetime.fromtimestamp(second, UTC).isoformat()[:19])
+    return f"{seen[1]}.{within // 1_000_000:03d}Z"
+
+
+_this_second: tuple[int, str] = (-1, "")
 
 
 def iso_in(delta: timedelta) -> str:

@@ -101,7 +101,10 @@ class DirectRoutesFirst:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            method = scope["method"]
             for route, handler in self.routes:
+                if route.methods is not None and method not in route.methods:
+                    continue  # a partial match at best: FastAPI's to answer
                 match, child_scope = route.matches(scope)
                 if match is Match.FULL:
                     scope.update(child_scope)
