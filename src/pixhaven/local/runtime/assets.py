@@ -113,6 +113,7 @@ class StaticAssets:
         # path -> (mtime_ns, size, Asset): a file is hashed again only when it changes.
         self._cache: dict[Path, tuple[int, int, Asset]] = {}
         self._listing: frozenset[str] = frozenset()
+        self._first_segments: frozenset[str] = frozenset()  # of the listing's paths
         self._listed_at: float | None = None
 
     async def __call__(self, scope, receive, send):
@@ -120,6 +121,7 @@ class StaticAssets:
             scope["type"] != "http"
             or scope["method"] not in ("GET", "HEAD")
             or self.app_goes_first(scope["path"])
+            or not self.may_name_a_file(scope["path"])
         ):
             await self.app(scope, receive, send)
             return
@@ -137,6 +139,8 @@ class StaticAssets:
     def app_goes_first(self, path: str) -> bool:
         if self.worker_first:
             return True
+        if not self.first_include:  # the default: nothing to match
+            return False
         if any(p.fullmatch(path) for p in self.first_exclude):
             return False
         return any(p.fullmatch(path) for p in self.first_include)
@@ -145,8 +149,19 @@ class StaticAssets:
         now = time.monotonic()
         if self._listed_at is None or now - self._listed_at >= LISTING_MAX_AGE:
             self._listing = list_files(self.directory)
+            self._first_segments = frozenset(p.split("/", 1)[0] for p in self._listing)
             self._listed_at = now
         return self._listing
+
+    def may_name_a_file(self, path: str) -> bool:
+        """False when no listed file can answer `path`: every file the lookups below try
+        (the path, path.html, path/index.html) starts with the path's first segment, or that
+        segment and .html. Every API and object request is answered by this alone."""
+        first = path.lstrip("/").split("/", 1)[0]
+        if not first:
+            return True
+        self.listing()
+        return first in self._first_segments or first + ".html" in self._first_segments
 
     async def answer(self, scope, send, asset: Asset) -> None:
         headers = [
