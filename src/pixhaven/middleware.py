@@ -223,17 +223,23 @@ class LimitedReceive:
     def __init__(self, receive, limit: BodyLimit, scope):
         self.receive = receive
         self.limit = limit
-        self.declared = _declared_length(scope)
+        self.scope = scope
         self.received = 0
         self.responding = False
+        self.started = False
         # A JSON body is also refused once it nests too deeply for a parser (json_depth).
-        self.depth = JsonDepth() if is_json_content_type(_header(scope, b"content-type")) else None
+        self.depth: JsonDepth | None = None
 
     async def __call__(self):
         if self.responding:
             return await self.receive()
-        if self.declared is not None and self.declared > self.limit.max_bytes:
-            raise self.limit.exceeded()
+        if not self.started:  # on the first read: most requests never read a body
+            self.started = True
+            declared = _declared_length(self.scope)
+            if declared is not None and declared > self.limit.max_bytes:
+                raise self.limit.exceeded()
+            if is_json_content_type(_header(self.scope, b"content-type")):
+                self.depth = JsonDepth()
         message = await self.receive()
         if message["type"] == "http.request":
             chunk = message.get("body", b"")
