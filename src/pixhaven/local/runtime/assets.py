@@ -203,8 +203,8 @@ class StaticAssets:
         """The file at URL path `path` inside the folder, or None (also for any path that
         would step outside it)."""
         relative = path.lstrip("/")
-        # The listing first: most paths asked for (every API and object request, three
-        # times) name no file, and one set lookup says so.
+        # The listing first: of the paths that get this far (may_name_a_file), most still
+        # name no file (`.html` and `/index.html` are tried too), and one set lookup says so.
         if relative not in self.listing():
             return None
         parts = relative.split("/")
