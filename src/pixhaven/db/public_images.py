@@ -133,10 +133,13 @@ async def picked(
 
 
 async def candidates(
-    db: D1Database, now: str, windows: list[tuple[int, int]], limit: int, f: RandomFilters
+    db: D1Database, now: str, asks: list[tuple[RandomFilters, int, int, int]]
 ) -> list[list[dict]]:
-    """Several candidate windows in one D1 round trip, results in the same order."""
-    statements = [candidates_statement(db, now, low, high, limit, f) for low, high in windows]
+    """Several candidate windows (filters, low, high, limit) in one D1 round trip, results
+    in the same order."""
+    statements = [
+        candidates_statement(db, now, low, high, limit, f) for f, low, high, limit in asks
+    ]
     return [[dict(r) for r in (res["results"] or [])] for res in await db.batch(statements)]
 
 

@@ -25,8 +25,9 @@ With M = 2^31 and a window width w (fixed for the whole draw), repeat rounds:
 1. pick `lo` uniformly among the M + w - 1 integers in [-(w-1), M-1]; the window is
    [lo, lo + w) clipped to [0, M) (so no wrap-around is needed);
 2. count the *candidates* in the window, at most K + 1 of them (K = WINDOW_CAP), from one
-   index alone: public, not expired, the orientation, and the first tag when tags are
-   asked for (random_tags_pick, else images_random);
+   index alone: public, not expired, the orientation, and one of the tags when tags are
+   asked for (random_tags_pick, else images_random): the tag with the fewest candidates,
+   as the probe below finds them, so `tags=common,rare` looks among the rare ones;
 3. pick j uniformly in [0, K); if j < the number of candidates and the j-th one is a
    *match* (re-read from `images`: public, every tag, no excluded tag), answer it;
    otherwise start another round.
@@ -58,7 +59,10 @@ candidates from a random point r (wrapping once): if there are at most K in tota
 probe holds all of them, and we check them all and pick a match uniformly directly (exact,
 and the common case for small libraries and narrow filters). Otherwise the distance covered
 by K candidates, span ≈ K·M/n, gives w = span · 24 / K. w depends on the data only through
-this estimate; given w, the rounds above are uniform, so the mixture is too.
+this estimate; given w, the rounds above are uniform, so the mixture is too. With several
+tags there is one probe per tag (in the same round trips), and the one that finds the
+fewest candidates (exactly, or by its span) chooses them: every match carries every tag,
+so any of them would do, and the choice, like w, leaves each round uniform.
 
 Cost
 ----
@@ -70,14 +74,18 @@ probability ≈ 24/64 × p, p the share of candidates that match (1 without `exc
 second tag). When candidates keep failing, batches grow to 32 rounds; if that does not
 find a match within a few batches (p very small), the draw goes on with rounds that check
 every candidate of a wider window (`_matching_rounds`, the same probability per match per
-round, so mixing the two keeps the draw uniform). There is no ORDER BY RANDOM() and no
-OFFSET over the table.
+round, so mixing the two keeps the draw uniform). Should those windows grow to the whole
+space between them (matches very few among many candidates, or none), the draw reads every
+match of the space at once and picks directly: O(candidates), as such a batch would be, but
+once, where windows that wide rarely succeed. There is no ORDER BY RANDOM() and no OFFSET
+over the table.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pixhaven.db import public_images as table
@@ -181,10 +189,13 @@ async def pick(
     row subset `RANDOM_COLUMNS`, or None when nothing matches. `cap`/`target` exist for
     tests that exercise the window rounds on a handful of images."""
     start = secrets.randbelow(RAND_SPACE)
-    found = (await table.candidates(db, now, [(start, RAND_SPACE)], cap + 1, query))[0]
-    if len(found) <= cap:
-        wrapped = await table.candidates(db, now, [(0, start)], cap + 1 - len(found), query)
-        found += wrapped[0]
+    # Each tag in turn as the one that chooses the candidates; every match carries them all.
+    drivers = [_driven_by(query, tag) for tag in query.tags] if len(query.tags) > 1 else [query]
+    probes = await _probes(db, drivers, now, start, cap)
+    query, found = min(
+        zip(drivers, probes, strict=True),
+        key=lambda probed: _estimated_candidates(probed[1], start, cap),
+    )
     if not found:
         return None
     if len(found) <= cap:  # the probe saw every candidate: check them all, pick directly
@@ -196,6 +207,34 @@ async def pick(
     if row is None:
         row = await _matching_rounds(db, query, now, width, cap)
     return row
+
+
+def _driven_by(query: RandomQuery, tag: str) -> RandomQuery:
+    """`query` with `tag` first: the tag whose images are the candidates."""
+    return replace(query, tags=(tag, *(t for t in query.tags if t != tag)))
+
+
+async def _probes(
+    db: D1Database, queries: list[RandomQuery], now: str, start: int, cap: int
+) -> list[list[dict]]:
+    """For each query, its first cap + 1 candidates in rand order from `start`, wrapping
+    once (at most two D1 round trips for all of them)."""
+    found = await table.candidates(db, now, [(q, start, RAND_SPACE, cap + 1) for q in queries])
+    short = [i for i, probe in enumerate(found) if len(probe) <= cap]
+    if short:
+        asks = [(queries[i], 0, start, cap + 1 - len(found[i])) for i in short]
+        for i, more in zip(short, await table.candidates(db, now, asks), strict=True):
+            found[i] += more
+    return found
+
+
+def _estimated_candidates(found: list[dict], start: int, cap: int) -> float:
+    """How many candidates a probe's query has: exactly `len(found)` when the probe saw them
+    all, else estimated from the distance its first `cap` covered."""
+    if len(found) <= cap:
+        return len(found)
+    span = (found[cap - 1]["rand"] - start) % RAND_SPACE + 1
+    return cap * RAND_SPACE / span
 
 
 def _window(width: int) -> tuple[int, int]:
@@ -233,6 +272,17 @@ async def _matching_rounds(
     """Rounds that check every candidate of the window and rank the matches (for filters
     that few candidates pass: more work per round, many fewer rounds)."""
     for _ in range(MAX_BATCHES):
+        if width * ROUNDS_PER_BATCH >= RAND_SPACE:
+            # A batch of windows this wide reads about every candidate anyway, and each
+            # window succeeds rarely (it ranks a match first one time in `cap`). Read the
+            # whole space once instead: every match, picked directly when they fit in a
+            # window (exact, as the probe's small case; no match at all is None), else
+            # narrower windows again.
+            every = (await table.matching_windows(db, now, [(0, RAND_SPACE)], cap + 1, query))[0]
+            if len(every) <= cap:
+                return every[secrets.randbelow(len(every))] if every else None
+            width = RAND_SPACE // (2 * ROUNDS_PER_BATCH)
+            continue
         windows = [_window(width) for _ in range(ROUNDS_PER_BATCH)]
         rounds = await table.matching_windows(db, now, windows, cap + 1, query)
         for matches in rounds:
@@ -245,4 +295,4 @@ async def _matching_rounds(
         else:
             if not any(rounds):
                 width = min(RAND_SPACE, width * 4)
-    return None  # ~1e-50 when matches exist; only if they vanished mid-draw
+    return None  # only when matches vanished mid-draw, or ~1e-50 otherwise
