@@ -150,7 +150,7 @@ def nginx(
     bucket: Path,
     file: str = "photo.jpg",
 ) -> Server:
-    """nginx alone serving `file` of `www`, or in front of `upstream` with README's location
+    """nginx alone serving `file` of `www`, or in front of `upstream` with README's nginx
     block."""
     executable = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -161,22 +161,9 @@ def nginx(
             origin = upstream_url.split(path)[0] if upstream_url else ""
             folder.mkdir(parents=True, exist_ok=True)
             user = "user root;" if os.geteuid() == 0 else ""
-            proxied = f"""
-        location /_pixhaven_objects/ {{
-            internal;
-            alias {bucket}/plain/;
-            etag off;
-            add_header ETag $upstream_http_etag;
-        }}
-        location / {{
-            proxy_pass http://pixhaven;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }}"""
-            static = f"location / {{ root {www}; }}"
+            static = f"server {{ listen 127.0.0.1:{port}; location / {{ root {www}; }} }}"
             address = origin.removeprefix("http://")
-            upstream_block = f"upstream pixhaven {{ server {address}; keepalive 32; }}"
-            upstream_block = upstream_block if upstream else ""
+            site = readme_nginx_block(address, bucket, port) if upstream else static
             config = folder / "nginx.conf"
             config.write_text(f"""
 {user}
@@ -192,11 +179,7 @@ http {{
     fastcgi_temp_path {folder}/fastcgi;
     uwsgi_temp_path {folder}/uwsgi;
     scgi_temp_path {folder}/scgi;
-    {upstream_block}
-    server {{
-        listen 127.0.0.1:{port};
-        {proxied if upstream else static}
-    }}
+{site}
 }}
 """)
             url = f"http://127.0.0.1:{port}{path if upstream else '/' + file}"
@@ -205,6 +188,22 @@ http {{
                 yield url
 
     return server
+
+
+def readme_nginx_block(address: str, bucket: Path, port: int) -> str:
+    """README's nginx block ("Behind nginx or Caddy"), as tests/test_behind_nginx.py runs
+    it: the upstream at `address`, the bucket's plain copies, a port."""
+    blocks = re.findall(r"```nginx\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    (block,) = blocks
+    for old, new in {
+        "server 127.0.0.1:8787;": f"server {address};",
+        "/srv/pixhaven/.pixhaven/bucket/plain/": f"{bucket}/plain/",
+        "server {\n": f"server {{\n    listen 127.0.0.1:{port};\n",
+    }.items():
+        if old not in block:
+            raise RuntimeError(f"README's nginx block no longer has {old!r}")
+        block = block.replace(old, new)
+    return block
 
 
 @contextmanager

@@ -4,7 +4,6 @@ headers, after Pixhaven's checks. The Caddyfile is README's snippet ("Behind ngi
 Caddy"), read from README itself, with the upstream's address. Skipped where Caddy is not
 installed (CI installs Debian's `caddy`)."""
 
-import re
 import shutil
 import subprocess
 import time
@@ -13,9 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import ADMIN_TOKEN, ROOT
+from tests.conftest import ADMIN_TOKEN
 from tests.dev_server import free_port, run_dev_server
 from tests.imagegen import image_bytes
+from tests.serving_support import assert_pixhavens_headers, readme_block, substituted
 
 CADDY = shutil.which("caddy")
 pytestmark = pytest.mark.skipif(CADDY is None, reason="caddy is not installed")
@@ -23,16 +23,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 README_UPSTREAM = "reverse_proxy 127.0.0.1:8787"
 
 
-def readme_snippet() -> str:
-    """The ```caddy block of README.md."""
-    blocks = re.findall(r"```caddy\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
-    assert len(blocks) == 1, "README.md should hold exactly one Caddyfile snippet"
-    assert README_UPSTREAM in blocks[0]
-    return blocks[0]
-
-
 def caddyfile(port: int, upstream: str) -> str:
-    snippet = readme_snippet().replace(README_UPSTREAM, f"reverse_proxy {upstream}")
+    snippet = substituted(readme_block("caddy"), {README_UPSTREAM: f"reverse_proxy {upstream}"})
     indented = "".join(f"    {line}\n" for line in snippet.splitlines())
     # No admin endpoint, no automatic HTTPS: one plain-HTTP site on a free loopback port.
     return f"{{\n    admin off\n    auto_https off\n}}\nhttp://127.0.0.1:{port} {{\n{indented}}}\n"
@@ -96,10 +88,7 @@ def test_caddy_sends_the_object_with_pixhavens_headers(behind_caddy):
         assert served.headers["etag"] == etag
         assert served.headers["content-type"] == "image/jpeg"
         assert served.headers["cache-control"] == IMMUTABLE
-        assert served.headers["last-modified"] == original.headers["last-modified"]
-        copied = ("vary", "x-content-type-options", "access-control-allow-origin")
-        for name in (*copied, "access-control-expose-headers"):
-            assert served.headers.get(name) == original.headers.get(name), name
+        assert_pixhavens_headers(served, original)
         assert int(served.headers["content-length"]) == len(served.content)
 
         part = client.get(f"/{path}", headers={"Range": "bytes=10-19"})

@@ -1,7 +1,7 @@
 """A real nginx in front of a real `pixhaven dev` with SERVE_OBJECTS_VIA=nginx: nginx sends
 the object's bytes from the bucket's plain copy, with Pixhaven's headers, after Pixhaven's
-checks; and the README's `location` snippet is the one tested here. Skipped where nginx is
-not installed (CI installs nginx-light)."""
+checks; the configuration is README's nginx block, read from README itself. Skipped where
+nginx is not installed (CI installs nginx-light)."""
 
 import os
 import shutil
@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import ADMIN_TOKEN
 from tests.dev_server import free_port, run_dev_server
 from tests.imagegen import image_bytes
+from tests.serving_support import assert_pixhavens_headers, readme_block, substituted
 
 NGINX = shutil.which("nginx") or next(
     (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).exists()), None
@@ -24,8 +25,17 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 def nginx_config(folder: Path, port: int, upstream: str, bucket: Path) -> str:
-    # The location block is README's ("Behind nginx or Caddy"), with the bucket's path. As
-    # root, nginx's workers would run as nobody, who cannot enter the test's private folder.
+    # README's block ("Behind nginx or Caddy"), with the upstream's address, the bucket's
+    # path and a port. As root, nginx's workers would run as nobody, who cannot enter the
+    # test's private folder.
+    block = substituted(
+        readme_block("nginx"),
+        {
+            "server 127.0.0.1:8787;": f"server {upstream.removeprefix('http://')};",
+            "/srv/pixhaven/.pixhaven/bucket/plain/": f"{bucket}/plain/",
+            "server {\n": f"server {{\n    listen 127.0.0.1:{port};\n",
+        },
+    )
     user = "user root;" if os.geteuid() == 0 else ""
     return f"""
 {user}
@@ -40,23 +50,7 @@ http {{
     fastcgi_temp_path {folder}/fastcgi;
     uwsgi_temp_path {folder}/uwsgi;
     scgi_temp_path {folder}/scgi;
-    client_max_body_size 20m;
-    server {{
-        listen 127.0.0.1:{port};
-        location /_pixhaven_objects/ {{
-            internal;
-            alias {bucket}/plain/;
-            etag off;
-            add_header ETag $upstream_http_etag;
-            add_header Vary $upstream_http_vary;
-            add_header X-Content-Type-Options $upstream_http_x_content_type_options;
-            add_header Access-Control-Allow-Origin $upstream_http_access_control_allow_origin;
-            add_header Access-Control-Expose-Headers $upstream_http_access_control_expose_headers;
-        }}
-        location / {{
-            proxy_pass {upstream};
-        }}
-    }}
+{block}
 }}
 """
 
@@ -117,8 +111,7 @@ def test_nginx_sends_the_object_with_pixhavens_headers(behind_nginx):
         assert served.headers["cache-control"] == IMMUTABLE
         assert served.headers["last-modified"] == original.headers["last-modified"]
         assert served.headers["accept-ranges"] == "bytes"
-        for name in ("x-content-type-options", "access-control-allow-origin"):
-            assert served.headers[name] == original.headers[name]
+        assert_pixhavens_headers(served, original)
         assert int(served.headers["content-length"]) == len(served.content)
         assert served.content[:2] == b"\xff\xd8" and served.content[-2:] == b"\xff\xd9"
 
