@@ -1,4 +1,5 @@
-"""Helpers shared by the random, serving and variant tests: publish images like a client."""
+"""Helpers shared by the random, serving and variant tests (publish images like a client, check
+what a served object answers) and by the tests behind nginx and Caddy (README's snippets)."""
 
 import io
 import re
