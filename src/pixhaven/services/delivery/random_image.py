@@ -201,8 +201,7 @@ async def pick(
     if len(found) <= cap:  # the probe saw every candidate: check them all, pick directly
         matches = (await table.matching_windows(db, now, [(0, RAND_SPACE)], cap, query))[0]
         return matches[secrets.randbelow(len(matches))] if matches else None
-    span = (found[cap - 1]["rand"] - start) % RAND_SPACE + 1
-    width = max(1, span * target // cap)
+    width = max(1, _span(found, start, cap) * target // cap)
     row, width = await _candidate_rounds(db, query, now, width, cap)
     if row is None:
         row = await _matching_rounds(db, query, now, width, cap)
@@ -233,8 +232,12 @@ def _estimated_candidates(found: list[dict], start: int, cap: int) -> float:
     all, else estimated from the distance its first `cap` covered."""
     if len(found) <= cap:
         return len(found)
-    span = (found[cap - 1]["rand"] - start) % RAND_SPACE + 1
-    return cap * RAND_SPACE / span
+    return cap * RAND_SPACE / _span(found, start, cap)
+
+
+def _span(found: list[dict], start: int, cap: int) -> int:
+    """The distance in `rand` from `start` covered by a probe's first `cap` candidates."""
+    return (found[cap - 1]["rand"] - start) % RAND_SPACE + 1
 
 
 def _window(width: int) -> tuple[int, int]:
