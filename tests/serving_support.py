@@ -1,8 +1,6 @@
-"""Helpers shared by the random, serving and variant tests (publish images like a client, check
-what a served object answers) and by the tests behind nginx and Caddy (README's snippets)."""
+"""Helpers shared by the random, serving and variant tests: publish images like a client."""
 
 import io
-import re
 
 from PIL import Image
 
@@ -92,38 +90,3 @@ async def check_ranges(client, url: str, data: bytes, etag: str) -> None:
     assert same.status_code == 206 and same.content == data[:4]
     other = await client.get(url, headers={"Range": "bytes=0-3", "If-Range": '"stale"'})
     assert other.status_code == 200 and other.content == data
-
-
-# -- behind a web server (tests/test_behind_nginx.py, tests/test_behind_caddy.py) -------------
-
-# What the web server says itself when it sends the file, not Pixhaven's to pass on.
-WEB_SERVERS_OWN = {"x-accel-redirect", "x-sendfile", "content-length", "date", "server"}
-
-
-def readme_block(language: str) -> str:
-    """The one fenced ```language block of README.md: the snippet a test runs."""
-    from tests.conftest import ROOT
-
-    pattern = rf"```{language}\n(.*?)```"
-    blocks = re.findall(pattern, (ROOT / "README.md").read_text(), re.DOTALL)
-    assert len(blocks) == 1, f"README.md should hold exactly one {language} block"
-    return blocks[0]
-
-
-def substituted(text: str, replacements: dict[str, str]) -> str:
-    """`text` with each key replaced by its value; every key must be there."""
-    for old, new in replacements.items():
-        assert old in text, f"README's snippet no longer has {old!r}"
-        text = text.replace(old, new)
-    return text
-
-
-def assert_pixhavens_headers(served, upstream) -> None:
-    """The web server's answer carries every header of Pixhaven's own answer to another
-    request for the same object (the CORS headers, the validators…), with Pixhaven's
-    values; the request id is that request's own."""
-    for name, value in upstream.headers.items():
-        if name == "x-request-id":
-            assert re.fullmatch(r"[0-9a-f]{32}", served.headers.get(name, "")), name
-        elif name not in WEB_SERVERS_OWN:
-            assert served.headers.get(name) == value, name
