@@ -13,7 +13,7 @@ The groups (each a module of this folder returning `figures.Figure`s):
 - latency (latency.py): random (with and without filters), list pages (first and deep
   cursor) and tag lists at 1k, 100k and 1M images.
 - serving (serving.py): `GET /r2/<JPEG>` from `pixhaven dev` vs `python -m http.server`, and
-  behind nginx with X-Accel-Redirect vs nginx alone.
+  behind nginx with X-Accel-Redirect vs nginx alone (and a do-nothing app there: the floor).
 - api (serving_api.py): list pages per second, and the cost of building one page.
 Then two tables of their own: `pixhaven dev`'s peak memory for hostile images (memory.py) and
 the Worker's WASM memory on Pyodide (worker_memory.py).

@@ -1,8 +1,12 @@
 """Serving a stored photo over HTTP: `GET /r2/<210 KB JPEG>` from `pixhaven dev` (one and two
 workers) against `python -m http.server` on the same file, and nginx with X-Accel-Redirect in
-front of Pixhaven against nginx alone serving the file. The same two nginx set-ups then serve
-a large photo (a few MB), where the check Pixhaven runs per request weighs little against
-sending the bytes: what X-Accel-Redirect is for (no figure there has a target).
+front of Pixhaven against nginx alone serving the file. Beside it, the same nginx in front of
+a do-nothing app (bench/accel_floor.py) that repeats Pixhaven's answer without checking
+anything: the floor of any Python app behind X-Accel-Redirect on this machine, so the table
+shows how much of the gap to nginx alone is the proxy hop and how much is Pixhaven's check.
+The same two nginx set-ups then serve a large photo (a few MB), where the check Pixhaven runs
+per request weighs little against sending the bytes: what X-Accel-Redirect is for (no figure
+there has a target).
 
 Access logs: `python -m http.server` writes a line per request and so does `pixhaven dev`
 (its JSON request log, LOG_LEVEL=info); nginx runs with `access_log off`, and so Pixhaven
@@ -11,12 +15,13 @@ behind it runs at LOG_LEVEL=warning.
 Every figure is wrk's request rate (`wrk -t2 -c32`, SECONDS per run) against a fresh server
 process; the servers take turns within each round, ROUNDS rounds, and the best rate of each
 is kept (the machine is shared: the best run is the least disturbed one). Needs `wrk`, and
-`nginx` for the last figure (skipped without it). Run: `python bench/serving.py`.
+`nginx` for the figures behind it (skipped without it). Run: `python bench/serving.py`.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shutil
@@ -190,6 +195,26 @@ http {{
     return server
 
 
+def accel_floor(folder: Path, path: str, answer_headers: list[tuple[str, str]]) -> Server:
+    """bench/accel_floor.py under uvicorn, answering with `answer_headers` (Pixhaven's own
+    X-Accel-Redirect answer's, but the Date and Server uvicorn adds itself)."""
+    own = [(n, v) for n, v in answer_headers if n.lower() not in ("date", "server")]
+
+    @contextmanager
+    def server():
+        port = free_port()
+        env = {**os.environ, "FLOOR_HEADERS": json.dumps(own)}
+        command = [sys.executable, "-m", "uvicorn", "accel_floor:app", "--port", str(port)]
+        command += ["--loop", "uvloop", "--http", "httptools", "--lifespan", "off"]
+        command += ["--log-level", "warning", "--no-access-log", "--no-proxy-headers"]
+        command += ["--app-dir", str(Path(__file__).parent)]
+        folder.mkdir(parents=True, exist_ok=True)
+        with running(command, f"http://127.0.0.1:{port}{path}", folder, env=env) as url:
+            yield url
+
+    return server
+
+
 def readme_nginx_block(address: str, bucket: Path, port: int) -> str:
     """README's nginx block ("Behind nginx or Caddy"), as tests/test_behind_nginx.py runs
     it: the upstream at `address`, the bucket's plain copies, a port."""
@@ -277,6 +302,11 @@ def bench_serving() -> list[Figure]:
             bucket = state / "bucket"
             servers["nginx"] = nginx(base / "nginx", www, None, path, bucket)
             servers["nginx+accel"] = nginx(base / "nginx-accel", www, accel, path, bucket)
+            with accel() as url:  # Pixhaven's own answer, whose headers the floor repeats
+                answer = httpx.get(url, trust_env=False)
+                answer.raise_for_status()
+            floor = accel_floor(base / "floor", path, list(answer.headers.items()))
+            servers["nginx+floor"] = nginx(base / "nginx-floor", www, floor, path, bucket)
             accel_large = pixhaven(state, base / "accel", large_path, **quiet)
             servers["nginx large"] = nginx(
                 base / "nginx", www, None, large_path, bucket, file="large.jpg"
@@ -298,6 +328,11 @@ def bench_serving() -> list[Figure]:
             Figure(NAME + " via nginx X-Accel-Redirect", rates["nginx+accel"], "req/s",
                    "nginx alone", rates["nginx"], target=0.5, higher_is_better=True,
                    note="pixhaven dev, one worker each, no access logs")
+        )  # fmt: skip
+        figures.append(
+            Figure("the same answer from a do-nothing ASGI app via nginx", rates["nginx+floor"],
+                   "req/s", "nginx alone", rates["nginx"],
+                   note="bench/accel_floor.py on uvicorn: the floor under Pixhaven's figure")
         )  # fmt: skip
         figures.append(
             Figure(f"GET /r2/<{large_size} JPEG> via nginx X-Accel-Redirect",
