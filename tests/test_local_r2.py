@@ -440,6 +440,75 @@ async def test_plain_file_pairs_each_version_with_its_own_copy_under_concurrent_
     assert hashlib.md5(path.read_bytes()).hexdigest() == meta.etag
 
 
+# Another process acting on the key at the worst moments. The moments are made exact by
+# running the other process's step inside `os.replace`, when this one renames its finished
+# file into place.
+
+
+def _run_before_renaming_into(folder: Path, step, monkeypatch) -> None:
+    """Run `step()` once, just before the first rename of a file into `folder`."""
+    rename = os.replace
+    pending = [step]
+
+    def replace(source, target, *args, **kwargs):
+        if pending and Path(target).parent == folder:
+            pending.pop()()
+        return rename(source, target, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def _object(key: str, data: bytes, version: str) -> tuple[str, bytes, dict]:
+    return key, data, {"key": key, "version": version, "size": len(data), "uploaded": 0}
+
+
+def test_a_copy_made_while_another_process_deletes_the_object_is_not_kept(tmp_path, monkeypatch):
+    """The copy is made from the file opened before the delete, and the deleting process
+    removed the key's copies before it existed: kept, it would stay in `plain/` for good,
+    and the web server would be sent the bytes of a deleted object."""
+    serving, other = ObjectFiles(tmp_path), ObjectFiles(tmp_path)
+    other.write(*_object("k", b"data", "v1"))
+    _run_before_renaming_into(tmp_path / "plain", lambda: other.delete("k"), monkeypatch)
+    assert serving.plain_copy("k") is None
+    assert list((tmp_path / "plain").iterdir()) == []
+
+
+def test_a_copy_made_while_another_process_writes_the_object_is_of_the_new_version(
+    tmp_path, monkeypatch
+):
+    serving, other = ObjectFiles(tmp_path), ObjectFiles(tmp_path)
+    other.write(*_object("k", b"version 1", "v1"))
+    step = lambda: other.write(*_object("k", b"version 2", "v2"))  # noqa: E731
+    _run_before_renaming_into(tmp_path / "plain", step, monkeypatch)
+    metadata, path = serving.plain_copy("k")
+    assert metadata["version"] == "v2" and path.read_bytes() == b"version 2"
+    assert [p.name for p in (tmp_path / "plain").iterdir()] == [path.name]
+
+
+def test_a_write_keeps_the_copy_another_process_made_of_the_new_version(tmp_path, monkeypatch):
+    """Between renaming the new object file into place and removing the key's copies, the
+    writer can find that another process has already made the new version's copy and sent
+    the web server to it: only the older versions' copies go."""
+    writing, serving = ObjectFiles(tmp_path), ObjectFiles(tmp_path)
+    writing.write(*_object("k", b"version 1", "v1"))
+    old_path = serving.plain_copy("k")[1]
+    made = []
+    rename = os.replace
+
+    def replace(source, target, *args, **kwargs):
+        rename(source, target, *args, **kwargs)
+        if not made and Path(target).parent == writing.directory:
+            made.append(serving.plain_copy("k"))  # the new version, just renamed into place
+
+    monkeypatch.setattr(os, "replace", replace)
+    writing.write(*_object("k", b"version 2", "v2"))
+    ((metadata, path),) = made
+    assert metadata["version"] == "v2"
+    assert path.read_bytes() == b"version 2"  # still there after the writer's clean-up
+    assert not old_path.exists()
+    assert serving.plain_copy("k") == (metadata, path)
+
+
 def test_object_files_remember_a_bounded_number_of_plain_copies(tmp_path):
     files = ObjectFiles(tmp_path, remembered_plain_copies=3)
     for i in range(5):

@@ -25,7 +25,9 @@ Reads are made for serving: `read` returns a small body as bytes, and a large on
 chunk. Handing an object's bytes to a web server in front (README, "Behind nginx or
 Caddy") needs a file holding those bytes alone: `plain_copy` makes one, once per version,
 in `<root>/plain/`, named `<sha256 of key>-<version>` (hex only: nothing to escape in a
-URL); a write or delete of the key removes its copies.
+URL). A write of the key removes the older versions' copies and a delete all of them; a
+copy whose object was written over or deleted while it was being made is removed by its
+maker, whose look at the object file comes after the copy exists.
 
 `plain_copy` runs on every object request behind such a server, so what it read is
 remembered per key (`_RememberedCopy`) and reused while one `os.stat` finds the same object
@@ -58,6 +60,9 @@ STALE_TEMP_SECONDS = 3600
 # Bodies up to this size are read whole: one read, sent in one piece. Larger ones are read
 # in chunks as they are sent, so memory stays at one chunk whatever the object's size.
 WHOLE_BODY_LIMIT = 1024 * 1024
+# `plain_copy` makes a copy again when the object was written over while it made one, up to
+# this many copies in all.
+PLAIN_COPY_ATTEMPTS = 3
 _SAFE_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_-")
 # Keys whose plain copy `plain_copy` remembers (least recently used forgotten first): the
 # objects being served at the moment, at a few hundred bytes each.
@@ -136,6 +141,14 @@ def _identity(status: os.stat_result) -> tuple[int, int, int, int]:
     return (status.st_dev, status.st_ino, status.st_mtime_ns, status.st_size)
 
 
+def _identity_at(path: str) -> tuple[int, int, int, int] | None:
+    """The identity of the file at `path` now; None when there is none."""
+    try:
+        return _identity(os.stat(path))
+    except FileNotFoundError:
+        return None
+
+
 class ObjectFiles:
     """Reads and atomically writes object files under `root/objects`."""
 
@@ -180,7 +193,9 @@ class ObjectFiles:
             temporary.unlink(missing_ok=True)
             raise
         self._sync_directory()
-        self._remove_plain_copies(key)
+        # Only the older versions' copies: another process may already have made the copy
+        # of this one, and handed its name to the web server.
+        self._remove_plain_copies(key, keep=metadata.get("version"))
 
     def read(self, key: str, choose_range=None):
         """(metadata, data) of one consistent version of `key`, or None if absent.
@@ -226,36 +241,52 @@ class ObjectFiles:
             if remembered is not None:
                 self._remembered.move_to_end(key)
         if remembered is not None:
+            now = _identity_at(remembered.object_path)
+            if now is None:
+                self._forget(key)
+                return None
+            # The copy is checked too: an operator may empty `plain/`, and the web server
+            # must never be sent to a missing file.
+            if now == remembered.identity and os.path.exists(remembered.plain_name):
+                return remembered.metadata, remembered.plain_path
+        object_path = self._path_string(key)
+        for attempt in range(1, PLAIN_COPY_ATTEMPTS + 1):
             try:
-                status = os.stat(remembered.object_path)
+                handle = open(object_path, "rb")  # noqa: SIM115 (closed by the `with` below)
             except FileNotFoundError:
                 self._forget(key)
                 return None
-            # The copy is checked too: a concurrent write's clean-up in another process can
-            # remove the copy this one just made of the new version, and an operator may
-            # empty `plain/`. The web server must never be sent to a missing file.
-            if _identity(status) == remembered.identity and os.path.exists(remembered.plain_name):
-                return remembered.metadata, remembered.plain_path
-        object_path = self._path_string(key)
-        try:
-            handle = open(object_path, "rb")  # noqa: SIM115 (closed by the `with` below)
-        except FileNotFoundError:
-            self._forget(key)
-            return None
-        with handle:
-            # The identity of the file read, not of an earlier stat: it may have been
-            # replaced in between.
-            status = os.fstat(handle.fileno())
-            metadata = _read_metadata(handle, status.st_size)
-            if metadata is None or metadata.get("key") != key:
-                self._forget(key)
-                return None
-            target = self.plain_directory / f"{_key_hash(key)}-{metadata['version']}"
-            if not target.exists():
+            with handle:
+                # The identity of the file read, not of an earlier stat: it may have been
+                # replaced in between.
+                status = os.fstat(handle.fileno())
+                identity = _identity(status)
+                read = _read_metadata(handle, status.st_size)
+                if read is None or read.get("key") != key:
+                    self._forget(key)
+                    return None
+                metadata = read
+                target = self.plain_directory / f"{_key_hash(key)}-{metadata['version']}"
+                if target.exists():
+                    break
                 if not make:
                     return metadata, None
                 self._make_plain_copy(handle, metadata, target)
-        self._remember(key, _RememberedCopy(object_path, _identity(status), metadata, target))
+            # Written over or deleted while the copy was made, maybe by another process
+            # whose clean-up of the key's copies ran before this one existed: kept, it
+            # would stay behind for good.
+            now = _identity_at(object_path)
+            if now == identity:
+                break
+            if now is not None and attempt == PLAIN_COPY_ATTEMPTS:
+                # Written over during every attempt: the version read last is served (it
+                # was current during this request); the key's next write or delete removes it.
+                break
+            target.unlink(missing_ok=True)
+            if now is None:  # deleted: gone for this request too
+                self._forget(key)
+                return None
+        self._remember(key, _RememberedCopy(object_path, identity, metadata, target))
         return metadata, target
 
     def _make_plain_copy(self, handle, metadata: dict, target: Path) -> None:
@@ -289,14 +320,17 @@ class ObjectFiles:
         with self._remembered_lock:
             self._remembered.pop(key, None)
 
-    def _remove_plain_copies(self, key: str) -> None:
-        # Not needed for correctness (the object file's identity has changed), but the
-        # entry is of no more use.
+    def _remove_plain_copies(self, key: str, keep: str | None = None) -> None:
+        """Remove the key's plain copies, but the copy of version `keep`."""
+        # Forgetting is not needed for correctness (the object file's identity has
+        # changed), but the entry is of no more use.
         self._forget(key)
         if not self.plain_directory.is_dir():
             return
+        kept = None if keep is None else f"{_key_hash(key)}-{keep}"
         for path in self.plain_directory.glob(f"{_key_hash(key)}-*"):
-            path.unlink(missing_ok=True)
+            if path.name != kept:
+                path.unlink(missing_ok=True)
 
     def keys(self, prefix: str = "") -> list[str]:
         """All keys starting with `prefix`, sorted like R2 (by UTF-8 bytes)."""
