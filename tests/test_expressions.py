@@ -5,7 +5,8 @@ quickly with an error naming the expression."""
 
 import pytest
 
-from pixhaven.render.expressions import MAX_DEPTH, Budget, ExpressionError, evaluate
+from pixhaven.render.expression_values import MAX_DEPTH, Budget, ExpressionError
+from pixhaven.render.expressions import evaluate
 from pixhaven.render.html_template import fill_html, referenced_variables
 
 DATA = {

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from pixhaven.render.expressions import (
+from pixhaven.render.expression_values import (
     MAX_VALUE,
     UNDEFINED,
     Budget,

@@ -15,14 +15,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pixhaven.render.expressions import (
-    Budget,
-    ExpressionError,
-    evaluate,
-    parse,
-    to_text,
-    truthy,
-)
+from pixhaven.render.expression_syntax import parse
+from pixhaven.render.expression_values import Budget, ExpressionError, to_text, truthy
+from pixhaven.render.expressions import evaluate
 
 MAX_TEMPLATE = 500_000
 MAX_OUTPUT = 2_000_000

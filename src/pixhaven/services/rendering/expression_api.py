@@ -8,14 +8,9 @@ from typing import Any
 
 from pixhaven.errors import invalid
 from pixhaven.render.expression_functions import CATALOGUE
-from pixhaven.render.expressions import (
-    UNDEFINED,
-    Budget,
-    ExpressionError,
-    evaluate,
-    format_number,
-    parse,
-)
+from pixhaven.render.expression_syntax import parse
+from pixhaven.render.expression_values import UNDEFINED, Budget, ExpressionError, format_number
+from pixhaven.render.expressions import evaluate
 
 
 def _expression(body: Any) -> str:

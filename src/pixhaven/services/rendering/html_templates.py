@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pixhaven.errors import invalid
-from pixhaven.render.expressions import Budget, ExpressionError
+from pixhaven.render.expression_values import Budget, ExpressionError
 from pixhaven.render.html_template import MAX_TEMPLATE, fill_html, referenced_variables
 from pixhaven.services.rendering import browser
 from pixhaven.services.rendering.html import (
