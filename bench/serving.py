@@ -305,7 +305,7 @@ def bench_serving() -> list[Figure]:
             with accel() as url:  # Pixhaven's own answer, whose headers the floor repeats
                 answer = httpx.get(url, trust_env=False)
                 answer.raise_for_status()
-            floor = accel_floor(base / "floor", path, list(answer.headers.items()))
+            floor = accel_floor(base / "floor", path, answer.headers.multi_items())
             servers["nginx+floor"] = nginx(base / "nginx-floor", www, floor, path, bucket)
             accel_large = pixhaven(state, base / "accel", large_path, **quiet)
             servers["nginx large"] = nginx(
