@@ -38,6 +38,10 @@ import httpx
 from figures import Figure, print_table
 from local_env import ADMIN_TOKEN, ROOT
 
+# README's nginx block, read as tests/test_behind_nginx.py reads it.
+sys.path.insert(0, str(ROOT))
+from tests.readme_snippets import readme_nginx_site
+
 ROUNDS = 2
 SECONDS = 5
 NAME = "GET /r2/<210 KB JPEG>"
@@ -168,7 +172,7 @@ def nginx(
             user = "user root;" if os.geteuid() == 0 else ""
             static = f"server {{ listen 127.0.0.1:{port}; location / {{ root {www}; }} }}"
             address = origin.removeprefix("http://")
-            site = readme_nginx_block(address, bucket, port) if upstream else static
+            site = readme_nginx_site(address, bucket, port) if upstream else static
             config = folder / "nginx.conf"
             config.write_text(f"""
 {user}
@@ -213,22 +217,6 @@ def accel_floor(folder: Path, path: str, answer_headers: list[tuple[str, str]]) 
             yield url
 
     return server
-
-
-def readme_nginx_block(address: str, bucket: Path, port: int) -> str:
-    """README's nginx block ("Behind nginx or Caddy"), as tests/test_behind_nginx.py runs
-    it: the upstream at `address`, the bucket's plain copies, a port."""
-    blocks = re.findall(r"```nginx\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
-    (block,) = blocks
-    for old, new in {
-        "server 127.0.0.1:8787;": f"server {address};",
-        "/srv/pixhaven/.pixhaven/bucket/plain/": f"{bucket}/plain/",
-        "server {\n": f"server {{\n    listen 127.0.0.1:{port};\n",
-    }.items():
-        if old not in block:
-            raise RuntimeError(f"README's nginx block no longer has {old!r}")
-        block = block.replace(old, new)
-    return block
 
 
 @contextmanager

@@ -1,6 +1,6 @@
-"""What tests/test_behind_nginx.py and tests/test_behind_caddy.py share: README's snippet for
-the web server, a real `pixhaven dev` with a real web server in front of it, and what the
-web server's answer for an object must be."""
+"""What tests/test_behind_nginx.py and tests/test_behind_caddy.py share: a real `pixhaven dev`
+with a real web server in front of it, and what the web server's answer for an object must
+be. README's snippets themselves are read by tests/readme_snippets.py."""
 
 import re
 import subprocess
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import ADMIN_TOKEN, ROOT
+from tests.conftest import ADMIN_TOKEN
 from tests.dev_server import free_port, run_dev_server
 from tests.imagegen import image_bytes
 from tests.serving_support import IMMUTABLE
@@ -20,22 +20,6 @@ HANDOVER = ("x-accel-redirect", "x-sendfile")
 # What the web server says itself when it sends the file, not Pixhaven's to pass on.
 WEB_SERVERS_OWN = {*HANDOVER, "content-length", "date", "server"}
 UNKNOWN_IMAGE = "/r2/images/landscape/00000000-0000-0000-0000-000000000000.jpg"
-
-
-def readme_block(language: str) -> str:
-    """The one fenced ```language block of README.md: the snippet a test runs."""
-    pattern = rf"```{language}\n(.*?)```"
-    blocks = re.findall(pattern, (ROOT / "README.md").read_text(), re.DOTALL)
-    assert len(blocks) == 1, f"README.md should hold exactly one {language} block"
-    return blocks[0]
-
-
-def substituted(text: str, replacements: dict[str, str]) -> str:
-    """`text` with each key replaced by its value; every key must be there."""
-    for old, new in replacements.items():
-        assert old in text, f"README's snippet no longer has {old!r}"
-        text = text.replace(old, new)
-    return text
 
 
 def behind_web_server(

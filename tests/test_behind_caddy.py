@@ -10,13 +10,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.behind_web_server import (
-    behind_web_server,
-    check_sent_by_web_server,
-    published_photo,
-    readme_block,
-    substituted,
-)
+from tests.behind_web_server import behind_web_server, check_sent_by_web_server, published_photo
+from tests.readme_snippets import readme_block, substituted
 
 CADDY = shutil.which("caddy")
 pytestmark = pytest.mark.skipif(CADDY is None, reason="caddy is not installed")

@@ -11,13 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.behind_web_server import (
-    behind_web_server,
-    check_sent_by_web_server,
-    published_photo,
-    readme_block,
-    substituted,
-)
+from tests.behind_web_server import behind_web_server, check_sent_by_web_server, published_photo
+from tests.readme_snippets import readme_nginx_site
 
 NGINX = shutil.which("nginx") or next(
     (p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if Path(p).exists()), None
@@ -29,14 +24,7 @@ def nginx_config(folder: Path, port: int, upstream: str, bucket: Path) -> str:
     # README's block ("Behind nginx or Caddy"), with the upstream's address, the bucket's
     # path and a port. As root, nginx's workers would run as nobody, who cannot enter the
     # test's private folder.
-    block = substituted(
-        readme_block("nginx"),
-        {
-            "server 127.0.0.1:8787;": f"server {upstream.removeprefix('http://')};",
-            "/srv/pixhaven/.pixhaven/bucket/plain/": f"{bucket}/plain/",
-            "server {\n": f"server {{\n    listen 127.0.0.1:{port};\n",
-        },
-    )
+    block = readme_nginx_site(upstream.removeprefix("http://"), bucket, port)
     user = "user root;" if os.geteuid() == 0 else ""
     return f"""
 {user}
