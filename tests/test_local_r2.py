@@ -441,19 +441,23 @@ async def test_plain_file_pairs_each_version_with_its_own_copy_under_concurrent_
 
 
 # Another process acting on the key at the worst moments. The moments are made exact by
-# running the other process's step inside `os.replace`, when this one renames its finished
-# file into place.
+# running the other process's step inside `os.replace`, when one of them renames its
+# finished file into place.
 
 
-def _run_before_renaming_into(folder: Path, step, monkeypatch) -> None:
-    """Run `step()` once, just before the first rename of a file into `folder`."""
+def _run_at_renaming_into(folder: Path, step, monkeypatch, *, after: bool = False) -> None:
+    """Run `step()` once, at the first rename of a file into `folder`: just before it, or
+    just after it with `after`."""
     rename = os.replace
     pending = [step]
 
     def replace(source, target, *args, **kwargs):
-        if pending and Path(target).parent == folder:
+        due = bool(pending) and Path(target).parent == folder
+        if due and not after:
             pending.pop()()
-        return rename(source, target, *args, **kwargs)
+        rename(source, target, *args, **kwargs)
+        if due and after:
+            pending.pop()()
 
     monkeypatch.setattr(os, "replace", replace)
 
@@ -468,7 +472,7 @@ def test_a_copy_made_while_another_process_deletes_the_object_is_not_kept(tmp_pa
     and the web server would be sent the bytes of a deleted object."""
     serving, other = ObjectFiles(tmp_path), ObjectFiles(tmp_path)
     other.write(*_object("k", b"data", "v1"))
-    _run_before_renaming_into(tmp_path / "plain", lambda: other.delete("k"), monkeypatch)
+    _run_at_renaming_into(tmp_path / "plain", lambda: other.delete("k"), monkeypatch)
     assert serving.plain_copy("k") is None
     assert list((tmp_path / "plain").iterdir()) == []
 
@@ -479,7 +483,7 @@ def test_a_copy_made_while_another_process_writes_the_object_is_of_the_new_versi
     serving, other = ObjectFiles(tmp_path), ObjectFiles(tmp_path)
     other.write(*_object("k", b"version 1", "v1"))
     step = lambda: other.write(*_object("k", b"version 2", "v2"))  # noqa: E731
-    _run_before_renaming_into(tmp_path / "plain", step, monkeypatch)
+    _run_at_renaming_into(tmp_path / "plain", step, monkeypatch)
     metadata, path = serving.plain_copy("k")
     assert metadata["version"] == "v2" and path.read_bytes() == b"version 2"
     assert [p.name for p in (tmp_path / "plain").iterdir()] == [path.name]
@@ -492,15 +496,9 @@ def test_a_write_keeps_the_copy_another_process_made_of_the_new_version(tmp_path
     writing, serving = ObjectFiles(tmp_path), ObjectFiles(tmp_path)
     writing.write(*_object("k", b"version 1", "v1"))
     old_path = serving.plain_copy("k")[1]
-    made = []
-    rename = os.replace
-
-    def replace(source, target, *args, **kwargs):
-        rename(source, target, *args, **kwargs)
-        if not made and Path(target).parent == writing.directory:
-            made.append(serving.plain_copy("k"))  # the new version, just renamed into place
-
-    monkeypatch.setattr(os, "replace", replace)
+    made = []  # the new version's copy, made just after its object file is renamed into place
+    step = lambda: made.append(serving.plain_copy("k"))  # noqa: E731
+    _run_at_renaming_into(writing.directory, step, monkeypatch, after=True)
     writing.write(*_object("k", b"version 2", "v2"))
     ((metadata, path),) = made
     assert metadata["version"] == "v2"
