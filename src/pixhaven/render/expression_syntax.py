@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pixhaven.render.expression_functions import FUNCTIONS
 from pixhaven.render.expression_values import (
     MAX_DEPTH,
     MAX_EXPRESSION,
@@ -242,8 +243,6 @@ class Parser:
         raise self.fail("Unexpected end" if token.kind == "end" else f"Unexpected {token.value!r}")
 
     def call(self, name: str) -> tuple:
-        from pixhaven.render.expression_functions import FUNCTIONS
-
         if name not in FUNCTIONS:
             raise self.fail(f"Unknown function {name!r}")
         self.pos += 1  # "("
