@@ -148,11 +148,13 @@ def test_cancel_removes_a_pending_two_step_upload(console):
 
 def test_gallery_shows_placeholders_then_thumbnails(console):
     seed(console.base_url, "placeholder-test", 3, start=100)
-    console.sign_in()
     page = console.page
     held = []
     # Hold the thumbnails back: what the grid shows meanwhile is the ThumbHash placeholders.
+    # From before sign-in: the gallery it lands on shows these images too, and a thumbnail
+    # that had loaded there would be shown again from the document's memory, with no request.
     page.route("**/r2/**", lambda route: held.append(route))
+    console.sign_in()
     console.goto("/#/gallery?tag=placeholder-test")
     tiles = page.locator(".tile")
     page.wait_for_function("document.querySelectorAll('.tile').length === 3")
