@@ -1,6 +1,7 @@
 """The local server takes the client address from the socket only: headers a client sends
 about itself (X-Forwarded-For, Forwarded, X-Real-IP, True-Client-IP, CF-Connecting-IP) change
-neither the IP allowlist nor the variant-miss rate limiter's key.
+neither the IP allowlist nor the variant-miss rate limiter's key. And it names no server
+software in its answers.
 
 These run a real `pixhaven dev` in a subprocess on a free loopback port and talk HTTP to it,
 because the header handling in question is uvicorn's (`proxy_headers`, trusted from
@@ -90,3 +91,10 @@ def test_a_forwarded_scheme_does_not_change_the_urls(localhost_and_test_net):
     with httpx.Client(base_url=localhost_and_test_net, trust_env=False) as http:
         result = upload(http, {"X-Forwarded-Proto": "https"}, 401)
         assert result["urls"]["original"].startswith(f"{localhost_and_test_net}/r2/")
+
+
+def test_answers_name_no_server_software(localhost_and_test_net):
+    with httpx.Client(base_url=localhost_and_test_net, trust_env=False) as http:
+        for answer in (http.get("/health"), http.get("/no-such-path")):
+            assert "server" not in answer.headers, answer.headers
+            assert answer.headers["x-request-id"]  # Pixhaven's own headers are there

@@ -183,6 +183,9 @@ async def serve(
         # would otherwise take X-Forwarded-For/-Proto from 127.0.0.1, and anyone could pass
         # the IP allowlist, lock a local client out or spend another's variant misses.
         proxy_headers=False,
+        # No `server: uvicorn` banner: what answers is Pixhaven, as on Cloudflare, and the
+        # software behind it is nothing a client needs to know.
+        server_header=False,
     )
     server = uvicorn.Server(config)
     held = hold_cron_lock(cron_lock) if cron_lock is not None else None
