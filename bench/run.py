@@ -7,7 +7,8 @@
 The groups (each a module of this folder returning `figures.Figure`s):
 - startup (startup.py): import + `create_app()` in a fresh interpreter vs `import fastapi`.
 - card (render_card.py): a 1200×630 card to PNG vs satori + resvg-js and satori + resvg-wasm.
-- html (html_card.py): the same card as HTML through the warm local browser (no target).
+- html (html_card.py): the same card as HTML through the warm local browser vs satori +
+  resvg-js (SPEC §5: no slower) and vs the component renderer.
 - upload (upload_pipeline.py): a 12 MP JPEG to original + WebP + AVIF vs sharp, at equal
   quality (bytes and PSNR beside sharp's), and its peak memory.
 - latency (latency.py): random (with and without filters), list pages (first and deep
