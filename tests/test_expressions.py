@@ -245,6 +245,9 @@ def test_referenced_variables_are_the_top_level_names_read():
         ("'open", "Unterminated string"),
         ("a ? b", "Expected ':'"),
         ("a # b", "Unexpected character"),
+        # JavaScript's number literals are ASCII digits: "٣" and "²" are not numbers.
+        ("٣ + 1", "Unexpected character"),
+        ("2²", "Unexpected character"),
         ("1" + " + 1" * 1000, "longer than"),
         ("padStart('x', 1000000000, 'y')", "over"),
         ("replace(big, 'a', big)", "longer than"),

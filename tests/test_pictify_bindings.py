@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from pixhaven.net import fetch as remote_fetch
+from pixhaven.services.bindings.mapping import MISSING, PathError, resolve, steps
 from pixhaven.settings import Settings
 from pixhaven.timeutil import iso, utcnow
 from pixhaven.worker import run_scheduled
@@ -877,3 +878,13 @@ async def test_etag_rerenders_after_a_failure_even_with_the_same_data(
     await client.post(f"/bindings/{binding['uid']}/refresh", headers=admin)
     await env.JOBS.drain()
     assert await pixel(client, binding) == RED
+
+
+def test_mapping_paths_index_lists_with_ascii_digits_only():
+    data = {"items": ["a", "b", "c", "d"]}
+    assert resolve(data, "items.3") == "d" and resolve(data, "items[3]") == "d"
+    # Digits to str.isdigit() but not to JSON paths: "²" made int() raise, a 500.
+    assert resolve(data, "items.²") is MISSING
+    assert resolve(data, "items.٣") is MISSING
+    with pytest.raises(PathError):
+        steps("items[٣]")

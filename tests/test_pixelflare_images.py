@@ -142,6 +142,9 @@ async def test_tampered_signature_expiry_and_reuse(client, admin, env, app):
         f"{path}?expires={int(params['expires']) + 60}&signature={params['signature']}",
         f"{path}?expires={params['expires']}",
         f"{path}?signature={params['signature']}",
+        # Digits to str.isdigit(), not to a URL: "²" (which int() refuses) and "٣".
+        f"{path}?expires=%C2%B2&signature={params['signature']}",
+        f"{path}?expires=%D9%A3&signature={params['signature']}",
         path,
         f"/v1/uploads/{'0' * 8}-0000-4000-8000-{'0' * 12}?{query}",
     ):

@@ -310,6 +310,8 @@ async def test_auth_and_scope(client, make_key):
     [
         ({"type": "text", "text": "x", "fontSize": -3}, "fontSize"),
         ({"type": "text", "text": "x", "fontWeight": "450"}, "fontWeight"),
+        ({"type": "text", "text": "x", "fontWeight": "٣٠٠"}, "fontWeight"),  # not CSS digits
+        ({"type": "text", "text": "x", "fontWeight": "³⁰⁰"}, "fontWeight"),
         ({"type": "text", "text": "x", "color": "#12345"}, "color"),
         ({"type": "text", "text": "x", "fontStyle": "oblique"}, "fontStyle"),
         ({"type": "text", "fontSize": 20}, "text"),

@@ -2,6 +2,8 @@
 `/cdn-cgi/image/` URL form: sizes checked by decoding the bytes, caching in R2, the
 variant-miss rate limit, visibility."""
 
+import re
+
 import pytest
 
 from pixhaven.local.bindings.ratelimit import LocalRateLimiter
@@ -183,6 +185,10 @@ async def test_generate_variants_of_a_private_image_answers_signed_view_urls(
     # ... but one the owner's browser can load without a bearer token.
     served = await client.get(url)
     assert served.status_code == 200 and decoded_size(served.content) == (256, 192)
+    # An expiry that only str.isdigit() calls a number is refused like any other forgery.
+    forged = re.sub(r"expires=[0-9]+", "expires=%C2%B2", url)
+    assert forged != url
+    assert_error_envelope(await client.get(forged), 403, "FORBIDDEN")
 
 
 async def test_generate_variants_checks_input_scope_and_owner(client, admin, photo, make_key):

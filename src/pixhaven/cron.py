@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from pixhaven.numerals import is_ascii_digits
+
 # (name, low, high, names)
 FIELDS = (
     ("minute", 0, 59, ()),
@@ -37,7 +39,7 @@ def _number(text: str, field: tuple) -> int:
     lowered = text.lower()
     if lowered in names:
         return names.index(lowered) + (1 if name == "month" else 0)
-    if not text.isdigit():
+    if not is_ascii_digits(text):
         raise ScheduleError(f"{name}: {text!r} is not a number")
     value = int(text)
     if not low <= value <= high:
@@ -52,7 +54,7 @@ def _field(text: str, field: tuple) -> set[int]:
         expression, slash, step_text = part.partition("/")
         step = 1
         if slash:
-            if not step_text.isdigit() or int(step_text) < 1:
+            if not is_ascii_digits(step_text) or int(step_text) < 1:
                 raise ScheduleError(f"{name}: the step in {part!r} must be a whole number ≥ 1")
             step = int(step_text)
         if expression == "*":

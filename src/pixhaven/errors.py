@@ -24,6 +24,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from pixhaven.numerals import is_ascii_digits
+
 # HTTP status → the PixelFlare error code used when a handler does not name one.
 DEFAULT_CODES = {
     400: "INVALID_REQUEST",
@@ -262,7 +264,7 @@ def problem_fields(
         retry = next(
             (value for name, value in (headers or {}).items() if name.lower() == "retry-after"), ""
         )
-        if retry.isdigit():
+        if is_ascii_digits(retry):
             fields["retryAfter"] = fields["retry_after"] = int(retry)
     return fields
 

@@ -24,6 +24,7 @@ from pixhaven.errors import (
     problem_fields,
 )
 from pixhaven.json_depth import JsonDepth, is_json_content_type
+from pixhaven.numerals import is_ascii_digits
 from pixhaven.security.ip_allowlist import is_allowed, parse_allowlist
 from pixhaven.services.images.upload_urls import upload_too_large
 from pixhaven.settings import Settings, request_settings
@@ -260,7 +261,7 @@ def _header(scope, name: bytes) -> str | None:
 
 def _declared_length(scope) -> int | None:
     value = _header(scope, b"content-length")
-    if value is None or not (value.isascii() and value.isdigit()):  # "²" is a digit to str
+    if value is None or not is_ascii_digits(value):
         return None
     # More digits than any body could have: past every limit (and int() refuses strings of
     # more than 4,300 digits).

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
+from pixhaven.numerals import is_ascii_digits
+
 if TYPE_CHECKING:
     from pixhaven.bindings.env import Env
 
@@ -259,7 +261,7 @@ def loopback_pairs(raw: str) -> tuple[tuple[str, int], ...]:
             loopback = ipaddress.ip_address(host).is_loopback
         except ValueError:
             loopback = False
-        if not sep or not port.isdigit() or not 0 < int(port) < 65536 or not loopback:
+        if not sep or not is_ascii_digits(port) or not 0 < int(port) < 65536 or not loopback:
             raise ValueError(
                 f"setting OUTBOUND_TEST_ALLOW takes loopback host:port pairs only, got {item!r}"
             )

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import ConfigDict, Field
 
 from pixhaven.models.common import DocumentedBody
+from pixhaven.numerals import NUMBER_TEXT
 from pixhaven.render.document import HEX_SCHEMA, Document
 
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonDict, JsonValue
 
 NOT_BLANK = r"\S"
-NUMBER_TEXT = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 FORMAT: "JsonDict" = {
     "anyOf": [
         {"type": "string", "enum": ["png", "jpeg", "jpg", "webp", "avif", "svg"]},

@@ -27,7 +27,7 @@ MAX_OUTPUT_BYTES = 50 * 1024 * 1024
 MAX_PAPER_PX = 20000
 MAX_HTML_CHARS = 5 * 1024 * 1024
 _CSS_PX = {"px": 1.0, "in": 96.0, "cm": 96 / 2.54, "mm": 96 / 25.4}
-_LENGTH = re.compile(r"(\d+(?:\.\d+)?)(px|in|cm|mm)?")
+_LENGTH = re.compile(r"([0-9]+(?:\.[0-9]+)?)(px|in|cm|mm)?")
 
 
 class ContractError(Exception):

@@ -66,6 +66,7 @@ from pixhaven.net.errors import (
     RemoteFetchError,
     TooLarge,
 )
+from pixhaven.numerals import is_ascii_digits
 
 Resolver = Callable[[str, int], Awaitable["list[str] | None"]]
 MAX_REDIRECTS = 5
@@ -267,7 +268,7 @@ async def _fetch(url, max_bytes, timeout, max_redirects, transport, resolver, ac
                                 f"the server answered HTTP {response.status_code}", current
                             )
                         declared = response.headers.get("content-length", "")
-                        if declared.isdigit() and int(declared) > max_bytes:
+                        if is_ascii_digits(declared) and int(declared) > max_bytes:
                             raise TooLarge(f"larger than {max_bytes} bytes", current)
                         body = bytearray()
                         async for chunk in response.aiter_bytes():  # decoded: no gzip bombs

@@ -22,6 +22,8 @@ from pydantic import (
     field_validator,
 )
 
+from pixhaven.numerals import is_ascii_digits
+
 if TYPE_CHECKING:
     from pydantic.json_schema import JsonDict
 
@@ -107,7 +109,7 @@ def _weight(value: Any) -> int:
         text = value.strip().lower().replace("-", "").replace(" ", "")
         if text in WEIGHT_NAMES:
             return WEIGHT_NAMES[text]
-        if not text.isdigit():
+        if not is_ascii_digits(text):
             raise ValueError('must be one of "100", "200", … "900"')
         value = int(text)
     if isinstance(value, float) and value.is_integer():

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pixhaven.numerals import is_ascii_digits
 from pixhaven.render.expression_functions import FUNCTIONS
 from pixhaven.render.expression_values import (
     MAX_DEPTH,
@@ -40,15 +41,15 @@ def tokenize(text: str) -> list[Token]:
         c = text[i]
         if c.isspace():
             i += 1
-        elif c.isdigit() or (c == "." and i + 1 < n and text[i + 1].isdigit()):
+        elif is_ascii_digits(c) or (c == "." and i + 1 < n and is_ascii_digits(text[i + 1])):
             j = i
-            while j < n and (text[j].isdigit() or text[j] == "."):
+            while j < n and (is_ascii_digits(text[j]) or text[j] == "."):
                 j += 1
             if j < n and text[j] in "eE":
                 k = j + 1 + (j + 1 < n and text[j + 1] in "+-")
-                if k < n and text[k].isdigit():
+                if k < n and is_ascii_digits(text[k]):
                     j = k
-                    while j < n and text[j].isdigit():
+                    while j < n and is_ascii_digits(text[j]):
                         j += 1
             try:
                 number = float(text[i:j])

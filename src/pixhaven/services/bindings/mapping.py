@@ -12,10 +12,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from pixhaven.numerals import is_ascii_digits
+
 MAX_PATH = 500
 # One step: .name | [index] | ["quoted key"] | ['quoted key']
 _STEP = re.compile(
-    r"""\.?(?P<name>[^.\[\]"']+)|\[(?P<index>-?\d+)\]|\[(?P<quote>["'])(?P<key>.*?)(?P=quote)\]"""
+    r"""\.?(?P<name>[^.\[\]"']+)|\[(?P<index>-?[0-9]+)\]|\[(?P<quote>["'])(?P<key>.*?)(?P=quote)\]"""
 )
 
 
@@ -69,7 +71,7 @@ def resolve(data: Any, path: str) -> Any:
             value = len(value)
         elif isinstance(value, dict) and step in value:
             value = value[step]
-        elif isinstance(value, list) and step.isdigit() and int(step) < len(value):
+        elif isinstance(value, list) and is_ascii_digits(step) and int(step) < len(value):
             value = value[int(step)]  # items.0.name, as lodash-style paths allow
         else:
             return MISSING

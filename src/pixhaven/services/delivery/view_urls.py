@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 from pixhaven.db import images as image_table
 from pixhaven.db.visibility import is_public
 from pixhaven.errors import ApiError
+from pixhaven.numerals import is_ascii_digits
 from pixhaven.services.delivery.cdn_paths import serve_variant
 from pixhaven.services.delivery.objects import not_found, object_response
 from pixhaven.services.delivery.variants import VARIANTS, variant_url
@@ -94,7 +95,7 @@ def check_view_signature(
         403, "Invalid or expired view URL", code="FORBIDDEN", details={"image_id": image_id}
     )
     key = _view_key(settings)
-    if key is None or not expires or not given or not expires.isdigit() or len(expires) > 12:
+    if key is None or not expires or not given or not is_ascii_digits(expires) or len(expires) > 12:
         raise forbidden
     expected = _signature(key, image_id, name, int(expires))
     if not hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8", "replace")):

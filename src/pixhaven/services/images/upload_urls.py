@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 from pixhaven.errors import ApiError, BodyTooLarge
 from pixhaven.net.sigv4 import presign_url
+from pixhaven.numerals import is_ascii_digits
 from pixhaven.settings import Settings
 
 INCOMING_PREFIX = "uploads/"
@@ -124,7 +125,7 @@ def check_signature(
     forbidden = ApiError(
         403, "Invalid or expired upload URL", code="FORBIDDEN", details={"image_id": image_id}
     )
-    if not expires or not given or not expires.isdigit() or len(expires) > 12:
+    if not expires or not given or not is_ascii_digits(expires) or len(expires) > 12:
         raise forbidden
     expected = signature(settings, image_id, int(expires))
     if not hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8", "replace")):

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from pixhaven.db import templates as table
 from pixhaven.errors import ApiError, invalid
+from pixhaven.numerals import is_number_text
 from pixhaven.render.document import DocumentError, parse_color, validate_document
 from pixhaven.services.pagination import pictify_pagination
 from pixhaven.services.rendering import fabric_templates, html_templates, template_meta
@@ -94,10 +95,9 @@ def coerce(variable: dict, value: Any) -> Any:
         return text
     if kind == "number":
         if isinstance(value, str):
-            try:
-                value = float(value.strip())
-            except ValueError:
-                raise fail("a number") from None
+            if not is_number_text(value):  # what the OpenAPI says: not "1_000", "nan", "٣"
+                raise fail("a number")
+            value = float(value.strip())
             value = int(value) if value.is_integer() else value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise fail("a number")

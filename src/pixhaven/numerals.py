@@ -1,0 +1,24 @@
+"""Numbers written as text, as HTTP, URLs, JSON Schema and JavaScript read them: ASCII only.
+
+`str.isdigit()` is also true of "²" and "³", which `int()` then refuses (a 500 where a 400
+or 403 was meant), and of "٣" or "３", which `int()` and `float()` read as numbers no
+client of those protocols would; `float()` also takes "1_000", "nan" and "infinity".
+Every "is this text a number" check on input goes through here.
+"""
+
+import re
+
+# A decimal number in text, as the OpenAPI documents it (a JSON Schema pattern, where `\d`
+# is ASCII as in JavaScript; Python's `\d` is not, hence [0-9] here).
+NUMBER_TEXT = r"^\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*$"
+_NUMBER_TEXT = re.compile(NUMBER_TEXT)
+
+
+def is_ascii_digits(text: str) -> bool:
+    """True for "0", "42", "007"; False for "", "-1", "4.2", "²", "٣"."""
+    return text.isascii() and text.isdigit()
+
+
+def is_number_text(text: str) -> bool:
+    """True for " 42 ", "-4.2", ".5", "1e3"; False for "1_000", "nan", "٣", "0x10"."""
+    return _NUMBER_TEXT.match(text) is not None
