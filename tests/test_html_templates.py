@@ -227,6 +227,15 @@ async def test_expression_test_routes(client, admin):
         await client.post("/templates/expression/test", json={"variables": {}}, headers=admin),
         400,
     )
+    # variables is an object or absent: false or a list is a mistake, not "no variables".
+    for route in ("test", "validate"):
+        for variables in (False, [None, None], "price=1"):
+            body = {"expression": "price * quantity", "variables": variables}
+            answer = await client.post(f"/templates/expression/{route}", json=body, headers=admin)
+            assert_error_envelope(answer, 400)
+    nulled = {"expression": "1 + 1", "variables": None}
+    answer = await client.post("/templates/expression/test", json=nulled, headers=admin)
+    assert answer.json() == {"success": True, "result": 2, "resultType": "number"}
     listed = (await client.get("/templates/expression/functions", headers=admin)).json()
     names = {f["name"] for f in listed["functions"]}
     assert {"uppercase", "currency", "indexOf", "isNumber", "parseJson"} <= names

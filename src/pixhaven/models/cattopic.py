@@ -145,7 +145,13 @@ TagListString = Annotated[
         " dropped)",
     ),
 ]
-Tags = list[TagName] | TagListString
+# A name in a list: cleaned the same way, but one that cleans to nothing is dropped from the
+# list, not refused, so the schema has no pattern for it.
+ListedTagName = Annotated[
+    str,
+    Field(examples=["nature"], description="cleaned; a name that cleans to nothing is dropped"),
+]
+Tags = list[ListedTagName] | TagListString
 # A form field's text (routers/cattopic/forms.form_bool; case-insensitive, empty = the default).
 FormBool = Annotated[
     str, Field(json_schema_extra={"enum": ["true", "false", "1", "0", "yes", "no", "on", "off"]})

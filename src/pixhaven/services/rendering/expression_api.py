@@ -20,9 +20,21 @@ def _expression(body: Any) -> str:
     return expression
 
 
+def _variables(body: dict) -> dict:
+    """The body's `variables`: absent or null is none; anything but an object is a 400 (not
+    read as none: `false` or `[]` are a client's mistake, and the document says object)."""
+    variables = body.get("variables")
+    if variables is None:
+        return {}
+    if not isinstance(variables, dict):
+        raise invalid("variables must be an object of name: value", field="variables", as_list=True)
+    return variables
+
+
 def validate(body: Any) -> dict:
     """`{valid, expression}`, and the reason when it is not valid."""
     expression = _expression(body)
+    _variables(body)  # not read here, but held to the same shape as /test's
     try:
         parse(expression)
     except ExpressionError as exc:
@@ -48,9 +60,7 @@ def evaluate_sample(body: Any) -> dict:
     """`{success: true, result, resultType}` of the expression over `variables`, or, like
     `validate`, `{success: false, expression, error}` naming what failed."""
     expression = _expression(body)
-    variables = body.get("variables") or {}
-    if not isinstance(variables, dict):
-        raise invalid("variables must be an object of name: value", field="variables", as_list=True)
+    variables = _variables(body)
     try:
         value = evaluate(expression, variables, Budget())
     except ExpressionError as exc:
