@@ -46,6 +46,7 @@ WORKER_LAYERS = (
     "cron",
     "decode_budget",
     "json_depth",
+    "numerals",
 )
 
 MAY_IMPORT: dict[str, tuple[str, ...]] = {
@@ -87,6 +88,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "errors",
         "settings",
         "timeutil",
+        "numerals",
         "cron",  # a binding's refresh schedule
         "bindings",
         "interop",  # binding values in the shapes the Worker runtime gives and takes
@@ -110,13 +112,23 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "render.document",  # Pictify's documented bodies embed the document schema
         "security.scopes",  # the scope names an API key may carry
         "errors",
+        "numerals",  # the number pattern the documents give
     ),
     # The renderer: documents to SVG/PNG/GIF/PDF, fetching remote images and fonts.
     # Image sources are decoded in process: they take their pixels from the decode budget.
-    "render": ("render", "net", "imaging", "errors", "bindings", "interop", "decode_budget"),
+    "render": (
+        "render",
+        "net",
+        "imaging",
+        "errors",
+        "bindings",
+        "interop",
+        "decode_budget",
+        "numerals",
+    ),
     # Outbound HTTP, with the address checks; it sniffs the format of fetched images. The
     # Browser Rendering REST client implements the browser binding's Protocol (types only).
-    "net": ("net", "imaging", "errors", "bindings.browser"),
+    "net": ("net", "imaging", "errors", "numerals", "bindings.browser"),
     # The image-format engine: bytes in, bytes out.
     "imaging": ("imaging", "errors"),
     # SQL, one module per table; it knows the D1 binding and the clock, nothing above.
@@ -132,14 +144,16 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "json_depth": ("json_depth",),
     # The Worker entry's request bodies, read as the app asks (src/entry.py only).
     "streamed_body": ("streamed_body", "interop"),
-    "errors": ("errors",),
+    "errors": ("errors", "numerals"),
+    # Numbers written as text, read as HTTP, URLs and JavaScript read them (ASCII digits).
+    "numerals": ("numerals",),
     # The process's decoded-pixel budget; its refusals are API errors (413, 503).
     "decode_budget": ("decode_budget", "errors"),
     "timeutil": ("timeutil",),
     # Five-field cron expressions (bindings' schedules, the local server's triggers).
-    "cron": ("cron",),
+    "cron": ("cron", "numerals"),
     # Both read the env; its type is the bindings' Env (imported for type checking only).
-    "settings": ("settings", "bindings"),
+    "settings": ("settings", "bindings", "numerals"),
     "dependencies": ("dependencies", "settings", "bindings"),
     # The local runtime: `local/__init__` is a plain package; the emulated bindings
     # implement the Cloudflare APIs (and may share their Python faces with the Worker);
