@@ -3,6 +3,8 @@ template filling (render/html_template.py): every example of concepts/expression
 its documented or JavaScript-defined result, then hostile input, which must be refused
 quickly with an error naming the expression."""
 
+import math
+
 import pytest
 
 from pixhaven.render.expression_values import MAX_DEPTH, Budget, ExpressionError
@@ -305,3 +307,30 @@ def test_broken_markup_scans_in_linear_time():
     # stops at the next `<`. (Quadratic scanning would take minutes here.)
     for junk in ('<a "' * 100_000, "<a " * 150_000, "<div _if='x' " * 35_000):
         assert fill_html(junk, {"x": True}).startswith(junk[:10])
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        (" 12 ", 12),
+        ("1e3", 1000),
+        ("-.5", -0.5),
+        ("0x10", 16),
+        ("0b101", 5),
+        ("0o17", 15),
+        ("Infinity", math.inf),
+        ("-Infinity", -math.inf),
+        ("", 0),
+        # Numbers to Python's float() or int(), NaN to JavaScript's Number().
+        ("٣", math.nan),
+        ("1_000", math.nan),
+        ("nan", math.nan),
+        ("infinity", math.nan),
+        ("-0x10", math.nan),
+        ("0x1_0", math.nan),
+        ("0x", math.nan),
+    ],
+)
+def test_strings_become_numbers_as_in_javascript(text, number):
+    value = evaluate("x * 1", {"x": text})
+    assert math.isnan(value) if math.isnan(number) else value == number

@@ -6,6 +6,7 @@ bound to `fill`, text bound to `text`, an image bound to `src`), formats, batche
 Pictify's official SDK against a real `pixhaven dev`."""
 
 import base64
+import copy
 import io
 import time
 
@@ -255,6 +256,17 @@ async def test_render_input_errors_are_400_before_the_browser(client, admin):
     )
     refused = assert_error_envelope(batch, 400)
     assert refused["details"]["index"] == 1 and refused["details"]["variable"] == "title"
+
+
+async def test_number_bindings_take_numbers_as_the_documents_write_them(client, admin):
+    card = copy.deepcopy(CARD)
+    card["objects"][0]["variableBindings"].append({"variableName": "shade", "property": "opacity"})
+    uid = (await create(client, admin, {**CREATE, "fabricJSData": card}))["uid"]
+    # Python's float() reads all of these; none is a number to JSON or JavaScript.
+    for shade in ("1_0", "٣", "nan", "infinity"):
+        variables = {"title": "t", "shade": shade}
+        refused = await render(client, admin, uid, {"variables": variables}, 400)
+        assert refused["details"]["variable"] == "shade", shade
 
 
 async def test_render_applies_bindings_in_the_pixels(client, admin, browser_available):

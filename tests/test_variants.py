@@ -272,6 +272,10 @@ async def test_cdn_cgi_format_auto_negotiates(client, photo):
     [
         "width=0",
         "width=abc",
+        "width=1_00",  # numbers as Cloudflare reads them, not as Python's float() does
+        "width=٣",
+        "dpr=nan",
+        "gravity=0.٥x0.5",
         "fit=stretch",
         "format=bmp",
         "quality=101",

@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from pixhaven.numerals import number_from_text
+
 MAX_EXPRESSION = 2000  # characters in one expression
 MAX_DEPTH = 40  # nesting of parentheses, calls, operators
 MAX_STEPS = 200_000  # evaluation steps for one template render (all its expressions)
@@ -80,15 +82,35 @@ def to_number(value: Any) -> float | int:
     if is_number(value):
         return value
     if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return 0
+        return _string_to_number(value.strip())
+    return math.nan
+
+
+RADIX_PREFIXES = {"x": 16, "o": 8, "b": 2}
+
+
+def _string_to_number(text: str) -> float | int:
+    """JavaScript's Number(text): a decimal literal, Infinity with a sign, or an unsigned
+    0x/0o/0b integer; anything else is NaN. Not Python's float(), which also reads "nan",
+    "inf", "1_000" and other scripts' digits."""
+    if not text:
+        return 0
+    unsigned = text[1:] if text[0] in "+-" else text
+    if unsigned == "Infinity":
+        return -math.inf if text[0] == "-" else math.inf
+    if len(text) > 2 and text[0] == "0" and text[1].lower() in RADIX_PREFIXES:
+        digits = text[2:]
+        if not (digits.isascii() and digits.isalnum()):  # int() would also take "_"
+            return math.nan
         try:
-            number = float(text)
+            number: float | int = int(digits, RADIX_PREFIXES[text[1].lower()])
         except ValueError:
             return math.nan
-        return int(number) if number.is_integer() and abs(number) < 2**53 else number
-    return math.nan
+        return number if number < 2**53 else float(number)
+    decimal = number_from_text(text)
+    if decimal is None:
+        return math.nan
+    return int(decimal) if decimal.is_integer() and abs(decimal) < 2**53 else decimal
 
 
 def format_number(value: float | int) -> str:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 from pixhaven.db import images as image_table
 from pixhaven.db.visibility import is_live
 from pixhaven.errors import ApiError, invalid
+from pixhaven.numerals import number_from_text
 from pixhaven.services.delivery.objects import accepts
 from pixhaven.services.images.keys import (
     CONTENT_TYPES,
@@ -204,11 +205,8 @@ class Transformation:
 
 
 def _int_option(name: str, value: str, low: int, high: int) -> int:
-    try:
-        number = float(value)
-    except ValueError:
-        raise bad_option(name, value) from None
-    if not low <= number <= high:
+    number = number_from_text(value)
+    if number is None or not low <= number <= high:
         raise bad_option(name, value)
     return int(round(number))
 
@@ -240,14 +238,9 @@ def parse_transformation(options: str, row: dict, accept: str | None) -> Transfo
             code="INVALID_REQUEST",
             details={"options": sorted(unknown)},
         )
-    dpr = 1.0
-    if "dpr" in raw:
-        try:
-            dpr = float(raw["dpr"])
-        except ValueError:
-            raise bad_option("dpr", raw["dpr"]) from None
-        if not 0 < dpr <= 4:
-            raise bad_option("dpr", raw["dpr"])
+    dpr = number_from_text(raw.get("dpr", "1"))
+    if dpr is None or not 0 < dpr <= 4:
+        raise bad_option("dpr", raw["dpr"])
     transform: dict = {}
     for side in ("width", "height"):
         if side in raw:
@@ -287,14 +280,11 @@ def _gravity(value: str):
     lowered = value.lower()
     if lowered in GRAVITIES:
         return lowered
-    x, sep, y = lowered.partition("x")
-    try:
-        point = {"x": float(x), "y": float(y)} if sep else None
-    except ValueError:
-        point = None
-    if point is None or not (0 <= point["x"] <= 1 and 0 <= point["y"] <= 1):
+    x_text, sep, y_text = lowered.partition("x")
+    x, y = number_from_text(x_text), number_from_text(y_text)
+    if not sep or x is None or y is None or not (0 <= x <= 1 and 0 <= y <= 1):
         raise bad_option("gravity", value)
-    return point
+    return {"x": x, "y": y}
 
 
 async def generate_transformation(

@@ -31,6 +31,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from pixhaven.errors import invalid
+from pixhaven.numerals import number_from_text
 from pixhaven.services.rendering import canvas
 from pixhaven.services.rendering.html import EXTENSIONS, number
 from pixhaven.services.rendering.html_templates import merge_variables, pictify_quality, values
@@ -174,10 +175,11 @@ def bound_value(name: str, prop: str, value: Any) -> Any:
         return value.strip()
     if kind == "number":
         if isinstance(value, str):
-            try:
-                value = float(value.strip())
-            except ValueError:
-                raise fail("a number") from None
+            # What the OpenAPI's pattern writes, not what float() reads ("1_000", "nan", "٣").
+            number = number_from_text(value)
+            if number is None:
+                raise fail("a number")
+            value = number
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise fail("a number")
         if not math.isfinite(value):

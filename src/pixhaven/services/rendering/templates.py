@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from pixhaven.db import templates as table
 from pixhaven.errors import ApiError, invalid
-from pixhaven.numerals import is_number_text
+from pixhaven.numerals import number_from_text
 from pixhaven.render.document import DocumentError, parse_color, validate_document
 from pixhaven.services.pagination import pictify_pagination
 from pixhaven.services.rendering import fabric_templates, html_templates, template_meta
@@ -95,10 +95,11 @@ def coerce(variable: dict, value: Any) -> Any:
         return text
     if kind == "number":
         if isinstance(value, str):
-            if not is_number_text(value):  # what the OpenAPI says: not "1_000", "nan", "٣"
+            # What the OpenAPI's pattern writes, not what float() reads ("1_000", "nan", "٣").
+            number = number_from_text(value)
+            if number is None:
                 raise fail("a number")
-            value = float(value.strip())
-            value = int(value) if value.is_integer() else value
+            value = int(number) if number.is_integer() else number
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise fail("a number")
         if isinstance(value, float) and not math.isfinite(value):
