@@ -69,6 +69,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
         "timeutil",
         "bindings",
         "json_depth",  # the JSON nesting guard read_json applies
+        "numerals",  # integer query parameters
         "render.document",  # Craftr's request body is the document schema itself
         "routers.requests",  # request helpers shared by every dialect
         "routers.native_json",  # the response for answers built as JSON values

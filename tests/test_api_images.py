@@ -239,8 +239,12 @@ async def test_list_images_pages_and_filters(client, admin):
 
 
 async def test_list_rejects_bad_parameters(client, admin):
-    for query in ("page=0", "limit=abc", "orientation=sideways", "offset=-1"):
+    for query in ("page=0", "limit=abc", "orientation=sideways", "offset=-1", "limit=1_0"):
         assert_error_envelope(await client.get(f"/api/images?{query}", headers=admin), 400)
+    # Integers as a URL writes them: int() would read these as 3 and 10.
+    for limit in ("٣", "+10", " 10"):
+        answer = await client.get("/api/images", params={"limit": limit}, headers=admin)
+        assert_error_envelope(answer, 400)
     # An unknown format is ignored, as CattoPic's server ignores it.
     assert (await client.get("/api/images?format=bmp", headers=admin)).status_code == 200
 

@@ -27,3 +27,12 @@ def is_number_text(text: str) -> bool:
 def number_from_text(text: str) -> float | None:
     """The number `text` writes (NUMBER_TEXT), or None; "1e999" is inf, as in JavaScript."""
     return float(text) if is_number_text(text) else None
+
+
+def integer_from_text(text: str) -> int | None:
+    """The integer `text` writes ("42", "-7"), or None: no spaces, "+", "_" or other scripts'
+    digits (which int() takes), nor more digits than int() converts (4,300)."""
+    digits = text[1:] if text.startswith("-") else text
+    if not is_ascii_digits(digits) or len(digits) > 4000:
+        return None
+    return int(text)

@@ -25,6 +25,7 @@ from pixhaven.dependencies import get_env, get_settings
 from pixhaven.errors import ApiError, JsonTooDeep, invalid
 from pixhaven.json_depth import is_json_content_type, nested_deeper_than
 from pixhaven.models.common import NOT_UNICODE, all_unicode
+from pixhaven.numerals import integer_from_text
 from pixhaven.security.auth import Identity, authenticated, forbidden_key, require
 from pixhaven.services.images.upload_urls import upload_too_large
 from pixhaven.settings import Settings
@@ -195,10 +196,9 @@ def query_int(request: Request, name: str, default: int, low: int) -> int:
     raw = request.query_params.get(name)
     if raw is None or raw == "":
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise invalid(f"{name} must be an integer", field=name) from None
+    value = integer_from_text(raw)
+    if value is None:
+        raise invalid(f"{name} must be an integer", field=name)
     if value < low:
         raise invalid(f"{name} must be at least {low}", field=name)
     return value

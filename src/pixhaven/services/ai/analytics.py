@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pixhaven.db import usage_events
 from pixhaven.errors import invalid_parameter
+from pixhaven.numerals import integer_from_text
 from pixhaven.timeutil import iso, utcnow
 
 if TYPE_CHECKING:
@@ -40,10 +41,10 @@ def period(query) -> tuple[datetime, datetime]:
     raw_days = query.get("days")
     days = DEFAULT_DAYS
     if raw_days not in (None, ""):
-        try:
-            days = int(raw_days)
-        except ValueError:
-            raise invalid_parameter("days", "days must be an integer") from None
+        asked = integer_from_text(raw_days)
+        if asked is None:
+            raise invalid_parameter("days", "days must be an integer")
+        days = asked
         if not 1 <= days <= MAX_DAYS:
             raise invalid_parameter("days", f"days must be between 1 and {MAX_DAYS}")
     end = _moment(query["end"], "end", end=True) if query.get("end") else utcnow()
