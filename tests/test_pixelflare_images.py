@@ -272,7 +272,9 @@ async def test_filter_by_album_and_tag(client, admin):
 
 
 async def test_list_validation(client, admin):
-    for query in ("limit=0", "limit=abc", "cursor=%%%", "cursor=bm9wZQ", "include_deleted=maybe"):
+    bad = ("limit=0", "limit=abc", "cursor=%%%", "cursor=bm9wZQ", "include_deleted=maybe")
+    # Integers as a URL writes them: int() would read "٣" as 3 and "1_0" as 10.
+    for query in (*bad, "limit=%D9%A3", "limit=1_0", "limit=%2B10"):
         assert_error_envelope(
             await client.get(f"/v1/images?{query}", headers=admin), 400, "INVALID_REQUEST"
         )

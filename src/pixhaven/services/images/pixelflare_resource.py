@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from pixhaven.db import albums as album_table
 from pixhaven.db import images as table
 from pixhaven.errors import ApiError, invalid
+from pixhaven.numerals import integer_from_text
 from pixhaven.services.images import direct_uploads, lookup
 from pixhaven.services.images import updates as image_updates
 from pixhaven.services.images.albums import SLUG_PATTERN
@@ -173,10 +174,9 @@ def decode_cursor(cursor: str) -> tuple[str, str]:
 def parse_limit(raw: str | None) -> int:
     if raw is None or raw == "":
         return DEFAULT_LIMIT
-    try:
-        value = int(raw)
-    except ValueError:
-        raise invalid("limit must be an integer", field="limit") from None
+    value = integer_from_text(raw)
+    if value is None:
+        raise invalid("limit must be an integer", field="limit")
     if value < 1:
         raise invalid("limit must be at least 1", field="limit")
     return min(value, MAX_LIMIT)
