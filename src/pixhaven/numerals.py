@@ -19,14 +19,10 @@ def is_ascii_digits(text: str) -> bool:
     return text.isascii() and text.isdigit()
 
 
-def is_number_text(text: str) -> bool:
-    """True for " 42 ", "-4.2", ".5", "1e3"; False for "1_000", "nan", "٣", "0x10"."""
-    return _NUMBER_TEXT.match(text) is not None
-
-
 def number_from_text(text: str) -> float | None:
-    """The number `text` writes (NUMBER_TEXT), or None; "1e999" is inf, as in JavaScript."""
-    return float(text) if is_number_text(text) else None
+    """The number `text` writes (NUMBER_TEXT: " 42 ", "-4.2", ".5", "1e3"), or None ("1_000",
+    "nan", "٣", "0x10"); "1e999" is inf, as in JavaScript."""
+    return float(text) if _NUMBER_TEXT.match(text) is not None else None
 
 
 def integer_from_text(text: str) -> int | None:
